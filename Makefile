@@ -1,0 +1,35 @@
+# hazardloop: the two commands that matter are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench schemas check-schemas setup clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Run the whole system: broker, four services, a demo. Ctrl-C stops everything.
+run: $(STAMP)
+	$(BIN)/hazardloop run
+
+## Set up and pass every test (unit, integration on real NATS/SQLite/PostgreSQL, end to end).
+test: $(STAMP)
+	$(BIN)/hazardloop schemas --check
+	$(BIN)/pytest -q
+
+## Benchmarks against a raw nats-py baseline measured in the same run.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+## Regenerate the published event contracts (JSON Schema, AsyncAPI).
+schemas: $(STAMP)
+	$(BIN)/hazardloop schemas
+
+clean:
+	rm -rf .hazardloop .pytest_cache

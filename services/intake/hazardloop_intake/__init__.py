@@ -1,0 +1,1 @@
+"""Intake: employees file hazard reports; the report's read model for reporters."""

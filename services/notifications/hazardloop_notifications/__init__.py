@@ -1,0 +1,1 @@
+"""Notifications: the reporter hears about every step of their report."""

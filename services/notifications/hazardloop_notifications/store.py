@@ -1,0 +1,29 @@
+"""Notifications' read model: who reported what, and each reporter's inbox."""
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text
+
+from hazardloop.projection import bookkeeping_tables
+
+metadata = MetaData()
+
+reporters = Table(
+    "notification_reporters",
+    metadata,
+    Column("report_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("reporter", String(40), nullable=False),
+)
+
+inbox = Table(
+    "notification_inbox",
+    metadata,
+    Column("message_id", String(36), primary_key=True, comment="the id of the event that caused it"),
+    Column("tenant", String(64), nullable=False),
+    Column("reporter", String(40), nullable=False, index=True),
+    Column("report_id", String(64), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+bookkeeping_tables(metadata)

@@ -1,0 +1,1 @@
+"""Rewards: every verified report gets exactly one reward decision."""

@@ -1,0 +1,1 @@
+"""Verification: the safety department verifies, grades and closes out reports."""

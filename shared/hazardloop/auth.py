@@ -1,0 +1,122 @@
+"""Bearer-token authentication and role/tenant authorisation for every HTTP API.
+
+A token names a subject, the subsidiaries (tenants) it may act in (``*`` for group
+headquarters) and its roles. Signature, expiry, issuer and audience are all checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict
+
+ISSUER = "hazardloop"
+AUDIENCE = "hazardloop-api"
+ALL_TENANTS = "*"
+
+
+class Role(StrEnum):
+    REPORTER = "reporter"
+    VERIFIER = "verifier"
+    RECTIFIER = "rectifier"
+    MANAGER = "manager"
+    FINANCE = "finance"
+    AUDITOR = "auditor"
+    OPERATOR = "operator"
+
+
+class Principal(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    subject: str
+    tenants: frozenset[str]
+    roles: frozenset[Role]
+
+    def may_access(self, tenant: str) -> bool:
+        return ALL_TENANTS in self.tenants or tenant in self.tenants
+
+    def has_any(self, roles: frozenset[Role]) -> bool:
+        return bool(self.roles & roles)
+
+
+class Authenticator:
+    def __init__(self, secret: bytes, known_tenants: list[str], *, leeway: float = 5.0) -> None:
+        self._secret = secret
+        self._known = frozenset(known_tenants)
+        self._leeway = leeway
+
+    def issue(self, subject: str, tenants: list[str], roles: list[Role], *, ttl: timedelta = timedelta(hours=8)) -> str:
+        unknown = [t for t in tenants if t != ALL_TENANTS and t not in self._known]
+        if unknown:
+            raise ValueError(f"unknown tenant(s): {', '.join(unknown)}")
+        now = datetime.now(UTC)
+        claims = {
+            "sub": subject,
+            "tenants": tenants,
+            "roles": [Role(r).value for r in roles],
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + ttl,
+        }
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                leeway=self._leeway,
+                options={"require": ["sub", "exp", "iat", "iss", "aud"]},
+            )
+            principal = Principal(
+                subject=claims["sub"], tenants=frozenset(claims.get("tenants", [])), roles=frozenset(claims.get("roles", []))
+            )
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise _unauthorised(f"invalid bearer token: {exc}") from exc
+        if not principal.subject or not principal.tenants:
+            raise _unauthorised("invalid bearer token: no subject or tenants")
+        return principal
+
+
+def _unauthorised(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def authenticated(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorised("missing bearer token")
+    return request.app.state.authenticator.verify(credentials.credentials)
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """A dependency admitting only principals holding one of ``roles``."""
+    wanted = frozenset(roles)
+
+    def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        if not principal.has_any(wanted):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail=f"requires one of the roles: {', '.join(sorted(wanted))}"
+            )
+        return principal
+
+    return check
+
+
+def check_tenant(principal: Principal, tenant: str) -> None:
+    if not principal.may_access(tenant):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"no access to tenant {tenant!r}")

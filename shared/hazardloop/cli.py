@@ -1,0 +1,147 @@
+"""The ``hazardloop`` command: run services, rebuild projections, mint dev tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hazardloop.registry import SERVICES, app_module
+
+cli = typer.Typer(help="hazardloop: internal hazard reporting with rewards, event-sourced on NATS JetStream.", no_args_is_help=True)
+console = Console()
+
+ServiceName = StrEnum("ServiceName", {name: name for name in SERVICES})
+
+
+def _settings(service: str, **overrides):
+    module = app_module(service)
+    return module, module.Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@cli.command()
+def serve(
+    service: ServiceName,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port (default: the service's setting).")] = None,
+) -> None:
+    """Run one service: its HTTP API and its projection consumer."""
+    import uvicorn
+
+    module, settings = _settings(service.value)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(module.build(settings), host=host, port=port or settings.port, log_level=settings.log_level.lower())
+
+
+@cli.command()
+def replay(
+    service: ServiceName,
+    database_url: Annotated[str | None, typer.Option(help="Rebuild into this store instead of the configured one.")] = None,
+    until_sequence: Annotated[int | None, typer.Option(help="Stop at this stream sequence (state as of then).")] = None,
+) -> None:
+    """Drop a service's projection and rebuild it from the log (stop the service first)."""
+    import time
+
+    import nats
+
+    module, settings = _settings(service.value, database_url=database_url)
+    runtime = module.build(settings).state.runtime
+
+    async def rebuild() -> int:
+        connection = await nats.connect(settings.nats_url, connect_timeout=settings.nats_timeout)
+        try:
+            store = runtime.make_store(connection.jetstream(timeout=settings.nats_timeout))
+            return await runtime.make_runner(store, react=False).rebuild(connection.jetstream(), until_sequence=until_sequence)
+        finally:
+            await connection.close()
+
+    started = time.perf_counter()
+    applied = asyncio.run(rebuild())
+    elapsed = time.perf_counter() - started
+    console.print(f"{service.value}: replayed {applied} events in {elapsed:.2f}s ({applied / max(elapsed, 1e-9):,.0f} events/s)")
+
+
+@cli.command("dead-letters")
+def dead_letters(service: ServiceName) -> None:
+    """List events a service's projection could not apply."""
+    from sqlalchemy import select
+
+    module, settings = _settings(service.value)
+    runtime = module.build(settings).state.runtime
+    table = runtime.projection_factory(None).metadata.tables["dead_letter"]
+    runtime.projection_factory(None).metadata.create_all(runtime.engine)
+    with runtime.engine.connect() as db:
+        rows = db.execute(select(table).order_by(table.c.sequence)).all()
+    view = Table("sequence", "subject", "attempts", "recorded at", "error", title=f"{service.value} dead letters")
+    for row in rows:
+        view.add_row(str(row.sequence), row.subject, str(row.attempts), row.recorded_at.isoformat(), row.error.splitlines()[-1])
+    console.print(view)
+
+
+@cli.command()
+def token(
+    user: Annotated[str, typer.Option(help="Subject (user id).")],
+    tenant: Annotated[list[str], typer.Option(help="Subsidiary; repeat for several; * for group HQ.")],
+    role: Annotated[list[str], typer.Option(help="Role; repeat for several.")],
+    hours: Annotated[float, typer.Option(help="Validity in hours.")] = 8.0,
+) -> None:
+    """Mint a bearer token signed with the local dev secret (for trying the APIs)."""
+    from datetime import timedelta
+
+    from hazardloop.auth import Authenticator, Role
+    from hazardloop.settings import CommonSettings
+
+    settings = CommonSettings()
+    try:
+        roles = [Role(r) for r in role]
+        typer.echo(Authenticator(settings.secret("jwt"), settings.tenants).issue(user, tenant, roles, ttl=timedelta(hours=hours)))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@cli.command()
+def run(
+    demo: Annotated[bool, typer.Option(help="Seed a short demo through the real APIs.")] = True,
+) -> None:
+    """Run everything on one machine: broker (unless NATS_URL is set), four services, demo."""
+    from hazardloop.embedded import run_everything
+
+    raise typer.Exit(run_everything(seed_demo=demo))
+
+
+@cli.command()
+def schemas(
+    out: Annotated[Path, typer.Option(help="Folder to write into.")] = Path("schemas"),
+    check: Annotated[bool, typer.Option(help="Fail if the files on disk are not current.")] = False,
+) -> None:
+    """Write (or check) the JSON Schema of every event and each service's AsyncAPI document."""
+    from hazardloop.contracts import render_contracts
+
+    stale = []
+    for path, content in render_contracts().items():
+        target = out / path
+        if check:
+            if not target.exists() or target.read_text() != content:
+                stale.append(str(target))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+    if stale:
+        console.print(f"[red]out of date, run `make schemas`:[/red] {', '.join(stale)}")
+        raise typer.Exit(1)
+    console.print("event contracts are current" if check else f"event contracts written under {out}/")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Domain errors: raised by pure domain code, translated to HTTP only at the boundary."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A command that the current state does not allow (HTTP 409)."""
+
+    status_code = 409
+
+    def __init__(self, message: str, *, state: str | None = None) -> None:
+        super().__init__(message)
+        self.state = state
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Invalid(DomainError):
+    """Well-formed input that the domain rejects, naming the field at fault (HTTP 422)."""
+
+    status_code = 422
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field

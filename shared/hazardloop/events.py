@@ -1,0 +1,261 @@
+"""Event contracts: the envelope, every event of the log, the hash chain and upcasting.
+
+Events are facts. They are frozen, carry no behaviour, and are never rewritten once
+stored: an old ``schema_version`` is upcast on read, never edited in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+
+GENESIS_HASH = "0" * 64
+"""The ``prev_hash`` of an aggregate's first event."""
+
+# Identifiers become NATS subject tokens: no dots, spaces or wildcards, ever.
+Token = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+TenantId = Token
+AggregateId = Token
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Pseudonym = Annotated[str, StringConstraints(pattern=r"^p-[0-9a-f]{32}$")]
+Fen = Annotated[int, Field(ge=0, le=100_000_000_00, strict=True)]
+"""Money in integer fen (1 yuan = 100 fen); floats are rejected, never rounded."""
+
+_NAMESPACE = uuid.UUID("6f1d3c2e-5b8a-4c1e-9a57-2d0f8e4b7a10")
+
+
+class Category(StrEnum):
+    """The four official categories of what to report."""
+
+    UNSAFE_BEHAVIOUR = "unsafe_behaviour"
+    UNSAFE_EQUIPMENT = "unsafe_equipment"
+    UNSAFE_ENVIRONMENT = "unsafe_environment"
+    MANAGEMENT_DEFECT = "management_defect"
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    API = "api"
+    HOTLINE = "hotline"
+    VERBAL = "verbal"
+    EMAIL = "email"
+
+
+class Outcome(StrEnum):
+    CONFIRMED_HAZARD = "confirmed_hazard"
+    VALID_NOT_HAZARD = "valid_not_hazard"
+    """A real safety issue that is not quite a hazard: still rewarded, a little."""
+    NOT_CONFIRMED = "not_confirmed"
+
+
+class Grade(StrEnum):
+    GENERAL = "general"
+    LARGER = "larger"
+    MAJOR = "major"
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    site: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    area: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    spot: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+class Event(BaseModel):
+    """The envelope every event carries; subclasses add the payload.
+
+    ``hash`` is sha256 over the canonical JSON of every other field, and ``prev_hash``
+    is the ``hash`` of the aggregate's previous event, so history cannot be edited,
+    dropped or reordered without breaking the chain.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    aggregate_type: ClassVar[str]
+    type: str
+    schema_version: int = 1
+    event_id: uuid.UUID
+    occurred_at: AwareDatetime
+    tenant: TenantId
+    aggregate_id: AggregateId
+    actor: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    correlation_id: uuid.UUID
+    causation_id: uuid.UUID | None = None
+    prev_hash: Sha256Hex
+    hash: Sha256Hex
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        prev_hash: str,
+        tenant: str,
+        aggregate_id: str,
+        actor: str,
+        event_id: uuid.UUID | None = None,
+        occurred_at: datetime | None = None,
+        correlation_id: uuid.UUID | None = None,
+        causation_id: uuid.UUID | None = None,
+        **payload: Any,
+    ) -> Self:
+        """Build a new event chained onto ``prev_hash``; the only way events are made."""
+        event_id = event_id or uuid.uuid4()
+        fields = {
+            "type": cls.model_fields["type"].default,
+            "schema_version": cls.model_fields["schema_version"].default,
+            "event_id": event_id,
+            "occurred_at": occurred_at or datetime.now(UTC),
+            "tenant": tenant,
+            "aggregate_id": aggregate_id,
+            "actor": actor,
+            "correlation_id": correlation_id or event_id,
+            "causation_id": causation_id,
+            "prev_hash": prev_hash,
+            **payload,
+        }
+        unsealed = cls.model_validate({**fields, "hash": GENESIS_HASH})
+        document = unsealed.model_dump(mode="json", exclude={"hash"})
+        return unsealed.model_copy(update={"hash": chain_hash(document)})
+
+    def caused(self) -> dict[str, Any]:
+        """Envelope fields for an event that this one caused."""
+        return {"correlation_id": self.correlation_id, "causation_id": self.event_id}
+
+    def derived_id(self, purpose: str) -> uuid.UUID:
+        """A stable id for the one event ``purpose`` produces in reaction to this one.
+
+        A reaction retried after a crash produces the same id, so the broker drops it.
+        """
+        return uuid.uuid5(_NAMESPACE, f"{self.event_id}:{purpose}")
+
+
+def stable_id(*parts: str) -> uuid.UUID:
+    """A deterministic id from the given parts (for idempotent commands)."""
+    return uuid.uuid5(_NAMESPACE, "\x1f".join(parts))
+
+
+def canonical_json(document: dict[str, Any]) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: the bytes a hash is taken over."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(document: dict[str, Any]) -> str:
+    """sha256 of an event's canonical JSON without its own ``hash`` field."""
+    return hashlib.sha256(canonical_json({k: v for k, v in document.items() if k != "hash"})).hexdigest()
+
+
+def hash_is_intact(document: dict[str, Any]) -> bool:
+    """True when a stored event's ``hash`` matches its content."""
+    return document.get("hash") == chain_hash(document)
+
+
+# --- Report aggregate ---------------------------------------------------------------------
+
+
+class ReportFiled(Event):
+    """An employee reported a hazard. The reporter appears only as a pseudonym."""
+
+    aggregate_type: ClassVar[str] = "report"
+    type: Literal["ReportFiled"] = "ReportFiled"
+    category: Category
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    location: Location
+    observed_at: AwareDatetime
+    reporter: Pseudonym
+    anonymous: bool = False
+    channel: Channel = Channel.WEB
+    suggested_fix: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    emergency_action: Annotated[str, StringConstraints(max_length=4000)] | None = None
+
+
+class Verified(Event):
+    """The safety department checked the report and graded it."""
+
+    aggregate_type: ClassVar[str] = "report"
+    type: Literal["Verified"] = "Verified"
+    outcome: Outcome
+    grade: Grade | None = None
+    comment: Annotated[str, StringConstraints(max_length=4000)] | None = None
+
+
+class Rectified(Event):
+    """The hazard was removed; ``measures`` says how."""
+
+    aggregate_type: ClassVar[str] = "report"
+    type: Literal["Rectified"] = "Rectified"
+    measures: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+
+# --- Reward aggregate (one per report; its id is the report's id) --------------------------
+
+
+class RewardGranted(Event):
+    """A reward was decided for a report, in fen, by the named policy."""
+
+    aggregate_type: ClassVar[str] = "reward"
+    type: Literal["RewardGranted"] = "RewardGranted"
+    report_id: AggregateId
+    reporter: Pseudonym
+    amount_fen: Fen
+    outcome: Outcome
+    grade: Grade | None = None
+    policy: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+
+
+class RewardDeclined(Event):
+    """No reward is due for a report (for example, it was not confirmed)."""
+
+    aggregate_type: ClassVar[str] = "reward"
+    type: Literal["RewardDeclined"] = "RewardDeclined"
+    report_id: AggregateId
+    reporter: Pseudonym
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=400)]
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (ReportFiled, Verified, Rectified, RewardGranted, RewardDeclined)
+AnyEvent = Annotated[
+    ReportFiled | Verified | Rectified | RewardGranted | RewardDeclined,
+    Field(discriminator="type"),
+]
+_ANY_EVENT: TypeAdapter[Event] = TypeAdapter(AnyEvent)
+
+# --- Upcasting -----------------------------------------------------------------------------
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+"""(type, schema_version) -> a function that lifts a stored document one version up."""
+
+_CURRENT_VERSION = {cls.model_fields["type"].default: cls.model_fields["schema_version"].default for cls in EVENT_TYPES}
+
+
+def upcast(document: dict[str, Any]) -> dict[str, Any]:
+    """Lift an old stored document to the current schema, one version at a time."""
+    kind = document.get("type")
+    while (step := UPCASTERS.get((kind, document.get("schema_version", 1)))) is not None:
+        document = step(document)
+    return document
+
+
+def decode_event(data: bytes) -> Event:
+    """Parse stored bytes into the current event model (upcasting old versions)."""
+    document = json.loads(data)
+    if document.get("schema_version", 1) != _CURRENT_VERSION.get(document.get("type")):
+        document = upcast(document)
+    return _ANY_EVENT.validate_python(document)
+
+
+def encode_event(event: Event) -> bytes:
+    return event.model_dump_json().encode()
+
+
+def event_json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of every event, keyed by event type, for subscribers."""
+    return {cls.model_fields["type"].default: cls.model_json_schema(mode="serialization") for cls in EVENT_TYPES}

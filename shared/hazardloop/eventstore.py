@@ -1,0 +1,328 @@
+"""The event log on NATS JetStream: stream setup, guarded appends, aggregate history.
+
+Every append is guarded by the broker itself (``Nats-Expected-Last-Subject-Sequence``
+over the aggregate's subjects) and deduplicated by ``Nats-Msg-Id`` = event id, so a
+lost race or a retried publish can never produce a second event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import nats.aio.client
+import nats.aio.msg
+import nats.errors
+import nats.js.errors
+from nats.js import JetStreamContext, api
+from nats.js.errors import APIError, NotFoundError
+
+from hazardloop.events import GENESIS_HASH, Event, decode_event, encode_event
+
+WRONG_LAST_SEQUENCE = 10071
+"""JetStream: the expected last subject sequence did not match."""
+WRONG_LAST_SEQUENCE_SUBJECT = 10164
+"""JetStream: the expected-last-subject-sequence guard failed for its subject filter."""
+_CONFLICT_CODES = {WRONG_LAST_SEQUENCE, WRONG_LAST_SEQUENCE_SUBJECT}
+
+_UNAVAILABLE = (
+    TimeoutError,
+    nats.errors.TimeoutError,
+    asyncio.TimeoutError,
+    nats.errors.NoRespondersError,
+    nats.errors.ConnectionClosedError,
+    nats.errors.ConnectionDrainingError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.OutboundBufferLimitError,
+    nats.errors.StaleConnectionError,
+    nats.errors.NoServersError,
+)
+
+
+class ConcurrencyError(Exception):
+    """Another writer appended to the aggregate first; reload and decide again."""
+
+
+class EventStoreUnavailable(Exception):
+    """The broker is down or too slow to answer within the bounded timeout."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subjects:
+    """Subject layout: ``<prefix>.<tenant>.<aggregate type>.<aggregate id>.<event type>``.
+
+    Tenant and event type are tokens, so per-tenant and per-type subscriptions are
+    a single wildcard filter, and one aggregate's history is ``...<id>.*``.
+    """
+
+    prefix: str = "hazard"
+
+    @property
+    def all(self) -> str:
+        return f"{self.prefix}.>"
+
+    def of(self, event: Event) -> str:
+        return f"{self.prefix}.{event.tenant}.{event.aggregate_type}.{event.aggregate_id}.{event.type}"
+
+    def aggregate(self, tenant: str, aggregate_type: str, aggregate_id: str) -> str:
+        return f"{self.prefix}.{tenant}.{aggregate_type}.{aggregate_id}.*"
+
+    def of_type(self, event_type: str, tenant: str = "*") -> str:
+        return f"{self.prefix}.{tenant}.*.*.{event_type}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    sequence: int
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    sequence: int
+    duplicate: bool
+    """True when the broker already held this event id (a retried publish)."""
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """An aggregate's events in order, with what a guarded append needs next."""
+
+    events: tuple[StoredEvent, ...]
+
+    @property
+    def version(self) -> int:
+        """Stream sequence of the last event, 0 for an aggregate that does not exist."""
+        return self.events[-1].sequence if self.events else 0
+
+    @property
+    def last_hash(self) -> str:
+        return self.events[-1].event.hash if self.events else GENESIS_HASH
+
+
+def cloudevents_headers(event: Event, source: str) -> dict[str, str]:
+    """The envelope as CloudEvents binary-mode headers, for subscribers without our code."""
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-id": str(event.event_id),
+        "ce-source": source,
+        "ce-type": f"hazardloop.{event.type}.v{event.schema_version}",
+        "ce-time": event.occurred_at.isoformat(),
+        "ce-subject": event.aggregate_id,
+        "ce-datacontenttype": "application/json",
+        "ce-tenant": event.tenant,
+        "ce-aggregatetype": event.aggregate_type,
+        "ce-correlationid": str(event.correlation_id),
+    }
+    if event.causation_id is not None:
+        headers["ce-causationid"] = str(event.causation_id)
+    return headers
+
+
+class EventStore:
+    """Appends to and reads from the one stream of the bounded context."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        *,
+        stream: str = "HAZARDLOOP",
+        subjects: Subjects | None = None,
+        source: str = "hazardloop",
+        timeout: float = 2.0,
+    ) -> None:
+        self._js = js
+        self.stream = stream
+        self.subjects = subjects or Subjects()
+        self._source = source
+        self._timeout = timeout
+        self._acks: _AckPipeline | None = None
+
+    async def ensure_stream(self, *, replicas: int = 1, duplicate_window: float = 120.0) -> None:
+        """Create the stream, or bring an existing one to this configuration (idempotent)."""
+        config = api.StreamConfig(
+            name=self.stream,
+            subjects=[self.subjects.all],
+            storage=api.StorageType.FILE,
+            retention=api.RetentionPolicy.LIMITS,
+            num_replicas=replicas,
+            deny_delete=True,
+            deny_purge=True,
+            allow_direct=True,
+            duplicate_window=duplicate_window,
+            description="hazardloop event log: the auditable source of truth",
+        )
+        async with self._guard():
+            try:
+                await self._js.stream_info(self.stream)
+            except NotFoundError:
+                await self._js.add_stream(config)
+            else:
+                await self._js.update_stream(config)
+
+    def _headers(self, event: Event, expected_version: int) -> dict[str, str]:
+        return {
+            api.Header.MSG_ID: str(event.event_id),
+            api.Header.EXPECTED_STREAM: self.stream,
+            "Nats-Expected-Last-Subject-Sequence": str(expected_version),
+            "Nats-Expected-Last-Subject-Sequence-Subject": self.subjects.aggregate(
+                event.tenant, event.aggregate_type, event.aggregate_id
+            ),
+            **cloudevents_headers(event, self._source),
+        }
+
+    async def append(self, event: Event, *, expected_version: int) -> Appended:
+        """Append one event if its aggregate is still at ``expected_version``.
+
+        Appending an event that is already stored (a retry) is a no-op that reports
+        ``duplicate``, inside or after the broker's duplicate window.
+        """
+        try:
+            async with self._guard():
+                ack = await self._js.publish(
+                    self.subjects.of(event),
+                    encode_event(event),
+                    timeout=self._timeout,
+                    headers=self._headers(event, expected_version),
+                )
+        except ConcurrencyError:
+            return await self._already_stored(event)
+        return Appended(ack.seq, bool(ack.duplicate))
+
+    async def _already_stored(self, event: Event) -> Appended:
+        """Resolve a lost guard: our own earlier append of this event, or a real race.
+
+        The broker checks the expected sequence before the message id, so a retried
+        publish of a stored event is refused as a conflict rather than deduplicated.
+        """
+        history = await self.load(event.tenant, event.aggregate_type, event.aggregate_id)
+        for stored in history.events:
+            if stored.event.event_id == event.event_id:
+                return Appended(stored.sequence, duplicate=True)
+        raise ConcurrencyError(f"{event.aggregate_type} {event.aggregate_id} changed concurrently")
+
+    async def append_many(self, items: Sequence[tuple[Event, int]]) -> list[Appended]:
+        """Pipeline appends of ``(event, expected_version)``, one per distinct aggregate.
+
+        Every publish goes out before any acknowledgement is awaited; each append is
+        still guarded on its own. The first failure is raised after all have settled.
+        """
+        if self._acks is None:
+            self._acks = _AckPipeline(self._js._nc)
+        async with self._guard():
+            futures = [
+                await self._acks.publish(self.subjects.of(event), encode_event(event), self._headers(event, expected))
+                for event, expected in items
+            ]
+            results = await asyncio.wait_for(
+                asyncio.gather(*futures, return_exceptions=True), self._timeout + 0.001 * len(futures)
+            )
+        appended = []
+        for (event, _), result in zip(items, results, strict=True):
+            if not isinstance(result, BaseException):
+                appended.append(result)
+                continue
+            error = _translate(result)
+            if not isinstance(error, ConcurrencyError):
+                raise error from result
+            appended.append(await self._already_stored(event))
+        return appended
+
+    async def load(self, tenant: str, aggregate_type: str, aggregate_id: str) -> History:
+        """An aggregate's full history, read from the log (never from a projection)."""
+        subject = self.subjects.aggregate(tenant, aggregate_type, aggregate_id)
+        events: list[StoredEvent] = []
+        sequence = 1
+        async with self._guard():
+            while True:
+                try:
+                    msg = await self._js.get_msg(self.stream, seq=sequence, subject=subject, next=True, direct=True)
+                except NotFoundError:
+                    break
+                events.append(StoredEvent(msg.seq, decode_event(msg.data)))
+                sequence = msg.seq + 1
+        return History(tuple(events))
+
+    async def last_sequence(self) -> int:
+        """The stream's last sequence number (0 when empty)."""
+        async with self._guard():
+            info = await self._js.stream_info(self.stream)
+        return info.state.last_seq
+
+    def _guard(self) -> _BrokerErrors:
+        return _BrokerErrors(self._timeout)
+
+
+class _AckPipeline:
+    """Many JetStream publishes in flight on one connection, each with its own future.
+
+    nats-py's ``publish_async`` raises a refused append inside its reply callback
+    instead of failing the future, so a lost guard would hang until the timeout.
+    """
+
+    def __init__(self, nc: nats.aio.client.Client, max_in_flight: int = 8192) -> None:
+        self._nc = nc
+        self._prefix = ""
+        self._futures: dict[str, asyncio.Future[Appended]] = {}
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._next = 0
+
+    async def publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> asyncio.Future[Appended]:
+        if not self._prefix:
+            self._prefix = self._nc.new_inbox()
+            await self._nc.subscribe(f"{self._prefix}.*", cb=self._on_reply)
+        await self._slots.acquire()
+        self._next += 1
+        token = str(self._next)
+        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(lambda _: self._release(token))
+        self._futures[token] = future
+        await self._nc.publish(subject, payload, reply=f"{self._prefix}.{token}", headers=headers)
+        return future
+
+    def _release(self, token: str) -> None:
+        self._futures.pop(token, None)
+        self._slots.release()
+
+    async def _on_reply(self, msg: nats.aio.msg.Msg) -> None:
+        future = self._futures.get(msg.subject.rpartition(".")[2])
+        if future is None or future.done():
+            return
+        if msg.headers and msg.headers.get("Status") == "503":
+            future.set_exception(nats.js.errors.NoStreamResponseError())
+            return
+        reply = json.loads(msg.data)
+        if "error" in reply:
+            future.set_exception(APIError(**reply["error"]))
+        else:
+            future.set_result(Appended(reply["seq"], bool(reply.get("duplicate", False))))
+
+
+class _BrokerErrors:
+    """Translates broker failures into the two typed errors callers handle."""
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, exc_type, exc, tb) -> bool:
+        if exc is None:
+            return False
+        translated = _translate(exc)
+        if translated is exc:
+            return False
+        raise translated from exc
+
+
+def _translate(exc: BaseException) -> BaseException:
+    if isinstance(exc, APIError) and exc.err_code in _CONFLICT_CODES:
+        return ConcurrencyError(exc.description or "the aggregate changed concurrently")
+    if isinstance(exc, _UNAVAILABLE) or (isinstance(exc, APIError) and exc.code == 503):
+        return EventStoreUnavailable(f"event log unavailable: {type(exc).__name__}")
+    if isinstance(exc, nats.js.errors.NoStreamResponseError):
+        return EventStoreUnavailable("event log unavailable: no stream responded")
+    return exc

@@ -1,0 +1,78 @@
+"""HTTP plumbing common to every service: error mapping, body limit, health probes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hazardloop.errors import DomainError, Invalid
+from hazardloop.eventstore import ConcurrencyError, EventStoreUnavailable
+
+
+def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
+    @app.exception_handler(EventStoreUnavailable)
+    async def broker_down(_: Request, exc: EventStoreUnavailable) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "the event log is unavailable; nothing was recorded, retry later"},
+            status_code=503,
+            headers={"Retry-After": str(retry_after)},
+        )
+
+    @app.exception_handler(ConcurrencyError)
+    async def lost_race(_: Request, exc: ConcurrencyError) -> JSONResponse:
+        return JSONResponse({"detail": f"conflict: {exc}"}, status_code=409)
+
+    @app.exception_handler(DomainError)
+    async def refused(_: Request, exc: DomainError) -> JSONResponse:
+        body: dict[str, Any] = {"detail": str(exc)}
+        if isinstance(exc, Invalid):
+            body["detail"] = [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}]
+        if exc.state is not None:
+            body["state"] = exc.state
+        return JSONResponse(body, status_code=exc.status_code)
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse({"detail": f"request body larger than {self.max_bytes} bytes"}, status_code=413)
+        await response({"type": "http"}, _nothing, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}

@@ -1,0 +1,397 @@
+"""Checkpointed projections: read models that always equal a clean replay of the log.
+
+A batch of events and the checkpoint (last stream sequence applied) are written in one
+database transaction, and the broker is acknowledged only after that commit. An event
+at or below the checkpoint is skipped, so redelivery and replay are no-ops, and a
+crash at any point resumes exactly where the store says it stopped.
+
+Reactions (appending new events in response to one) run before the commit and must be
+idempotent: after a crash they run again and the event store drops the repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import nats.errors
+from nats.js import JetStreamContext, api
+from nats.js.errors import NotFoundError
+from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, MetaData, String, Table, Text, select
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from hazardloop.eventstore import EventStore, EventStoreUnavailable
+from hazardloop.events import Event, decode_event
+from hazardloop.writer import Writer
+
+log = logging.getLogger("hazardloop.projection")
+
+Apply = Callable[[Any, Writer], None]
+React = Callable[[Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A read model: which events it applies, how, and what it does in reaction.
+
+    ``handlers`` and ``reactions`` map an event class to one small function each; the
+    mapping is the one visible place where a service's subscriptions are registered.
+    """
+
+    name: str
+    metadata: MetaData
+    handlers: Mapping[type[Event], Apply]
+    reactions: Mapping[type[Event], React] = field(default_factory=dict)
+
+    @property
+    def event_types(self) -> list[str]:
+        kinds = {*self.handlers, *self.reactions}
+        return sorted(kind.model_fields["type"].default for kind in kinds)
+
+
+def bookkeeping_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """The checkpoint and dead-letter tables, inside the projection's own store."""
+    checkpoint = Table(
+        "projection_checkpoint",
+        metadata,
+        Column("projection", String(64), primary_key=True),
+        Column("position", BigInteger, nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    dead_letters = Table(
+        "dead_letter",
+        metadata,
+        Column("sequence", BigInteger, primary_key=True),
+        Column("subject", String(400), nullable=False),
+        Column("error", Text, nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("recorded_at", DateTime(timezone=True), nullable=False),
+    )
+    return checkpoint, dead_letters
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One event as delivered: where it sits in the log, and the event or why not."""
+
+    sequence: int
+    subject: str
+    event: Event | None
+    error: str | None = None
+    deliveries: int = 1
+
+
+class ProjectionRunner:
+    """Feeds a projection from the log: catch-up in batches, then live."""
+
+    def __init__(
+        self,
+        projection: Projection,
+        engine: Engine,
+        store: EventStore,
+        *,
+        batch_size: int = 500,
+        max_attempts: int = 5,
+        max_deliver: int = 10,
+        retry_base_delay: float = 0.05,
+        react: bool = True,
+    ) -> None:
+        self.projection = projection
+        self.engine = engine
+        self.store = store
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.max_deliver = max_deliver
+        self.retry_base_delay = retry_base_delay
+        self.react = react
+        self.checkpoint_table, self.dead_letter_table = (
+            projection.metadata.tables["projection_checkpoint"],
+            projection.metadata.tables["dead_letter"],
+        )
+        self.position = 0
+        self.last_error: str | None = None
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # --- store -----------------------------------------------------------------------
+
+    def create_schema(self) -> None:
+        self.projection.metadata.create_all(self.engine)
+        self.position = self.read_checkpoint()
+
+    def drop_schema(self) -> None:
+        self.projection.metadata.drop_all(self.engine)
+
+    def read_checkpoint(self) -> int:
+        with self.engine.connect() as connection:
+            position = connection.execute(
+                select(self.checkpoint_table.c.position).where(
+                    self.checkpoint_table.c.projection == self.projection.name
+                )
+            ).scalar()
+        return position or 0
+
+    def apply(self, deliveries: Sequence[Delivery]) -> int:
+        """Apply events past the checkpoint and move it, in one transaction."""
+        fresh = [d for d in deliveries if d.sequence > self.position]
+        if not fresh:
+            return 0
+        handlers = self.projection.handlers
+        with self.engine.begin() as connection:
+            writer = Writer(connection)
+            for delivery in fresh:
+                handler = handlers.get(type(delivery.event))
+                if handler is not None:
+                    handler(delivery.event, writer)
+            writer.flush()
+            self._save_checkpoint(writer, fresh[-1].sequence)
+        self.position = fresh[-1].sequence
+        return len(fresh)
+
+    def dead_letter(self, delivery: Delivery, error: str, attempts: int) -> None:
+        """Park an event that cannot be applied, visibly, and move past it."""
+        with self.engine.begin() as connection:
+            writer = Writer(connection)
+            writer.insert(
+                self.dead_letter_table,
+                sequence=delivery.sequence,
+                subject=delivery.subject,
+                error=error[-4000:],
+                attempts=attempts,
+                recorded_at=datetime.now(UTC),
+            )
+            writer.flush()
+            self._save_checkpoint(writer, delivery.sequence)
+        self.position = delivery.sequence
+        log.error("dead-lettered %s at sequence %d: %s", delivery.subject, delivery.sequence, error.splitlines()[-1])
+
+    def _save_checkpoint(self, writer: Writer, position: int) -> None:
+        now = datetime.now(UTC)
+        if self.position == 0 and writer.get(self.checkpoint_table, projection=self.projection.name) is None:
+            writer.insert(self.checkpoint_table, projection=self.projection.name, position=position, updated_at=now)
+        else:
+            writer.update(self.checkpoint_table, {"projection": self.projection.name}, position=position, updated_at=now)
+        writer.flush()
+
+    # --- processing ------------------------------------------------------------------
+
+    async def process(self, deliveries: Sequence[Delivery]) -> None:
+        """React to and apply a batch; isolate and dead-letter what keeps failing.
+
+        Broker or database outages propagate (nothing is acknowledged, the caller
+        retries later); any other error is retried a bounded number of times per
+        event, then that event alone is dead-lettered.
+        """
+        fresh = [d for d in deliveries if d.sequence > self.position]
+        if not fresh:
+            return
+        if all(d.event is not None and d.deliveries < self.max_deliver for d in fresh):
+            try:
+                await self._react(fresh)
+                await asyncio.to_thread(self.apply, fresh)
+                return
+            except (EventStoreUnavailable, OperationalError, DBAPIError):
+                raise
+            except Exception:  # noqa: BLE001 - isolate the failing event below
+                log.warning("batch failed; applying its events one by one", exc_info=True)
+        for delivery in fresh:
+            await self._process_one(delivery)
+
+    async def _process_one(self, delivery: Delivery) -> None:
+        if delivery.event is None:
+            await asyncio.to_thread(self.dead_letter, delivery, delivery.error or "undecodable", 1)
+            return
+        if delivery.deliveries >= self.max_deliver:
+            reason = f"delivered {delivery.deliveries} times without being acknowledged (crashed the consumer?)"
+            await asyncio.to_thread(self.dead_letter, delivery, reason, delivery.deliveries)
+            return
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await self._react([delivery])
+                await asyncio.to_thread(self.apply, [delivery])
+                return
+            except (EventStoreUnavailable, OperationalError, DBAPIError):
+                raise
+            except Exception:  # noqa: BLE001 - bounded retries, then dead-letter
+                if attempt == self.max_attempts:
+                    await asyncio.to_thread(self.dead_letter, delivery, traceback.format_exc(), attempt)
+                    return
+                await asyncio.sleep(self.retry_base_delay * 2 ** (attempt - 1))
+
+    async def _react(self, deliveries: Sequence[Delivery]) -> None:
+        if not self.react or not self.projection.reactions:
+            return
+        reactions = self.projection.reactions
+        for delivery in deliveries:
+            reaction = reactions.get(type(delivery.event))
+            if reaction is not None:
+                await reaction(delivery.event)
+
+    # --- live consumption ------------------------------------------------------------
+
+    def consumer_config(self) -> api.ConsumerConfig:
+        return api.ConsumerConfig(
+            durable_name=self.projection.name,
+            filter_subjects=[self.store.subjects.of_type(kind) for kind in self.projection.event_types],
+            ack_policy=api.AckPolicy.ALL,
+            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=self.position + 1,
+            max_deliver=self.max_deliver,
+            ack_wait=60,
+            max_ack_pending=self.batch_size * 4,
+            description=f"{self.projection.name} projection (checkpoint lives in its store)",
+        )
+
+    async def ensure_consumer(self, js: JetStreamContext) -> None:
+        """Point the durable consumer at the store's checkpoint.
+
+        The store, not the broker, knows what was applied: a consumer that is ahead
+        of it (the store was rebuilt or restored) is recreated from the checkpoint.
+        """
+        wanted = self.consumer_config()
+        try:
+            info = await js.consumer_info(self.store.stream, self.projection.name)
+        except NotFoundError:
+            await js.add_consumer(self.store.stream, config=wanted)
+            return
+        ahead = info.ack_floor is not None and (info.ack_floor.stream_seq or 0) > self.position
+        if ahead or sorted(info.config.filter_subjects or []) != sorted(wanted.filter_subjects):
+            await js.delete_consumer(self.store.stream, self.projection.name)
+            await js.add_consumer(self.store.stream, config=wanted)
+
+    async def run(self, js: JetStreamContext, *, fetch_timeout: float = 1.0) -> None:
+        """Consume until stopped, surviving broker and database outages."""
+        backoff = 0.1
+        while not self._stopping.is_set():
+            try:
+                await self.ensure_consumer(js)
+                subscription = await js.pull_subscribe_bind(self.projection.name, stream=self.store.stream)
+                try:
+                    while not self._stopping.is_set():
+                        try:
+                            messages = await subscription.fetch(self.batch_size, timeout=fetch_timeout)
+                        except nats.errors.TimeoutError:
+                            continue
+                        await self.process([self._delivery(m) for m in messages])
+                        await messages[-1].ack()
+                        self.last_error, backoff = None, 0.1
+                finally:
+                    await subscription.unsubscribe()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - outages: report, back off, resume
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("projection %s paused: %s", self.projection.name, self.last_error)
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                except TimeoutError:
+                    pass
+                backoff = min(backoff * 2, 5.0)
+
+    def start(self, js: JetStreamContext) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self.run(js), name=f"projection-{self.projection.name}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, 5)
+            except TimeoutError:
+                self._task.cancel()
+            self._task = None
+
+    @staticmethod
+    def _delivery(message: Any) -> Delivery:
+        metadata = message.metadata
+        try:
+            event: Event | None = decode_event(message.data)
+            error = None
+        except Exception as exc:  # noqa: BLE001 - an undecodable event is poison, not a crash
+            event, error = None, f"cannot decode event: {exc}"
+        return Delivery(metadata.sequence.stream, message.subject, event, error, metadata.num_delivered)
+
+    # --- rebuild ---------------------------------------------------------------------
+
+    async def rebuild(self, js: JetStreamContext, *, until_sequence: int | None = None) -> int:
+        """Drop the read model and replay the log into it; returns events applied.
+
+        Replay rebuilds state only: reactions are not run again. The live consumer is
+        removed so that the service resumes from the rebuilt checkpoint.
+        """
+        self.drop_schema()
+        self.create_schema()
+        try:
+            await js.delete_consumer(self.store.stream, self.projection.name)
+        except NotFoundError:
+            pass
+        return await self.catch_up(js, until_sequence=until_sequence)
+
+    async def catch_up(self, js: JetStreamContext, *, until_sequence: int | None = None) -> int:
+        """Read the log from the checkpoint with an ordered consumer; apply in batches.
+
+        Reading and committing overlap: the next batch streams in while the previous
+        one is written in a worker thread.
+        """
+        end = await self.store.last_sequence() if until_sequence is None else until_sequence
+        if end <= self.position:
+            return 0
+        types = self.projection.event_types
+        queue: asyncio.Queue[list[Delivery] | None] = asyncio.Queue(maxsize=4)
+        batch: list[Delivery] = []
+        done = asyncio.Event()
+        applied = 0
+
+        async def receive(message: Any) -> None:
+            nonlocal batch
+            sequence = message.metadata.sequence.stream
+            if sequence > end or done.is_set():
+                done.set()
+                return
+            batch.append(self._delivery(message))
+            if sequence == end or message.metadata.num_pending == 0 or len(batch) >= self.batch_size:
+                full, batch = batch, []
+                await queue.put(full)
+            if sequence == end or message.metadata.num_pending == 0:
+                done.set()
+
+        async def write() -> None:
+            nonlocal applied
+            while (deliveries := await queue.get()) is not None:
+                await self.process(deliveries)
+                applied += len(deliveries)
+
+        writer = asyncio.create_task(write())
+        subscription = await js.subscribe(
+            self.store.subjects.all,
+            ordered_consumer=True,
+            cb=receive,
+            stream=self.store.stream,
+            config=api.ConsumerConfig(
+                filter_subjects=[self.store.subjects.of_type(kind) for kind in types],
+                deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=self.position + 1,
+            ),
+            pending_msgs_limit=self.batch_size * 16,
+        )
+        waiter = asyncio.create_task(done.wait())
+        try:
+            info = await subscription.consumer_info()
+            if info.num_pending == 0 and not info.delivered.consumer_seq:
+                done.set()  # nothing in range concerns this projection
+            await asyncio.wait({waiter, writer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            await subscription.unsubscribe()
+        if writer.done():
+            await writer  # it can only have stopped early by failing: raise that
+        if batch:
+            await queue.put(batch)
+        await queue.put(None)
+        await writer
+        return applied

@@ -1,0 +1,168 @@
+"""The shape every service shares: a FastStream NATS broker inside a FastAPI app.
+
+A service's composition root hands over its name, settings, store URL, projection,
+routes and the events it publishes; this module wires broker, event store, projection
+runner, authentication and health probes, and connects nothing until startup.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.nats.fastapi import NatsRouter
+from sqlalchemy import Engine, text
+
+from hazardloop.auth import Authenticator
+from hazardloop.db import create_store_engine
+from hazardloop.eventstore import EventStore, EventStoreUnavailable, Subjects
+from hazardloop.events import Event
+from hazardloop.http import BodyLimit, install_error_handlers
+from hazardloop.projection import Projection, ProjectionRunner
+from hazardloop.pseudonyms import Pseudonymizer
+from hazardloop.settings import CommonSettings
+
+log = logging.getLogger("hazardloop.service")
+
+ProjectionFactory = Callable[[EventStore], Projection]
+
+
+@dataclass
+class Runtime:
+    """What a running service holds. The broker-bound parts exist only after startup."""
+
+    name: str
+    settings: CommonSettings
+    engine: Engine
+    projection_factory: ProjectionFactory
+    subjects: Subjects
+    broker_router: NatsRouter
+    pseudonyms: Pseudonymizer
+    store: EventStore | None = None
+    runner: ProjectionRunner | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def event_store(self) -> EventStore:
+        if self.store is None:
+            raise EventStoreUnavailable("the service is not connected to the broker yet")
+        return self.store
+
+    def make_store(self, js: Any) -> EventStore:
+        return EventStore(
+            js,
+            stream=self.settings.stream_name,
+            subjects=self.subjects,
+            source=f"hazardloop/{self.name}",
+            timeout=self.settings.nats_timeout,
+        )
+
+    def make_runner(self, store: EventStore, *, react: bool = True) -> ProjectionRunner:
+        return ProjectionRunner(self.projection_factory(store), self.engine, store, batch_size=self.settings.batch_size, react=react)
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+
+
+def create_service(
+    *,
+    name: str,
+    settings: CommonSettings,
+    database_url: str,
+    projection_factory: ProjectionFactory,
+    routes: APIRouter,
+    publishes: Sequence[type[Event]],
+    description: str,
+) -> FastAPI:
+    subjects = Subjects(settings.subject_prefix)
+    broker_router = NatsRouter(
+        settings.nats_url,
+        schema_url="/asyncapi",
+        connect_timeout=settings.nats_timeout,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        logger=logging.getLogger(f"hazardloop.{name}.broker"),
+    )
+    for kind in publishes:
+        broker_router.publisher(
+            subjects.of_type(kind.model_fields["type"].default),
+            schema=kind,
+            title=f"{kind.__name__}:Publisher",
+            description=(kind.__doc__ or "").strip(),
+        )
+    runtime = Runtime(
+        name=name,
+        settings=settings,
+        engine=create_store_engine(database_url),
+        projection_factory=projection_factory,
+        subjects=subjects,
+        broker_router=broker_router,
+        pseudonyms=Pseudonymizer(settings.secret("pseudonym")),
+    )
+
+    @broker_router.after_startup
+    async def connect_log_and_projection(_: FastAPI) -> None:
+        js = broker_router.broker.connection.jetstream(timeout=settings.nats_timeout)
+        store = runtime.make_store(js)
+        await store.ensure_stream(replicas=settings.stream_replicas)
+        runner = runtime.make_runner(store)
+        runner.create_schema()
+        runtime.store, runtime.runner = store, runner
+        runner.start(js)
+        log.info("%s started: projection at sequence %d", name, runner.position)
+
+    @broker_router.on_broker_shutdown
+    async def stop_projection(_: FastAPI) -> None:
+        if runtime.runner is not None:
+            await runtime.runner.stop()
+
+    app = FastAPI(title=f"hazardloop {name}", description=description, version="0.1.0")
+    app.state.runtime = runtime
+    app.state.authenticator = Authenticator(settings.secret("jwt"), settings.tenants)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app, retry_after=settings.retry_after_seconds)
+    app.include_router(broker_router)
+    app.include_router(health_routes())
+    app.include_router(routes)
+    return app
+
+
+def health_routes() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    def readyz(runtime: RuntimeDep) -> JSONResponse:
+        """Broker and store reachable, projection running."""
+        connection = runtime.broker_router.broker._connection  # noqa: SLF001 - None until started
+        broker = bool(connection is not None and connection.is_connected)
+        try:
+            with runtime.engine.connect() as db:
+                db.execute(text("SELECT 1"))
+            store = True
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            store = False
+        runner = runtime.runner
+        body = {
+            "broker": broker,
+            "store": store,
+            "projection": {
+                "position": runner.position if runner else None,
+                "error": runner.last_error if runner else "not started",
+            },
+        }
+        ready = broker and store and runner is not None and runner.last_error is None
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    return router

@@ -1,0 +1,80 @@
+"""Settings shared by every service, read from the environment (``HAZARDLOOP_*``).
+
+Nothing reads the environment at import time: a composition root builds a Settings
+object and passes it down.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_NATS_PORT = 4333
+"""Embedded broker port: not 4222, so it never collides with a system NATS."""
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HAZARDLOOP_", populate_by_name=True, extra="ignore")
+
+    state_dir: Path = Field(Path(".hazardloop"), description="Local state: embedded broker data, SQLite stores, dev secrets.")
+    nats_url: str = Field(
+        f"nats://127.0.0.1:{DEFAULT_NATS_PORT}",
+        validation_alias=AliasChoices("NATS_URL", "HAZARDLOOP_NATS_URL"),
+        description="Broker to use. `NATS_URL` set means: use that broker and start none.",
+    )
+    nats_timeout: float = Field(2.0, gt=0, description="Seconds before a broker call counts as unavailable (503).")
+    stream_name: str = Field("HAZARDLOOP", description="The JetStream stream holding the event log.")
+    stream_replicas: int = Field(1, ge=1, le=5, description="Stream replicas: 1 embedded, 3 on a cluster.")
+    subject_prefix: str = Field("hazard", pattern=r"^[a-z][a-z0-9_-]*$", description="First token of every subject.")
+    tenants: list[str] = Field(
+        ["refinery", "mine", "steelmill"],
+        description="Subsidiaries (tenants) known to the group; comma-separated in the environment.",
+    )
+    jwt_secret: SecretStr | None = Field(
+        None, description="HS256 key for bearer tokens; generated into the state folder when unset."
+    )
+    pseudonym_key: SecretStr | None = Field(
+        None, description="Key for reporter pseudonyms (HMAC); generated into the state folder when unset."
+    )
+    retry_after_seconds: int = Field(2, ge=1, description="Retry-After sent with a 503 when the broker is down.")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
+    batch_size: int = Field(500, ge=1, le=10_000, description="Events per projection commit.")
+    log_level: str = Field("INFO", description="Log level of the services.")
+
+    @field_validator("tenants", mode="before")
+    @classmethod
+    def _split_tenants(cls, value: object) -> object:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    def secret(self, name: str) -> bytes:
+        """A dev secret from settings, else read or created once under the state folder."""
+        configured = {"jwt": self.jwt_secret, "pseudonym": self.pseudonym_key}[name]
+        if configured is not None:
+            return configured.get_secret_value().encode()
+        return load_or_create_secret(self.state_dir / "secrets" / f"{name}.key")
+
+    def database_url_for(self, service: str, configured: str | None) -> str:
+        return configured or f"sqlite:///{(self.state_dir / f'{service}.db').resolve()}"
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """Create a random key atomically on first use; every process then reads the same one."""
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    candidate = path.with_name(f".{path.name}.{os.getpid()}")
+    candidate.write_text(secrets.token_urlsafe(48))
+    candidate.chmod(0o600)
+    try:
+        os.link(candidate, path)  # fails if another process won the race: use theirs
+    except FileExistsError:
+        pass
+    finally:
+        candidate.unlink()
+    return path.read_bytes().strip()
