@@ -38,6 +38,7 @@ _UNAVAILABLE = (
     nats.errors.OutboundBufferLimitError,
     nats.errors.StaleConnectionError,
     nats.errors.NoServersError,
+    ConnectionError,
 )
 
 
@@ -238,7 +239,10 @@ class EventStore:
         async with self._guard():
             while True:
                 try:
-                    msg = await self._js.get_msg(self.stream, seq=sequence, subject=subject, next=True, direct=True)
+                    msg = await asyncio.wait_for(
+                        self._js.get_msg(self.stream, seq=sequence, subject=subject, next=True, direct=True),
+                        self._timeout,
+                    )
                 except NotFoundError:
                     break
                 events.append(StoredEvent(msg.seq, decode_event(msg.data)))
@@ -248,7 +252,7 @@ class EventStore:
     async def last_sequence(self) -> int:
         """The stream's last sequence number (0 when empty)."""
         async with self._guard():
-            info = await self._js.stream_info(self.stream)
+            info = await asyncio.wait_for(self._js.stream_info(self.stream), self._timeout)
         return info.state.last_seq
 
     def _guard(self) -> _BrokerErrors:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_NATS_PORT = 4333
 """Embedded broker port: not 4222, so it never collides with a system NATS."""
@@ -30,7 +31,7 @@ class CommonSettings(BaseSettings):
     stream_name: str = Field("HAZARDLOOP", description="The JetStream stream holding the event log.")
     stream_replicas: int = Field(1, ge=1, le=5, description="Stream replicas: 1 embedded, 3 on a cluster.")
     subject_prefix: str = Field("hazard", pattern=r"^[a-z][a-z0-9_-]*$", description="First token of every subject.")
-    tenants: list[str] = Field(
+    tenants: Annotated[list[str], NoDecode] = Field(
         ["refinery", "mine", "steelmill"],
         description="Subsidiaries (tenants) known to the group; comma-separated in the environment.",
     )

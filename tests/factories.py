@@ -1,0 +1,48 @@
+"""Builders of valid events and commands for tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from hazardloop.events import GENESIS_HASH, Location, ReportFiled, Verified
+
+REPORTER = "p-" + "ab" * 16
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def report_filed(tenant: str = "refinery", report_id: str | None = None, **overrides) -> ReportFiled:
+    fields = {
+        "category": "unsafe_equipment",
+        "description": "Gas detector alarm disabled",
+        "location": Location(site="North", area="Unit 2", spot="AT-2031"),
+        "observed_at": datetime.now(UTC) - timedelta(minutes=5),
+        "reporter": REPORTER,
+    } | overrides
+    return ReportFiled.record(
+        prev_hash=GENESIS_HASH, tenant=tenant, aggregate_id=report_id or new_id(), actor="reporter:x", **fields
+    )
+
+
+def verified(filed: ReportFiled, outcome: str = "confirmed_hazard", grade: str | None = "general") -> Verified:
+    return Verified.record(
+        prev_hash=filed.hash,
+        tenant=filed.tenant,
+        aggregate_id=filed.aggregate_id,
+        actor="verifier-1",
+        outcome=outcome,
+        grade=grade,
+    )
+
+
+def report_body(tenant: str = "refinery", **overrides) -> dict:
+    return {
+        "tenant": tenant,
+        "category": "unsafe_behaviour",
+        "description": "Worker at height without harness",
+        "location": {"site": "North", "area": "Pipe rack", "spot": "Bay 3"},
+        "observed_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
+    } | overrides

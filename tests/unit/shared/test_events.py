@@ -1,0 +1,117 @@
+import json
+import uuid
+
+import pytest
+from pydantic import ValidationError
+
+from hazardloop.events import (
+    GENESIS_HASH,
+    UPCASTERS,
+    RewardGranted,
+    Verified,
+    chain_hash,
+    decode_event,
+    encode_event,
+    event_json_schemas,
+    hash_is_intact,
+)
+from hazardloop.eventstore import Subjects, cloudevents_headers
+from tests.factories import REPORTER, report_filed, verified
+
+
+def test_first_event_chains_onto_genesis_and_hash_covers_content():
+    filed = report_filed()
+    assert filed.prev_hash == GENESIS_HASH
+    document = json.loads(encode_event(filed))
+    assert hash_is_intact(document)
+    document["description"] = "something else"
+    assert not hash_is_intact(document)
+
+
+def test_next_event_chains_onto_previous_hash():
+    filed = report_filed()
+    assert verified(filed).prev_hash == filed.hash
+
+
+def test_hash_is_over_canonical_json_independent_of_key_order():
+    document = json.loads(encode_event(report_filed()))
+    reordered = dict(reversed(list(document.items())))
+    assert chain_hash(reordered) == document["hash"]
+
+
+def test_events_are_frozen():
+    filed = report_filed()
+    with pytest.raises(ValidationError):
+        filed.description = "edited"
+
+
+def test_round_trip_through_bytes_is_lossless():
+    filed = report_filed()
+    assert decode_event(encode_event(filed)) == filed
+
+
+def test_money_must_be_integer_fen():
+    filed = report_filed()
+    common = dict(
+        prev_hash=GENESIS_HASH, tenant="refinery", aggregate_id=filed.aggregate_id, actor="policy",
+        report_id=filed.aggregate_id, reporter=REPORTER, outcome="confirmed_hazard", grade="general", policy="t",
+    )
+    assert RewardGranted.record(**common, amount_fen=10_000).amount_fen == 10_000
+    for bad in (100.5, 100.0, "100", -1):
+        with pytest.raises(ValidationError, match="amount_fen"):
+            RewardGranted.record(**common, amount_fen=bad)
+
+
+@pytest.mark.parametrize("tenant", ["", "Refinery", "a.b", "a*", "a>", "a b", "x" * 64])
+def test_tenant_and_ids_must_be_safe_subject_tokens(tenant):
+    with pytest.raises(ValidationError, match="tenant"):
+        report_filed(tenant=tenant)
+
+
+def test_reaction_ids_are_stable_per_cause_and_purpose():
+    filed = report_filed()
+    assert filed.derived_id("reward") == filed.derived_id("reward")
+    assert filed.derived_id("reward") != filed.derived_id("other")
+    assert filed.caused() == {"correlation_id": filed.correlation_id, "causation_id": filed.event_id}
+
+
+def test_old_schema_versions_are_upcast_on_read(monkeypatch):
+    document = json.loads(encode_event(verified(report_filed())))
+    document["schema_version"] = 0
+    document["result"] = document.pop("outcome")  # pretend v0 named the field differently
+
+    def v0_to_v1(old):
+        new = dict(old, schema_version=1)
+        new["outcome"] = new.pop("result")
+        return new
+
+    monkeypatch.setitem(UPCASTERS, ("Verified", 0), v0_to_v1)
+    event = decode_event(json.dumps(document).encode())
+    assert isinstance(event, Verified) and event.outcome == "confirmed_hazard"
+
+
+def test_cloudevents_headers_carry_the_envelope():
+    event = verified(report_filed(tenant="mine"))
+    headers = cloudevents_headers(event, "hazardloop/verification")
+    assert headers["ce-specversion"] == "1.0"
+    assert headers["ce-id"] == str(event.event_id)
+    assert headers["ce-type"] == "hazardloop.Verified.v1"
+    assert headers["ce-tenant"] == "mine"
+    assert headers["ce-subject"] == event.aggregate_id
+    assert uuid.UUID(headers["ce-correlationid"]) == event.correlation_id
+
+
+def test_subjects_put_tenant_type_and_id_in_tokens():
+    event = report_filed(tenant="mine", report_id="r-1")
+    subjects = Subjects("hazard")
+    assert subjects.of(event) == "hazard.mine.report.r-1.ReportFiled"
+    assert subjects.aggregate("mine", "report", "r-1") == "hazard.mine.report.r-1.*"
+    assert subjects.of_type("Verified") == "hazard.*.*.*.Verified"
+
+
+def test_every_event_has_a_json_schema_with_envelope_fields():
+    schemas = event_json_schemas()
+    assert set(schemas) == {"ReportFiled", "Verified", "Rectified", "RewardGranted", "RewardDeclined"}
+    for schema in schemas.values():
+        assert {"event_id", "type", "schema_version", "occurred_at", "tenant", "aggregate_id", "actor",
+                "correlation_id", "causation_id", "prev_hash", "hash"} <= set(schema["properties"])
