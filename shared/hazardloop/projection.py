@@ -12,6 +12,7 @@ idempotent: after a crash they run again and the event store drops the repeat.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -86,6 +87,19 @@ class Delivery:
     deliveries: int = 1
 
 
+class Backoff:
+    """Exponential pause between retries, cut short when the runner stops."""
+
+    def __init__(self, first: float = 0.1, limit: float = 5.0) -> None:
+        self._next = first
+        self._limit = limit
+
+    async def wait(self, stopping: asyncio.Event) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), self._next)
+        self._next = min(self._next * 2, self._limit)
+
+
 class ProjectionRunner:
     """Feeds a projection from the log: catch-up in batches, then live."""
 
@@ -100,6 +114,7 @@ class ProjectionRunner:
         max_deliver: int = 10,
         retry_base_delay: float = 0.05,
         react: bool = True,
+        ack_wait: float = 60.0,
     ) -> None:
         self.projection = projection
         self.engine = engine
@@ -109,6 +124,7 @@ class ProjectionRunner:
         self.max_deliver = max_deliver
         self.retry_base_delay = retry_base_delay
         self.react = react
+        self.ack_wait = ack_wait
         self.checkpoint_table, self.dead_letter_table = (
             projection.metadata.tables["projection_checkpoint"],
             projection.metadata.tables["dead_letter"],
@@ -242,34 +258,31 @@ class ProjectionRunner:
             deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=self.position + 1,
             max_deliver=self.max_deliver,
-            ack_wait=60,
+            ack_wait=self.ack_wait,
             max_ack_pending=self.batch_size * 4,
             description=f"{self.projection.name} projection (checkpoint lives in its store)",
         )
 
-    async def ensure_consumer(self, js: JetStreamContext) -> None:
-        """Point the durable consumer at the store's checkpoint.
+    async def reset_consumer(self, js: JetStreamContext) -> None:
+        """(Re)create the durable consumer at the store's checkpoint.
 
-        The store, not the broker, knows what was applied: a consumer that is ahead
-        of it (the store was rebuilt or restored) is recreated from the checkpoint.
+        The store, not the broker, knows what was applied. Reusing a consumer that
+        still holds unacknowledged deliveries would hand out newer events first and
+        let the checkpoint skip the older ones, so every (re)subscription starts
+        afresh at checkpoint + 1.
         """
-        wanted = self.consumer_config()
         try:
-            info = await js.consumer_info(self.store.stream, self.projection.name)
-        except NotFoundError:
-            await js.add_consumer(self.store.stream, config=wanted)
-            return
-        ahead = info.ack_floor is not None and (info.ack_floor.stream_seq or 0) > self.position
-        if ahead or sorted(info.config.filter_subjects or []) != sorted(wanted.filter_subjects):
             await js.delete_consumer(self.store.stream, self.projection.name)
-            await js.add_consumer(self.store.stream, config=wanted)
+        except NotFoundError:
+            pass
+        await js.add_consumer(self.store.stream, config=self.consumer_config())
 
     async def run(self, js: JetStreamContext, *, fetch_timeout: float = 1.0) -> None:
         """Consume until stopped, surviving broker and database outages."""
-        backoff = 0.1
+        backoff = Backoff()
         while not self._stopping.is_set():
             try:
-                await self.ensure_consumer(js)
+                await self.reset_consumer(js)
                 subscription = await js.pull_subscribe_bind(self.projection.name, stream=self.store.stream)
                 try:
                     while not self._stopping.is_set():
@@ -277,21 +290,37 @@ class ProjectionRunner:
                             messages = await subscription.fetch(self.batch_size, timeout=fetch_timeout)
                         except nats.errors.TimeoutError:
                             continue
-                        await self.process([self._delivery(m) for m in messages])
-                        await messages[-1].ack()
-                        self.last_error, backoff = None, 0.1
+                        if not await self._process_until_applied([self._delivery(m) for m in messages]):
+                            return
+                        await messages[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
                 finally:
-                    await subscription.unsubscribe()
+                    with contextlib.suppress(Exception):
+                        await subscription.unsubscribe()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - outages: report, back off, resume
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("projection %s paused: %s", self.projection.name, self.last_error)
-                try:
-                    await asyncio.wait_for(self._stopping.wait(), backoff)
-                except TimeoutError:
-                    pass
-                backoff = min(backoff * 2, 5.0)
+            except Exception as exc:  # noqa: BLE001 - broker outage: report, back off, resubscribe
+                self._report(exc)
+                await backoff.wait(self._stopping)
+
+    async def _process_until_applied(self, deliveries: list[Delivery]) -> bool:
+        """Retry one batch through store or broker outages; False if stopped first.
+
+        Nothing newer is fetched meanwhile, so events are applied strictly in order.
+        """
+        backoff = Backoff()
+        while not self._stopping.is_set():
+            try:
+                await self.process(deliveries)
+                self.last_error = None
+                return True
+            except (EventStoreUnavailable, OperationalError, DBAPIError) as exc:
+                self._report(exc)
+                await backoff.wait(self._stopping)
+        return False
+
+    def _report(self, exc: BaseException) -> None:
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        log.warning("projection %s paused: %s", self.projection.name, self.last_error)
 
     def start(self, js: JetStreamContext) -> None:
         self._stopping.clear()
@@ -300,9 +329,8 @@ class ProjectionRunner:
     async def stop(self) -> None:
         self._stopping.set()
         if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, 5)
-            except TimeoutError:
+            finished, _ = await asyncio.wait({self._task}, timeout=5)
+            if not finished:
                 self._task.cancel()
             self._task = None
 
