@@ -16,7 +16,10 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
     @app.exception_handler(EventStoreUnavailable)
     async def broker_down(_: Request, exc: EventStoreUnavailable) -> JSONResponse:
         return JSONResponse(
-            {"detail": "the event log is unavailable; nothing was recorded, retry later"},
+            {
+                "detail": "the event log is unavailable and did not confirm this request; retry later "
+                "(a retry with the same Idempotency-Key cannot create a duplicate)"
+            },
             status_code=503,
             headers={"Retry-After": str(retry_after)},
         )

@@ -290,6 +290,8 @@ class ProjectionRunner:
                             messages = await subscription.fetch(self.batch_size, timeout=fetch_timeout)
                         except nats.errors.TimeoutError:
                             continue
+                        if not messages:
+                            continue
                         if not await self._process_until_applied([self._delivery(m) for m in messages]):
                             return
                         await messages[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch

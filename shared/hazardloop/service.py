@@ -88,6 +88,7 @@ def create_service(
         connect_timeout=settings.nats_timeout,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
+        pending_size=0,  # while disconnected, refuse to publish rather than buffer and send after a 503
         logger=logging.getLogger(f"hazardloop.{name}.broker"),
     )
     for kind in publishes:

@@ -1,0 +1,117 @@
+"""Intake over HTTP: validation, authorisation, idempotency and outages, on a real broker."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hazardloop.auth import Role
+from hazardloop.natsserver import NatsServer
+from tests.factories import report_body
+from tests.integration.services.conftest import Harness, wait_for
+
+
+@pytest.fixture
+def intake(harness):
+    return harness.start("intake")
+
+
+def test_a_filed_report_is_readable_by_its_reporter_and_staff_only(harness, intake):
+    response = intake.post("/reports", json=report_body(), headers=harness.headers("emp-1"))
+    assert response.status_code == 201
+    report_id = response.json()["report_id"]
+    assert response.headers["Location"] == f"/reports/{report_id}"
+    own = wait_for(lambda: (r := intake.get(f"/reports/{report_id}", headers=harness.headers("emp-1"))).status_code == 200 and r)
+    assert own.json()["status"] == "filed" and own.json()["location"]["spot"] == "Bay 3"
+    assert intake.get(f"/reports/{report_id}", headers=harness.headers("emp-2")).status_code == 404
+    verifier = harness.headers("v1", roles=[Role.VERIFIER])
+    assert intake.get(f"/reports/{report_id}", headers=verifier).status_code == 200
+    other_tenant = harness.headers("v2", tenants=["mine"], roles=[Role.VERIFIER])
+    assert intake.get(f"/reports/{report_id}", headers=other_tenant).status_code == 404
+    listed = intake.get("/reports", headers=harness.headers("emp-1")).json()
+    assert [r["report_id"] for r in listed] == [report_id]
+
+
+def test_the_raw_log_holds_a_pseudonym_never_the_reporters_id(harness, intake):
+    intake.post("/reports", json=report_body(), headers=harness.headers("employee-4711"))
+    (subject, data), = harness.raw_log()
+    assert b"employee-4711" not in data
+    assert json.loads(data)["reporter"].startswith("p-")
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"category": "gossip"}, "category"),
+        ({"category": 7}, "category"),
+        ({"description": ""}, "description"),
+        ({"observed_at": "yesterday"}, "observed_at"),
+        ({"location": {"site": "North"}}, "area"),
+        ({"tenant": "atlantis"}, "tenant"),
+        ({"amount": 5}, "amount"),
+    ],
+)
+def test_bad_input_is_a_422_naming_the_field_and_nothing_is_appended(harness, intake, body, field):
+    response = intake.post("/reports", json=report_body(**body), headers=harness.headers())
+    assert response.status_code == 422
+    assert field in json.dumps(response.json()["detail"])
+    assert harness.raw_log() == []
+
+
+def test_missing_fields_malformed_json_and_huge_bodies_are_refused(harness, intake):
+    headers = harness.headers()
+    body = report_body()
+    del body["description"]
+    missing = intake.post("/reports", json=body, headers=headers)
+    assert missing.status_code == 422 and "description" in json.dumps(missing.json())
+    malformed = intake.post("/reports", content=b'{"tenant": "refinery",', headers=headers | {"Content-Type": "application/json"})
+    assert malformed.status_code == 422
+    huge = intake.post("/reports", json=report_body(description="x" * 200_000), headers=headers)
+    assert huge.status_code == 413
+    assert harness.raw_log() == []
+
+
+def test_tokens_roles_and_tenants_are_enforced(harness, intake):
+    assert intake.post("/reports", json=report_body()).status_code == 401
+    assert intake.post("/reports", json=report_body(), headers={"Authorization": "Bearer nope"}).status_code == 401
+    finance = harness.headers(roles=[Role.FINANCE])
+    assert intake.post("/reports", json=report_body(), headers=finance).status_code == 403
+    wrong_tenant = intake.post("/reports", json=report_body(tenant="mine"), headers=harness.headers())
+    assert wrong_tenant.status_code == 403
+    assert harness.raw_log() == []
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_same_report(harness, intake):
+    headers = harness.headers() | {"Idempotency-Key": "phone-retry-0001"}
+    body = report_body()
+    first = intake.post("/reports", json=body, headers=headers)
+    again = intake.post("/reports", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["report_id"] == again.json()["report_id"]
+    assert len(harness.raw_log()) == 1
+    reused = intake.post("/reports", json=report_body(description="another hazard"), headers=headers)
+    assert reused.status_code == 422 and "Idempotency-Key" in json.dumps(reused.json())
+    other_user = intake.post("/reports", json=body, headers=harness.headers("emp-2") | {"Idempotency-Key": "phone-retry-0001"})
+    assert other_user.status_code == 201 and other_user.json()["report_id"] != first.json()["report_id"]
+
+
+def test_broker_down_gives_503_with_retry_after_and_the_retry_files_once(tmp_path):
+    server = NatsServer(tmp_path / "nats").start()
+    harness = Harness(server.url, tmp_path, "OUTAGE", "outage")
+    try:
+        intake = harness.start("intake")
+        headers = harness.headers() | {"Idempotency-Key": "during-outage-1"}
+        body = report_body()
+        server.kill()
+        down = intake.post("/reports", json=body, headers=headers)
+        assert down.status_code == 503 and down.headers["Retry-After"] == "2"
+        assert intake.get("/readyz").status_code == 503
+        NatsServer(tmp_path / "nats", port=server.port).start()
+        assert harness.raw_log() == []  # the refused request left nothing behind
+        retried = wait_for(lambda: (r := intake.post("/reports", json=body, headers=headers)).status_code in (200, 201) and r)
+        again = intake.post("/reports", json=body, headers=headers)
+        assert again.json()["report_id"] == retried.json()["report_id"]
+        assert len(harness.raw_log()) == 1
+    finally:
+        harness.close()

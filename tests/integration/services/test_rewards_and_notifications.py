@@ -1,0 +1,67 @@
+"""Rewards decide exactly once; the reporter's inbox hears each step once; on a real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import nats
+
+from hazardloop.auth import Role
+from hazardloop.eventstore import EventStore, Subjects
+from hazardloop.events import decode_event
+from hazardloop_rewards.domain import GradeTable
+from hazardloop_rewards.handlers import RewardDecisions
+from tests.factories import report_body
+from tests.integration.services.conftest import wait_for
+
+
+def test_a_report_travels_to_a_reward_and_the_reporters_inbox(harness):
+    intake, verification = harness.start("intake"), harness.start("verification")
+    rewards, notifications = harness.start("rewards"), harness.start("notifications")
+    reporter, verifier = harness.headers("emp-9"), harness.headers("li", roles=[Role.VERIFIER])
+    finance = harness.headers("zhao", roles=[Role.FINANCE])
+    report_id = intake.post("/reports", json=report_body(), headers=reporter).json()["report_id"]
+    wait_for(lambda: verification.get("/queue", params={"tenant": "refinery"}, headers=verifier).json())
+    verification.post(f"/reports/{report_id}/verification", json={"outcome": "confirmed_hazard", "grade": "major"}, headers=verifier)
+    decision = wait_for(lambda: (r := rewards.get(f"/rewards/{report_id}", headers=finance)).status_code == 200 and r.json())
+    assert decision["amount_fen"] == GradeTable().major and decision["status"] == "granted"
+    inbox = wait_for(lambda: len(m := notifications.get("/inbox", headers=reporter).json()) == 3 and m)
+    assert sorted(m["kind"] for m in inbox) == ["received", "rewarded", "verified"]
+    assert notifications.get("/inbox", headers=harness.headers("someone-else")).json() == []
+    totals = rewards.get("/rewards/totals", params={"tenant": "refinery"}, headers=finance).json()
+    assert totals == {"tenant": "refinery", "granted": 1, "declined": 0, "amount_fen": GradeTable().major}
+    wait_for(lambda: intake.get(f"/reports/{report_id}", headers=reporter).json()["reward_fen"] == GradeTable().major)
+
+
+def test_the_reward_decision_is_made_once_under_redelivery_and_races(harness):
+    intake, verification = harness.start("intake"), harness.start("verification")
+    verifier = harness.headers("li", roles=[Role.VERIFIER])
+    report_id = intake.post("/reports", json=report_body(), headers=harness.headers()).json()["report_id"]
+    wait_for(lambda: verification.get("/queue", params={"tenant": "refinery"}, headers=verifier).json())
+    verification.post(f"/reports/{report_id}/verification", json={"outcome": "not_confirmed"}, headers=verifier)
+    verified = decode_event(harness.raw_log()[-1][1])
+
+    async def deliver_many_times() -> None:
+        connection = await nats.connect(harness.nats_url)
+        store = EventStore(connection.jetstream(), stream=harness.stream, subjects=Subjects(harness.prefix))
+        decide = RewardDecisions(store, GradeTable()).when_verified_decide_reward
+        await asyncio.gather(*(decide(verified) for _ in range(6)))  # racing redeliveries
+        await decide(verified)  # and one after "a restart"
+        await connection.close()
+
+    asyncio.run(deliver_many_times())
+    rewards = harness.start("rewards")  # the live consumer sees the same Verified once more
+    finance = harness.headers("zhao", roles=[Role.FINANCE])
+    wait_for(lambda: rewards.get(f"/rewards/{report_id}", headers=finance).status_code == 200)
+    decisions = [json.loads(d) for _, d in harness.raw_log() if json.loads(d)["type"].startswith("Reward")]
+    assert [d["type"] for d in decisions] == ["RewardDeclined"]
+    assert decisions[0]["causation_id"] == str(verified.event_id)
+
+
+def test_health_and_readiness(harness):
+    intake = harness.start("intake")
+    assert intake.get("/healthz").json() == {"status": "ok"}
+    ready = intake.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["broker"] and ready.json()["store"]
+    assert intake.get("/asyncapi.json").json()["channels"]

@@ -1,0 +1,69 @@
+"""Verification over HTTP on a real broker: transitions, races, roles."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from hazardloop.auth import Role
+from tests.factories import report_body
+from tests.integration.services.conftest import wait_for
+
+
+@pytest.fixture
+def desk(harness):
+    """Intake and verification running; a filed report visible in the queue."""
+    intake, verification = harness.start("intake"), harness.start("verification")
+    report_id = intake.post("/reports", json=report_body(), headers=harness.headers()).json()["report_id"]
+    verifier = harness.headers("safety-li", roles=[Role.VERIFIER])
+    wait_for(lambda: any(c["report_id"] == report_id for c in verification.get("/queue", params={"tenant": "refinery"}, headers=verifier).json()))
+    return verification, report_id, verifier
+
+
+def test_verify_then_rectify_moves_the_case_along(harness, desk):
+    verification, report_id, verifier = desk
+    verified = verification.post(f"/reports/{report_id}/verification", json={"outcome": "confirmed_hazard", "grade": "larger"}, headers=verifier)
+    assert verified.status_code == 201 and verified.json()["event"] == "Verified"
+    rectified = verification.post(f"/reports/{report_id}/rectification", json={"measures": "Guard rail installed"}, headers=verifier)
+    assert rectified.status_code == 201
+    wait_for(lambda: verification.get("/queue", params={"tenant": "refinery", "stage": "rectified"}, headers=verifier).json())
+    types = [json.loads(data)["type"] for _, data in harness.raw_log()]
+    assert types == ["ReportFiled", "Verified", "Rectified"]
+    chain = [json.loads(data) for _, data in harness.raw_log()]
+    assert chain[1]["prev_hash"] == chain[0]["hash"] and chain[2]["prev_hash"] == chain[1]["hash"]
+
+
+def test_two_racing_verifications_exactly_one_wins(harness, desk):
+    verification, report_id, verifier = desk
+    bodies = [{"outcome": "confirmed_hazard", "grade": g} for g in ("general", "major")] * 4
+
+    def post(body):
+        return verification.post(f"/reports/{report_id}/verification", json=body, headers=verifier)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = sorted(r.status_code for r in pool.map(post, bodies))
+    assert codes == [201] + [409] * 7
+    assert [json.loads(d)["type"] for _, d in harness.raw_log()].count("Verified") == 1
+
+
+def test_invalid_transitions_are_409_naming_the_state(harness, desk):
+    verification, report_id, verifier = desk
+    early = verification.post(f"/reports/{report_id}/rectification", json={"measures": "x"}, headers=verifier)
+    assert early.status_code == 409 and early.json()["state"] == "filed"
+    verification.post(f"/reports/{report_id}/verification", json={"outcome": "not_confirmed"}, headers=verifier)
+    twice = verification.post(f"/reports/{report_id}/verification", json={"outcome": "not_confirmed"}, headers=verifier)
+    assert twice.status_code == 409 and twice.json()["state"] == "not_confirmed"
+
+
+def test_roles_tenants_and_input_are_checked(harness, desk):
+    verification, report_id, verifier = desk
+    url = f"/reports/{report_id}/verification"
+    assert verification.post(url, json={"outcome": "not_confirmed"}, headers=harness.headers()).status_code == 403
+    other = harness.headers("li-mine", tenants=["mine"], roles=[Role.VERIFIER])
+    assert verification.post(url, json={"outcome": "not_confirmed"}, headers=other).status_code == 404
+    missing_grade = verification.post(url, json={"outcome": "confirmed_hazard"}, headers=verifier)
+    assert missing_grade.status_code == 422 and "grade" in missing_grade.text
+    assert verification.post("/reports/nope/verification", json={"outcome": "not_confirmed"}, headers=verifier).status_code == 404
+    assert [json.loads(d)["type"] for _, d in harness.raw_log()] == ["ReportFiled"]
