@@ -165,7 +165,7 @@ class ProjectionRunner:
                 if handler is not None:
                     handler(delivery.event, writer)
             writer.flush()
-            self._save_checkpoint(writer, fresh[-1].sequence)
+            self._save_checkpoint(writer, fresh[-1].sequence, fresh[-1].event.occurred_at)
         self.position = fresh[-1].sequence
         return len(fresh)
 
@@ -182,16 +182,17 @@ class ProjectionRunner:
                 recorded_at=datetime.now(UTC),
             )
             writer.flush()
-            self._save_checkpoint(writer, delivery.sequence)
+            self._save_checkpoint(writer, delivery.sequence, datetime.now(UTC))
         self.position = delivery.sequence
         log.error("dead-lettered %s at sequence %d: %s", delivery.subject, delivery.sequence, error.splitlines()[-1])
 
-    def _save_checkpoint(self, writer: Writer, position: int) -> None:
-        now = datetime.now(UTC)
-        if self.position == 0 and writer.get(self.checkpoint_table, projection=self.projection.name) is None:
-            writer.insert(self.checkpoint_table, projection=self.projection.name, position=position, updated_at=now)
+    def _save_checkpoint(self, writer: Writer, position: int, at: datetime) -> None:
+        """Record the position; ``at`` is the event's own time, so a replay writes the same row."""
+        name = self.projection.name
+        if self.position == 0 and writer.get(self.checkpoint_table, projection=name) is None:
+            writer.insert(self.checkpoint_table, projection=name, position=position, updated_at=at)
         else:
-            writer.update(self.checkpoint_table, {"projection": self.projection.name}, position=position, updated_at=now)
+            writer.update(self.checkpoint_table, {"projection": name}, position=position, updated_at=at)
         writer.flush()
 
     # --- processing ------------------------------------------------------------------

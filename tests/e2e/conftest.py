@@ -1,0 +1,96 @@
+"""The four services as real processes (`hazardloop serve`) on a real nats-server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hazardloop.auth import Authenticator, Role
+from hazardloop.natsserver import free_port
+from hazardloop.registry import SERVICES
+
+TENANTS = ["refinery", "mine", "steelmill"]
+
+
+class System:
+    def __init__(self, nats_url: str, state: Path, stream: str, prefix: str) -> None:
+        self.state = state
+        self.stream, self.prefix, self.nats_url = stream, prefix, nats_url
+        self.ports = {service: free_port() for service in SERVICES}
+        self.env = {
+            **os.environ,
+            "NATS_URL": nats_url,
+            "HAZARDLOOP_STATE_DIR": str(state),
+            "HAZARDLOOP_STREAM_NAME": stream,
+            "HAZARDLOOP_SUBJECT_PREFIX": prefix,
+            "HAZARDLOOP_TENANTS": ",".join(TENANTS),
+            "HAZARDLOOP_JWT_SECRET": "e2e-jwt-secret-0123456789abcdef-0123456789",
+            "HAZARDLOOP_PSEUDONYM_KEY": "e2e-pseudonym-key",
+            "HAZARDLOOP_LOG_LEVEL": "WARNING",
+            **{f"HAZARDLOOP_{s.upper()}_PORT": str(p) for s, p in self.ports.items()},
+        }
+        self.auth = Authenticator(self.env["HAZARDLOOP_JWT_SECRET"].encode(), TENANTS)
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def database_url(self, service: str) -> str:
+        return f"sqlite:///{self.state / f'{service}.db'}"
+
+    def start(self, *services: str) -> None:
+        for service in services:
+            log = open(self.state / f"{service}.log", "ab")  # noqa: SIM115
+            self.processes[service] = subprocess.Popen(
+                [sys.executable, "-m", "hazardloop.cli", "serve", service], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        for service in services:
+            self.wait_ready(service)
+
+    def wait_ready(self, service: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.processes[service].poll() is not None:
+                raise RuntimeError(f"{service} exited: {(self.state / f'{service}.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url(service)}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{service} not ready: {(self.state / f'{service}.log').read_text()[-2000:]}")
+            time.sleep(0.1)
+
+    def stop(self, *services: str, kill: bool = False) -> None:
+        for service in services or list(self.processes):
+            process = self.processes.pop(service, None)
+            if process is None:
+                continue
+            process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            process.wait(timeout=15)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hazardloop.cli", *args], env=self.env, capture_output=True, text=True, timeout=120, check=True
+        )
+
+    def headers(self, user: str, roles=(Role.REPORTER,), tenants=("refinery",)) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.auth.issue(user, list(tenants), list(roles))}"}
+
+
+@pytest.fixture
+def system(nats_url: str, tmp_path: Path, stream_names: tuple[str, str]) -> Iterator[System]:
+    stream, prefix = stream_names
+    running = System(nats_url, tmp_path, stream, prefix)
+    try:
+        yield running
+    finally:
+        running.stop()
