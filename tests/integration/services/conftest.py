@@ -39,7 +39,7 @@ class Harness:
     def start(self, service: str, **overrides) -> TestClient:
         module = app_module(service)
         settings = module.Settings(
-            **self.common, database_url=f"sqlite:///{self.tmp_path / f'{service}.db'}", **overrides
+            **(self.common | {"database_url": f"sqlite:///{self.tmp_path / f'{service}.db'}"} | overrides)
         )
         return self._stack.enter_context(TestClient(module.build(settings)))
 

@@ -13,6 +13,8 @@ from hazardloop.events import decode_event
 from hazardloop_rewards.domain import GradeTable
 from hazardloop_rewards.handlers import RewardDecisions
 from tests.factories import report_body
+import pytest
+
 from tests.integration.services.conftest import wait_for
 
 
@@ -65,3 +67,19 @@ def test_health_and_readiness(harness):
     ready = intake.get("/readyz")
     assert ready.status_code == 200 and ready.json()["broker"] and ready.json()["store"]
     assert intake.get("/asyncapi.json").json()["channels"]
+
+
+@pytest.mark.postgres
+def test_the_whole_flow_runs_on_postgresql_stores(harness, postgres_url):
+    from tests.conftest import fresh_postgres_schema
+
+    clients = {s: harness.start(s, database_url=fresh_postgres_schema(postgres_url))
+               for s in ("intake", "verification", "rewards", "notifications")}
+    reporter, verifier = harness.headers("emp-pg"), harness.headers("li", roles=[Role.VERIFIER])
+    report_id = clients["intake"].post("/reports", json=report_body(), headers=reporter).json()["report_id"]
+    wait_for(lambda: clients["verification"].get("/queue", params={"tenant": "refinery"}, headers=verifier).json())
+    clients["verification"].post(f"/reports/{report_id}/verification", json={"outcome": "valid_not_hazard"}, headers=verifier)
+    inbox = wait_for(lambda: len(m := clients["notifications"].get("/inbox", headers=reporter).json()) == 3 and m)
+    assert {m["kind"] for m in inbox} == {"received", "verified", "rewarded"}
+    report = wait_for(lambda: (r := clients["intake"].get(f"/reports/{report_id}", headers=reporter).json())["reward_fen"] is not None and r)
+    assert report["reward_fen"] == GradeTable().valid_not_hazard

@@ -1,0 +1,26 @@
+from typer.testing import CliRunner
+
+from hazardloop.auth import Authenticator, Role
+from hazardloop.cli import cli
+from hazardloop.settings import CommonSettings
+
+
+def test_token_command_mints_a_token_the_services_accept(tmp_path, monkeypatch):
+    monkeypatch.setenv("HAZARDLOOP_STATE_DIR", str(tmp_path))
+    result = CliRunner().invoke(cli, ["token", "--user", "emp-1", "--tenant", "refinery", "--role", "reporter"])
+    assert result.exit_code == 0, result.output
+    settings = CommonSettings(state_dir=tmp_path)
+    principal = Authenticator(settings.secret("jwt"), settings.tenants).verify(result.stdout.strip())
+    assert principal.subject == "emp-1" and principal.roles == {Role.REPORTER}
+
+
+def test_token_command_refuses_unknown_roles_and_tenants(tmp_path, monkeypatch):
+    monkeypatch.setenv("HAZARDLOOP_STATE_DIR", str(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["token", "--user", "u", "--tenant", "refinery", "--role", "king"]).exit_code != 0
+    assert runner.invoke(cli, ["token", "--user", "u", "--tenant", "atlantis", "--role", "reporter"]).exit_code != 0
+
+
+def test_published_contracts_are_current():
+    result = CliRunner().invoke(cli, ["schemas", "--check"])
+    assert result.exit_code == 0, result.output
