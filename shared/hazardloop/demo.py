@@ -19,6 +19,8 @@ from hazardloop.settings import CommonSettings
 console = Console()
 
 TENANT = "refinery"
+OBSERVED_AT = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
+"""Fixed, so that a second run sends the very same reports and the keys recognise them."""
 DEMO_REPORTS = [
     {
         "key": "demo-report-0001",
@@ -53,13 +55,13 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
     finance = auth.issue("finance-zhao", [TENANT], [Role.FINANCE])
     with httpx.Client(timeout=10) as http:
         report_ids = []
-        for demo in DEMO_REPORTS:
+        for index, demo in enumerate(DEMO_REPORTS):
             body = {
                 "tenant": TENANT,
                 "category": demo["category"],
                 "description": demo["description"],
                 "location": demo["location"],
-                "observed_at": (datetime.now(UTC) - timedelta(minutes=30)).isoformat(),
+                "observed_at": (OBSERVED_AT + timedelta(minutes=17 * index)).isoformat(),
             }
             response = http.post(
                 f"{urls['intake']}/reports", json=body, headers=_bearer(reporter) | {"Idempotency-Key": demo["key"]}

@@ -19,7 +19,14 @@ from hazardloop.settings import DEFAULT_NATS_PORT, CommonSettings
 console = Console()
 
 
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_everything(*, seed_demo: bool) -> int:
+    # Ctrl-C, `kill` and container stops all mean: stop everything, cleanly.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     settings = CommonSettings()
     state = settings.state_dir.resolve()
     (state / "logs").mkdir(parents=True, exist_ok=True)

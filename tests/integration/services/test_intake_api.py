@@ -98,6 +98,7 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_same_report(harness, 
 
 def test_broker_down_gives_503_with_retry_after_and_the_retry_files_once(tmp_path):
     server = NatsServer(tmp_path / "nats").start()
+    restarted = NatsServer(tmp_path / "nats", port=server.port)
     harness = Harness(server.url, tmp_path, "OUTAGE", "outage")
     try:
         intake = harness.start("intake")
@@ -107,7 +108,7 @@ def test_broker_down_gives_503_with_retry_after_and_the_retry_files_once(tmp_pat
         down = intake.post("/reports", json=body, headers=headers)
         assert down.status_code == 503 and down.headers["Retry-After"] == "2"
         assert intake.get("/readyz").status_code == 503
-        NatsServer(tmp_path / "nats", port=server.port).start()
+        restarted.start()
         assert harness.raw_log() == []  # the refused request left nothing behind
         retried = wait_for(lambda: (r := intake.post("/reports", json=body, headers=headers)).status_code in (200, 201) and r)
         again = intake.post("/reports", json=body, headers=headers)
@@ -115,3 +116,4 @@ def test_broker_down_gives_503_with_retry_after_and_the_retry_files_once(tmp_pat
         assert len(harness.raw_log()) == 1
     finally:
         harness.close()
+        restarted.stop()
