@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 
 import httpx
 import nats
@@ -13,15 +12,7 @@ from hazardloop.auth import Role
 from hazardloop.eventstore import EventStore, Subjects
 from hazardloop.registry import SERVICES
 from tests.factories import report_body, report_filed, verified
-
-
-def until(check, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.1)
-    return value
+from tests.waiting import wait_for
 
 
 def dump(path) -> dict[str, list[tuple]]:
@@ -41,18 +32,18 @@ def test_file_verify_rectify_reward_inbox_then_replay_is_identical(system):
         assert filed.status_code == 201
         report_id = filed.json()["report_id"]
         queue = f"{system.url('verification')}/queue"
-        until(lambda: http.get(queue, params={"tenant": "refinery"}, headers=verifier).json())
+        wait_for(lambda: http.get(queue, params={"tenant": "refinery"}, headers=verifier).json())
         verify = http.post(f"{system.url('verification')}/reports/{report_id}/verification",
                            json={"outcome": "confirmed_hazard", "grade": "larger"}, headers=verifier)
         assert verify.status_code == 201
         rectify = http.post(f"{system.url('verification')}/reports/{report_id}/rectification",
                             json={"measures": "Harness anchor points installed"}, headers=verifier)
         assert rectify.status_code == 201
-        reward = until(lambda: (r := http.get(f"{system.url('rewards')}/rewards/{report_id}", headers=finance)).status_code == 200 and r.json())
+        reward = wait_for(lambda: (r := http.get(f"{system.url('rewards')}/rewards/{report_id}", headers=finance)).status_code == 200 and r.json())
         assert reward["status"] == "granted" and reward["amount_fen"] == 50_000
-        inbox = until(lambda: len(m := http.get(f"{system.url('notifications')}/inbox", headers=reporter).json()) == 4 and m)
+        inbox = wait_for(lambda: len(m := http.get(f"{system.url('notifications')}/inbox", headers=reporter).json()) == 4 and m)
         assert sorted(m["kind"] for m in inbox) == ["received", "rectified", "rewarded", "verified"]
-        report = until(lambda: (r := http.get(f"{system.url('intake')}/reports/{report_id}", headers=reporter).json())["status"] == "rectified" and r)
+        report = wait_for(lambda: (r := http.get(f"{system.url('intake')}/reports/{report_id}", headers=reporter).json())["status"] == "rectified" and r)
         assert report["reward_fen"] == 50_000 and report["measures"] == "Harness anchor points installed"
     system.stop()
 
@@ -89,11 +80,11 @@ def test_a_service_killed_mid_batch_resumes_without_a_duplicate_reward(system):
 
     system.env["HAZARDLOOP_BATCH_SIZE"] = "25"  # many commits, so the kill lands between and inside batches
     system.start("rewards")
-    until(lambda: decided() > 0)
+    wait_for(lambda: decided() > 0)
     system.stop("rewards", kill=True)  # kill -9 while it is working through the backlog
     assert decided() < count, "the backlog finished before the kill; raise the count"
     system.start("rewards")
-    until(lambda: decided() == count, timeout=60)
+    wait_for(lambda: decided() == count, timeout=60)
     system.stop("rewards")
 
     async def reward_events() -> list[str]:

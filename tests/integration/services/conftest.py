@@ -72,15 +72,3 @@ def harness(nats_url: str, tmp_path: Path, stream_names: tuple[str, str]) -> Ite
     finally:
         harness.close()
 
-
-def wait_for(check, timeout: float = 15.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(0.05)

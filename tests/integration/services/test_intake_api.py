@@ -9,7 +9,8 @@ import pytest
 from hazardloop.auth import Role
 from hazardloop.natsserver import NatsServer
 from tests.factories import report_body
-from tests.integration.services.conftest import Harness, wait_for
+from tests.integration.services.conftest import Harness
+from tests.waiting import wait_for
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from hazardloop_rewards.handlers import RewardDecisions
 from tests.factories import report_body
 import pytest
 
-from tests.integration.services.conftest import wait_for
+from tests.waiting import wait_for
 
 
 def test_a_report_travels_to_a_reward_and_the_reporters_inbox(harness):

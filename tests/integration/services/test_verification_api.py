@@ -9,7 +9,7 @@ import pytest
 
 from hazardloop.auth import Role
 from tests.factories import report_body
-from tests.integration.services.conftest import wait_for
+from tests.waiting import wait_for
 
 
 @pytest.fixture

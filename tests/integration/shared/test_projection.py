@@ -14,7 +14,7 @@ from hazardloop.writer import Writer
 from hazardloop_intake.handlers import projection as intake_projection
 from hazardloop_intake.store import reports
 from tests.factories import report_filed, verified
-from tests.integration.helpers import eventually
+from tests.waiting import eventually
 
 
 def notes_projection(on_filed) -> tuple[Projection, Table]:
