@@ -14,7 +14,7 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 ISSUER = "hazardloop"
 AUDIENCE = "hazardloop-api"
@@ -34,7 +34,7 @@ class Role(StrEnum):
 class Principal(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    subject: str
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     tenants: frozenset[str]
     roles: frozenset[Role]
 
@@ -43,6 +43,10 @@ class Principal(BaseModel):
 
     def has_any(self, roles: frozenset[Role]) -> bool:
         return bool(self.roles & roles)
+
+    def tenants_within(self, known: list[str]) -> list[str]:
+        """The known tenants this principal acts in (all of them for group HQ)."""
+        return list(known) if ALL_TENANTS in self.tenants else [t for t in known if t in self.tenants]
 
 
 class Authenticator:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from enum import StrEnum
 from pathlib import Path
@@ -46,7 +45,11 @@ def replay(
     database_url: Annotated[str | None, typer.Option(help="Rebuild into this store instead of the configured one.")] = None,
     until_sequence: Annotated[int | None, typer.Option(help="Stop at this stream sequence (state as of then).")] = None,
 ) -> None:
-    """Drop a service's projection and rebuild it from the log (stop the service first)."""
+    """Drop a service's projection and rebuild it from the log (stop the service first).
+
+    Rebuilt in place, the service also reacts to events its old store had not reached
+    (reactions are idempotent). Rebuilt into another store, it is a pure copy.
+    """
     import time
 
     import nats
@@ -58,7 +61,8 @@ def replay(
         connection = await nats.connect(settings.nats_url, connect_timeout=settings.nats_timeout)
         try:
             store = runtime.make_store(connection.jetstream(timeout=settings.nats_timeout))
-            return await runtime.make_runner(store, react=False).rebuild(connection.jetstream(), until_sequence=until_sequence)
+            runner = runtime.make_runner(store, react=database_url is None)
+            return await runner.rebuild(connection.jetstream(), until_sequence=until_sequence)
         finally:
             await connection.close()
 

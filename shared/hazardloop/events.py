@@ -7,6 +7,7 @@ stored: an old ``schema_version`` is upcast on read, never edited in place.
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import uuid
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of an aggregate's first event."""
@@ -27,6 +28,30 @@ Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Pseudonym = Annotated[str, StringConstraints(pattern=r"^p-[0-9a-f]{32}$")]
 Fen = Annotated[int, Field(ge=0, le=100_000_000_00, strict=True)]
 """Money in integer fen (1 yuan = 100 fen); floats are rejected, never rounded."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("control characters are not allowed (tab and line breaks are)")
+    return value
+
+
+def _text(max_length: int, *, min_length: int = 0) -> Any:
+    """Human-written text: trimmed, bounded, no control characters (databases refuse NUL)."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_printable),
+    ]
+
+
+PlaceName = _text(80, min_length=1)
+SpotName = _text(120, min_length=1)
+LongText = _text(4000, min_length=1)
+Note = _text(4000)
+
 
 _NAMESPACE = uuid.UUID("6f1d3c2e-5b8a-4c1e-9a57-2d0f8e4b7a10")
 
@@ -64,9 +89,9 @@ class Grade(StrEnum):
 class Location(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    site: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-    area: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-    spot: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    site: PlaceName
+    area: PlaceName
+    spot: SpotName
 
 
 class Event(BaseModel):
@@ -166,14 +191,14 @@ class ReportFiled(Event):
     aggregate_type: ClassVar[str] = "report"
     type: Literal["ReportFiled"] = "ReportFiled"
     category: Category
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    description: LongText
     location: Location
     observed_at: AwareDatetime
     reporter: Pseudonym
     anonymous: bool = False
     channel: Channel = Channel.WEB
-    suggested_fix: Annotated[str, StringConstraints(max_length=4000)] | None = None
-    emergency_action: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    suggested_fix: Note | None = None
+    emergency_action: Note | None = None
 
 
 class Verified(Event):
@@ -183,7 +208,7 @@ class Verified(Event):
     type: Literal["Verified"] = "Verified"
     outcome: Outcome
     grade: Grade | None = None
-    comment: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    comment: Note | None = None
 
 
 class Rectified(Event):
@@ -191,7 +216,7 @@ class Rectified(Event):
 
     aggregate_type: ClassVar[str] = "report"
     type: Literal["Rectified"] = "Rectified"
-    measures: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    measures: LongText
 
 
 # --- Reward aggregate (one per report; its id is the report's id) --------------------------

@@ -151,7 +151,6 @@ class EventStore:
             num_replicas=replicas,
             deny_delete=True,
             deny_purge=True,
-            allow_direct=True,
             duplicate_window=duplicate_window,
             description="hazardloop event log: the auditable source of truth",
         )
@@ -212,14 +211,18 @@ class EventStore:
         """
         if self._acks is None:
             self._acks = _AckPipeline(self._js._nc)
-        async with self._guard():
-            futures = [
-                await self._acks.publish(self.subjects.of(event), encode_event(event), self._headers(event, expected))
-                for event, expected in items
-            ]
-            results = await asyncio.wait_for(
-                asyncio.gather(*futures, return_exceptions=True), self._timeout + 0.001 * len(futures)
-            )
+        futures: list[asyncio.Future[Appended]] = []
+        try:
+            async with self._guard():
+                for event, expected in items:
+                    subject, payload = self.subjects.of(event), encode_event(event)
+                    futures.append(await self._acks.publish(subject, payload, self._headers(event, expected), self._timeout))
+                results = await asyncio.wait_for(
+                    asyncio.gather(*futures, return_exceptions=True), self._timeout + 0.001 * len(futures)
+                )
+        finally:
+            for future in futures:
+                future.cancel()  # no-op for settled ones; frees the slots of the rest
         appended = []
         for (event, _), result in zip(items, results, strict=True):
             if not isinstance(result, BaseException):
@@ -240,7 +243,7 @@ class EventStore:
             while True:
                 try:
                     msg = await asyncio.wait_for(
-                        self._js.get_msg(self.stream, seq=sequence, subject=subject, next=True, direct=True),
+                        self._js.get_msg(self.stream, seq=sequence, subject=subject, next=True),  # leader read: never stale
                         self._timeout,
                     )
                 except NotFoundError:
@@ -273,17 +276,27 @@ class _AckPipeline:
         self._slots = asyncio.Semaphore(max_in_flight)
         self._next = 0
 
-    async def publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> asyncio.Future[Appended]:
+    async def publish(
+        self, subject: str, payload: bytes, headers: dict[str, str], wait: float
+    ) -> asyncio.Future[Appended]:
+        """Send one publish; the future settles with its acknowledgement or refusal."""
         if not self._prefix:
             self._prefix = self._nc.new_inbox()
             await self._nc.subscribe(f"{self._prefix}.*", cb=self._on_reply)
-        await self._slots.acquire()
+        if self._slots.locked():  # all slots in flight: wait, but only so long
+            await asyncio.wait_for(self._slots.acquire(), wait)
+        else:
+            await self._slots.acquire()
         self._next += 1
         token = str(self._next)
         future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
         future.add_done_callback(lambda _: self._release(token))
         self._futures[token] = future
-        await self._nc.publish(subject, payload, reply=f"{self._prefix}.{token}", headers=headers)
+        try:
+            await self._nc.publish(subject, payload, reply=f"{self._prefix}.{token}", headers=headers)
+        except BaseException:
+            future.cancel()  # frees its slot: nothing will ever answer it
+            raise
         return future
 
     def _release(self, token: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -13,6 +14,13 @@ from hazardloop.eventstore import ConcurrencyError, EventStoreUnavailable
 
 
 def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Name the field and the problem; never echo the input back (it may be
+        # confidential, or not even encodable, such as a lone surrogate).
+        detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
     @app.exception_handler(EventStoreUnavailable)
     async def broker_down(_: Request, exc: EventStoreUnavailable) -> JSONResponse:
         return JSONResponse(
@@ -60,21 +68,14 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise _TooLarge
+                raise HTTPException(413, detail=f"request body larger than {self.max_bytes} bytes")
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(send)
+        await self.app(scope, limited, send)
 
     async def _refuse(self, send: Send) -> None:
         response = JSONResponse({"detail": f"request body larger than {self.max_bytes} bytes"}, status_code=413)
         await response({"type": "http"}, _nothing, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 async def _nothing() -> Message:

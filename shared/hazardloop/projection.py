@@ -23,14 +23,26 @@ from typing import Any
 import nats.errors
 from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
-from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, MetaData, String, Table, Text, select
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, MetaData, String, Table, Text, inspect, select
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from hazardloop.db import UtcDateTime
 from hazardloop.eventstore import EventStore, EventStoreUnavailable
 from hazardloop.events import Event, decode_event
 from hazardloop.writer import Writer
 
 log = logging.getLogger("hazardloop.projection")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Broker or database unreachable: wait and retry, never dead-letter.
+
+    Other database errors (a constraint, a value the database refuses) say something
+    about the event, so they are isolated and dead-lettered like any handler error.
+    """
+    if isinstance(exc, EventStoreUnavailable | OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 Apply = Callable[[Any, Writer], None]
 React = Callable[[Any], Awaitable[None]]
@@ -62,7 +74,7 @@ def bookkeeping_tables(metadata: MetaData) -> tuple[Table, Table]:
         metadata,
         Column("projection", String(64), primary_key=True),
         Column("position", BigInteger, nullable=False),
-        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", UtcDateTime(), nullable=False),
     )
     dead_letters = Table(
         "dead_letter",
@@ -71,7 +83,7 @@ def bookkeeping_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("subject", String(400), nullable=False),
         Column("error", Text, nullable=False),
         Column("attempts", Integer, nullable=False),
-        Column("recorded_at", DateTime(timezone=True), nullable=False),
+        Column("recorded_at", UtcDateTime(), nullable=False),
     )
     return checkpoint, dead_letters
 
@@ -124,6 +136,8 @@ class ProjectionRunner:
         self.max_deliver = max_deliver
         self.retry_base_delay = retry_base_delay
         self.react = react
+        self.react_after = 0
+        """Reactions run only for events past this sequence (see ``rebuild``)."""
         self.ack_wait = ack_wait
         self.checkpoint_table, self.dead_letter_table = (
             projection.metadata.tables["projection_checkpoint"],
@@ -153,12 +167,18 @@ class ProjectionRunner:
         return position or 0
 
     def apply(self, deliveries: Sequence[Delivery]) -> int:
-        """Apply events past the checkpoint and move it, in one transaction."""
-        fresh = [d for d in deliveries if d.sequence > self.position]
-        if not fresh:
-            return 0
+        """Apply events past the checkpoint and move it, in one transaction.
+
+        The checkpoint is re-read (and locked, where the database can) inside the
+        transaction, so an overlapping instance or a commit whose success was lost
+        can never apply an event twice.
+        """
         handlers = self.projection.handlers
         with self.engine.begin() as connection:
+            self.position = self._locked_checkpoint(connection)
+            fresh = [d for d in deliveries if d.sequence > self.position]
+            if not fresh:
+                return 0
             writer = Writer(connection)
             for delivery in fresh:
                 handler = handlers.get(type(delivery.event))
@@ -172,6 +192,9 @@ class ProjectionRunner:
     def dead_letter(self, delivery: Delivery, error: str, attempts: int) -> None:
         """Park an event that cannot be applied, visibly, and move past it."""
         with self.engine.begin() as connection:
+            self.position = self._locked_checkpoint(connection)
+            if delivery.sequence <= self.position:
+                return
             writer = Writer(connection)
             writer.insert(
                 self.dead_letter_table,
@@ -185,6 +208,11 @@ class ProjectionRunner:
             self._save_checkpoint(writer, delivery.sequence, datetime.now(UTC))
         self.position = delivery.sequence
         log.error("dead-lettered %s at sequence %d: %s", delivery.subject, delivery.sequence, error.splitlines()[-1])
+
+    def _locked_checkpoint(self, connection: Connection) -> int:
+        table = self.checkpoint_table
+        query = select(table.c.position).where(table.c.projection == self.projection.name).with_for_update()
+        return connection.execute(query).scalar() or 0
 
     def _save_checkpoint(self, writer: Writer, position: int, at: datetime) -> None:
         """Record the position; ``at`` is the event's own time, so a replay writes the same row."""
@@ -212,9 +240,9 @@ class ProjectionRunner:
                 await self._react(fresh)
                 await asyncio.to_thread(self.apply, fresh)
                 return
-            except (EventStoreUnavailable, OperationalError, DBAPIError):
-                raise
-            except Exception:  # noqa: BLE001 - isolate the failing event below
+            except Exception as exc:  # noqa: BLE001 - isolate the failing event below
+                if is_outage(exc):
+                    raise
                 log.warning("batch failed; applying its events one by one", exc_info=True)
         for delivery in fresh:
             await self._process_one(delivery)
@@ -232,9 +260,9 @@ class ProjectionRunner:
                 await self._react([delivery])
                 await asyncio.to_thread(self.apply, [delivery])
                 return
-            except (EventStoreUnavailable, OperationalError, DBAPIError):
-                raise
-            except Exception:  # noqa: BLE001 - bounded retries, then dead-letter
+            except Exception as exc:  # noqa: BLE001 - bounded retries, then dead-letter
+                if is_outage(exc):
+                    raise
                 if attempt == self.max_attempts:
                     await asyncio.to_thread(self.dead_letter, delivery, traceback.format_exc(), attempt)
                     return
@@ -245,6 +273,8 @@ class ProjectionRunner:
             return
         reactions = self.projection.reactions
         for delivery in deliveries:
+            if delivery.sequence <= self.react_after:
+                continue
             reaction = reactions.get(type(delivery.event))
             if reaction is not None:
                 await reaction(delivery.event)
@@ -316,7 +346,9 @@ class ProjectionRunner:
                 await self.process(deliveries)
                 self.last_error = None
                 return True
-            except (EventStoreUnavailable, OperationalError, DBAPIError) as exc:
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
                 self._report(exc)
                 await backoff.wait(self._stopping)
         return False
@@ -352,9 +384,13 @@ class ProjectionRunner:
     async def rebuild(self, js: JetStreamContext, *, until_sequence: int | None = None) -> int:
         """Drop the read model and replay the log into it; returns events applied.
 
-        Replay rebuilds state only: reactions are not run again. The live consumer is
-        removed so that the service resumes from the rebuilt checkpoint.
+        A rebuild replays state and does not redo what the old store had handled:
+        reactions run only for events past its checkpoint, which the service had not
+        reacted to yet (reactions are idempotent, so that is safe). The live consumer
+        is removed so that the service resumes from the rebuilt checkpoint.
         """
+        if inspect(self.engine).has_table(self.checkpoint_table.name):
+            self.react_after = self.read_checkpoint()
         self.drop_schema()
         self.create_schema()
         try:

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from faststream.nats.fastapi import NatsRouter
 from sqlalchemy import Engine, text
 
-from hazardloop.auth import Authenticator
+from hazardloop.auth import Authenticator, Principal
 from hazardloop.db import create_store_engine
 from hazardloop.eventstore import EventStore, EventStoreUnavailable, Subjects
 from hazardloop.events import Event
@@ -50,6 +50,10 @@ class Runtime:
         if self.store is None:
             raise EventStoreUnavailable("the service is not connected to the broker yet")
         return self.store
+
+    def own_pseudonyms(self, principal: Principal) -> list[str]:
+        """The caller's pseudonym in each subsidiary they act in: how they find their own reports."""
+        return [self.pseudonyms.of(t, principal.subject) for t in principal.tenants_within(self.settings.tenants)]
 
     def make_store(self, js: Any) -> EventStore:
         return EventStore(

@@ -56,7 +56,7 @@ def test_file_verify_rectify_reward_inbox_then_replay_is_identical(system):
 
 
 def test_a_service_killed_mid_batch_resumes_without_a_duplicate_reward(system):
-    count = 400
+    count = 1000
 
     async def seed() -> None:
         connection = await nats.connect(system.nats_url)
@@ -80,7 +80,7 @@ def test_a_service_killed_mid_batch_resumes_without_a_duplicate_reward(system):
 
     system.env["HAZARDLOOP_BATCH_SIZE"] = "25"  # many commits, so the kill lands between and inside batches
     system.start("rewards")
-    wait_for(lambda: decided() > 0)
+    wait_for(lambda: decided() > 0, interval=0.01)
     system.stop("rewards", kill=True)  # kill -9 while it is working through the backlog
     assert decided() < count, "the backlog finished before the kill; raise the count"
     system.start("rewards")

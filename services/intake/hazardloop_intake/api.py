@@ -110,7 +110,7 @@ def list_reports(
         check_tenant(principal, tenant)
         query = query.where(reports.c.tenant == tenant)
     else:
-        mine = [runtime.pseudonyms.of(t, principal.subject) for t in principal.tenants if t in runtime.settings.tenants]
+        mine = runtime.own_pseudonyms(principal)
         query = query.where(reports.c.reporter.in_(mine))
     with runtime.engine.connect() as db:
         return [_view(row) for row in db.execute(query)]

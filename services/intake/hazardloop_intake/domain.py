@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from hazardloop.errors import Invalid
-from hazardloop.events import GENESIS_HASH, Category, Channel, Location, ReportFiled, TenantId
+from hazardloop.events import LongText, Note, GENESIS_HASH, Category, Channel, Location, ReportFiled, TenantId
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -20,13 +19,13 @@ class FileReport(BaseModel):
 
     tenant: TenantId
     category: Category
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    description: LongText
     location: Location
     observed_at: AwareDatetime
     anonymous: bool = False
     channel: Channel = Channel.WEB
-    suggested_fix: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = None
-    emergency_action: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = None
+    suggested_fix: Note | None = None
+    emergency_action: Note | None = None
 
 
 def file_report(command: FileReport, *, report_id: str, reporter: str, event_id, now: datetime) -> ReportFiled:

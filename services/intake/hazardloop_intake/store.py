@@ -1,7 +1,8 @@
 """Intake's read model: each report as its reporter and the safety desk see it."""
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, MetaData, String, Table, Text
 
+from hazardloop.db import UtcDateTime
 from hazardloop.projection import bookkeeping_tables
 
 metadata = MetaData()
@@ -19,14 +20,14 @@ reports = Table(
     Column("area", String(80), nullable=False),
     Column("spot", String(120), nullable=False),
     Column("channel", String(16), nullable=False),
-    Column("observed_at", DateTime(timezone=True), nullable=False),
-    Column("filed_at", DateTime(timezone=True), nullable=False),
+    Column("observed_at", UtcDateTime(), nullable=False),
+    Column("filed_at", UtcDateTime(), nullable=False),
     Column("status", String(24), nullable=False),
     Column("outcome", String(24)),
     Column("grade", String(16)),
     Column("measures", Text),
     Column("reward_fen", BigInteger),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 bookkeeping_tables(metadata)

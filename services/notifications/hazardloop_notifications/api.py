@@ -33,7 +33,7 @@ def read_inbox(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[Message]:
     """Messages about the caller's own reports, newest first."""
-    mine = [runtime.pseudonyms.of(t, principal.subject) for t in principal.tenants if t in runtime.settings.tenants]
+    mine = runtime.own_pseudonyms(principal)
     query = select(inbox).where(inbox.c.reporter.in_(mine)).order_by(inbox.c.created_at.desc()).limit(limit)
     if report_id is not None:
         query = query.where(inbox.c.report_id == report_id)

@@ -1,7 +1,8 @@
 """Notifications' read model: who reported what, and each reporter's inbox."""
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text
+from sqlalchemy import Column, MetaData, String, Table, Text
 
+from hazardloop.db import UtcDateTime
 from hazardloop.projection import bookkeeping_tables
 
 metadata = MetaData()
@@ -23,7 +24,7 @@ inbox = Table(
     Column("report_id", String(64), nullable=False),
     Column("kind", String(24), nullable=False),
     Column("text", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 bookkeeping_tables(metadata)

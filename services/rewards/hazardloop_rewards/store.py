@@ -1,7 +1,8 @@
 """Rewards' read model: one decision row per report."""
 
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, MetaData, String, Table
 
+from hazardloop.db import UtcDateTime
 from hazardloop.projection import bookkeeping_tables
 
 metadata = MetaData()
@@ -18,7 +19,7 @@ decisions = Table(
     Column("grade", String(16)),
     Column("policy", String(80)),
     Column("reason", String(400)),
-    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=False),
 )
 
 bookkeeping_tables(metadata)

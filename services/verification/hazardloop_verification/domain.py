@@ -6,12 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from hazardloop.errors import DomainError, NotFound
-from hazardloop.events import GENESIS_HASH, Event, Grade, Outcome, Rectified, ReportFiled, Verified
+from hazardloop.events import LongText, Note, GENESIS_HASH, Event, Grade, Outcome, Rectified, ReportFiled, Verified
 from hazardloop.eventstore import History
 
 
@@ -27,7 +26,7 @@ class Verify(BaseModel):
 
     outcome: Outcome
     grade: Grade | None = None
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = None
+    comment: Note | None = None
 
     @model_validator(mode="after")
     def _grade_only_for_hazards(self) -> Verify:
@@ -41,7 +40,7 @@ class Verify(BaseModel):
 class Rectify(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    measures: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    measures: LongText
 
 
 class AlreadyVerified(DomainError):

@@ -1,7 +1,8 @@
 """Verification's read model: the triage queue and each case's stage."""
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text
+from sqlalchemy import Column, MetaData, String, Table, Text
 
+from hazardloop.db import UtcDateTime
 from hazardloop.projection import bookkeeping_tables
 
 metadata = MetaData()
@@ -16,14 +17,14 @@ cases = Table(
     Column("site", String(80), nullable=False),
     Column("area", String(80), nullable=False),
     Column("spot", String(120), nullable=False),
-    Column("filed_at", DateTime(timezone=True), nullable=False),
+    Column("filed_at", UtcDateTime(), nullable=False),
     Column("stage", String(24), nullable=False, index=True),
     Column("outcome", String(24)),
     Column("grade", String(16)),
     Column("verified_by", String(200)),
-    Column("verified_at", DateTime(timezone=True)),
+    Column("verified_at", UtcDateTime()),
     Column("measures", Text),
-    Column("rectified_at", DateTime(timezone=True)),
+    Column("rectified_at", UtcDateTime()),
 )
 
 bookkeeping_tables(metadata)

@@ -118,3 +118,33 @@ def test_broker_down_gives_503_with_retry_after_and_the_retry_files_once(tmp_pat
     finally:
         harness.close()
         restarted.stop()
+
+
+@pytest.mark.parametrize("text", ["gas leak\x00", "leak \x1b[31m", "\ud800"])
+def test_control_characters_and_broken_unicode_are_422_not_500(harness, intake, text):
+    body = json.dumps(report_body(description=text)).encode()  # \ud800 travels as a JSON escape
+    response = intake.post("/reports", content=body, headers=harness.headers() | {"Content-Type": "application/json"})
+    assert response.status_code == 422 and "description" in response.text
+    assert harness.raw_log() == []
+
+
+def test_chunked_bodies_over_the_limit_are_413(harness, intake):
+    def chunks():
+        for _ in range(200):
+            yield b"x" * 1024
+
+    response = intake.post("/reports", content=chunks(), headers=harness.headers() | {"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_times_keep_their_instant_whatever_the_zone(harness, intake):
+    body = report_body(observed_at="2026-01-05T10:00:00+08:00")
+    report_id = intake.post("/reports", json=body, headers=harness.headers()).json()["report_id"]
+    report = wait_for(lambda: (r := intake.get(f"/reports/{report_id}", headers=harness.headers())).status_code == 200 and r.json())
+    assert report["observed_at"] in ("2026-01-05T02:00:00Z", "2026-01-05T02:00:00+00:00")
+
+
+def test_group_hq_reporters_see_their_own_reports(harness, intake):
+    hq = harness.headers("hq-engineer", tenants=["*"])
+    report_id = intake.post("/reports", json=report_body(tenant="mine"), headers=hq).json()["report_id"]
+    wait_for(lambda: [r["report_id"] for r in intake.get("/reports", headers=hq).json()] == [report_id])

@@ -203,3 +203,34 @@ async def test_rebuild_can_stop_at_a_point_in_the_log(engine, store, nc):
     assert await runner.rebuild(nc.jetstream(), until_sequence=2) == 2
     with engine.connect() as db:
         assert db.execute(select(reports.c.status).where(reports.c.report_id == filed.aggregate_id)).scalar() == "filed"
+
+
+async def test_an_event_the_database_refuses_is_dead_lettered_not_retried_forever(engine, store, nc):
+    def duplicate_key_on_boom(event, db, notes):
+        insert_note(event, db, notes)
+        if event.description == "boom":
+            insert_note(event, db, notes)  # the database refuses this (IntegrityError): not an outage
+
+    projection, notes = notes_projection(duplicate_key_on_boom)
+    runner = ProjectionRunner(projection, engine, store, max_attempts=2, retry_base_delay=0.001)
+    runner.create_schema()
+    good, bad, later = report_filed(), report_filed(description="boom"), report_filed()
+    await append_all(store, [good, bad, later])
+    runner.start(nc.jetstream())
+    try:
+        await eventually(lambda: runner.position == 3)
+    finally:
+        await runner.stop()
+    assert {r[0] for r in rows(engine, notes)} == {good.aggregate_id, later.aggregate_id}
+    assert [d[0] for d in rows(engine, runner.dead_letter_table)] == [2]
+
+
+async def test_an_overlapping_instance_cannot_apply_a_batch_twice(engine, store):
+    first = ProjectionRunner(intake_projection(store), engine, store)
+    first.create_schema()
+    batch = deliveries_of([report_filed(), report_filed()])
+    await first.process(batch)
+    stale = ProjectionRunner(intake_projection(store), engine, store)  # started before first committed
+    assert stale.position == 0
+    await stale.process(batch)  # would violate the primary key if applied again
+    assert stale.position == 2 and len(rows(engine, reports)) == 2

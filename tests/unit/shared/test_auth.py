@@ -44,3 +44,10 @@ def test_bad_tokens_are_refused_with_401(token_of):
 def test_tokens_cannot_name_unknown_tenants():
     with pytest.raises(ValueError, match="unknown tenant"):
         Authenticator(b"k" * 32, TENANTS).issue("u1", ["atlantis"], [Role.REPORTER])
+
+
+def test_an_absurdly_long_subject_is_refused_with_401():
+    auth = Authenticator(b"k" * 32, TENANTS)
+    with pytest.raises(HTTPException) as refused:
+        auth.verify(auth.issue("u" * 500, ["refinery"], [Role.VERIFIER]))
+    assert refused.value.status_code == 401

@@ -1,0 +1,45 @@
+"""Rebuilding the rewards projection never loses a decision, and never makes a second one."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from hazardloop.db import create_store_engine
+from hazardloop.projection import Delivery, ProjectionRunner
+from hazardloop_rewards.domain import GradeTable
+from hazardloop_rewards.handlers import projection_with
+from hazardloop_rewards.store import decisions
+from tests.factories import report_filed, verified
+
+
+async def reward_subjects(store) -> list[str]:
+    subjects = []
+    for sequence in range(1, await store.last_sequence() + 1):
+        message = await store._js.get_msg(store.stream, sequence)
+        if ".reward." in message.subject:
+            subjects.append(message.subject)
+    return subjects
+
+
+async def test_an_in_place_rebuild_reacts_to_what_the_old_store_never_reached(store, nc, tmp_path):
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'rewards.db'}")
+
+    def runner() -> ProjectionRunner:
+        return ProjectionRunner(projection_with(GradeTable())(store), engine, store)
+
+    decided, undecided = report_filed(), report_filed()
+    await store.append(decided, expected_version=0)
+    await store.append(undecided, expected_version=0)
+    first = verified(decided)
+    await store.append(first, expected_version=1)
+    live = runner()
+    live.create_schema()
+    await live.process([Delivery(3, "s", first)])  # decides (sequence 4), then the service stops
+    await store.append(verified(undecided), expected_version=2)  # arrives while it is down
+
+    await runner().rebuild(nc.jetstream())
+    assert len(await reward_subjects(store)) == 2  # the missed decision made, the old one not repeated
+    await runner().rebuild(nc.jetstream())
+    assert len(await reward_subjects(store)) == 2
+    with engine.connect() as db:
+        assert len(db.execute(select(decisions)).all()) == 2
