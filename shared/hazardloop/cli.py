@@ -58,7 +58,7 @@ def replay(
     runtime = module.build(settings).state.runtime
 
     async def rebuild() -> int:
-        connection = await nats.connect(settings.nats_url, connect_timeout=settings.nats_timeout)
+        connection = await nats.connect(settings.nats_servers, connect_timeout=settings.nats_timeout)
         try:
             store = runtime.make_store(connection.jetstream(timeout=settings.nats_timeout))
             runner = runtime.make_runner(store, react=database_url is None)

@@ -154,13 +154,21 @@ class EventStore:
             duplicate_window=duplicate_window,
             description="hazardloop event log: the auditable source of truth",
         )
-        async with self._guard():
+        for attempt in range(1, 4):
             try:
-                await self._js.stream_info(self.stream)
-            except NotFoundError:
-                await self._js.add_stream(config)
-            else:
-                await self._js.update_stream(config)
+                async with self._guard():
+                    try:
+                        await self._js.stream_info(self.stream)
+                    except NotFoundError:
+                        await self._js.add_stream(config)
+                    else:
+                        await self._js.update_stream(config)
+                return
+            except EventStoreUnavailable:
+                # Several services creating a replicated stream at once can leave one
+                # without an answer although the stream was made: look again.
+                if attempt == 3:
+                    raise
 
     def _headers(self, event: Event, expected_version: int) -> dict[str, str]:
         return {

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import nats.errors
 from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, MetaData, String, Table, Text, inspect, select
@@ -315,11 +314,12 @@ class ProjectionRunner:
             try:
                 await self.reset_consumer(js)
                 subscription = await js.pull_subscribe_bind(self.projection.name, stream=self.store.stream)
+                self.last_error, backoff = None, Backoff()
                 try:
                     while not self._stopping.is_set():
                         try:
                             messages = await subscription.fetch(self.batch_size, timeout=fetch_timeout)
-                        except nats.errors.TimeoutError:
+                        except TimeoutError:  # nothing new (nats-py raises its own or asyncio's)
                             continue
                         if not messages:
                             continue

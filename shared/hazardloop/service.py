@@ -87,7 +87,7 @@ def create_service(
 ) -> FastAPI:
     subjects = Subjects(settings.subject_prefix)
     broker_router = NatsRouter(
-        settings.nats_url,
+        settings.nats_servers,
         schema_url="/asyncapi",
         connect_timeout=settings.nats_timeout,
         max_reconnect_attempts=-1,

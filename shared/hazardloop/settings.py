@@ -53,6 +53,11 @@ class CommonSettings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @property
+    def nats_servers(self) -> list[str]:
+        """``NATS_URL`` may list a cluster's nodes, comma-separated."""
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+
     def secret(self, name: str) -> bytes:
         """A dev secret from settings, else read or created once under the state folder."""
         configured = {"jwt": self.jwt_secret, "pseudonym": self.pseudonym_key}[name]

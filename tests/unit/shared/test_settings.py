@@ -18,3 +18,8 @@ def test_tenants_and_nats_url_come_from_the_environment(monkeypatch, tmp_path):
     settings = CommonSettings(state_dir=tmp_path)
     assert settings.tenants == ["alpha", "beta"]
     assert settings.nats_url == "nats://10.0.0.1:4222"
+
+
+def test_a_cluster_is_reached_through_a_comma_separated_nats_url(tmp_path):
+    settings = CommonSettings(state_dir=tmp_path, nats_url="nats://a:4222, nats://b:4222,nats://c:4222")
+    assert settings.nats_servers == ["nats://a:4222", "nats://b:4222", "nats://c:4222"]
