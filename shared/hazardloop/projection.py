@@ -400,65 +400,60 @@ class ProjectionRunner:
         return await self.catch_up(js, until_sequence=until_sequence)
 
     async def catch_up(self, js: JetStreamContext, *, until_sequence: int | None = None) -> int:
-        """Read the log from the checkpoint with an ordered consumer; apply in batches.
+        """Read the log from the checkpoint and apply it in batches; returns events applied.
 
-        Reading and committing overlap: the next batch streams in while the previous
-        one is written in a worker thread.
+        Reading pulls: the reader never runs ahead of the writer. (A push consumer
+        would overflow its client buffer on a large log, and nats-py drops the excess
+        without the ordered consumer noticing a gap.) The next batch is fetched while
+        the previous one is committed in a worker thread.
         """
         end = await self.store.last_sequence() if until_sequence is None else until_sequence
         if end <= self.position:
             return 0
-        types = self.projection.event_types
-        queue: asyncio.Queue[list[Delivery] | None] = asyncio.Queue(maxsize=4)
-        batch: list[Delivery] = []
-        done = asyncio.Event()
-        applied = 0
-
-        async def receive(message: Any) -> None:
-            nonlocal batch
-            sequence = message.metadata.sequence.stream
-            if sequence > end or done.is_set():
-                done.set()
-                return
-            batch.append(self._delivery(message))
-            if sequence == end or message.metadata.num_pending == 0 or len(batch) >= self.batch_size:
-                full, batch = batch, []
-                await queue.put(full)
-            if sequence == end or message.metadata.num_pending == 0:
-                done.set()
-
-        async def write() -> None:
-            nonlocal applied
-            while (deliveries := await queue.get()) is not None:
-                await self.process(deliveries)
-                applied += len(deliveries)
-
-        writer = asyncio.create_task(write())
-        subscription = await js.subscribe(
-            self.store.subjects.all,
-            ordered_consumer=True,
-            cb=receive,
-            stream=self.store.stream,
+        consumer = await js.add_consumer(
+            self.store.stream,
             config=api.ConsumerConfig(
-                filter_subjects=[self.store.subjects.of_type(kind) for kind in types],
+                filter_subjects=[self.store.subjects.of_type(kind) for kind in self.projection.event_types],
+                ack_policy=api.AckPolicy.NONE,
                 deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
                 opt_start_seq=self.position + 1,
+                inactive_threshold=60,
+                mem_storage=True,
+                description=f"{self.projection.name} rebuild",
             ),
-            pending_msgs_limit=self.batch_size * 16,
         )
-        waiter = asyncio.create_task(done.wait())
+        subscription = await js.pull_subscribe_bind(consumer.name, stream=self.store.stream)
+        applied, writing = 0, None
         try:
-            info = await subscription.consumer_info()
-            if info.num_pending == 0 and not info.delivered.consumer_seq:
-                done.set()  # nothing in range concerns this projection
-            await asyncio.wait({waiter, writer}, return_when=asyncio.FIRST_COMPLETED)
+            pending = consumer.num_pending
+            while pending:
+                try:
+                    messages = await subscription.fetch(self.batch_size, timeout=5)
+                except TimeoutError:
+                    pending = (await subscription.consumer_info()).num_pending
+                    continue
+                if not messages:
+                    continue
+                deliveries = [self._delivery(m) for m in messages if m.metadata.sequence.stream <= end]
+                if writing is not None:
+                    applied += await writing
+                writing = asyncio.create_task(self._write(deliveries))
+                last = messages[-1].metadata
+                pending = 0 if last.sequence.stream >= end else last.num_pending
+            if writing is not None:
+                applied += await writing
+                writing = None
         finally:
-            waiter.cancel()
-            await subscription.unsubscribe()
-        if writer.done():
-            await writer  # it can only have stopped early by failing: raise that
-        if batch:
-            await queue.put(batch)
-        await queue.put(None)
-        await writer
+            if writing is not None:  # failed or cancelled mid-way: do not leave it running
+                writing.cancel()
+                with contextlib.suppress(BaseException):
+                    await writing
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
+            with contextlib.suppress(Exception):
+                await js.delete_consumer(self.store.stream, consumer.name)
         return applied
+
+    async def _write(self, deliveries: list[Delivery]) -> int:
+        await self.process(deliveries)
+        return len(deliveries)

@@ -234,3 +234,15 @@ async def test_an_overlapping_instance_cannot_apply_a_batch_twice(engine, store)
     assert stale.position == 0
     await stale.process(batch)  # would violate the primary key if applied again
     assert stale.position == 2 and len(rows(engine, reports)) == 2
+
+
+async def test_rebuilding_a_large_log_applies_every_event(store, nc, tmp_path):
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'large.db'}")
+    filed = [report_filed() for _ in range(20_000)]
+    for start in range(0, len(filed), 5_000):
+        await store.append_many([(event, 0) for event in filed[start:start + 5_000]])
+    runner = ProjectionRunner(intake_projection(store), engine, store, batch_size=500, react=False)
+    assert await runner.rebuild(nc.jetstream()) == 20_000
+    with engine.connect() as db:
+        assert db.execute(select(func.count()).select_from(reports)).scalar() == 20_000
+    assert runner.read_checkpoint() == 20_000
