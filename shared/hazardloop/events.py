@@ -15,7 +15,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of an aggregate's first event."""
@@ -106,7 +115,8 @@ class Event(BaseModel):
 
     aggregate_type: ClassVar[str]
     type: str
-    schema_version: int = 1
+    schema_version: Literal[1] = 1
+    """A class that changes its schema declares ``Literal[n] = n`` and registers an upcaster."""
     event_id: uuid.UUID
     occurred_at: AwareDatetime
     tenant: TenantId
@@ -270,11 +280,18 @@ def upcast(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def decode_event(data: bytes) -> Event:
-    """Parse stored bytes into the current event model (upcasting old versions)."""
-    document = json.loads(data)
-    if document.get("schema_version", 1) != _CURRENT_VERSION.get(document.get("type")):
-        document = upcast(document)
-    return _ANY_EVENT.validate_python(document)
+    """Parse stored bytes into the current event model (upcasting old versions).
+
+    Current documents validate straight from bytes; ``schema_version`` is a literal,
+    so an old document can never pass as current and always takes the upcast path.
+    """
+    try:
+        return _ANY_EVENT.validate_json(data)
+    except ValidationError:
+        document = json.loads(data)
+        if document.get("schema_version", 1) == _CURRENT_VERSION.get(document.get("type")):
+            raise
+    return _ANY_EVENT.validate_python(upcast(document))
 
 
 def encode_event(event: Event) -> bytes:
