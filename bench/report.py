@@ -1,0 +1,97 @@
+"""Turning measured figures into the printed table and the saved JSON document."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+RESULTS_DIR = Path(__file__).with_name("results")
+
+
+def write_json(document: dict[str, Any], stamp: datetime) -> Path:
+    """Save under ``bench/results/<UTC timestamp>.json`` so runs can be compared later."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{stamp.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+    return path
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def _met(value: bool | None) -> str:
+    return {True: "[green]yes[/green]", False: "[red]NO[/red]", None: ""}[value]
+
+
+def table(document: dict[str, Any]) -> Table:
+    """One row per figure, the system beside its raw nats-py baseline (fits 80 columns)."""
+    appends, replay, http = document["appends"], document["replay"], document["http"]
+    view = Table(
+        title="hazardloop vs. raw nats-py: same run, same fresh nats-server",
+        caption=(
+            f"(a) {appends['events']:,} new aggregates, (b) {replay['events']:,} events, "
+            f"(c) {http['workers']} HTTP clients; (a)(b) median of {appends['runs']} runs"
+        ),
+        box=box.SIMPLE_HEAD,
+    )
+    for column, justify in [("benchmark", "left"), ("hazardloop", "right"), ("raw nats-py", "right"),
+                            ("ratio", "right"), ("target (>=)", "left"), ("met", "center")]:
+        view.add_column(column, justify=justify)  # type: ignore[arg-type]
+    view.add_row(
+        "(a) appends/s", _num(appends["store"]["median"]), _num(appends["raw"]["median"]),
+        _num(appends["ratio"], 2), appends["target"], _met(appends["met"]),
+    )
+    for name, figures in replay["projections"].items():
+        shown = _num(figures["median"]) if figures["ok"] else f"[red]FAIL[/red] {_num(figures['median'])}"
+        view.add_row(
+            f"(b) {name[:6]}. ev/s" if len(name) > 6 else f"(b) {name} ev/s", shown, _num(replay["raw"]["median"]),
+            _num(figures["ratio"], 2), replay["target"], _met(figures["met"]),
+        )
+    service, raw = http["service"], http["raw"]
+    view.add_row("(c) POST req/s", _num(service["per_second"]), _num(raw["per_second"]),
+                 _num(http["ratio"], 3), "-", "")
+    view.add_row("(c) POST p50 ms", _num(service["p50_ms"], 1), _num(raw["p50_ms"], 2), "", "", "")
+    view.add_row("(c) POST p99 ms", _num(service["p99_ms"], 1), _num(raw["p99_ms"], 2), "", "", "")
+    return view
+
+
+def notes(document: dict[str, Any]) -> list[str]:
+    """What the table cannot show: failures, drops, errors, where CPU went."""
+    lines = []
+    for name, figures in document["replay"]["projections"].items():
+        for index, run in enumerate(figures["runs"], start=1):
+            if not run["ok"]:
+                lines.append(
+                    f"(b) {name} FAILED run {index}: {run['problem']}; applied {run['applied']:,} in "
+                    f"{run['seconds']:.1f}s ({run['rate']:,.0f}/s, the figure shown), {run['dropped']:,} messages "
+                    f"dropped by nats-py as a slow consumer, {run['dead_letters']:,} dead letters; further runs skipped"
+                )
+    http = document["http"]
+    service = http["service"]
+    lines.append(
+        f"(c) service CPU {service['service_cpu_ms_per_request']:.2f} ms/request, bench client CPU "
+        f"{service['client_cpu_ms_per_request']:.2f} ms/request, on {document['environment']['cpus']} CPUs shared "
+        f"with nats-server; errors: service {service['errors']}, baseline {http['raw']['errors']}"
+    )
+    logged = document.get("project_log_records") or {}
+    if logged:
+        lines.append("project log records during the run: " + ", ".join(f"{k} {v}" for k, v in sorted(logged.items())))
+    return lines
+
+
+def show(document: dict[str, Any], path: Path, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(table(document))
+    for line in notes(document):
+        console.print(f"  {line}")
+    console.print(f"  elapsed {document['elapsed_seconds']:.0f}s; results written to {path}")

@@ -1,0 +1,195 @@
+"""``make bench``: start one nats-server, run (a), (b), (c), print the table, save JSON.
+
+Every figure is measured beside a raw nats-py baseline on the same freshly started
+broker in the same process, so the ratio says what hazardloop's own code costs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from rich.console import Console
+
+from bench import appends, intake_http, replay
+from bench.fixtures import filings, lifecycles
+from bench.report import show, write_json
+from bench.stats import median, ratio
+from hazardloop.natsserver import NatsServer, find_binary
+from hazardloop_intake.handlers import projection as intake
+from hazardloop_notifications.handlers import projection as notifications
+
+console = Console(stderr=True)
+
+
+@dataclass(frozen=True)
+class Parameters:
+    runs: int = 3
+    appends: int = 20_000
+    replay_reports: int = 25_000
+    """Four events each: 100,000 events in the log."""
+    http_workers: int = 32
+    http_warmup: int = 300
+    http_requests: int = 5_000
+    http_seconds: float = 10.0
+    append_target_ratio: float = 0.5
+    replay_target_rate: float = 30_000
+    replay_target_ratio: float = 0.2
+
+
+class CountingHandler(logging.Handler):
+    """Keeps the project's log lines off the table, but counts them for the report."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.counts: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.counts[f"{record.name} {record.levelname}"] += 1
+
+
+async def bench_appends(url: str, p: Parameters) -> dict[str, Any]:
+    """(a): events built before timing; store and baseline alternate, fresh streams each."""
+    console.log(f"(a) building {p.appends:,} ReportFiled events")
+    events = filings(p.appends)
+    console.log(f"(a) append_many vs publish_async, {p.runs} runs each")
+    rates = await appends.measure(url, events, p.runs)
+    store, raw = median(rates["store"]), median(rates["raw"])
+    share = ratio(store, raw)
+    return {
+        "events": p.appends,
+        "runs": p.runs,
+        "store": {"runs": rates["store"], "median": store},
+        "raw": {"runs": rates["raw"], "median": raw, "max_in_flight": appends.MAX_IN_FLIGHT},
+        "ratio": share,
+        "target": f"{p.append_target_ratio}x",
+        "met": share >= p.append_target_ratio,
+    }
+
+
+def replay_targets(reports: int) -> list[replay.Target]:
+    """The two projections replayed, each with the row counts a complete replay yields."""
+    done = "SELECT count(*) FROM intake_reports WHERE status = 'rectified' AND reward_fen IS NOT NULL"
+    return [
+        replay.Target("intake", intake, (replay.Check(done, reports),)),
+        replay.Target("notifications", notifications, (
+            replay.Check("SELECT count(*) FROM notification_inbox", reports * replay.STAGES),
+            replay.Check("SELECT count(*) FROM notification_reporters", reports),
+        )),
+    ]
+
+
+async def bench_replay(url: str, workdir: Path, p: Parameters) -> dict[str, Any]:
+    """(b): fill the log once (untimed), then rebuild each projection and read it raw."""
+    console.log(f"(b) building and appending {p.replay_reports * replay.STAGES:,} events")
+    reports = lifecycles(p.replay_reports)
+    filled = await replay.prepare_stream(url, reports)
+    del reports
+    gc.collect()  # the fixtures are garbage now; do not let them tax the timed replay
+    console.log(f"(b) {filled:,} events in the log; rebuilding projections, {p.runs} runs")
+    measured = await replay.measure(url, replay_targets(p.replay_reports), workdir, p.runs)
+    raw = median(measured["raw"])
+    projections = {}
+    for name, runs in measured["rebuilds"].items():
+        ok = all(run["ok"] for run in runs)
+        speed = median([run["rate"] for run in runs])
+        share = ratio(speed, raw)
+        projections[name] = {
+            "runs": runs,
+            "ok": ok,
+            "median": speed,
+            "ratio": share,
+            "met": ok and speed >= p.replay_target_rate and share >= p.replay_target_ratio,
+        }
+    return {
+        "events": measured["events"],
+        "batch_size": replay.BATCH_SIZE,
+        "raw": {"runs": measured["raw"], "median": raw},
+        "projections": projections,
+        "target": f"{p.replay_target_rate / 1000:.0f}k/s & {p.replay_target_ratio}x",
+    }
+
+
+async def bench_http(url: str, workdir: Path, p: Parameters) -> dict[str, Any]:
+    """(c): a real intake process over real HTTP, then the broker leg alone."""
+    state = workdir / "intake-state"
+    token = intake_http.reporter_token(state)  # creates the secret the service will read
+    console.log(f"(c) POST /reports: {p.http_workers} clients, up to {p.http_requests:,} requests or {p.http_seconds:.0f}s")
+    load = {"workers": p.http_workers, "warmup": p.http_warmup, "max_requests": p.http_requests, "max_seconds": p.http_seconds}
+    with intake_http.intake_process(url, state, workdir / "intake.log") as service:
+        result, cpu = await intake_http.http_load(service, token, **load)
+    console.log("(c) baseline: js.publish awaiting each ack")
+    raw = await intake_http.broker_load(url, **load)
+    return {
+        "workers": p.http_workers,
+        "service": result.summary() | {k: round(v, 3) for k, v in cpu.items()},
+        "raw": raw.summary(),
+        "ratio": ratio(result.per_second, raw.per_second),
+    }
+
+
+def environment() -> dict[str, Any]:
+    server = subprocess.run([find_binary(), "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
+        "nats_server": server,
+        "nats_py": version("nats-py"),
+        "sqlalchemy": version("sqlalchemy"),
+        "httpx": version("httpx"),
+    }
+
+
+async def run_all(url: str, workdir: Path, p: Parameters) -> dict[str, Any]:
+    return {
+        "appends": await bench_appends(url, p),
+        "replay": await bench_replay(url, workdir, p),
+        "http": await bench_http(url, workdir, p),
+    }
+
+
+def quiet_project_logs() -> CountingHandler:
+    handler = CountingHandler()
+    project = logging.getLogger("hazardloop")
+    project.addHandler(handler)
+    project.propagate = False
+    return handler
+
+
+def main() -> None:
+    stamp = datetime.now(UTC)
+    started = perf_counter()
+    p = Parameters()
+    document: dict[str, Any] = {"timestamp": stamp.isoformat(), "parameters": asdict(p), "environment": environment()}
+    logged = quiet_project_logs()
+    with tempfile.TemporaryDirectory(prefix="hazardloop-bench-") as tmp:
+        workdir = Path(tmp)
+        server = NatsServer(workdir / "nats").start(log_file=workdir / "nats-server.log")
+        console.log(f"nats-server on {server.url}")
+        try:
+            document |= asyncio.run(run_all(server.url, workdir, p))
+        finally:
+            server.stop()
+    document["project_log_records"] = dict(logged.counts)
+    document["environment"]["load_average_at_end"] = os.getloadavg()
+    document["elapsed_seconds"] = perf_counter() - started
+    show(document, write_json(document, stamp), Console())
+
+
+if __name__ == "__main__":
+    main()
