@@ -208,7 +208,7 @@ async def rebuild_run(url: str, target: Target, db_file: Path, total: int) -> Re
         before = asyncio.all_tasks()
         with Trouble().watching(logging.getLogger("hazardloop.projection")) as trouble:
             started = perf_counter()
-            task = asyncio.create_task(runner.rebuild(js))
+            task = asyncio.create_task(runner.rebuild(nc))
             finished = await watch(task, runner, trouble, started)
         await cancel_strays(before)
         problem = _problem(task, runner, total, errors, trouble) or verify(engine, [*target.checks, _checkpoint(total)])

@@ -62,7 +62,7 @@ def replay(
         try:
             store = runtime.make_store(connection.jetstream(timeout=settings.nats_timeout))
             runner = runtime.make_runner(store, react=database_url is None)
-            return await runner.rebuild(connection.jetstream(), until_sequence=until_sequence)
+            return await runner.rebuild(connection, until_sequence=until_sequence)
         finally:
             await connection.close()
 

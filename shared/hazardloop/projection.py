@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from nats.aio.client import Client
 from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, MetaData, String, Table, Text, inspect, select
@@ -28,6 +29,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from hazardloop.db import UtcDateTime
 from hazardloop.eventstore import EventStore, EventStoreUnavailable
 from hazardloop.events import Event, decode_event
+from hazardloop.pull import BatchPuller
 from hazardloop.writer import Writer
 
 log = logging.getLogger("hazardloop.projection")
@@ -381,7 +383,7 @@ class ProjectionRunner:
 
     # --- rebuild ---------------------------------------------------------------------
 
-    async def rebuild(self, js: JetStreamContext, *, until_sequence: int | None = None) -> int:
+    async def rebuild(self, nc: Client, *, until_sequence: int | None = None) -> int:
         """Drop the read model and replay the log into it; returns events applied.
 
         A rebuild replays state and does not redo what the old store had handled:
@@ -394,22 +396,23 @@ class ProjectionRunner:
         self.drop_schema()
         self.create_schema()
         try:
-            await js.delete_consumer(self.store.stream, self.projection.name)
+            await nc.jetstream().delete_consumer(self.store.stream, self.projection.name)
         except NotFoundError:
             pass
-        return await self.catch_up(js, until_sequence=until_sequence)
+        return await self.catch_up(nc, until_sequence=until_sequence)
 
-    async def catch_up(self, js: JetStreamContext, *, until_sequence: int | None = None) -> int:
+    async def catch_up(self, nc: Client, *, until_sequence: int | None = None) -> int:
         """Read the log from the checkpoint and apply it in batches; returns events applied.
 
         Reading pulls: the reader never runs ahead of the writer. (A push consumer
         would overflow its client buffer on a large log, and nats-py drops the excess
-        without the ordered consumer noticing a gap.) The next batch is fetched while
+        without the ordered consumer noticing a gap.) The next batch streams in while
         the previous one is committed in a worker thread.
         """
         end = await self.store.last_sequence() if until_sequence is None else until_sequence
         if end <= self.position:
             return 0
+        js = nc.jetstream()
         consumer = await js.add_consumer(
             self.store.stream,
             config=api.ConsumerConfig(
@@ -422,24 +425,23 @@ class ProjectionRunner:
                 description=f"{self.projection.name} rebuild",
             ),
         )
-        subscription = await js.pull_subscribe_bind(consumer.name, stream=self.store.stream)
         applied, writing = 0, None
         try:
-            pending = consumer.num_pending
-            while pending:
-                try:
-                    messages = await subscription.fetch(self.batch_size, timeout=5)
-                except TimeoutError:
-                    pending = (await subscription.consumer_info()).num_pending
-                    continue
-                if not messages:
-                    continue
-                deliveries = [self._delivery(m) for m in messages if m.metadata.sequence.stream <= end]
-                if writing is not None:
-                    applied += await writing
-                writing = asyncio.create_task(self._write(deliveries))
-                last = messages[-1].metadata
-                pending = 0 if last.sequence.stream >= end else last.num_pending
+            async with BatchPuller(nc, self.store.stream, consumer.name) as puller:
+                pending = consumer.num_pending
+                pull = await puller.request(min(self.batch_size, pending), expires=5) if pending else None
+                while pull is not None:
+                    messages = await pull
+                    if messages:
+                        last = messages[-1].metadata
+                        pending = 0 if last.sequence.stream >= end else last.num_pending
+                    else:
+                        pending = (await js.consumer_info(self.store.stream, consumer.name)).num_pending
+                    pull = await puller.request(min(self.batch_size, pending), expires=5) if pending else None
+                    deliveries = [d for d in map(self._delivery, messages) if d.sequence <= end]
+                    if writing is not None:
+                        applied += await writing
+                    writing = asyncio.create_task(self._write(deliveries))
             if writing is not None:
                 applied += await writing
                 writing = None
@@ -448,8 +450,6 @@ class ProjectionRunner:
                 writing.cancel()
                 with contextlib.suppress(BaseException):
                     await writing
-            with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
             with contextlib.suppress(Exception):
                 await js.delete_consumer(self.store.stream, consumer.name)
         return applied

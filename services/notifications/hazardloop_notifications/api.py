@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from hazardloop.auth import Principal, authenticated
 from hazardloop.service import RuntimeDep
-from hazardloop_notifications.store import inbox
+from hazardloop_notifications.store import inbox, reporters
 
 routes = APIRouter(tags=["inbox"])
 
@@ -34,7 +34,13 @@ def read_inbox(
 ) -> list[Message]:
     """Messages about the caller's own reports, newest first."""
     mine = runtime.own_pseudonyms(principal)
-    query = select(inbox).where(inbox.c.reporter.in_(mine)).order_by(inbox.c.created_at.desc()).limit(limit)
+    query = (
+        select(inbox)
+        .join(reporters, reporters.c.report_id == inbox.c.report_id)
+        .where(reporters.c.reporter.in_(mine))
+        .order_by(inbox.c.created_at.desc())
+        .limit(limit)
+    )
     if report_id is not None:
         query = query.where(inbox.c.report_id == report_id)
     with runtime.engine.connect() as db:

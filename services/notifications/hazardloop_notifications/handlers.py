@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from hazardloop.errors import NotFound
 from hazardloop.eventstore import EventStore
 from hazardloop.events import Event, Rectified, ReportFiled, RewardDeclined, RewardGranted, Verified
 from hazardloop.projection import Projection
@@ -11,13 +10,12 @@ from hazardloop_notifications.messages import message_for
 from hazardloop_notifications.store import inbox, metadata, reporters
 
 
-def _deliver(event: Event, db: Writer, *, report_id: str, reporter: str) -> None:
+def _deliver(event: Event, db: Writer, *, report_id: str) -> None:
     kind, text = message_for(event)
     db.insert(
         inbox,
         message_id=str(event.event_id),
         tenant=event.tenant,
-        reporter=reporter,
         report_id=report_id,
         kind=kind,
         text=text,
@@ -25,24 +23,17 @@ def _deliver(event: Event, db: Writer, *, report_id: str, reporter: str) -> None
     )
 
 
-def _reporter_of(db: Writer, report_id: str) -> str:
-    row = db.get(reporters, report_id=report_id)
-    if row is None:
-        raise NotFound(f"no filing seen for report {report_id}")
-    return row.reporter
-
-
 def when_report_filed_confirm_receipt(event: ReportFiled, db: Writer) -> None:
     db.insert(reporters, report_id=event.aggregate_id, tenant=event.tenant, reporter=event.reporter)
-    _deliver(event, db, report_id=event.aggregate_id, reporter=event.reporter)
+    _deliver(event, db, report_id=event.aggregate_id)
 
 
 def when_report_progressed_tell_reporter(event: Verified | Rectified, db: Writer) -> None:
-    _deliver(event, db, report_id=event.aggregate_id, reporter=_reporter_of(db, event.aggregate_id))
+    _deliver(event, db, report_id=event.aggregate_id)
 
 
 def when_reward_decided_tell_reporter(event: RewardGranted | RewardDeclined, db: Writer) -> None:
-    _deliver(event, db, report_id=event.report_id, reporter=event.reporter)
+    _deliver(event, db, report_id=event.report_id)
 
 
 def projection(_: EventStore) -> Projection:

@@ -1,4 +1,8 @@
-"""Notifications' read model: who reported what, and each reporter's inbox."""
+"""Notifications' read model: who reported what, and the messages about each report.
+
+An inbox is the messages of the reports its owner filed (a join), so projecting a
+message never needs to look up its reporter.
+"""
 
 from sqlalchemy import Column, MetaData, String, Table, Text
 
@@ -12,7 +16,7 @@ reporters = Table(
     metadata,
     Column("report_id", String(64), primary_key=True),
     Column("tenant", String(64), nullable=False),
-    Column("reporter", String(40), nullable=False),
+    Column("reporter", String(40), nullable=False, index=True),
 )
 
 inbox = Table(
@@ -20,8 +24,7 @@ inbox = Table(
     metadata,
     Column("message_id", String(36), primary_key=True, comment="the id of the event that caused it"),
     Column("tenant", String(64), nullable=False),
-    Column("reporter", String(40), nullable=False, index=True),
-    Column("report_id", String(64), nullable=False),
+    Column("report_id", String(64), nullable=False, index=True, comment="whose inbox: see notification_reporters"),
     Column("kind", String(24), nullable=False),
     Column("text", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),

@@ -37,9 +37,9 @@ async def test_an_in_place_rebuild_reacts_to_what_the_old_store_never_reached(st
     await live.process([Delivery(3, "s", first)])  # decides (sequence 4), then the service stops
     await store.append(verified(undecided), expected_version=2)  # arrives while it is down
 
-    await runner().rebuild(nc.jetstream())
+    await runner().rebuild(nc)
     assert len(await reward_subjects(store)) == 2  # the missed decision made, the old one not repeated
-    await runner().rebuild(nc.jetstream())
+    await runner().rebuild(nc)
     assert len(await reward_subjects(store)) == 2
     with engine.connect() as db:
         assert len(db.execute(select(decisions)).all()) == 2

@@ -192,7 +192,7 @@ async def test_rebuild_from_the_log_equals_the_live_projection(engine, store, nc
     await live.stop()
     before = rows(engine, reports)
     rebuilt = ProjectionRunner(intake_projection(store), engine, store, batch_size=2, react=False)
-    assert await rebuilt.rebuild(nc.jetstream()) == 5
+    assert await rebuilt.rebuild(nc) == 5
     assert rows(engine, reports) == before and rebuilt.read_checkpoint() == 5
 
 
@@ -200,7 +200,7 @@ async def test_rebuild_can_stop_at_a_point_in_the_log(engine, store, nc):
     filed = report_filed()
     await append_all(store, [filed, report_filed(), verified(filed)])
     runner = ProjectionRunner(intake_projection(store), engine, store, react=False)
-    assert await runner.rebuild(nc.jetstream(), until_sequence=2) == 2
+    assert await runner.rebuild(nc, until_sequence=2) == 2
     with engine.connect() as db:
         assert db.execute(select(reports.c.status).where(reports.c.report_id == filed.aggregate_id)).scalar() == "filed"
 
@@ -242,7 +242,7 @@ async def test_rebuilding_a_large_log_applies_every_event(store, nc, tmp_path):
     for start in range(0, len(filed), 5_000):
         await store.append_many([(event, 0) for event in filed[start:start + 5_000]])
     runner = ProjectionRunner(intake_projection(store), engine, store, batch_size=500, react=False)
-    assert await runner.rebuild(nc.jetstream()) == 20_000
+    assert await runner.rebuild(nc) == 20_000
     with engine.connect() as db:
         assert db.execute(select(func.count()).select_from(reports)).scalar() == 20_000
     assert runner.read_checkpoint() == 20_000
