@@ -99,9 +99,10 @@ def _unauthorised(detail: str) -> HTTPException:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def authenticated(
+async def authenticated(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
+    # async although it does no I/O: FastAPI would run a plain ``def`` in a thread pool.
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorised("missing bearer token")
     return request.app.state.authenticator.verify(credentials.credentials)
@@ -111,7 +112,7 @@ def require(*roles: Role) -> Callable[..., Principal]:
     """A dependency admitting only principals holding one of ``roles``."""
     wanted = frozenset(roles)
 
-    def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
         if not principal.has_any(wanted):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, detail=f"requires one of the roles: {', '.join(sorted(wanted))}"

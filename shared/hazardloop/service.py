@@ -68,8 +68,8 @@ class Runtime:
         return ProjectionRunner(self.projection_factory(store), self.engine, store, batch_size=self.settings.batch_size, react=react)
 
 
-def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
+async def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime  # async: a plain def would cost a thread-pool hop
 
 
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
