@@ -23,7 +23,7 @@ from typing import Any
 from nats.aio.client import Client
 from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
-from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, MetaData, String, Table, Text, inspect, select
+from sqlalchemy import BigInteger, Boolean, Column, Connection, Engine, Integer, MetaData, String, Table, Text, inspect, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from hazardloop.db import UtcDateTime
@@ -76,6 +76,12 @@ def bookkeeping_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("projection", String(64), primary_key=True),
         Column("position", BigInteger, nullable=False),
         Column("updated_at", UtcDateTime(), nullable=False),
+        # The batch (or, isolating, the single event) being attempted, noted before
+        # it is applied and cleared by its commit: a process that keeps dying on it
+        # is noticed on restart.
+        Column("attempt_from", BigInteger),
+        Column("attempts", Integer),
+        Column("isolating", Boolean),
     )
     dead_letters = Table(
         "dead_letter",
@@ -97,7 +103,6 @@ class Delivery:
     subject: str
     event: Event | None
     error: str | None = None
-    deliveries: int = 1
 
 
 class Backoff:
@@ -125,6 +130,7 @@ class ProjectionRunner:
         batch_size: int = 500,
         max_attempts: int = 5,
         max_deliver: int = 10,
+        crash_limit: int = 3,
         retry_base_delay: float = 0.05,
         react: bool = True,
         ack_wait: float = 60.0,
@@ -135,6 +141,7 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.max_deliver = max_deliver
+        self.crash_limit = crash_limit
         self.retry_base_delay = retry_base_delay
         self.react = react
         self.react_after = 0
@@ -216,13 +223,48 @@ class ProjectionRunner:
         return connection.execute(query).scalar() or 0
 
     def _save_checkpoint(self, writer: Writer, position: int, at: datetime) -> None:
-        """Record the position; ``at`` is the event's own time, so a replay writes the same row."""
+        """Record the position and clear the attempt marker.
+
+        ``at`` is the event's own time, so a replay writes the very same row.
+        """
         name = self.projection.name
+        row = {"position": position, "updated_at": at, "attempt_from": None, "attempts": None, "isolating": None}
         if self.position == 0 and writer.get(self.checkpoint_table, projection=name) is None:
-            writer.insert(self.checkpoint_table, projection=name, position=position, updated_at=at)
+            writer.insert(self.checkpoint_table, projection=name, **row)
         else:
-            writer.update(self.checkpoint_table, {"projection": name}, position=position, updated_at=at)
+            writer.update(self.checkpoint_table, {"projection": name}, **row)
         writer.flush()
+
+    def attempt_marker(self) -> tuple[int | None, int, bool]:
+        """(first sequence, attempts, isolating) of the work a previous run did not finish."""
+        table = self.checkpoint_table
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(table.c.attempt_from, table.c.attempts, table.c.isolating).where(
+                    table.c.projection == self.projection.name
+                )
+            ).first()
+        if row is None or row.attempt_from is None:
+            return None, 0, False
+        return row.attempt_from, row.attempts, bool(row.isolating)
+
+    def note_attempt(self, sequence: int, *, isolating: bool) -> int:
+        """Commit that work starting at ``sequence`` begins; returns how often it has."""
+        table, name = self.checkpoint_table, self.projection.name
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                select(table.c.attempt_from, table.c.attempts, table.c.isolating)
+                .where(table.c.projection == name)
+                .with_for_update()
+            ).first()
+            again = row is not None and row.attempt_from == sequence and bool(row.isolating) == isolating
+            attempts = row.attempts + 1 if again else 1
+            marker = {"attempt_from": sequence, "attempts": attempts, "isolating": isolating}
+            if row is None:
+                connection.execute(table.insert(), {"projection": name, "position": 0, "updated_at": datetime.now(UTC), **marker})
+            else:
+                connection.execute(table.update().where(table.c.projection == name).values(**marker))
+        return attempts
 
     # --- processing ------------------------------------------------------------------
 
@@ -236,7 +278,7 @@ class ProjectionRunner:
         fresh = [d for d in deliveries if d.sequence > self.position]
         if not fresh:
             return
-        if all(d.event is not None and d.deliveries < self.max_deliver for d in fresh):
+        if all(d.event is not None for d in fresh):
             try:
                 await self._react(fresh)
                 await asyncio.to_thread(self.apply, fresh)
@@ -251,10 +293,6 @@ class ProjectionRunner:
     async def _process_one(self, delivery: Delivery) -> None:
         if delivery.event is None:
             await asyncio.to_thread(self.dead_letter, delivery, delivery.error or "undecodable", 1)
-            return
-        if delivery.deliveries >= self.max_deliver:
-            reason = f"delivered {delivery.deliveries} times without being acknowledged (crashed the consumer?)"
-            await asyncio.to_thread(self.dead_letter, delivery, reason, delivery.deliveries)
             return
         for attempt in range(1, self.max_attempts + 1):
             try:
@@ -325,7 +363,7 @@ class ProjectionRunner:
                             continue
                         if not messages:
                             continue
-                        if not await self._process_until_applied([self._delivery(m) for m in messages]):
+                        if not await self._process_live([self._delivery(m) for m in messages]):
                             return
                         await messages[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
                 finally:
@@ -336,6 +374,35 @@ class ProjectionRunner:
             except Exception as exc:  # noqa: BLE001 - broker outage: report, back off, resubscribe
                 self._report(exc)
                 await backoff.wait(self._stopping)
+
+    async def _process_live(self, deliveries: list[Delivery]) -> bool:
+        """Note the attempt, then process; after repeated deaths on it, isolate the batch.
+
+        A handler error is caught and retried, but a process that dies (out of memory,
+        killed, a crash in native code) cannot count its own failures: the marker
+        committed before the batch does it across restarts.
+        """
+        fresh = [d for d in deliveries if d.sequence > self.position]
+        if not fresh:
+            return True
+        first = fresh[0].sequence
+        attempt_from, attempts, isolating = await asyncio.to_thread(self.attempt_marker)
+        if attempt_from == first and (isolating or attempts >= self.crash_limit):
+            return await self._isolate(fresh)
+        await asyncio.to_thread(self.note_attempt, first, isolating=False)
+        return await self._process_until_applied(fresh)
+
+    async def _isolate(self, fresh: list[Delivery]) -> bool:
+        """One event at a time, each noted first: the one that keeps killing us is parked."""
+        log.warning("projection %s: the process died on the batch at %d; isolating it", self.projection.name, fresh[0].sequence)
+        for delivery in fresh:
+            attempts = await asyncio.to_thread(self.note_attempt, delivery.sequence, isolating=True)
+            if attempts > self.crash_limit:
+                reason = f"the consumer process died {attempts - 1} times while applying this event"
+                await asyncio.to_thread(self.dead_letter, delivery, reason, attempts - 1)
+            elif not await self._process_until_applied([delivery]):
+                return False
+        return True
 
     async def _process_until_applied(self, deliveries: list[Delivery]) -> bool:
         """Retry one batch through store or broker outages; False if stopped first.
@@ -369,6 +436,8 @@ class ProjectionRunner:
             finished, _ = await asyncio.wait({self._task}, timeout=5)
             if not finished:
                 self._task.cancel()
+            elif not self._task.cancelled() and self._task.exception() is not None:
+                log.error("projection %s had stopped: %r", self.projection.name, self._task.exception())
             self._task = None
 
     @staticmethod
@@ -379,7 +448,7 @@ class ProjectionRunner:
             error = None
         except Exception as exc:  # noqa: BLE001 - an undecodable event is poison, not a crash
             event, error = None, f"cannot decode event: {exc}"
-        return Delivery(metadata.sequence.stream, message.subject, event, error, metadata.num_delivered)
+        return Delivery(metadata.sequence.stream, message.subject, event, error)
 
     # --- rebuild ---------------------------------------------------------------------
 

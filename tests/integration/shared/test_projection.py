@@ -246,3 +246,34 @@ async def test_rebuilding_a_large_log_applies_every_event(store, nc, tmp_path):
     with engine.connect() as db:
         assert db.execute(select(func.count()).select_from(reports)).scalar() == 20_000
     assert runner.read_checkpoint() == 20_000
+
+
+class ProcessDied(BaseException):
+    """Stands for a death no handler can catch: out of memory, a kill, a native crash."""
+
+
+async def test_an_event_that_keeps_killing_the_process_is_dead_lettered_after_restarts(engine, store, nc):
+    def dies_on_boom(event, db, notes):
+        if event.description == "boom":
+            raise ProcessDied
+        insert_note(event, db, notes)
+
+    projection, notes = notes_projection(dies_on_boom)
+    events = [report_filed() for _ in range(2)] + [report_filed(description="boom")] + [report_filed() for _ in range(3)]
+    await append_all(store, events)
+    restarts = 0
+    while True:
+        runner = ProjectionRunner(projection, engine, store, batch_size=10, crash_limit=2)
+        runner.create_schema()
+        runner.start(nc.jetstream())
+        await eventually(lambda: runner._task.done() or runner.read_checkpoint() == len(events))
+        finished = runner.read_checkpoint() == len(events)
+        await runner.stop()
+        if finished:
+            break
+        restarts += 1
+        assert restarts < 10, "the crash loop was never broken"
+    assert {r[0] for r in rows(engine, notes)} == {e.aggregate_id for e in events if e.description != "boom"}
+    (dead,) = rows(engine, runner.dead_letter_table)
+    assert dead[0] == 3 and "died" in dead[2]
+    assert runner.attempt_marker() == (None, 0, False)  # cleared: the store again equals a clean replay
