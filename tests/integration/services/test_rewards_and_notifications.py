@@ -67,6 +67,8 @@ def test_health_and_readiness(harness):
     ready = intake.get("/readyz")
     assert ready.status_code == 200 and ready.json()["broker"] and ready.json()["store"]
     assert intake.get("/asyncapi.json").json()["channels"]
+    yaml = intake.get("/asyncapi.yaml")
+    assert yaml.status_code == 200 and "ReportFiled" in yaml.text
 
 
 @pytest.mark.postgres
