@@ -129,7 +129,6 @@ class ProjectionRunner:
         *,
         batch_size: int = 500,
         max_attempts: int = 5,
-        max_deliver: int = 10,
         crash_limit: int = 3,
         retry_base_delay: float = 0.05,
         react: bool = True,
@@ -140,7 +139,6 @@ class ProjectionRunner:
         self.store = store
         self.batch_size = batch_size
         self.max_attempts = max_attempts
-        self.max_deliver = max_deliver
         self.crash_limit = crash_limit
         self.retry_base_delay = retry_base_delay
         self.react = react
@@ -327,7 +325,10 @@ class ProjectionRunner:
             ack_policy=api.AckPolicy.ALL,
             deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=self.position + 1,
-            max_deliver=self.max_deliver,
+            # Unbounded on purpose: retries are bounded here (max_attempts in process,
+            # crash_limit across deaths), then dead-lettered visibly. A server-side bound
+            # would stop delivering a message silently and a later ack would skip it.
+            max_deliver=-1,
             ack_wait=self.ack_wait,
             max_ack_pending=self.batch_size * 4,
             description=f"{self.projection.name} projection (checkpoint lives in its store)",
