@@ -75,17 +75,13 @@ def replay(
 @cli.command("dead-letters")
 def dead_letters(service: ServiceName) -> None:
     """List events a service's projection could not apply."""
-    from sqlalchemy import select
-
     module, settings = _settings(service.value)
-    runtime = module.build(settings).state.runtime
-    table = runtime.projection_factory(None).metadata.tables["dead_letter"]
-    runtime.projection_factory(None).metadata.create_all(runtime.engine)
-    with runtime.engine.connect() as db:
-        rows = db.execute(select(table).order_by(table.c.sequence)).all()
+    rows = module.build(settings).state.runtime.dead_letters()
     view = Table("sequence", "subject", "attempts", "recorded at", "error", title=f"{service.value} dead letters")
     for row in rows:
-        view.add_row(str(row.sequence), row.subject, str(row.attempts), row.recorded_at.isoformat(), row.error.splitlines()[-1])
+        view.add_row(
+            str(row["sequence"]), row["subject"], str(row["attempts"]), row["recorded_at"].isoformat(), row["error"].splitlines()[-1]
+        )
     console.print(view)
 
 

@@ -15,9 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.nats.fastapi import NatsRouter
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, select, text
 
-from hazardloop.auth import Authenticator, Principal
+from hazardloop.auth import Authenticator, Principal, Role, require
 from hazardloop.db import create_store_engine
 from hazardloop.eventstore import EventStore, EventStoreUnavailable, Subjects
 from hazardloop.events import Event
@@ -50,6 +50,14 @@ class Runtime:
         if self.store is None:
             raise EventStoreUnavailable("the service is not connected to the broker yet")
         return self.store
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """What the projection parked, oldest first (empty before the first start)."""
+        table = self.projection_factory(self.store).metadata.tables["dead_letter"]
+        if not inspect(self.engine).has_table(table.name):
+            return []
+        with self.engine.connect() as db:
+            return [dict(row._mapping) for row in db.execute(select(table).order_by(table.c.sequence))]
 
     def own_pseudonyms(self, principal: Principal) -> list[str]:
         """The caller's pseudonym in each subsidiary they act in: how they find their own reports."""
@@ -135,8 +143,22 @@ def create_service(
     install_error_handlers(app, retry_after=settings.retry_after_seconds)
     app.include_router(broker_router)
     app.include_router(health_routes())
+    app.include_router(operator_routes())
     app.include_router(routes)
     return app
+
+
+def operator_routes() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/dead-letters")
+    def dead_letters(
+        runtime: RuntimeDep, _: Annotated[Principal, Depends(require(Role.OPERATOR))]
+    ) -> list[dict[str, Any]]:
+        """Events this service's projection parked: stream sequence, subject, error."""
+        return runtime.dead_letters()
+
+    return router
 
 
 def health_routes() -> APIRouter:
