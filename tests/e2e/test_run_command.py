@@ -1,0 +1,45 @@
+"""The README's first command: everything starts, the demo goes through, Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from hazardloop.natsserver import free_port
+from hazardloop.registry import SERVICES
+
+
+def test_run_seeds_the_demo_and_stops_every_process_on_ctrl_c(nats_url, tmp_path, stream_names):
+    stream, prefix = stream_names
+    env = {
+        **os.environ,
+        "NATS_URL": nats_url,
+        "HAZARDLOOP_STATE_DIR": str(tmp_path / "state"),
+        "HAZARDLOOP_STREAM_NAME": stream,
+        "HAZARDLOOP_SUBJECT_PREFIX": prefix,
+        **{f"HAZARDLOOP_{service.upper()}_PORT": str(free_port()) for service in SERVICES},
+    }
+    output = tmp_path / "run.out"
+    with open(output, "wb") as sink:
+        run = subprocess.Popen([sys.executable, "-m", "hazardloop.cli", "run"], env=env, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while "Running" not in output.read_text():
+            assert run.poll() is None, output.read_text()
+            assert time.monotonic() < deadline, output.read_text()
+            time.sleep(0.2)
+        text = output.read_text()
+        assert text.count("rectified") >= 2 and "2000.00 yuan" in text and "20.00 yuan" in text
+        children = subprocess.run(["pgrep", "-P", str(run.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) == len(SERVICES)
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=30) == 0
+        assert "stopped." in output.read_text()
+        for child in children:
+            assert not os.path.exists(f"/proc/{child}") or open(f"/proc/{child}/stat").read().split()[2] == "Z"
+    finally:
+        if run.poll() is None:
+            run.kill()
