@@ -8,8 +8,9 @@ lost race or a retried publish can never produce a second event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import nats.aio.client
@@ -266,8 +267,8 @@ class EventStore:
             info = await asyncio.wait_for(self._js.stream_info(self.stream), self._timeout)
         return info.state.last_seq
 
-    def _guard(self) -> _BrokerErrors:
-        return _BrokerErrors(self._timeout)
+    def _guard(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return _broker_errors()
 
 
 class _AckPipeline:
@@ -325,21 +326,15 @@ class _AckPipeline:
             future.set_result(Appended(reply["seq"], bool(reply.get("duplicate", False))))
 
 
-class _BrokerErrors:
-    """Translates broker failures into the two typed errors callers handle."""
-
-    def __init__(self, timeout: float) -> None:
-        self._timeout = timeout
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, exc_type, exc, tb) -> bool:
-        if exc is None:
-            return False
+@contextlib.asynccontextmanager
+async def _broker_errors() -> AsyncIterator[None]:
+    """Translate broker failures into the two typed errors callers handle."""
+    try:
+        yield
+    except Exception as exc:
         translated = _translate(exc)
         if translated is exc:
-            return False
+            raise
         raise translated from exc
 
 

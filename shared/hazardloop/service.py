@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -44,7 +44,6 @@ class Runtime:
     pseudonyms: Pseudonymizer
     store: EventStore | None = None
     runner: ProjectionRunner | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def event_store(self) -> EventStore:
         if self.store is None:
