@@ -248,20 +248,33 @@ class ProjectionRunner:
 
     def note_attempt(self, sequence: int, *, isolating: bool) -> int:
         """Commit that work starting at ``sequence`` begins; returns how often it has."""
-        table, name = self.checkpoint_table, self.projection.name
         with self.engine.begin() as connection:
-            row = connection.execute(
-                select(table.c.attempt_from, table.c.attempts, table.c.isolating)
-                .where(table.c.projection == name)
-                .with_for_update()
-            ).first()
-            again = row is not None and row.attempt_from == sequence and bool(row.isolating) == isolating
-            attempts = row.attempts + 1 if again else 1
-            marker = {"attempt_from": sequence, "attempts": attempts, "isolating": isolating}
-            if row is None:
-                connection.execute(table.insert(), {"projection": name, "position": 0, "updated_at": datetime.now(UTC), **marker})
-            else:
-                connection.execute(table.update().where(table.c.projection == name).values(**marker))
+            return self._note(connection, self._locked_marker(connection), sequence, isolating)
+
+    def begin_batch(self, first: int) -> bool:
+        """Note a batch attempt, in one transaction; True instead if the process keeps
+        dying on this batch (or died isolating it) and it must be taken apart."""
+        with self.engine.begin() as connection:
+            row = self._locked_marker(connection)
+            if row is not None and row.attempt_from == first and (row.isolating or row.attempts >= self.crash_limit):
+                return True
+            self._note(connection, row, first, False)
+        return False
+
+    def _locked_marker(self, connection: Connection) -> Any:
+        table = self.checkpoint_table
+        query = select(table.c.attempt_from, table.c.attempts, table.c.isolating)
+        return connection.execute(query.where(table.c.projection == self.projection.name).with_for_update()).first()
+
+    def _note(self, connection: Connection, row: Any, sequence: int, isolating: bool) -> int:
+        table, name = self.checkpoint_table, self.projection.name
+        again = row is not None and row.attempt_from == sequence and bool(row.isolating) == isolating
+        attempts = row.attempts + 1 if again else 1
+        marker = {"attempt_from": sequence, "attempts": attempts, "isolating": isolating}
+        if row is None:
+            connection.execute(table.insert(), {"projection": name, "position": 0, "updated_at": datetime.now(UTC), **marker})
+        else:
+            connection.execute(table.update().where(table.c.projection == name).values(**marker))
         return attempts
 
     # --- processing ------------------------------------------------------------------
@@ -386,11 +399,8 @@ class ProjectionRunner:
         fresh = [d for d in deliveries if d.sequence > self.position]
         if not fresh:
             return True
-        first = fresh[0].sequence
-        attempt_from, attempts, isolating = await asyncio.to_thread(self.attempt_marker)
-        if attempt_from == first and (isolating or attempts >= self.crash_limit):
+        if await asyncio.to_thread(self.begin_batch, fresh[0].sequence):
             return await self._isolate(fresh)
-        await asyncio.to_thread(self.note_attempt, first, isolating=False)
         return await self._process_until_applied(fresh)
 
     async def _isolate(self, fresh: list[Delivery]) -> bool:
