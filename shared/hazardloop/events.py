@@ -95,6 +95,28 @@ class Grade(StrEnum):
     MAJOR = "major"
 
 
+class MediaKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+class AttachmentRef(BaseModel):
+    """A photo or video in the object store, named by the sha256 of its bytes.
+
+    Events carry the reference, never the bytes: the log stays small and the digest
+    proves which file the reporter sent.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    digest: Sha256Hex
+    content_type: Annotated[str, StringConstraints(pattern=r"^(image|video)/[a-z0-9.+-]{1,40}$")]
+    size: Annotated[int, Field(ge=1, strict=True)]
+    kind: MediaKind
+    thumbnail: Sha256Hex | None = None
+    """Digest of a small JPEG preview (images only)."""
+
+
 class Location(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
