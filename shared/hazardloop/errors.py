@@ -25,3 +25,15 @@ class Invalid(DomainError):
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class TooLarge(DomainError):
+    """Input over a size limit: bytes, or pixels once decoded (HTTP 413)."""
+
+    status_code = 413
+
+
+class UnsupportedMedia(DomainError):
+    """Content that is not an accepted type, or does not decode as the type it claims (HTTP 415)."""
+
+    status_code = 415
