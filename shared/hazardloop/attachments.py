@@ -1,0 +1,168 @@
+"""Photos and videos of hazards: what an upload is, decided from its content alone.
+
+Never from a file name or a type the client declares; and every check runs before
+anything is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+import puremagic
+from PIL import Image, ImageOps
+from pydantic import BaseModel, ConfigDict, PositiveInt
+
+from hazardloop.errors import TooLarge, UnsupportedMedia
+from hazardloop.events import AttachmentRef, MediaKind
+
+MiB = 1024 * 1024
+
+_DECODERS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+"""Accepted image types, each with the one Pillow decoder allowed to open it."""
+_VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm"})
+"""Accepted video types. Nothing here decodes video: it is stored and served, never rendered."""
+_WHAT_TO_SEND = "JPEG, PNG or WebP photos and MP4, QuickTime or WebM videos"
+_HEIF_TYPES = frozenset({"image/heic", "image/heif"})
+
+_ISO_BRANDS = {
+    b"qt  ": "video/quicktime",
+    **dict.fromkeys(
+        (b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"MSNV", b"mmp4", b"dash"),
+        "video/mp4",
+    ),
+    **dict.fromkeys((b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"), "image/heic"),
+    **dict.fromkeys((b"mif1", b"msf1"), "image/heif"),
+    **dict.fromkeys((b"avif", b"avis"), "image/avif"),
+}
+"""Major brand of an ISO media file's ``ftyp`` box -> the content type it declares."""
+_EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+_WEBM_DOCTYPE = b"\x42\x82\x84webm"
+"""EBML DocType element, as every WebM muxer writes it: ID 0x4282, size 4, "webm"."""
+
+
+class AttachmentLimits(BaseModel):
+    """What one upload may be."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_image_bytes: PositiveInt = 10 * MiB
+    max_video_bytes: PositiveInt = 50 * MiB
+    max_count_per_report: PositiveInt = 6
+    """Checked by whoever files a report: a store sees one file at a time."""
+    max_image_pixels: PositiveInt = 80_000_000
+    """Checked before decoding, since a few kilobytes of PNG can declare gigapixels.
+
+    A 50-megapixel phone photo fits, and the bound stays below Pillow's own
+    decompression-bomb warning threshold (about 89.5 megapixels).
+    """
+    thumbnail_px: PositiveInt = 320
+    """Longest side of an image's JPEG preview."""
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """Bytes that passed inspection and the reference events will carry; an image brings its preview."""
+
+    ref: AttachmentRef
+    data: bytes
+    preview: Accepted | None = None
+
+
+def inspect(data: bytes, limits: AttachmentLimits = AttachmentLimits()) -> Accepted:
+    """Decide what ``data`` is from its content and hold it to ``limits``; CPU only, no I/O.
+
+    Raises UnsupportedMedia (415) or TooLarge (413) and nothing else, whatever the bytes.
+    Images are decoded (a valid header over garbage fails) and previewed; videos are
+    recognised by their container's signature.
+    """
+    if not data:
+        raise UnsupportedMedia("the file is empty")
+    content_type = _sniff(data)
+    if content_type in _HEIF_TYPES:
+        raise UnsupportedMedia(
+            "HEIC/HEIF photos are not accepted: set the camera to 'Most Compatible' or share the photo as JPEG"
+        )
+    if content_type not in _DECODERS and content_type not in _VIDEO_TYPES:
+        found = f"{content_type} is" if content_type else "unrecognised content is"
+        raise UnsupportedMedia(f"{found} not accepted; send {_WHAT_TO_SEND}")
+    kind = MediaKind.IMAGE if content_type in _DECODERS else MediaKind.VIDEO
+    limit = limits.max_image_bytes if kind is MediaKind.IMAGE else limits.max_video_bytes
+    if len(data) > limit:
+        raise TooLarge(f"the {kind} is {_size(len(data))}, over the limit of {_size(limit)}")
+    if kind is MediaKind.VIDEO:
+        return _accept(data, content_type, kind)
+    preview = _accept(_preview(data, _DECODERS[content_type], limits), "image/jpeg", MediaKind.IMAGE)
+    return _accept(data, content_type, kind, preview)
+
+
+def _sniff(data: bytes) -> str | None:
+    """The content type the bytes declare by their structure; None when unrecognised.
+
+    ISO media (MP4, QuickTime, HEIC, AVIF) names its type by the major brand of its
+    ``ftyp`` box and Matroska its flavour by the EBML DocType, so both are read there:
+    puremagic's fixed-offset rules take some AVIF, HEIC and M4A files for MP4, miss
+    some MP4s, and cannot tell WebM from Matroska.
+    """
+    if data[4:8] == b"ftyp":
+        return _ISO_BRANDS.get(data[8:12])
+    if data.startswith(_EBML_MAGIC):
+        return "video/webm" if _WEBM_DOCTYPE in data[:64] else "video/x-matroska"
+    try:
+        return puremagic.from_string(data, mime=True) or None
+    except puremagic.PureError:
+        return None
+
+
+def _preview(data: bytes, decoder: str, limits: AttachmentLimits) -> bytes:
+    """A JPEG of the image, upright, its longest side at most ``thumbnail_px``.
+
+    Decoding is the real check of an image: garbage behind a valid header, a truncated
+    file and a decompression bomb all fail here, before anything is stored.
+    """
+    try:
+        with Image.open(io.BytesIO(data), formats=[decoder]) as image:
+            width, height = image.size
+            if width * height > limits.max_image_pixels:
+                limit = f"{limits.max_image_pixels:,} pixels"
+                raise TooLarge(f"the image is {width}x{height} pixels, over the limit of {limit}")
+            # Decodes the whole file, a JPEG at a reduced scale (memory stays small).
+            image.thumbnail((limits.thumbnail_px, limits.thumbnail_px))
+            upright = ImageOps.exif_transpose(image)
+    except TooLarge:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise TooLarge("the image declares too many pixels to decode safely") from exc
+    except Exception as exc:  # hostile input fails a decoder in many ways: OSError, SyntaxError, struct.error...
+        raise UnsupportedMedia(f"the content is not a valid {decoder} image") from exc
+    return _jpeg(upright)
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    """``image`` painted onto a fresh white canvas and saved as JPEG.
+
+    A fresh canvas carries none of the original's metadata (EXIF with GPS, XMP,
+    comments), and transparent pixels turn white rather than black.
+    """
+    rgba = image.convert("RGBA")
+    canvas = Image.new("RGB", rgba.size, "white")
+    canvas.paste(rgba, mask=rgba)
+    out = io.BytesIO()
+    canvas.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _accept(data: bytes, content_type: str, kind: MediaKind, preview: Accepted | None = None) -> Accepted:
+    ref = AttachmentRef(
+        digest=hashlib.sha256(data).hexdigest(),
+        content_type=content_type,
+        size=len(data),
+        kind=kind,
+        thumbnail=preview.ref.digest if preview else None,
+    )
+    return Accepted(ref, data, preview)
+
+
+def _size(n: int) -> str:
+    return f"{n / MiB:.1f} MiB" if n >= MiB else f"{n:,} bytes"
