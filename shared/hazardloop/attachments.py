@@ -1,21 +1,34 @@
-"""Photos and videos of hazards: what an upload is, decided from its content alone.
+"""Photos and videos of hazards, kept in the NATS JetStream object store.
 
-Never from a file name or a type the client declares; and every check runs before
-anything is stored.
+Events carry an ``AttachmentRef``; the bytes live here, so the whole system needs only
+NATS and a database. What a file is comes from its content alone, never from its name
+or a type the client declares, and everything is checked before anything is stored.
+
+Objects are named ``<tenant>/<sha256>``: the same bytes are stored once per tenant, and
+a digest known in one subsidiary finds nothing in another. Each object's headers hold
+its content type, kind and preview, so a reference is rebuilt without a download.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import io
+import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import puremagic
+from nats.js import JetStreamContext, api
+from nats.js.errors import BadRequestError, ObjectNotFoundError
+from nats.js.object_store import ObjectStore
 from PIL import Image, ImageOps
-from pydantic import BaseModel, ConfigDict, PositiveInt
+from pydantic import BaseModel, ConfigDict, PositiveInt, TypeAdapter
 
-from hazardloop.errors import TooLarge, UnsupportedMedia
-from hazardloop.events import AttachmentRef, MediaKind
+from hazardloop.errors import NotFound, TooLarge, UnsupportedMedia
+from hazardloop.events import AttachmentRef, MediaKind, TenantId
+from hazardloop.eventstore import _broker_errors
 
 MiB = 1024 * 1024
 
@@ -40,6 +53,16 @@ _ISO_BRANDS = {
 _EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 _WEBM_DOCTYPE = b"\x42\x82\x84webm"
 """EBML DocType element, as every WebM muxer writes it: ID 0x4282, size 4, "webm"."""
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+_TENANT: TypeAdapter[str] = TypeAdapter(TenantId)
+
+_CONTENT_TYPE = "Content-Type"
+_KIND = "Hazardloop-Kind"
+_THUMBNAIL = "Hazardloop-Thumbnail"
+
+_STREAM_NAME_IN_USE = 10058
+"""JetStream: a stream of that name exists with a different configuration."""
 
 
 class AttachmentLimits(BaseModel):
@@ -166,3 +189,131 @@ def _accept(data: bytes, content_type: str, kind: MediaKind, preview: Accepted |
 
 def _size(n: int) -> str:
     return f"{n / MiB:.1f} MiB" if n >= MiB else f"{n:,} bytes"
+
+
+class AttachmentStore:
+    """Every tenant's photos and videos in one object-store bucket.
+
+    ``timeout`` bounds each call's whole exchange with the broker, a transfer included
+    (reading 50 MiB takes over a second from a local server); past it, or with the
+    broker down, a call raises EventStoreUnavailable. The bucket is created on first use, or by
+    ``ensure`` at startup to fail early.
+    """
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        *,
+        bucket: str = "hazardloop-attachments",
+        limits: AttachmentLimits = AttachmentLimits(),
+        replicas: int = 1,
+        timeout: float = 5.0,
+    ) -> None:
+        self._js = js
+        self.bucket = bucket
+        self.limits = limits
+        self._replicas = replicas
+        self._timeout = timeout
+        self._objects: ObjectStore | None = None
+
+    async def ensure(self) -> None:
+        """Create the bucket (file storage, ``replicas``) unless it exists; safe when processes race.
+
+        An existing bucket is used as it stands, even when configured otherwise (say, a
+        quota an operator set): changing it is an operator's decision, not a deploy's.
+        """
+        self._objects = await self._open()
+
+    async def put(self, tenant: str, data: bytes) -> AttachmentRef:
+        """Store ``data`` if it is an accepted photo or video; the same bytes again are stored once.
+
+        Refused content raises UnsupportedMedia or TooLarge with nothing stored.
+        """
+        accepted = await asyncio.to_thread(inspect, data, self.limits)
+        objects = await self._bucket()
+        async with self._broker():
+            if accepted.preview is not None:  # first, so that a stored original never lacks its preview
+                await _store_once(objects, tenant, accepted.preview)
+            return await _store_once(objects, tenant, accepted)
+
+    async def find(self, tenant: str, digest: str) -> AttachmentRef | None:
+        """The reference of this tenant's attachment ``digest``, from its headers alone."""
+        if not _DIGEST.fullmatch(digest):
+            return None
+        objects = await self._bucket()
+        async with self._broker():
+            return await _stored(objects, _name(tenant, digest))
+
+    async def read(self, tenant: str, digest: str) -> tuple[bytes, str]:
+        """This tenant's attachment ``digest``: its bytes and content type (NotFound when absent)."""
+        if not _DIGEST.fullmatch(digest):
+            raise NotFound("no such attachment")
+        objects = await self._bucket()
+        buffer = io.BytesIO()  # without a writer, nats-py joins chunks with bytes +=: quadratic for a video
+        async with self._broker():
+            try:
+                result = await objects.get(_name(tenant, digest), writeinto=buffer)
+            except ObjectNotFoundError:
+                raise NotFound("no such attachment") from None
+        return buffer.getvalue(), result.info.headers[_CONTENT_TYPE][0]
+
+    async def _bucket(self) -> ObjectStore:
+        if self._objects is None:
+            self._objects = await self._open()
+        return self._objects
+
+    async def _open(self) -> ObjectStore:
+        async with self._broker():
+            try:
+                return await self._js.create_object_store(
+                    self.bucket,
+                    storage=api.StorageType.FILE,
+                    replicas=self._replicas,
+                    description="hazardloop attachments: photos and videos named <tenant>/<sha256>",
+                )
+            except BadRequestError as exc:
+                if exc.err_code != _STREAM_NAME_IN_USE:
+                    raise
+                return await self._js.object_store(self.bucket)
+
+    @contextlib.asynccontextmanager
+    async def _broker(self) -> AsyncIterator[None]:
+        """Bound the call by ``timeout``; broker trouble becomes EventStoreUnavailable, as in the event log."""
+        async with _broker_errors(), asyncio.timeout(self._timeout):
+            yield
+
+
+def _name(tenant: str, digest: str) -> str:
+    return f"{_TENANT.validate_python(tenant)}/{digest}"
+
+
+async def _stored(objects: ObjectStore, name: str) -> AttachmentRef | None:
+    try:
+        info = await objects.get_info(name)
+    except ObjectNotFoundError:
+        return None
+    headers = info.headers
+    return AttachmentRef(
+        digest=name.rpartition("/")[2],
+        content_type=headers[_CONTENT_TYPE][0],
+        size=info.size,
+        kind=headers[_KIND][0],
+        thumbnail=headers.get(_THUMBNAIL, [None])[0],
+    )
+
+
+async def _store_once(objects: ObjectStore, tenant: str, item: Accepted) -> AttachmentRef:
+    """Store ``item`` unless it is there already; the stored reference either way.
+
+    nats-py's put replaces an existing object (new chunks, the old ones purged even
+    under a concurrent reader), so a stored object is never written again.
+    """
+    name = _name(tenant, item.ref.digest)
+    if (stored := await _stored(objects, name)) is not None:
+        return stored
+    # Headers take NATS's cross-client shape (name -> list of values), so other clients and the CLI read them.
+    headers = {_CONTENT_TYPE: [item.ref.content_type], _KIND: [item.ref.kind.value]}
+    if item.ref.thumbnail is not None:
+        headers[_THUMBNAIL] = [item.ref.thumbnail]
+    await objects.put(name, item.data, meta=api.ObjectMeta(headers=headers))
+    return item.ref
