@@ -4,13 +4,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench schemas check-schemas setup clean
+.PHONY: run test bench schemas check-schemas setup clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
+
+# The QR form is tested in a real headless Chromium: Debian's package, driven by Playwright.
+CHROMIUM := $(shell command -v chromium 2>/dev/null)
+browser:
+ifeq ($(CHROMIUM),)
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium || \
+	  sudo sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium'
+endif
 
 setup: $(STAMP)
 
@@ -19,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/hazardloop run
 
 ## Set up and pass every test (unit, integration on real NATS/SQLite/PostgreSQL, end to end).
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/hazardloop schemas --check
 	$(BIN)/pytest -q
 

@@ -51,6 +51,7 @@ def filing(rng: random.Random, reporter: str, now: datetime, *, tenant: str | No
         event_id=uuid.UUID(int=rng.getrandbits(128), version=4),
         occurred_at=now,
         category=rng.choice(list(Category)),
+        subtype="other",
         description=rng.choice(HAZARDS),
         location={"site": rng.choice(SITES), "area": rng.choice(AREAS), "spot": f"Bay {rng.randint(1, 40)}"},
         observed_at=now - timedelta(minutes=rng.randint(1, 120)),

@@ -107,6 +107,24 @@ def reporter_token(state_dir: Path) -> str:
     return Authenticator(settings.secret("jwt"), settings.tenants).issue("bench-user", [TENANT], [Role.REPORTER])
 
 
+SPOTS = 40
+
+
+async def seed_catalogue(service: Service, state_dir: Path) -> None:
+    """The places the load files at: a site, an area and its spots, added through the API."""
+    settings = CommonSettings(state_dir=state_dir)
+    manager = Authenticator(settings.secret("jwt"), settings.tenants).issue("bench-manager", [TENANT], [Role.MANAGER])
+    places = [{"place_id": "north", "kind": "site", "name": SITES[0]},
+              {"place_id": "unit", "kind": "area", "parent_id": "north", "name": AREAS[0]}]
+    places += [{"place_id": f"bay-{n}", "kind": "spot", "parent_id": "unit", "name": f"Bay {n}"} for n in range(1, SPOTS + 1)]
+    async with httpx.AsyncClient(base_url=service.url, headers={"Authorization": f"Bearer {manager}"}, timeout=30) as client:
+        await wait_ready(client)
+        for place in places:
+            (await client.post("/catalogue/places", json={"tenant": TENANT, **place})).raise_for_status()
+        while len((await client.get("/catalogue", params={"tenant": TENANT})).json()) < len(places):
+            await asyncio.sleep(0.1)
+
+
 def report_bodies(count: int) -> list[dict[str, Any]]:
     """A few realistic request bodies to cycle through."""
     observed = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()
@@ -115,7 +133,7 @@ def report_bodies(count: int) -> list[dict[str, Any]]:
             "tenant": TENANT,
             "category": ("unsafe_equipment", "unsafe_behaviour", "unsafe_environment", "management_defect")[i % 4],
             "description": HAZARDS[i % len(HAZARDS)],
-            "location": {"site": SITES[i % len(SITES)], "area": AREAS[i % len(AREAS)], "spot": f"Bay {i % 40 + 1}"},
+            "place_id": f"bay-{i % SPOTS + 1}",
             "observed_at": observed,
         }
         for i in range(count)

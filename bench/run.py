@@ -29,7 +29,7 @@ from bench.fixtures import filings, lifecycles
 from bench.report import show, write_json
 from bench.stats import median, ratio
 from hazardloop.natsserver import NatsServer, find_binary
-from hazardloop_intake.handlers import projection as intake
+from hazardloop_intake.projection import projection as intake
 from hazardloop_notifications.handlers import projection as notifications
 
 console = Console(stderr=True)
@@ -130,6 +130,7 @@ async def bench_http(url: str, workdir: Path, p: Parameters) -> dict[str, Any]:
     console.log(f"(c) POST /reports: {p.http_workers} clients, up to {p.http_requests:,} requests or {p.http_seconds:.0f}s")
     load = {"workers": p.http_workers, "warmup": p.http_warmup, "max_requests": p.http_requests, "max_seconds": p.http_seconds}
     with intake_http.intake_process(url, state, workdir / "intake.log") as service:
+        await intake_http.seed_catalogue(service, state)
         result, cpu = await intake_http.http_load(service, token, **load)
     console.log("(c) baseline: js.publish awaiting each ack")
     raw = await intake_http.broker_load(url, **load)

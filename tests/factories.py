@@ -17,8 +17,9 @@ def new_id() -> str:
 def report_filed(tenant: str = "refinery", report_id: str | None = None, **overrides) -> ReportFiled:
     fields = {
         "category": "unsafe_equipment",
+        "subtype": "safety_device_disabled_or_damaged",
         "description": "Gas detector alarm disabled",
-        "location": Location(site="North", area="Unit 2", spot="AT-2031"),
+        "location": Location(site="North", area="Unit 2", spot="AT-2031", place_id="at-2031", equipment_tag="AT-2031"),
         "observed_at": datetime.now(UTC) - timedelta(minutes=5),
         "reporter": REPORTER,
     } | overrides
@@ -38,11 +39,20 @@ def verified(filed: ReportFiled, outcome: str = "confirmed_hazard", grade: str |
     )
 
 
+CATALOGUE = [
+    {"place_id": "north", "kind": "site", "name": "North"},
+    {"place_id": "pipe-rack", "kind": "area", "parent_id": "north", "name": "Pipe rack"},
+    {"place_id": "bay-3", "kind": "spot", "parent_id": "pipe-rack", "name": "Bay 3", "equipment_tag": "PR-3"},
+]
+"""Places every test subsidiary has; ``report_body`` files at ``bay-3``."""
+
+
 def report_body(tenant: str = "refinery", **overrides) -> dict:
     return {
         "tenant": tenant,
         "category": "unsafe_behaviour",
+        "subtype": "no_protective_equipment",
         "description": "Worker at height without harness",
-        "location": {"site": "North", "area": "Pipe rack", "spot": "Bay 3"},
+        "place_id": "bay-3",
         "observed_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
     } | overrides

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, PositiveInt, TypeAdapter
 
 from hazardloop.errors import NotFound, TooLarge, UnsupportedMedia
 from hazardloop.events import AttachmentRef, MediaKind, TenantId
-from hazardloop.eventstore import _broker_errors
+from hazardloop.eventstore import broker_errors
 
 MiB = 1024 * 1024
 
@@ -279,7 +279,7 @@ class AttachmentStore:
     @contextlib.asynccontextmanager
     async def _broker(self) -> AsyncIterator[None]:
         """Bound the call by ``timeout``; broker trouble becomes EventStoreUnavailable, as in the event log."""
-        async with _broker_errors(), asyncio.timeout(self._timeout):
+        async with broker_errors(), asyncio.timeout(self._timeout):
             yield
 
 

@@ -29,6 +29,8 @@ class Role(StrEnum):
     FINANCE = "finance"
     AUDITOR = "auditor"
     OPERATOR = "operator"
+    CONFIDENTIALITY_OFFICER = "confidentiality_officer"
+    """May decrypt a reporter's identity (each time recorded as an event)."""
 
 
 class Principal(BaseModel):

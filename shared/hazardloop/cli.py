@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hazardloop import storeversion
 from hazardloop.registry import SERVICES, app_module
 
 cli = typer.Typer(help="hazardloop: internal hazard reporting with rewards, event-sourced on NATS JetStream.", no_args_is_help=True)
@@ -62,7 +63,9 @@ def replay(
         try:
             store = runtime.make_store(connection.jetstream(timeout=settings.nats_timeout))
             runner = runtime.make_runner(store, react=database_url is None)
-            return await runner.rebuild(connection, until_sequence=until_sequence)
+            applied = await runner.rebuild(connection, until_sequence=until_sequence)
+            storeversion.record(runtime.engine, runtime.name, runner.projection.metadata)
+            return applied
         finally:
             await connection.close()
 

@@ -21,12 +21,22 @@ console = Console()
 TENANT = "refinery"
 OBSERVED_AT = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
 """Fixed, so that a second run sends the very same reports and the keys recognise them."""
+DEMO_PLACES = [
+    {"place_id": "north", "kind": "site", "name": "炼油北区", "name_en": "Refinery North"},
+    {"place_id": "sour-water", "kind": "area", "parent_id": "north", "name": "酸性水汽提装置", "name_en": "Sour water unit"},
+    {"place_id": "at-2031", "kind": "spot", "parent_id": "sour-water", "name": "Detector AT-2031", "equipment_tag": "AT-2031"},
+    {"place_id": "pipe-rack-3", "kind": "area", "parent_id": "north", "name": "3号管廊", "name_en": "Pipe rack 3"},
+    {"place_id": "tank-farm", "kind": "area", "parent_id": "north", "name": "罐区", "name_en": "Tank farm"},
+    {"place_id": "tank-farm-board", "kind": "spot", "parent_id": "tank-farm", "name": "Control room notice board"},
+]
+"""A small catalogue: reports name catalogued places."""
 DEMO_REPORTS = [
     {
         "key": "demo-report-0001",
         "category": "unsafe_equipment",
         "description": "Hydrogen sulphide detector on the sour water stripper reads zero and its alarm light is off.",
-        "location": {"site": "Refinery North", "area": "Sour water unit", "spot": "Detector AT-2031"},
+        "subtype": "safety_device_disabled_or_damaged",
+        "place": {"place_id": "at-2031"},
         "verify": {"outcome": "confirmed_hazard", "grade": "major", "comment": "Detector was bypassed."},
         "rectify": {"measures": "Detector replaced and recalibrated; bypass removed; alarm tested."},
     },
@@ -34,7 +44,8 @@ DEMO_REPORTS = [
         "key": "demo-report-0002",
         "category": "unsafe_behaviour",
         "description": "Contractor welding on the pipe rack without a hot-work permit or fire watch.",
-        "location": {"site": "Refinery North", "area": "Pipe rack 3", "spot": "Bay 3-14"},
+        "subtype": "rule_violation",
+        "place": {"place_id": "pipe-rack-3", "spot_detail": "Bay 3-14"},
         "verify": {"outcome": "confirmed_hazard", "grade": "general", "comment": "Work stopped on the spot."},
         "rectify": {"measures": "Permit issued, fire watch posted, contractor briefed."},
     },
@@ -42,7 +53,8 @@ DEMO_REPORTS = [
         "key": "demo-report-0003",
         "category": "management_defect",
         "description": "Emergency drill schedule for the tank farm is two months out of date on the notice board.",
-        "location": {"site": "Refinery North", "area": "Tank farm", "spot": "Control room notice board"},
+        "subtype": "no_emergency_plan_or_drill",
+        "place": {"place_id": "tank-farm-board"},
         "verify": {"outcome": "valid_not_hazard", "comment": "Schedule updated; drills were held."},
     },
 ]
@@ -53,14 +65,18 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
     reporter = auth.issue("emp-10482", [TENANT], [Role.REPORTER])
     verifier = auth.issue("safety-officer-li", [TENANT], [Role.VERIFIER])
     finance = auth.issue("finance-zhao", [TENANT], [Role.FINANCE])
+    manager = auth.issue("safety-manager-wang", [TENANT], [Role.MANAGER])
     with httpx.Client(timeout=10) as http:
+        for place in DEMO_PLACES:
+            http.post(f"{urls['intake']}/catalogue/places", json={"tenant": TENANT, **place}, headers=_bearer(manager)).raise_for_status()
         report_ids = []
         for index, demo in enumerate(DEMO_REPORTS):
             body = {
                 "tenant": TENANT,
                 "category": demo["category"],
+                "subtype": demo["subtype"],
                 "description": demo["description"],
-                "location": demo["location"],
+                **demo["place"],
                 "observed_at": (OBSERVED_AT + timedelta(minutes=17 * index)).isoformat(),
             }
             response = http.post(
@@ -82,11 +98,14 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
             ).status_code == 200, timeout)
         _until(lambda: len(http.get(f"{urls['notifications']}/inbox", headers=_bearer(reporter)).json()) >= 11, timeout)
         _show(http, urls, reporter, finance, report_ids)
+        form = http.get(f"{urls['intake']}/places/pipe-rack-3/form-link", params={"tenant": TENANT}, headers=_bearer(manager)).json()["url"]
     console.print("\nTry it (tokens valid 8 hours; mint more with `hazardloop token`):")
     console.print(f"  export REPORTER={reporter}")
     console.print(f"  curl -s -H \"Authorization: Bearer $REPORTER\" {urls['notifications']}/inbox")
     console.print(f"  curl -s -H \"Authorization: Bearer $REPORTER\" {urls['intake']}/reports")
     console.print(f"  open {urls['intake']}/docs  (and /docs, /asyncapi on every service)")
+    console.print(f"  open {form}  (the report form a QR code at pipe rack 3 opens; on a phone too)")
+    console.print(f"  open {urls['intake']}/places/pipe-rack-3/qr.svg?tenant={TENANT}  (needs a manager token)")
 
 
 def _bearer(token: str) -> dict[str, str]:

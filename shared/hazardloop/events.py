@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
+    model_validator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -57,6 +58,8 @@ def _text(max_length: int, *, min_length: int = 0) -> Any:
 
 
 PlaceName = _text(80, min_length=1)
+EquipmentTag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")]
+"""A plant's equipment tag as painted on the equipment (``AT-2031``, ``P-101A``)."""
 SpotName = _text(120, min_length=1)
 LongText = _text(4000, min_length=1)
 Note = _text(4000)
@@ -80,6 +83,42 @@ class Channel(StrEnum):
     HOTLINE = "hotline"
     VERBAL = "verbal"
     EMAIL = "email"
+
+
+SUBTYPES: dict[Category, tuple[str, ...]] = {
+    Category.UNSAFE_BEHAVIOUR: (
+        "rule_violation",
+        "ignored_safety_instruction",
+        "no_protective_equipment",
+        "ordered_rule_breaking",
+        "unauthorised_procedure_change",
+        "untrained_worker_assigned",
+        "other",
+    ),
+    Category.UNSAFE_EQUIPMENT: (
+        "missing_warning_sign",
+        "safety_equipment_substandard",
+        "safety_device_disabled_or_damaged",
+        "monitoring_data_tampered",
+        "other",
+    ),
+    Category.UNSAFE_ENVIRONMENT: (
+        "no_permit_or_risk_assessment",
+        "hazardous_work_without_measures",
+        "other",
+    ),
+    Category.MANAGEMENT_DEFECT: (
+        "major_hazard_unchecked",
+        "no_responsibility_system",
+        "no_training_plan",
+        "no_emergency_plan_or_drill",
+        "uncertified_special_operation",
+        "unqualified_contractor",
+        "illegal_subcontracting",
+        "other",
+    ),
+}
+"""Sub-types of each official category, from the national guidance on what to report."""
 
 
 class Outcome(StrEnum):
@@ -118,11 +157,36 @@ class AttachmentRef(BaseModel):
 
 
 class Location(BaseModel):
+    """Where the hazard is: names as they stood when it was reported, and the catalogue entry.
+
+    ``place_id`` is the subsidiary's catalogued area or spot (absent on reports filed
+    before the catalogue existed); the names are kept too, so a ledger printed years
+    later shows the place as the reporter saw it.
+    """
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     site: PlaceName
     area: PlaceName
     spot: SpotName
+    place_id: Token | None = None
+    equipment_tag: EquipmentTag | None = None
+
+
+class SealedIdentity(BaseModel):
+    """A reporter's identity, encrypted before it enters the log.
+
+    AES-256-GCM under the reporter's own data key (``key_id``), with the tenant and
+    report id as associated data, so the ciphertext cannot be moved to another report.
+    Erasing the data key leaves this unreadable for good (crypto-shredding).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scheme: Literal["aes-256-gcm"] = "aes-256-gcm"
+    key_id: Pseudonym
+    nonce: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16}$")]
+    ciphertext: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{22,2000}$")]
 
 
 class Event(BaseModel):
@@ -218,19 +282,46 @@ def hash_is_intact(document: dict[str, Any]) -> bool:
 
 
 class ReportFiled(Event):
-    """An employee reported a hazard. The reporter appears only as a pseudonym."""
+    """An employee reported a hazard.
+
+    The reporter appears as a pseudonym; a named reporter's identity travels only
+    sealed. An anonymous report has no identity at all, only the digest of the receipt
+    code its reporter was given.
+    """
 
     aggregate_type: ClassVar[str] = "report"
     type: Literal["ReportFiled"] = "ReportFiled"
+    schema_version: Literal[2] = 2
     category: Category
+    subtype: Token
     description: LongText
+    """What was seen."""
     location: Location
     observed_at: AwareDatetime
     reporter: Pseudonym
     anonymous: bool = False
     channel: Channel = Channel.WEB
+    cause_analysis: Note | None = None
     suggested_fix: Note | None = None
     emergency_action: Note | None = None
+    """Emergency action the reporter already took, if any."""
+    attachments: tuple[AttachmentRef, ...] = ()
+    identity: SealedIdentity | None = None
+    receipt_digest: Sha256Hex | None = None
+    entered_by: Pseudonym | None = None
+    """The safety officer who entered a hotline, verbal or e-mailed report."""
+    possible_duplicate_of: AggregateId | None = None
+    """An open report on the same spot or equipment and category, filed shortly before."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.subtype not in SUBTYPES[self.category]:
+            raise ValueError(f"subtype {self.subtype!r} is not one of {self.category.value}'s")
+        if self.anonymous and (self.identity is not None or self.receipt_digest is None):
+            raise ValueError("an anonymous report carries a receipt digest and no identity")
+        if not self.anonymous and self.receipt_digest is not None:
+            raise ValueError("only anonymous reports carry a receipt digest")
+        return self
 
 
 class Verified(Event):
@@ -249,6 +340,61 @@ class Rectified(Event):
     aggregate_type: ClassVar[str] = "report"
     type: Literal["Rectified"] = "Rectified"
     measures: LongText
+
+
+# --- Place aggregate (the subsidiary's catalogue of sites, areas and spots) ---------------
+
+
+class PlaceKind(StrEnum):
+    SITE = "site"
+    AREA = "area"
+    """A unit, plant or area within a site."""
+    SPOT = "spot"
+    """A spot or a piece of equipment within an area."""
+
+
+PARENT_KIND = {PlaceKind.SITE: None, PlaceKind.AREA: PlaceKind.SITE, PlaceKind.SPOT: PlaceKind.AREA}
+
+
+class PlaceCatalogued(Event):
+    """A place was added to the subsidiary's catalogue, so reports can name it."""
+
+    aggregate_type: ClassVar[str] = "place"
+    type: Literal["PlaceCatalogued"] = "PlaceCatalogued"
+    kind: PlaceKind
+    parent_id: Token | None = None
+    name: PlaceName
+    name_en: PlaceName | None = None
+    equipment_tag: EquipmentTag | None = None
+
+
+class PlaceRetired(Event):
+    """A place no longer takes new reports (its history stays)."""
+
+    aggregate_type: ClassVar[str] = "place"
+    type: Literal["PlaceRetired"] = "PlaceRetired"
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=400)]
+
+
+# --- Reporter aggregate (id: the pseudonym): who saw an identity, and its erasure ---------
+
+
+class IdentityDisclosed(Event):
+    """Someone entitled to it decrypted a reporter's identity; recorded before they see it."""
+
+    aggregate_type: ClassVar[str] = "reporter"
+    type: Literal["IdentityDisclosed"] = "IdentityDisclosed"
+    report_id: AggregateId
+    purpose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
+    role: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class ReporterKeyShredded(Event):
+    """The reporter's data key was erased: their sealed identities are unreadable for good."""
+
+    aggregate_type: ClassVar[str] = "reporter"
+    type: Literal["ReporterKeyShredded"] = "ReporterKeyShredded"
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
 
 
 # --- Reward aggregate (one per report; its id is the report's id) --------------------------
@@ -277,9 +423,27 @@ class RewardDeclined(Event):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=400)]
 
 
-EVENT_TYPES: tuple[type[Event], ...] = (ReportFiled, Verified, Rectified, RewardGranted, RewardDeclined)
+EVENT_TYPES: tuple[type[Event], ...] = (
+    ReportFiled,
+    Verified,
+    Rectified,
+    RewardGranted,
+    RewardDeclined,
+    PlaceCatalogued,
+    PlaceRetired,
+    IdentityDisclosed,
+    ReporterKeyShredded,
+)
 AnyEvent = Annotated[
-    ReportFiled | Verified | Rectified | RewardGranted | RewardDeclined,
+    ReportFiled
+    | Verified
+    | Rectified
+    | RewardGranted
+    | RewardDeclined
+    | PlaceCatalogued
+    | PlaceRetired
+    | IdentityDisclosed
+    | ReporterKeyShredded,
     Field(discriminator="type"),
 ]
 _ANY_EVENT: TypeAdapter[Event] = TypeAdapter(AnyEvent)
@@ -289,6 +453,13 @@ _ANY_EVENT: TypeAdapter[Event] = TypeAdapter(AnyEvent)
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 """(type, schema_version) -> a function that lifts a stored document one version up."""
+
+def _report_filed_v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 had no sub-types: an old report's sub-type is ``other``."""
+    return {**document, "schema_version": 2, "subtype": "other"}
+
+
+UPCASTERS[("ReportFiled", 1)] = _report_filed_v1_to_v2
 
 _CURRENT_VERSION = {cls.model_fields["type"].default: cls.model_fields["schema_version"].default for cls in EVENT_TYPES}
 

@@ -268,7 +268,7 @@ class EventStore:
         return info.state.last_seq
 
     def _guard(self) -> contextlib.AbstractAsyncContextManager[None]:
-        return _broker_errors()
+        return broker_errors()
 
 
 class _AckPipeline:
@@ -327,7 +327,7 @@ class _AckPipeline:
 
 
 @contextlib.asynccontextmanager
-async def _broker_errors() -> AsyncIterator[None]:
+async def broker_errors() -> AsyncIterator[None]:
     """Translate broker failures into the two typed errors callers handle."""
     try:
         yield

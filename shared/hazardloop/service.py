@@ -8,13 +8,14 @@ runner, authentication and health probes, and connects nothing until startup.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.nats.fastapi import NatsRouter
+from nats.js import JetStreamContext
 from sqlalchemy import Engine, inspect, select, text
 
 from hazardloop.auth import Authenticator, Principal, Role, require
@@ -24,11 +25,13 @@ from hazardloop.events import Event
 from hazardloop.http import BodyLimit, install_error_handlers
 from hazardloop.projection import Projection, ProjectionRunner
 from hazardloop.pseudonyms import Pseudonymizer
+from hazardloop import storeversion
 from hazardloop.settings import CommonSettings
 
 log = logging.getLogger("hazardloop.service")
 
 ProjectionFactory = Callable[[EventStore], Projection]
+OnConnect = Callable[["Runtime", JetStreamContext], Awaitable[None]]
 
 
 @dataclass
@@ -88,10 +91,14 @@ def create_service(
     settings: CommonSettings,
     database_url: str,
     projection_factory: ProjectionFactory,
-    routes: APIRouter,
+    routes: Sequence[APIRouter],
     publishes: Sequence[type[Event]],
     description: str,
+    on_connect: OnConnect | None = None,
+    larger_bodies: dict[str, int] | None = None,
 ) -> FastAPI:
+    """``on_connect`` sets up a service's own broker-bound parts (buckets, say) at startup;
+    ``larger_bodies`` lets upload paths take bodies over ``max_body_bytes``."""
     subjects = Subjects(settings.subject_prefix)
     broker_router = NatsRouter(
         settings.nats_servers,
@@ -124,8 +131,15 @@ def create_service(
         js = broker_router.broker.connection.jetstream(timeout=settings.nats_timeout)
         store = runtime.make_store(js)
         await store.ensure_stream(replicas=settings.stream_replicas)
+        if on_connect is not None:
+            await on_connect(runtime, js)
         runner = runtime.make_runner(store)
+        metadata = runner.projection.metadata
+        if storeversion.needs_rebuild(runtime.engine, name, metadata):
+            log.warning("%s: the store's tables changed shape; rebuilding them from the log", name)
+            await runner.rebuild(broker_router.broker.connection)
         runner.create_schema()
+        storeversion.record(runtime.engine, name, metadata)
         runtime.store, runtime.runner = store, runner
         runner.start(js)
         log.info("%s started: projection at sequence %d", name, runner.position)
@@ -138,12 +152,13 @@ def create_service(
     app = FastAPI(title=f"hazardloop {name}", description=description, version="0.1.0")
     app.state.runtime = runtime
     app.state.authenticator = Authenticator(settings.secret("jwt"), settings.tenants)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
     install_error_handlers(app, retry_after=settings.retry_after_seconds)
     app.include_router(broker_router)
     app.include_router(health_routes())
     app.include_router(operator_routes())
-    app.include_router(routes)
+    for router in routes:
+        app.include_router(router)
     return app
 
 

@@ -6,11 +6,14 @@ object and passes it down.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
 from typing import Annotated
 
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -41,6 +44,14 @@ class CommonSettings(BaseSettings):
     pseudonym_key: SecretStr | None = Field(
         None, description="Key for reporter pseudonyms (HMAC); generated into the state folder when unset."
     )
+    receipt_key: SecretStr | None = Field(
+        None, description="Key deriving anonymous reporters' receipt codes (HMAC); generated when unset."
+    )
+    master_keys: dict[str, SecretStr] = Field(
+        {},
+        description="Per-subsidiary master keys wrapping reporters' data keys: JSON object of tenant to "
+        "base64 32-byte key; a dev key is generated into the state folder for a tenant not listed.",
+    )
     retry_after_seconds: int = Field(2, ge=1, description="Retry-After sent with a 503 when the broker is down.")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
     batch_size: int = Field(500, ge=1, le=10_000, description="Events per projection commit.")
@@ -60,10 +71,25 @@ class CommonSettings(BaseSettings):
 
     def secret(self, name: str) -> bytes:
         """A dev secret from settings, else read or created once under the state folder."""
-        configured = {"jwt": self.jwt_secret, "pseudonym": self.pseudonym_key}[name]
+        configured = {"jwt": self.jwt_secret, "pseudonym": self.pseudonym_key, "receipt": self.receipt_key}.get(name)
         if configured is not None:
             return configured.get_secret_value().encode()
         return load_or_create_secret(self.state_dir / "secrets" / f"{name}.key")
+
+    def bucket(self, purpose: str) -> str:
+        """A key-value or object bucket named after the stream, so each event log has its own."""
+        return f"{self.stream_name}-{purpose}"
+
+    def master_key(self, tenant: str) -> bytes:
+        """The 32-byte key that wraps the data keys of ``tenant``'s reporters."""
+        configured = self.master_keys.get(tenant)
+        if configured is not None:
+            key = base64.b64decode(configured.get_secret_value(), validate=True)
+            if len(key) != 32:
+                raise ValueError(f"the master key of {tenant!r} must be 32 bytes, base64-encoded")
+            return key
+        seed = load_or_create_secret(self.state_dir / "secrets" / f"master-{tenant}.key")
+        return HKDF(algorithm=SHA256(), length=32, salt=None, info=f"hazardloop master key {tenant}".encode()).derive(seed)
 
     def database_url_for(self, service: str, configured: str | None) -> str:
         return configured or f"sqlite:///{(self.state_dir / f'{service}.db').resolve()}"

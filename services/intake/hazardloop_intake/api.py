@@ -1,23 +1,48 @@
-"""Intake's HTTP routes: translate requests to the handler and rows to responses."""
+"""Intake's HTTP routes for reports: file, read, list, follow. They translate, nothing more."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, StringConstraints
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from hazardloop.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.errors import Invalid
 from hazardloop.service import RuntimeDep
+from hazardloop_intake.adapters import Intake
 from hazardloop_intake.domain import FileReport
-from hazardloop_intake.handlers import handle_file_report
-from hazardloop_intake.store import reports
+from hazardloop_intake.handlers import Filer, handle_file_report
+from hazardloop_intake.receipts import receipt_digest
+from hazardloop_intake.store import attachments, reports, timeline
 
-STAFF = frozenset({Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.AUDITOR})
+STAFF = frozenset({Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.AUDITOR, Role.CONFIDENTIALITY_OFFICER})
 IdempotencyKey = Annotated[str, StringConstraints(min_length=8, max_length=200, pattern=r"^[\x21-\x7e]+$")]
+ReceiptCode = Annotated[str, StringConstraints(min_length=20, max_length=60, pattern=r"^[A-Za-z2-7 -]+$")]
+
+
+async def intake_of(request: Request) -> Intake:
+    return request.app.state.intake
+
+
+IntakeDep = Annotated[Intake, Depends(intake_of)]
+
+
+class AttachmentView(BaseModel):
+    digest: str
+    kind: str
+    content_type: str
+    size: int
+    thumbnail: str | None
+
+
+class Step(BaseModel):
+    type: str
+    occurred_at: datetime
+    detail: dict[str, Any] = {}
 
 
 class ReportView(BaseModel):
@@ -25,16 +50,24 @@ class ReportView(BaseModel):
     tenant: str
     status: str
     category: str
+    subtype: str
     description: str
-    location: dict[str, str]
+    location: dict[str, str | None]
     observed_at: datetime
     filed_at: datetime
+    reporter: str
     anonymous: bool
     channel: str
+    cause_analysis: str | None = None
+    suggested_fix: str | None = None
+    emergency_action: str | None = None
+    possible_duplicate_of: str | None = None
     outcome: str | None = None
     grade: str | None = None
     measures: str | None = None
     reward_fen: int | None = None
+    attachments: list[AttachmentView] = []
+    timeline: list[Step] = []
 
 
 class Filed(BaseModel):
@@ -43,42 +76,67 @@ class Filed(BaseModel):
     status: str
     filed_at: datetime
     event_id: str
+    possible_duplicate_of: str | None = None
+    receipt_code: str | None = None
+    """Anonymous reports only: keep it; it is shown once and is the only way to follow the report."""
 
 
 routes = APIRouter(tags=["reports"])
 
 
-@routes.post("/reports", status_code=status.HTTP_201_CREATED, response_model=Filed)
+@routes.post("/reports", status_code=status.HTTP_201_CREATED, response_model=Filed, response_model_exclude_none=True)
 async def file(
     command: FileReport,
     response: Response,
-    runtime: RuntimeDep,
-    principal: Annotated[Principal, Depends(require(Role.REPORTER))],
+    intake: IntakeDep,
+    principal: Annotated[Principal, Depends(require(Role.REPORTER, Role.VERIFIER))],
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Filed:
-    if command.tenant not in runtime.settings.tenants:
-        raise Invalid(f"unknown subsidiary {command.tenant!r}", field="tenant")
+    """File a report. Safety officers also enter hotline, verbal and e-mailed reports here."""
+    known_tenant(intake, command.tenant)
     check_tenant(principal, command.tenant)
-    reporter = runtime.pseudonyms.of(command.tenant, principal.subject)
-    event, created = await handle_file_report(
-        runtime.event_store(), command, reporter=reporter, idempotency_key=idempotency_key
-    )
-    if not created:
+    filer = Filer(principal.subject, staff=Role.VERIFIER in principal.roles)
+    filing = await handle_file_report(intake, command, filer=filer, idempotency_key=idempotency_key)
+    if not filing.created:
         response.status_code = status.HTTP_200_OK
-    response.headers["Location"] = f"/reports/{event.aggregate_id}"
+    response.headers["Location"] = f"/reports/{filing.event.aggregate_id}"
+    response.headers["Cache-Control"] = "no-store"  # the receipt code must not linger in caches
+    return filed(filing)
+
+
+def filed(filing) -> Filed:
+    event = filing.event
     return Filed(
-        report_id=event.aggregate_id, tenant=event.tenant, status="filed", filed_at=event.occurred_at, event_id=str(event.event_id)
+        report_id=event.aggregate_id,
+        tenant=event.tenant,
+        status="filed",
+        filed_at=event.occurred_at,
+        event_id=str(event.event_id),
+        possible_duplicate_of=event.possible_duplicate_of,
+        receipt_code=filing.receipt_code,
     )
 
 
-def _view(row) -> ReportView:
+def known_tenant(intake: Intake, tenant: str) -> None:
+    if tenant not in intake.settings.tenants:
+        raise Invalid(f"unknown subsidiary {tenant!r}", field="tenant")
+
+
+def view(db: Connection, row: Any, *, with_timeline: bool = False) -> ReportView:
+    files = db.execute(select(attachments).where(attachments.c.report_id == row.report_id).order_by(attachments.c.position))
+    steps = []
+    if with_timeline:
+        query = select(timeline).where(timeline.c.report_id == row.report_id).order_by(timeline.c.occurred_at, timeline.c.event_id)
+        steps = [Step(type=s.type, occurred_at=s.occurred_at, detail=json.loads(s.detail or "{}")) for s in db.execute(query)]
     return ReportView(
         **{k: v for k, v in row._mapping.items() if k in ReportView.model_fields},
-        location={"site": row.site, "area": row.area, "spot": row.spot},
+        location={"site": row.site, "area": row.area, "spot": row.spot, "place_id": row.place_id, "equipment_tag": row.equipment_tag},
+        attachments=[AttachmentView(**{k: v for k, v in f._mapping.items() if k in AttachmentView.model_fields}) for f in files],
+        timeline=steps,
     )
 
 
-def _visible_to(principal: Principal, runtime, row) -> bool:
+def visible_to(principal: Principal, runtime, row) -> bool:
     if not principal.may_access(row.tenant):
         return False
     if principal.has_any(STAFF):
@@ -88,11 +146,12 @@ def _visible_to(principal: Principal, runtime, row) -> bool:
 
 @routes.get("/reports/{report_id}", response_model=ReportView)
 def read(report_id: str, runtime: RuntimeDep, principal: Annotated[Principal, Depends(authenticated)]) -> ReportView:
+    """One report with its timeline: for safety staff of its subsidiary and for its reporter."""
     with runtime.engine.connect() as db:
         row = db.execute(select(reports).where(reports.c.report_id == report_id)).first()
-    if row is None or not _visible_to(principal, runtime, row):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
-    return _view(row)
+        if row is None or not visible_to(principal, runtime, row):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
+        return view(db, row, with_timeline=True)
 
 
 @routes.get("/reports", response_model=list[ReportView])
@@ -100,17 +159,32 @@ def list_reports(
     runtime: RuntimeDep,
     principal: Annotated[Principal, Depends(authenticated)],
     tenant: Annotated[str | None, Query(description="Subsidiary to list (staff).")] = None,
+    duplicates_of: Annotated[str | None, Query(description="Only the cluster of possible duplicates of this report.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ReportView]:
-    """Staff see a subsidiary's reports; a reporter sees their own."""
-    query = select(reports).order_by(reports.c.filed_at.desc()).limit(limit)
-    if principal.has_any(STAFF):
+    """Staff see a subsidiary's reports; a reporter sees their own, each with its timeline."""
+    query = select(reports).order_by(reports.c.filed_at.desc(), reports.c.report_id).limit(limit)
+    staff = principal.has_any(STAFF)
+    if staff:
         if tenant is None:
             raise Invalid("name the subsidiary to list", field="tenant")
         check_tenant(principal, tenant)
         query = query.where(reports.c.tenant == tenant)
     else:
-        mine = runtime.own_pseudonyms(principal)
-        query = query.where(reports.c.reporter.in_(mine))
+        query = query.where(reports.c.reporter.in_(runtime.own_pseudonyms(principal)))
+    if duplicates_of is not None:
+        query = query.where((reports.c.possible_duplicate_of == duplicates_of) | (reports.c.report_id == duplicates_of))
     with runtime.engine.connect() as db:
-        return [_view(row) for row in db.execute(query)]
+        return [view(db, row, with_timeline=not staff) for row in db.execute(query)]
+
+
+@routes.get("/receipt", response_model=ReportView, tags=["anonymous"])
+def follow_by_receipt(
+    runtime: RuntimeDep, code: Annotated[ReceiptCode, Header(alias="Receipt-Code", description="The code given at filing.")]
+) -> ReportView:
+    """An anonymous reporter follows their report with its receipt code: no token, no identity."""
+    with runtime.engine.connect() as db:
+        row = db.execute(select(reports).where(reports.c.receipt_digest == receipt_digest(code))).first()
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no report has this receipt code")
+        return view(db, row, with_timeline=True)

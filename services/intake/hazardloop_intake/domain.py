@@ -1,49 +1,178 @@
-"""Filing a report: the command, its guards, and the event it records."""
+"""Filing a report: the command, its guards, and the event it records.
+
+Pure: the caller looks up the place, seals the identity and finds possible duplicates;
+this module only decides whether the report is acceptable and what the event says.
+"""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from typing import Annotated, Self
 
 from hazardloop.errors import Invalid
-from hazardloop.events import LongText, Note, GENESIS_HASH, Category, Channel, Location, ReportFiled, TenantId
+from hazardloop.events import (
+    GENESIS_HASH,
+    SUBTYPES,
+    AttachmentRef,
+    Category,
+    Channel,
+    EquipmentTag,
+    Location,
+    LongText,
+    Note,
+    PlaceKind,
+    ReportFiled,
+    SealedIdentity,
+    Sha256Hex,
+    SpotName,
+    TenantId,
+    Token,
+)
+from hazardloop.identity import Identity
 
 CLOCK_SKEW = timedelta(minutes=5)
+OLDEST_OBSERVATION = timedelta(days=366)
+ENTERED_BY_STAFF = frozenset({Channel.HOTLINE, Channel.VERBAL, Channel.EMAIL})
+"""Channels whose reports a safety officer enters on the reporter's behalf."""
 
 
 class FileReport(BaseModel):
-    """What a reporter sends. The reporter's identity comes from their token, never the body."""
+    """What a reporter (or a safety officer, for them) sends.
+
+    ``reporter`` is who reported. A reporter filing for themselves may add their name
+    and phone to the identity their token proves; a safety officer entering a hotline,
+    verbal or e-mailed report names the employee. An anonymous report names nobody.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tenant: TenantId
     category: Category
+    subtype: Token = "other"
     description: LongText
-    location: Location
+    place_id: Token = Field(description="The catalogued area or spot.")
+    spot_detail: SpotName | None = Field(None, description="Where exactly; required when the place is an area.")
+    equipment_tag: EquipmentTag | None = None
     observed_at: AwareDatetime
-    anonymous: bool = False
-    channel: Channel = Channel.WEB
+    cause_analysis: Note | None = None
     suggested_fix: Note | None = None
     emergency_action: Note | None = None
+    channel: Channel = Channel.API
+    anonymous: bool = False
+    reporter: Identity | None = None
+    attachments: Annotated[list[Sha256Hex], Field(max_length=12)] = []
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if self.subtype not in SUBTYPES[self.category]:
+            choices = ", ".join(SUBTYPES[self.category])
+            raise ValueError(f"subtype must be one of {self.category.value}'s: {choices}")
+        if self.anonymous and self.reporter is not None:
+            raise ValueError("an anonymous report names no reporter")
+        if len(set(self.attachments)) != len(self.attachments):
+            raise ValueError("an attachment is listed twice")
+        return self
 
 
-def file_report(command: FileReport, *, report_id: str, reporter: str, event_id, now: datetime) -> ReportFiled:
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A catalogued place with the names of the places above it."""
+
+    place_id: str
+    kind: PlaceKind
+    site: str
+    area: str | None
+    spot: str | None
+    equipment_tag: str | None
+    retired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    """Who the report will be attributed to, as the log may record it."""
+
+    pseudonym: str
+    identity: SealedIdentity | None
+    receipt_digest: str | None
+    entered_by: str | None
+
+
+def locate(command: FileReport, place: Place | None) -> Location:
+    """The report's location from the catalogue; a place that cannot take reports is refused."""
+    if place is None:
+        raise Invalid(f"no place {command.place_id!r} in {command.tenant}'s catalogue", field="place_id")
+    if place.retired:
+        raise Invalid(f"place {command.place_id!r} is retired and takes no new reports", field="place_id")
+    if place.kind == PlaceKind.SITE:
+        raise Invalid("choose an area or spot within the site", field="place_id")
+    if place.kind == PlaceKind.AREA and command.spot_detail is None:
+        raise Invalid("say where in the area: the spot or equipment", field="spot_detail")
+    spot = place.spot if command.spot_detail is None else command.spot_detail
+    if place.kind == PlaceKind.SPOT and command.spot_detail is not None:
+        spot = f"{place.spot}: {command.spot_detail}"[:120]
+    return Location(
+        site=place.site,
+        area=place.area,
+        spot=spot,
+        place_id=place.place_id,
+        equipment_tag=command.equipment_tag or place.equipment_tag,
+    )
+
+
+def file_report(
+    command: FileReport,
+    *,
+    report_id: str,
+    event_id: uuid.UUID,
+    location: Location,
+    reporter: Reporter,
+    attachments: list[AttachmentRef],
+    possible_duplicate_of: str | None,
+    now: datetime,
+) -> ReportFiled:
     if command.observed_at > now + CLOCK_SKEW:
         raise Invalid("the hazard cannot have been observed in the future", field="observed_at")
+    if command.observed_at < now - OLDEST_OBSERVATION:
+        raise Invalid("observations older than a year are not taken as new reports", field="observed_at")
     return ReportFiled.record(
         prev_hash=GENESIS_HASH,
         tenant=command.tenant,
         aggregate_id=report_id,
-        actor=f"reporter:{reporter}",
+        actor=f"reporter:{reporter.entered_by or reporter.pseudonym}",
         event_id=event_id,
         occurred_at=now,
-        reporter=reporter,
-        **command.model_dump(exclude={"tenant"}),
+        category=command.category,
+        subtype=command.subtype,
+        description=command.description,
+        location=location,
+        observed_at=command.observed_at,
+        reporter=reporter.pseudonym,
+        anonymous=command.anonymous,
+        channel=command.channel,
+        cause_analysis=command.cause_analysis,
+        suggested_fix=command.suggested_fix,
+        emergency_action=command.emergency_action,
+        attachments=tuple(attachments),
+        identity=reporter.identity,
+        receipt_digest=reporter.receipt_digest,
+        entered_by=reporter.entered_by,
+        possible_duplicate_of=possible_duplicate_of,
     )
 
 
 def same_report(stored: ReportFiled, command: FileReport) -> bool:
-    """Whether a stored filing is the one this command describes (idempotent retry)."""
-    fields = command.model_dump(exclude={"tenant"})
-    return stored.tenant == command.tenant and stored.model_dump(include=set(fields)) == fields
+    """Whether a stored filing is the one this command describes (an idempotent retry)."""
+    return (
+        stored.tenant == command.tenant
+        and stored.category == command.category
+        and stored.subtype == command.subtype
+        and stored.description == command.description
+        and stored.location.place_id == command.place_id
+        and stored.observed_at == command.observed_at
+        and stored.anonymous == command.anonymous
+        and [a.digest for a in stored.attachments] == command.attachments
+    )

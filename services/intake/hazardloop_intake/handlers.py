@@ -1,99 +1,220 @@
-"""Intake's command handler and the event handlers that keep its read model."""
+"""Intake's command handlers: file a report, keep the catalogue, disclose or erase an identity."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from hazardloop.errors import Invalid
-from hazardloop.eventstore import EventStore
-from hazardloop.events import Outcome, Rectified, ReportFiled, RewardDeclined, RewardGranted, Verified, stable_id
-from hazardloop.projection import Projection
-from hazardloop.writer import Writer
-from hazardloop_intake.domain import FileReport, file_report, same_report
-from hazardloop_intake.store import metadata, reports
+from hazardloop.errors import DomainError, Invalid, NotFound
+from hazardloop.eventstore import ConcurrencyError
+from hazardloop.events import (
+    IdentityDisclosed,
+    PlaceCatalogued,
+    PlaceRetired,
+    ReportFiled,
+    ReporterKeyShredded,
+    stable_id,
+)
+from hazardloop.identity import Identity, IdentityErased
+from hazardloop_intake.adapters import Intake
+from hazardloop_intake.catalogue import CataloguePlace, catalogue_place, same_place
+from hazardloop_intake.domain import ENTERED_BY_STAFF, FileReport, Place, Reporter, file_report, locate, same_report
+from hazardloop_intake.queries import find_place, possible_duplicate, window_start
+from hazardloop_intake.receipts import receipt_digest
+
+
+@dataclass(frozen=True, slots=True)
+class Filer:
+    """Who is filing: the token's subject (None for a QR form) and whether they are safety staff."""
+
+    subject: str | None
+    staff: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Filing:
+    event: ReportFiled
+    created: bool
+    receipt_code: str | None
+    """Shown to an anonymous reporter; never stored."""
+
+
+def _reporter_id(intake: Intake, command: FileReport, filer: Filer) -> tuple[str, Identity | None, str | None]:
+    """(pseudonym source, identity to seal, who entered it) for a named report."""
+    tenant = command.tenant
+    if command.channel in ENTERED_BY_STAFF:
+        if not filer.staff:
+            raise Invalid(f"{command.channel.value} reports are entered by a safety officer", field="channel")
+        if command.reporter is None:
+            raise Invalid("name the employee who reported", field="reporter")
+        return command.reporter.employee_number, command.reporter, intake.pseudonyms.of(tenant, filer.subject)
+    if filer.subject is None:  # a QR form: the reporter says who they are
+        if command.reporter is None:
+            raise Invalid("give your name and employee number, or report anonymously", field="reporter")
+        return command.reporter.employee_number, command.reporter, None
+    if command.reporter is not None and command.reporter.employee_number != filer.subject:
+        raise Invalid("you can only report in your own name here", field="reporter.employee_number")
+    return filer.subject, command.reporter or Identity(employee_number=filer.subject), None
 
 
 async def handle_file_report(
-    store: EventStore, command: FileReport, *, reporter: str, idempotency_key: str | None
-) -> tuple[ReportFiled, bool]:
+    intake: Intake, command: FileReport, *, filer: Filer, idempotency_key: str | None, now: datetime | None = None
+) -> Filing:
     """Record a report; a retry with the same Idempotency-Key returns the first one.
 
     The report id is derived from the key, so the retry targets the same aggregate and
     the broker, not this process, decides that it already exists (across restarts too).
     """
+    now = now or datetime.now(UTC)
+    tenant = command.tenant
     if idempotency_key is None:
         report_id = str(uuid.uuid4())
     else:
-        report_id = str(stable_id("report", command.tenant, reporter, idempotency_key))
-    event = file_report(
-        command, report_id=report_id, reporter=reporter, event_id=stable_id(report_id, "filed"), now=datetime.now(UTC)
+        report_id = str(stable_id("report", tenant, filer.subject or "form", idempotency_key))
+
+    place = await asyncio.to_thread(intake.read, find_place, tenant, command.place_id)
+    location = locate(command, place)
+    attachments = [await intake.attachment(tenant, digest, field=f"attachments.{i}") for i, digest in enumerate(command.attachments)]
+    if len(attachments) > intake.settings.max_attachments:
+        raise Invalid(f"at most {intake.settings.max_attachments} photos or videos per report", field="attachments")
+
+    receipt_code = None
+    if command.anonymous:
+        receipt_code = intake.receipts.code_for(tenant, report_id)
+        digest = receipt_digest(receipt_code)
+        reporter = Reporter(intake.pseudonyms.of(tenant, f"receipt:{digest}"), None, digest, None)
+    else:
+        source, identity, entered_by = _reporter_id(intake, command, filer)
+        pseudonym = intake.pseudonyms.of(tenant, source)
+        sealed = await intake.vault().seal(tenant, pseudonym, report_id, identity)
+        reporter = Reporter(pseudonym, sealed, None, entered_by)
+
+    duplicate_of = await asyncio.to_thread(
+        intake.read,
+        possible_duplicate,
+        tenant=tenant,
+        category=command.category.value,
+        place_id=location.place_id,
+        equipment_tag=location.equipment_tag,
+        since=window_start(now, intake.settings.duplicate_window_hours),
     )
-    appended = await store.append(event, expected_version=0)
+    event = file_report(
+        command,
+        report_id=report_id,
+        event_id=stable_id(report_id, "filed"),
+        location=location,
+        reporter=reporter,
+        attachments=attachments,
+        possible_duplicate_of=duplicate_of,
+        now=now,
+    )
+    appended = await intake.store.append(event, expected_version=0)
     if not appended.duplicate:
-        return event, True
-    history = await store.load(command.tenant, "report", report_id)
+        return Filing(event, True, receipt_code)
+    history = await intake.store.load(tenant, "report", report_id)
     stored = history.events[0].event
-    if not same_report(stored, command):
+    if not isinstance(stored, ReportFiled) or not same_report(stored, command):
         raise Invalid("this Idempotency-Key was already used for a different report", field="Idempotency-Key")
+    return Filing(stored, False, receipt_code)
+
+
+async def handle_catalogue_place(intake: Intake, command: CataloguePlace, *, actor: str) -> tuple[PlaceCatalogued, bool]:
+    """Add a place; repeating the same request is harmless, reusing its id for another place is a conflict."""
+    parent = None if command.parent_id is None else await _place_in_log(intake, command.tenant, command.parent_id)
+    event = catalogue_place(
+        command, parent=parent, actor=actor, event_id=stable_id(command.tenant, command.place_id, "catalogued"),
+        now=datetime.now(UTC),
+    )
+    try:
+        appended = await intake.store.append(event, expected_version=0)
+    except ConcurrencyError:
+        appended = None
+    if appended is not None and not appended.duplicate:
+        return event, True
+    stored = (await intake.store.load(command.tenant, "place", command.place_id)).events[0].event
+    if not isinstance(stored, PlaceCatalogued) or not same_place(stored, command):
+        raise DomainError(f"place id {command.place_id!r} is already used for another place", state="catalogued")
     return stored, False
 
 
-def when_report_filed_record_it(event: ReportFiled, db: Writer) -> None:
-    db.insert(
-        reports,
-        report_id=event.aggregate_id,
-        tenant=event.tenant,
-        reporter=event.reporter,
-        anonymous=event.anonymous,
-        category=event.category.value,
-        description=event.description,
-        site=event.location.site,
-        area=event.location.area,
-        spot=event.location.spot,
-        channel=event.channel.value,
-        observed_at=event.observed_at,
-        filed_at=event.occurred_at,
-        status="filed",
-        updated_at=event.occurred_at,
+async def _place_in_log(intake: Intake, tenant: str, place_id: str) -> Place | None:
+    """A place as the log has it: read-your-writes, so a site and its areas can be added in one go."""
+    history = await intake.store.load(tenant, "place", place_id)
+    if not history.events or not isinstance(created := history.events[0].event, PlaceCatalogued):
+        return None
+    retired = any(isinstance(stored.event, PlaceRetired) for stored in history.events)
+    return Place(place_id, created.kind, created.name, None, None, created.equipment_tag, retired)
+
+
+async def handle_retire_place(intake: Intake, tenant: str, place_id: str, *, reason: str, actor: str) -> PlaceRetired:
+    history = await intake.store.load(tenant, "place", place_id)
+    if not history.events:
+        raise NotFound(f"no place {place_id!r} in {tenant}'s catalogue")
+    if any(isinstance(stored.event, PlaceRetired) for stored in history.events):
+        raise DomainError(f"place {place_id!r} is already retired", state="retired")
+    event = PlaceRetired.record(
+        prev_hash=history.last_hash, tenant=tenant, aggregate_id=place_id, actor=actor, reason=reason
     )
+    await intake.store.append(event, expected_version=history.version)
+    return event
 
 
-def when_verified_show_outcome(event: Verified, db: Writer) -> None:
-    status = "verified" if event.outcome != Outcome.NOT_CONFIRMED else "not_confirmed"
-    db.update(
-        reports,
-        {"report_id": event.aggregate_id},
-        status=status,
-        outcome=event.outcome.value,
-        grade=event.grade.value if event.grade else None,
-        updated_at=event.occurred_at,
-    )
+async def _filed(intake: Intake, tenant: str, report_id: str) -> ReportFiled:
+    history = await intake.store.load(tenant, "report", report_id)
+    filed = history.events[0].event if history.events else None
+    if not isinstance(filed, ReportFiled):
+        raise NotFound(f"no report {report_id!r} in {tenant}")
+    return filed
 
 
-def when_rectified_show_measures(event: Rectified, db: Writer) -> None:
-    db.update(
-        reports, {"report_id": event.aggregate_id}, status="rectified", measures=event.measures, updated_at=event.occurred_at
-    )
+async def handle_disclose_identity(
+    intake: Intake, tenant: str, report_id: str, *, purpose: str, role: str, actor: str
+) -> tuple[Identity, IdentityDisclosed]:
+    """Decrypt a reporter's identity; the disclosure is in the log before anyone reads it."""
+    filed = await _filed(intake, tenant, report_id)
+    if filed.identity is None:
+        raise DomainError("the report was filed anonymously: there is no identity to disclose", state="anonymous")
+    for _ in range(3):  # the reporter's record may gain an event concurrently: reload and retry
+        history = await intake.store.load(tenant, "reporter", filed.reporter)
+        event = IdentityDisclosed.record(
+            prev_hash=history.last_hash, tenant=tenant, aggregate_id=filed.reporter, actor=actor, report_id=report_id,
+            purpose=purpose, role=role,
+        )
+        try:
+            await intake.store.append(event, expected_version=history.version)
+            break
+        except ConcurrencyError:
+            continue
+    else:
+        raise DomainError("the reporter's record kept changing; try again", state="busy")
+    try:
+        return await intake.vault().open(tenant, report_id, filed.identity), event
+    except IdentityErased as exc:
+        raise DomainError(str(exc), state="erased") from exc
 
 
-def when_reward_granted_show_amount(event: RewardGranted, db: Writer) -> None:
-    db.update(reports, {"report_id": event.report_id}, reward_fen=event.amount_fen, updated_at=event.occurred_at)
-
-
-def when_reward_declined_show_zero(event: RewardDeclined, db: Writer) -> None:
-    db.update(reports, {"report_id": event.report_id}, reward_fen=0, updated_at=event.occurred_at)
-
-
-def projection(_: EventStore) -> Projection:
-    return Projection(
-        name="intake",
-        metadata=metadata,
-        handlers={
-            ReportFiled: when_report_filed_record_it,
-            Verified: when_verified_show_outcome,
-            Rectified: when_rectified_show_measures,
-            RewardGranted: when_reward_granted_show_amount,
-            RewardDeclined: when_reward_declined_show_zero,
-        },
-    )
+async def handle_shred_reporter_key(
+    intake: Intake, tenant: str, reporter: str, *, reason: str, actor: str
+) -> ReporterKeyShredded:
+    """Erase a reporter's data key: recorded first, then erased (a retry finishes the erasure)."""
+    for _ in range(3):
+        history = await intake.store.load(tenant, "reporter", reporter)
+        done = next((s.event for s in history.events if isinstance(s.event, ReporterKeyShredded)), None)
+        if done is not None:
+            break
+        event = ReporterKeyShredded.record(
+            prev_hash=history.last_hash, tenant=tenant, aggregate_id=reporter, actor=actor, reason=reason,
+            event_id=stable_id(tenant, reporter, "shredded"),
+        )
+        try:
+            await intake.store.append(event, expected_version=history.version)
+            done = event
+            break
+        except ConcurrencyError:
+            continue
+    else:
+        raise DomainError("the reporter's record kept changing; try again", state="busy")
+    await intake.vault().shred(tenant, reporter)
+    return done

@@ -1,6 +1,6 @@
-"""Intake's read model: each report as its reporter and the safety desk see it."""
+"""Intake's read model: reports as their reporters and the safety desk see them, and the catalogue."""
 
-from sqlalchemy import BigInteger, Boolean, Column, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table, Text
 
 from hazardloop.db import UtcDateTime
 from hazardloop.projection import bookkeeping_tables
@@ -14,12 +14,21 @@ reports = Table(
     Column("tenant", String(64), nullable=False, index=True),
     Column("reporter", String(40), nullable=False, index=True),
     Column("anonymous", Boolean, nullable=False),
+    Column("receipt_digest", String(64), unique=True),
     Column("category", String(40), nullable=False),
+    Column("subtype", String(64), nullable=False),
     Column("description", Text, nullable=False),
     Column("site", String(80), nullable=False),
     Column("area", String(80), nullable=False),
     Column("spot", String(120), nullable=False),
+    Column("place_id", String(64), index=True),
+    Column("equipment_tag", String(40), index=True),
     Column("channel", String(16), nullable=False),
+    Column("entered_by", String(40)),
+    Column("cause_analysis", Text),
+    Column("suggested_fix", Text),
+    Column("emergency_action", Text),
+    Column("possible_duplicate_of", String(64), index=True),
     Column("observed_at", UtcDateTime(), nullable=False),
     Column("filed_at", UtcDateTime(), nullable=False),
     Column("status", String(24), nullable=False),
@@ -29,5 +38,58 @@ reports = Table(
     Column("reward_fen", BigInteger),
     Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+attachments = Table(
+    "intake_attachments",
+    metadata,
+    Column("report_id", String(64), primary_key=True),
+    Column("digest", String(64), primary_key=True, index=True),
+    Column("tenant", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("content_type", String(60), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("thumbnail", String(64)),
+)
+
+timeline = Table(
+    "intake_timeline",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("report_id", String(64), nullable=False, index=True),
+    Column("tenant", String(64), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("detail", Text),
+)
+"""Each step of a report as its reporter may see it (no staff names, no identities)."""
+
+places = Table(
+    "intake_places",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("place_id", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("parent_id", String(64)),
+    Column("name", String(80), nullable=False),
+    Column("name_en", String(80)),
+    Column("equipment_tag", String(40)),
+    Column("retired", Boolean, nullable=False),
+    Column("catalogued_at", UtcDateTime(), nullable=False),
+)
+
+disclosures = Table(
+    "intake_disclosures",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("tenant", String(64), nullable=False, index=True),
+    Column("reporter", String(40), nullable=False, index=True),
+    Column("report_id", String(64), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+)
+"""Who saw which reporter's identity, and why: for the reporter's and the auditors' trust."""
 
 bookkeeping_tables(metadata)

@@ -21,7 +21,7 @@ def build(settings: NotificationsSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database_url_for("notifications", settings.database_url),
         projection_factory=handlers.projection,
-        routes=routes,
+        routes=[routes],
         publishes=[],
         description="The reporter hears about every step of their report.",
     )

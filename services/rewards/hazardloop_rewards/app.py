@@ -22,7 +22,7 @@ def build(settings: RewardsSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database_url_for("rewards", settings.database_url),
         projection_factory=projection_with(settings.grade_table),
-        routes=routes,
+        routes=[routes],
         publishes=[RewardGranted, RewardDeclined],
         description="Every verified report gets exactly one reward decision.",
     )

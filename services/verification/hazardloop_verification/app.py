@@ -22,7 +22,7 @@ def build(settings: VerificationSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database_url_for("verification", settings.database_url),
         projection_factory=handlers.projection,
-        routes=routes,
+        routes=[routes],
         publishes=[Verified, Rectified],
         description="The safety department verifies, grades and closes out reports.",
     )

@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 
 from hazardloop.auth import Authenticator, Role
 from hazardloop.registry import app_module
+from tests.factories import CATALOGUE
+from tests.waiting import wait_for
 
 TENANTS = ["refinery", "mine", "steelmill"]
 
@@ -37,23 +39,37 @@ class Harness:
         self._stack = contextlib.ExitStack()
 
     def start(self, service: str, **overrides) -> TestClient:
+        """Start a service; intake starts with the test catalogue in every subsidiary."""
         module = app_module(service)
         settings = module.Settings(
             **(self.common | {"database_url": f"sqlite:///{self.tmp_path / f'{service}.db'}"} | overrides)
         )
-        return self._stack.enter_context(TestClient(module.build(settings)))
+        client = self._stack.enter_context(TestClient(module.build(settings)))
+        if service == "intake":
+            self.catalogue(client)
+        return client
+
+    def catalogue(self, intake: TestClient) -> None:
+        manager = self.headers("safety-manager", tenants=TENANTS, roles=[Role.MANAGER])
+        for tenant in TENANTS:
+            for place in CATALOGUE:
+                intake.post("/catalogue/places", json={"tenant": tenant, **place}, headers=manager).raise_for_status()
+        for tenant in TENANTS:
+            wait_for(lambda t=tenant: len(intake.get("/catalogue", params={"tenant": t}, headers=manager).json()) == len(CATALOGUE))
 
     def headers(self, user: str = "emp-1", tenants=("refinery",), roles=(Role.REPORTER,)) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.auth.issue(user, list(tenants), list(roles))}"}
 
-    def raw_log(self) -> list[tuple[str, bytes]]:
+    def raw_log(self, aggregate: str | None = None) -> list[tuple[str, bytes]]:
+        """(subject, stored bytes) of every event in the log, or of one aggregate type's."""
+
         async def read() -> list[tuple[str, bytes]]:
             connection = await nats.connect(self.nats_url)
             try:
                 js = connection.jetstream()
                 last = (await js.stream_info(self.stream)).state.last_seq
                 messages = [await js.get_msg(self.stream, seq) for seq in range(1, last + 1)]
-                return [(m.subject, m.data) for m in messages]
+                return [(m.subject, m.data) for m in messages if aggregate is None or m.subject.split(".")[2] == aggregate]
             finally:
                 await connection.close()
 

@@ -25,6 +25,7 @@ def test_a_filed_report_is_readable_by_its_reporter_and_staff_only(harness, inta
     assert response.headers["Location"] == f"/reports/{report_id}"
     own = wait_for(lambda: (r := intake.get(f"/reports/{report_id}", headers=harness.headers("emp-1"))).status_code == 200 and r)
     assert own.json()["status"] == "filed" and own.json()["location"]["spot"] == "Bay 3"
+    assert own.json()["location"]["equipment_tag"] == "PR-3"
     assert intake.get(f"/reports/{report_id}", headers=harness.headers("emp-2")).status_code == 404
     verifier = harness.headers("v1", roles=[Role.VERIFIER])
     assert intake.get(f"/reports/{report_id}", headers=verifier).status_code == 200
@@ -36,7 +37,7 @@ def test_a_filed_report_is_readable_by_its_reporter_and_staff_only(harness, inta
 
 def test_the_raw_log_holds_a_pseudonym_never_the_reporters_id(harness, intake):
     intake.post("/reports", json=report_body(), headers=harness.headers("employee-4711"))
-    (subject, data), = harness.raw_log()
+    (subject, data), = harness.raw_log("report")
     assert b"employee-4711" not in data
     assert json.loads(data)["reporter"].startswith("p-")
 
@@ -48,7 +49,9 @@ def test_the_raw_log_holds_a_pseudonym_never_the_reporters_id(harness, intake):
         ({"category": 7}, "category"),
         ({"description": ""}, "description"),
         ({"observed_at": "yesterday"}, "observed_at"),
-        ({"location": {"site": "North"}}, "area"),
+        ({"place_id": "nowhere"}, "place_id"),
+        ({"place_id": "north"}, "place_id"),
+        ({"subtype": "illegal_subcontracting"}, "subtype"),
         ({"tenant": "atlantis"}, "tenant"),
         ({"amount": 5}, "amount"),
     ],
@@ -57,7 +60,7 @@ def test_bad_input_is_a_422_naming_the_field_and_nothing_is_appended(harness, in
     response = intake.post("/reports", json=report_body(**body), headers=harness.headers())
     assert response.status_code == 422
     assert field in json.dumps(response.json()["detail"])
-    assert harness.raw_log() == []
+    assert harness.raw_log("report") == []
 
 
 def test_missing_fields_malformed_json_and_huge_bodies_are_refused(harness, intake):
@@ -70,7 +73,7 @@ def test_missing_fields_malformed_json_and_huge_bodies_are_refused(harness, inta
     assert malformed.status_code == 422
     huge = intake.post("/reports", json=report_body(description="x" * 200_000), headers=headers)
     assert huge.status_code == 413
-    assert harness.raw_log() == []
+    assert harness.raw_log("report") == []
 
 
 def test_tokens_roles_and_tenants_are_enforced(harness, intake):
@@ -80,7 +83,7 @@ def test_tokens_roles_and_tenants_are_enforced(harness, intake):
     assert intake.post("/reports", json=report_body(), headers=finance).status_code == 403
     wrong_tenant = intake.post("/reports", json=report_body(tenant="mine"), headers=harness.headers())
     assert wrong_tenant.status_code == 403
-    assert harness.raw_log() == []
+    assert harness.raw_log("report") == []
 
 
 def test_a_retry_with_the_same_idempotency_key_returns_the_same_report(harness, intake):
@@ -90,7 +93,7 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_same_report(harness, 
     again = intake.post("/reports", json=body, headers=headers)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["report_id"] == again.json()["report_id"]
-    assert len(harness.raw_log()) == 1
+    assert len(harness.raw_log("report")) == 1
     reused = intake.post("/reports", json=report_body(description="another hazard"), headers=headers)
     assert reused.status_code == 422 and "Idempotency-Key" in json.dumps(reused.json())
     other_user = intake.post("/reports", json=body, headers=harness.headers("emp-2") | {"Idempotency-Key": "phone-retry-0001"})
@@ -110,11 +113,11 @@ def test_broker_down_gives_503_with_retry_after_and_the_retry_files_once(tmp_pat
         assert down.status_code == 503 and down.headers["Retry-After"] == "2"
         assert intake.get("/readyz").status_code == 503
         restarted.start()
-        assert harness.raw_log() == []  # the refused request left nothing behind
+        assert harness.raw_log("report") == []  # the refused request left nothing behind
         retried = wait_for(lambda: (r := intake.post("/reports", json=body, headers=headers)).status_code in (200, 201) and r)
         again = intake.post("/reports", json=body, headers=headers)
         assert again.json()["report_id"] == retried.json()["report_id"]
-        assert len(harness.raw_log()) == 1
+        assert len(harness.raw_log("report")) == 1
     finally:
         harness.close()
         restarted.stop()
@@ -125,7 +128,7 @@ def test_control_characters_and_broken_unicode_are_422_not_500(harness, intake, 
     body = json.dumps(report_body(description=text)).encode()  # \ud800 travels as a JSON escape
     response = intake.post("/reports", content=body, headers=harness.headers() | {"Content-Type": "application/json"})
     assert response.status_code == 422 and "description" in response.text
-    assert harness.raw_log() == []
+    assert harness.raw_log("report") == []
 
 
 def test_chunked_bodies_over_the_limit_are_413(harness, intake):

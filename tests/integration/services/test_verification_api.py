@@ -29,9 +29,9 @@ def test_verify_then_rectify_moves_the_case_along(harness, desk):
     rectified = verification.post(f"/reports/{report_id}/rectification", json={"measures": "Guard rail installed"}, headers=verifier)
     assert rectified.status_code == 201
     wait_for(lambda: verification.get("/queue", params={"tenant": "refinery", "stage": "rectified"}, headers=verifier).json())
-    types = [json.loads(data)["type"] for _, data in harness.raw_log()]
+    types = [json.loads(data)["type"] for _, data in harness.raw_log("report")]
     assert types == ["ReportFiled", "Verified", "Rectified"]
-    chain = [json.loads(data) for _, data in harness.raw_log()]
+    chain = [json.loads(data) for _, data in harness.raw_log("report")]
     assert chain[1]["prev_hash"] == chain[0]["hash"] and chain[2]["prev_hash"] == chain[1]["hash"]
 
 
@@ -45,7 +45,7 @@ def test_two_racing_verifications_exactly_one_wins(harness, desk):
     with ThreadPoolExecutor(max_workers=8) as pool:
         codes = sorted(r.status_code for r in pool.map(post, bodies))
     assert codes == [201] + [409] * 7
-    assert [json.loads(d)["type"] for _, d in harness.raw_log()].count("Verified") == 1
+    assert [json.loads(d)["type"] for _, d in harness.raw_log("report")].count("Verified") == 1
 
 
 def test_invalid_transitions_are_409_naming_the_state(harness, desk):
@@ -66,4 +66,4 @@ def test_roles_tenants_and_input_are_checked(harness, desk):
     missing_grade = verification.post(url, json={"outcome": "confirmed_hazard"}, headers=verifier)
     assert missing_grade.status_code == 422 and "grade" in missing_grade.text
     assert verification.post("/reports/nope/verification", json={"outcome": "not_confirmed"}, headers=verifier).status_code == 404
-    assert [json.loads(d)["type"] for _, d in harness.raw_log()] == ["ReportFiled"]
+    assert [json.loads(d)["type"] for _, d in harness.raw_log("report")] == ["ReportFiled"]

@@ -99,7 +99,7 @@ async def test_messages_carry_cloudevents_headers(store, nc):
     await store.append(filed, expected_version=0)
     message = await nc.jetstream().get_msg(store.stream, 1)
     assert message.headers["ce-id"] == str(filed.event_id)
-    assert message.headers["ce-type"] == "hazardloop.ReportFiled.v1"
+    assert message.headers["ce-type"] == "hazardloop.ReportFiled.v2"
     assert message.headers["Nats-Msg-Id"] == str(filed.event_id)
 
 

@@ -11,7 +11,7 @@ from hazardloop.db import create_store_engine
 from hazardloop.events import ReportFiled, Verified
 from hazardloop.projection import Delivery, Projection, ProjectionRunner, bookkeeping_tables
 from hazardloop.writer import Writer
-from hazardloop_intake.handlers import projection as intake_projection
+from hazardloop_intake.projection import projection as intake_projection
 from hazardloop_intake.store import reports
 from tests.factories import report_filed, verified
 from tests.waiting import eventually

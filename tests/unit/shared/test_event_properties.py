@@ -14,7 +14,7 @@ token = st.from_regex(r"^[a-z0-9][a-z0-9_-]{0,20}$", fullmatch=True)
 reports = st.builds(
     lambda tenant, report_id, category, channel, description, site, area, spot, minutes, fix: ReportFiled.record(
         prev_hash=GENESIS_HASH, tenant=tenant, aggregate_id=report_id, actor="reporter:p", category=category,
-        channel=channel, description=description, location=Location(site=site, area=area, spot=spot),
+        channel=channel, subtype="other", description=description, location=Location(site=site, area=area, spot=spot),
         observed_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes), reporter="p-" + "0" * 32,
         suggested_fix=fix,
     ),

@@ -7,6 +7,8 @@ from pydantic import ValidationError
 from hazardloop.events import (
     GENESIS_HASH,
     UPCASTERS,
+    EVENT_TYPES,
+    ReportFiled,
     RewardGranted,
     Verified,
     chain_hash,
@@ -111,7 +113,30 @@ def test_subjects_put_tenant_type_and_id_in_tokens():
 
 def test_every_event_has_a_json_schema_with_envelope_fields():
     schemas = event_json_schemas()
-    assert set(schemas) == {"ReportFiled", "Verified", "Rectified", "RewardGranted", "RewardDeclined"}
+    assert set(schemas) == {kind.__name__ for kind in EVENT_TYPES} >= {"ReportFiled", "Verified", "Rectified", "RewardGranted"}
     for schema in schemas.values():
         assert {"event_id", "type", "schema_version", "occurred_at", "tenant", "aggregate_id", "actor",
                 "correlation_id", "causation_id", "prev_hash", "hash"} <= set(schema["properties"])
+
+
+def test_reports_stored_before_sub_types_existed_read_as_other():
+    document = json.loads(encode_event(report_filed()))
+    document["schema_version"] = 1
+    for field in ("subtype", "cause_analysis", "attachments", "identity", "receipt_digest", "entered_by", "possible_duplicate_of"):
+        document.pop(field, None)
+    for field in ("place_id", "equipment_tag"):
+        document["location"].pop(field)
+    event = decode_event(json.dumps(document).encode())
+    assert isinstance(event, ReportFiled) and event.schema_version == 2 and event.subtype == "other"
+    assert event.location.place_id is None
+
+
+@pytest.mark.parametrize(
+    "overrides, problem",
+    [({"subtype": "no_training_plan"}, "not one of unsafe_equipment"),
+     ({"anonymous": True}, "anonymous report carries a receipt digest"),
+     ({"receipt_digest": "0" * 64}, "only anonymous reports")],
+)
+def test_a_filed_report_is_internally_consistent(overrides, problem):
+    with pytest.raises(ValidationError, match=problem):
+        report_filed(**overrides)

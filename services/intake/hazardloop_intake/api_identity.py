@@ -1,0 +1,103 @@
+"""Reporter identities over HTTP: disclosed only to those who need them, erased on request."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from sqlalchemy import select
+
+from hazardloop.auth import Principal, Role, check_tenant, require
+from hazardloop.events import Pseudonym, TenantId
+from hazardloop.identity import Identity
+from hazardloop.service import RuntimeDep
+from hazardloop_intake.api import IntakeDep
+from hazardloop_intake.handlers import handle_disclose_identity, handle_shred_reporter_key
+from hazardloop_intake.store import disclosures
+
+DISCLOSERS = (Role.CONFIDENTIALITY_OFFICER, Role.FINANCE)
+"""The confidentiality officer, and finance for paying a reward out to a named person."""
+Purpose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
+
+
+class DisclosureRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: TenantId
+    purpose: Purpose
+
+
+class Disclosure(BaseModel):
+    report_id: str
+    reporter: str
+    identity: Identity
+    disclosure_id: str
+
+
+class ErasureRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: TenantId
+    reason: Purpose
+
+
+class Erasure(BaseModel):
+    reporter: str
+    erased_at: datetime
+    event_id: str
+
+
+class DisclosureRecord(BaseModel):
+    report_id: str
+    reporter: str
+    purpose: str
+    role: str
+    actor: str
+    occurred_at: datetime
+
+
+routes = APIRouter(tags=["identity"])
+
+
+@routes.post("/reports/{report_id}/identity", response_model=Disclosure)
+async def disclose(
+    report_id: str, body: DisclosureRequest, intake: IntakeDep, principal: Annotated[Principal, Depends(require(*DISCLOSERS))]
+) -> Disclosure:
+    """Decrypt the reporter's identity. The disclosure, with its purpose, is recorded first."""
+    check_tenant(principal, body.tenant)
+    role = next(r for r in DISCLOSERS if r in principal.roles)
+    identity, event = await handle_disclose_identity(
+        intake, body.tenant, report_id, purpose=body.purpose, role=role.value, actor=f"staff:{principal.subject}"
+    )
+    return Disclosure(report_id=report_id, reporter=event.aggregate_id, identity=identity, disclosure_id=str(event.event_id))
+
+
+@routes.post("/reporters/{reporter}/erasure", response_model=Erasure)
+async def erase(
+    reporter: Pseudonym,
+    body: ErasureRequest,
+    intake: IntakeDep,
+    principal: Annotated[Principal, Depends(require(Role.CONFIDENTIALITY_OFFICER))],
+) -> Erasure:
+    """Erase a reporter's data key: every identity they gave becomes unreadable; history stays."""
+    check_tenant(principal, body.tenant)
+    event = await handle_shred_reporter_key(intake, body.tenant, reporter, reason=body.reason, actor=f"staff:{principal.subject}")
+    return Erasure(reporter=reporter, erased_at=event.occurred_at, event_id=str(event.event_id))
+
+
+@routes.get("/disclosures", response_model=list[DisclosureRecord])
+def disclosure_log(
+    runtime: RuntimeDep,
+    principal: Annotated[Principal, Depends(require(Role.CONFIDENTIALITY_OFFICER, Role.AUDITOR))],
+    tenant: Annotated[TenantId, Query()],
+    reporter: Annotated[Pseudonym | None, Query()] = None,
+) -> list[DisclosureRecord]:
+    """Who saw which identity, when and why."""
+    check_tenant(principal, tenant)
+    query = select(disclosures).where(disclosures.c.tenant == tenant).order_by(disclosures.c.occurred_at)
+    if reporter is not None:
+        query = query.where(disclosures.c.reporter == reporter)
+    with runtime.engine.connect() as db:
+        return [DisclosureRecord(**{k: v for k, v in r._mapping.items() if k in DisclosureRecord.model_fields}) for r in db.execute(query)]

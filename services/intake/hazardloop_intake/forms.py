@@ -1,0 +1,42 @@
+"""QR-code links to the report form: each carries a signature, so only printed codes open a form.
+
+The form needs no login (a phone, a contractor, a visitor), so the link itself is the
+credential: an HMAC over the subsidiary and place. A guessed or edited link is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+from urllib.parse import quote
+
+import segno
+
+
+class FormLinks:
+    def __init__(self, key: bytes, public_url: str) -> None:
+        self._key = key
+        self._public_url = public_url.rstrip("/")
+
+    def signature(self, tenant: str, place_id: str) -> str:
+        mac = hmac.new(self._key, f"form\x1f{tenant}\x1f{place_id}".encode(), hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+    def is_valid(self, tenant: str, place_id: str, signature: str | None) -> bool:
+        return signature is not None and hmac.compare_digest(self.signature(tenant, place_id), signature)
+
+    def url_for(self, tenant: str, place_id: str) -> str:
+        return f"{self._public_url}/f/{quote(tenant)}/{quote(place_id)}?k={self.signature(tenant, place_id)}"
+
+
+def qr_code(url: str, kind: str) -> tuple[bytes, str]:
+    """The link as a printable QR code: PNG (for labels) or SVG (for posters)."""
+    code = segno.make(url, error="m")
+    out = io.BytesIO()
+    if kind == "svg":
+        code.save(out, kind="svg", scale=8, border=4, xmldecl=True)
+        return out.getvalue(), "image/svg+xml"
+    code.save(out, kind="png", scale=10, border=4)
+    return out.getvalue(), "image/png"

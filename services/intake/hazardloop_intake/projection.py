@@ -1,0 +1,158 @@
+"""The event handlers that keep intake's read model: reports, their timelines, the catalogue."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hazardloop.eventstore import EventStore
+from hazardloop.events import (
+    Event,
+    IdentityDisclosed,
+    Outcome,
+    PlaceCatalogued,
+    PlaceRetired,
+    Rectified,
+    ReportFiled,
+    RewardDeclined,
+    RewardGranted,
+    Verified,
+)
+from hazardloop.projection import Projection
+from hazardloop.writer import Writer
+from hazardloop_intake.store import attachments, disclosures, metadata, places, reports, timeline
+
+CLOSED = frozenset({"rectified", "not_confirmed"})
+"""Statuses after which a new report on the same spot is no longer a possible duplicate."""
+
+
+def _step(event: Event, db: Writer, *, report_id: str, **detail: Any) -> None:
+    db.insert(
+        timeline,
+        event_id=str(event.event_id),
+        report_id=report_id,
+        tenant=event.tenant,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        detail=json.dumps(detail, sort_keys=True) if detail else None,
+    )
+
+
+def when_report_filed_record_it(event: ReportFiled, db: Writer) -> None:
+    location = event.location
+    db.insert(
+        reports,
+        report_id=event.aggregate_id,
+        tenant=event.tenant,
+        reporter=event.reporter,
+        anonymous=event.anonymous,
+        receipt_digest=event.receipt_digest,
+        category=event.category.value,
+        subtype=event.subtype,
+        description=event.description,
+        site=location.site,
+        area=location.area,
+        spot=location.spot,
+        place_id=location.place_id,
+        equipment_tag=location.equipment_tag,
+        channel=event.channel.value,
+        entered_by=event.entered_by,
+        cause_analysis=event.cause_analysis,
+        suggested_fix=event.suggested_fix,
+        emergency_action=event.emergency_action,
+        possible_duplicate_of=event.possible_duplicate_of,
+        observed_at=event.observed_at,
+        filed_at=event.occurred_at,
+        status="filed",
+        updated_at=event.occurred_at,
+    )
+    for position, attachment in enumerate(event.attachments):
+        db.insert(
+            attachments,
+            report_id=event.aggregate_id,
+            digest=attachment.digest,
+            tenant=event.tenant,
+            position=position,
+            kind=attachment.kind.value,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            thumbnail=attachment.thumbnail,
+        )
+    _step(event, db, report_id=event.aggregate_id, attachments=len(event.attachments))
+
+
+def when_verified_show_outcome(event: Verified, db: Writer) -> None:
+    status = "verified" if event.outcome != Outcome.NOT_CONFIRMED else "not_confirmed"
+    grade = event.grade.value if event.grade else None
+    db.update(
+        reports, {"report_id": event.aggregate_id}, status=status, outcome=event.outcome.value, grade=grade,
+        updated_at=event.occurred_at,
+    )
+    _step(event, db, report_id=event.aggregate_id, outcome=event.outcome.value, grade=grade)
+
+
+def when_rectified_show_measures(event: Rectified, db: Writer) -> None:
+    db.update(
+        reports, {"report_id": event.aggregate_id}, status="rectified", measures=event.measures, updated_at=event.occurred_at
+    )
+    _step(event, db, report_id=event.aggregate_id, measures=event.measures)
+
+
+def when_reward_granted_show_amount(event: RewardGranted, db: Writer) -> None:
+    db.update(reports, {"report_id": event.report_id}, reward_fen=event.amount_fen, updated_at=event.occurred_at)
+    _step(event, db, report_id=event.report_id, amount_fen=event.amount_fen)
+
+
+def when_reward_declined_show_zero(event: RewardDeclined, db: Writer) -> None:
+    db.update(reports, {"report_id": event.report_id}, reward_fen=0, updated_at=event.occurred_at)
+    _step(event, db, report_id=event.report_id, reason=event.reason)
+
+
+def when_place_catalogued_list_it(event: PlaceCatalogued, db: Writer) -> None:
+    db.insert(
+        places,
+        tenant=event.tenant,
+        place_id=event.aggregate_id,
+        kind=event.kind.value,
+        parent_id=event.parent_id,
+        name=event.name,
+        name_en=event.name_en,
+        equipment_tag=event.equipment_tag,
+        retired=False,
+        catalogued_at=event.occurred_at,
+    )
+
+
+def when_place_retired_close_it(event: PlaceRetired, db: Writer) -> None:
+    db.update(places, {"tenant": event.tenant, "place_id": event.aggregate_id}, retired=True)
+
+
+def when_identity_disclosed_log_it(event: IdentityDisclosed, db: Writer) -> None:
+    db.insert(
+        disclosures,
+        event_id=str(event.event_id),
+        tenant=event.tenant,
+        reporter=event.aggregate_id,
+        report_id=event.report_id,
+        purpose=event.purpose,
+        role=event.role,
+        actor=event.actor,
+        occurred_at=event.occurred_at,
+    )
+
+
+def projection(_: EventStore) -> Projection:
+    return Projection(
+        name="intake",
+        metadata=metadata,
+        handlers={
+            ReportFiled: when_report_filed_record_it,
+            Verified: when_verified_show_outcome,
+            Rectified: when_rectified_show_measures,
+            RewardGranted: when_reward_granted_show_amount,
+            RewardDeclined: when_reward_declined_show_zero,
+            PlaceCatalogued: when_place_catalogued_list_it,
+            PlaceRetired: when_place_retired_close_it,
+            IdentityDisclosed: when_identity_disclosed_log_it,
+        },
+    )

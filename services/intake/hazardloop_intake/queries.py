@@ -1,0 +1,67 @@
+"""Reads of intake's own store that commands depend on (the catalogue, open reports)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, or_, select
+
+from hazardloop.events import PlaceKind
+from hazardloop_intake.domain import Place
+from hazardloop_intake.projection import CLOSED
+from hazardloop_intake.store import places, reports
+
+
+def find_place(db: Connection, tenant: str, place_id: str) -> Place | None:
+    """The place with the names of its area and site (the catalogue is three levels deep)."""
+    chain = []
+    current: str | None = place_id
+    while current is not None and len(chain) < 3:
+        row = db.execute(select(places).where(places.c.tenant == tenant, places.c.place_id == current)).first()
+        if row is None:
+            break
+        chain.append(row)
+        current = row.parent_id
+    if not chain:
+        return None
+    names = {PlaceKind(row.kind): row.name for row in chain}
+    leaf = chain[0]
+    return Place(
+        place_id=leaf.place_id,
+        kind=PlaceKind(leaf.kind),
+        site=names.get(PlaceKind.SITE, ""),
+        area=names.get(PlaceKind.AREA),
+        spot=names.get(PlaceKind.SPOT),
+        equipment_tag=leaf.equipment_tag,
+        retired=leaf.retired,
+    )
+
+
+def possible_duplicate(
+    db: Connection, *, tenant: str, category: str, place_id: str, equipment_tag: str | None, since: datetime
+) -> str | None:
+    """The first open report of the same category on the same spot or equipment since ``since``.
+
+    Pointing at the first report of a cluster (not the latest) keeps clusters flat.
+    """
+    same_place = reports.c.place_id == place_id
+    where = or_(same_place, reports.c.equipment_tag == equipment_tag) if equipment_tag else same_place
+    row = db.execute(
+        select(reports.c.report_id, reports.c.possible_duplicate_of)
+        .where(
+            reports.c.tenant == tenant,
+            reports.c.category == category,
+            reports.c.filed_at >= since,
+            reports.c.status.not_in(CLOSED),
+            where,
+        )
+        .order_by(reports.c.filed_at, reports.c.report_id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return row.possible_duplicate_of or row.report_id
+
+
+def window_start(now: datetime, hours: float) -> datetime:
+    return now - timedelta(hours=hours)
