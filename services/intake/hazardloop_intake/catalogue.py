@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
-
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from hazardloop.errors import Invalid
 from hazardloop.events import GENESIS_HASH, PARENT_KIND, EquipmentTag, PlaceCatalogued, PlaceKind, PlaceName, TenantId, Token
@@ -18,20 +16,27 @@ class CataloguePlace(BaseModel):
     tenant: TenantId
     place_id: Token
     kind: PlaceKind
-    parent_id: Token | None = None
+    parent_id: Token | None = Field(None, validate_default=True)
     name: PlaceName
     name_en: PlaceName | None = None
     equipment_tag: EquipmentTag | None = None
 
-    @model_validator(mode="after")
-    def _shape(self) -> Self:
-        if self.kind == PlaceKind.SITE and self.parent_id is not None:
+    @field_validator("parent_id")
+    @classmethod
+    def _parent_fits_kind(cls, parent_id: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind == PlaceKind.SITE and parent_id is not None:
             raise ValueError("a site is the top of the catalogue and has no parent")
-        if self.kind != PlaceKind.SITE and self.parent_id is None:
-            raise ValueError(f"a {self.kind.value} needs its parent {PARENT_KIND[self.kind].value}")
-        if self.equipment_tag is not None and self.kind != PlaceKind.SPOT:
+        if kind is not None and kind != PlaceKind.SITE and parent_id is None:
+            raise ValueError(f"a {kind.value} needs its parent {PARENT_KIND[kind].value}")
+        return parent_id
+
+    @field_validator("equipment_tag")
+    @classmethod
+    def _tag_on_spots(cls, tag: str | None, info: ValidationInfo) -> str | None:
+        if tag is not None and info.data.get("kind") != PlaceKind.SPOT:
             raise ValueError("only a spot carries an equipment tag")
-        return self
+        return tag
 
 
 def catalogue_place(command: CataloguePlace, *, parent: Place | None, actor: str, event_id, now: datetime) -> PlaceCatalogued:

@@ -10,8 +10,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
-from typing import Annotated, Self
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from hazardloop.errors import Invalid
 from hazardloop.events import (
@@ -66,16 +67,28 @@ class FileReport(BaseModel):
     reporter: Identity | None = None
     attachments: Annotated[list[Sha256Hex], Field(max_length=12)] = []
 
-    @model_validator(mode="after")
-    def _coherent(self) -> Self:
-        if self.subtype not in SUBTYPES[self.category]:
-            choices = ", ".join(SUBTYPES[self.category])
-            raise ValueError(f"subtype must be one of {self.category.value}'s: {choices}")
-        if self.anonymous and self.reporter is not None:
+    # Field validators, not one model validator, so that each refusal names its field.
+    @field_validator("subtype")
+    @classmethod
+    def _subtype_of_category(cls, subtype: str, info: ValidationInfo) -> str:
+        category = info.data.get("category")
+        if category is not None and subtype not in SUBTYPES[category]:
+            raise ValueError(f"subtype must be one of {category.value}'s: {', '.join(SUBTYPES[category])}")
+        return subtype
+
+    @field_validator("reporter")
+    @classmethod
+    def _nobody_when_anonymous(cls, reporter: Identity | None, info: ValidationInfo) -> Identity | None:
+        if reporter is not None and info.data.get("anonymous"):
             raise ValueError("an anonymous report names no reporter")
-        if len(set(self.attachments)) != len(self.attachments):
+        return reporter
+
+    @field_validator("attachments")
+    @classmethod
+    def _each_once(cls, attachments: list[str]) -> list[str]:
+        if len(set(attachments)) != len(attachments):
             raise ValueError("an attachment is listed twice")
-        return self
+        return attachments
 
 
 @dataclass(frozen=True, slots=True)
