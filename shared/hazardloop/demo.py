@@ -69,6 +69,9 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
     with httpx.Client(timeout=10) as http:
         for place in DEMO_PLACES:
             http.post(f"{urls['intake']}/catalogue/places", json={"tenant": TENANT, **place}, headers=_bearer(manager)).raise_for_status()
+        _until(lambda: len(http.get(
+            f"{urls['intake']}/catalogue", params={"tenant": TENANT}, headers=_bearer(manager)
+        ).json()) >= len(DEMO_PLACES), timeout)
         report_ids = []
         for index, demo in enumerate(DEMO_REPORTS):
             body = {
