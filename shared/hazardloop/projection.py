@@ -377,7 +377,8 @@ class ProjectionRunner:
                             continue
                         if not messages:
                             continue
-                        if not await self._process_live([self._delivery(m) for m in messages]):
+                        deliveries = [self._delivery(m.metadata.sequence.stream, m.subject, m.data) for m in messages]
+                        if not await self._process_live(deliveries):
                             return
                         await messages[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
                 finally:
@@ -452,14 +453,13 @@ class ProjectionRunner:
             self._task = None
 
     @staticmethod
-    def _delivery(message: Any) -> Delivery:
-        metadata = message.metadata
+    def _delivery(sequence: int, subject: str, data: bytes) -> Delivery:
         try:
-            event: Event | None = decode_event(message.data)
+            event: Event | None = decode_event(data)
             error = None
         except Exception as exc:  # noqa: BLE001 - an undecodable event is poison, not a crash
             event, error = None, f"cannot decode event: {exc}"
-        return Delivery(metadata.sequence.stream, message.subject, event, error)
+        return Delivery(sequence, subject, event, error)
 
     # --- rebuild ---------------------------------------------------------------------
 
@@ -513,12 +513,12 @@ class ProjectionRunner:
                 while pull is not None:
                     messages = await pull
                     if messages:
-                        last = messages[-1].metadata
-                        pending = 0 if last.sequence.stream >= end else last.num_pending
+                        last = messages[-1]
+                        pending = 0 if last.sequence >= end else last.pending
                     else:
                         pending = (await js.consumer_info(self.store.stream, consumer.name)).num_pending
                     pull = await puller.request(min(self.batch_size, pending), expires=5) if pending else None
-                    deliveries = [d for d in map(self._delivery, messages) if d.sequence <= end]
+                    deliveries = [self._delivery(m.sequence, m.subject, m.data) for m in messages if m.sequence <= end]
                     if writing is not None:
                         applied += await writing
                     writing = asyncio.create_task(self._write(deliveries))
