@@ -39,10 +39,19 @@ class RowView(dict[str, Any]):
 
 
 class Writer:
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
+    def __init__(self, connection: Connection | Callable[[], Connection]) -> None:
+        """``connection`` may also be a function that opens one when first needed, so
+        that a batch can be gathered while the transaction it goes into cannot be
+        begun yet."""
+        self._connection = connection
         self._inserts: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._updates: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
+
+    @property
+    def connection(self) -> Connection:
+        if not isinstance(self._connection, Connection):
+            self._connection = self._connection()
+        return self._connection
 
     def insert(self, table: Table, **values: Any) -> None:
         key = _key(table, values)

@@ -57,6 +57,25 @@ def test_rows_are_addressed_by_primary_key(connection):
         Writer(connection).update(rows, {"status": "filed"}, n=3)
 
 
+def test_a_writer_opens_its_connection_only_when_the_database_is_needed(connection):
+    connection.execute(rows.insert(), [{"id": "old", "status": "filed", "n": 1}])
+    opened = []
+
+    def open_connection():
+        opened.append(True)
+        return connection
+
+    db = Writer(open_connection)
+    db.insert(rows, id="new", status="filed", n=1)
+    db.update(rows, {"id": "new"}, status="verified")
+    db.update(rows, {"id": "old"}, n=2)
+    assert db.get(rows, id="new").status == "verified" and opened == []
+    assert db.get(rows, id="old").n == 2 and opened == [True]
+    db.flush()
+    assert opened == [True]
+    assert table(connection) == [("new", "verified", 1), ("old", "filed", 2)]
+
+
 def test_rows_go_to_the_driver_converted_by_their_column_types(connection):
     stamped = Table("stamped", MetaData(), Column("id", String, primary_key=True), Column("at", UtcDateTime()))
     stamped.create(connection)
