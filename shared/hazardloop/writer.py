@@ -167,9 +167,15 @@ def _primary_key(table: Table) -> tuple[str, ...]:
 
 def _key(table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
     try:
-        return tuple([values[name] for name in _primary_key(table)])
+        return _key_of(table)(values)
     except KeyError as missing:
         raise ValueError(f"{table.name}: rows are addressed by their primary key, {missing} is missing") from None
+
+
+@cache
+def _key_of(table: Table) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """The primary key of a row: called a few times per event, so looked up once."""
+    return _picker(list(_primary_key(table)))
 
 
 def _by_shape(
