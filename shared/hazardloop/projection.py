@@ -544,9 +544,10 @@ class ProjectionRunner:
     async def _apply_pulled(self, messages: list[Pulled], committer: _Committer) -> None:
         """Apply one pulled batch, leaving its commit to ``committer``.
 
-        Each event is decoded just before its handler runs, and the handlers run while
-        the previous batch is still being committed: only then is this batch's
-        transaction opened, its rows sent and its checkpoint moved.
+        Each event is decoded just before its handler runs, and the handlers run (and
+        the rows they wrote are turned into statement parameters) while the previous
+        batch is still being committed: only then is this batch's transaction opened,
+        its rows sent and its checkpoint moved.
 
         All of it happens on the event loop's own thread. A replay (``hazardloop
         replay``, the benchmark) has its process to itself, so nothing else waits on
@@ -569,7 +570,9 @@ class ProjectionRunner:
             _, last = self._handle(writer, decoded, after=committer.position)
             if last is None:
                 return
+            rows = writer.take(self.engine.dialect)
             await committer.settled()
+            writer.send(rows)
             self._save_checkpoint(writer, last.sequence, last.event.occurred_at)
         except Exception as exc:
             committer.discard()

@@ -86,18 +86,27 @@ class Writer:
         return RowView({**row._mapping, **self._updates.get(table, {}).get(key, {})})
 
     def flush(self) -> None:
-        dialect = self.connection.dialect
-        for table, rows in self._inserts.items():
-            for shape, group in _by_shape(rows.items()):
-                self._send(_statement(table, False, shape, dialect), group)
-        for table, changes in self._updates.items():
-            for shape, group in _by_shape(changes.items()):
-                self._send(_statement(table, True, shape, dialect), group)
-        self._inserts.clear()
-        self._updates.clear()
+        self.send(self.take(self.connection.dialect))
 
-    def _send(self, statement: _Statement, rows: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
-        self.connection.exec_driver_sql(statement.sql, [statement.parameters(key, values) for key, values in rows])
+    def take(self, dialect: Dialect) -> list[tuple[str, list[Any]]]:
+        """Empty the buffers into (statement, rows of parameters), one per table and shape.
+
+        Building the parameters is most of a flush's Python work, and needs no
+        connection: a replay does it while the previous batch is still committing.
+        Rows taken are no longer seen by ``get``: take them once the handlers are done.
+        """
+        taken = []
+        for update, buffers in ((False, self._inserts), (True, self._updates)):
+            for table, rows in buffers.items():
+                for shape, group in _by_shape(rows.items()):
+                    statement = _statement(table, update, shape, dialect)
+                    taken.append((statement.sql, [statement.parameters(key, values) for key, values in group]))
+            buffers.clear()
+        return taken
+
+    def send(self, taken: list[tuple[str, list[Any]]]) -> None:
+        for sql, rows in taken:
+            self.connection.exec_driver_sql(sql, rows)
 
 
 @dataclass(frozen=True, slots=True)

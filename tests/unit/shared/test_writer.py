@@ -95,3 +95,13 @@ def test_a_column_default_the_writer_would_not_fill_is_refused(connection):
     db.insert(defaulted, id="a")
     with pytest.raises(ValueError, match="cannot batch"):
         db.flush()
+
+
+def test_rows_taken_before_the_transaction_is_begun_are_sent_as_they_were(connection):
+    db = Writer(lambda: pytest.fail("taking the rows needs no connection"))
+    db.insert(rows, id="a", status="filed", n=1)
+    db.update(rows, {"id": "a"}, status="verified")
+    db.update(rows, {"id": "z"}, n=9)  # no such row: an update of nothing, as in SQL
+    taken = db.take(connection.dialect)
+    Writer(connection).send(taken)
+    assert table(connection) == [("a", "verified", 1)]
