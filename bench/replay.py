@@ -187,7 +187,7 @@ async def watch(task: asyncio.Task[int], runner: ProjectionRunner, trouble: Trou
 
 
 async def cancel_strays(before: set[asyncio.Task[Any]]) -> None:
-    """Cancel tasks a cancelled rebuild left behind (its batch writer outlives it)."""
+    """Cancel any task a cancelled rebuild left behind, so none runs into the next measurement."""
     strays = asyncio.all_tasks() - before - {asyncio.current_task()}
     for stray in strays:
         stray.cancel()
@@ -224,8 +224,7 @@ async def rebuild_run(url: str, target: Target, db_file: Path, total: int) -> Re
         )
     finally:
         await nc.close()
-        await asyncio.sleep(0.2)  # let a cancelled rebuild's worker thread finish its commit
-        engine.dispose()
+        engine.dispose()  # a cancelled rebuild has already finished the commit it had in flight
 
 
 def _problem(

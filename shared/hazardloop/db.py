@@ -49,7 +49,13 @@ def create_store_engine(url: str) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets HTTP reads proceed while the projection commits; NORMAL is durable in WAL.
+    # Projection indexes are keyed by random ids, so each batch dirties pages all over
+    # them: a page cache that holds them (64 MiB, filled only as used) spares re-reading
+    # them, and checkpointing every ~32 MiB of WAL instead of every 4 MiB copies (and
+    # syncs) a page rewritten by many batches once. Together they halve a batch's cost.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA wal_autocheckpoint=8000")
     cursor.close()

@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from hazardloop.db import UtcDateTime
 from hazardloop.eventstore import EventStore, EventStoreUnavailable
 from hazardloop.events import Event, decode_event
-from hazardloop.pull import BatchPuller
+from hazardloop.pull import BatchPuller, Pulled
 from hazardloop.writer import Writer
 
 log = logging.getLogger("hazardloop.projection")
@@ -172,28 +173,41 @@ class ProjectionRunner:
             ).scalar()
         return position or 0
 
-    def apply(self, deliveries: Sequence[Delivery]) -> int:
+    def apply(self, deliveries: Iterable[Delivery]) -> int:
         """Apply events past the checkpoint and move it, in one transaction.
 
         The checkpoint is re-read (and locked, where the database can) inside the
         transaction, so an overlapping instance or a commit whose success was lost
         can never apply an event twice.
         """
-        handlers = self.projection.handlers
         with self.engine.begin() as connection:
             self.position = self._locked_checkpoint(connection)
-            fresh = [d for d in deliveries if d.sequence > self.position]
-            if not fresh:
-                return 0
             writer = Writer(connection)
-            for delivery in fresh:
-                handler = handlers.get(type(delivery.event))
-                if handler is not None:
-                    handler(delivery.event, writer)
-            writer.flush()
-            self._save_checkpoint(writer, fresh[-1].sequence, fresh[-1].event.occurred_at)
-        self.position = fresh[-1].sequence
-        return len(fresh)
+            applied, last = self._handle(writer, deliveries, after=self.position)
+            if last is None:
+                return 0
+            self._save_checkpoint(writer, last.sequence, last.event.occurred_at)
+        self.position = last.sequence
+        return applied
+
+    def _handle(self, writer: Writer, deliveries: Iterable[Delivery], *, after: int) -> tuple[int, Delivery | None]:
+        """Run the handlers of the events past ``after``: (how many, the last of them).
+
+        ``deliveries`` is iterated once, so it may decode each event only when its
+        turn comes: then no batch of decoded events is ever held in memory.
+        """
+        handlers = self.projection.handlers
+        applied, last = 0, None
+        for delivery in deliveries:
+            if delivery.sequence <= after:
+                continue
+            if delivery.event is None:
+                raise ValueError(delivery.error or "undecodable event")
+            handler = handlers.get(type(delivery.event))
+            if handler is not None:
+                handler(delivery.event, writer)
+            applied, last = applied + 1, delivery
+        return applied, last
 
     def dead_letter(self, delivery: Delivery, error: str, attempts: int) -> None:
         """Park an event that cannot be applied, visibly, and move past it."""
@@ -377,7 +391,8 @@ class ProjectionRunner:
                             continue
                         if not messages:
                             continue
-                        if not await self._process_live([self._delivery(m) for m in messages]):
+                        deliveries = [self._delivery(m.metadata.sequence.stream, m.subject, m.data) for m in messages]
+                        if not await self._process_live(deliveries):
                             return
                         await messages[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
                 finally:
@@ -452,14 +467,13 @@ class ProjectionRunner:
             self._task = None
 
     @staticmethod
-    def _delivery(message: Any) -> Delivery:
-        metadata = message.metadata
+    def _delivery(sequence: int, subject: str, data: bytes) -> Delivery:
         try:
-            event: Event | None = decode_event(message.data)
+            event: Event | None = decode_event(data)
             error = None
         except Exception as exc:  # noqa: BLE001 - an undecodable event is poison, not a crash
             event, error = None, f"cannot decode event: {exc}"
-        return Delivery(metadata.sequence.stream, message.subject, event, error)
+        return Delivery(sequence, subject, event, error)
 
     # --- rebuild ---------------------------------------------------------------------
 
@@ -487,7 +501,7 @@ class ProjectionRunner:
         Reading pulls: the reader never runs ahead of the writer. (A push consumer
         would overflow its client buffer on a large log, and nats-py drops the excess
         without the ordered consumer noticing a gap.) The next batch streams in while
-        the previous one is committed in a worker thread.
+        the previous one is committed.
         """
         end = await self.store.last_sequence() if until_sequence is None else until_sequence
         if end <= self.position:
@@ -505,35 +519,139 @@ class ProjectionRunner:
                 description=f"{self.projection.name} rebuild",
             ),
         )
-        applied, writing = 0, None
+        applied = 0
         try:
-            async with BatchPuller(nc, self.store.stream, consumer.name) as puller:
+            async with BatchPuller(nc, self.store.stream, consumer.name) as puller, _Committer(self) as committer:
                 pending = consumer.num_pending
                 pull = await puller.request(min(self.batch_size, pending), expires=5) if pending else None
                 while pull is not None:
                     messages = await pull
                     if messages:
-                        last = messages[-1].metadata
-                        pending = 0 if last.sequence.stream >= end else last.num_pending
+                        last = messages[-1]
+                        pending = 0 if last.sequence >= end else last.pending
                     else:
                         pending = (await js.consumer_info(self.store.stream, consumer.name)).num_pending
                     pull = await puller.request(min(self.batch_size, pending), expires=5) if pending else None
-                    deliveries = [d for d in map(self._delivery, messages) if d.sequence <= end]
-                    if writing is not None:
-                        applied += await writing
-                    writing = asyncio.create_task(self._write(deliveries))
-            if writing is not None:
-                applied += await writing
-                writing = None
+                    batch = [m for m in messages if m.sequence <= end]
+                    await self._apply_pulled(batch, committer)
+                    applied += len(batch)
+                await committer.settled()
         finally:
-            if writing is not None:  # failed or cancelled mid-way: do not leave it running
-                writing.cancel()
-                with contextlib.suppress(BaseException):
-                    await writing
             with contextlib.suppress(Exception):
                 await js.delete_consumer(self.store.stream, consumer.name)
         return applied
 
-    async def _write(self, deliveries: list[Delivery]) -> int:
-        await self.process(deliveries)
-        return len(deliveries)
+    async def _apply_pulled(self, messages: list[Pulled], committer: _Committer) -> None:
+        """Apply one pulled batch, leaving its commit to ``committer``.
+
+        Each event is decoded just before its handler runs, and the handlers run (and
+        the rows they wrote are turned into statement parameters) while the previous
+        batch is still being committed: only then is this batch's transaction opened,
+        its rows sent and its checkpoint moved.
+
+        All of it happens on the event loop's own thread. A replay (``hazardloop
+        replay``, the benchmark) has its process to itself, so nothing else waits on
+        the loop meanwhile, and a worker thread running the batch as well would only
+        take turns with the loop on the GIL: SQLite's ``executemany`` gives it up and
+        waits for it back on every row. Batches with reactions to run, or that fail
+        (an undecodable event, a handler error, a value the database refuses), take
+        the careful path of ``process``.
+        """
+        if not messages:
+            return
+        decoded = (self._delivery(m.sequence, m.subject, m.data) for m in messages)
+        if self.react and self.projection.reactions and messages[-1].sequence > self.react_after:
+            await committer.settled()
+            await self.process(list(decoded))
+            committer.position = self.position
+            return
+        writer = Writer(committer.begin)
+        try:
+            _, last = self._handle(writer, decoded, after=committer.position)
+            if last is None:
+                return
+            rows = writer.take(self.engine.dialect)
+            await committer.settled()
+            writer.send(rows)
+            self._save_checkpoint(writer, last.sequence, last.event.occurred_at)
+        except Exception as exc:
+            committer.discard()
+            if is_outage(exc):
+                raise
+            await committer.settled()  # a commit that failed stops the replay: it raises here
+            log.warning("batch failed; applying its events one by one", exc_info=True)
+            for delivery in [self._delivery(m.sequence, m.subject, m.data) for m in messages]:
+                if delivery.sequence > self.position:
+                    await self._process_one(delivery)
+            committer.position = self.position
+            return
+        committer.commit(last.sequence)
+
+
+class _Committer:
+    """Commits a replay's batches one at a time in a worker thread.
+
+    SQLite's commit holds no GIL, so while a batch is committed the next one is read
+    and its events decoded and handled. The next transaction is begun only once the
+    commit before it is done, so batches stay in order and each is one transaction
+    with its checkpoint.
+    """
+
+    def __init__(self, runner: ProjectionRunner) -> None:
+        self._runner = runner
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"{runner.projection.name}-commit")
+        self._committing: Future[None] | None = None
+        self._connection: Connection | None = None
+        self.position = runner.position
+        """Where the checkpoint stands once the batches handed over are committed."""
+
+    async def __aenter__(self) -> _Committer:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        """Whatever happened, the commit in flight finishes (or fails) as one unit."""
+        self.discard()
+        if self._committing is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.wrap_future(self._committing)
+        self._thread.shutdown()
+
+    def begin(self) -> Connection:
+        """The next batch's transaction, begun after the previous commit (waiting for it
+        only if a handler reads the store before the runner awaited it)."""
+        if self._committing is not None:
+            self._committing.result()
+        connection = self._runner.engine.connect()
+        connection.begin()
+        found = self._runner._locked_checkpoint(connection)
+        if found != self.position:
+            connection.close()
+            raise RuntimeError(f"the checkpoint moved to {found} behind this replay's back (expected {self.position})")
+        self._connection = connection
+        return connection
+
+    def commit(self, position: int) -> None:
+        """Commit the open transaction in the worker thread, which then owns it."""
+        connection, self._connection = self._connection, None
+        self._committing = self._thread.submit(_commit_and_close, connection)
+        self.position = position
+
+    def discard(self) -> None:
+        """Roll back a transaction that was begun but will not be committed."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    async def settled(self) -> None:
+        """Wait for the commit in flight; then the runner's position is the store's."""
+        if self._committing is not None:
+            await asyncio.wrap_future(self._committing)
+            self._committing = None
+            self._runner.position = self.position
+
+
+def _commit_and_close(connection: Connection) -> None:
+    try:
+        connection.commit()
+    finally:
+        connection.close()

@@ -1,18 +1,105 @@
-"""Batch pulls from a JetStream consumer through one callback subscription.
+"""Batch pulls from a JetStream consumer, read without nats-py's per-message work.
 
-nats-py's ``fetch()`` awaits every message under its own ``wait_for`` (a task per
-message); pulling into a callback avoids that and reads about four times faster.
-Pulling, unlike pushing, never runs ahead of the reader: the next batch is asked
-for only when the previous one has been taken.
+For every delivery nats-py parses all stored headers into a dict (each event carries
+~14: the CloudEvents envelope, ``Nats-Msg-Id`` and the append guards), builds a
+``Msg``, queues it for the subscription's task and awaits a callback coroutine. On a
+replay that was most of the read cost, yet a replay needs only three things: the
+stream sequence (in the reply subject), the subject and the body.
+
+So the puller taps the connection's dispatch for its own inbox alone: deliveries to
+that one subscription are taken raw, and everything else on the connection (other
+subscriptions, requests, JetStream control messages) still goes through nats-py.
+The subscription itself stays an ordinary nats-py subscription, resubscribed on
+reconnect and removed on exit; the only header a pull reply needs is its status
+line (``404``/``408``/``409``: the pull ended short), read from the raw bytes.
+
+Pulling, unlike pushing, never runs ahead of the reader: the next batch is asked for
+only when the previous one has been taken, so nothing can overflow the client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from nats.aio.client import Client
-from nats.aio.msg import Msg
+
+_STATUS_LINE = b"NATS/1.0 "
+"""A header block starting so carries an inline status (``NATS/1.0 404 No Messages``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pulled:
+    """One stored message as a pull delivers it."""
+
+    sequence: int
+    """Its stream sequence."""
+    subject: str
+    data: bytes
+    pending: int
+    """Messages still pending for the consumer after this one."""
+
+
+def status_of(headers: bytes | None) -> str | None:
+    """The inline status code of a header block, None for a stored message's headers."""
+    if headers and headers.startswith(_STATUS_LINE):
+        code = headers[len(_STATUS_LINE) : len(_STATUS_LINE) + 3]
+        if code.isdigit():
+            return code.decode()
+    return None
+
+
+def ack_position(reply: bytes) -> tuple[int, int]:
+    """(stream sequence, pending) from a JetStream delivery's reply subject.
+
+    ``$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>``,
+    or the newer form with domain and account hash after ``ACK`` (and a trailing token).
+    """
+    tokens = reply.split(b".")
+    if len(tokens) < 9 or tokens[0] != b"$JS" or tokens[1] != b"ACK":
+        raise ValueError(f"not a JetStream delivery: {reply!r}")
+    first = 5 if len(tokens) == 9 else 7
+    return int(tokens[first]), int(tokens[first + 3])
+
+
+Route = Callable[[bytes, bytes, bytes, bytes | None], None]
+
+
+class _Tap:
+    """Stands in for a client's ``_process_msg``: deliveries to routed subscriptions go
+    to their route as raw bytes, all others to nats-py's own dispatch."""
+
+    def __init__(self, nc: Client) -> None:
+        self._nc = nc
+        self._dispatch = nc._process_msg
+        self.routes: dict[int, Route] = {}
+
+    async def __call__(self, sid: int, subject: bytes, reply: bytes, data: bytes, headers: bytes | None) -> None:
+        route = self.routes.get(sid)
+        if route is None:
+            await self._dispatch(sid, subject, reply, data, headers)
+            return
+        stats = self._nc.stats
+        stats["in_msgs"] += 1
+        stats["in_bytes"] += len(data)
+        route(subject, reply, data, headers)
+
+    @staticmethod
+    def of(nc: Client) -> _Tap:
+        """The connection's tap, installed on first use."""
+        tap = vars(nc).get("_process_msg")
+        if not isinstance(tap, _Tap):
+            tap = _Tap(nc)
+            nc._process_msg = tap  # type: ignore[method-assign]
+        return tap
+
+    def remove(self, sid: int) -> None:
+        """Stop routing ``sid``; the last route gone, nats-py dispatches everything again."""
+        self.routes.pop(sid, None)
+        if not self.routes and vars(self._nc).get("_process_msg") is self:
+            del self._nc._process_msg
 
 
 class BatchPuller:
@@ -24,18 +111,20 @@ class BatchPuller:
         self._inbox = nc.new_inbox()
         self._subscription = None
         self._wanted = 0
-        self._batch: list[Msg] = []
-        self._filled: asyncio.Future[list[Msg]] | None = None
+        self._batch: list[Pulled] = []
+        self._filled: asyncio.Future[list[Pulled]] | None = None
 
     async def __aenter__(self) -> BatchPuller:
-        self._subscription = await self._nc.subscribe(self._inbox, cb=self._on_message)
+        self._subscription = await self._nc.subscribe(self._inbox)
+        _Tap.of(self._nc).routes[self._subscription._id] = self._on_message
         return self
 
     async def __aexit__(self, *_: object) -> None:
         if self._subscription is not None:
+            _Tap.of(self._nc).remove(self._subscription._id)
             await self._subscription.unsubscribe()
 
-    async def request(self, batch: int, expires: float) -> asyncio.Future[list[Msg]]:
+    async def request(self, batch: int, expires: float) -> asyncio.Future[list[Pulled]]:
         """Ask for up to ``batch`` messages; the future settles when they came or time ran out."""
         if self._filled is not None and not self._filled.done():
             raise RuntimeError("one pull at a time")
@@ -45,13 +134,18 @@ class BatchPuller:
         await self._nc.publish(self._api, body, reply=self._inbox)
         return self._filled
 
-    async def _on_message(self, msg: Msg) -> None:
+    def _on_message(self, subject: bytes, reply: bytes, data: bytes, headers: bytes | None) -> None:
         future = self._filled
         if future is None or future.done():
             return
-        if not msg.data and msg.headers and "Status" in msg.headers:  # 404/408/409: the pull ended short
+        if not data and status_of(headers) is not None:  # 404/408/409: the pull ended short
             future.set_result(self._batch)
             return
-        self._batch.append(msg)
+        try:
+            sequence, pending = ack_position(reply)
+        except ValueError as exc:
+            future.set_exception(exc)
+            return
+        self._batch.append(Pulled(sequence, subject.decode(), data, pending))
         if len(self._batch) >= self._wanted:
             future.set_result(self._batch)

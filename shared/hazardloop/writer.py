@@ -5,14 +5,27 @@ row is merged in memory (an update of a row inserted in the same batch becomes p
 of that insert), and reads see the merged state without touching the database. At
 the end the batch is sent as one ``executemany`` per table and shape. Projections set
 columns to values, so merging is exactly what applying the changes in order would do.
+
+The statements are compiled by SQLAlchemy once per table, shape and dialect, and the
+rows go to the driver's ``executemany`` as plain tuples through ``exec_driver_sql``.
+Sending them through ``Connection.execute`` instead would rebuild a parameter dict
+per row and run each value through SQLAlchemy's bind processing one by one; on a
+replay that cost more than SQLite itself. Values still get their column type's bind
+conversion, so what is stored is the same on every backend.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, select
+from sqlalchemy import Connection, Dialect, Table, and_, bindparam, select
+
+_KEY = "_key_"
+"""Prefix of the WHERE parameters of an update; the SET parameters are the column names."""
 
 
 class RowView(dict[str, Any]):
@@ -26,73 +39,168 @@ class RowView(dict[str, Any]):
 
 
 class Writer:
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-        self._inserts: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = defaultdict(dict)
-        self._updates: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = defaultdict(dict)
+    def __init__(self, connection: Connection | Callable[[], Connection]) -> None:
+        """``connection`` may also be a function that opens one when first needed, so
+        that a batch can be gathered while the transaction it goes into cannot be
+        begun yet."""
+        self._connection = connection
+        self._inserts: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
+        self._updates: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
+
+    @property
+    def connection(self) -> Connection:
+        if not isinstance(self._connection, Connection):
+            self._connection = self._connection()
+        return self._connection
 
     def insert(self, table: Table, **values: Any) -> None:
-        key = self._key(table, values)
-        if key in self._inserts[table]:
+        key = _key(table, values)
+        rows = self._inserts.setdefault(table, {})
+        if key in rows:
             raise ValueError(f"{table.name}: row {key} inserted twice in one batch")
-        self._inserts[table][key] = values
+        rows[key] = values
 
     def update(self, table: Table, where: dict[str, Any], **values: Any) -> None:
         """Set ``values`` on the row whose primary key is ``where``."""
-        key = self._key(table, where)
-        pending = self._inserts[table].get(key)
+        key = _key(table, where)
+        pending = self._inserts.get(table, {}).get(key)
         if pending is not None:
             pending.update(values)
+            return
+        changes = self._updates.setdefault(table, {})
+        if key in changes:
+            changes[key].update(values)
         else:
-            self._updates[table].setdefault(key, {}).update(values)
+            changes[key] = values
 
     def get(self, table: Table, **key_values: Any) -> RowView | None:
         """The row as it stands now, including this batch's changes."""
-        key = self._key(table, key_values)
-        pending = self._inserts[table].get(key)
+        key = _key(table, key_values)
+        pending = self._inserts.get(table, {}).get(key)
         if pending is not None:
             return RowView(pending)
-        condition = and_(*(column == value for column, value in zip(self._pk(table), key, strict=True)))
+        condition = and_(*(table.c[name] == value for name, value in zip(_primary_key(table), key, strict=True)))
         row = self.connection.execute(select(table).where(condition)).first()
         if row is None:
             return None
-        return RowView({**row._mapping, **self._updates[table].get(key, {})})
+        return RowView({**row._mapping, **self._updates.get(table, {}).get(key, {})})
 
     def flush(self) -> None:
-        for table, rows in self._inserts.items():
-            for columns, params in _by_shape(rows.values()):
-                self.connection.execute(table.insert(), params)
-        for table, changes in self._updates.items():
-            pk = [c.name for c in self._pk(table)]
-            shaped = ({**{f"k_{n}": v for n, v in zip(pk, key, strict=True)}, **values} for key, values in changes.items())
-            for columns, params in _by_shape(shaped):
-                statement = (
-                    table.update()
-                    .where(and_(*(table.c[n] == bindparam(f"k_{n}") for n in pk)))
-                    .values({c: bindparam(f"v_{c}") for c in columns if not c.startswith("k_")})
-                )
-                self.connection.execute(statement, [_prefixed(p) for p in params])
-        self._inserts.clear()
-        self._updates.clear()
+        self.send(self.take(self.connection.dialect))
 
-    @staticmethod
-    def _pk(table: Table) -> list[Any]:
-        return list(table.primary_key.columns)
+    def take(self, dialect: Dialect) -> list[tuple[str, list[Any]]]:
+        """Empty the buffers into (statement, rows of parameters), one per table and shape.
 
-    def _key(self, table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
-        try:
-            return tuple(values[column.name] for column in self._pk(table))
-        except KeyError as missing:
-            raise ValueError(f"{table.name}: rows are addressed by their primary key, {missing} is missing") from None
+        Building the parameters is most of a flush's Python work, and needs no
+        connection: a replay does it while the previous batch is still committing.
+        Rows taken are no longer seen by ``get``: take them once the handlers are done.
+        """
+        taken = []
+        for update, buffers in ((False, self._inserts), (True, self._updates)):
+            for table, rows in buffers.items():
+                for shape, group in _by_shape(rows.items()):
+                    statement = _statement(table, update, shape, dialect)
+                    taken.append((statement.sql, [statement.parameters(key, values) for key, values in group]))
+            buffers.clear()
+        return taken
+
+    def send(self, taken: list[tuple[str, list[Any]]]) -> None:
+        for sql, rows in taken:
+            self.connection.exec_driver_sql(sql, rows)
 
 
-def _by_shape(rows) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
-    """Group rows by their set of columns: one ``executemany`` per group."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        groups[tuple(sorted(row))].append(row)
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    """An INSERT or UPDATE of one table and set of columns, compiled for one dialect."""
+
+    sql: str
+    pick: Callable[[dict[str, Any]], tuple[Any, ...]]
+    """The row's values, in the order the statement takes them (before any key)."""
+    keyed: bool
+    """An update: the primary key follows the values, for its WHERE clause."""
+    conversions: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """(position, the column type's bind conversion), where the type has one."""
+    names: tuple[str, ...] | None
+    """Parameter names, for a driver that takes them by name; None when positional."""
+
+    def parameters(self, key: tuple[Any, ...], values: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        row = self.pick(values) + key if self.keyed else self.pick(values)
+        if self.conversions:
+            converted = list(row)
+            for position, convert in self.conversions:
+                converted[position] = convert(converted[position])
+            row = tuple(converted)
+        return row if self.names is None else dict(zip(self.names, row, strict=True))
+
+
+@lru_cache(maxsize=512)
+def _statement(table: Table, update: bool, columns: tuple[str, ...], dialect: Dialect) -> _Statement:
+    keys = _primary_key(table) if update else ()
+    statement = (
+        table.update().where(and_(*(table.c[name] == bindparam(_KEY + name) for name in keys)))
+        if update
+        else table.insert()
+    )
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
+    order = list(compiled.positiontup if compiled.positional else compiled.binds)
+    values = order[: len(columns)]
+    if sorted(values) != sorted(columns) or order[len(columns) :] != [_KEY + name for name in keys]:
+        # A column default or onupdate would add parameters this writer does not fill.
+        raise ValueError(f"{table.name}: cannot batch {columns}: the statement takes {order}")
+    types = [table.c[name].type for name in (*values, *keys)]
+    conversions = tuple(
+        (position, convert)
+        for position, kind in enumerate(types)
+        if (convert := kind.dialect_impl(dialect).bind_processor(dialect)) is not None
+    )
+    return _Statement(
+        str(compiled),
+        _picker(values),
+        update,
+        conversions,
+        None if compiled.positional else tuple(order),
+    )
+
+
+def _picker(columns: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    if len(columns) == 1:  # itemgetter of one item returns the bare value
+        (column,) = columns
+        return lambda values: (values[column],)
+    return itemgetter(*columns)
+
+
+@cache
+def _primary_key(table: Table) -> tuple[str, ...]:
+    return tuple(column.name for column in table.primary_key.columns)
+
+
+def _key(table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
+    try:
+        return _key_of(table)(values)
+    except KeyError as missing:
+        raise ValueError(f"{table.name}: rows are addressed by their primary key, {missing} is missing") from None
+
+
+@cache
+def _key_of(table: Table) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """The primary key of a row: called a few times per event, so looked up once."""
+    return _picker(list(_primary_key(table)))
+
+
+def _by_shape(
+    rows: Iterable[tuple[tuple[Any, ...], dict[str, Any]]],
+) -> list[tuple[tuple[str, ...], list[tuple[tuple[Any, ...], dict[str, Any]]]]]:
+    """Group (key, values) rows by their columns: one ``executemany`` per group.
+
+    Rows that name the same columns in a different order form another group, which
+    costs one more statement and is never wrong.
+    """
+    groups: dict[tuple[str, ...], list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
+    for key, values in rows:
+        shape = tuple(values)
+        group = groups.get(shape)
+        if group is None:
+            groups[shape] = [(key, values)]
+        else:
+            group.append((key, values))
     return list(groups.items())
-
-
-def _prefixed(params: dict[str, Any]) -> dict[str, Any]:
-    return {name if name.startswith("k_") else f"v_{name}": value for name, value in params.items()}

@@ -277,3 +277,75 @@ async def test_an_event_that_keeps_killing_the_process_is_dead_lettered_after_re
     (dead,) = rows(engine, runner.dead_letter_table)
     assert dead[0] == 3 and "died" in dead[2]
     assert runner.attempt_marker() == (None, 0, False)  # cleared: the store again equals a clean replay
+
+
+async def test_a_rebuild_dead_letters_what_it_cannot_apply_and_applies_the_rest(engine, store, nc):
+    def refuses_boom(event, db, notes):
+        if event.description == "boom":
+            raise ValueError("cannot project this")
+        insert_note(event, db, notes)
+
+    projection, notes = notes_projection(refuses_boom)
+    good, bad, later = report_filed(), report_filed(description="boom"), report_filed()
+    await append_all(store, [good, bad])
+    await nc.publish(f"{store.subjects.prefix}.refinery.report.x.ReportFiled", b"{not json")
+    await append_all(store, [later])
+    runner = ProjectionRunner(projection, engine, store, batch_size=2, max_attempts=2, retry_base_delay=0.001, react=False)
+    assert await runner.rebuild(nc) == 4
+    assert {r[0] for r in rows(engine, notes)} == {good.aggregate_id, later.aggregate_id}
+    assert [(d[0], d[3]) for d in rows(engine, runner.dead_letter_table)] == [(2, 2), (3, 1)]
+    assert runner.read_checkpoint() == runner.position == 4
+
+
+async def test_a_rebuild_checkpoints_the_stream_sequence_of_the_last_event_it_applied(engine, store, nc):
+    metadata = MetaData()
+    grades = Table("grades", metadata, Column("report_id", String(64), primary_key=True), Column("grade", String(16)))
+    bookkeeping_tables(metadata)
+
+    def when_verified(event: Verified, db: Writer) -> None:
+        db.insert(grades, report_id=event.aggregate_id, grade=event.grade.value)
+
+    filed = [report_filed() for _ in range(5)]
+    await append_all(store, [*filed, verified(filed[1]), verified(filed[3], grade="major"), report_filed()])
+    runner = ProjectionRunner(Projection("grades", metadata, {Verified: when_verified}), engine, store, batch_size=1, react=False)
+    assert await runner.rebuild(nc) == 2  # only the verifications (6 and 7) reach it
+    assert sorted(rows(engine, grades)) == sorted([(filed[1].aggregate_id, "general"), (filed[3].aggregate_id, "major")])
+    assert runner.read_checkpoint() == runner.position == 7
+
+
+async def test_a_rebuild_handler_reads_what_the_batch_before_committed(engine, store, nc):
+    def count_touches(event, db, notes):
+        db.insert(notes, report_id=event.aggregate_id, grade=None, touches=1)
+
+    projection, notes = notes_projection(count_touches)
+
+    def when_verified(event: Verified, db: Writer) -> None:
+        note = db.get(notes, report_id=event.aggregate_id)  # filed in an earlier batch, maybe still committing
+        db.update(notes, {"report_id": event.aggregate_id}, grade=event.grade.value, touches=note.touches + 1)
+
+    projection = Projection("notes", projection.metadata, {**projection.handlers, Verified: when_verified})
+    filed = [report_filed() for _ in range(4)]
+    await append_all(store, [*filed, *(verified(f, grade="larger") for f in filed)])
+    runner = ProjectionRunner(projection, engine, store, batch_size=2, react=False)
+    assert await runner.rebuild(nc) == 8
+    assert sorted(rows(engine, notes)) == sorted((f.aggregate_id, "larger", 2) for f in filed)
+    assert rows(engine, runner.dead_letter_table) == [] and runner.read_checkpoint() == 8
+
+
+async def test_a_rebuild_never_applies_what_another_instance_applied_meanwhile(engine, store, nc, caplog):
+    projection, notes = notes_projection(insert_note)
+    checkpoint = projection.metadata.tables["projection_checkpoint"]
+    events = [report_filed() for _ in range(6)]
+
+    def other_instance_applies_through_5(event, db, notes):
+        insert_note(event, db, notes)
+        if event.aggregate_id == events[4].aggregate_id:
+            with engine.begin() as other:
+                other.execute(checkpoint.update().values(position=5))
+
+    projection = Projection("notes", projection.metadata, {ReportFiled: lambda e, db: other_instance_applies_through_5(e, db, notes)})
+    await append_all(store, events)
+    runner = ProjectionRunner(projection, engine, store, batch_size=3, react=False)
+    assert await runner.rebuild(nc) == 6
+    assert {r[0] for r in rows(engine, notes)} == {e.aggregate_id for e in (*events[:3], events[5])}
+    assert runner.read_checkpoint() == 6 and "behind this replay's back" in caplog.text

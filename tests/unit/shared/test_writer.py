@@ -1,6 +1,9 @@
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
 
+from hazardloop.db import UtcDateTime
 from hazardloop.writer import Writer
 
 metadata = MetaData()
@@ -52,3 +55,53 @@ def test_a_row_inserted_twice_in_a_batch_is_an_error(connection):
 def test_rows_are_addressed_by_primary_key(connection):
     with pytest.raises(ValueError, match="primary key"):
         Writer(connection).update(rows, {"status": "filed"}, n=3)
+
+
+def test_a_writer_opens_its_connection_only_when_the_database_is_needed(connection):
+    connection.execute(rows.insert(), [{"id": "old", "status": "filed", "n": 1}])
+    opened = []
+
+    def open_connection():
+        opened.append(True)
+        return connection
+
+    db = Writer(open_connection)
+    db.insert(rows, id="new", status="filed", n=1)
+    db.update(rows, {"id": "new"}, status="verified")
+    db.update(rows, {"id": "old"}, n=2)
+    assert db.get(rows, id="new").status == "verified" and opened == []
+    assert db.get(rows, id="old").n == 2 and opened == [True]
+    db.flush()
+    assert opened == [True]
+    assert table(connection) == [("new", "verified", 1), ("old", "filed", 2)]
+
+
+def test_rows_go_to_the_driver_converted_by_their_column_types(connection):
+    stamped = Table("stamped", MetaData(), Column("id", String, primary_key=True), Column("at", UtcDateTime()))
+    stamped.create(connection)
+    eight_hours_ahead = datetime(2026, 3, 1, 9, 30, 0, tzinfo=timezone(timedelta(hours=8)))
+    db = Writer(connection)
+    db.insert(stamped, id="a", at=eight_hours_ahead)
+    db.insert(stamped, id="b", at=None)
+    db.flush()
+    assert connection.execute(select(stamped.c.at).where(stamped.c.id == "a")).scalar() == datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
+    assert connection.exec_driver_sql("SELECT at FROM stamped ORDER BY id").scalars().all() == ["2026-03-01 01:30:00.000000", None]
+
+
+def test_a_column_default_the_writer_would_not_fill_is_refused(connection):
+    defaulted = Table("defaulted", MetaData(), Column("id", String, primary_key=True), Column("n", Integer, default=7))
+    defaulted.create(connection)
+    db = Writer(connection)
+    db.insert(defaulted, id="a")
+    with pytest.raises(ValueError, match="cannot batch"):
+        db.flush()
+
+
+def test_rows_taken_before_the_transaction_is_begun_are_sent_as_they_were(connection):
+    db = Writer(lambda: pytest.fail("taking the rows needs no connection"))
+    db.insert(rows, id="a", status="filed", n=1)
+    db.update(rows, {"id": "a"}, status="verified")
+    db.update(rows, {"id": "z"}, n=9)  # no such row: an update of nothing, as in SQL
+    taken = db.take(connection.dialect)
+    Writer(connection).send(taken)
+    assert table(connection) == [("a", "verified", 1)]
