@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from hazardloop.events import GENESIS_HASH, Location, ReportFiled, Verified
+from tests.waiting import wait_for
 
 REPORTER = "p-" + "ab" * 16
 
@@ -45,6 +46,15 @@ CATALOGUE = [
     {"place_id": "bay-3", "kind": "spot", "parent_id": "pipe-rack", "name": "Bay 3", "equipment_tag": "PR-3"},
 ]
 """Places every test subsidiary has; ``report_body`` files at ``bay-3``."""
+
+
+def seed_catalogue(intake, manager: dict[str, str], tenants: list[str]) -> None:
+    """Post ``CATALOGUE`` into each subsidiary through intake's API and wait until it reads back."""
+    for tenant in tenants:
+        for place in CATALOGUE:
+            intake.post("/catalogue/places", json={"tenant": tenant, **place}, headers=manager).raise_for_status()
+    for tenant in tenants:
+        wait_for(lambda t=tenant: len(intake.get("/catalogue", params={"tenant": t}, headers=manager).json()) == len(CATALOGUE))
 
 
 def report_body(tenant: str = "refinery", **overrides) -> dict:

@@ -16,8 +16,7 @@ import pytest
 from hazardloop.auth import Authenticator, Role
 from hazardloop.natsserver import free_port
 from hazardloop.registry import SERVICES
-from tests.factories import CATALOGUE
-from tests.waiting import wait_for
+from tests.factories import seed_catalogue
 
 TENANTS = ["refinery", "mine", "steelmill"]
 
@@ -62,14 +61,8 @@ class System:
     def catalogue(self) -> None:
         """Give every subsidiary the test catalogue (idempotent: a restart re-sends it harmlessly)."""
         manager = {"Authorization": f"Bearer {self.auth.issue('safety-manager', TENANTS, [Role.MANAGER])}"}
-        for tenant in TENANTS:
-            for place in CATALOGUE:
-                response = httpx.post(f"{self.url('intake')}/catalogue/places", json={"tenant": tenant, **place}, headers=manager)
-                response.raise_for_status()
-        for tenant in TENANTS:
-            wait_for(lambda t=tenant: len(httpx.get(
-                f"{self.url('intake')}/catalogue", params={"tenant": t}, headers=manager
-            ).json()) == len(CATALOGUE))
+        with httpx.Client(base_url=self.url("intake")) as intake:
+            seed_catalogue(intake, manager, TENANTS)
 
     def wait_ready(self, service: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

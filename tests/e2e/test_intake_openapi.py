@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from hazardloop.auth import Role
-from hazardloop.registry import SERVICES  # noqa: F401 - the System fixture starts services by name
 
 ROLES = [Role.REPORTER, Role.VERIFIER, Role.MANAGER, Role.CONFIDENTIALITY_OFFICER, Role.AUDITOR]
 

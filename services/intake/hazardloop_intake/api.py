@@ -183,8 +183,14 @@ def follow_by_receipt(
     runtime: RuntimeDep, code: Annotated[ReceiptCode, Header(alias="Receipt-Code", description="The code given at filing.")]
 ) -> ReportView:
     """An anonymous reporter follows their report with its receipt code: no token, no identity."""
+    report = by_receipt(runtime, code)
+    if report is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no report has this receipt code")
+    return report
+
+
+def by_receipt(runtime, code: str) -> ReportView | None:
+    """The report, with its timeline, whose receipt code this is."""
     with runtime.engine.connect() as db:
         row = db.execute(select(reports).where(reports.c.receipt_digest == receipt_digest(code))).first()
-        if row is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no report has this receipt code")
-        return view(db, row, with_timeline=True)
+        return None if row is None else view(db, row, with_timeline=True)

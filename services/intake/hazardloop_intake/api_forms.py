@@ -13,21 +13,18 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.errors import DomainError, Invalid
 from hazardloop.events import PlaceKind, TenantId, Token
 from hazardloop.service import RuntimeDep
 from hazardloop_intake.adapters import Intake
-from hazardloop_intake.api import IntakeDep, view
+from hazardloop_intake.api import IntakeDep, by_receipt
 from hazardloop_intake.domain import FileReport
 from hazardloop_intake.forms import qr_code
 from hazardloop_intake.handlers import Filer, handle_file_report
 from hazardloop_intake.i18n import TEXT, choices, language
 from hazardloop_intake.queries import find_place
-from hazardloop_intake.receipts import receipt_digest
-from hazardloop_intake.store import reports
 
 templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
@@ -72,14 +69,14 @@ def place_form_link(
 
 def _reportable(intake: Intake, tenant: str, place_id: str):
     place = intake.read(find_place, tenant, place_id)
-    if place is None or place.retired or place.kind == PlaceKind.SITE:
+    if place is None or not place.takes_reports:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no area or spot {place_id!r} taking reports in {tenant}")
     return place
 
 
 def _place_or_404(intake: Intake, tenant: str, place_id: str, signature: str | None):
     place = intake.read(find_place, tenant, place_id) if tenant in intake.settings.tenants else None
-    if place is None or place.retired or place.kind == PlaceKind.SITE or not intake.links.is_valid(tenant, place_id, signature):
+    if place is None or not place.takes_reports or not intake.links.is_valid(tenant, place_id, signature):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="this QR code is not valid (any more); ask the safety department")
     return place
 
@@ -180,7 +177,5 @@ async def receipt_lookup(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     form = await request.form(max_files=0, max_fields=5)
     lang = language(str(form.get("lang") or ""), request.headers.get("accept-language"))
     code = str(form.get("code") or "")
-    with runtime.engine.connect() as db:
-        row = db.execute(select(reports).where(reports.c.receipt_digest == receipt_digest(code))).first() if code else None
-        report = view(db, row, with_timeline=True) if row is not None else None
+    report = by_receipt(runtime, code) if code else None
     return render("status.html", lang, 200 if report else 404, action="/f/status", report=report, not_found=report is None)

@@ -103,6 +103,11 @@ class Place:
     equipment_tag: str | None
     retired: bool
 
+    @property
+    def takes_reports(self) -> bool:
+        """Reports name an area or a spot still in use, never a whole site."""
+        return not self.retired and self.kind != PlaceKind.SITE
+
 
 @dataclass(frozen=True, slots=True)
 class Reporter:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hazardloop.errors import DomainError, Invalid, NotFound
-from hazardloop.eventstore import ConcurrencyError
+from hazardloop.eventstore import ConcurrencyError, History
 from hazardloop.events import (
+    Event,
     IdentityDisclosed,
     PlaceCatalogued,
     PlaceRetired,
@@ -76,9 +78,9 @@ async def handle_file_report(
 
     place = await asyncio.to_thread(intake.read, find_place, tenant, command.place_id)
     location = locate(command, place)
-    attachments = [await intake.attachment(tenant, digest, field=f"attachments.{i}") for i, digest in enumerate(command.attachments)]
-    if len(attachments) > intake.settings.max_attachments:
+    if len(command.attachments) > intake.settings.max_attachments:
         raise Invalid(f"at most {intake.settings.max_attachments} photos or videos per report", field="attachments")
+    attachments = [await intake.attachment(tenant, digest, field=f"attachments.{i}") for i, digest in enumerate(command.attachments)]
 
     receipt_code = None
     if command.anonymous:
@@ -169,6 +171,24 @@ async def _filed(intake: Intake, tenant: str, report_id: str) -> ReportFiled:
     return filed
 
 
+async def _record_on_reporter(intake: Intake, tenant: str, reporter: str, decide: Callable[[History], Event]) -> Event:
+    """Append what ``decide`` makes of the reporter's record, reloading after a lost race.
+
+    ``decide`` may return an event already in the record: then nothing is appended.
+    """
+    for _ in range(3):
+        history = await intake.store.load(tenant, "reporter", reporter)
+        event = decide(history)
+        if any(stored.event.event_id == event.event_id for stored in history.events):
+            return event
+        try:
+            await intake.store.append(event, expected_version=history.version)
+            return event
+        except ConcurrencyError:
+            continue
+    raise DomainError("the reporter's record kept changing; try again", state="busy")
+
+
 async def handle_disclose_identity(
     intake: Intake, tenant: str, report_id: str, *, purpose: str, role: str, actor: str
 ) -> tuple[Identity, IdentityDisclosed]:
@@ -176,19 +196,15 @@ async def handle_disclose_identity(
     filed = await _filed(intake, tenant, report_id)
     if filed.identity is None:
         raise DomainError("the report was filed anonymously: there is no identity to disclose", state="anonymous")
-    for _ in range(3):  # the reporter's record may gain an event concurrently: reload and retry
-        history = await intake.store.load(tenant, "reporter", filed.reporter)
-        event = IdentityDisclosed.record(
+    event = await _record_on_reporter(
+        intake,
+        tenant,
+        filed.reporter,
+        lambda history: IdentityDisclosed.record(
             prev_hash=history.last_hash, tenant=tenant, aggregate_id=filed.reporter, actor=actor, report_id=report_id,
             purpose=purpose, role=role,
-        )
-        try:
-            await intake.store.append(event, expected_version=history.version)
-            break
-        except ConcurrencyError:
-            continue
-    else:
-        raise DomainError("the reporter's record kept changing; try again", state="busy")
+        ),
+    )
     try:
         return await intake.vault().open(tenant, report_id, filed.identity), event
     except IdentityErased as exc:
@@ -199,22 +215,14 @@ async def handle_shred_reporter_key(
     intake: Intake, tenant: str, reporter: str, *, reason: str, actor: str
 ) -> ReporterKeyShredded:
     """Erase a reporter's data key: recorded first, then erased (a retry finishes the erasure)."""
-    for _ in range(3):
-        history = await intake.store.load(tenant, "reporter", reporter)
+
+    def shredding(history: History) -> ReporterKeyShredded:
         done = next((s.event for s in history.events if isinstance(s.event, ReporterKeyShredded)), None)
-        if done is not None:
-            break
-        event = ReporterKeyShredded.record(
+        return done or ReporterKeyShredded.record(
             prev_hash=history.last_hash, tenant=tenant, aggregate_id=reporter, actor=actor, reason=reason,
             event_id=stable_id(tenant, reporter, "shredded"),
         )
-        try:
-            await intake.store.append(event, expected_version=history.version)
-            done = event
-            break
-        except ConcurrencyError:
-            continue
-    else:
-        raise DomainError("the reporter's record kept changing; try again", state="busy")
+
+    event = await _record_on_reporter(intake, tenant, reporter, shredding)
     await intake.vault().shred(tenant, reporter)
-    return done
+    return event

@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 
 from hazardloop.auth import Authenticator, Role
 from hazardloop.registry import app_module
-from tests.factories import CATALOGUE
-from tests.waiting import wait_for
+from tests.factories import seed_catalogue
 
 TENANTS = ["refinery", "mine", "steelmill"]
 
@@ -50,12 +49,7 @@ class Harness:
         return client
 
     def catalogue(self, intake: TestClient) -> None:
-        manager = self.headers("safety-manager", tenants=TENANTS, roles=[Role.MANAGER])
-        for tenant in TENANTS:
-            for place in CATALOGUE:
-                intake.post("/catalogue/places", json={"tenant": tenant, **place}, headers=manager).raise_for_status()
-        for tenant in TENANTS:
-            wait_for(lambda t=tenant: len(intake.get("/catalogue", params={"tenant": t}, headers=manager).json()) == len(CATALOGUE))
+        seed_catalogue(intake, self.headers("safety-manager", tenants=TENANTS, roles=[Role.MANAGER]), TENANTS)
 
     def headers(self, user: str = "emp-1", tenants=("refinery",), roles=(Role.REPORTER,)) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.auth.issue(user, list(tenants), list(roles))}"}
