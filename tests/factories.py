@@ -37,6 +37,8 @@ def verified(filed: ReportFiled, outcome: str = "confirmed_hazard", grade: str |
         actor="verifier-1",
         outcome=outcome,
         grade=grade,
+        risk_colour={"general": "yellow", "larger": "orange", "major": "red"}.get(grade),
+        factors={} if grade else None,
     )
 
 

@@ -26,6 +26,8 @@ class Role(StrEnum):
     VERIFIER = "verifier"
     RECTIFIER = "rectifier"
     MANAGER = "manager"
+    LEADER = "leader"
+    """Subsidiary leadership: hears escalations, decides extensions of major hazards."""
     FINANCE = "finance"
     AUDITOR = "auditor"
     OPERATOR = "operator"
@@ -108,6 +110,15 @@ async def authenticated(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorised("missing bearer token")
     return request.app.state.authenticator.verify(credentials.credentials)
+
+
+async def optionally_authenticated(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal | None:
+    """The caller, if they sent a token (routes that also accept another proof, such as a receipt code)."""
+    if credentials is None:
+        return None
+    return await authenticated(request, credentials)
 
 
 def require(*roles: Role) -> Callable[..., Principal]:

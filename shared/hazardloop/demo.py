@@ -1,4 +1,5 @@
-"""A short demo through the real HTTP APIs: reports filed, verified, rectified, rewarded.
+"""A short demo through the real HTTP APIs: reports filed, accepted, verified, rectified,
+closed and rewarded.
 
 Every request carries a fixed Idempotency-Key, so running the demo again over the
 same log adds nothing: it shows the same reports where they are.
@@ -37,7 +38,14 @@ DEMO_REPORTS = [
         "description": "Hydrogen sulphide detector on the sour water stripper reads zero and its alarm light is off.",
         "subtype": "safety_device_disabled_or_damaged",
         "place": {"place_id": "at-2031"},
-        "verify": {"outcome": "confirmed_hazard", "grade": "major", "comment": "Detector was bypassed."},
+        "verify": {"outcome": "confirmed_hazard", "grade": "major", "comment": "Detector was bypassed.",
+                   "factors": {"high_risk": True, "hard_to_handle": True}},
+        "plan": {
+            "responsible_person": "unit-director-zhou",
+            "measures": "Replace and recalibrate the detector, remove the bypass, test the alarm chain.",
+            "funds_fen": 1_860_000,
+            "emergency_plan": "Portable H2S monitors for everyone in the unit until the alarm chain is proven.",
+        },
         "rectify": {"measures": "Detector replaced and recalibrated; bypass removed; alarm tested."},
     },
     {
@@ -46,8 +54,8 @@ DEMO_REPORTS = [
         "description": "Contractor welding on the pipe rack without a hot-work permit or fire watch.",
         "subtype": "rule_violation",
         "place": {"place_id": "pipe-rack-3", "spot_detail": "Bay 3-14"},
-        "verify": {"outcome": "confirmed_hazard", "grade": "general", "comment": "Work stopped on the spot."},
-        "rectify": {"measures": "Permit issued, fire watch posted, contractor briefed."},
+        "verify": {"outcome": "confirmed_hazard", "grade": "general", "comment": "Work stopped on the spot.",
+                   "on_the_spot": {"measures": "Permit issued, fire watch posted, contractor briefed."}},
     },
     {
         "key": "demo-report-0003",
@@ -66,6 +74,7 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
     verifier = auth.issue("safety-officer-li", [TENANT], [Role.VERIFIER])
     finance = auth.issue("finance-zhao", [TENANT], [Role.FINANCE])
     manager = auth.issue("safety-manager-wang", [TENANT], [Role.MANAGER])
+    owner = auth.issue("maint-chen", [TENANT], [Role.RECTIFIER])
     with httpx.Client(timeout=10) as http:
         for place in DEMO_PLACES:
             http.post(f"{urls['intake']}/catalogue/places", json={"tenant": TENANT, **place}, headers=_bearer(manager)).raise_for_status()
@@ -92,14 +101,21 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
                 f"{urls['intake']}/reports/{rid}", headers=_bearer(verifier)
             ).status_code == 200, timeout)
             _until(lambda rid=report_id: _case_known(http, urls, verifier, rid), timeout)
-            _post_once(http, f"{urls['verification']}/reports/{report_id}/verification", demo["verify"], verifier)
+            case = f"{urls['verification']}/reports/{report_id}"
+            _post_once(http, f"{case}/acceptance", {}, verifier)
+            verify = demo["verify"]
+            if "plan" in demo:
+                deadline = (datetime.now(UTC) + timedelta(days=20)).isoformat()
+                verify = verify | {"rectification": {"owner": "maint-chen", "plan": demo["plan"] | {"deadline": deadline}}}
+            _post_once(http, f"{case}/verification", verify, verifier)
             if "rectify" in demo:
-                _post_once(http, f"{urls['verification']}/reports/{report_id}/rectification", demo["rectify"], verifier)
+                _post_once(http, f"{case}/rectification", demo["rectify"], owner)
+                _post_once(http, f"{case}/review", {"accept": True, "reason": "Alarm chain tested in my presence."}, verifier)
         for report_id in report_ids:
             _until(lambda rid=report_id: http.get(
                 f"{urls['rewards']}/rewards/{rid}", headers=_bearer(finance)
             ).status_code == 200, timeout)
-        _until(lambda: len(http.get(f"{urls['notifications']}/inbox", headers=_bearer(reporter)).json()) >= 11, timeout)
+        _until(lambda: len(http.get(f"{urls['notifications']}/inbox", headers=_bearer(reporter)).json()) >= 16, timeout)
         _show(http, urls, reporter, finance, report_ids)
         form = http.get(f"{urls['intake']}/places/pipe-rack-3/form-link", params={"tenant": TENANT}, headers=_bearer(manager)).json()["url"]
     console.print("\nTry it (tokens valid 8 hours; mint more with `hazardloop token`):")
@@ -116,11 +132,7 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 def _case_known(http: httpx.Client, urls: dict[str, str], verifier: str, report_id: str) -> bool:
-    for stage in ("filed", "verified", "rectified", "not_confirmed"):
-        queue = http.get(f"{urls['verification']}/queue", params={"tenant": TENANT, "stage": stage}, headers=_bearer(verifier))
-        if any(case["report_id"] == report_id for case in queue.json()):
-            return True
-    return False
+    return http.get(f"{urls['verification']}/reports/{report_id}", headers=_bearer(verifier)).status_code == 200
 
 
 def _post_once(http: httpx.Client, url: str, body: dict, token: str) -> None:

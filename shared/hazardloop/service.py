@@ -7,9 +7,11 @@ runner, authentication and health probes, and connects nothing until startup.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -32,6 +34,8 @@ log = logging.getLogger("hazardloop.service")
 
 ProjectionFactory = Callable[[EventStore], Projection]
 OnConnect = Callable[["Runtime", JetStreamContext], Awaitable[None]]
+Worker = Callable[["Runtime"], Awaitable[None]]
+"""A loop a service runs in the background once connected (say, firing due timers)."""
 
 
 @dataclass
@@ -47,6 +51,7 @@ class Runtime:
     pseudonyms: Pseudonymizer
     store: EventStore | None = None
     runner: ProjectionRunner | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def event_store(self) -> EventStore:
         if self.store is None:
@@ -96,9 +101,11 @@ def create_service(
     description: str,
     on_connect: OnConnect | None = None,
     larger_bodies: dict[str, int] | None = None,
+    workers: Sequence[Worker] = (),
 ) -> FastAPI:
     """``on_connect`` sets up a service's own broker-bound parts (buckets, say) at startup;
-    ``larger_bodies`` lets upload paths take bodies over ``max_body_bytes``."""
+    ``larger_bodies`` lets upload paths take bodies over ``max_body_bytes``; ``workers``
+    run from startup, once the projection runs, until shutdown."""
     subjects = Subjects(settings.subject_prefix)
     broker_router = NatsRouter(
         settings.nats_servers,
@@ -142,10 +149,16 @@ def create_service(
         storeversion.record(runtime.engine, name, metadata)
         runtime.store, runtime.runner = store, runner
         runner.start(js)
+        runtime.tasks = [asyncio.create_task(worker(runtime), name=f"{name}-worker") for worker in workers]
         log.info("%s started: projection at sequence %d", name, runner.position)
 
     @broker_router.on_broker_shutdown
     async def stop_projection(_: FastAPI) -> None:
+        for task in runtime.tasks:
+            task.cancel()
+        for task in runtime.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if runtime.runner is not None:
             await runtime.runner.stop()
 

@@ -34,15 +34,16 @@ def test_file_verify_rectify_reward_inbox_then_replay_is_identical(system):
         queue = f"{system.url('verification')}/queue"
         wait_for(lambda: http.get(queue, params={"tenant": "refinery"}, headers=verifier).json())
         verify = http.post(f"{system.url('verification')}/reports/{report_id}/verification",
-                           json={"outcome": "confirmed_hazard", "grade": "larger"}, headers=verifier)
+                           json={"outcome": "confirmed_hazard", "grade": "larger", "rectification": {"owner": "maint-wang"}},
+                           headers=verifier)
         assert verify.status_code == 201
         rectify = http.post(f"{system.url('verification')}/reports/{report_id}/rectification",
                             json={"measures": "Harness anchor points installed"}, headers=verifier)
         assert rectify.status_code == 201
         reward = wait_for(lambda: (r := http.get(f"{system.url('rewards')}/rewards/{report_id}", headers=finance)).status_code == 200 and r.json())
         assert reward["status"] == "granted" and reward["amount_fen"] == 50_000
-        inbox = wait_for(lambda: len(m := http.get(f"{system.url('notifications')}/inbox", headers=reporter).json()) == 4 and m)
-        assert sorted(m["kind"] for m in inbox) == ["received", "rectified", "rewarded", "verified"]
+        inbox = wait_for(lambda: len(m := http.get(f"{system.url('notifications')}/inbox", headers=reporter).json()) == 5 and m)
+        assert sorted(m["kind"] for m in inbox) == ["received", "rectification_assigned", "rectified", "rewarded", "verified"]
         report = wait_for(lambda: (r := http.get(f"{system.url('intake')}/reports/{report_id}", headers=reporter).json())["status"] == "rectified" and r)
         assert report["reward_fen"] == 50_000 and report["measures"] == "Harness anchor points installed"
     system.stop()

@@ -16,12 +16,11 @@ from hazardloop.service import RuntimeDep
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.domain import FileReport
 from hazardloop_intake.handlers import Filer, handle_file_report
-from hazardloop_intake.receipts import receipt_digest
+from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop_intake.store import attachments, reports, timeline
 
 STAFF = frozenset({Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.AUDITOR, Role.CONFIDENTIALITY_OFFICER})
 IdempotencyKey = Annotated[str, StringConstraints(min_length=8, max_length=200, pattern=r"^[\x21-\x7e]+$")]
-ReceiptCode = Annotated[str, StringConstraints(min_length=20, max_length=60, pattern=r"^[A-Za-z2-7 -]+$")]
 
 
 async def intake_of(request: Request) -> Intake:

@@ -24,7 +24,7 @@ from hazardloop_intake.adapters import Intake
 from hazardloop_intake.catalogue import CataloguePlace, catalogue_place, same_place
 from hazardloop_intake.domain import ENTERED_BY_STAFF, FileReport, Place, Reporter, file_report, locate, same_report
 from hazardloop_intake.queries import find_place, possible_duplicate, window_start
-from hazardloop_intake.receipts import receipt_digest
+from hazardloop.receipts import receipt_digest
 
 
 @dataclass(frozen=True, slots=True)

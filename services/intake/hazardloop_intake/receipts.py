@@ -25,8 +25,3 @@ class ReceiptCodes:
         letters = base64.b32encode(mac).decode()[: GROUPS * GROUP_LENGTH]
         return "-".join(letters[i : i + GROUP_LENGTH] for i in range(0, len(letters), GROUP_LENGTH))
 
-
-def receipt_digest(code: str) -> str:
-    """What is stored and compared: case, spaces and dashes do not matter when typing a code."""
-    normalised = "".join(code.split()).replace("-", "").upper()
-    return hashlib.sha256(normalised.encode()).hexdigest()

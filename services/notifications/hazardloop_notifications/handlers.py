@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from hazardloop.eventstore import EventStore
-from hazardloop.events import Event, Rectified, ReportFiled, RewardDeclined, RewardGranted, Verified
+from hazardloop.events import (
+    Accepted,
+    Event,
+    RectificationAccepted,
+    RectificationAssigned,
+    Rectified,
+    ReportFiled,
+    ReporterFedBack,
+    RewardDeclined,
+    RewardGranted,
+    Verified,
+)
 from hazardloop.projection import Projection
 from hazardloop.writer import Writer
 from hazardloop_notifications.messages import message_for
@@ -28,7 +39,7 @@ def when_report_filed_confirm_receipt(event: ReportFiled, db: Writer) -> None:
     _deliver(event, db, report_id=event.aggregate_id)
 
 
-def when_report_progressed_tell_reporter(event: Verified | Rectified, db: Writer) -> None:
+def when_report_progressed_tell_reporter(event: Event, db: Writer) -> None:
     _deliver(event, db, report_id=event.aggregate_id)
 
 
@@ -42,8 +53,12 @@ def projection(_: EventStore) -> Projection:
         metadata=metadata,
         handlers={
             ReportFiled: when_report_filed_confirm_receipt,
+            Accepted: when_report_progressed_tell_reporter,
             Verified: when_report_progressed_tell_reporter,
+            RectificationAssigned: when_report_progressed_tell_reporter,
             Rectified: when_report_progressed_tell_reporter,
+            RectificationAccepted: when_report_progressed_tell_reporter,
+            ReporterFedBack: when_report_progressed_tell_reporter,
             RewardGranted: when_reward_decided_tell_reporter,
             RewardDeclined: when_reward_decided_tell_reporter,
         },

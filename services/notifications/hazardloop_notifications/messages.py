@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from hazardloop.events import Event, Outcome, Rectified, ReportFiled, RewardDeclined, RewardGranted, Verified
+from hazardloop.events import (
+    Accepted,
+    Event,
+    Outcome,
+    RectificationAccepted,
+    RectificationAssigned,
+    Rectified,
+    ReportFiled,
+    ReporterFedBack,
+    RewardDeclined,
+    RewardGranted,
+    Verified,
+)
 
 
 def yuan(fen: int) -> str:
@@ -16,12 +28,22 @@ def message_for(event: Event) -> tuple[str, str]:
             return "received", f"We received your report about {event.location.spot} ({event.location.site})."
         case Verified(outcome=Outcome.CONFIRMED_HAZARD):
             return "verified", f"Your report was confirmed as a {event.grade.value} hazard. Thank you."
+        case Accepted():
+            return "accepted", "The safety department has accepted your report and is looking into it."
+        case Verified(outcome=Outcome.DUPLICATE):
+            return "verified", "Your report describes a hazard already reported; your report was merged with it and keeps its place."
         case Verified(outcome=Outcome.VALID_NOT_HAZARD):
             return "verified", "Your report was found to be a valid safety issue, though not a hazard. Thank you."
         case Verified():
             return "verified", "Your report could not be confirmed. Thank you for reporting."
+        case RectificationAssigned():
+            return "rectification_assigned", f"Rectification was assigned, due by {event.deadline:%Y-%m-%d}."
         case Rectified():
             return "rectified", f"The hazard you reported was rectified: {event.measures}"
+        case RectificationAccepted():
+            return "closed", "The rectification was checked and your report is closed. Thank you."
+        case ReporterFedBack():
+            return "feedback", event.message
         case RewardGranted():
             return "rewarded", f"You were granted a reward of {yuan(event.amount_fen)} yuan."
         case RewardDeclined():

@@ -1,95 +1,192 @@
-"""Verification's HTTP routes."""
+"""Verification's command routes: each checks role and tenant, then hands over to Casework."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from hazardloop.auth import Principal, Role, check_tenant, require
+from hazardloop.auth import Principal, Role, optionally_authenticated, require
+from hazardloop.events import Event
+from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.service import Runtime, RuntimeDep
-from hazardloop_verification.domain import Rectify, Stage, Verify
-from hazardloop_verification.handlers import handle_rectify, handle_verify
+from hazardloop_verification.commands import (
+    Accept,
+    Assign,
+    DecideExtension,
+    EscalateExternally,
+    FeedBack,
+    Rectify,
+    RequestExtension,
+    Review,
+    Verify,
+)
+from hazardloop_verification.handlers import Casework
 from hazardloop_verification.store import cases
 
-routes = APIRouter(tags=["verification"])
+routes = APIRouter(tags=["casework"])
+
+STAFF = (Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR)
 
 
-class CaseView(BaseModel):
-    report_id: str
-    tenant: str
-    stage: str
-    category: str
-    description: str
-    site: str
-    area: str
-    spot: str
-    filed_at: datetime
-    outcome: str | None = None
-    grade: str | None = None
-    verified_at: datetime | None = None
-    measures: str | None = None
-    rectified_at: datetime | None = None
+async def casework_of(request: Request) -> Casework:
+    return request.app.state.casework
 
 
-class Recorded(BaseModel):
-    report_id: str
+CaseworkDep = Annotated[Casework, Depends(casework_of)]
+
+
+class RecordedEvent(BaseModel):
     event: str
     event_id: str
     occurred_at: datetime
 
 
-def _tenant_of(runtime: Runtime, principal: Principal, report_id: str) -> str:
+class Recorded(BaseModel):
+    """What a command appended to the report's history, in order."""
+
+    report_id: str
+    event: str
+    event_id: str
+    occurred_at: datetime
+    events: list[RecordedEvent]
+
+
+def recorded(report_id: str, events: Sequence[Event]) -> Recorded:
+    items = [RecordedEvent(event=e.type, event_id=str(e.event_id), occurred_at=e.occurred_at) for e in events]
+    return Recorded(report_id=report_id, **items[0].model_dump(), events=items)
+
+
+def case_row(runtime: Runtime, report_id: str):
+    with runtime.engine.connect() as db:
+        return db.execute(select(cases).where(cases.c.report_id == report_id)).first()
+
+
+def tenant_of(runtime: Runtime, principal: Principal, report_id: str) -> str:
     """The report's subsidiary, from the read model; hidden if the caller may not see it."""
-    with runtime.engine.connect() as db:
-        tenant = db.execute(select(cases.c.tenant).where(cases.c.report_id == report_id)).scalar()
-    if tenant is None or not principal.may_access(tenant):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} in your queue")
-    return tenant
+    row = case_row(runtime, report_id)
+    if row is None or not principal.may_access(row.tenant):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
+    return row.tenant
 
 
-@routes.get("/queue", response_model=list[CaseView])
-def queue(
-    runtime: RuntimeDep,
-    principal: Annotated[Principal, Depends(require(Role.VERIFIER, Role.MANAGER, Role.AUDITOR))],
-    tenant: Annotated[str, Query(description="Subsidiary whose queue to show.")],
-    stage: Annotated[Stage, Query()] = Stage.FILED,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[CaseView]:
-    """Reports awaiting the safety department, oldest first."""
-    check_tenant(principal, tenant)
-    query = (
-        select(cases)
-        .where(cases.c.tenant == tenant, cases.c.stage == stage.value)
-        .order_by(cases.c.filed_at)
-        .limit(limit)
-    )
-    with runtime.engine.connect() as db:
-        return [CaseView.model_validate(row._mapping) for row in db.execute(query)]
+Verifier = Annotated[Principal, Depends(require(Role.VERIFIER))]
+CREATED = {"status_code": status.HTTP_201_CREATED, "response_model": Recorded}
 
 
-@routes.post("/reports/{report_id}/verification", status_code=status.HTTP_201_CREATED, response_model=Recorded)
-async def verify(
+@routes.post("/reports/{report_id}/acceptance", **CREATED)
+async def accept(report_id: str, command: Accept, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
+    """Acknowledge the report (the same day, by the policy's clock)."""
+    tenant = tenant_of(runtime, principal, report_id)
+    return recorded(report_id, await casework.accept(tenant, report_id, command, principal.subject))
+
+
+@routes.post("/reports/{report_id}/verification", **CREATED)
+async def verify(report_id: str, command: Verify, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
+    """Record the outcome and grading; optionally the on-the-spot fix or the rectification owner."""
+    tenant = tenant_of(runtime, principal, report_id)
+    return recorded(report_id, await casework.verify(tenant, report_id, command, principal.subject))
+
+
+@routes.post("/reports/{report_id}/assignment", **CREATED)
+async def assign(
     report_id: str,
-    command: Verify,
+    command: Assign,
     runtime: RuntimeDep,
-    principal: Annotated[Principal, Depends(require(Role.VERIFIER))],
+    casework: CaseworkDep,
+    principal: Annotated[Principal, Depends(require(Role.VERIFIER, Role.MANAGER))],
 ) -> Recorded:
-    tenant = _tenant_of(runtime, principal, report_id)
-    event = await handle_verify(runtime.event_store(), tenant, report_id, command, actor=principal.subject)
-    return Recorded(report_id=report_id, event=event.type, event_id=str(event.event_id), occurred_at=event.occurred_at)
+    """Name the rectification owner and deadline (the grade's default when none is given)."""
+    tenant = tenant_of(runtime, principal, report_id)
+    return recorded(report_id, await casework.assign(tenant, report_id, command, principal.subject))
 
 
-@routes.post("/reports/{report_id}/rectification", status_code=status.HTTP_201_CREATED, response_model=Recorded)
+@routes.post("/reports/{report_id}/extension", **CREATED)
+async def request_extension(
+    report_id: str,
+    command: RequestExtension,
+    runtime: RuntimeDep,
+    casework: CaseworkDep,
+    principal: Annotated[Principal, Depends(require(Role.RECTIFIER))],
+) -> Recorded:
+    """The rectification owner asks for a later deadline, with a reason."""
+    tenant = tenant_of(runtime, principal, report_id)
+    return recorded(report_id, await casework.request_extension(tenant, report_id, command, principal.subject))
+
+
+@routes.post("/reports/{report_id}/extension/decision", **CREATED)
+async def decide_extension(
+    report_id: str,
+    command: DecideExtension,
+    runtime: RuntimeDep,
+    casework: CaseworkDep,
+    principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.LEADER))],
+) -> Recorded:
+    """A manager other than the requester approves or refuses the extension."""
+    tenant = tenant_of(runtime, principal, report_id)
+    return recorded(report_id, await casework.decide_extension(tenant, report_id, command, principal.subject))
+
+
+@routes.post("/reports/{report_id}/rectification", **CREATED)
 async def rectify(
     report_id: str,
     command: Rectify,
     runtime: RuntimeDep,
+    casework: CaseworkDep,
     principal: Annotated[Principal, Depends(require(Role.RECTIFIER, Role.VERIFIER))],
 ) -> Recorded:
-    tenant = _tenant_of(runtime, principal, report_id)
-    event = await handle_rectify(runtime.event_store(), tenant, report_id, command, actor=principal.subject)
-    return Recorded(report_id=report_id, event=event.type, event_id=str(event.event_id), occurred_at=event.occurred_at)
+    """The owner (or a verifier for them) records the measures taken and the evidence."""
+    tenant = tenant_of(runtime, principal, report_id)
+    events = await casework.rectify(tenant, report_id, command, principal.subject, verifier=Role.VERIFIER in principal.roles)
+    return recorded(report_id, events)
+
+
+@routes.post("/reports/{report_id}/review", **CREATED)
+async def review(report_id: str, command: Review, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
+    """Accept the rectification (the report closes) or reject it (back to the owner)."""
+    tenant = tenant_of(runtime, principal, report_id)
+    return recorded(report_id, await casework.review(tenant, report_id, command, principal.subject))
+
+
+@routes.post("/reports/{report_id}/feedback", **CREATED)
+async def feed_back(report_id: str, command: FeedBack, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
+    """Tell the reporter where their report stands (the 7-day feedback clock)."""
+    tenant = tenant_of(runtime, principal, report_id)
+    return recorded(report_id, await casework.feed_back(tenant, report_id, command, principal.subject))
+
+
+def reporter_of(
+    report_id: str,
+    runtime: RuntimeDep,
+    principal: Annotated[Principal | None, Depends(optionally_authenticated)],
+    receipt_code: Annotated[ReceiptCode | None, Header(alias="Receipt-Code", description="An anonymous reporter's code.")] = None,
+) -> tuple[str, str]:
+    """(tenant, pseudonym) of the report's own reporter, proven by their token or receipt code."""
+    if principal is None and receipt_code is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="a bearer token or a Receipt-Code is required")
+    row = case_row(runtime, report_id)
+    if row is not None and is_reporter(runtime, row, principal, receipt_code):
+        return row.tenant, row.reporter
+    raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} of yours")
+
+
+def is_reporter(runtime: Runtime, row, principal: Principal | None, receipt_code: str | None) -> bool:
+    if receipt_code is not None:
+        return row.receipt_digest is not None and row.receipt_digest == receipt_digest(receipt_code)
+    return principal.may_access(row.tenant) and runtime.pseudonyms.of(row.tenant, principal.subject) == row.reporter
+
+
+@routes.post("/reports/{report_id}/external-escalation", **CREATED)
+async def escalate_externally(
+    report_id: str,
+    command: EscalateExternally,
+    casework: CaseworkDep,
+    reporter: Annotated[tuple[str, str], Depends(reporter_of)],
+) -> Recorded:
+    """An overdue report's reporter takes it to the authorities; recorded under their pseudonym."""
+    tenant, pseudonym = reporter
+    return recorded(report_id, await casework.escalate_externally(tenant, report_id, command, pseudonym))

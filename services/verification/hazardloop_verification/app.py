@@ -4,25 +4,34 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hazardloop.events import Rectified, Verified
+from hazardloop.clock import Clock, SystemClock
+from hazardloop.events import EVENT_TYPES
 from hazardloop.service import create_service
-from hazardloop_verification import handlers
-from hazardloop_verification.api import routes
+from hazardloop_verification import api, api_dossier, api_policy, api_views
+from hazardloop_verification.handlers import Casework
+from hazardloop_verification.projection import projection
 from hazardloop_verification.settings import VerificationSettings
-
+from hazardloop_verification.timekeeper import Timekeeper
 
 Settings = VerificationSettings
 """This service's settings type (read by the command line)."""
 
+PUBLISHES = [kind for kind in EVENT_TYPES if kind.aggregate_type in ("report", "policy") and kind.__name__ != "ReportFiled"]
 
-def build(settings: VerificationSettings | None = None) -> FastAPI:
+
+def build(settings: VerificationSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or VerificationSettings()
-    return create_service(
+    casework = Casework(settings, clock or SystemClock())
+    app = create_service(
         name="verification",
         settings=settings,
         database_url=settings.database_url_for("verification", settings.database_url),
-        projection_factory=handlers.projection,
-        routes=[routes],
-        publishes=[Verified, Rectified],
-        description="The safety department verifies, grades and closes out reports.",
+        projection_factory=projection,
+        routes=[api.routes, api_views.routes, api_policy.routes, api_dossier.routes],
+        publishes=PUBLISHES,
+        description="The safety department accepts, verifies and grades reports, and sees them rectified on time.",
+        on_connect=casework.connect,
+        workers=[Timekeeper(casework, interval=settings.timer_interval).run],
     )
+    app.state.casework = casework
+    return app

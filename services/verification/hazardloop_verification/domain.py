@@ -1,105 +1,302 @@
-"""The report case as verification sees it: a pure aggregate rebuilt from its history."""
+"""A report's casework: a pure aggregate rebuilt from the report's history in the log.
+
+Each method checks that the report's state allows the command and returns the events
+to append, chained onto the history; it never does I/O. A command the state does not
+allow raises ``NotAllowed`` naming the state (HTTP 409).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
-
-from hazardloop.errors import DomainError, NotFound
-from hazardloop.events import LongText, Note, GENESIS_HASH, Event, Grade, Outcome, Rectified, ReportFiled, Verified
+from hazardloop.errors import DomainError, Invalid, NotFound
+from hazardloop.events import (
+    Accepted,
+    AttachmentRef,
+    CaseworkPolicy,
+    EscalationRaised,
+    EscalationStep,
+    Event,
+    ExtensionGranted,
+    ExtensionRefused,
+    ExtensionRequested,
+    ExternallyEscalated,
+    Grade,
+    Outcome,
+    RectificationAccepted,
+    RectificationAssigned,
+    RectificationOverdue,
+    RectificationPlan,
+    RectificationRejected,
+    Rectified,
+    ReportFiled,
+    ReporterFedBack,
+    SlaBreached,
+    SlaClock,
+    Verified,
+    stable_id,
+)
 from hazardloop.eventstore import History
+from hazardloop_verification.commands import (
+    Accept,
+    Assign,
+    DecideExtension,
+    EscalateExternally,
+    FeedBack,
+    RequestExtension,
+    Review,
+    Verify,
+)
+from hazardloop_verification.timers import SLA_KINDS, Timer, TimerKind
+
+TIMER_ACTOR = "clock:verification"
 
 
 class Stage(StrEnum):
     FILED = "filed"
+    ACCEPTED = "accepted"
     VERIFIED = "verified"
-    CLOSED_UNCONFIRMED = "not_confirmed"
-    RECTIFIED = "rectified"
+    """A confirmed hazard awaiting its rectification owner."""
+    RECTIFYING = "rectifying"
+    UNDER_REVIEW = "under_review"
+    """Rectified by the owner; a verifier has yet to accept it."""
+    CLOSED = "closed"
+    NOT_CONFIRMED = "not_confirmed"
+    DUPLICATE = "duplicate"
 
 
-class Verify(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    outcome: Outcome
-    grade: Grade | None = None
-    comment: Note | None = None
-
-    @model_validator(mode="after")
-    def _grade_only_for_hazards(self) -> Verify:
-        if self.outcome == Outcome.CONFIRMED_HAZARD and self.grade is None:
-            raise ValueError("grade is required when the hazard is confirmed")
-        if self.outcome != Outcome.CONFIRMED_HAZARD and self.grade is not None:
-            raise ValueError("grade applies only to a confirmed hazard")
-        return self
+OPEN_FOR_VERIFICATION = frozenset({Stage.FILED, Stage.ACCEPTED})
+TERMINAL = frozenset({Stage.CLOSED, Stage.NOT_CONFIRMED, Stage.DUPLICATE})
 
 
-class Rectify(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    measures: LongText
-
-
-class AlreadyVerified(DomainError):
-    pass
-
-
-class NotRectifiable(DomainError):
-    pass
+class NotAllowed(DomainError):
+    """The report's state does not allow the command."""
 
 
 @dataclass
 class ReportCase:
-    tenant: str
-    report_id: str
-    stage: Stage
-    outcome: Outcome | None
-    last_hash: str
+    """What the log says about one report, as far as its casework goes."""
+
+    filed: ReportFiled
+    sequence: int = 0
+    """Stream sequence of the last event: what the next append expects."""
+    last_hash: str = ""
+    stage: Stage = Stage.FILED
+    outcome: Outcome | None = None
+    grade: Grade | None = None
+    duplicate_of: str | None = None
+    owner: str | None = None
+    deadline: datetime | None = None
+    ladder: tuple[EscalationStep, ...] = ()
+    extension_requested_by: str | None = None
+    requested_deadline: datetime | None = None
+    fed_back: bool = False
+    overdue: bool = False
+    escalated_externally: bool = False
+    fired: set[str] = field(default_factory=set)
+
+    @property
+    def tenant(self) -> str:
+        return self.filed.tenant
+
+    @property
+    def report_id(self) -> str:
+        return self.filed.aggregate_id
 
     @classmethod
     def from_history(cls, tenant: str, report_id: str, history: History) -> ReportCase:
         if not history.events or not isinstance(history.events[0].event, ReportFiled):
             raise NotFound(f"no report {report_id!r} in {tenant!r}")
-        case = cls(tenant, report_id, Stage.FILED, None, GENESIS_HASH)
-        case._replay(stored.event for stored in history.events)
+        case = cls(filed=history.events[0].event)
+        for stored in history.events:
+            case.apply(stored.event)
+            case.sequence = stored.sequence
         return case
 
-    def _replay(self, events: Iterable[Event]) -> None:
-        for event in events:
-            if isinstance(event, Verified):
-                self.outcome = event.outcome
-                self.stage = Stage.VERIFIED if event.outcome != Outcome.NOT_CONFIRMED else Stage.CLOSED_UNCONFIRMED
-            elif isinstance(event, Rectified):
-                self.stage = Stage.RECTIFIED
-            self.last_hash = event.hash
+    # --- state from events ------------------------------------------------------------
 
-    def verify(self, command: Verify, *, actor: str, now: datetime) -> Verified:
-        if self.stage != Stage.FILED:
-            raise AlreadyVerified(f"report {self.report_id} was already verified", state=self.stage.value)
-        return Verified.record(
+    def apply(self, event: Event) -> None:
+        self.last_hash = event.hash
+        match event:
+            case Accepted():
+                self.stage = Stage.ACCEPTED
+            case Verified():
+                self.outcome, self.grade, self.duplicate_of = event.outcome, event.grade, event.duplicate_of
+                self.stage = STAGE_AFTER[event.outcome]
+                self.fed_back = True
+            case RectificationAssigned():
+                self.stage, self.owner, self.deadline, self.ladder = Stage.RECTIFYING, event.owner, event.deadline, event.escalation
+            case ExtensionRequested():
+                self.extension_requested_by, self.requested_deadline = event.actor, event.requested_deadline
+            case ExtensionGranted():
+                self.deadline, self.extension_requested_by, self.overdue = event.deadline, None, False
+            case ExtensionRefused():
+                self.extension_requested_by = None
+            case Rectified():
+                self.stage = Stage.CLOSED if event.on_the_spot else Stage.UNDER_REVIEW
+            case RectificationAccepted():
+                self.stage = Stage.CLOSED
+            case RectificationRejected():
+                self.stage = Stage.RECTIFYING
+            case ReporterFedBack():
+                self.fed_back = True
+            case SlaBreached():
+                self.fired.add(Timer(TimerKind(event.clock.value), event.due_at).key)
+            case RectificationOverdue():
+                self.fired.add(Timer(TimerKind.OVERDUE, event.deadline, deadline=event.deadline).key)
+                self.overdue = True
+            case EscalationRaised():
+                self.fired.add(Timer(TimerKind.ESCALATION, event.due_at, deadline=event.deadline, step=event.step).key)
+            case ExternallyEscalated():
+                self.escalated_externally = True
+
+    def _next(self, kind: type[Event], *, actor: str, now: datetime, event_id: Any = None, **payload: Any) -> Event:
+        event = kind.record(
             prev_hash=self.last_hash,
             tenant=self.tenant,
             aggregate_id=self.report_id,
             actor=actor,
             occurred_at=now,
-            **command.model_dump(),
+            event_id=event_id,
+            correlation_id=self.filed.correlation_id,
+            **payload,
+        )
+        self.apply(event)
+        return event
+
+    def _require(self, allowed: frozenset[Stage] | set[Stage], doing: str) -> None:
+        if self.stage not in allowed:
+            raise NotAllowed(f"report {self.report_id} is {self.stage.value}: cannot {doing}", state=self.stage.value)
+
+    # --- commands ---------------------------------------------------------------------
+
+    def accept(self, command: Accept, *, actor: str, now: datetime) -> list[Event]:
+        self._require({Stage.FILED}, "accept it")
+        return [self._next(Accepted, actor=actor, now=now, note=command.note)]
+
+    def verify(
+        self,
+        command: Verify,
+        *,
+        actor: str,
+        now: datetime,
+        first_report_id: str | None = None,
+        evidence: Sequence[AttachmentRef] = (),
+        policy: CaseworkPolicy | None = None,
+    ) -> list[Event]:
+        """Record the outcome; a general hazard fixed on the spot closes at once, and an
+        assignment given with the verification starts the rectification clock."""
+        self._require(OPEN_FOR_VERIFICATION, "verify it")
+        if command.duplicate_of == self.report_id:
+            raise Invalid("a report cannot duplicate itself", field="duplicate_of")
+        grading = command.model_dump(exclude={"on_the_spot", "rectification", "duplicate_of"})
+        events = [
+            self._next(
+                Verified, actor=actor, now=now, duplicate_of=command.duplicate_of, first_report_id=first_report_id, **grading
+            )
+        ]
+        if command.on_the_spot is not None:
+            events.append(self._next(Rectified, actor=actor, now=now, measures=command.on_the_spot.measures, evidence=tuple(evidence), on_the_spot=True))
+        elif command.rectification is not None:
+            events.extend(self.assign(command.rectification, actor=actor, now=now, policy=policy or CaseworkPolicy()))
+        return events
+
+    def assign(self, command: Assign, *, actor: str, now: datetime, policy: CaseworkPolicy) -> list[Event]:
+        self._require({Stage.VERIFIED}, "assign its rectification")
+        plan: RectificationPlan | None = command.plan
+        if self.grade == Grade.MAJOR and plan is None:
+            raise Invalid("a major hazard needs its plan with the five fixed items", field="plan")
+        deadline = plan.deadline if plan else command.deadline
+        if deadline is None:
+            deadline = now + timedelta(days=getattr(policy.deadline_days, self.grade.value))
+        if deadline <= now:
+            raise Invalid("the deadline must lie in the future", field="deadline")
+        event = self._next(
+            RectificationAssigned, actor=actor, now=now, owner=command.owner, deadline=deadline, plan=plan, escalation=policy.escalation
+        )
+        return [event]
+
+    def request_extension(self, command: RequestExtension, *, actor: str, now: datetime) -> list[Event]:
+        self._require({Stage.RECTIFYING}, "extend its deadline")
+        if actor != self.owner:
+            raise NotAllowed(f"only the rectification owner {self.owner} may ask for more time", state=self.stage.value)
+        if self.extension_requested_by is not None:
+            raise NotAllowed(f"report {self.report_id} already has an extension request pending", state="extension_pending")
+        if command.deadline <= max(self.deadline, now):
+            raise Invalid("the new deadline must be later than the current one", field="deadline")
+        return [self._next(ExtensionRequested, actor=actor, now=now, requested_deadline=command.deadline, reason=command.reason)]
+
+    def decide_extension(self, command: DecideExtension, *, actor: str, now: datetime) -> list[Event]:
+        if self.extension_requested_by is None:
+            raise NotAllowed(f"report {self.report_id} has no extension request pending", state=self.stage.value)
+        if actor == self.extension_requested_by:
+            raise NotAllowed("an extension must be decided by a manager other than its requester", state="extension_pending")
+        if command.approve:
+            return [self._next(ExtensionGranted, actor=actor, now=now, deadline=self.requested_deadline, comment=command.reason)]
+        return [self._next(ExtensionRefused, actor=actor, now=now, reason=command.reason)]
+
+    def rectify(self, measures: str, evidence: Sequence[AttachmentRef], *, actor: str, now: datetime, verifier: bool = False) -> list[Event]:
+        """The owner records their work; a verifier may record it for them."""
+        self._require({Stage.RECTIFYING}, "record its rectification")
+        if actor != self.owner and not verifier:
+            raise NotAllowed(f"only the rectification owner {self.owner} or a verifier may record it", state=self.stage.value)
+        return [self._next(Rectified, actor=actor, now=now, measures=measures, evidence=tuple(evidence))]
+
+    def review(self, command: Review, *, actor: str, now: datetime) -> list[Event]:
+        self._require({Stage.UNDER_REVIEW}, "review its rectification")
+        if actor == self.owner:
+            raise NotAllowed("the rectification owner cannot accept their own work", state=self.stage.value)
+        if command.accept:
+            return [self._next(RectificationAccepted, actor=actor, now=now, comment=command.reason)]
+        return [self._next(RectificationRejected, actor=actor, now=now, reason=command.reason)]
+
+    def feed_back(self, command: FeedBack, *, actor: str, now: datetime) -> list[Event]:
+        return [self._next(ReporterFedBack, actor=actor, now=now, message=command.message)]
+
+    def escalate_externally(self, command: EscalateExternally, *, actor: str, now: datetime) -> list[Event]:
+        if not self.overdue or self.stage in TERMINAL:
+            raise NotAllowed(f"report {self.report_id} is not overdue: nothing to escalate", state=self.stage.value)
+        if self.escalated_externally:
+            raise NotAllowed(f"report {self.report_id} was already escalated to the authorities", state="escalated")
+        return [self._next(ExternallyEscalated, actor=actor, now=now, authority=command.authority, note=command.note)]
+
+    # --- timers -----------------------------------------------------------------------
+
+    def is_running(self, timer: Timer) -> bool:
+        """Whether the clock still runs: not fired yet, and what it waits for not done."""
+        if timer.key in self.fired:
+            return False
+        match timer.kind:
+            case TimerKind.ACCEPT:
+                return self.stage == Stage.FILED
+            case TimerKind.VERIFY:
+                return self.stage in OPEN_FOR_VERIFICATION
+            case TimerKind.FEEDBACK:
+                return not self.fed_back
+        return self.stage == Stage.RECTIFYING and self.deadline == timer.deadline and (
+            timer.step is None or timer.step < len(self.ladder)
         )
 
-    def rectify(self, command: Rectify, *, actor: str, now: datetime) -> Rectified:
-        if self.stage == Stage.FILED:
-            raise NotRectifiable(f"report {self.report_id} must be verified before rectification", state=self.stage.value)
-        if self.outcome != Outcome.CONFIRMED_HAZARD:
-            raise NotRectifiable(f"report {self.report_id} is not a confirmed hazard", state=self.stage.value)
-        if self.stage == Stage.RECTIFIED:
-            raise NotRectifiable(f"report {self.report_id} was already rectified", state=self.stage.value)
-        return Rectified.record(
-            prev_hash=self.last_hash,
-            tenant=self.tenant,
-            aggregate_id=self.report_id,
-            actor=actor,
-            occurred_at=now,
-            measures=command.measures,
-        )
+    def fire(self, timer: Timer, *, now: datetime) -> list[Event]:
+        """The event a due timer appends, once: its id comes from the timer's key."""
+        if timer.due_at > now or not self.is_running(timer):
+            return []
+        common = {"actor": TIMER_ACTOR, "now": now, "event_id": stable_id(self.tenant, self.report_id, timer.key)}
+        if timer.kind in SLA_KINDS:
+            return [self._next(SlaBreached, clock=SlaClock(timer.kind.value), due_at=timer.due_at, **common)]
+        if timer.step is None:
+            return [self._next(RectificationOverdue, deadline=timer.deadline, owner=self.owner, **common)]
+        notify = self.ladder[timer.step].notify
+        return [self._next(EscalationRaised, step=timer.step, deadline=timer.deadline, due_at=timer.due_at, notify=notify, **common)]
+
+
+STAGE_AFTER = {
+    Outcome.CONFIRMED_HAZARD: Stage.VERIFIED,
+    Outcome.VALID_NOT_HAZARD: Stage.CLOSED,
+    Outcome.NOT_CONFIRMED: Stage.NOT_CONFIRMED,
+    Outcome.DUPLICATE: Stage.DUPLICATE,
+}

@@ -1,91 +1,182 @@
-"""Verification's command handlers (guarded by the broker) and read-model handlers."""
+"""Verification's command handlers: load the case from the log, let it decide, append guarded.
+
+The broker guards every append with the case's last sequence, so of two racing
+commands exactly one lands; the loser reloads, decides again against the winner's
+event and gets the domain's own answer (a 409 naming the state, say).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from hazardloop.eventstore import ConcurrencyError, EventStore
-from hazardloop.events import Event, Outcome, Rectified, ReportFiled, Verified
-from hazardloop.projection import Projection
-from hazardloop.writer import Writer
-from hazardloop_verification.domain import ReportCase, Rectify, Stage, Verify
-from hazardloop_verification.store import cases, metadata
+from nats.js import JetStreamContext
+from sqlalchemy import select
+
+from hazardloop.attachments import AttachmentStore
+from hazardloop.clock import Clock
+from hazardloop.errors import Invalid, NotFound
+from hazardloop.events import AttachmentRef, CaseworkPolicy, CaseworkPolicySet, Event, Outcome, ReportFiled
+from hazardloop.eventstore import ConcurrencyError, EventStore, EventStoreUnavailable
+from hazardloop.service import Runtime
+from hazardloop_verification.commands import (
+    Accept,
+    Assign,
+    DecideExtension,
+    EscalateExternally,
+    FeedBack,
+    Rectify,
+    RequestExtension,
+    Review,
+    Verify,
+)
+from hazardloop_verification.domain import ReportCase, Stage
+from hazardloop_verification.settings import VerificationSettings
+from hazardloop_verification.store import policies
 
 ATTEMPTS = 3
+POLICY_ID = "casework"
+
+Decision = Callable[[ReportCase, datetime], list[Event]]
 
 
-async def _decide(store: EventStore, tenant: str, report_id: str, decide: Callable[[ReportCase], Event]) -> Event:
-    """Load the case from the log, decide, append guarded by the case's last sequence.
+@dataclass
+class Casework:
+    """Verification's adapters and its command handling; broker-bound once connected."""
 
-    A lost race reloads and decides again, so the loser sees the winner's event and
-    gets the domain's own answer (for example: already verified).
-    """
-    for attempt in range(1, ATTEMPTS + 1):
-        history = await store.load(tenant, "report", report_id)
-        event = decide(ReportCase.from_history(tenant, report_id, history))
-        try:
-            await store.append(event, expected_version=history.version)
-            return event
-        except ConcurrencyError:
-            if attempt == ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+    settings: VerificationSettings
+    clock: Clock
+    _runtime: Runtime | None = field(default=None, repr=False)
+    _attachments: AttachmentStore | None = field(default=None, repr=False)
 
+    async def connect(self, runtime: Runtime, js: JetStreamContext) -> None:
+        """Open the attachment bucket where rectification evidence is uploaded (via intake)."""
+        settings = self.settings
+        attachments = AttachmentStore(js, bucket=settings.bucket("attachments"), replicas=settings.stream_replicas)
+        await attachments.ensure()
+        self._runtime, self._attachments = runtime, attachments
 
-async def handle_verify(store: EventStore, tenant: str, report_id: str, command: Verify, actor: str) -> Verified:
-    return await _decide(store, tenant, report_id, lambda case: case.verify(command, actor=actor, now=datetime.now(UTC)))
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            raise EventStoreUnavailable("the service is not connected to the broker yet")
+        return self._runtime
 
+    @property
+    def store(self) -> EventStore:
+        return self.runtime.event_store()
 
-async def handle_rectify(store: EventStore, tenant: str, report_id: str, command: Rectify, actor: str) -> Rectified:
-    return await _decide(store, tenant, report_id, lambda case: case.rectify(command, actor=actor, now=datetime.now(UTC)))
+    # --- the one way a case changes ---------------------------------------------------
 
+    async def decide(self, tenant: str, report_id: str, decision: Decision) -> list[Event]:
+        """Append what the case decides, each event guarded by the one before it."""
+        for attempt in range(1, ATTEMPTS + 1):
+            history = await self.store.load(tenant, "report", report_id)
+            case = ReportCase.from_history(tenant, report_id, history)
+            events = decision(case, self.clock.now())
+            version = history.version
+            try:
+                for event in events:
+                    version = (await self.store.append(event, expected_version=version)).sequence
+                return events
+            except ConcurrencyError:
+                if attempt == ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
-def when_report_filed_queue_it(event: ReportFiled, db: Writer) -> None:
-    db.insert(
-        cases,
-        report_id=event.aggregate_id,
-        tenant=event.tenant,
-        category=event.category.value,
-        description=event.description,
-        site=event.location.site,
-        area=event.location.area,
-        spot=event.location.spot,
-        filed_at=event.occurred_at,
-        stage=Stage.FILED.value,
-    )
+    # --- commands ---------------------------------------------------------------------
 
+    async def accept(self, tenant: str, report_id: str, command: Accept, actor: str) -> list[Event]:
+        return await self.decide(tenant, report_id, lambda case, now: case.accept(command, actor=actor, now=now))
 
-def when_verified_record_outcome(event: Verified, db: Writer) -> None:
-    stage = Stage.VERIFIED if event.outcome != Outcome.NOT_CONFIRMED else Stage.CLOSED_UNCONFIRMED
-    db.update(
-        cases,
-        {"report_id": event.aggregate_id},
-        stage=stage.value,
-        outcome=event.outcome.value,
-        grade=event.grade.value if event.grade else None,
-        verified_by=event.actor,
-        verified_at=event.occurred_at,
-    )
+    async def verify(self, tenant: str, report_id: str, command: Verify, actor: str) -> list[Event]:
+        first = await self._first_of_cluster(tenant, report_id, command.duplicate_of) if command.duplicate_of else None
+        evidence = await self._evidence(tenant, command.on_the_spot.evidence, "on_the_spot.evidence") if command.on_the_spot else ()
+        policy = await self.policy(tenant)
+        return await self.decide(
+            tenant,
+            report_id,
+            lambda case, now: case.verify(command, actor=actor, now=now, first_report_id=first, evidence=evidence, policy=policy),
+        )
 
+    async def assign(self, tenant: str, report_id: str, command: Assign, actor: str) -> list[Event]:
+        policy = await self.policy(tenant)
+        return await self.decide(tenant, report_id, lambda case, now: case.assign(command, actor=actor, now=now, policy=policy))
 
-def when_rectified_record_measures(event: Rectified, db: Writer) -> None:
-    db.update(
-        cases,
-        {"report_id": event.aggregate_id},
-        stage=Stage.RECTIFIED.value,
-        measures=event.measures,
-        rectified_at=event.occurred_at,
-    )
+    async def request_extension(self, tenant: str, report_id: str, command: RequestExtension, actor: str) -> list[Event]:
+        return await self.decide(tenant, report_id, lambda case, now: case.request_extension(command, actor=actor, now=now))
 
+    async def decide_extension(self, tenant: str, report_id: str, command: DecideExtension, actor: str) -> list[Event]:
+        return await self.decide(tenant, report_id, lambda case, now: case.decide_extension(command, actor=actor, now=now))
 
-def projection(_: EventStore) -> Projection:
-    return Projection(
-        name="verification",
-        metadata=metadata,
-        handlers={
-            ReportFiled: when_report_filed_queue_it,
-            Verified: when_verified_record_outcome,
-            Rectified: when_rectified_record_measures,
-        },
-    )
+    async def rectify(self, tenant: str, report_id: str, command: Rectify, actor: str, *, verifier: bool) -> list[Event]:
+        evidence = await self._evidence(tenant, command.evidence, "evidence")
+        return await self.decide(
+            tenant,
+            report_id,
+            lambda case, now: case.rectify(command.measures, evidence, actor=actor, now=now, verifier=verifier),
+        )
+
+    async def review(self, tenant: str, report_id: str, command: Review, actor: str) -> list[Event]:
+        return await self.decide(tenant, report_id, lambda case, now: case.review(command, actor=actor, now=now))
+
+    async def feed_back(self, tenant: str, report_id: str, command: FeedBack, actor: str) -> list[Event]:
+        return await self.decide(tenant, report_id, lambda case, now: case.feed_back(command, actor=actor, now=now))
+
+    async def escalate_externally(self, tenant: str, report_id: str, command: EscalateExternally, actor: str) -> list[Event]:
+        return await self.decide(tenant, report_id, lambda case, now: case.escalate_externally(command, actor=actor, now=now))
+
+    async def set_policy(self, tenant: str, policy: CaseworkPolicy, actor: str) -> CaseworkPolicySet:
+        for attempt in range(1, ATTEMPTS + 1):
+            history = await self.store.load(tenant, "policy", POLICY_ID)
+            event = CaseworkPolicySet.record(
+                prev_hash=history.last_hash, tenant=tenant, aggregate_id=POLICY_ID, actor=actor, occurred_at=self.clock.now(), policy=policy
+            )
+            try:
+                await self.store.append(event, expected_version=history.version)
+                return event
+            except ConcurrencyError:
+                if attempt == ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    # --- what the commands need besides the case --------------------------------------
+
+    async def policy(self, tenant: str) -> CaseworkPolicy:
+        """The policy in force: the last one set in the log, as the read model holds it."""
+
+        def read() -> CaseworkPolicy:
+            with self.runtime.engine.connect() as db:
+                stored = db.execute(select(policies.c.policy).where(policies.c.tenant == tenant)).scalar()
+            return CaseworkPolicy.model_validate_json(stored) if stored else CaseworkPolicy()
+
+        return await asyncio.to_thread(read)
+
+    async def _first_of_cluster(self, tenant: str, report_id: str, duplicate_of: str) -> str:
+        """Which report came first: this one, or the cluster it is merged into."""
+        target = await self.store.load(tenant, "report", duplicate_of)
+        if not target.events or not isinstance(target.events[0].event, ReportFiled):
+            raise Invalid(f"no report {duplicate_of!r} in {tenant} to merge into", field="duplicate_of")
+        primary = ReportCase.from_history(tenant, duplicate_of, target)
+        if primary.stage == Stage.DUPLICATE and primary.outcome == Outcome.DUPLICATE:
+            raise Invalid(
+                f"report {duplicate_of} was itself merged into {primary.duplicate_of}: merge into that one", field="duplicate_of"
+            )
+        this = await self.store.load(tenant, "report", report_id)
+        if not this.events:
+            raise NotFound(f"no report {report_id!r} in {tenant!r}")
+        earlier = min((this.events[0], target.events[0]), key=lambda stored: (stored.event.occurred_at, stored.sequence))
+        return earlier.event.aggregate_id
+
+    async def _evidence(self, tenant: str, digests: Sequence[str], field_name: str) -> tuple[AttachmentRef, ...]:
+        if self._attachments is None:
+            raise EventStoreUnavailable("the service is not connected to the broker yet")
+        found = []
+        for index, digest in enumerate(digests):
+            ref = await self._attachments.find(tenant, digest)
+            if ref is None:
+                raise Invalid(f"no uploaded file {digest[:12]}... in {tenant}; upload it first", field=f"{field_name}.{index}")
+            found.append(ref)
+        return tuple(found)

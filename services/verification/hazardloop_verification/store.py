@@ -1,6 +1,7 @@
-"""Verification's read model: the triage queue and each case's stage."""
+"""Verification's read models: each report's case (queue, board, overdue list, ledger row),
+the timers the closed loop is waiting on, and each subsidiary's casework policy."""
 
-from sqlalchemy import Column, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 from hazardloop.db import UtcDateTime
 from hazardloop.projection import bookkeeping_tables
@@ -11,20 +12,71 @@ cases = Table(
     "verification_cases",
     metadata,
     Column("report_id", String(64), primary_key=True),
-    Column("tenant", String(64), nullable=False, index=True),
+    Column("tenant", String(64), nullable=False),
     Column("category", String(40), nullable=False),
+    Column("subtype", String(64), nullable=False),
     Column("description", Text, nullable=False),
     Column("site", String(80), nullable=False),
     Column("area", String(80), nullable=False),
     Column("spot", String(120), nullable=False),
+    Column("place_id", String(64)),
+    Column("equipment_tag", String(40)),
+    Column("reporter", String(40), nullable=False),
+    Column("receipt_digest", String(64)),
     Column("filed_at", UtcDateTime(), nullable=False),
-    Column("stage", String(24), nullable=False, index=True),
+    Column("stage", String(24), nullable=False),
+    Column("accepted_at", UtcDateTime()),
     Column("outcome", String(24)),
     Column("grade", String(16)),
+    Column("risk_colour", String(8)),
+    Column("factors", Text),
+    Column("within_routine_duties", Boolean),
+    Column("duplicate_of", String(64)),
+    Column("first_report_id", String(64)),
     Column("verified_by", String(200)),
     Column("verified_at", UtcDateTime()),
+    Column("owner", String(128)),
+    Column("deadline", UtcDateTime()),
+    Column("plan", Text),
+    Column("ladder", Text),
+    Column("extension_requested_by", String(200)),
+    Column("extension_requested_deadline", UtcDateTime()),
+    Column("extension_reason", Text),
     Column("measures", Text),
     Column("rectified_at", UtcDateTime()),
+    Column("closed_at", UtcDateTime()),
+    Column("fed_back_at", UtcDateTime()),
+    Column("sla_breaches", Text, nullable=False, default=""),
+    Column("overdue_since", UtcDateTime()),
+    Column("escalation_step", Integer),
+    Column("externally_escalated_at", UtcDateTime()),
+    Column("authority", String(80)),
+    Column("recurrence_of", String(64)),
+    Index("ix_verification_cases_queue", "tenant", "stage", "filed_at"),
+)
+
+timers = Table(
+    "verification_timers",
+    metadata,
+    Column("report_id", String(64), primary_key=True),
+    Column("key", String(80), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("deadline", UtcDateTime()),
+    Column("step", Integer),
+    Column("status", String(12), nullable=False),
+    Index("ix_verification_timers_due", "status", "due_at"),
+)
+"""Every clock a report started: pending, suspended (work under review), fired or stopped."""
+
+policies = Table(
+    "verification_policies",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("policy", Text, nullable=False),
+    Column("set_by", String(200), nullable=False),
+    Column("set_at", UtcDateTime(), nullable=False),
 )
 
 bookkeeping_tables(metadata)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,18 +34,27 @@ class Harness:
         }
         self.tmp_path = tmp_path
         self.auth = Authenticator(self.common["jwt_secret"].encode(), TENANTS)
-        self._stack = contextlib.ExitStack()
+        self._running: list[TestClient] = []
 
-    def start(self, service: str, **overrides) -> TestClient:
-        """Start a service; intake starts with the test catalogue in every subsidiary."""
+    def start(self, service: str, *, clock=None, **overrides) -> TestClient:
+        """Start a service (verification on ``clock`` if given); intake starts with the
+        test catalogue in every subsidiary."""
         module = app_module(service)
         settings = module.Settings(
             **(self.common | {"database_url": f"sqlite:///{self.tmp_path / f'{service}.db'}"} | overrides)
         )
-        client = self._stack.enter_context(TestClient(module.build(settings)))
+        app = module.build(settings, clock=clock) if clock is not None else module.build(settings)
+        client = TestClient(app)
+        client.__enter__()
+        self._running.append(client)
         if service == "intake":
             self.catalogue(client)
         return client
+
+    def stop(self, client: TestClient) -> None:
+        """Shut a service down as its process would on SIGTERM (its store stays)."""
+        self._running.remove(client)
+        client.__exit__(None, None, None)
 
     def catalogue(self, intake: TestClient) -> None:
         seed_catalogue(intake, self.headers("safety-manager", tenants=TENANTS, roles=[Role.MANAGER]), TENANTS)
@@ -70,7 +78,8 @@ class Harness:
         return asyncio.run(read())
 
     def close(self) -> None:
-        self._stack.close()
+        while self._running:
+            self.stop(self._running[-1])
 
 
 @pytest.fixture

@@ -100,8 +100,10 @@ def test_reporters_follow_each_report_through_the_other_services(harness, intake
     report_id = file(harness, intake, user="emp-7")["report_id"]
     verifier = harness.headers("li", roles=[Role.VERIFIER])
     wait_for(lambda: verification.get("/queue", params={"tenant": "refinery"}, headers=verifier).json())
-    verification.post(f"/reports/{report_id}/verification", json={"outcome": "confirmed_hazard", "grade": "general"}, headers=verifier)
-    verification.post(f"/reports/{report_id}/rectification", json={"measures": "Harness point installed"}, headers=verifier)
+    verification.post(f"/reports/{report_id}/verification", json={"outcome": "confirmed_hazard", "grade": "general",
+                      "rectification": {"owner": "maint-wang"}}, headers=verifier).raise_for_status()
+    owner = harness.headers("maint-wang", roles=[Role.RECTIFIER])
+    verification.post(f"/reports/{report_id}/rectification", json={"measures": "Harness point installed"}, headers=owner).raise_for_status()
     mine = wait_for(lambda: (r := intake.get("/reports", headers=harness.headers("emp-7")).json()) and len(r[0]["timeline"]) == 3 and r)
     (report,) = mine
     assert [step["type"] for step in report["timeline"]] == ["ReportFiled", "Verified", "Rectified"]

@@ -24,15 +24,16 @@ def desk(harness):
 
 def test_verify_then_rectify_moves_the_case_along(harness, desk):
     verification, report_id, verifier = desk
-    verified = verification.post(f"/reports/{report_id}/verification", json={"outcome": "confirmed_hazard", "grade": "larger"}, headers=verifier)
-    assert verified.status_code == 201 and verified.json()["event"] == "Verified"
+    body = {"outcome": "confirmed_hazard", "grade": "larger", "rectification": {"owner": "maint-wang"}}
+    verified = verification.post(f"/reports/{report_id}/verification", json=body, headers=verifier)
+    assert verified.status_code == 201 and [e["event"] for e in verified.json()["events"]] == ["Verified", "RectificationAssigned"]
     rectified = verification.post(f"/reports/{report_id}/rectification", json={"measures": "Guard rail installed"}, headers=verifier)
     assert rectified.status_code == 201
-    wait_for(lambda: verification.get("/queue", params={"tenant": "refinery", "stage": "rectified"}, headers=verifier).json())
+    wait_for(lambda: verification.get("/queue", params={"tenant": "refinery", "stage": "under_review"}, headers=verifier).json())
     types = [json.loads(data)["type"] for _, data in harness.raw_log("report")]
-    assert types == ["ReportFiled", "Verified", "Rectified"]
+    assert types == ["ReportFiled", "Verified", "RectificationAssigned", "Rectified"]
     chain = [json.loads(data) for _, data in harness.raw_log("report")]
-    assert chain[1]["prev_hash"] == chain[0]["hash"] and chain[2]["prev_hash"] == chain[1]["hash"]
+    assert all(later["prev_hash"] == earlier["hash"] for earlier, later in zip(chain, chain[1:]))
 
 
 def test_two_racing_verifications_exactly_one_wins(harness, desk):

@@ -97,7 +97,7 @@ def test_cloudevents_headers_carry_the_envelope():
     headers = cloudevents_headers(event, "hazardloop/verification")
     assert headers["ce-specversion"] == "1.0"
     assert headers["ce-id"] == str(event.event_id)
-    assert headers["ce-type"] == "hazardloop.Verified.v1"
+    assert headers["ce-type"] == "hazardloop.Verified.v2"
     assert headers["ce-tenant"] == "mine"
     assert headers["ce-subject"] == event.aggregate_id
     assert uuid.UUID(headers["ce-correlationid"]) == event.correlation_id

@@ -1,6 +1,7 @@
 import re
 
-from hazardloop_intake.receipts import ReceiptCodes, receipt_digest
+from hazardloop.receipts import receipt_digest
+from hazardloop_intake.receipts import ReceiptCodes
 
 
 def test_codes_are_long_stable_per_report_and_unguessable_without_the_key():

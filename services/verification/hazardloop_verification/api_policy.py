@@ -1,0 +1,42 @@
+"""Each subsidiary's casework policy: clocks, default deadlines, escalation ladder.
+
+Kept as events, so an auditor sees who changed it when, and every deadline shows the
+ladder it was set under.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+
+from hazardloop.auth import Principal, Role, check_tenant, require
+from hazardloop.events import CaseworkPolicy, TenantId
+from hazardloop.service import RuntimeDep
+from hazardloop_verification.api import STAFF, CaseworkDep
+
+routes = APIRouter(tags=["casework policy"])
+
+
+@routes.get("/policy", response_model=CaseworkPolicy)
+async def policy(
+    casework: CaseworkDep, principal: Annotated[Principal, Depends(require(*STAFF))], tenant: Annotated[TenantId, Query()]
+) -> CaseworkPolicy:
+    """The policy in force (the defaults until one is set)."""
+    check_tenant(principal, tenant)
+    return await casework.policy(tenant)
+
+
+@routes.put("/policy", response_model=CaseworkPolicy)
+async def set_policy(
+    body: CaseworkPolicy,
+    runtime: RuntimeDep,
+    casework: CaseworkDep,
+    principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.LEADER))],
+    tenant: Annotated[TenantId, Query()],
+) -> CaseworkPolicy:
+    """Set the policy; it applies to reports filed and deadlines set from now on."""
+    if tenant not in runtime.settings.tenants:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown tenant {tenant!r}")
+    check_tenant(principal, tenant)
+    return (await casework.set_policy(tenant, body, principal.subject)).policy
