@@ -175,6 +175,12 @@ LEDGER_COLUMNS = (
 )  # fmt: skip
 
 
+def _cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text: reporters' words never run as formulas."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @routes.get("/ledger", response_model=list[CaseView], responses={200: {"content": {"text/csv": {}}}})
 def ledger(
     runtime: RuntimeDep,
@@ -199,5 +205,5 @@ def ledger(
     writer.writerow(LEDGER_COLUMNS)
     for row in rows:
         values = row.model_dump(mode="json")
-        writer.writerow(["" if values[c] is None else values[c] for c in LEDGER_COLUMNS])
+        writer.writerow([_cell(values[c]) for c in LEDGER_COLUMNS])
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="ledger.csv"'})

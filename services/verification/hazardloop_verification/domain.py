@@ -231,6 +231,7 @@ class ReportCase:
         return [self._next(ExtensionRequested, actor=actor, now=now, requested_deadline=command.deadline, reason=command.reason)]
 
     def decide_extension(self, command: DecideExtension, *, actor: str, now: datetime) -> list[Event]:
+        self._require({Stage.RECTIFYING, Stage.UNDER_REVIEW}, "decide an extension")
         if self.extension_requested_by is None:
             raise NotAllowed(f"report {self.report_id} has no extension request pending", state=self.stage.value)
         if actor == self.extension_requested_by:

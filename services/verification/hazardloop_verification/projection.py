@@ -46,7 +46,7 @@ def policy_of(db: Writer, tenant: str) -> CaseworkPolicy:
     return CaseworkPolicy.model_validate_json(row.policy) if row else CaseworkPolicy()
 
 
-def _start(db: Writer, event_tenant: str, report_id: str, timer: Timer) -> None:
+def _start(db: Writer, event_tenant: str, report_id: str, timer: Timer, *, status: str = PENDING) -> None:
     db.insert(
         timers,
         report_id=report_id,
@@ -56,7 +56,7 @@ def _start(db: Writer, event_tenant: str, report_id: str, timer: Timer) -> None:
         due_at=timer.due_at,
         deadline=timer.deadline,
         step=timer.step,
-        status=PENDING,
+        status=status,
     )
 
 
@@ -189,7 +189,8 @@ def when_extension_requested_note_it(event: ExtensionRequested, db: Writer) -> N
 
 def when_extension_granted_move_deadline(event: ExtensionGranted, db: Writer) -> None:
     _move(db, event.aggregate_id, _deadline_keys(db, event.aggregate_id), from_={PENDING, SUSPENDED}, to=STOPPED)
-    ladder = _ladder(db.get(cases, report_id=event.aggregate_id))
+    case = db.get(cases, report_id=event.aggregate_id)
+    held = case.stage == Stage.UNDER_REVIEW.value  # granted while the work is being checked
     db.update(
         cases,
         {"report_id": event.aggregate_id},
@@ -200,8 +201,8 @@ def when_extension_granted_move_deadline(event: ExtensionGranted, db: Writer) ->
         extension_requested_deadline=None,
         extension_reason=None,
     )
-    for timer in deadline_timers(event.deadline, ladder):
-        _start(db, event.tenant, event.aggregate_id, timer)
+    for timer in deadline_timers(event.deadline, _ladder(case)):
+        _start(db, event.tenant, event.aggregate_id, timer, status=SUSPENDED if held else PENDING)
 
 
 def when_extension_refused_clear_it(event: ExtensionRefused, db: Writer) -> None:
