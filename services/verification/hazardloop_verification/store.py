@@ -1,7 +1,7 @@
 """Verification's read models: each report's case (queue, board, overdue list, ledger row),
 the timers the closed loop is waiting on, and each subsidiary's casework policy."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 from hazardloop.db import UtcDateTime
 from hazardloop.projection import bookkeeping_tables
