@@ -92,6 +92,8 @@ def lifecycle(rng: random.Random, reporter: str, now: datetime) -> Lifecycle:
         occurred_at=now + timedelta(hours=2),
         outcome=Outcome.CONFIRMED_HAZARD,
         grade=grade,
+        risk_colour={Grade.GENERAL: "yellow", Grade.LARGER: "orange", Grade.MAJOR: "red"}[grade],
+        factors={},
         comment="Confirmed on site by the safety desk.",
         **common,
         **filed.caused(),
@@ -117,6 +119,8 @@ def lifecycle(rng: random.Random, reporter: str, now: datetime) -> Lifecycle:
         outcome=Outcome.CONFIRMED_HAZARD,
         grade=grade,
         policy="group-standard-2024",
+        payment_reference=f"PAY-{filed.aggregate_id[:8]}",
+        approved_by="head:safety-department",
         **verified.caused(),
     )
     return Lifecycle(filed, verified, rectified, granted)

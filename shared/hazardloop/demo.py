@@ -75,6 +75,8 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
     finance = auth.issue("finance-zhao", [TENANT], [Role.FINANCE])
     manager = auth.issue("safety-manager-wang", [TENANT], [Role.MANAGER])
     owner = auth.issue("maint-chen", [TENANT], [Role.RECTIFIER])
+    head = auth.issue("head-of-safety-zhang", [TENANT], [Role.MANAGER])
+    leader = auth.issue("deputy-director-sun", [TENANT], [Role.LEADER])
     with httpx.Client(timeout=10) as http:
         for place in DEMO_PLACES:
             http.post(f"{urls['intake']}/catalogue/places", json={"tenant": TENANT, **place}, headers=_bearer(manager)).raise_for_status()
@@ -111,11 +113,16 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
             if "rectify" in demo:
                 _post_once(http, f"{case}/rectification", demo["rectify"], owner)
                 _post_once(http, f"{case}/review", {"accept": True, "reason": "Alarm chain tested in my presence."}, verifier)
-        for report_id in report_ids:
-            _until(lambda rid=report_id: http.get(
-                f"{urls['rewards']}/rewards/{rid}", headers=_bearer(finance)
-            ).status_code == 200, timeout)
-        _until(lambda: len(http.get(f"{urls['notifications']}/inbox", headers=_bearer(reporter)).json()) >= 16, timeout)
+        year = datetime.now(UTC).year
+        http.put(f"{urls['rewards']}/budgets", params={"tenant": TENANT, "year": year}, json={"amount_fen": 10_000_000},
+                 headers=_bearer(leader)).raise_for_status()
+        for index, report_id in enumerate(report_ids, start=1):
+            reward = f"{urls['rewards']}/rewards/{report_id}"
+            _until(lambda r=reward: http.get(r, headers=_bearer(finance)).status_code == 200, timeout)
+            _post_once(http, f"{reward}/approval", {"approve": True}, head)
+            _until(lambda r=reward: http.get(r, headers=_bearer(finance)).json()["status"] != "proposed", timeout)
+            _post_once(http, f"{reward}/payment", {"payment_reference": f"DEMO-PAY-{index:04d}"}, finance)
+        _until(lambda: len(http.get(f"{urls['notifications']}/inbox", headers=_bearer(reporter)).json()) >= 19, timeout)
         _show(http, urls, reporter, finance, report_ids)
         form = http.get(f"{urls['intake']}/places/pipe-rack-3/form-link", params={"tenant": TENANT}, headers=_bearer(manager)).json()["url"]
     console.print("\nTry it (tokens valid 8 hours; mint more with `hazardloop token`):")

@@ -32,7 +32,7 @@ def test_run_seeds_the_demo_and_stops_every_process_on_ctrl_c(nats_url, tmp_path
             assert time.monotonic() < deadline, output.read_text()
             time.sleep(0.2)
         text = output.read_text()
-        assert text.count("rectified") >= 2 and "2000.00 yuan" in text and "20.00 yuan" in text
+        assert text.count("rectified") >= 2 and "3600.00 yuan" in text and "20.00 yuan" in text and "granted" in text
         children = subprocess.run(["pgrep", "-P", str(run.pid)], capture_output=True, text=True).stdout.split()
         assert len(children) == len(SERVICES)
         run.send_signal(signal.SIGINT)

@@ -40,10 +40,17 @@ def test_file_verify_rectify_reward_inbox_then_replay_is_identical(system):
         rectify = http.post(f"{system.url('verification')}/reports/{report_id}/rectification",
                             json={"measures": "Harness anchor points installed"}, headers=verifier)
         assert rectify.status_code == 201
-        reward = wait_for(lambda: (r := http.get(f"{system.url('rewards')}/rewards/{report_id}", headers=finance)).status_code == 200 and r.json())
-        assert reward["status"] == "granted" and reward["amount_fen"] == 50_000
-        inbox = wait_for(lambda: len(m := http.get(f"{system.url('notifications')}/inbox", headers=reporter).json()) == 5 and m)
-        assert sorted(m["kind"] for m in inbox) == ["received", "rectification_assigned", "rectified", "rewarded", "verified"]
+        reward_url = f"{system.url('rewards')}/rewards/{report_id}"
+        proposed = wait_for(lambda: (r := http.get(reward_url, headers=finance)).status_code == 200 and r.json())
+        assert proposed["status"] == "proposed" and proposed["amount_fen"] == 50_000
+        head = system.headers("head-wang", roles=[Role.MANAGER])
+        assert http.post(f"{reward_url}/approval", json={"approve": True}, headers=head).status_code == 201
+        wait_for(lambda: http.get(reward_url, headers=finance).json()["status"] == "approved")
+        assert http.post(f"{reward_url}/payment", json={"payment_reference": "PAY-77"}, headers=finance).status_code == 201
+        reward = wait_for(lambda: (r := http.get(reward_url, headers=finance).json())["status"] == "granted" and r)
+        assert reward["amount_fen"] == 50_000 and reward["payment_reference"] == "PAY-77"
+        inbox = wait_for(lambda: len(m := http.get(f"{system.url('notifications')}/inbox", headers=reporter).json()) == 6 and m)
+        assert sorted(m["kind"] for m in inbox) == ["received", "rectification_assigned", "rectified", "reward_proposed", "rewarded", "verified"]
         report = wait_for(lambda: (r := http.get(f"{system.url('intake')}/reports/{report_id}", headers=reporter).json())["status"] == "rectified" and r)
         assert report["reward_fen"] == 50_000 and report["measures"] == "Harness anchor points installed"
     system.stop()
@@ -75,7 +82,7 @@ def test_a_service_killed_mid_batch_resumes_without_a_duplicate_reward(system):
     def decided() -> int:
         try:
             with sqlite3.connect(database) as db:
-                return db.execute("SELECT count(*) FROM reward_decisions").fetchone()[0]
+                return db.execute("SELECT count(*) FROM rewards").fetchone()[0]
         except sqlite3.OperationalError:
             return 0
 

@@ -13,6 +13,7 @@ from hazardloop.events import (
     ReporterFedBack,
     RewardDeclined,
     RewardGranted,
+    RewardProposed,
     Verified,
 )
 from hazardloop.projection import Projection
@@ -43,7 +44,7 @@ def when_report_progressed_tell_reporter(event: Event, db: Writer) -> None:
     _deliver(event, db, report_id=event.aggregate_id)
 
 
-def when_reward_decided_tell_reporter(event: RewardGranted | RewardDeclined, db: Writer) -> None:
+def when_reward_decided_tell_reporter(event: RewardProposed | RewardGranted | RewardDeclined, db: Writer) -> None:
     _deliver(event, db, report_id=event.report_id)
 
 
@@ -59,6 +60,7 @@ def projection(_: EventStore) -> Projection:
             Rectified: when_report_progressed_tell_reporter,
             RectificationAccepted: when_report_progressed_tell_reporter,
             ReporterFedBack: when_report_progressed_tell_reporter,
+            RewardProposed: when_reward_decided_tell_reporter,
             RewardGranted: when_reward_decided_tell_reporter,
             RewardDeclined: when_reward_decided_tell_reporter,
         },

@@ -13,6 +13,7 @@ from hazardloop.events import (
     ReporterFedBack,
     RewardDeclined,
     RewardGranted,
+    RewardProposed,
     Verified,
 )
 
@@ -44,6 +45,8 @@ def message_for(event: Event) -> tuple[str, str]:
             return "closed", "The rectification was checked and your report is closed. Thank you."
         case ReporterFedBack():
             return "feedback", event.message
+        case RewardProposed():
+            return "reward_proposed", f"A reward of {yuan(event.amount_fen)} yuan was proposed for your report; it now goes for approval."
         case RewardGranted():
             return "rewarded", f"You were granted a reward of {yuan(event.amount_fen)} yuan."
         case RewardDeclined():

@@ -1,72 +1,186 @@
-"""Rewards' HTTP routes: decisions and totals for finance, managers and auditors."""
+"""Rewards' command routes: approve, refer, decline, pay, revoke, claim; each checks role and tenant."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel
-from sqlalchemy import func, select
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from sqlalchemy import select
 
-from hazardloop.auth import Principal, Role, check_tenant, require
-from hazardloop.service import RuntimeDep
-from hazardloop_rewards.store import decisions
+from hazardloop.auth import ALL_TENANTS, Principal, Role, require
+from hazardloop.events import Event
+from hazardloop.receipts import ReceiptCode, receipt_digest
+from hazardloop.service import Runtime, RuntimeDep
+from hazardloop_rewards.handlers import Payouts
+from hazardloop_rewards.store import reports, rewards
 
 routes = APIRouter(tags=["rewards"])
-Reader = Annotated[Principal, Depends(require(Role.FINANCE, Role.MANAGER, Role.AUDITOR, Role.VERIFIER))]
+
+RewardAmount = Annotated[int, Field(gt=0, le=100_000_000, strict=True, description="Integer fen (1 yuan = 100 fen).")]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
 
 
-class DecisionView(BaseModel):
-    report_id: str
-    tenant: str
-    reporter: str
-    status: str
-    amount_fen: int
-    outcome: str
-    grade: str | None = None
-    policy: str | None = None
-    reason: str | None = None
-    decided_at: datetime
+async def payouts_of(request: Request) -> Payouts:
+    return request.app.state.payouts
 
 
-class Totals(BaseModel):
-    tenant: str
-    granted: int
-    declined: int
-    amount_fen: int
+PayoutsDep = Annotated[Payouts, Depends(payouts_of)]
 
 
-@routes.get("/rewards", response_model=list[DecisionView])
-def list_decisions(
-    runtime: RuntimeDep,
-    principal: Reader,
-    tenant: Annotated[str, Query()],
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[DecisionView]:
-    check_tenant(principal, tenant)
-    query = select(decisions).where(decisions.c.tenant == tenant).order_by(decisions.c.decided_at.desc()).limit(limit)
-    with runtime.engine.connect() as db:
-        return [DecisionView.model_validate(row._mapping) for row in db.execute(query)]
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-@routes.get("/rewards/totals", response_model=Totals)
-def totals(runtime: RuntimeDep, principal: Reader, tenant: Annotated[str, Query()]) -> Totals:
-    check_tenant(principal, tenant)
-    granted = func.count().filter(decisions.c.status == "granted")
-    query = select(func.count(), granted, func.coalesce(func.sum(decisions.c.amount_fen), 0)).where(
-        decisions.c.tenant == tenant
+class Approval(Command):
+    approve: bool
+    amount_fen: RewardAmount | None = Field(None, description="Adjust the proposed amount (a reason is then required).")
+    reason: Reason | None = None
+
+    @model_validator(mode="after")
+    def _decline_gives_reason(self) -> Approval:
+        if not self.approve and not self.reason:
+            raise ValueError("reason is required when declining")
+        if not self.approve and self.amount_fen is not None:
+            raise ValueError("amount_fen applies only to an approval")
+        return self
+
+
+class HqDecision(Command):
+    approve: bool
+    reason: Reason | None = None
+
+    @model_validator(mode="after")
+    def _decline_gives_reason(self) -> HqDecision:
+        if not self.approve and not self.reason:
+            raise ValueError("reason is required when declining")
+        return self
+
+
+class Payment(Command):
+    payment_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    voucher_code: Annotated[str, StringConstraints(min_length=10, max_length=40)] | None = Field(
+        None, description="For an anonymous reward: the voucher the claimant shows."
     )
-    with runtime.engine.connect() as db:
-        count, granted_count, amount = db.execute(query).one()
-    granted_count = int(granted_count or 0)
-    return Totals(tenant=tenant, granted=granted_count, declined=count - granted_count, amount_fen=int(amount))
 
 
-@routes.get("/rewards/{report_id}", response_model=DecisionView)
-def read(report_id: str, runtime: RuntimeDep, principal: Reader) -> DecisionView:
+class Revocation(Command):
+    reason: Reason
+
+
+class RecordedEvent(BaseModel):
+    event: str
+    event_id: str
+    occurred_at: datetime
+
+
+class Recorded(BaseModel):
+    report_id: str
+    event: str
+    events: list[RecordedEvent]
+
+
+class Voucher(BaseModel):
+    report_id: str
+    voucher_code: str
+    """Shown once: collect the payout with it. Nobody, finance included, learns who you are."""
+
+
+def recorded(report_id: str, events: Sequence[Event]) -> Recorded:
+    items = [RecordedEvent(event=e.type, event_id=str(e.event_id), occurred_at=e.occurred_at) for e in events]
+    return Recorded(report_id=report_id, event=items[0].event, events=items)
+
+
+def tenant_of(runtime: Runtime, principal: Principal, report_id: str) -> str:
     with runtime.engine.connect() as db:
-        row = db.execute(select(decisions).where(decisions.c.report_id == report_id)).first()
-    if row is None or not principal.may_access(row.tenant):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no reward decision for report {report_id!r}")
-    return DecisionView.model_validate(row._mapping)
+        tenant = db.execute(select(rewards.c.tenant).where(rewards.c.report_id == report_id)).scalar()
+    if tenant is None or not principal.may_access(tenant):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no reward for report {report_id!r} visible to you")
+    return tenant
+
+
+CREATED = {"status_code": status.HTTP_201_CREATED, "response_model": Recorded}
+
+
+@routes.post("/rewards/{report_id}/approval", **CREATED)
+async def approve(
+    report_id: str,
+    body: Approval,
+    runtime: RuntimeDep,
+    payouts: PayoutsDep,
+    principal: Annotated[Principal, Depends(require(Role.MANAGER))],
+) -> Recorded:
+    """The department head approves (possibly adjusting, with a reason) or declines.
+
+    Above the policy's cap, or beyond what is left of the year's budget, the approval
+    is referred to group HQ instead.
+    """
+    tenant = tenant_of(runtime, principal, report_id)
+    if body.approve:
+        events = await payouts.approve(tenant, report_id, amount_fen=body.amount_fen, reason=body.reason, actor=principal.subject)
+    else:
+        events = await payouts.decline(tenant, report_id, reason=body.reason, actor=principal.subject)
+    return recorded(report_id, events)
+
+
+@routes.post("/rewards/{report_id}/hq-decision", **CREATED)
+async def hq_decision(
+    report_id: str,
+    body: HqDecision,
+    runtime: RuntimeDep,
+    payouts: PayoutsDep,
+    principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.LEADER))],
+) -> Recorded:
+    """Group HQ decides an exceptional award or one beyond the budget."""
+    if ALL_TENANTS not in principal.tenants:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only group headquarters decides referred rewards")
+    tenant = tenant_of(runtime, principal, report_id)
+    if body.approve:
+        events = await payouts.approve_at_hq(tenant, report_id, reason=body.reason, actor=principal.subject)
+    else:
+        events = await payouts.decline(tenant, report_id, reason=body.reason, actor=principal.subject, hq=True)
+    return recorded(report_id, events)
+
+
+@routes.post("/rewards/{report_id}/payment", **CREATED)
+async def pay(
+    report_id: str,
+    body: Payment,
+    runtime: RuntimeDep,
+    payouts: PayoutsDep,
+    principal: Annotated[Principal, Depends(require(Role.FINANCE))],
+) -> Recorded:
+    """Finance records the payout of an approved reward, with its payment reference."""
+    tenant = tenant_of(runtime, principal, report_id)
+    events = await payouts.pay(tenant, report_id, reference=body.payment_reference, voucher_code=body.voucher_code, actor=principal.subject)
+    return recorded(report_id, events)
+
+
+@routes.post("/rewards/{report_id}/revocation", **CREATED)
+async def revoke(
+    report_id: str,
+    body: Revocation,
+    runtime: RuntimeDep,
+    payouts: PayoutsDep,
+    principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.LEADER))],
+) -> Recorded:
+    """Revoke a paid reward found unjustified (proven fraud): a new event with the reason."""
+    tenant = tenant_of(runtime, principal, report_id)
+    return recorded(report_id, await payouts.revoke(tenant, report_id, reason=body.reason, actor=principal.subject))
+
+
+@routes.post("/rewards/{report_id}/claim", status_code=status.HTTP_201_CREATED, response_model=Voucher)
+async def claim(
+    report_id: str,
+    runtime: RuntimeDep,
+    payouts: PayoutsDep,
+    receipt_code: Annotated[ReceiptCode, Header(alias="Receipt-Code", description="The code given at filing.")],
+) -> Voucher:
+    """An anonymous reporter claims their reward with the receipt code: no token, no name."""
+    with runtime.engine.connect() as db:
+        row = db.execute(select(reports.c.tenant, reports.c.receipt_digest).where(reports.c.report_id == report_id)).first()
+    if row is None or row.receipt_digest is None or row.receipt_digest != receipt_digest(receipt_code):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no anonymous report with this receipt code")
+    return Voucher(report_id=report_id, voucher_code=await payouts.claim(row.tenant, report_id))

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hazardloop.events import RewardDeclined, RewardGranted
+from hazardloop.clock import Clock, SystemClock
+from hazardloop.events import EVENT_TYPES, RewardPolicySet
 from hazardloop.service import create_service
-from hazardloop_rewards.api import routes
-from hazardloop_rewards.handlers import projection_with
+from hazardloop_rewards import api, api_views
+from hazardloop_rewards.handlers import Payouts
+from hazardloop_rewards.projection import projection
 from hazardloop_rewards.settings import RewardsSettings
-
 
 Settings = RewardsSettings
 """This service's settings type (read by the command line)."""
 
+PUBLISHES = [kind for kind in EVENT_TYPES if kind.aggregate_type in ("reward", "budget") or kind is RewardPolicySet]
 
-def build(settings: RewardsSettings | None = None) -> FastAPI:
+
+def build(settings: RewardsSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or RewardsSettings()
-    return create_service(
+    app = create_service(
         name="rewards",
         settings=settings,
         database_url=settings.database_url_for("rewards", settings.database_url),
-        projection_factory=projection_with(settings.grade_table),
-        routes=[routes],
-        publishes=[RewardGranted, RewardDeclined],
-        description="Every verified report gets exactly one reward decision.",
+        projection_factory=projection,
+        routes=[api.routes, api_views.routes],
+        publishes=PUBLISHES,
+        description="Every verified report gets one reward decision: proposed by policy, approved, paid once, within budget.",
     )
+    app.state.payouts = Payouts(app.state.runtime, clock or SystemClock())
+    return app

@@ -1,47 +1,318 @@
-"""Reward policy: small hazard, small reward; big hazard, big reward. Amounts in fen."""
+"""A report's reward and a year's budget: pure aggregates rebuilt from their histories.
+
+Three steps, four different people: the verifier who verified proposes (by policy), a
+department head approves, adjusts with a reason, or declines; finance pays. Above the
+cap or beyond the budget, the approval goes to group HQ. The reporter takes no part.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from hazardloop.events import Fen, Grade, Outcome, RewardDeclined, RewardGranted, Verified, GENESIS_HASH
+from hazardloop.errors import DomainError, Invalid, NotFound
+from hazardloop.events import (
+    GENESIS_HASH,
+    BudgetCommitted,
+    Event,
+    HqReason,
+    Outcome,
+    PayoutChannel,
+    ReportFiled,
+    RewardApproved,
+    RewardBudgetSet,
+    RewardClaimed,
+    RewardDeclined,
+    RewardGranted,
+    RewardPolicy,
+    RewardProposed,
+    RewardReferred,
+    RewardRevoked,
+    Verified,
+    stable_id,
+)
+from hazardloop.eventstore import History
+from hazardloop_rewards.policy import Precedence, reward_amount
+
+POLICY_ACTOR = "policy:rewards"
 
 
-class GradeTable(BaseModel):
-    """Reward per verification outcome and hazard grade, in integer fen."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = "grade-table-v1"
-    valid_not_hazard: Fen = 2_000
-    general: Fen = 10_000
-    larger: Fen = 50_000
-    major: Fen = 200_000
-
-    def amount(self, outcome: Outcome, grade: Grade | None) -> int | None:
-        """The reward due, or None when nothing is due."""
-        if outcome == Outcome.VALID_NOT_HAZARD:
-            return self.valid_not_hazard
-        if outcome == Outcome.CONFIRMED_HAZARD and grade is not None:
-            return getattr(self, grade.value)
-        return None
+class Stage(StrEnum):
+    PROPOSED = "proposed"
+    REFERRED = "referred"
+    """Waiting for group HQ: above the cap or beyond the budget."""
+    APPROVED = "approved"
+    GRANTED = "granted"
+    """Paid."""
+    DECLINED = "declined"
+    REVOKED = "revoked"
 
 
-def decide_reward(verified: Verified, *, reporter: str, table: GradeTable) -> RewardGranted | RewardDeclined:
-    """The one reward decision for a verified report, with an id derived from the verification."""
-    common = {
+class NotAllowed(DomainError):
+    """The reward's state, or who is asking, does not allow the command."""
+
+
+def decide_on_verification(
+    verified: Verified,
+    filed: ReportFiled,
+    policy: RewardPolicy,
+    *,
+    policy_effective_from: datetime | None,
+    grading: Verified | None = None,
+) -> RewardProposed | RewardDeclined:
+    """The one decision a verification produces: a proposal, or a decline when nothing is due.
+
+    ``grading`` is the verification that graded the hazard: the report's own, or for a
+    duplicate the verification of the report it was merged into.
+    """
+    common: dict[str, Any] = {
         "prev_hash": GENESIS_HASH,
         "tenant": verified.tenant,
         "aggregate_id": verified.aggregate_id,
-        "actor": "policy:rewards",
+        "actor": POLICY_ACTOR,
         "event_id": verified.derived_id("reward-decision"),
         "report_id": verified.aggregate_id,
-        "reporter": reporter,
+        "reporter": filed.reporter,
         **verified.caused(),
     }
-    amount = table.amount(verified.outcome, verified.grade)
-    if amount is None:
+    graded = grading or verified
+    precedence = Precedence.ONLY
+    if verified.outcome == Outcome.DUPLICATE:
+        precedence = Precedence.FIRST if verified.first_report_id == verified.aggregate_id else Precedence.LATER
+    due = graded.outcome in (Outcome.CONFIRMED_HAZARD, Outcome.VALID_NOT_HAZARD)
+    if not due:
         return RewardDeclined.record(**common, reason=f"verification outcome: {verified.outcome.value}")
-    return RewardGranted.record(
-        **common, amount_fen=amount, outcome=verified.outcome, grade=verified.grade, policy=table.name
+    amount, lines = reward_amount(
+        policy,
+        outcome=graded.outcome,
+        grade=graded.grade,
+        factors=graded.factors,
+        within_routine_duties=verified.within_routine_duties if grading is None else graded.within_routine_duties,
+        precedence=precedence,
     )
+    if amount == 0:
+        return RewardDeclined.record(**common, reason="; ".join(line.detail for line in lines[-2:]))
+    return RewardProposed.record(
+        **common,
+        anonymous=filed.anonymous,
+        proposer=verified.actor,
+        outcome=graded.outcome,
+        grade=graded.grade,
+        amount_fen=amount,
+        breakdown=lines,
+        policy=policy.name,
+        policy_effective_from=policy_effective_from,
+        cap_fen=policy.cap_fen,
+        first_report_id=verified.first_report_id,
+    )
+
+
+@dataclass
+class Budget:
+    """A subsidiary's reward budget for one year, and what approvals took from it."""
+
+    tenant: str
+    year: int
+    amount_fen: int | None = None
+    committed: dict[str, int] = field(default_factory=dict)
+    last_hash: str = GENESIS_HASH
+
+    @classmethod
+    def from_history(cls, tenant: str, year: int, history: History) -> Budget:
+        budget = cls(tenant, year)
+        for stored in history.events:
+            match stored.event:
+                case RewardBudgetSet(amount_fen=amount):
+                    budget.amount_fen = amount
+                case BudgetCommitted(report_id=report_id, amount_fen=amount):
+                    budget.committed[report_id] = amount
+            budget.last_hash = stored.event.hash
+        return budget
+
+    @property
+    def remaining(self) -> int | None:
+        """What is left, or None when no budget was set (then nothing is held back)."""
+        return None if self.amount_fen is None else self.amount_fen - sum(self.committed.values())
+
+    def allows(self, amount: int) -> bool:
+        return self.remaining is None or amount <= self.remaining
+
+    def commit(self, report_id: str, amount: int, *, actor: str, now: datetime) -> BudgetCommitted | None:
+        """Take ``amount`` for the report, once: a retried approval finds it already taken."""
+        if report_id in self.committed:
+            return None
+        return BudgetCommitted.record(
+            prev_hash=self.last_hash,
+            tenant=self.tenant,
+            aggregate_id=budget_id(self.year),
+            actor=actor,
+            occurred_at=now,
+            event_id=stable_id(self.tenant, report_id, "budget-commitment"),
+            report_id=report_id,
+            amount_fen=amount,
+            over_budget=not self.allows(amount),
+        )
+
+
+def budget_id(year: int) -> str:
+    return f"year-{year}"
+
+
+@dataclass
+class Reward:
+    """What the log says about one report's reward."""
+
+    proposal: RewardProposed | None
+    stage: Stage
+    reporter: str
+    last_hash: str
+    amount_fen: int = 0
+    referred_by: str | None = None
+    referred_for: HqReason | None = None
+    approvers: set[str] = field(default_factory=set)
+    approved_by: str | None = None
+    voucher_digest: str | None = None
+
+    @classmethod
+    def from_history(cls, tenant: str, report_id: str, history: History) -> Reward:
+        if not history.events:
+            raise NotFound(f"no reward for report {report_id!r} in {tenant!r} (yet)")
+        first = history.events[0].event
+        reward = cls(first if isinstance(first, RewardProposed) else None, Stage.PROPOSED, first.reporter, GENESIS_HASH)
+        for stored in history.events:
+            reward.apply(stored.event)
+        return reward
+
+    def apply(self, event: Event) -> None:
+        self.last_hash = event.hash
+        match event:
+            case RewardProposed(amount_fen=amount):
+                self.stage, self.amount_fen = Stage.PROPOSED, amount
+            case RewardReferred(amount_fen=amount, reason=reason):
+                self.stage, self.amount_fen, self.referred_by, self.referred_for = Stage.REFERRED, amount, event.actor, reason
+                self.approvers.add(event.actor)
+            case RewardApproved(amount_fen=amount):
+                self.stage, self.amount_fen, self.approved_by = Stage.APPROVED, amount, event.actor
+                self.approvers.add(event.actor)
+            case RewardClaimed(voucher_digest=digest):
+                self.voucher_digest = digest
+            case RewardGranted():
+                self.stage = Stage.GRANTED
+            case RewardDeclined():
+                self.stage = Stage.DECLINED
+            case RewardRevoked():
+                self.stage = Stage.REVOKED
+
+    @property
+    def report_id(self) -> str:
+        return self.proposal.aggregate_id
+
+    def _next(self, kind: type[Event], *, actor: str, now: datetime, **payload: Any) -> Event:
+        event = kind.record(
+            prev_hash=self.last_hash,
+            tenant=self.proposal.tenant,
+            aggregate_id=self.proposal.aggregate_id,
+            actor=actor,
+            occurred_at=now,
+            correlation_id=self.proposal.correlation_id,
+            **payload,
+        )
+        self.apply(event)
+        return event
+
+    def _require(self, *stages: Stage, doing: str) -> None:
+        if self.proposal is None or self.stage not in stages:
+            raise NotAllowed(f"the reward is {self.stage.value}: cannot {doing}", state=self.stage.value)
+
+    def _not_party(self, actor: str, pseudonym: str, role: str) -> None:
+        """Segregation of duties: reporter, proposer, approver and payer are four people."""
+        if pseudonym == self.reporter:
+            raise NotAllowed(f"the reporter cannot act as {role} on their own reward", state=self.stage.value)
+        if actor == self.proposal.proposer:
+            raise NotAllowed(f"the proposer ({actor}) cannot also act as {role}", state=self.stage.value)
+        if role != "approver" and actor in self.approvers:
+            raise NotAllowed(f"an approver ({actor}) cannot also act as {role}", state=self.stage.value)
+
+    # --- the department head -------------------------------------------------------------
+
+    def approve(
+        self, *, amount_fen: int | None, reason: str | None, actor: str, pseudonym: str, now: datetime, budget: Budget
+    ) -> list[Event]:
+        """Approve as proposed or adjusted; above the cap or beyond the budget it goes to HQ."""
+        self._require(Stage.PROPOSED, doing="approve it")
+        self._not_party(actor, pseudonym, "approver")
+        amount = self.proposal.amount_fen if amount_fen is None else amount_fen
+        if amount != self.proposal.amount_fen and not reason:
+            raise Invalid("an adjusted amount needs a reason", field="reason")
+        if amount == 0:
+            raise Invalid("approve a positive amount, or decline the reward", field="amount_fen")
+        if amount > self.proposal.cap_fen:
+            return [self._next(RewardReferred, actor=actor, now=now, amount_fen=amount, reason=HqReason.ABOVE_CAP, comment=reason)]
+        if not budget.allows(amount):
+            return [self._next(RewardReferred, actor=actor, now=now, amount_fen=amount, reason=HqReason.OVER_BUDGET, comment=reason)]
+        return [
+            self._next(
+                RewardApproved, actor=actor, now=now, amount_fen=amount, proposed_fen=self.proposal.amount_fen,
+                reason=reason, budget_year=budget.year,
+            )
+        ]  # fmt: skip
+
+    def decline(self, *, reason: str, actor: str, pseudonym: str, now: datetime, hq: bool = False) -> list[Event]:
+        self._require(Stage.REFERRED if hq else Stage.PROPOSED, doing="decline it")
+        self._not_party(actor, pseudonym, "approver")
+        if hq and actor == self.referred_by:
+            raise NotAllowed("group HQ's decision must come from someone other than the referring head", state=self.stage.value)
+        return [self._next(RewardDeclined, actor=actor, now=now, report_id=self.report_id, reporter=self.reporter, reason=reason)]
+
+    # --- group HQ ------------------------------------------------------------------------
+
+    def approve_at_hq(self, *, reason: str | None, actor: str, pseudonym: str, now: datetime, budget: Budget) -> list[Event]:
+        self._require(Stage.REFERRED, doing="approve it at group HQ")
+        self._not_party(actor, pseudonym, "approver")
+        if actor == self.referred_by:
+            raise NotAllowed("group HQ's approval must come from someone other than the referring head", state=self.stage.value)
+        return [
+            self._next(
+                RewardApproved, actor=actor, now=now, amount_fen=self.amount_fen, proposed_fen=self.proposal.amount_fen,
+                reason=reason, level="group_hq", budget_year=budget.year,
+            )
+        ]  # fmt: skip
+
+    # --- the anonymous reporter, finance ------------------------------------------------
+
+    def claim(self, voucher_digest: str, *, now: datetime) -> list[Event]:
+        self._require(Stage.PROPOSED, Stage.REFERRED, Stage.APPROVED, doing="claim it")
+        if not self.proposal.anonymous:
+            raise NotAllowed("only an anonymous reporter claims with a receipt code", state=self.stage.value)
+        if self.voucher_digest is not None:
+            raise NotAllowed("this reward was already claimed", state="claimed")
+        return [self._next(RewardClaimed, actor="receipt-holder", now=now, voucher_digest=voucher_digest)]
+
+    def pay(self, *, reference: str, voucher_digest: str | None, actor: str, pseudonym: str, now: datetime) -> list[Event]:
+        self._require(Stage.APPROVED, doing="pay it")
+        self._not_party(actor, pseudonym, "payer")
+        channel = PayoutChannel.PAYROLL
+        if self.proposal.anonymous:
+            if self.voucher_digest is None:
+                raise NotAllowed("an anonymous reward is paid only once claimed with the receipt code", state="unclaimed")
+            if voucher_digest != self.voucher_digest:
+                raise Invalid("this voucher does not match the claim", field="voucher_code")
+            channel = PayoutChannel.VOUCHER
+        return [
+            self._next(
+                RewardGranted, actor=actor, now=now, report_id=self.report_id, reporter=self.reporter,
+                amount_fen=self.amount_fen, outcome=self.proposal.outcome, grade=self.proposal.grade,
+                policy=self.proposal.policy, payment_reference=reference, channel=channel, approved_by=self.approved_by,
+            )
+        ]  # fmt: skip
+
+    def revoke(self, *, reason: str, actor: str, now: datetime) -> list[Event]:
+        self._require(Stage.GRANTED, doing="revoke it")
+        return [
+            self._next(
+                RewardRevoked, actor=actor, now=now, report_id=self.report_id, reporter=self.reporter,
+                amount_fen=self.amount_fen, reason=reason,
+            )
+        ]  # fmt: skip

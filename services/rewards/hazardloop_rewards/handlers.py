@@ -1,77 +1,196 @@
-"""Rewards: the reaction that decides once, and the read model of decisions."""
+"""Rewards' handlers: the reaction that proposes once per verification, and the commands of
+approvers, finance and anonymous claimants, each appended guarded by the broker."""
 
 from __future__ import annotations
 
-from hazardloop.errors import NotFound
-from hazardloop.eventstore import EventStore
-from hazardloop.events import ReportFiled, RewardDeclined, RewardGranted, Verified
-from hazardloop.projection import Projection
-from hazardloop.writer import Writer
-from hazardloop_rewards.domain import GradeTable, decide_reward
-from hazardloop_rewards.store import decisions, metadata
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hazardloop.clock import Clock
+from hazardloop.errors import Invalid, NotFound
+from hazardloop.events import (
+    Event,
+    Outcome,
+    ReportFiled,
+    RewardBudgetSet,
+    RewardPolicy,
+    RewardPolicySet,
+    Verified,
+)
+from hazardloop.eventstore import ConcurrencyError, EventStore
+from hazardloop.receipts import receipt_digest
+from hazardloop.service import Runtime
+from hazardloop_rewards.domain import Budget, Reward, budget_id, decide_on_verification
+from hazardloop_rewards.policy import in_force
+
+ATTEMPTS = 3
+POLICY_ID = "rewards"
+
+
+async def policy_history(store: EventStore, tenant: str) -> list[RewardPolicySet]:
+    history = await store.load(tenant, "policy", POLICY_ID)
+    return [s.event for s in history.events if isinstance(s.event, RewardPolicySet)]
 
 
 class RewardDecisions:
-    """Decides the reward of each verified report, exactly once.
+    """Proposes (or declines) the reward of each verified report, exactly once.
 
-    Once is guaranteed by the broker: the decision creates the report's reward
-    aggregate (expected sequence 0) with an id derived from the verification, so a
-    redelivered, replayed or concurrently handled Verified cannot add a second one.
+    Once is guaranteed by the broker: the decision creates the report's reward aggregate
+    (expected sequence 0) with an id derived from the verification, so a redelivered,
+    replayed or concurrently handled Verified cannot add a second one. The policy applied
+    is the one in force when the report was verified, read from the log.
     """
 
-    def __init__(self, store: EventStore, table: GradeTable) -> None:
+    def __init__(self, store: EventStore) -> None:
         self._store = store
-        self._table = table
 
-    async def when_verified_decide_reward(self, verified: Verified) -> None:
+    async def when_verified_propose_reward(self, verified: Verified) -> None:
         existing = await self._store.load(verified.tenant, "reward", verified.aggregate_id)
         if existing.events:
             return
-        report = await self._store.load(verified.tenant, "report", verified.aggregate_id)
-        filed = report.events[0].event if report.events else None
-        if not isinstance(filed, ReportFiled):
-            raise NotFound(f"verified report {verified.aggregate_id} has no filing in the log")
-        decision = decide_reward(verified, reporter=filed.reporter, table=self._table)
+        filed = await self._filing(verified.tenant, verified.aggregate_id)
+        grading = None
+        if verified.outcome == Outcome.DUPLICATE:
+            grading = await self._grading(verified.tenant, verified.duplicate_of)
+        chosen = in_force(await policy_history(self._store, verified.tenant), verified.occurred_at)
+        decision = decide_on_verification(
+            verified,
+            filed,
+            chosen.policy if chosen else RewardPolicy(),
+            policy_effective_from=chosen.effective_from if chosen else None,
+            grading=grading,
+        )
         await self._store.append(decision, expected_version=0)
 
+    async def _filing(self, tenant: str, report_id: str) -> ReportFiled:
+        report = await self._store.load(tenant, "report", report_id)
+        filed = report.events[0].event if report.events else None
+        if not isinstance(filed, ReportFiled):
+            raise NotFound(f"verified report {report_id} has no filing in the log")
+        return filed
 
-def when_reward_granted_record(event: RewardGranted, db: Writer) -> None:
-    db.insert(
-        decisions,
-        report_id=event.report_id,
-        tenant=event.tenant,
-        reporter=event.reporter,
-        status="granted",
-        amount_fen=event.amount_fen,
-        outcome=event.outcome.value,
-        grade=event.grade.value if event.grade else None,
-        policy=event.policy,
-        decided_at=event.occurred_at,
-    )
-
-
-def when_reward_declined_record(event: RewardDeclined, db: Writer) -> None:
-    db.insert(
-        decisions,
-        report_id=event.report_id,
-        tenant=event.tenant,
-        reporter=event.reporter,
-        status="declined",
-        amount_fen=0,
-        outcome="not_confirmed",
-        reason=event.reason,
-        decided_at=event.occurred_at,
-    )
+    async def _grading(self, tenant: str, report_id: str) -> Verified:
+        """The verification of the report a duplicate was merged into."""
+        history = await self._store.load(tenant, "report", report_id)
+        for stored in history.events:
+            if isinstance(stored.event, Verified):
+                return stored.event
+        raise NotFound(f"report {report_id}, which a duplicate was merged into, is not verified")
 
 
-def projection_with(table: GradeTable):
-    def projection(store: EventStore) -> Projection:
-        rewards = RewardDecisions(store, table)
-        return Projection(
-            name="rewards",
-            metadata=metadata,
-            handlers={RewardGranted: when_reward_granted_record, RewardDeclined: when_reward_declined_record},
-            reactions={Verified: rewards.when_verified_decide_reward},
+@dataclass
+class Payouts:
+    """The commands on a reward: each loads from the log, decides, appends guarded."""
+
+    runtime: Runtime
+    clock: Clock
+
+    @property
+    def store(self) -> EventStore:
+        return self.runtime.event_store()
+
+    async def _decide(self, tenant: str, report_id: str, decide: Callable[[Reward], list[Event]]) -> list[Event]:
+        for attempt in range(1, ATTEMPTS + 1):
+            history = await self.store.load(tenant, "reward", report_id)
+            events = decide(Reward.from_history(tenant, report_id, history))
+            version = history.version
+            try:
+                for event in events:
+                    version = (await self.store.append(event, expected_version=version)).sequence
+                return events
+            except ConcurrencyError:
+                if attempt == ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _with_budget(self, tenant: str, report_id: str, decide: Callable[[Reward, Budget], list[Event]]) -> list[Event]:
+        """Decide with this year's budget; an approval first takes its amount from the budget,
+        guarded by the budget's own sequence, so racing approvals cannot both spend the rest."""
+        year = self.clock.now().year
+        for attempt in range(1, ATTEMPTS + 1):
+            budget_history = await self.store.load(tenant, "budget", budget_id(year))
+            budget = Budget.from_history(tenant, year, budget_history)
+            history = await self.store.load(tenant, "reward", report_id)
+            events = decide(Reward.from_history(tenant, report_id, history), budget)
+            try:
+                approval = next((e for e in events if e.type == "RewardApproved"), None)
+                if approval is not None:
+                    commitment = budget.commit(report_id, approval.amount_fen, actor=approval.actor, now=approval.occurred_at)
+                    if commitment is not None:
+                        await self.store.append(commitment, expected_version=budget_history.version)
+                version = history.version
+                for event in events:
+                    version = (await self.store.append(event, expected_version=version)).sequence
+                return events
+            except ConcurrencyError:
+                if attempt == ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _pseudonym(self, tenant: str, subject: str) -> str:
+        return self.runtime.pseudonyms.of(tenant, subject)
+
+    async def approve(self, tenant: str, report_id: str, *, amount_fen: int | None, reason: str | None, actor: str) -> list[Event]:
+        now, me = self.clock.now(), self._pseudonym(tenant, actor)
+        return await self._with_budget(
+            tenant,
+            report_id,
+            lambda reward, budget: reward.approve(amount_fen=amount_fen, reason=reason, actor=actor, pseudonym=me, now=now, budget=budget),
         )
 
-    return projection
+    async def decline(self, tenant: str, report_id: str, *, reason: str, actor: str, hq: bool = False) -> list[Event]:
+        now, me = self.clock.now(), self._pseudonym(tenant, actor)
+        return await self._decide(tenant, report_id, lambda reward: reward.decline(reason=reason, actor=actor, pseudonym=me, now=now, hq=hq))
+
+    async def approve_at_hq(self, tenant: str, report_id: str, *, reason: str | None, actor: str) -> list[Event]:
+        now, me = self.clock.now(), self._pseudonym(tenant, actor)
+        return await self._with_budget(
+            tenant, report_id, lambda reward, budget: reward.approve_at_hq(reason=reason, actor=actor, pseudonym=me, now=now, budget=budget)
+        )
+
+    async def pay(self, tenant: str, report_id: str, *, reference: str, voucher_code: str | None, actor: str) -> list[Event]:
+        now, me = self.clock.now(), self._pseudonym(tenant, actor)
+        digest = receipt_digest(voucher_code) if voucher_code else None
+        return await self._decide(
+            tenant, report_id, lambda reward: reward.pay(reference=reference, voucher_digest=digest, actor=actor, pseudonym=me, now=now)
+        )
+
+    async def revoke(self, tenant: str, report_id: str, *, reason: str, actor: str) -> list[Event]:
+        now = self.clock.now()
+        return await self._decide(tenant, report_id, lambda reward: reward.revoke(reason=reason, actor=actor, now=now))
+
+    async def claim(self, tenant: str, report_id: str) -> str:
+        """An anonymous reporter's claim: a voucher code, shown once, to collect the payout with."""
+        voucher = "-".join(secrets.token_hex(3).upper() for _ in range(4))
+        digest, now = receipt_digest(voucher), self.clock.now()
+        await self._decide(tenant, report_id, lambda reward: reward.claim(digest, now=now))
+        return voucher
+
+    async def set_policy(self, tenant: str, policy: RewardPolicy, effective_from, actor: str) -> RewardPolicySet:
+        now = self.clock.now()
+        if effective_from is None:
+            effective_from = now
+        elif effective_from < now.replace(microsecond=0):
+            raise Invalid("a policy takes effect now or later, never in the past", field="effective_from")
+        return await self._append_to(tenant, "policy", POLICY_ID, RewardPolicySet, actor, policy=policy, effective_from=effective_from)
+
+    async def set_budget(self, tenant: str, year: int, amount_fen: int, actor: str) -> None:
+        """Set the year's budget; setting the amount it already has records nothing (a PUT)."""
+        current = Budget.from_history(tenant, year, await self.store.load(tenant, "budget", budget_id(year)))
+        if current.amount_fen != amount_fen:
+            await self._append_to(tenant, "budget", budget_id(year), RewardBudgetSet, actor, year=year, amount_fen=amount_fen)
+
+    async def _append_to(self, tenant: str, aggregate: str, aggregate_id: str, kind, actor: str, **payload):
+        for attempt in range(1, ATTEMPTS + 1):
+            history = await self.store.load(tenant, aggregate, aggregate_id)
+            event = kind.record(
+                prev_hash=history.last_hash, tenant=tenant, aggregate_id=aggregate_id, actor=actor, occurred_at=self.clock.now(), **payload
+            )
+            try:
+                await self.store.append(event, expected_version=history.version)
+                return event
+            except ConcurrencyError:
+                if attempt == ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")

@@ -1,25 +1,76 @@
-"""Rewards' read model: one decision row per report."""
+"""Rewards' read models: each report's reward, each year's budget, the policies set."""
 
-from sqlalchemy import BigInteger, Column, MetaData, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 from hazardloop.db import UtcDateTime
 from hazardloop.projection import bookkeeping_tables
 
 metadata = MetaData()
 
-decisions = Table(
-    "reward_decisions",
+reports = Table(
+    "reward_reports",
     metadata,
     Column("report_id", String(64), primary_key=True),
-    Column("tenant", String(64), nullable=False, index=True),
+    Column("tenant", String(64), nullable=False),
     Column("reporter", String(40), nullable=False),
+    Column("anonymous", Boolean, nullable=False),
+    Column("receipt_digest", String(64), index=True),
+    Column("site", String(80), nullable=False),
+    Column("area", String(80), nullable=False),
+    Column("spot", String(120), nullable=False),
+)
+"""What rewards needs of each filing: who (as a pseudonym), and where."""
+
+rewards = Table(
+    "rewards",
+    metadata,
+    Column("report_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("reporter", String(40), nullable=False),
+    Column("anonymous", Boolean, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("amount_fen", BigInteger, nullable=False),
-    Column("outcome", String(24), nullable=False),
+    Column("outcome", String(24)),
     Column("grade", String(16)),
+    Column("proposer", String(128)),
+    Column("proposed_fen", BigInteger, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("breakdown", Text),
     Column("policy", String(80)),
+    Column("cap_fen", BigInteger),
+    Column("first_report_id", String(64)),
+    Column("referred_for", String(16)),
+    Column("approver", String(128)),
+    Column("approval_level", String(16)),
+    Column("budget_year", Integer),
+    Column("claimed", Boolean, nullable=False),
+    Column("payer", String(128)),
+    Column("payment_reference", String(80)),
+    Column("channel", String(16)),
     Column("reason", String(400)),
+    Column("proposed_at", UtcDateTime()),
     Column("decided_at", UtcDateTime(), nullable=False),
+    Column("paid_at", UtcDateTime()),
+    Column("revoked_at", UtcDateTime()),
+    Index("ix_rewards_tenant_status", "tenant", "status"),
+)
+
+budgets = Table(
+    "reward_budgets",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("amount_fen", BigInteger),
+    Column("committed_fen", BigInteger, nullable=False),
+    Column("paid_fen", BigInteger, nullable=False),
+)
+
+policies = Table(
+    "reward_policies",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("effective_from", UtcDateTime(), primary_key=True),
+    Column("policy", Text, nullable=False),
+    Column("set_by", String(200), nullable=False),
 )
 
 bookkeeping_tables(metadata)

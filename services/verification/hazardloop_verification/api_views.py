@@ -157,7 +157,7 @@ def board(
     limit: Limit = 200,
 ) -> list[CaseView]:
     """Open rectifications by owner, each owner's nearest deadline first."""
-    if principal.roles == {Role.RECTIFIER}:
+    if not principal.has_any(frozenset(STAFF) - {Role.RECTIFIER}):  # a rectifier (maybe also a reporter) sees their own
         owner = principal.subject
     query = select(cases).where(
         cases.c.tenant.in_(_scope(runtime, principal, tenant)),

@@ -46,7 +46,7 @@ cases = Table(
     Column("rectified_at", UtcDateTime()),
     Column("closed_at", UtcDateTime()),
     Column("fed_back_at", UtcDateTime()),
-    Column("sla_breaches", Text, nullable=False, default=""),
+    Column("sla_breaches", Text, nullable=False),
     Column("overdue_since", UtcDateTime()),
     Column("escalation_step", Integer),
     Column("externally_escalated_at", UtcDateTime()),

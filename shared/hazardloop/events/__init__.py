@@ -37,8 +37,16 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     EscalationRaised,
     ExternallyEscalated,
     CaseworkPolicySet,
+    RewardPolicySet,
+    RewardBudgetSet,
+    BudgetCommitted,
+    RewardProposed,
+    RewardReferred,
+    RewardApproved,
+    RewardClaimed,
     RewardGranted,
     RewardDeclined,
+    RewardRevoked,
     PlaceCatalogued,
     PlaceRetired,
     IdentityDisclosed,
@@ -76,7 +84,14 @@ def _rectified_v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "schema_version": 2}
 
 
+def _reward_granted_v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 grants were decided by the grade table alone, before approvals and payouts
+    were recorded: they read as paid through payroll, approved by the policy."""
+    return {**document, "schema_version": 2, "payment_reference": "before-approvals", "approved_by": "policy:rewards"}
+
+
 UPCASTERS[("Verified", 1)] = _verified_v1_to_v2
+UPCASTERS[("RewardGranted", 1)] = _reward_granted_v1_to_v2
 UPCASTERS[("Rectified", 1)] = _rectified_v1_to_v2
 
 _CURRENT_VERSION = {cls.model_fields["type"].default: cls.model_fields["schema_version"].default for cls in EVENT_TYPES}

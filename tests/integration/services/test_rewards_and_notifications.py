@@ -10,7 +10,7 @@ import nats
 from hazardloop.auth import Role
 from hazardloop.eventstore import EventStore, Subjects
 from hazardloop.events import decode_event
-from hazardloop_rewards.domain import GradeTable
+from hazardloop.events import RewardPolicy
 from hazardloop_rewards.handlers import RewardDecisions
 from tests.factories import report_body
 import pytest
@@ -18,22 +18,28 @@ import pytest
 from tests.waiting import wait_for
 
 
-def test_a_report_travels_to_a_reward_and_the_reporters_inbox(harness):
+def test_a_report_travels_to_a_paid_reward_and_the_reporters_inbox(harness):
     intake, verification = harness.start("intake"), harness.start("verification")
     rewards, notifications = harness.start("rewards"), harness.start("notifications")
     reporter, verifier = harness.headers("emp-9"), harness.headers("li", roles=[Role.VERIFIER])
-    finance = harness.headers("zhao", roles=[Role.FINANCE])
+    head, finance = harness.headers("head-liu", roles=[Role.MANAGER]), harness.headers("zhao", roles=[Role.FINANCE])
     report_id = intake.post("/reports", json=report_body(), headers=reporter).json()["report_id"]
     wait_for(lambda: verification.get("/queue", params={"tenant": "refinery"}, headers=verifier).json())
     verification.post(f"/reports/{report_id}/verification", json={"outcome": "confirmed_hazard", "grade": "major"}, headers=verifier)
-    decision = wait_for(lambda: (r := rewards.get(f"/rewards/{report_id}", headers=finance)).status_code == 200 and r.json())
-    assert decision["amount_fen"] == GradeTable().major and decision["status"] == "granted"
-    inbox = wait_for(lambda: len(m := notifications.get("/inbox", headers=reporter).json()) == 3 and m)
-    assert sorted(m["kind"] for m in inbox) == ["received", "rewarded", "verified"]
+    proposed = wait_for(lambda: (r := rewards.get(f"/rewards/{report_id}", headers=finance)).status_code == 200 and r.json())
+    assert proposed["status"] == "proposed" and proposed["amount_fen"] == RewardPolicy().base.major
+    assert proposed["proposer"] == "li" and proposed["breakdown"][0]["rule"] == "base"
+    assert rewards.post(f"/rewards/{report_id}/payment", json={"payment_reference": "PAY-1"}, headers=finance).status_code == 409
+    assert rewards.post(f"/rewards/{report_id}/approval", json={"approve": True}, headers=head).status_code == 201
+    wait_for(lambda: rewards.get(f"/rewards/{report_id}", headers=finance).json()["status"] == "approved")
+    paid = rewards.post(f"/rewards/{report_id}/payment", json={"payment_reference": "PAY-1"}, headers=finance)
+    assert paid.status_code == 201 and paid.json()["event"] == "RewardGranted"
+    inbox = wait_for(lambda: len(m := notifications.get("/inbox", headers=reporter).json()) == 4 and m)
+    assert sorted(m["kind"] for m in inbox) == ["received", "reward_proposed", "rewarded", "verified"]
     assert notifications.get("/inbox", headers=harness.headers("someone-else")).json() == []
-    totals = rewards.get("/rewards/totals", params={"tenant": "refinery"}, headers=finance).json()
-    assert totals == {"tenant": "refinery", "granted": 1, "declined": 0, "amount_fen": GradeTable().major}
-    wait_for(lambda: intake.get(f"/reports/{report_id}", headers=reporter).json()["reward_fen"] == GradeTable().major)
+    totals = wait_for(lambda: (t := rewards.get("/rewards/totals", params={"tenant": "refinery"}, headers=finance).json())["granted"] and t)
+    assert totals == {"tenant": "refinery", "proposed": 0, "approved": 0, "granted": 1, "declined": 0, "amount_fen": RewardPolicy().base.major}
+    wait_for(lambda: intake.get(f"/reports/{report_id}", headers=reporter).json()["reward_fen"] == RewardPolicy().base.major)
 
 
 def test_the_reward_decision_is_made_once_under_redelivery_and_races(harness):
@@ -47,7 +53,7 @@ def test_the_reward_decision_is_made_once_under_redelivery_and_races(harness):
     async def deliver_many_times() -> None:
         connection = await nats.connect(harness.nats_url)
         store = EventStore(connection.jetstream(), stream=harness.stream, subjects=Subjects(harness.prefix))
-        decide = RewardDecisions(store, GradeTable()).when_verified_decide_reward
+        decide = RewardDecisions(store).when_verified_propose_reward
         await asyncio.gather(*(decide(verified) for _ in range(6)))  # racing redeliveries
         await decide(verified)  # and one after "a restart"
         await connection.close()
@@ -81,7 +87,12 @@ def test_the_whole_flow_runs_on_postgresql_stores(harness, postgres_url):
     report_id = clients["intake"].post("/reports", json=report_body(), headers=reporter).json()["report_id"]
     wait_for(lambda: clients["verification"].get("/queue", params={"tenant": "refinery"}, headers=verifier).json())
     clients["verification"].post(f"/reports/{report_id}/verification", json={"outcome": "valid_not_hazard"}, headers=verifier)
-    inbox = wait_for(lambda: len(m := clients["notifications"].get("/inbox", headers=reporter).json()) == 3 and m)
-    assert {m["kind"] for m in inbox} == {"received", "verified", "rewarded"}
+    rewards = clients["rewards"]
+    wait_for(lambda: rewards.get(f"/rewards/{report_id}", headers=verifier).status_code == 200)
+    rewards.post(f"/rewards/{report_id}/approval", json={"approve": True}, headers=harness.headers("head", roles=[Role.MANAGER])).raise_for_status()
+    wait_for(lambda: rewards.get(f"/rewards/{report_id}", headers=verifier).json()["status"] == "approved")
+    rewards.post(f"/rewards/{report_id}/payment", json={"payment_reference": "PG-1"}, headers=harness.headers("fin", roles=[Role.FINANCE])).raise_for_status()
+    inbox = wait_for(lambda: len(m := clients["notifications"].get("/inbox", headers=reporter).json()) == 4 and m)
+    assert {m["kind"] for m in inbox} == {"received", "verified", "reward_proposed", "rewarded"}
     report = wait_for(lambda: (r := clients["intake"].get(f"/reports/{report_id}", headers=reporter).json())["reward_fen"] is not None and r)
-    assert report["reward_fen"] == GradeTable().valid_not_hazard
+    assert report["reward_fen"] == RewardPolicy().base.valid_not_hazard

@@ -6,9 +6,8 @@ from sqlalchemy import select
 
 from hazardloop.db import create_store_engine
 from hazardloop.projection import Delivery, ProjectionRunner
-from hazardloop_rewards.domain import GradeTable
-from hazardloop_rewards.handlers import projection_with
-from hazardloop_rewards.store import decisions
+from hazardloop_rewards.projection import projection
+from hazardloop_rewards.store import rewards
 from tests.factories import report_filed, verified
 
 
@@ -25,7 +24,7 @@ async def test_an_in_place_rebuild_reacts_to_what_the_old_store_never_reached(st
     engine = create_store_engine(f"sqlite:///{tmp_path / 'rewards.db'}")
 
     def runner() -> ProjectionRunner:
-        return ProjectionRunner(projection_with(GradeTable())(store), engine, store)
+        return ProjectionRunner(projection(store), engine, store)
 
     decided, undecided = report_filed(), report_filed()
     await store.append(decided, expected_version=0)
@@ -42,4 +41,4 @@ async def test_an_in_place_rebuild_reacts_to_what_the_old_store_never_reached(st
     await runner().rebuild(nc)
     assert len(await reward_subjects(store)) == 2
     with engine.connect() as db:
-        assert len(db.execute(select(decisions)).all()) == 2
+        assert len(db.execute(select(rewards)).all()) == 2

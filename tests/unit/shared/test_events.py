@@ -8,7 +8,9 @@ from hazardloop.events import (
     GENESIS_HASH,
     UPCASTERS,
     EVENT_TYPES,
+    Rectified,
     ReportFiled,
+    RewardFactors,
     RewardGranted,
     Verified,
     chain_hash,
@@ -57,6 +59,7 @@ def test_money_must_be_integer_fen():
     common = dict(
         prev_hash=GENESIS_HASH, tenant="refinery", aggregate_id=filed.aggregate_id, actor="policy",
         report_id=filed.aggregate_id, reporter=REPORTER, outcome="confirmed_hazard", grade="general", policy="t",
+        payment_reference="PAY-1", approved_by="head-liu",
     )
     assert RewardGranted.record(**common, amount_fen=10_000).amount_fen == 10_000
     for bad in (100.5, 100.0, "100", -1):
@@ -140,3 +143,27 @@ def test_reports_stored_before_sub_types_existed_read_as_other():
 def test_a_filed_report_is_internally_consistent(overrides, problem):
     with pytest.raises(ValidationError, match=problem):
         report_filed(**overrides)
+
+
+def _stored_v1(event, *, drop: tuple[str, ...]) -> bytes:
+    """The bytes a version-1 writer stored: without the fields version 2 added, hashed as then."""
+    document = {k: v for k, v in json.loads(encode_event(event)).items() if k not in drop} | {"schema_version": 1}
+    return json.dumps(document | {"hash": chain_hash(document)}).encode()
+
+
+def test_a_verification_stored_before_risk_colours_reads_with_its_grades_colour_and_no_factors():
+    stored = _stored_v1(verified(report_filed(), grade="larger"), drop=("risk_colour", "factors", "within_routine_duties", "duplicate_of", "first_report_id"))
+    event = decode_event(stored)
+    assert isinstance(event, Verified) and event.schema_version == 2
+    assert (event.grade, event.risk_colour, event.factors) == ("larger", "orange", RewardFactors())
+    assert not any(event.factors.model_dump().values())
+    rejected = decode_event(_stored_v1(verified(report_filed(), outcome="not_confirmed", grade=None), drop=("risk_colour", "factors")))
+    assert rejected.risk_colour is None and rejected.factors is None
+
+
+def test_a_rectification_stored_before_evidence_reads_without_evidence_and_not_on_the_spot():
+    filed = report_filed()
+    current = Rectified.record(prev_hash=filed.hash, tenant=filed.tenant, aggregate_id=filed.aggregate_id, actor="maint-wang", measures="Rail fitted")
+    event = decode_event(_stored_v1(current, drop=("evidence", "on_the_spot")))
+    assert isinstance(event, Rectified) and event.schema_version == 2
+    assert (event.measures, event.evidence, event.on_the_spot) == ("Rail fitted", (), False)

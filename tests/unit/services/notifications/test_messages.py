@@ -9,6 +9,7 @@ def reward(amount: int) -> RewardGranted:
     return RewardGranted.record(
         prev_hash=GENESIS_HASH, tenant="refinery", aggregate_id="r1", actor="policy", report_id="r1",
         reporter=REPORTER, amount_fen=amount, outcome="confirmed_hazard", grade="general", policy="t",
+        payment_reference="PAY-1", approved_by="head-liu",
     )
 
 

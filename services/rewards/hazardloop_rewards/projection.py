@@ -1,0 +1,180 @@
+"""Rewards' read models, kept from the log, and the reaction that proposes each reward."""
+
+from __future__ import annotations
+
+import json
+
+from hazardloop.eventstore import EventStore
+from hazardloop.events import (
+    BudgetCommitted,
+    ReportFiled,
+    RewardApproved,
+    RewardBudgetSet,
+    RewardClaimed,
+    RewardDeclined,
+    RewardGranted,
+    RewardPolicySet,
+    RewardProposed,
+    RewardReferred,
+    RewardRevoked,
+    Verified,
+)
+from hazardloop.projection import Projection
+from hazardloop.writer import Writer
+from hazardloop_rewards.domain import Stage
+from hazardloop_rewards.handlers import RewardDecisions
+from hazardloop_rewards.store import budgets, metadata, policies, reports, rewards
+
+
+def when_report_filed_note_reporter(event: ReportFiled, db: Writer) -> None:
+    db.insert(
+        reports,
+        report_id=event.aggregate_id,
+        tenant=event.tenant,
+        reporter=event.reporter,
+        anonymous=event.anonymous,
+        receipt_digest=event.receipt_digest,
+        site=event.location.site,
+        area=event.location.area,
+        spot=event.location.spot,
+    )
+
+
+def when_proposed_list_for_approval(event: RewardProposed, db: Writer) -> None:
+    db.insert(
+        rewards,
+        report_id=event.report_id,
+        tenant=event.tenant,
+        reporter=event.reporter,
+        anonymous=event.anonymous,
+        status=Stage.PROPOSED.value,
+        outcome=event.outcome.value,
+        grade=event.grade.value if event.grade else None,
+        proposer=event.proposer,
+        proposed_fen=event.amount_fen,
+        amount_fen=event.amount_fen,
+        breakdown=json.dumps([line.model_dump() for line in event.breakdown], ensure_ascii=False),
+        policy=event.policy,
+        cap_fen=event.cap_fen,
+        first_report_id=event.first_report_id,
+        claimed=False,
+        proposed_at=event.occurred_at,
+        decided_at=event.occurred_at,
+    )
+
+
+def when_referred_wait_for_hq(event: RewardReferred, db: Writer) -> None:
+    db.update(
+        rewards,
+        {"report_id": event.aggregate_id},
+        status=Stage.REFERRED.value,
+        amount_fen=event.amount_fen,
+        referred_for=event.reason.value,
+        approver=event.actor,
+        reason=event.comment,
+        decided_at=event.occurred_at,
+    )
+
+
+def when_approved_hand_to_finance(event: RewardApproved, db: Writer) -> None:
+    db.update(
+        rewards,
+        {"report_id": event.aggregate_id},
+        status=Stage.APPROVED.value,
+        amount_fen=event.amount_fen,
+        approver=event.actor,
+        approval_level=event.level,
+        budget_year=event.budget_year,
+        reason=event.reason,
+        decided_at=event.occurred_at,
+    )
+
+
+def when_claimed_note_it(event: RewardClaimed, db: Writer) -> None:
+    db.update(rewards, {"report_id": event.aggregate_id}, claimed=True)
+
+
+def when_granted_record_payment(event: RewardGranted, db: Writer) -> None:
+    row = db.get(rewards, report_id=event.report_id)
+    values = {
+        "status": Stage.GRANTED.value,
+        "amount_fen": event.amount_fen,
+        "payer": event.actor,
+        "payment_reference": event.payment_reference,
+        "channel": event.channel.value,
+        "paid_at": event.occurred_at,
+    }
+    if row is None:  # a grant from before approvals existed
+        db.insert(
+            rewards, report_id=event.report_id, tenant=event.tenant, reporter=event.reporter, anonymous=False,
+            outcome=event.outcome.value, grade=event.grade.value if event.grade else None, proposed_fen=event.amount_fen,
+            policy=event.policy, claimed=False, decided_at=event.occurred_at, **values,
+        )  # fmt: skip
+        return
+    db.update(rewards, {"report_id": event.report_id}, **values)
+    if row.budget_year is not None:
+        budget = db.get(budgets, tenant=event.tenant, year=row.budget_year)
+        if budget is not None:
+            db.update(budgets, {"tenant": event.tenant, "year": row.budget_year}, paid_fen=budget.paid_fen + event.amount_fen)
+
+
+def when_declined_record(event: RewardDeclined, db: Writer) -> None:
+    values = {"status": Stage.DECLINED.value, "amount_fen": 0, "reason": event.reason, "decided_at": event.occurred_at}
+    if db.get(rewards, report_id=event.report_id) is None:
+        db.insert(
+            rewards, report_id=event.report_id, tenant=event.tenant, reporter=event.reporter, anonymous=False, claimed=False,
+            proposed_fen=0, **values,
+        )  # fmt: skip
+    else:
+        db.update(rewards, {"report_id": event.report_id}, approver=event.actor, **values)
+
+
+def when_revoked_record(event: RewardRevoked, db: Writer) -> None:
+    db.update(rewards, {"report_id": event.report_id}, status=Stage.REVOKED.value, reason=event.reason, revoked_at=event.occurred_at)
+
+
+def _budget(db: Writer, tenant: str, year: int) -> dict:
+    row = db.get(budgets, tenant=tenant, year=year)
+    if row is None:
+        db.insert(budgets, tenant=tenant, year=year, amount_fen=None, committed_fen=0, paid_fen=0)
+        return {"committed_fen": 0}
+    return row
+
+
+def when_budget_set_record(event: RewardBudgetSet, db: Writer) -> None:
+    _budget(db, event.tenant, event.year)
+    db.update(budgets, {"tenant": event.tenant, "year": event.year}, amount_fen=event.amount_fen)
+
+
+def when_budget_committed_add(event: BudgetCommitted, db: Writer) -> None:
+    year = int(event.aggregate_id.removeprefix("year-"))
+    committed = _budget(db, event.tenant, year)["committed_fen"]
+    db.update(budgets, {"tenant": event.tenant, "year": year}, committed_fen=committed + event.amount_fen)
+
+
+def when_policy_set_record(event: RewardPolicySet, db: Writer) -> None:
+    db.insert(
+        policies, tenant=event.tenant, effective_from=event.effective_from, policy=event.policy.model_dump_json(), set_by=event.actor
+    )
+
+
+def projection(store: EventStore) -> Projection:
+    decisions = RewardDecisions(store)
+    return Projection(
+        name="rewards",
+        metadata=metadata,
+        handlers={
+            ReportFiled: when_report_filed_note_reporter,
+            RewardProposed: when_proposed_list_for_approval,
+            RewardReferred: when_referred_wait_for_hq,
+            RewardApproved: when_approved_hand_to_finance,
+            RewardClaimed: when_claimed_note_it,
+            RewardGranted: when_granted_record_payment,
+            RewardDeclined: when_declined_record,
+            RewardRevoked: when_revoked_record,
+            RewardBudgetSet: when_budget_set_record,
+            BudgetCommitted: when_budget_committed_add,
+            RewardPolicySet: when_policy_set_record,
+        },
+        reactions={Verified: decisions.when_verified_propose_reward},
+    )
