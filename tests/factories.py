@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from hazardloop.events import GENESIS_HASH, Location, ReportFiled, Verified
+from hazardloop.events import GENESIS_HASH, Location, ReportFiled, RewardPolicy, Verified
+from hazardloop.eventstore import History, StoredEvent
 from tests.waiting import wait_for
 
 REPORTER = "p-" + "ab" * 16
@@ -68,3 +69,19 @@ def report_body(tenant: str = "refinery", **overrides) -> dict:
         "place_id": "bay-3",
         "observed_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
     } | overrides
+
+
+def paid_report():
+    """A report's whole healthy trail: filed, verified, proposed, committed, approved, paid."""
+    from hazardloop_rewards.domain import Budget, Reward, decide_on_verification  # a service's domain, for its tests only
+
+    when, someone = datetime(2026, 6, 1, tzinfo=UTC), "p-" + "cd" * 16
+    filed = report_filed()
+    check = verified(filed, "confirmed_hazard", "larger")
+    proposal = decide_on_verification(check, filed, RewardPolicy(), policy_effective_from=None)
+    budget = Budget(filed.tenant, 2026)
+    reward = Reward.from_history(filed.tenant, filed.aggregate_id, History((StoredEvent(1, proposal),)))
+    [approval] = reward.approve(amount_fen=None, reason=None, actor="head-liu", pseudonym=someone, now=when, budget=budget)
+    commitment = budget.commit(filed.aggregate_id, approval.amount_fen, actor="head-liu", now=when)
+    [grant] = reward.pay(reference="PAY-1", voucher_digest=None, actor="finance-zhao", pseudonym=someone, now=when)
+    return filed, check, proposal, commitment, approval, grant

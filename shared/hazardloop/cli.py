@@ -88,6 +88,43 @@ def dead_letters(service: ServiceName) -> None:
     console.print(view)
 
 
+reconcile = typer.Typer(help="Check the log for what should never happen; prints nothing amiss on a healthy system.")
+cli.add_typer(reconcile, name="reconcile")
+
+
+@reconcile.command("rewards")
+def reconcile_rewards_command() -> None:
+    """Every verified report without a reward decision, every double payment, every payment
+    without approval; exits 1 when anything is found."""
+    import nats
+
+    from hazardloop.eventstore import Subjects
+    from hazardloop.logreader import read_log
+    from hazardloop.reconcile import REWARD_TYPES, reconcile_rewards
+    from hazardloop.settings import CommonSettings
+
+    settings = CommonSettings()
+    subjects = Subjects(settings.subject_prefix)
+
+    async def check():
+        connection = await nats.connect(settings.nats_servers, connect_timeout=settings.nats_timeout)
+        try:
+            log = [item async for item in read_log(connection, settings.stream_name, [subjects.of_type(t) for t in REWARD_TYPES])]
+        finally:
+            await connection.close()
+        return len(log), reconcile_rewards(log)
+
+    read, findings = asyncio.run(check())
+    if not findings:
+        console.print(f"rewards reconcile: {read} events read, nothing amiss")
+        return
+    view = Table("finding", "tenant", "report", "sequence", "detail", title=f"rewards reconcile: {len(findings)} findings")
+    for finding in findings:
+        view.add_row(finding.kind, finding.tenant, finding.report_id, str(finding.sequence), finding.detail)
+    console.print(view)
+    raise typer.Exit(1)
+
+
 @cli.command()
 def token(
     user: Annotated[str, typer.Option(help="Subject (user id).")],
