@@ -1,13 +1,9 @@
-"""The event handlers that keep intake's read model: reports, their timelines, the catalogue."""
+"""The event handlers that keep intake's read model: reports and their steps, the catalogue."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from hazardloop.eventstore import EventStore
 from hazardloop.events import (
-    Event,
     IdentityDisclosed,
     Outcome,
     PlaceCatalogued,
@@ -20,22 +16,10 @@ from hazardloop.events import (
 )
 from hazardloop.projection import Projection
 from hazardloop.writer import Writer
-from hazardloop_intake.store import attachments, disclosures, metadata, places, reports, timeline
+from hazardloop_intake.store import attachments, disclosures, metadata, places, reports
 
 CLOSED = frozenset({"rectified", "not_confirmed"})
 """Statuses after which a new report on the same spot is no longer a possible duplicate."""
-
-
-def _step(event: Event, db: Writer, *, report_id: str, **detail: Any) -> None:
-    db.insert(
-        timeline,
-        event_id=str(event.event_id),
-        report_id=report_id,
-        tenant=event.tenant,
-        type=event.type,
-        occurred_at=event.occurred_at,
-        detail=json.dumps(detail, sort_keys=True) if detail else None,
-    )
 
 
 def when_report_filed_record_it(event: ReportFiled, db: Writer) -> None:
@@ -78,7 +62,6 @@ def when_report_filed_record_it(event: ReportFiled, db: Writer) -> None:
             size=attachment.size,
             thumbnail=attachment.thumbnail,
         )
-    _step(event, db, report_id=event.aggregate_id, attachments=len(event.attachments))
 
 
 def when_verified_show_outcome(event: Verified, db: Writer) -> None:
@@ -86,26 +69,29 @@ def when_verified_show_outcome(event: Verified, db: Writer) -> None:
     grade = event.grade.value if event.grade else None
     db.update(
         reports, {"report_id": event.aggregate_id}, status=status, outcome=event.outcome.value, grade=grade,
-        updated_at=event.occurred_at,
+        verified_at=event.occurred_at, updated_at=event.occurred_at,
     )
-    _step(event, db, report_id=event.aggregate_id, outcome=event.outcome.value, grade=grade)
 
 
 def when_rectified_show_measures(event: Rectified, db: Writer) -> None:
     db.update(
-        reports, {"report_id": event.aggregate_id}, status="rectified", measures=event.measures, updated_at=event.occurred_at
+        reports, {"report_id": event.aggregate_id}, status="rectified", measures=event.measures,
+        rectified_at=event.occurred_at, updated_at=event.occurred_at,
     )
-    _step(event, db, report_id=event.aggregate_id, measures=event.measures)
 
 
 def when_reward_granted_show_amount(event: RewardGranted, db: Writer) -> None:
-    db.update(reports, {"report_id": event.report_id}, reward_fen=event.amount_fen, updated_at=event.occurred_at)
-    _step(event, db, report_id=event.report_id, amount_fen=event.amount_fen)
+    db.update(
+        reports, {"report_id": event.report_id}, reward_fen=event.amount_fen,
+        reward_decided_at=event.occurred_at, updated_at=event.occurred_at,
+    )
 
 
 def when_reward_declined_show_zero(event: RewardDeclined, db: Writer) -> None:
-    db.update(reports, {"report_id": event.report_id}, reward_fen=0, updated_at=event.occurred_at)
-    _step(event, db, report_id=event.report_id, reason=event.reason)
+    db.update(
+        reports, {"report_id": event.report_id}, reward_fen=0, reward_declined=event.reason,
+        reward_decided_at=event.occurred_at, updated_at=event.occurred_at,
+    )
 
 
 def when_place_catalogued_list_it(event: PlaceCatalogued, db: Writer) -> None:
