@@ -30,12 +30,15 @@ def report_filed(tenant: str = "refinery", report_id: str | None = None, **overr
     )
 
 
-def verified(filed: ReportFiled, outcome: str = "confirmed_hazard", grade: str | None = "general") -> Verified:
+def verified(
+    filed: ReportFiled, outcome: str = "confirmed_hazard", grade: str | None = "general", occurred_at: datetime | None = None
+) -> Verified:
     return Verified.record(
         prev_hash=filed.hash,
         tenant=filed.tenant,
         aggregate_id=filed.aggregate_id,
         actor="verifier-1",
+        occurred_at=occurred_at,
         outcome=outcome,
         grade=grade,
         risk_colour={"general": "yellow", "larger": "orange", "major": "red"}.get(grade),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,7 +16,7 @@ from hazardloop_intake.adapters import Intake
 from hazardloop_intake.domain import FileReport
 from hazardloop_intake.handlers import Filer, handle_file_report
 from hazardloop.receipts import ReceiptCode, receipt_digest
-from hazardloop_intake.store import attachments, reports, timeline
+from hazardloop_intake.store import attachments, reports
 
 STAFF = frozenset({Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.AUDITOR, Role.CONFIDENTIALITY_OFFICER})
 IdempotencyKey = Annotated[str, StringConstraints(min_length=8, max_length=200, pattern=r"^[\x21-\x7e]+$")]
@@ -63,7 +62,10 @@ class ReportView(BaseModel):
     possible_duplicate_of: str | None = None
     outcome: str | None = None
     grade: str | None = None
+    deadline: datetime | None = None
+    """When the hazard is due to be rectified."""
     measures: str | None = None
+    closed_at: datetime | None = None
     reward_fen: int | None = None
     attachments: list[AttachmentView] = []
     timeline: list[Step] = []
@@ -123,16 +125,33 @@ def known_tenant(intake: Intake, tenant: str) -> None:
 
 def view(db: Connection, row: Any, *, with_timeline: bool = False) -> ReportView:
     files = db.execute(select(attachments).where(attachments.c.report_id == row.report_id).order_by(attachments.c.position))
-    steps = []
-    if with_timeline:
-        query = select(timeline).where(timeline.c.report_id == row.report_id).order_by(timeline.c.occurred_at, timeline.c.event_id)
-        steps = [Step(type=s.type, occurred_at=s.occurred_at, detail=json.loads(s.detail or "{}")) for s in db.execute(query)]
+    shown = [AttachmentView(**{k: v for k, v in f._mapping.items() if k in AttachmentView.model_fields}) for f in files]
     return ReportView(
         **{k: v for k, v in row._mapping.items() if k in ReportView.model_fields},
         location={"site": row.site, "area": row.area, "spot": row.spot, "place_id": row.place_id, "equipment_tag": row.equipment_tag},
-        attachments=[AttachmentView(**{k: v for k, v in f._mapping.items() if k in AttachmentView.model_fields}) for f in files],
-        timeline=steps,
+        attachments=shown,
+        timeline=steps(row, attachments=len(shown)) if with_timeline else [],
     )
+
+
+def steps(row: Any, *, attachments: int) -> list[Step]:
+    """The report's timeline, in time order, from the steps its row records (no staff names)."""
+    taken = [Step(type="ReportFiled", occurred_at=row.filed_at, detail={"attachments": attachments})]
+    if row.accepted_at is not None:
+        taken.append(Step(type="Accepted", occurred_at=row.accepted_at))
+    if row.verified_at is not None:
+        taken.append(Step(type="Verified", occurred_at=row.verified_at, detail={"grade": row.grade, "outcome": row.outcome}))
+    if row.assigned_at is not None:
+        taken.append(Step(type="RectificationAssigned", occurred_at=row.assigned_at, detail={"deadline": row.deadline.isoformat()}))
+    if row.rectified_at is not None:
+        taken.append(Step(type="Rectified", occurred_at=row.rectified_at, detail={"measures": row.measures}))
+    if row.closed_at is not None and row.closed_at != row.rectified_at and row.closed_at != row.verified_at:
+        taken.append(Step(type="RectificationAccepted", occurred_at=row.closed_at))
+    if row.reward_decided_at is not None and row.reward_declined is not None:
+        taken.append(Step(type="RewardDeclined", occurred_at=row.reward_decided_at, detail={"reason": row.reward_declined}))
+    elif row.reward_decided_at is not None:
+        taken.append(Step(type="RewardGranted", occurred_at=row.reward_decided_at, detail={"amount_fen": row.reward_fen}))
+    return sorted(taken, key=lambda step: step.occurred_at)
 
 
 def visible_to(principal: Principal, runtime, row) -> bool:

@@ -1,17 +1,17 @@
-"""The event handlers that keep intake's read model: reports, their timelines, the catalogue."""
+"""The event handlers that keep intake's read model: reports and their steps, the catalogue."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from hazardloop.eventstore import EventStore
 from hazardloop.events import (
-    Event,
+    Accepted,
     IdentityDisclosed,
     Outcome,
     PlaceCatalogued,
     PlaceRetired,
+    RectificationAccepted,
+    RectificationAssigned,
+    RectificationRejected,
     Rectified,
     ReportFiled,
     RewardDeclined,
@@ -20,22 +20,17 @@ from hazardloop.events import (
 )
 from hazardloop.projection import Projection
 from hazardloop.writer import Writer
-from hazardloop_intake.store import attachments, disclosures, metadata, places, reports, timeline
+from hazardloop_intake.store import attachments, disclosures, metadata, places, reports
 
-CLOSED = frozenset({"rectified", "not_confirmed"})
+CLOSED = frozenset({"closed", "not_confirmed", "duplicate"})
 """Statuses after which a new report on the same spot is no longer a possible duplicate."""
 
-
-def _step(event: Event, db: Writer, *, report_id: str, **detail: Any) -> None:
-    db.insert(
-        timeline,
-        event_id=str(event.event_id),
-        report_id=report_id,
-        tenant=event.tenant,
-        type=event.type,
-        occurred_at=event.occurred_at,
-        detail=json.dumps(detail, sort_keys=True) if detail else None,
-    )
+_STATUS_AFTER = {
+    Outcome.CONFIRMED_HAZARD: "verified",
+    Outcome.VALID_NOT_HAZARD: "closed",
+    Outcome.NOT_CONFIRMED: "not_confirmed",
+    Outcome.DUPLICATE: "duplicate",
+}
 
 
 def when_report_filed_record_it(event: ReportFiled, db: Writer) -> None:
@@ -78,34 +73,57 @@ def when_report_filed_record_it(event: ReportFiled, db: Writer) -> None:
             size=attachment.size,
             thumbnail=attachment.thumbnail,
         )
-    _step(event, db, report_id=event.aggregate_id, attachments=len(event.attachments))
+
+
+def when_accepted_show_it(event: Accepted, db: Writer) -> None:
+    db.update(reports, {"report_id": event.aggregate_id}, status="accepted", accepted_at=event.occurred_at, updated_at=event.occurred_at)
 
 
 def when_verified_show_outcome(event: Verified, db: Writer) -> None:
-    status = "verified" if event.outcome != Outcome.NOT_CONFIRMED else "not_confirmed"
+    status = _STATUS_AFTER[event.outcome]
     grade = event.grade.value if event.grade else None
+    closed = event.occurred_at if status == "closed" else None
     db.update(
         reports, {"report_id": event.aggregate_id}, status=status, outcome=event.outcome.value, grade=grade,
-        updated_at=event.occurred_at,
+        verified_at=event.occurred_at, closed_at=closed, updated_at=event.occurred_at,
     )
-    _step(event, db, report_id=event.aggregate_id, outcome=event.outcome.value, grade=grade)
+
+
+def when_assigned_show_deadline(event: RectificationAssigned, db: Writer) -> None:
+    db.update(
+        reports, {"report_id": event.aggregate_id}, status="rectifying", deadline=event.deadline,
+        assigned_at=event.occurred_at, updated_at=event.occurred_at,
+    )
 
 
 def when_rectified_show_measures(event: Rectified, db: Writer) -> None:
     db.update(
-        reports, {"report_id": event.aggregate_id}, status="rectified", measures=event.measures, updated_at=event.occurred_at
+        reports, {"report_id": event.aggregate_id}, status="closed" if event.on_the_spot else "rectified",
+        measures=event.measures, rectified_at=event.occurred_at, closed_at=event.occurred_at if event.on_the_spot else None,
+        updated_at=event.occurred_at,
     )
-    _step(event, db, report_id=event.aggregate_id, measures=event.measures)
+
+
+def when_rectification_rejected_show_rework(event: RectificationRejected, db: Writer) -> None:
+    db.update(reports, {"report_id": event.aggregate_id}, status="rectifying", updated_at=event.occurred_at)
+
+
+def when_rectification_accepted_close(event: RectificationAccepted, db: Writer) -> None:
+    db.update(reports, {"report_id": event.aggregate_id}, status="closed", closed_at=event.occurred_at, updated_at=event.occurred_at)
 
 
 def when_reward_granted_show_amount(event: RewardGranted, db: Writer) -> None:
-    db.update(reports, {"report_id": event.report_id}, reward_fen=event.amount_fen, updated_at=event.occurred_at)
-    _step(event, db, report_id=event.report_id, amount_fen=event.amount_fen)
+    db.update(
+        reports, {"report_id": event.report_id}, reward_fen=event.amount_fen,
+        reward_decided_at=event.occurred_at, updated_at=event.occurred_at,
+    )
 
 
 def when_reward_declined_show_zero(event: RewardDeclined, db: Writer) -> None:
-    db.update(reports, {"report_id": event.report_id}, reward_fen=0, updated_at=event.occurred_at)
-    _step(event, db, report_id=event.report_id, reason=event.reason)
+    db.update(
+        reports, {"report_id": event.report_id}, reward_fen=0, reward_declined=event.reason,
+        reward_decided_at=event.occurred_at, updated_at=event.occurred_at,
+    )
 
 
 def when_place_catalogued_list_it(event: PlaceCatalogued, db: Writer) -> None:
@@ -147,8 +165,12 @@ def projection(_: EventStore) -> Projection:
         metadata=metadata,
         handlers={
             ReportFiled: when_report_filed_record_it,
+            Accepted: when_accepted_show_it,
             Verified: when_verified_show_outcome,
+            RectificationAssigned: when_assigned_show_deadline,
             Rectified: when_rectified_show_measures,
+            RectificationRejected: when_rectification_rejected_show_rework,
+            RectificationAccepted: when_rectification_accepted_close,
             RewardGranted: when_reward_granted_show_amount,
             RewardDeclined: when_reward_declined_show_zero,
             PlaceCatalogued: when_place_catalogued_list_it,

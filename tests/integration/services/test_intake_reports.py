@@ -104,8 +104,8 @@ def test_reporters_follow_each_report_through_the_other_services(harness, intake
                       "rectification": {"owner": "maint-wang"}}, headers=verifier).raise_for_status()
     owner = harness.headers("maint-wang", roles=[Role.RECTIFIER])
     verification.post(f"/reports/{report_id}/rectification", json={"measures": "Harness point installed"}, headers=owner).raise_for_status()
-    mine = wait_for(lambda: (r := intake.get("/reports", headers=harness.headers("emp-7")).json()) and len(r[0]["timeline"]) == 3 and r)
+    mine = wait_for(lambda: (r := intake.get("/reports", headers=harness.headers("emp-7")).json()) and len(r[0]["timeline"]) == 4 and r)
     (report,) = mine
-    assert [step["type"] for step in report["timeline"]] == ["ReportFiled", "Verified", "Rectified"]
+    assert [step["type"] for step in report["timeline"]] == ["ReportFiled", "Verified", "RectificationAssigned", "Rectified"]
     assert report["timeline"][1]["detail"] == {"grade": "general", "outcome": "confirmed_hazard"}
     assert report["status"] == "rectified"
