@@ -151,7 +151,7 @@ def _command(intake: Intake, tenant: str, place_id: str, form: dict[str, str], d
         observed_at = observed  # left for validation to name
     anonymous = form.get("who") == "anonymous"
     person = {key: form[key] for key in ("employee_number", "name", "phone") if form.get(key, "").strip()}
-    optional = {key: form[key] for key in ("spot_detail", "cause_analysis", "suggested_fix", "emergency_action") if form.get(key, "").strip()}
+    optional = {key: form[key] for key in ("spot_detail", "cause_analysis", "suggested_fix", "emergency_action", "team") if form.get(key, "").strip()}
     return {
         "tenant": tenant,
         "place_id": place_id,

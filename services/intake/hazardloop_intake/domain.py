@@ -26,6 +26,7 @@ from hazardloop.events import (
     LongText,
     Note,
     PlaceKind,
+    PlaceName,
     ReportFiled,
     SealedIdentity,
     Sha256Hex,
@@ -62,6 +63,7 @@ class FileReport(BaseModel):
     cause_analysis: Note | None = None
     suggested_fix: Note | None = None
     emergency_action: Note | None = None
+    team: PlaceName | None = Field(None, description="Your workshop or shift team (named reports only).")
     channel: Channel = Channel.API
     anonymous: bool = False
     reporter: Identity | None = None
@@ -174,6 +176,7 @@ def file_report(
         cause_analysis=command.cause_analysis,
         suggested_fix=command.suggested_fix,
         emergency_action=command.emergency_action,
+        team=None if command.anonymous else command.team,
         attachments=tuple(attachments),
         identity=reporter.identity,
         receipt_digest=reporter.receipt_digest,

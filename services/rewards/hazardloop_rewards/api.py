@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 from sqlalchemy import select
 
 from hazardloop.auth import ALL_TENANTS, Principal, Role, require
 from hazardloop.events import Event
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.service import Runtime, RuntimeDep
+from hazardloop.validation import reason_required_unless
 from hazardloop_rewards.handlers import Payouts
 from hazardloop_rewards.store import reports, rewards
 
@@ -37,26 +38,23 @@ class Command(BaseModel):
 class Approval(Command):
     approve: bool
     amount_fen: RewardAmount | None = Field(None, description="Adjust the proposed amount (a reason is then required).")
-    reason: Reason | None = None
+    reason: Reason | None = Field(None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _decline_gives_reason(self) -> Approval:
-        if not self.approve and not self.reason:
-            raise ValueError("reason is required when declining")
-        if not self.approve and self.amount_fen is not None:
+    _decline_gives_reason = reason_required_unless("approve", "declining")
+
+    @field_validator("amount_fen")
+    @classmethod
+    def _amount_only_to_approve(cls, amount: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("approve") is False and amount is not None:
             raise ValueError("amount_fen applies only to an approval")
-        return self
+        return amount
 
 
 class HqDecision(Command):
     approve: bool
-    reason: Reason | None = None
+    reason: Reason | None = Field(None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _decline_gives_reason(self) -> HqDecision:
-        if not self.approve and not self.reason:
-            raise ValueError("reason is required when declining")
-        return self
+    _decline_gives_reason = reason_required_unless("approve", "declining")
 
 
 class Payment(Command):
@@ -68,6 +66,20 @@ class Payment(Command):
 
 class Revocation(Command):
     reason: Reason
+
+
+class Recognition(Command):
+    consent: bool
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)] | None = Field(
+        None, validate_default=True, description="How the public notice names you; required with consent."
+    )
+
+    @field_validator("display_name")
+    @classmethod
+    def _name_with_consent(cls, name: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("consent") and not name:
+            raise ValueError("display_name is required to consent")
+        return name if info.data.get("consent") else None
 
 
 class RecordedEvent(BaseModel):
@@ -169,6 +181,21 @@ async def revoke(
     """Revoke a paid reward found unjustified (proven fraud): a new event with the reason."""
     tenant = tenant_of(runtime, principal, report_id)
     return recorded(report_id, await payouts.revoke(tenant, report_id, reason=body.reason, actor=principal.subject))
+
+
+@routes.post("/rewards/{report_id}/recognition", **CREATED)
+async def recognition(
+    report_id: str,
+    body: Recognition,
+    runtime: RuntimeDep,
+    payouts: PayoutsDep,
+    principal: Annotated[Principal, Depends(require(Role.REPORTER))],
+) -> Recorded:
+    """The reporter consents to be named on the public notice (or withdraws it); until then,
+    and for anonymous reports always, the notice shows their pseudonym."""
+    tenant = tenant_of(runtime, principal, report_id)
+    events = await payouts.recognise(tenant, report_id, body.display_name if body.consent else None, subject=principal.subject)
+    return recorded(report_id, events)
 
 
 @routes.post("/rewards/{report_id}/claim", status_code=status.HTTP_201_CREATED, response_model=Voucher)

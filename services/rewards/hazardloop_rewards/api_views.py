@@ -23,7 +23,7 @@ from hazardloop_rewards.store import budgets, policies, reports, rewards
 routes = APIRouter(tags=["rewards: views and settings"])
 
 Reader = Annotated[Principal, Depends(require(Role.FINANCE, Role.MANAGER, Role.LEADER, Role.AUDITOR, Role.VERIFIER))]
-Period = Annotated[str, Query(pattern=r"^\d{4}(-\d{2})?$", description="A year (2026) or a month (2026-11), UTC.")]
+Period = Annotated[str, Query(pattern=r"^2[01]\d{2}(-(0[1-9]|1[0-2]))?$", description="A year (2026) or a month (2026-11), UTC.")]
 
 
 class RewardView(BaseModel):
@@ -219,12 +219,15 @@ def leaderboard(
     principal: Annotated[Principal, Depends(authenticated)],
     tenant: Annotated[TenantId, Query()],
     period: Period,
-    by: Annotated[Literal["area", "reporter"], Query(description="Workshop or unit (area), or reporter (pseudonym).")] = "area",
+    by: Annotated[
+        Literal["team", "area", "reporter"],
+        Query(description="The reporters' teams, the workshops or units where hazards were found, or reporters (pseudonyms)."),
+    ] = "team",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[Standing]:
-    """Who reports well, by rewarded reports in the period: workshops, or reporters by pseudonym."""
+    """Who reports well, by rewarded reports in the period: teams, workshops, or reporters by pseudonym."""
     check_tenant(principal, tenant)
-    key = reports.c.area if by == "area" else rewards.c.reporter
+    key = {"team": func.coalesce(reports.c.team, "(no team given)"), "area": reports.c.area, "reporter": rewards.c.reporter}[by]
     query = (
         select(key.label("name"), func.count().label("rewarded_reports"), func.sum(rewards.c.amount_fen).label("amount_fen"))
         .join(reports, reports.c.report_id == rewards.c.report_id)
@@ -244,7 +247,7 @@ class Notice(BaseModel):
     grade: str | None
     amount_fen: int
     reporter: str
-    """A pseudonym: the notice never names a reporter."""
+    """The name the reporter consented to be shown by, else their pseudonym."""
 
 
 @routes.get("/notices", response_model=list[Notice])
@@ -254,14 +257,17 @@ def notices(
     """The public notice of rewarded reports: anyone in the subsidiary may read it."""
     check_tenant(principal, tenant)
     query = (
-        select(rewards.c.report_id, rewards.c.paid_at, reports.c.site, reports.c.area, rewards.c.grade, rewards.c.amount_fen, rewards.c.reporter)
+        select(
+            rewards.c.report_id, rewards.c.paid_at, reports.c.site, reports.c.area, rewards.c.grade, rewards.c.amount_fen,
+            func.coalesce(rewards.c.display_name, rewards.c.reporter).label("shown_as"),
+        )
         .join(reports, reports.c.report_id == rewards.c.report_id)
         .where(rewards.c.tenant == tenant)
         .order_by(rewards.c.paid_at.desc(), rewards.c.report_id)
     )
     with runtime.engine.connect() as db:
         return [
-            Notice(report_id=r.report_id, paid_at=r.paid_at, place=f"{r.site} / {r.area}", grade=r.grade, amount_fen=r.amount_fen, reporter=r.reporter)
+            Notice(report_id=r.report_id, paid_at=r.paid_at, place=f"{r.site} / {r.area}", grade=r.grade, amount_fen=r.amount_fen, reporter=r.shown_as)
             for r in db.execute(_paid_in(query, period))
         ]
 

@@ -20,6 +20,8 @@ from hazardloop.events import (
     HqReason,
     Outcome,
     PayoutChannel,
+    RecognitionConsented,
+    RecognitionWithdrawn,
     ReportFiled,
     RewardApproved,
     RewardBudgetSet,
@@ -136,8 +138,10 @@ class Budget:
         """What is left, or None when no budget was set (then nothing is held back)."""
         return None if self.amount_fen is None else self.amount_fen - sum(self.committed.values())
 
-    def allows(self, amount: int) -> bool:
-        return self.remaining is None or amount <= self.remaining
+    def allows(self, amount: int, report_id: str | None = None) -> bool:
+        """Whether ``amount`` fits; what the report itself already took (an approval retried
+        after its commitment landed) is its own, not spent by others."""
+        return self.remaining is None or amount <= self.remaining + self.committed.get(report_id, 0)
 
     def commit(self, report_id: str, amount: int, *, actor: str, now: datetime) -> BudgetCommitted | None:
         """Take ``amount`` for the report, once: a retried approval finds it already taken."""
@@ -250,7 +254,7 @@ class Reward:
             raise Invalid("approve a positive amount, or decline the reward", field="amount_fen")
         if amount > self.proposal.cap_fen:
             return [self._next(RewardReferred, actor=actor, now=now, amount_fen=amount, reason=HqReason.ABOVE_CAP, comment=reason)]
-        if not budget.allows(amount):
+        if not budget.allows(amount, self.report_id):
             return [self._next(RewardReferred, actor=actor, now=now, amount_fen=amount, reason=HqReason.OVER_BUDGET, comment=reason)]
         return [
             self._next(
@@ -307,6 +311,14 @@ class Reward:
                 policy=self.proposal.policy, payment_reference=reference, channel=channel, approved_by=self.approved_by,
             )
         ]  # fmt: skip
+
+    def recognise(self, display_name: str | None, *, pseudonym: str, now: datetime) -> list[Event]:
+        """The reporter's own choice to be named on the public notice, or no longer."""
+        if pseudonym != self.reporter or self.proposal is None or self.proposal.anonymous:
+            raise NotAllowed("only the named reporter of this report decides how the notice names them", state=self.stage.value)
+        if display_name is None:
+            return [self._next(RecognitionWithdrawn, actor=pseudonym, now=now)]
+        return [self._next(RecognitionConsented, actor=pseudonym, now=now, display_name=display_name)]
 
     def revoke(self, *, reason: str, actor: str, now: datetime) -> list[Event]:
         self._require(Stage.GRANTED, doing="revoke it")

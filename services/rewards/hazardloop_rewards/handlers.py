@@ -156,6 +156,10 @@ class Payouts:
             tenant, report_id, lambda reward: reward.pay(reference=reference, voucher_digest=digest, actor=actor, pseudonym=me, now=now)
         )
 
+    async def recognise(self, tenant: str, report_id: str, display_name: str | None, *, subject: str) -> list[Event]:
+        now, me = self.clock.now(), self._pseudonym(tenant, subject)
+        return await self._decide(tenant, report_id, lambda reward: reward.recognise(display_name, pseudonym=me, now=now))
+
     async def revoke(self, tenant: str, report_id: str, *, reason: str, actor: str) -> list[Event]:
         now = self.clock.now()
         return await self._decide(tenant, report_id, lambda reward: reward.revoke(reason=reason, actor=actor, now=now))

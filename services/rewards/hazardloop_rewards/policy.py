@@ -38,7 +38,7 @@ def percent(amount: int, pct: int) -> int:
 def in_force(history: Sequence[RewardPolicySet], at) -> RewardPolicySet | None:
     """The policy in force at ``at``: the latest effective on or before it (then the latest set)."""
     effective = [p for p in history if p.effective_from <= at]
-    return max(effective, key=lambda p: p.effective_from, default=None)
+    return max(reversed(effective), key=lambda p: p.effective_from, default=None)  # on a tie, max keeps the first: the latest set
 
 
 def reward_amount(

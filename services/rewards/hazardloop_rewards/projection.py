@@ -7,6 +7,9 @@ import json
 from hazardloop.eventstore import EventStore
 from hazardloop.events import (
     BudgetCommitted,
+    RecognitionConsented,
+    RecognitionWithdrawn,
+    ReporterKeyShredded,
     ReportFiled,
     RewardApproved,
     RewardBudgetSet,
@@ -37,6 +40,7 @@ def when_report_filed_note_reporter(event: ReportFiled, db: Writer) -> None:
         site=event.location.site,
         area=event.location.area,
         spot=event.location.spot,
+        team=event.team,
     )
 
 
@@ -129,6 +133,22 @@ def when_declined_record(event: RewardDeclined, db: Writer) -> None:
         db.update(rewards, {"report_id": event.report_id}, approver=event.actor, **values)
 
 
+def when_recognition_consented_name_them(event: RecognitionConsented, db: Writer) -> None:
+    db.update(rewards, {"report_id": event.aggregate_id}, display_name=event.display_name)
+
+
+def when_recognition_withdrawn_unname_them(event: RecognitionWithdrawn, db: Writer) -> None:
+    db.update(rewards, {"report_id": event.aggregate_id}, display_name=None)
+
+
+def when_reporter_erased_unname_them(event: ReporterKeyShredded, db: Writer) -> None:
+    """Erasure takes the reporter's name off every notice (they stay a pseudonym)."""
+    db.flush()  # rows this batch already changed are written first, then cleared
+    db.connection.execute(
+        rewards.update().where(rewards.c.tenant == event.tenant, rewards.c.reporter == event.aggregate_id).values(display_name=None)
+    )
+
+
 def when_revoked_record(event: RewardRevoked, db: Writer) -> None:
     db.update(rewards, {"report_id": event.report_id}, status=Stage.REVOKED.value, reason=event.reason, revoked_at=event.occurred_at)
 
@@ -153,9 +173,12 @@ def when_budget_committed_add(event: BudgetCommitted, db: Writer) -> None:
 
 
 def when_policy_set_record(event: RewardPolicySet, db: Writer) -> None:
-    db.insert(
-        policies, tenant=event.tenant, effective_from=event.effective_from, policy=event.policy.model_dump_json(), set_by=event.actor
-    )
+    """A version set again for the same moment (a correction before it takes effect) replaces it."""
+    key, values = {"tenant": event.tenant, "effective_from": event.effective_from}, {"policy": event.policy.model_dump_json(), "set_by": event.actor}
+    if db.get(policies, **key) is None:
+        db.insert(policies, **key, **values)
+    else:
+        db.update(policies, key, **values)
 
 
 def projection(store: EventStore) -> Projection:
@@ -172,6 +195,9 @@ def projection(store: EventStore) -> Projection:
             RewardGranted: when_granted_record_payment,
             RewardDeclined: when_declined_record,
             RewardRevoked: when_revoked_record,
+            RecognitionConsented: when_recognition_consented_name_them,
+            RecognitionWithdrawn: when_recognition_withdrawn_unname_them,
+            ReporterKeyShredded: when_reporter_erased_unname_them,
             RewardBudgetSet: when_budget_set_record,
             BudgetCommitted: when_budget_committed_add,
             RewardPolicySet: when_policy_set_record,

@@ -18,6 +18,7 @@ reports = Table(
     Column("site", String(80), nullable=False),
     Column("area", String(80), nullable=False),
     Column("spot", String(120), nullable=False),
+    Column("team", String(80)),
 )
 """What rewards needs of each filing: who (as a pseudonym), and where."""
 
@@ -47,6 +48,7 @@ rewards = Table(
     Column("payment_reference", String(80)),
     Column("channel", String(16)),
     Column("reason", String(400)),
+    Column("display_name", String(80)),
     Column("proposed_at", UtcDateTime()),
     Column("decided_at", UtcDateTime(), nullable=False),
     Column("paid_at", UtcDateTime()),

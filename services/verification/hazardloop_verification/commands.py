@@ -6,6 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from hazardloop.validation import reason_required_unless
 from hazardloop.events import (
     AggregateId,
     Grade,
@@ -92,13 +93,9 @@ class RequestExtension(Command):
 
 class DecideExtension(Command):
     approve: bool
-    reason: Note | None = Field(None, description="Required when refusing.")
+    reason: Note | None = Field(None, validate_default=True, description="Required when refusing.")
 
-    @model_validator(mode="after")
-    def _refusal_gives_reason(self) -> Self:
-        if not self.approve and not self.reason:
-            raise ValueError("reason is required when refusing an extension")
-        return self
+    _refusal_gives_reason = reason_required_unless("approve", "refusing an extension")
 
 
 class Rectify(Command):
@@ -108,13 +105,9 @@ class Rectify(Command):
 
 class Review(Command):
     accept: bool
-    reason: Note | None = Field(None, description="Required when rejecting: what is still wrong.")
+    reason: Note | None = Field(None, validate_default=True, description="Required when rejecting: what is still wrong.")
 
-    @model_validator(mode="after")
-    def _rejection_gives_reason(self) -> Self:
-        if not self.accept and not self.reason:
-            raise ValueError("reason is required when rejecting a rectification")
-        return self
+    _rejection_gives_reason = reason_required_unless("accept", "rejecting a rectification")
 
 
 class FeedBack(Command):

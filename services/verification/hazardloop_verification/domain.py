@@ -51,7 +51,7 @@ from hazardloop_verification.commands import (
     Review,
     Verify,
 )
-from hazardloop_verification.timers import SLA_KINDS, Timer, TimerKind
+from hazardloop_verification.timers import SLA_KINDS, Timer, TimerKind, end_of_day
 
 TIMER_ACTOR = "clock:verification"
 
@@ -94,6 +94,7 @@ class ReportCase:
     ladder: tuple[EscalationStep, ...] = ()
     extension_requested_by: str | None = None
     requested_deadline: datetime | None = None
+    rectified_by: str | None = None
     fed_back: bool = False
     overdue: bool = False
     escalated_externally: bool = False
@@ -138,6 +139,7 @@ class ReportCase:
                 self.extension_requested_by = None
             case Rectified():
                 self.stage = Stage.CLOSED if event.on_the_spot else Stage.UNDER_REVIEW
+                self.rectified_by = event.actor
             case RectificationAccepted():
                 self.stage = Stage.CLOSED
             case RectificationRejected():
@@ -212,7 +214,8 @@ class ReportCase:
             raise Invalid("a major hazard needs its plan with the five fixed items", field="plan")
         deadline = plan.deadline if plan else command.deadline
         if deadline is None:
-            deadline = now + timedelta(days=getattr(policy.deadline_days, self.grade.value))
+            days = getattr(policy.deadline_days, self.grade.value)
+            deadline = end_of_day(now, policy.timezone) if days == 0 else now + timedelta(days=days)
         if deadline <= now:
             raise Invalid("the deadline must lie in the future", field="deadline")
         event = self._next(
@@ -249,8 +252,8 @@ class ReportCase:
 
     def review(self, command: Review, *, actor: str, now: datetime) -> list[Event]:
         self._require({Stage.UNDER_REVIEW}, "review its rectification")
-        if actor == self.owner:
-            raise NotAllowed("the rectification owner cannot accept their own work", state=self.stage.value)
+        if actor in (self.owner, self.rectified_by):
+            raise NotAllowed("whoever did or recorded the rectification cannot review it", state=self.stage.value)
         if command.accept:
             return [self._next(RectificationAccepted, actor=actor, now=now, comment=command.reason)]
         return [self._next(RectificationRejected, actor=actor, now=now, reason=command.reason)]

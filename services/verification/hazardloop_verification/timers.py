@@ -42,13 +42,17 @@ class Timer:
         return f"{self.kind.value}:{stamp}" if self.step is None else f"{self.kind.value}:{self.step}:{stamp}"
 
 
+def end_of_day(at: datetime, timezone: str) -> datetime:
+    """Midnight after ``at``, where the subsidiary is: what "the same day" means there."""
+    zone = ZoneInfo(timezone)
+    return datetime.combine(at.astimezone(zone).date() + timedelta(days=1), time(), tzinfo=zone)
+
+
 def accept_due(filed_at: datetime, policy: CaseworkPolicy) -> datetime:
     """The same day, local time, unless the policy gives a number of hours."""
     if policy.accept_within_hours is not None:
         return filed_at + timedelta(hours=policy.accept_within_hours)
-    zone = ZoneInfo(policy.timezone)
-    next_day = filed_at.astimezone(zone).date() + timedelta(days=1)
-    return datetime.combine(next_day, time(), tzinfo=zone)
+    return end_of_day(filed_at, policy.timezone)
 
 
 def sla_timers(filed_at: datetime, policy: CaseworkPolicy) -> list[Timer]:

@@ -47,6 +47,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     RewardGranted,
     RewardDeclined,
     RewardRevoked,
+    RecognitionConsented,
+    RecognitionWithdrawn,
     PlaceCatalogued,
     PlaceRetired,
     IdentityDisclosed,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hazardloop.events.envelope import AggregateId, Event, Fen, LongText, Note, PersonRef, PlaceName
@@ -235,6 +235,7 @@ class DeadlineDays(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     general: Annotated[int, Field(ge=0, le=365, strict=True)] = 1
+    """0: by the end of the day, where the subsidiary is."""
     larger: Annotated[int, Field(ge=1, le=365, strict=True)] = 7
     major: Annotated[int, Field(ge=1, le=730, strict=True)] = 15
 
@@ -262,16 +263,22 @@ class CaseworkPolicy(BaseModel):
     recurrence_window_days: Annotated[int, Field(ge=0, le=3650, strict=True)] = 90
     """A new report on the same spot and category this soon after a closure is a recurrence."""
 
-    @model_validator(mode="after")
-    def _known_zone_and_rising_ladder(self) -> Self:
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, timezone: str) -> str:
         try:
-            ZoneInfo(self.timezone)
+            ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {self.timezone!r}") from exc
-        days = [step.after_days for step in self.escalation]
+            raise ValueError(f"unknown time zone {timezone!r}") from exc
+        return timezone
+
+    @field_validator("escalation")
+    @classmethod
+    def _rising_ladder(cls, ladder: tuple[EscalationStep, ...]) -> tuple[EscalationStep, ...]:
+        days = [step.after_days for step in ladder]
         if days != sorted(set(days)):
             raise ValueError("escalation steps must come in strictly increasing after_days")
-        return self
+        return ladder
 
 
 class CaseworkPolicySet(Event):

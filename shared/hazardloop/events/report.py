@@ -163,6 +163,9 @@ class ReportFiled(Event):
     attachments: tuple[AttachmentRef, ...] = ()
     identity: SealedIdentity | None = None
     receipt_digest: Sha256Hex | None = None
+    team: PlaceName | None = None
+    """The reporter's workshop or shift team, as they gave it (named reports only): teams
+    whose people report well are recognised too."""
     entered_by: Pseudonym | None = None
     """The safety officer who entered a hotline, verbal or e-mailed report."""
     possible_duplicate_of: AggregateId | None = None
@@ -174,6 +177,8 @@ class ReportFiled(Event):
             raise ValueError(f"subtype {self.subtype!r} is not one of {self.category.value}'s")
         if self.anonymous and (self.identity is not None or self.receipt_digest is None):
             raise ValueError("an anonymous report carries a receipt digest and no identity")
+        if self.anonymous and self.team is not None:
+            raise ValueError("an anonymous report names no team: a small team could name the reporter")
         if not self.anonymous and self.receipt_digest is not None:
             raise ValueError("only anonymous reports carry a receipt digest")
         return self

@@ -10,7 +10,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from hazardloop.events.envelope import AggregateId, Event, Fen, Note, PersonRef, Pseudonym, Sha256Hex
+from hazardloop.events.envelope import AggregateId, Event, Fen, Note, PersonRef, PlaceName, Pseudonym, Sha256Hex
 from hazardloop.events.report import Grade, Outcome
 
 Percent = Annotated[int, Field(ge=0, le=100, strict=True)]
@@ -192,6 +192,25 @@ class RewardDeclined(Event):
     report_id: AggregateId
     reporter: Pseudonym
     reason: Reason
+
+
+class RecognitionConsented(Event):
+    """The reporter agreed to be named on the public notice of rewarded reports, as given.
+
+    The name is public by the reporter's own choice; withdrawing consent (or erasing the
+    reporter's key) takes it off the notice, which then shows the pseudonym again.
+    """
+
+    aggregate_type: ClassVar[str] = "reward"
+    type: Literal["RecognitionConsented"] = "RecognitionConsented"
+    display_name: PlaceName
+
+
+class RecognitionWithdrawn(Event):
+    """The reporter no longer wants to be named on the public notice."""
+
+    aggregate_type: ClassVar[str] = "reward"
+    type: Literal["RecognitionWithdrawn"] = "RecognitionWithdrawn"
 
 
 class RewardRevoked(Event):

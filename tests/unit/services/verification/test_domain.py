@@ -272,3 +272,19 @@ def test_refusals_and_rejections_need_a_reason():
         DecideExtension(approve=False)
     with pytest.raises(ValidationError, match="reason is required"):
         Review(accept=False)
+
+
+def test_whoever_recorded_the_rectification_cannot_review_it():
+    case, events = rectifying()
+    [rectified] = case_of(case.filed, *events).rectify("done", (), actor="v2", now=NOW, verifier=True)
+    with pytest.raises(NotAllowed, match="cannot review"):
+        case_of(case.filed, *events, rectified).review(Review(accept=True), actor="v2", now=NOW)
+    assert case_of(case.filed, *events, rectified).review(Review(accept=True), actor="v1", now=NOW)
+
+
+def test_a_zero_day_default_deadline_means_by_the_end_of_the_day_where_the_subsidiary_is():
+    policy = CaseworkPolicy(deadline_days={"general": 0})
+    filed = report_filed()
+    [verified] = case_of(filed).verify(Verify(outcome="confirmed_hazard", grade="general"), actor="v1", now=NOW)
+    [assigned] = case_of(filed, verified).assign(Assign(owner="maint-wang"), actor="v1", now=NOW, policy=policy)
+    assert assigned.deadline == datetime(2026, 3, 2, 16, 0, tzinfo=UTC), "midnight in Shanghai"

@@ -1,0 +1,41 @@
+"""Recognition: teams on the leaderboard, and the public notice naming a reporter only with
+their consent, on a real broker."""
+
+from __future__ import annotations
+
+from hazardloop.auth import Role
+from tests.integration.services.reward_desk import RewardDesk, confirmed, this_month
+from tests.waiting import wait_for
+
+
+def notice(desk: RewardDesk, report_id: str, reader: dict) -> dict:
+    rows = desk.api.get("/notices", params={"tenant": "refinery", "period": this_month()}, headers=reader).json()
+    return next(row for row in rows if row["report_id"] == report_id)
+
+
+def test_teams_rank_and_the_notice_names_a_reporter_only_with_their_consent(harness):
+    desk = RewardDesk(harness)
+    ours = [desk.proposed(confirmed("general"), reporter=f"emp-{n}", team="Maintenance shift B") for n in (1, 2)]
+    theirs = desk.proposed(confirmed("larger"), reporter="emp-3", team="Boiler house")
+    anonymous, _ = desk.file("emp-4", anonymous=True, team="Boiler house")
+    filed = next(e for e in desk.events(anonymous, aggregate="report") if e["type"] == "ReportFiled")
+    assert filed["team"] is None, "an anonymous report never names a team: a small team could name its reporter"
+    for n, report_id in enumerate([*ours, theirs]):
+        desk.paid(report_id, f"PAY-{n}")
+
+    anyone = desk.headers("emp-9")
+    board = wait_for(lambda: (b := desk.api.get("/leaderboard", params={"tenant": "refinery", "period": this_month()}, headers=anyone).json()) and b)
+    assert [(row["name"], row["rewarded_reports"]) for row in board] == [("Maintenance shift B", 2), ("Boiler house", 1)]
+
+    assert notice(desk, ours[0], anyone)["reporter"].startswith("p-"), "a pseudonym until the reporter consents"
+    stranger = desk.api.post(f"/rewards/{ours[0]}/recognition", json={"consent": True, "display_name": "Li Si"}, headers=desk.headers("emp-2"))
+    assert stranger.status_code == 409
+    missing = desk.api.post(f"/rewards/{ours[0]}/recognition", json={"consent": True}, headers=desk.headers("emp-1"))
+    assert missing.status_code == 422 and "display_name" in missing.text
+    consented = desk.api.post(f"/rewards/{ours[0]}/recognition", json={"consent": True, "display_name": "Wang Wei"}, headers=desk.headers("emp-1"))
+    assert consented.status_code == 201 and consented.json()["event"] == "RecognitionConsented"
+    wait_for(lambda: notice(desk, ours[0], anyone)["reporter"] == "Wang Wei")
+    assert notice(desk, ours[1], anyone)["reporter"].startswith("p-"), "only the one who consented is named"
+    desk.api.post(f"/rewards/{ours[0]}/recognition", json={"consent": False}, headers=desk.headers("emp-1")).raise_for_status()
+    wait_for(lambda: notice(desk, ours[0], anyone)["reporter"].startswith("p-"))
+    assert desk.api.post(f"/rewards/{ours[0]}/recognition", json={"consent": True, "display_name": "X"}, headers=desk.headers("emp-1", roles=[Role.FINANCE])).status_code == 403
