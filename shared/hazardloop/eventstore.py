@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Callable, AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import nats.aio.client
@@ -242,6 +242,28 @@ class EventStore:
                 raise error from result
             appended.append(await self._already_stored(event))
         return appended
+
+    async def decide(
+        self, tenant: str, aggregate_type: str, aggregate_id: str, decision: Callable[[History], Sequence[Event]], *, attempts: int = 3
+    ) -> list[Event]:
+        """Load an aggregate, let ``decision`` choose its new events, append them guarded.
+
+        Each event expects the one before it, so the whole decision lands or the race is
+        lost. A lost race reloads and decides again: the loser then sees the winner's
+        events and gets the domain's own answer (a 409 naming the state, say).
+        """
+        for attempt in range(1, attempts + 1):
+            history = await self.load(tenant, aggregate_type, aggregate_id)
+            events = list(decision(history))
+            version = history.version
+            try:
+                for event in events:
+                    version = (await self.append(event, expected_version=version)).sequence
+                return events
+            except ConcurrencyError:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")
 
     async def load(self, tenant: str, aggregate_type: str, aggregate_id: str) -> History:
         """An aggregate's full history, read from the log (never from a projection)."""

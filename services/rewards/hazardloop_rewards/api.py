@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
@@ -11,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sqlalchemy import select
 
 from hazardloop.auth import ALL_TENANTS, Principal, Role, require
-from hazardloop.events import Event
 from hazardloop.receipts import ReceiptCode, receipt_digest
+from hazardloop.recorded import CREATED, Recorded, recorded
 from hazardloop.service import Runtime, RuntimeDep
 from hazardloop.validation import reason_required_unless
 from hazardloop_rewards.handlers import Payouts
@@ -82,27 +80,10 @@ class Recognition(Command):
         return name if info.data.get("consent") else None
 
 
-class RecordedEvent(BaseModel):
-    event: str
-    event_id: str
-    occurred_at: datetime
-
-
-class Recorded(BaseModel):
-    report_id: str
-    event: str
-    events: list[RecordedEvent]
-
-
 class Voucher(BaseModel):
     report_id: str
     voucher_code: str
     """Shown once: collect the payout with it. Nobody, finance included, learns who you are."""
-
-
-def recorded(report_id: str, events: Sequence[Event]) -> Recorded:
-    items = [RecordedEvent(event=e.type, event_id=str(e.event_id), occurred_at=e.occurred_at) for e in events]
-    return Recorded(report_id=report_id, event=items[0].event, events=items)
 
 
 def tenant_of(runtime: Runtime, principal: Principal, report_id: str) -> str:
@@ -113,7 +94,6 @@ def tenant_of(runtime: Runtime, principal: Principal, report_id: str) -> str:
     return tenant
 
 
-CREATED = {"status_code": status.HTTP_201_CREATED, "response_model": Recorded}
 
 
 @routes.post("/rewards/{report_id}/approval", **CREATED)

@@ -91,18 +91,7 @@ class Payouts:
         return self.runtime.event_store()
 
     async def _decide(self, tenant: str, report_id: str, decide: Callable[[Reward], list[Event]]) -> list[Event]:
-        for attempt in range(1, ATTEMPTS + 1):
-            history = await self.store.load(tenant, "reward", report_id)
-            events = decide(Reward.from_history(tenant, report_id, history))
-            version = history.version
-            try:
-                for event in events:
-                    version = (await self.store.append(event, expected_version=version)).sequence
-                return events
-            except ConcurrencyError:
-                if attempt == ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
+        return await self.store.decide(tenant, "reward", report_id, lambda history: decide(Reward.from_history(tenant, report_id, history)))
 
     async def _with_budget(self, tenant: str, report_id: str, decide: Callable[[Reward, Budget], list[Event]]) -> list[Event]:
         """Decide with this year's budget; an approval first takes its amount from the budget,
@@ -186,15 +175,13 @@ class Payouts:
             await self._append_to(tenant, "budget", budget_id(year), RewardBudgetSet, actor, year=year, amount_fen=amount_fen)
 
     async def _append_to(self, tenant: str, aggregate: str, aggregate_id: str, kind, actor: str, **payload):
-        for attempt in range(1, ATTEMPTS + 1):
-            history = await self.store.load(tenant, aggregate, aggregate_id)
-            event = kind.record(
-                prev_hash=history.last_hash, tenant=tenant, aggregate_id=aggregate_id, actor=actor, occurred_at=self.clock.now(), **payload
-            )
-            try:
-                await self.store.append(event, expected_version=history.version)
-                return event
-            except ConcurrencyError:
-                if attempt == ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
+        """Append one event of ``kind`` to an aggregate, whatever it holds."""
+        [event] = await self.store.decide(
+            tenant,
+            aggregate,
+            aggregate_id,
+            lambda history: [
+                kind.record(prev_hash=history.last_hash, tenant=tenant, aggregate_id=aggregate_id, actor=actor, occurred_at=self.clock.now(), **payload)
+            ],
+        )
+        return event

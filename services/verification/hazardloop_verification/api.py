@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
-from pydantic import BaseModel
 from sqlalchemy import select
 
 from hazardloop.auth import Principal, Role, optionally_authenticated, require
-from hazardloop.events import Event
 from hazardloop.receipts import ReceiptCode, receipt_digest
+from hazardloop.recorded import CREATED, Recorded, recorded
 from hazardloop.service import Runtime, RuntimeDep
 from hazardloop_verification.commands import (
     Accept,
@@ -40,27 +37,6 @@ async def casework_of(request: Request) -> Casework:
 CaseworkDep = Annotated[Casework, Depends(casework_of)]
 
 
-class RecordedEvent(BaseModel):
-    event: str
-    event_id: str
-    occurred_at: datetime
-
-
-class Recorded(BaseModel):
-    """What a command appended to the report's history, in order."""
-
-    report_id: str
-    event: str
-    event_id: str
-    occurred_at: datetime
-    events: list[RecordedEvent]
-
-
-def recorded(report_id: str, events: Sequence[Event]) -> Recorded:
-    items = [RecordedEvent(event=e.type, event_id=str(e.event_id), occurred_at=e.occurred_at) for e in events]
-    return Recorded(report_id=report_id, **items[0].model_dump(), events=items)
-
-
 def case_row(runtime: Runtime, report_id: str):
     with runtime.engine.connect() as db:
         return db.execute(select(cases).where(cases.c.report_id == report_id)).first()
@@ -75,7 +51,6 @@ def tenant_of(runtime: Runtime, principal: Principal, report_id: str) -> str:
 
 
 Verifier = Annotated[Principal, Depends(require(Role.VERIFIER))]
-CREATED = {"status_code": status.HTTP_201_CREATED, "response_model": Recorded}
 
 
 @routes.post("/reports/{report_id}/acceptance", **CREATED)

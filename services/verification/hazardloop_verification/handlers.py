@@ -19,7 +19,7 @@ from hazardloop.attachments import AttachmentStore
 from hazardloop.clock import Clock
 from hazardloop.errors import Invalid, NotFound
 from hazardloop.events import AttachmentRef, CaseworkPolicy, CaseworkPolicySet, Event, Outcome, ReportFiled
-from hazardloop.eventstore import ConcurrencyError, EventStore, EventStoreUnavailable
+from hazardloop.eventstore import EventStore, EventStoreUnavailable
 from hazardloop.service import Runtime
 from hazardloop_verification.commands import (
     Accept,
@@ -36,7 +36,6 @@ from hazardloop_verification.domain import ReportCase, Stage
 from hazardloop_verification.settings import VerificationSettings
 from hazardloop_verification.store import policies
 
-ATTEMPTS = 3
 POLICY_ID = "casework"
 
 Decision = Callable[[ReportCase, datetime], list[Event]]
@@ -71,20 +70,10 @@ class Casework:
     # --- the one way a case changes ---------------------------------------------------
 
     async def decide(self, tenant: str, report_id: str, decision: Decision) -> list[Event]:
-        """Append what the case decides, each event guarded by the one before it."""
-        for attempt in range(1, ATTEMPTS + 1):
-            history = await self.store.load(tenant, "report", report_id)
-            case = ReportCase.from_history(tenant, report_id, history)
-            events = decision(case, self.clock.now())
-            version = history.version
-            try:
-                for event in events:
-                    version = (await self.store.append(event, expected_version=version)).sequence
-                return events
-            except ConcurrencyError:
-                if attempt == ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
+        """Append what the report's case decides now, guarded by the broker."""
+        return await self.store.decide(
+            tenant, "report", report_id, lambda history: decision(ReportCase.from_history(tenant, report_id, history), self.clock.now())
+        )
 
     # --- commands ---------------------------------------------------------------------
 
@@ -129,18 +118,17 @@ class Casework:
         return await self.decide(tenant, report_id, lambda case, now: case.escalate_externally(command, actor=actor, now=now))
 
     async def set_policy(self, tenant: str, policy: CaseworkPolicy, actor: str) -> CaseworkPolicySet:
-        for attempt in range(1, ATTEMPTS + 1):
-            history = await self.store.load(tenant, "policy", POLICY_ID)
-            event = CaseworkPolicySet.record(
-                prev_hash=history.last_hash, tenant=tenant, aggregate_id=POLICY_ID, actor=actor, occurred_at=self.clock.now(), policy=policy
-            )
-            try:
-                await self.store.append(event, expected_version=history.version)
-                return event
-            except ConcurrencyError:
-                if attempt == ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
+        [event] = await self.store.decide(
+            tenant,
+            "policy",
+            POLICY_ID,
+            lambda history: [
+                CaseworkPolicySet.record(
+                    prev_hash=history.last_hash, tenant=tenant, aggregate_id=POLICY_ID, actor=actor, occurred_at=self.clock.now(), policy=policy
+                )
+            ],
+        )
+        return event
 
     # --- what the commands need besides the case --------------------------------------
 
