@@ -32,7 +32,7 @@ from hazardloop_verification.commands import (
     Review,
     Verify,
 )
-from hazardloop_verification.domain import ReportCase, Stage
+from hazardloop_verification.domain import OPEN_FOR_VERIFICATION, ReportCase, Stage
 from hazardloop_verification.settings import VerificationSettings
 from hazardloop_verification.store import policies
 
@@ -148,6 +148,8 @@ class Casework:
         if not target.events or not isinstance(target.events[0].event, ReportFiled):
             raise Invalid(f"no report {duplicate_of!r} in {tenant} to merge into", field="duplicate_of")
         primary = ReportCase.from_history(tenant, duplicate_of, target)
+        if primary.stage in OPEN_FOR_VERIFICATION:
+            raise Invalid(f"verify report {duplicate_of} first: a duplicate merges into a verified report", field="duplicate_of")
         if primary.stage == Stage.DUPLICATE and primary.outcome == Outcome.DUPLICATE:
             raise Invalid(
                 f"report {duplicate_of} was itself merged into {primary.duplicate_of}: merge into that one", field="duplicate_of"

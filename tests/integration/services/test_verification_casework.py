@@ -64,7 +64,11 @@ def test_a_pending_extension_cannot_be_granted_once_the_report_is_closed(desk):
 
 
 def test_a_duplicate_names_its_report_and_the_first_filed_and_both_stay_readable(desk):
-    first, second, third = desk.file(), desk.file(reporter="emp-2"), desk.file(reporter="emp-3")
+    first, second, third, fourth = desk.file(), desk.file(reporter="emp-2"), desk.file(reporter="emp-3"), desk.file(reporter="emp-4")
+    unverified = desk.post(first, "verification", {"outcome": "duplicate", "duplicate_of": second}, desk.verifier)
+    assert unverified.status_code == 422 and "duplicate_of" in unverified.text, "merge into a verified report only"
+    desk.ok(second, "verification", {"outcome": "confirmed_hazard", "grade": "general"}, desk.verifier)
+    desk.wait_case(second, lambda c: c["stage"] == "verified")
 
     desk.ok(first, "verification", {"outcome": "duplicate", "duplicate_of": second}, desk.verifier)
     merged = desk.last(first, "Verified")
@@ -74,15 +78,15 @@ def test_a_duplicate_names_its_report_and_the_first_filed_and_both_stay_readable
     assert (merged["duplicate_of"], merged["first_report_id"]) == (second, second)
 
     desk.wait_case(first, lambda c: c["stage"] == "duplicate")
-    into_duplicate = desk.post(second, "verification", {"outcome": "duplicate", "duplicate_of": first}, desk.verifier)
+    into_duplicate = desk.post(fourth, "verification", {"outcome": "duplicate", "duplicate_of": first}, desk.verifier)
     assert into_duplicate.status_code == 422 and "duplicate_of" in into_duplicate.text
-    unknown = desk.post(second, "verification", {"outcome": "duplicate", "duplicate_of": "no-such-report"}, desk.verifier)
+    unknown = desk.post(fourth, "verification", {"outcome": "duplicate", "duplicate_of": "no-such-report"}, desk.verifier)
     assert unknown.status_code == 422 and "duplicate_of" in unknown.text
-    assert desk.types(second) == ["ReportFiled"]
+    assert desk.types(fourth) == ["ReportFiled"]
 
     cases = {r: desk.case(r) for r in (first, second, third)}
     assert {r: (c["stage"], c["duplicate_of"]) for r, c in cases.items()} == {
-        first: ("duplicate", second), second: ("filed", None), third: ("duplicate", second)
+        first: ("duplicate", second), second: ("verified", None), third: ("duplicate", second)
     }
 
 
