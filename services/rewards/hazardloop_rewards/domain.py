@@ -91,7 +91,7 @@ def decide_on_verification(
         outcome=graded.outcome,
         grade=graded.grade,
         factors=graded.factors,
-        within_routine_duties=verified.within_routine_duties if grading is None else graded.within_routine_duties,
+        within_routine_duties=verified.within_routine_duties,  # the reporter's own duties, whoever graded the hazard
         precedence=precedence,
     )
     if amount == 0:

@@ -3,6 +3,7 @@ the duplicate rule: over HTTP on a real broker."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -44,6 +45,19 @@ def test_an_approval_beyond_what_is_left_of_the_budget_goes_to_group_hq(desk):
     assert budget["remaining_fen"] == -40_000
     commitments = [e for e in desk.events(aggregate="budget") if e["type"] == "BudgetCommitted"]
     assert [(e["report_id"], e["amount_fen"], e["over_budget"]) for e in commitments] == [(first, 50_000, False), (second, 50_000, True)]
+
+
+def test_racing_approvals_cannot_both_spend_what_is_left(desk):
+    where = {"tenant": "refinery", "year": datetime.now(UTC).year}
+    assert desk.api.put("/budgets", params=where, json={"amount_fen": 60_000}, headers=desk.finance).status_code == 200
+    rewards = [desk.proposed(confirmed("larger")) for _ in range(2)]  # 50,000 fen each
+    heads = [desk.headers(f"head-{n}", roles=[Role.MANAGER]) for n in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(lambda pair: desk.approve(pair[0], pair[1]), zip(rewards, heads)))
+    assert [r.status_code for r in outcomes] == [201, 201]
+    assert sorted(r.json()["event"] for r in outcomes) == ["RewardApproved", "RewardReferred"]
+    assert sorted(e["type"] for e in desk.events(aggregate="budget")) == ["BudgetCommitted", "RewardBudgetSet"]
+    wait_for(lambda: desk.api.get("/budgets", params=where, headers=desk.finance).json()["remaining_fen"] == 10_000)
 
 
 def test_a_new_policy_applies_to_reports_verified_from_when_it_takes_effect(desk):
