@@ -10,9 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from hazardloop.events import BudgetCommitted, Event, RewardApproved, RewardDeclined, RewardGranted, RewardProposed, Verified
+from hazardloop.events import BudgetCommitted, BudgetReleased, Event, RewardApproved, RewardDeclined, RewardGranted, RewardProposed, Verified
 
-REWARD_TYPES = ("Verified", "RewardProposed", "RewardDeclined", "RewardApproved", "RewardGranted", "BudgetCommitted")
+REWARD_TYPES = ("Verified", "RewardProposed", "RewardDeclined", "RewardApproved", "RewardGranted", "BudgetCommitted", "BudgetReleased")
 """The event types the reward checks read."""
 
 
@@ -54,6 +54,8 @@ def reconcile_rewards(log: Iterable[tuple[int, Event]]) -> list[Finding]:
                 trails[(event.tenant, event.report_id)].grants.append((sequence, event))
             case BudgetCommitted():
                 trails[(event.tenant, event.report_id)].commitment = (sequence, event)
+            case BudgetReleased():
+                trails[(event.tenant, event.report_id)].commitment = None
     findings: list[Finding] = []
     for (tenant, report_id), trail in sorted(trails.items()):
         for kind, sequence, detail in _anomalies(trail):

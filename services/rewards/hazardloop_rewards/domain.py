@@ -16,6 +16,7 @@ from hazardloop.errors import DomainError, Invalid, NotFound
 from hazardloop.events import (
     GENESIS_HASH,
     BudgetCommitted,
+    BudgetReleased,
     Event,
     HqReason,
     Outcome,
@@ -119,6 +120,8 @@ class Budget:
     year: int
     amount_fen: int | None = None
     committed: dict[str, int] = field(default_factory=dict)
+    commitments: dict[str, int] = field(default_factory=dict)
+    """How many times each report took from the budget (releases do not undo the count)."""
     last_hash: str = GENESIS_HASH
 
     @classmethod
@@ -130,6 +133,9 @@ class Budget:
                     budget.amount_fen = amount
                 case BudgetCommitted(report_id=report_id, amount_fen=amount):
                     budget.committed[report_id] = amount
+                    budget.commitments[report_id] = budget.commitments.get(report_id, 0) + 1
+                case BudgetReleased(report_id=report_id):
+                    budget.committed.pop(report_id, None)
             budget.last_hash = stored.event.hash
         return budget
 
@@ -153,10 +159,25 @@ class Budget:
             aggregate_id=budget_id(self.year),
             actor=actor,
             occurred_at=now,
-            event_id=stable_id(self.tenant, report_id, "budget-commitment"),
+            event_id=stable_id(self.tenant, report_id, "budget-commitment", str(self.commitments.get(report_id, 0))),
             report_id=report_id,
             amount_fen=amount,
             over_budget=not self.allows(amount),
+        )
+
+    def release(self, report_id: str, *, actor: str, now: datetime) -> BudgetReleased | None:
+        """Give back what the report took, when its approval did not land."""
+        if report_id not in self.committed:
+            return None
+        return BudgetReleased.record(
+            prev_hash=self.last_hash,
+            tenant=self.tenant,
+            aggregate_id=budget_id(self.year),
+            actor=actor,
+            occurred_at=now,
+            event_id=stable_id(self.tenant, report_id, "budget-release", str(self.commitments.get(report_id, 0))),
+            report_id=report_id,
+            amount_fen=self.committed[report_id],
         )
 
 

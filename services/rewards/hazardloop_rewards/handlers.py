@@ -8,11 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hazardloop.clock import Clock
-from hazardloop.errors import Invalid, NotFound
+from hazardloop.errors import DomainError, Invalid, NotFound
 from hazardloop.events import (
     Event,
     Outcome,
     ReportFiled,
+    RewardApproved,
     RewardBudgetSet,
     RewardPolicy,
     RewardPolicySet,
@@ -21,7 +22,7 @@ from hazardloop.events import (
 from hazardloop.eventstore import ConcurrencyError, EventStore
 from hazardloop.receipts import receipt_digest
 from hazardloop.service import Runtime
-from hazardloop_rewards.domain import Budget, Reward, budget_id, decide_on_verification
+from hazardloop_rewards.domain import POLICY_ACTOR, Budget, Reward, Stage, budget_id, decide_on_verification
 from hazardloop_rewards.policy import in_force
 
 ATTEMPTS = 3
@@ -95,15 +96,24 @@ class Payouts:
 
     async def _with_budget(self, tenant: str, report_id: str, decide: Callable[[Reward, Budget], list[Event]]) -> list[Event]:
         """Decide with this year's budget; an approval first takes its amount from the budget,
-        guarded by the budget's own sequence, so racing approvals cannot both spend the rest."""
+        guarded by the budget's own sequence, so racing approvals cannot both spend the rest.
+
+        An approval that took its amount and then lost the race on the reward (to a
+        decline, say) gives the amount back before the loser hears 409.
+        """
         year = self.clock.now().year
         for attempt in range(1, ATTEMPTS + 1):
             budget_history = await self.store.load(tenant, "budget", budget_id(year))
             budget = Budget.from_history(tenant, year, budget_history)
             history = await self.store.load(tenant, "reward", report_id)
-            events = decide(Reward.from_history(tenant, report_id, history), budget)
+            reward = Reward.from_history(tenant, report_id, history)
             try:
-                approval = next((e for e in events if e.type == "RewardApproved"), None)
+                events = decide(reward, budget)
+            except DomainError:
+                await self._release_unapproved(budget, budget_history.version, reward)
+                raise
+            try:
+                approval = next((e for e in events if isinstance(e, RewardApproved)), None)
                 if approval is not None:
                     commitment = budget.commit(report_id, approval.amount_fen, actor=approval.actor, now=approval.occurred_at)
                     if commitment is not None:
@@ -111,11 +121,22 @@ class Payouts:
                 version = history.version
                 for event in events:
                     version = (await self.store.append(event, expected_version=version)).sequence
+                if approval is None:  # declined or referred now (the decision moved ``reward`` on)
+                    await self._release_unapproved(budget, budget_history.version, reward)
                 return events
             except ConcurrencyError:
                 if attempt == ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
+
+    async def _release_unapproved(self, budget: Budget, version: int, reward: Reward) -> None:
+        """Only once the reward is declined or referred: while it is proposed, a commitment
+        may belong to an approval still on its way, which will use it."""
+        if reward.stage not in (Stage.DECLINED, Stage.REFERRED) or reward.proposal is None:
+            return
+        release = budget.release(reward.report_id, actor=POLICY_ACTOR, now=self.clock.now())
+        if release is not None:
+            await self.store.append(release, expected_version=version)
 
     def _pseudonym(self, tenant: str, subject: str) -> str:
         return self.runtime.pseudonyms.of(tenant, subject)
@@ -130,7 +151,9 @@ class Payouts:
 
     async def decline(self, tenant: str, report_id: str, *, reason: str, actor: str, hq: bool = False) -> list[Event]:
         now, me = self.clock.now(), self._pseudonym(tenant, actor)
-        return await self._decide(tenant, report_id, lambda reward: reward.decline(reason=reason, actor=actor, pseudonym=me, now=now, hq=hq))
+        return await self._with_budget(
+            tenant, report_id, lambda reward, _: reward.decline(reason=reason, actor=actor, pseudonym=me, now=now, hq=hq)
+        )
 
     async def approve_at_hq(self, tenant: str, report_id: str, *, reason: str | None, actor: str) -> list[Event]:
         now, me = self.clock.now(), self._pseudonym(tenant, actor)

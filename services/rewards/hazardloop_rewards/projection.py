@@ -7,6 +7,7 @@ import json
 from hazardloop.eventstore import EventStore
 from hazardloop.events import (
     BudgetCommitted,
+    BudgetReleased,
     RecognitionConsented,
     RecognitionWithdrawn,
     ReporterKeyShredded,
@@ -172,6 +173,12 @@ def when_budget_committed_add(event: BudgetCommitted, db: Writer) -> None:
     db.update(budgets, {"tenant": event.tenant, "year": year}, committed_fen=committed + event.amount_fen)
 
 
+def when_budget_released_give_back(event: BudgetReleased, db: Writer) -> None:
+    year = int(event.aggregate_id.removeprefix("year-"))
+    committed = _budget(db, event.tenant, year)["committed_fen"]
+    db.update(budgets, {"tenant": event.tenant, "year": year}, committed_fen=committed - event.amount_fen)
+
+
 def when_policy_set_record(event: RewardPolicySet, db: Writer) -> None:
     """A version set again for the same moment (a correction before it takes effect) replaces it."""
     key, values = {"tenant": event.tenant, "effective_from": event.effective_from}, {"policy": event.policy.model_dump_json(), "set_by": event.actor}
@@ -200,6 +207,7 @@ def projection(store: EventStore) -> Projection:
             ReporterKeyShredded: when_reporter_erased_unname_them,
             RewardBudgetSet: when_budget_set_record,
             BudgetCommitted: when_budget_committed_add,
+            BudgetReleased: when_budget_released_give_back,
             RewardPolicySet: when_policy_set_record,
         },
         reactions={Verified: decisions.when_verified_propose_reward},

@@ -40,6 +40,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     RewardPolicySet,
     RewardBudgetSet,
     BudgetCommitted,
+    BudgetReleased,
     RewardProposed,
     RewardReferred,
     RewardApproved,

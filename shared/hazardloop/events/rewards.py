@@ -94,6 +94,15 @@ class BudgetCommitted(Event):
     """Group HQ approved it although the budget had too little left."""
 
 
+class BudgetReleased(Event):
+    """A commitment whose approval never landed (it lost a race to a decline, say) was given back."""
+
+    aggregate_type: ClassVar[str] = "budget"
+    type: Literal["BudgetReleased"] = "BudgetReleased"
+    report_id: AggregateId
+    amount_fen: Fen
+
+
 class BreakdownLine(BaseModel):
     """One step of the policy's arithmetic, with the running amount after it."""
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import nats
 import pytest
 
+from hazardloop.auth import Role
 from hazardloop.eventstore import EventStore, Subjects
 from hazardloop_rewards.domain import Budget, budget_id
 from tests.integration.services.reward_desk import HEAD, RewardDesk, confirmed, this_month
@@ -73,3 +74,17 @@ def test_a_period_that_is_no_month_or_year_is_refused(desk, period):
     for path, who in (("/leaderboard", desk.head), ("/notices", desk.head), ("/payroll", desk.finance)):
         assert desk.api.get(path, params=where, headers=who).status_code == 422, path
     assert desk.api.get("/payroll", params=where | {"period": this_month()}, headers=desk.finance).status_code == 200
+
+
+def test_a_commitment_left_by_an_approval_that_never_landed_is_given_back_when_the_reward_is_declined(desk):
+    year = datetime.now(UTC).year
+    assert desk.api.put("/budgets", params={"tenant": "refinery", "year": year}, json={"amount_fen": 100_000}, headers=desk.leader).status_code == 200
+    report_id = desk.proposed(confirmed("larger"))
+    commit_ahead(desk.harness, report_id, 50_000, year)  # an approval died after taking its amount
+    assert desk.decline(report_id, "Not credible on review").status_code == 201
+    assert desk.types(aggregate="budget")[-1] == "BudgetReleased"
+    desk.wait_status(report_id, "declined")
+    assert desk.approve(report_id, headers=desk.headers("head-2", roles=[Role.MANAGER])).status_code == 409
+    assert desk.types(aggregate="budget").count("BudgetReleased") == 1
+    budget = wait_for(lambda: (b := desk.api.get("/budgets", params={"tenant": "refinery", "year": year}, headers=desk.finance).json())["committed_fen"] == 0 and b)
+    assert budget["remaining_fen"] == 100_000

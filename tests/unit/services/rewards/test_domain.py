@@ -153,3 +153,15 @@ def test_a_revocation_is_a_new_event_after_payment():
     [grant] = reward_of(proposed, approval).pay(reference="P", voucher_digest=None, actor="fin", pseudonym=OTHER, now=NOW)
     [revoked] = reward_of(proposed, approval, grant).revoke(reason="Staged hazard", actor="leader", now=NOW)
     assert revoked.amount_fen == 50_000 and reward_of(proposed, approval, grant, revoked).stage == Stage.REVOKED
+
+
+def test_a_commitment_whose_approval_never_landed_is_given_back_and_can_be_taken_again():
+    set_budget = RewardBudgetSet.record(prev_hash="0" * 64, tenant="refinery", aggregate_id="year-2026", actor="leader", year=2026, amount_fen=100_000)
+    budget = Budget.from_history("refinery", 2026, history(set_budget))
+    taken = budget.commit("r-1", 50_000, actor="head", now=NOW)
+    after = Budget.from_history("refinery", 2026, history(set_budget, taken))
+    released = after.release("r-1", actor="policy:rewards", now=NOW)
+    again = Budget.from_history("refinery", 2026, history(set_budget, taken, released))
+    assert again.remaining == 100_000 and again.release("r-1", actor="x", now=NOW) is None
+    retaken = again.commit("r-1", 60_000, actor="hq", now=NOW)
+    assert retaken is not None and retaken.event_id != taken.event_id, "a new commitment, not deduplicated as the old one"
