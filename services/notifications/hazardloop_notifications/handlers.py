@@ -225,6 +225,11 @@ class Notifier:
         )
 
 
+def projection(store: EventStore | None = None, *, reminder_hours: Sequence[int] = (24,)) -> Projection:
+    """The projection with the default reminder leads (for tools that replay it outside the service)."""
+    return Notifier(reminder_hours).projection(store)
+
+
 def _reminder_key(deadline: Any, hours: int) -> str:
     return f"{deadline:%Y%m%dT%H%M%S}-{hours}h"
 

@@ -114,7 +114,7 @@ class Sender:
     def _due(self) -> list[dict[str, Any]]:
         now = self.clock.now()
         query = (
-            select(deliveries, attempts.c.attempts.label("tried"), attempts.c.done)
+            select(deliveries, attempts.c.attempts.label("tried"), attempts.c.last_error, attempts.c.done)
             .select_from(deliveries.outerjoin(attempts, attempts.c.key == deliveries.c.key))
             .where(
                 deliveries.c.status == "pending",
@@ -152,7 +152,7 @@ class Sender:
             return False  # dead-lettered; the projection will say so
         tried = row["tried"] or 0
         if tried >= self.settings.delivery_max_attempts:
-            return await self._dead_letter(row, history, tried, "gave up")
+            return await self._dead_letter(row, history, tried, row["last_error"] or "gave up")
         attempt = tried + 1
         try:
             await self._send(row)
