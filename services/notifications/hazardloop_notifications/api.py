@@ -21,7 +21,8 @@ from hazardloop.events import GENESIS_HASH, Language, MessageRead, stable_id
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.service import RuntimeDep
 from hazardloop_notifications.render import Renderer, pick_language
-from hazardloop_notifications.store import inbox, reports
+from hazardloop_notifications.routing import report_context
+from hazardloop_notifications.store import REPORT_CONTEXT, inbox, reports
 
 routes = APIRouter(tags=["inbox"])
 
@@ -91,7 +92,12 @@ def read_inbox(
 ) -> list[Message]:
     """The caller's messages, newest first; the header ``X-Unread-Count`` counts the unread."""
     mine = _boxes(runtime, principal, code).subquery()
-    query = select(mine).order_by(mine.c.created_at.desc(), mine.c.message_id).limit(limit)
+    query = (
+        select(mine, *REPORT_CONTEXT)
+        .select_from(mine.outerjoin(reports, reports.c.report_id == mine.c.report_id))
+        .order_by(mine.c.created_at.desc(), mine.c.message_id)
+        .limit(limit)
+    )
     if report_id is not None:
         query = query.where(mine.c.report_id == report_id)
     if unread:
@@ -105,7 +111,8 @@ def read_inbox(
     response.headers["Content-Language"] = language
     messages = []
     for row in rows:
-        rendered = renderer.render(row.kind, language, json.loads(row.params))
+        staff = row.box.startswith("@")
+        rendered = renderer.render(row.kind, language, report_context(row._mapping, staff=staff) | json.loads(row.params))
         messages.append(
             Message(
                 message_id=row.message_id, tenant=row.tenant, report_id=row.report_id, kind=row.kind, subject=rendered.subject,

@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from hazardloop.clock import Clock
@@ -22,7 +22,7 @@ from hazardloop.events import GENESIS_HASH, DigestDue, DirectoryRole, Rectificat
 from hazardloop.eventstore import EventStoreUnavailable
 from hazardloop.service import Runtime
 from hazardloop_notifications.settings import NotificationsSettings
-from hazardloop_notifications.store import digests, directory_roles, reminders, reports
+from hazardloop_notifications.store import digests, directory_roles, reports
 
 log = logging.getLogger("hazardloop.notifications.clocks")
 
@@ -63,28 +63,21 @@ class Clocks:
             return self._reminders(db, now), self._digests(db, now)
 
     def _reminders(self, db: Any, now: datetime) -> list[RectificationReminderDue]:
-        """Pending reminders whose report still waits on that owner and deadline."""
+        """Reports still being rectified whose next reminder is due."""
         query = (
-            select(reminders)
-            .join(reports, reports.c.report_id == reminders.c.report_id)
-            .where(
-                reminders.c.status == "pending",
-                reminders.c.due_at <= now,
-                reports.c.stage == "rectifying",
-                reports.c.deadline == reminders.c.deadline,
-                reports.c.owner == reminders.c.owner,
-            )
-            .order_by(reminders.c.due_at)
+            select(reports.c.report_id, reports.c.tenant, reports.c.owner, reports.c.deadline, reports.c.reminder_lead)
+            .where(reports.c.next_reminder_at <= now, reports.c.stage == "rectifying")
+            .order_by(reports.c.next_reminder_at)
             .limit(self._batch)
         )
         fired = []
         for row in db.execute(query):
-            aggregate = str(stable_id("reminder", row.report_id, row.key))
+            key = f"{row.deadline.isoformat()}/{row.reminder_lead}h"
             fired.append(
                 RectificationReminderDue.record(
-                    prev_hash=GENESIS_HASH, tenant=row.tenant, aggregate_id=aggregate, actor=ACTOR,
-                    event_id=stable_id("reminder-due", row.report_id, row.key), occurred_at=now,
-                    report_id=row.report_id, owner=row.owner, deadline=row.deadline, hours_before=row.hours_before,
+                    prev_hash=GENESIS_HASH, tenant=row.tenant, aggregate_id=str(stable_id("reminder", row.report_id, key)),
+                    actor=ACTOR, event_id=stable_id("reminder-due", row.report_id, key), occurred_at=now,
+                    report_id=row.report_id, owner=row.owner, deadline=row.deadline, hours_before=row.reminder_lead,
                 )
             )
         return fired
@@ -103,7 +96,7 @@ class Clocks:
                 )
             ).scalars()
         )
-        done = set(db.execute(select(digests.c.tenant).where(and_(digests.c.day == day))).scalars())
+        done = set(db.execute(select(digests.c.tenant).where(digests.c.day == day)).scalars())
         return [
             DigestDue.record(
                 prev_hash=GENESIS_HASH, tenant=tenant, aggregate_id=f"d-{day}", actor=ACTOR,

@@ -1,9 +1,4 @@
-"""Each subsidiary's directory as notifications projects it: entries, and who holds each role.
-
-Routing reads a role's members by key, once per batch at most: what a batch has read
-is kept with that batch's writer, so a replay does not ask the database per event,
-and nothing read survives a batch that is rolled back.
-"""
+"""Each subsidiary's directory as notifications projects it: entries, and who holds each role."""
 
 from __future__ import annotations
 
@@ -18,41 +13,62 @@ from hazardloop_notifications.store import directory_entries, directory_roles
 Member = dict[str, Any]
 """An entry as JSON: ``kind`` person (person, email, language) or endpoint (endpoint, url, format, language)."""
 
-_cache: WeakKeyDictionary[Writer, dict[tuple[Any, ...], Any]] = WeakKeyDictionary()
 
+class Listing:
+    """Who holds each role, and each person's entry, as routing reads them.
 
-def _cached(db: Writer, key: tuple[Any, ...], load: Any) -> Any:
-    seen = _cache.setdefault(db, {})
-    if key not in seen:
-        seen[key] = load()
-    return seen[key]
+    Reads are kept across batches, so a rebuild asks the database once per role and
+    not per event. A batch that changes the directory empties that cache and keeps
+    what it reads to itself, so a batch rolled back leaves nothing behind; a batch that
+    changes nothing read only what was committed, which is safe to keep.
+    """
 
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, ...], Any] = {}
+        self._batch: WeakKeyDictionary[Writer, dict[tuple[str, ...], Any]] = WeakKeyDictionary()
+        self._changing: WeakKeyDictionary[Writer, bool] = WeakKeyDictionary()
 
-def _forget(db: Writer, *keys: tuple[Any, ...]) -> None:
-    seen = _cache.get(db)
-    if seen is not None:
-        for key in keys:
-            seen.pop(key, None)
+    def _read(self, db: Writer, key: tuple[str, ...], load: Any) -> Any:
+        seen = self._batch.setdefault(db, {})
+        if key in seen:
+            return seen[key]
+        if not self._changing.get(db) and key in self._kept:
+            return self._kept[key]
+        value = seen[key] = load()
+        if not self._changing.get(db):
+            self._kept[key] = value
+        return value
+
+    def _changed(self, db: Writer) -> None:
+        self._changing[db] = True
+        self._kept.clear()
+        self._batch.pop(db, None)
+
+    def members(self, db: Writer, tenant: str, role: DirectoryRole) -> list[Member]:
+        def load() -> list[Member]:
+            row = db.get(directory_roles, tenant=tenant, role=role.value)
+            return json.loads(row["members"]) if row else []
+
+        return self._read(db, ("role", tenant, role.value), load)
+
+    def person(self, db: Writer, tenant: str, name: str) -> Member | None:
+        def load() -> Member | None:
+            row = db.get(directory_entries, tenant=tenant, kind="person", name=name)
+            return json.loads(row["entry"]) if row else None
+
+        return self._read(db, ("person", tenant, name), load)
+
+    def when_entry_set(self, event: DirectoryEntrySet, db: Writer, _: Listing | None = None) -> None:
+        self._changed(db)
+        when_entry_set(event, db)
+
+    def when_entry_removed(self, event: DirectoryEntryRemoved, db: Writer, _: Listing | None = None) -> None:
+        self._changed(db)
+        when_entry_removed(event, db)
 
 
 def entry_name(entry: PersonEntry | EndpointEntry) -> str:
     return entry.person if isinstance(entry, PersonEntry) else entry.endpoint
-
-
-def members(db: Writer, tenant: str, role: DirectoryRole) -> list[Member]:
-    def load() -> list[Member]:
-        row = db.get(directory_roles, tenant=tenant, role=role.value)
-        return json.loads(row["members"]) if row else []
-
-    return _cached(db, ("role", tenant, role.value), load)
-
-
-def person(db: Writer, tenant: str, name: str) -> Member | None:
-    def load() -> Member | None:
-        row = db.get(directory_entries, tenant=tenant, kind="person", name=name)
-        return json.loads(row["entry"]) if row else None
-
-    return _cached(db, ("person", tenant, name), load)
 
 
 def when_entry_set(event: DirectoryEntrySet, db: Writer) -> None:
@@ -67,7 +83,6 @@ def when_entry_set(event: DirectoryEntrySet, db: Writer) -> None:
         db.update(directory_entries, key, entry=json.dumps(document, sort_keys=True), updated_at=event.occurred_at)
     for role in entry.roles:
         _set_members(db, event.tenant, role.value, [*_members_of(db, event.tenant, role.value), document])
-    _forget(db, ("person", event.tenant, name))
 
 
 def when_entry_removed(event: DirectoryEntryRemoved, db: Writer) -> None:
@@ -77,7 +92,6 @@ def when_entry_removed(event: DirectoryEntryRemoved, db: Writer) -> None:
         # Kept as an empty entry rather than deleted: the writer batches inserts and
         # updates only, and an empty entry routes nothing.
         db.update(directory_entries, key, entry="null", updated_at=event.occurred_at)
-    _forget(db, ("person", event.tenant, event.name))
 
 
 def _remove(db: Writer, tenant: str, kind: str, name: str) -> None:
@@ -106,4 +120,3 @@ def _set_members(db: Writer, tenant: str, role: str, listed: list[Member]) -> No
         db.insert(directory_roles, tenant=tenant, role=role, members=value)
     else:
         db.update(directory_roles, {"tenant": tenant, "role": role}, members=value)
-    _forget(db, ("role", tenant, role))

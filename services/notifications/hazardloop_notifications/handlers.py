@@ -54,14 +54,12 @@ from hazardloop.events import (
     stable_id,
 )
 from hazardloop.projection import Projection
-from hazardloop.writer import RowView, Writer
+from hazardloop.writer import Writer
 from hazardloop_notifications import directory
-from hazardloop_notifications.routing import REPORTER, Notice, To, notices_for, report_id_of
-from hazardloop_notifications.store import deliveries, digests, inbox, metadata, reminders, reports
+from hazardloop_notifications.routing import NEEDS_OWNER, REPORTER, Notice, To, notices_for, report_id_of
+from hazardloop_notifications.store import deliveries, digests, inbox, metadata, reports
 
 OPEN_STAGES = ("filed", "accepted", "verified", "rectifying", "under_review")
-STAFF_ONLY = ("description",)
-"""Parameters for people who handle the report, never for group chats."""
 
 
 def delivery_key(source_event_id: str, channel: str, recipient: str) -> str:
@@ -74,48 +72,59 @@ def _dumps(params: dict[str, Any]) -> str:
 
 
 class Notifier:
-    """Handlers that need the service's reminder leads (settings) besides the event."""
+    """The projection's handlers, with the service's reminder leads and the directory cache.
+
+    Handlers write blind (updates by key, without reading the row first) and read the
+    report only for the few events whose notices go to its current owner: a read per
+    event through SQLAlchemy would cost a rebuild more than everything else together.
+    """
 
     def __init__(self, reminder_hours: Sequence[int]) -> None:
-        self.reminder_hours = tuple(reminder_hours)
+        self.reminder_hours = tuple(sorted(set(reminder_hours), reverse=True))
 
     # --- following the report -------------------------------------------------------------
 
-    def when_report_filed(self, event: ReportFiled, db: Writer) -> None:
+    def when_report_filed(self, event: ReportFiled, db: Writer, listing: directory.Listing) -> None:
         where = event.location
-        row = {
-            "report_id": event.aggregate_id,
-            "tenant": event.tenant,
-            "reporter": event.reporter,
-            "anonymous": event.anonymous,
-            "receipt_digest": event.receipt_digest,
-            "category": event.category.value,
-            "subtype": event.subtype,
-            "place": f"{where.site} / {where.area} / {where.spot}",
-            "description": event.description,
-            "filed_at": event.occurred_at,
-            "stage": "filed",
-            "grade": None,
-            "owner": None,
-            "deadline": None,
-            "overdue": False,
-            "reward": None,
-        }
-        db.insert(reports, **row)
-        notify(db, event, RowView(row))
+        db.insert(
+            reports,
+            report_id=event.aggregate_id,
+            tenant=event.tenant,
+            reporter=event.reporter,
+            anonymous=event.anonymous,
+            receipt_digest=event.receipt_digest,
+            category=event.category.value,
+            subtype=event.subtype,
+            place=f"{where.site} / {where.area} / {where.spot}",
+            description=event.description,
+            filed_at=event.occurred_at,
+            stage="filed",
+            grade=None,
+            owner=None,
+            deadline=None,
+            overdue=False,
+            reward=None,
+            next_reminder_at=None,
+            reminder_lead=None,
+        )
+        notify(db, listing, event, notices_for(event))
 
-    def when_report_moved(self, event: Event, db: Writer) -> None:
-        """Casework events: move the report's stage, keep its reminders, tell whom it concerns."""
-        report = db.get(reports, report_id=event.aggregate_id)
-        if report is None:
-            return  # filed before this log began: nobody to tell about it
-        changes = self._changes(db, event, report)
+    def when_report_moved(self, event: Event, db: Writer, listing: directory.Listing) -> None:
+        """Casework events: move the report's stage and reminder, tell whom it concerns."""
+        owner = None
+        changes = self._changes(event)
+        if isinstance(event, NEEDS_OWNER):
+            report = db.get(reports, report_id=event.aggregate_id)
+            if report is None:
+                return  # filed before this log began
+            owner = report["owner"]
+            if isinstance(event, RectificationRejected) and report["deadline"] is not None:
+                changes |= self._next_reminder(report["deadline"], after=event.occurred_at)
         if changes:
             db.update(reports, {"report_id": event.aggregate_id}, **changes)
-            report = RowView({**report, **changes})
-        notify(db, event, report)
+        notify(db, listing, event, notices_for(event, owner))
 
-    def _changes(self, db: Writer, event: Event, report: RowView) -> dict[str, Any]:
+    def _changes(self, event: Event) -> dict[str, Any]:
         match event:
             case Accepted():
                 return {"stage": "accepted"}
@@ -128,52 +137,30 @@ class Notifier:
                 }[event.outcome]
                 return {"stage": stage, "grade": event.grade.value if event.grade else None}
             case RectificationAssigned():
-                self._remind(db, event, report, event.deadline, event.owner)
-                return {"stage": "rectifying", "owner": event.owner, "deadline": event.deadline, "overdue": False}
+                return {"stage": "rectifying", "owner": event.owner, "deadline": event.deadline, "overdue": False,
+                        **self._next_reminder(event.deadline, after=event.occurred_at)}
             case ExtensionGranted():
-                self._stop_reminders(db, report)
-                self._remind(db, event, report, event.deadline, report["owner"])
-                return {"deadline": event.deadline, "overdue": False}
+                return {"deadline": event.deadline, "overdue": False, **self._next_reminder(event.deadline, after=event.occurred_at)}
             case Rectified():
-                self._stop_reminders(db, report)
-                return {"stage": "closed" if event.on_the_spot else "under_review"}
+                return {"stage": "closed" if event.on_the_spot else "under_review", **NO_REMINDER}
             case RectificationRejected():
-                if report["deadline"] is not None and report["owner"]:
-                    self._remind(db, event, report, report["deadline"], report["owner"])
                 return {"stage": "rectifying"}
             case RectificationAccepted():
-                self._stop_reminders(db, report)
-                return {"stage": "closed"}
+                return {"stage": "closed", **NO_REMINDER}
             case RectificationOverdue():
-                return {"overdue": True}
+                return {"overdue": True, **NO_REMINDER}
         return {}
 
-    def _remind(self, db: Writer, event: Event, report: RowView, deadline: Any, owner: str) -> None:
-        """Reminders for a deadline, at each lead still ahead (pending again if they were stopped)."""
+    def _next_reminder(self, deadline: Any, *, after: Any, below: int | None = None) -> dict[str, Any]:
+        """The first reminder still ahead for ``deadline``: the longest lead not yet past
+        (and shorter than ``below``, the one just sent)."""
         for hours in self.reminder_hours:
             due = deadline - timedelta(hours=hours)
-            if due <= event.occurred_at:
-                continue
-            key = {"report_id": report["report_id"], "key": _reminder_key(deadline, hours)}
-            values = {"tenant": report["tenant"], "owner": owner, "deadline": deadline, "hours_before": hours, "due_at": due, "status": "pending"}
-            if db.get(reminders, **key) is None:
-                db.insert(reminders, **key, **values)
-            else:
-                db.update(reminders, key, **values)
+            if due > after and (below is None or hours < below):
+                return {"next_reminder_at": due, "reminder_lead": hours}
+        return dict(NO_REMINDER)
 
-    def _stop_reminders(self, db: Writer, report: RowView) -> None:
-        if report["deadline"] is None:
-            return
-        for hours in self.reminder_hours:
-            key = {"report_id": report["report_id"], "key": _reminder_key(report["deadline"], hours)}
-            row = db.get(reminders, **key)
-            if row is not None and row["status"] == "pending":
-                db.update(reminders, key, status="stopped")
-
-    def when_reward_moved(self, event: RewardProposed | RewardReferred | RewardApproved | RewardGranted | RewardDeclined, db: Writer) -> None:
-        report = db.get(reports, report_id=report_id_of(event))
-        if report is None:
-            return
+    def when_reward_moved(self, event: Event, db: Writer, listing: directory.Listing) -> None:
         status = {
             RewardProposed: "proposed",
             RewardReferred: "referred",
@@ -181,29 +168,33 @@ class Notifier:
             RewardGranted: "granted",
             RewardDeclined: "declined",
         }[type(event)]
-        db.update(reports, {"report_id": report["report_id"]}, reward=status)
-        notify(db, event, report)
+        db.update(reports, {"report_id": report_id_of(event)}, reward=status)
+        notify(db, listing, event, notices_for(event))
 
-    def when_reminder_due(self, event: RectificationReminderDue, db: Writer) -> None:
-        key = {"report_id": event.report_id, "key": _reminder_key(event.deadline, event.hours_before)}
-        if db.get(reminders, **key) is not None:
-            db.update(reminders, key, status="fired")
-        notify(db, event, db.get(reports, report_id=event.report_id))
+    def when_reminder_due(self, event: RectificationReminderDue, db: Writer, listing: directory.Listing) -> None:
+        after = event.deadline - timedelta(hours=event.hours_before)
+        db.update(reports, {"report_id": event.report_id}, **self._next_reminder(event.deadline, after=after, below=event.hours_before))
+        notify(db, listing, event, notices_for(event))
 
-    def when_digest_due(self, event: DigestDue, db: Writer) -> None:
+    def when_digest_due(self, event: DigestDue, db: Writer, listing: directory.Listing) -> None:
         db.insert(digests, tenant=event.tenant, day=event.day, created_at=event.occurred_at)
-        params = digest_of(db, event)
-        notify(db, event, None, [Notice("digest", To(role=DirectoryRole.MANAGER), params)])
+        notify(db, listing, event, [Notice("digest", To(role=DirectoryRole.MANAGER), digest_of(db, event))])
 
     # --- the projection --------------------------------------------------------------------
 
     def projection(self, _: EventStore | None = None) -> Projection:
-        moved, reward = self.when_report_moved, self.when_reward_moved
+        """A fresh projection with its own directory cache (a rebuild must not see the old one's)."""
+        listing = directory.Listing()
+
+        def bound(handler: Any) -> Any:
+            return lambda event, db: handler(event, db, listing)
+
+        moved, reward = bound(self.when_report_moved), bound(self.when_reward_moved)
         return Projection(
             name="notifications",
             metadata=metadata,
             handlers={
-                ReportFiled: self.when_report_filed,
+                ReportFiled: bound(self.when_report_filed),
                 **{
                     kind: moved
                     for kind in (
@@ -213,10 +204,10 @@ class Notifier:
                     )
                 },
                 **{kind: reward for kind in (RewardProposed, RewardReferred, RewardApproved, RewardGranted, RewardDeclined)},
-                RectificationReminderDue: self.when_reminder_due,
-                DigestDue: self.when_digest_due,
-                DirectoryEntrySet: directory.when_entry_set,
-                DirectoryEntryRemoved: directory.when_entry_removed,
+                RectificationReminderDue: bound(self.when_reminder_due),
+                DigestDue: bound(self.when_digest_due),
+                DirectoryEntrySet: bound(listing.when_entry_set),
+                DirectoryEntryRemoved: bound(listing.when_entry_removed),
                 NotificationSent: when_delivery_settled,
                 NotificationFailed: when_delivery_settled,
                 NotificationRetried: when_delivery_retried,
@@ -225,19 +216,18 @@ class Notifier:
         )
 
 
+NO_REMINDER = {"next_reminder_at": None, "reminder_lead": None}
+
+
 def projection(store: EventStore | None = None, *, reminder_hours: Sequence[int] = (24,)) -> Projection:
     """The projection with the default reminder leads (for tools that replay it outside the service)."""
     return Notifier(reminder_hours).projection(store)
 
 
-def _reminder_key(deadline: Any, hours: int) -> str:
-    return f"{deadline:%Y%m%dT%H%M%S}-{hours}h"
-
-
 # --- from notices to inbox messages and deliveries --------------------------------------------
 
 
-def notify(db: Writer, event: Event, report: RowView | None, notices: list[Notice] | None = None) -> None:
+def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[Notice]) -> None:
     """Write the inbox messages and the deliveries an event's notices call for.
 
     One message per recipient and channel, however many notices reach them (a person
@@ -245,13 +235,12 @@ def notify(db: Writer, event: Event, report: RowView | None, notices: list[Notic
     """
     made: set[tuple[str, str]] = set()
     source = str(event.event_id)
-    for notice in notices if notices is not None else notices_for(event, report):
-        for channel, recipient, address, fmt, language, box in _recipients(db, event.tenant, notice, report):
+    for notice in notices:
+        for channel, recipient, address, fmt, language, box in _recipients(db, listing, event.tenant, notice):
             if (channel, recipient) in made:
                 continue
             made.add((channel, recipient))
-            params = notice.params if channel != DeliveryChannel.WEBHOOK.value else {k: v for k, v in notice.params.items() if k not in STAFF_ONLY}
-            encoded = _dumps(params)
+            encoded = _dumps(notice.params)
             report_id = notice.params.get("report_id")
             if box is not None:
                 db.insert(
@@ -279,7 +268,7 @@ def notify(db: Writer, event: Event, report: RowView | None, notices: list[Notic
             )
 
 
-def _recipients(db: Writer, tenant: str, notice: Notice, report: RowView | None) -> list[tuple[str, str, str | None, str | None, str, str | None]]:
+def _recipients(db: Writer, listing: directory.Listing, tenant: str, notice: Notice) -> list[tuple[str, str, str | None, str | None, str, str | None]]:
     """(channel, recipient, address, format, language, inbox box) for each way ``notice`` goes out.
 
     The reporter is reached only through the inbox of their report: by token for a
@@ -288,10 +277,11 @@ def _recipients(db: Writer, tenant: str, notice: Notice, report: RowView | None)
     """
     default = Language.ZH_CN.value
     if notice.to.reporter:
-        if report is None:
-            return []
-        return [(DeliveryChannel.INBOX.value, REPORTER, None, None, default, report["report_id"])]
-    listed = [directory.person(db, tenant, notice.to.person) or {"kind": "person", "person": notice.to.person}] if notice.to.person else directory.members(db, tenant, notice.to.role)
+        return [(DeliveryChannel.INBOX.value, REPORTER, None, None, default, notice.params["report_id"])]
+    if notice.to.person:
+        listed = [listing.person(db, tenant, notice.to.person) or {"kind": "person", "person": notice.to.person}]
+    else:
+        listed = listing.members(db, tenant, notice.to.role)
     ways = []
     for member in listed:
         if member["kind"] == "endpoint":

@@ -74,15 +74,21 @@ def _person(person: str | None) -> list[To]:
     return [To(person=person)] if person else []
 
 
-def notices_for(event: Event, report: Mapping[str, Any] | None) -> list[Notice]:
-    """The notices ``event`` produces; ``report`` is the report's row (None if unknown)."""
-    about = _about(report)
-    owner = report["owner"] if report else None
+NEEDS_OWNER = (ExtensionGranted, ExtensionRefused, RectificationRejected, EscalationRaised)
+"""Events whose notices go to the report's current owner, which they do not name themselves."""
+
+
+def notices_for(event: Event, owner: str | None = None) -> list[Notice]:
+    """The notices ``event`` produces; ``owner`` is the report's rectification owner, for
+    ``NEEDS_OWNER`` events. What every message says about the report (its place and
+    category, and for staff its description) is looked up when it is rendered, so
+    routing never reads the store for it."""
+    about = {"report_id": report_id_of(event)}
     match event:
         case ReportFiled():
             return [
                 Notice("received", THE_REPORTER, about),
-                Notice("new_report", _role(DirectoryRole.SAFETY_DEPARTMENT), {**about, "description": event.description}),
+                Notice("new_report", _role(DirectoryRole.SAFETY_DEPARTMENT), about),
             ]
         case Accepted():
             return [Notice("accepted", THE_REPORTER, about)]
@@ -92,8 +98,6 @@ def notices_for(event: Event, report: Mapping[str, Any] | None) -> list[Notice]:
         case RectificationAssigned():
             deadline = event.deadline.isoformat()
             task = {**about, "deadline": deadline, "measures": event.plan.measures if event.plan else None}
-            if report:
-                task["description"] = report["description"]
             return [
                 Notice("rectification_assigned", THE_REPORTER, {**about, "deadline": deadline}),
                 *(Notice("task_assigned", to, task) for to in _person(event.owner)),
@@ -161,11 +165,15 @@ def _escalation(event: EscalationRaised, about: dict[str, Any], owner: str | Non
     return notices
 
 
-def _about(report: Mapping[str, Any] | None) -> dict[str, Any]:
-    """What every message may say about the report: never who reported it."""
-    if report is None:
-        return {"report_id": None, "place": "", "category": ""}
-    return {"report_id": report["report_id"], "place": report["place"], "category": report["category"]}
+def report_context(row: Mapping[str, Any] | None, *, staff: bool) -> dict[str, Any]:
+    """What a message may say about its report, merged into its parameters when rendered:
+    never who reported it, and the reporter's own words only to staff who handle it."""
+    if row is None or row.get("place") is None:
+        return {"place": "", "category": ""}
+    context = {"place": row["place"], "category": row["category"]}
+    if staff:
+        context["description"] = row["description"]
+    return context
 
 
 def report_id_of(event: Event) -> str:

@@ -30,7 +30,8 @@ from hazardloop.service import Runtime
 from hazardloop_notifications import mail, payloads
 from hazardloop_notifications.render import Renderer
 from hazardloop_notifications.settings import NotificationsSettings
-from hazardloop_notifications.store import attempts, deliveries, sender_metadata
+from hazardloop_notifications.routing import report_context
+from hazardloop_notifications.store import REPORT_CONTEXT, attempts, deliveries, reports, sender_metadata
 
 log = logging.getLogger("hazardloop.notifications.sender")
 
@@ -114,8 +115,10 @@ class Sender:
     def _due(self) -> list[dict[str, Any]]:
         now = self.clock.now()
         query = (
-            select(deliveries, attempts.c.attempts.label("tried"), attempts.c.last_error, attempts.c.done)
-            .select_from(deliveries.outerjoin(attempts, attempts.c.key == deliveries.c.key))
+            select(deliveries, attempts.c.attempts.label("tried"), attempts.c.last_error, attempts.c.done, *REPORT_CONTEXT)
+            .select_from(
+                deliveries.outerjoin(attempts, attempts.c.key == deliveries.c.key).outerjoin(reports, reports.c.report_id == deliveries.c.report_id)
+            )
             .where(
                 deliveries.c.status == "pending",
                 or_(attempts.c.key.is_(None), and_(attempts.c.done.is_(False), attempts.c.next_attempt_at <= now)),
@@ -189,7 +192,8 @@ class Sender:
             log.warning("delivery %s changed while it was sent", event.aggregate_id)
 
     async def _send(self, row: dict[str, Any]) -> None:
-        rendered = self.renderer.render(row["kind"], row["language"], _params(row))
+        staff = row["channel"] == "email"  # a person handling the report; never a group chat or webhook
+        rendered = self.renderer.render(row["kind"], row["language"], report_context(row, staff=staff) | _params(row))
         if row["channel"] == "email":
             message = mail.compose(self.settings, to=row["address"], rendered=rendered, key=row["key"], language=row["language"])
             await mail.send(self.settings, message)

@@ -1,5 +1,5 @@
 """Notifications' read model: reports as far as messages need them, inboxes, the directory,
-the deliveries to make (the outbox), reminders and digests.
+the deliveries to make (the outbox), reminders (on the report's row) and digests.
 
 Everything here is projected from the log, in the same transaction as the checkpoint,
 so a replay rebuilds it exactly. What the sender learns while sending (attempts, the
@@ -32,7 +32,12 @@ reports = Table(
     Column("deadline", UtcDateTime()),
     Column("overdue", Boolean, nullable=False),
     Column("reward", String(16), comment="proposed, referred, approved, granted, declined"),
+    Column("next_reminder_at", UtcDateTime(), index=True, comment="when the owner is next reminded of the deadline"),
+    Column("reminder_lead", Integer, comment="hours before the deadline, of that reminder"),
 )
+
+REPORT_CONTEXT = (reports.c.place, reports.c.category, reports.c.description)
+"""The report's columns a message is rendered with: selected beside it, never copied into it."""
 
 inbox = Table(
     "notification_inbox",
@@ -89,20 +94,6 @@ directory_roles = Table(
     Column("members", Text, nullable=False, comment="JSON list of the entries holding the role"),
 )
 """Who holds a role, in one row: routing a message reads it by key, never scans."""
-
-reminders = Table(
-    "notification_reminders",
-    metadata,
-    Column("report_id", String(64), primary_key=True),
-    Column("key", String(48), primary_key=True, comment="deadline and lead, so a new deadline gets new reminders"),
-    Column("tenant", String(64), nullable=False),
-    Column("owner", String(128), nullable=False),
-    Column("deadline", UtcDateTime(), nullable=False),
-    Column("hours_before", Integer, nullable=False),
-    Column("due_at", UtcDateTime(), nullable=False),
-    Column("status", String(8), nullable=False, comment="pending, fired, stopped"),
-    Index("ix_notification_reminders_due", "status", "due_at"),
-)
 
 digests = Table(
     "notification_digests",

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from hazardloop.events import DirectoryRole as R
-from hazardloop_notifications.routing import notices_for
+from hazardloop_notifications.routing import NEEDS_OWNER, notices_for
 from tests.unit.services.notifications.samples import report_row, sample_events
 
 
-def audiences(event, report=None) -> list[tuple[str, str]]:
+def audiences(event) -> list[tuple[str, str]]:
     def who(to):
         return "reporter" if to.reporter else f"person:{to.person}" if to.person else f"role:{to.role.value}"
 
-    return [(n.kind, who(n.to)) for n in notices_for(event, report or report_row())]
+    owner = report_row()["owner"] if isinstance(event, NEEDS_OWNER) else None
+    return [(n.kind, who(n.to)) for n in notices_for(event, owner)]
 
 
 def by_type() -> dict[str, list]:
@@ -60,7 +61,7 @@ def test_approvers_finance_hq_and_the_safety_department_hear_their_part():
     assert on_the_spot == [("rectified", "reporter")]
 
 
-def test_an_unknown_report_reaches_nobody_but_named_people():
+def test_without_an_owner_the_owners_notices_go_nowhere():
     for event in sample_events():
-        for notice in notices_for(event, None):
-            assert not (notice.to.reporter and notice.params.get("report_id"))
+        if isinstance(event, NEEDS_OWNER):
+            assert all(not n.to.person for n in notices_for(event, None) if n.kind != "task_assigned")
