@@ -87,7 +87,8 @@ def replay_targets(reports: int) -> list[replay.Target]:
         replay.Target("intake", intake, (replay.Check(done, reports),)),
         replay.Target("notifications", notifications, (
             replay.Check("SELECT count(*) FROM notification_inbox", reports * replay.STAGES),
-            replay.Check("SELECT count(*) FROM notification_reporters", reports),
+            replay.Check("SELECT count(*) FROM notification_deliveries", reports * replay.STAGES),
+            replay.Check("SELECT count(*) FROM notification_reports", reports),
         )),
     ]
 

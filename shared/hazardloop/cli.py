@@ -88,6 +88,56 @@ def dead_letters(service: ServiceName) -> None:
     console.print(view)
 
 
+directory = typer.Typer(help="Each subsidiary's directory of people and endpoints that notifications reach.")
+cli.add_typer(directory, name="directory")
+
+
+@directory.command("load")
+def directory_load(
+    file: Annotated[Path, typer.Argument(help="YAML or JSON: {tenant: {people: [...], endpoints: [...], prune: false}}.", exists=True, dir_okay=False)],
+    tenant: Annotated[str | None, typer.Option(help="The file is one subsidiary's directory (no tenant keys).")] = None,
+    actor: Annotated[str, typer.Option(help="Who is recorded as having set the entries.")] = "directory-file",
+) -> None:
+    """Set every entry of a directory file in the log (unchanged entries add nothing)."""
+    from datetime import UTC, datetime
+
+    import nats
+    import yaml
+
+    from hazardloop_notifications.api_directory import listed_entries
+    from hazardloop_notifications.directory_admin import DirectoryDocument, load
+
+    module, settings = _settings("notifications")
+    document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    documents = {tenant: document} if tenant else document
+    unknown = [t for t in documents if t not in settings.tenants]
+    if unknown:
+        raise typer.BadParameter(f"unknown subsidiaries: {', '.join(map(str, unknown))}", param_hint="file")
+    parsed = {t: DirectoryDocument.model_validate(d or {}) for t, d in documents.items()}
+    runtime = module.build(settings).state.runtime
+
+    async def apply() -> dict[str, dict[str, int]]:
+        connection = await nats.connect(settings.nats_servers, connect_timeout=settings.nats_timeout)
+        try:
+            store = runtime.make_store(connection.jetstream(timeout=settings.nats_timeout))
+            await store.ensure_stream(replicas=settings.stream_replicas)
+            results = {}
+            for name, doc in parsed.items():
+                listed = _listed(runtime.engine, name) if doc.prune else []
+                results[name] = await load(store, name, doc, actor=actor, now=datetime.now(UTC), listed=listed)
+            return results
+        finally:
+            await connection.close()
+
+    def _listed(engine, name):
+        from sqlalchemy import inspect
+
+        return listed_entries(engine, name) if inspect(engine).has_table("notification_directory") else []
+
+    for name, result in asyncio.run(apply()).items():
+        console.print(f"{name}: {result['entries']} entries, {result['changed']} changed, {result['removed']} removed")
+
+
 reconcile = typer.Typer(help="Check the log for what should never happen; prints nothing amiss on a healthy system.")
 cli.add_typer(reconcile, name="reconcile")
 

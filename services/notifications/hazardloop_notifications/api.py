@@ -1,17 +1,28 @@
-"""Notifications' HTTP routes: the caller's own inbox."""
+"""Notifications' HTTP routes: the caller's own inbox, read and unread.
+
+A named reporter reads the messages about their reports by token (the pseudonym is
+recomputed from it); an anonymous reporter only with the receipt code of their report;
+staff read their own box. Messages are rendered in the reader's language on the way out.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from pydantic import BaseModel, Field
+from sqlalchemy import func, literal, select, union_all
 
-from hazardloop.auth import Principal, authenticated
+from hazardloop.auth import Principal, optionally_authenticated
+from hazardloop.events import GENESIS_HASH, Language, MessageRead, stable_id
+from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.service import RuntimeDep
-from hazardloop_notifications.store import inbox, reporters
+from hazardloop_notifications.render import Renderer, pick_language
+from hazardloop_notifications.routing import report_context
+from hazardloop_notifications.store import REPORT_CONTEXT, inbox, reports
 
 routes = APIRouter(tags=["inbox"])
 
@@ -19,29 +30,130 @@ routes = APIRouter(tags=["inbox"])
 class Message(BaseModel):
     message_id: str
     tenant: str
-    report_id: str
+    report_id: str | None
     kind: str
+    subject: str
     text: str
     created_at: datetime
+    read: bool
+    read_at: datetime | None
+
+
+class MarkRead(BaseModel):
+    message_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=500)] = []
+    all: bool = False
+    """Every unread message of the caller's."""
+
+
+class Marked(BaseModel):
+    read: int
+
+
+ReceiptHeader = Annotated[ReceiptCode | None, Header(alias="Receipt-Code", description="An anonymous report's receipt code.")]
+
+
+def _boxes(runtime, principal: Principal | None, code: str | None):
+    """(select of the caller's messages with their box and reader, the reader for a box)."""
+    if code is not None:
+        mine = select(reports.c.report_id).where(reports.c.receipt_digest == receipt_digest(code), reports.c.anonymous.is_(True))
+        with runtime.engine.connect() as db:
+            if db.execute(mine).first() is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no report has this receipt code")
+        return select(inbox, literal("anonymous").label("reader")).where(inbox.c.box.in_(mine))
+    if principal is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="send a bearer token, or the Receipt-Code of an anonymous report",
+                            headers={"WWW-Authenticate": "Bearer"})
+    pseudonyms = runtime.own_pseudonyms(principal)
+    as_reporter = (
+        select(inbox, reports.c.reporter.label("reader"))
+        .join(reports, reports.c.report_id == inbox.c.box)
+        .where(reports.c.reporter.in_(pseudonyms), reports.c.anonymous.is_(False))
+    )
+    as_staff = select(inbox, literal(principal.subject).label("reader")).where(inbox.c.box == f"@{principal.subject}")
+    return union_all(as_reporter, as_staff)
+
+
+def _renderer(request: Request) -> Renderer:
+    return request.app.state.renderer
 
 
 @routes.get("/inbox", response_model=list[Message])
 def read_inbox(
     runtime: RuntimeDep,
-    principal: Annotated[Principal, Depends(authenticated)],
-    report_id: Annotated[str | None, Query(description="Only messages about this report.")] = None,
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal | None, Depends(optionally_authenticated)],
+    code: ReceiptHeader = None,
+    report_id: Annotated[str | None, Query(description="Only messages about this report.", max_length=64)] = None,
+    unread: Annotated[bool, Query(description="Only messages not read yet.")] = False,
+    lang: Annotated[Language | None, Query(description="Language to read in (else Accept-Language).")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> list[Message]:
-    """Messages about the caller's own reports, newest first."""
-    mine = runtime.own_pseudonyms(principal)
+    """The caller's messages, newest first; the header ``X-Unread-Count`` counts the unread."""
+    mine = _boxes(runtime, principal, code).subquery()
     query = (
-        select(inbox)
-        .join(reporters, reporters.c.report_id == inbox.c.report_id)
-        .where(reporters.c.reporter.in_(mine))
-        .order_by(inbox.c.created_at.desc())
+        select(mine, *REPORT_CONTEXT)
+        .select_from(mine.outerjoin(reports, reports.c.report_id == mine.c.report_id))
+        .order_by(mine.c.created_at.desc(), mine.c.message_id)
         .limit(limit)
     )
     if report_id is not None:
-        query = query.where(inbox.c.report_id == report_id)
+        query = query.where(mine.c.report_id == report_id)
+    if unread:
+        query = query.where(mine.c.read_at.is_(None))
+    language = pick_language(lang.value if lang else None, accept_language, request.app.state.settings.default_language.value)
+    renderer = _renderer(request)
     with runtime.engine.connect() as db:
-        return [Message.model_validate(row._mapping) for row in db.execute(query)]
+        rows = db.execute(query).all()
+        unread_count = db.execute(select(func.count()).select_from(mine).where(mine.c.read_at.is_(None))).scalar()
+    response.headers["X-Unread-Count"] = str(unread_count)
+    response.headers["Content-Language"] = language
+    messages = []
+    for row in rows:
+        staff = row.box.startswith("@")
+        rendered = renderer.render(row.kind, language, report_context(row._mapping, staff=staff) | json.loads(row.params))
+        messages.append(
+            Message(
+                message_id=row.message_id, tenant=row.tenant, report_id=row.report_id, kind=row.kind, subject=rendered.subject,
+                text=rendered.body, created_at=row.created_at, read=row.read_at is not None, read_at=row.read_at,
+            )
+        )
+    return messages
+
+
+@routes.post("/inbox/read", response_model=Marked)
+async def mark_read(
+    runtime: RuntimeDep,
+    request: Request,
+    body: MarkRead,
+    principal: Annotated[Principal | None, Depends(optionally_authenticated)],
+    code: ReceiptHeader = None,
+) -> Marked:
+    """Mark messages read (each once, recorded in the log as ``MessageRead``)."""
+    mine = _boxes(runtime, principal, code).subquery()
+    query = select(mine.c.box, mine.c.message_id, mine.c.tenant, mine.c.reader).where(mine.c.read_at.is_(None))
+    if not body.all:
+        if not body.message_ids:
+            return Marked(read=0)
+        query = query.where(mine.c.message_id.in_(body.message_ids))
+
+    def unread_rows():
+        with runtime.engine.connect() as db:
+            return db.execute(query.limit(5000)).all()
+
+    rows = await asyncio.to_thread(unread_rows)
+    now = request.app.state.clock.now()
+    events = [
+        (
+            MessageRead.record(
+                prev_hash=GENESIS_HASH, tenant=row.tenant, aggregate_id=str(stable_id("inbox", row.box, row.message_id)),
+                actor=row.reader, event_id=stable_id("message-read", row.box, row.message_id), occurred_at=now,
+                box=row.box, message_id=row.message_id,
+            ),
+            0,
+        )
+        for row in rows
+    ]
+    appended = await runtime.event_store().append_many(events) if events else []
+    return Marked(read=sum(1 for a in appended if not a.duplicate))

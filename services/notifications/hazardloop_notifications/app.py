@@ -2,26 +2,44 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 
+from hazardloop.clock import Clock, SystemClock
+from hazardloop.events import DigestDue, DirectoryEntryRemoved, DirectoryEntrySet, MessageRead, NotificationFailed, NotificationRetried, NotificationSent, RectificationReminderDue
 from hazardloop.service import create_service
-from hazardloop_notifications import handlers
-from hazardloop_notifications.api import routes
+from hazardloop_notifications import api, api_deliveries, api_directory
+from hazardloop_notifications.clocks import Clocks
+from hazardloop_notifications.handlers import Notifier
+from hazardloop_notifications.render import Renderer
+from hazardloop_notifications.sender import Sender
 from hazardloop_notifications.settings import NotificationsSettings
-
 
 Settings = NotificationsSettings
 """This service's settings type (read by the command line)."""
 
+PUBLISHES = [
+    DirectoryEntrySet, DirectoryEntryRemoved, NotificationSent, NotificationFailed, NotificationRetried,
+    MessageRead, RectificationReminderDue, DigestDue,
+]
 
-def build(settings: NotificationsSettings | None = None) -> FastAPI:
+
+def build(
+    settings: NotificationsSettings | None = None, *, clock: Clock | None = None, transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
     settings = settings or NotificationsSettings()
-    return create_service(
+    clock = clock or SystemClock()
+    renderer = Renderer(settings.timezone)
+    sender = Sender(settings, renderer, clock, transport=transport)
+    app = create_service(
         name="notifications",
         settings=settings,
         database_url=settings.database_url_for("notifications", settings.database_url),
-        projection_factory=handlers.projection,
-        routes=[routes],
-        publishes=[],
-        description="The reporter hears about every step of their report.",
+        projection_factory=Notifier(settings.reminder_hours).projection,
+        routes=[api.routes, api_directory.routes, api_deliveries.routes],
+        publishes=PUBLISHES,
+        description="Everyone hears what they need, on time, exactly once: inbox, e-mail, webhooks and group chats.",
+        workers=[sender.run, Clocks(settings, clock).run],
     )
+    app.state.settings, app.state.clock, app.state.renderer, app.state.sender = settings, clock, renderer, sender
+    return app

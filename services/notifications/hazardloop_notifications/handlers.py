@@ -1,67 +1,348 @@
-"""Notifications' event handlers: one inbox message per event of a report, keyed by event id."""
+"""Notifications' projection: follow each report, and turn events into inbox messages and
+deliveries to make, in the same transaction as the checkpoint.
+
+Nothing is sent from here. The sender drains ``notification_deliveries`` and records
+each outcome as an event, which this projection applies in turn; so a replay rebuilds
+the inbox and the delivery log, finds every delivery the log says was made already
+made, and sends nothing.
+"""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
 
 from hazardloop.eventstore import EventStore
 from hazardloop.events import (
     Accepted,
+    DeliveryChannel,
+    DigestDue,
+    DirectoryEntryRemoved,
+    DirectoryEntrySet,
+    DirectoryRole,
+    EscalationRaised,
     Event,
+    ExtensionGranted,
+    ExtensionRefused,
+    ExtensionRequested,
+    ExternallyEscalated,
+    Language,
+    MessageRead,
+    NotificationFailed,
+    NotificationRetried,
+    NotificationSent,
+    Outcome,
     RectificationAccepted,
     RectificationAssigned,
+    RectificationOverdue,
+    RectificationRejected,
+    RectificationReminderDue,
     Rectified,
     ReportFiled,
     ReporterFedBack,
+    RewardApproved,
     RewardDeclined,
     RewardGranted,
     RewardProposed,
+    RewardReferred,
+    SlaBreached,
     Verified,
+    stable_id,
 )
 from hazardloop.projection import Projection
 from hazardloop.writer import Writer
-from hazardloop_notifications.messages import message_for
-from hazardloop_notifications.store import inbox, metadata, reporters
+from hazardloop_notifications import directory
+from hazardloop_notifications.routing import NEEDS_OWNER, REPORTER, Notice, To, notices_for, report_id_of
+from hazardloop_notifications.store import deliveries, digests, inbox, metadata, reports
+
+OPEN_STAGES = ("filed", "accepted", "verified", "rectifying", "under_review")
 
 
-def _deliver(event: Event, db: Writer, *, report_id: str) -> None:
-    kind, text = message_for(event)
-    db.insert(
-        inbox,
-        message_id=str(event.event_id),
-        tenant=event.tenant,
-        report_id=report_id,
-        kind=kind,
-        text=text,
-        created_at=event.occurred_at,
+def delivery_key(source_event_id: str, channel: str, recipient: str) -> str:
+    """The idempotency key of one message to one recipient through one channel."""
+    return str(stable_id("delivery", source_event_id, channel, recipient))
+
+
+def _dumps(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+class Notifier:
+    """The projection's handlers, with the service's reminder leads and the directory cache.
+
+    Handlers write blind (updates by key, without reading the row first) and read the
+    report only for the few events whose notices go to its current owner: a read per
+    event through SQLAlchemy would cost a rebuild more than everything else together.
+    """
+
+    def __init__(self, reminder_hours: Sequence[int]) -> None:
+        self.reminder_hours = tuple(sorted(set(reminder_hours), reverse=True))
+
+    # --- following the report -------------------------------------------------------------
+
+    def when_report_filed(self, event: ReportFiled, db: Writer, listing: directory.Listing) -> None:
+        where = event.location
+        db.insert(
+            reports,
+            report_id=event.aggregate_id,
+            tenant=event.tenant,
+            reporter=event.reporter,
+            anonymous=event.anonymous,
+            receipt_digest=event.receipt_digest,
+            category=event.category.value,
+            subtype=event.subtype,
+            place=f"{where.site} / {where.area} / {where.spot}",
+            description=event.description,
+            filed_at=event.occurred_at,
+            stage="filed",
+            grade=None,
+            owner=None,
+            deadline=None,
+            overdue=False,
+            reward=None,
+            next_reminder_at=None,
+            reminder_lead=None,
+        )
+        notify(db, listing, event, notices_for(event))
+
+    def when_report_moved(self, event: Event, db: Writer, listing: directory.Listing) -> None:
+        """Casework events: move the report's stage and reminder, tell whom it concerns."""
+        owner = None
+        changes = self._changes(event)
+        if isinstance(event, NEEDS_OWNER):
+            report = db.get(reports, report_id=event.aggregate_id)
+            if report is None:
+                return  # filed before this log began
+            owner = report["owner"]
+            if isinstance(event, RectificationRejected) and report["deadline"] is not None:
+                changes |= self._next_reminder(report["deadline"], after=event.occurred_at)
+        if changes:
+            db.update(reports, {"report_id": event.aggregate_id}, **changes)
+        notify(db, listing, event, notices_for(event, owner))
+
+    def _changes(self, event: Event) -> dict[str, Any]:
+        match event:
+            case Accepted():
+                return {"stage": "accepted"}
+            case Verified():
+                stage = {
+                    Outcome.CONFIRMED_HAZARD: "verified",
+                    Outcome.VALID_NOT_HAZARD: "closed",
+                    Outcome.NOT_CONFIRMED: "not_confirmed",
+                    Outcome.DUPLICATE: "duplicate",
+                }[event.outcome]
+                return {"stage": stage, "grade": event.grade.value if event.grade else None}
+            case RectificationAssigned():
+                return {"stage": "rectifying", "owner": event.owner, "deadline": event.deadline, "overdue": False,
+                        **self._next_reminder(event.deadline, after=event.occurred_at)}
+            case ExtensionGranted():
+                return {"deadline": event.deadline, "overdue": False, **self._next_reminder(event.deadline, after=event.occurred_at)}
+            case Rectified():
+                return {"stage": "closed" if event.on_the_spot else "under_review", **NO_REMINDER}
+            case RectificationRejected():
+                return {"stage": "rectifying"}
+            case RectificationAccepted():
+                return {"stage": "closed", **NO_REMINDER}
+            case RectificationOverdue():
+                return {"overdue": True, **NO_REMINDER}
+        return {}
+
+    def _next_reminder(self, deadline: Any, *, after: Any, below: int | None = None) -> dict[str, Any]:
+        """The first reminder still ahead for ``deadline``: the longest lead not yet past
+        (and shorter than ``below``, the one just sent)."""
+        for hours in self.reminder_hours:
+            due = deadline - timedelta(hours=hours)
+            if due > after and (below is None or hours < below):
+                return {"next_reminder_at": due, "reminder_lead": hours}
+        return dict(NO_REMINDER)
+
+    def when_reward_moved(self, event: Event, db: Writer, listing: directory.Listing) -> None:
+        status = {
+            RewardProposed: "proposed",
+            RewardReferred: "referred",
+            RewardApproved: "approved",
+            RewardGranted: "granted",
+            RewardDeclined: "declined",
+        }[type(event)]
+        db.update(reports, {"report_id": report_id_of(event)}, reward=status)
+        notify(db, listing, event, notices_for(event))
+
+    def when_reminder_due(self, event: RectificationReminderDue, db: Writer, listing: directory.Listing) -> None:
+        after = event.deadline - timedelta(hours=event.hours_before)
+        db.update(reports, {"report_id": event.report_id}, **self._next_reminder(event.deadline, after=after, below=event.hours_before))
+        notify(db, listing, event, notices_for(event))
+
+    def when_digest_due(self, event: DigestDue, db: Writer, listing: directory.Listing) -> None:
+        db.insert(digests, tenant=event.tenant, day=event.day, created_at=event.occurred_at)
+        notify(db, listing, event, [Notice("digest", To(role=DirectoryRole.MANAGER), digest_of(db, event))])
+
+    # --- the projection --------------------------------------------------------------------
+
+    def projection(self, _: EventStore | None = None) -> Projection:
+        """A fresh projection with its own directory cache (a rebuild must not see the old one's)."""
+        listing = directory.Listing()
+
+        def bound(handler: Any) -> Any:
+            return lambda event, db: handler(event, db, listing)
+
+        moved, reward = bound(self.when_report_moved), bound(self.when_reward_moved)
+        return Projection(
+            name="notifications",
+            metadata=metadata,
+            handlers={
+                ReportFiled: bound(self.when_report_filed),
+                **{
+                    kind: moved
+                    for kind in (
+                        Accepted, Verified, RectificationAssigned, ExtensionRequested, ExtensionGranted, ExtensionRefused,
+                        Rectified, RectificationAccepted, RectificationRejected, ReporterFedBack, SlaBreached,
+                        RectificationOverdue, EscalationRaised, ExternallyEscalated,
+                    )
+                },
+                **{kind: reward for kind in (RewardProposed, RewardReferred, RewardApproved, RewardGranted, RewardDeclined)},
+                RectificationReminderDue: bound(self.when_reminder_due),
+                DigestDue: bound(self.when_digest_due),
+                DirectoryEntrySet: bound(listing.when_entry_set),
+                DirectoryEntryRemoved: bound(listing.when_entry_removed),
+                NotificationSent: when_delivery_settled,
+                NotificationFailed: when_delivery_settled,
+                NotificationRetried: when_delivery_retried,
+                MessageRead: when_message_read,
+            },
+        )
+
+
+NO_REMINDER = {"next_reminder_at": None, "reminder_lead": None}
+
+
+def projection(store: EventStore | None = None, *, reminder_hours: Sequence[int] = (24,)) -> Projection:
+    """The projection with the default reminder leads (for tools that replay it outside the service)."""
+    return Notifier(reminder_hours).projection(store)
+
+
+# --- from notices to inbox messages and deliveries --------------------------------------------
+
+
+def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[Notice]) -> None:
+    """Write the inbox messages and the deliveries an event's notices call for.
+
+    One message per recipient and channel, however many notices reach them (a person
+    holding two of the roles told hears once); the first notice wins.
+    """
+    made: set[tuple[str, str]] = set()
+    source = str(event.event_id)
+    for notice in notices:
+        for channel, recipient, address, fmt, language, box in _recipients(db, listing, event.tenant, notice):
+            if (channel, recipient) in made:
+                continue
+            made.add((channel, recipient))
+            encoded = _dumps(notice.params)
+            report_id = notice.params.get("report_id")
+            if box is not None:
+                db.insert(
+                    inbox, box=box, message_id=source, tenant=event.tenant, report_id=report_id,
+                    kind=notice.kind, params=encoded, created_at=event.occurred_at, read_at=None,
+                )
+            db.insert(
+                deliveries,
+                key=delivery_key(source, channel, recipient),
+                tenant=event.tenant,
+                report_id=report_id,
+                kind=notice.kind,
+                channel=channel,
+                recipient=recipient,
+                address=address,
+                format=fmt,
+                language=language,
+                params=encoded,
+                source_event_id=source,
+                created_at=event.occurred_at,
+                status="pending",
+                attempts=0,
+                error=None,
+                settled_at=None,
+            )
+
+
+def _recipients(db: Writer, listing: directory.Listing, tenant: str, notice: Notice) -> list[tuple[str, str, str | None, str | None, str, str | None]]:
+    """(channel, recipient, address, format, language, inbox box) for each way ``notice`` goes out.
+
+    The reporter is reached only through the inbox of their report: by token for a
+    named reporter, by receipt code for an anonymous one. Staff get their inbox, and
+    e-mail when the directory has their address; endpoints get a webhook.
+    """
+    default = Language.ZH_CN.value
+    if notice.to.reporter:
+        return [(DeliveryChannel.INBOX.value, REPORTER, None, None, default, notice.params["report_id"])]
+    if notice.to.person:
+        listed = [listing.person(db, tenant, notice.to.person) or {"kind": "person", "person": notice.to.person}]
+    else:
+        listed = listing.members(db, tenant, notice.to.role)
+    ways = []
+    for member in listed:
+        if member["kind"] == "endpoint":
+            ways.append((DeliveryChannel.WEBHOOK.value, f"endpoint:{member['endpoint']}", member["url"], member["format"], member["language"], None))
+            continue
+        name, language = member["person"], member.get("language", default)
+        ways.append((DeliveryChannel.INBOX.value, name, None, None, language, f"@{name}"))
+        if member.get("email"):
+            ways.append((DeliveryChannel.EMAIL.value, name, member["email"], None, language, None))
+    return ways
+
+
+def digest_of(db: Writer, event: DigestDue) -> dict[str, Any]:
+    """The subsidiary as the log stood when the digest fell due: nobody's identity in it."""
+    db.flush()  # the batch's own changes must count
+    tenant, since = event.tenant, event.since
+    mine = reports.c.tenant == tenant
+    is_open = reports.c.stage.in_(OPEN_STAGES)
+    late = and_(mine, is_open, reports.c.overdue.is_(True))
+
+    def count(*where: Any) -> int:
+        return db.connection.execute(select(func.count()).select_from(reports).where(*where)).scalar() or 0
+
+    overdue_rows = db.connection.execute(
+        select(reports.c.report_id, reports.c.place, reports.c.owner, reports.c.deadline)
+        .where(late)
+        .order_by(reports.c.deadline, reports.c.report_id)
+        .limit(20)
+    )
+    return {
+        "report_id": None,
+        "day": event.day,
+        "filed": count(mine, reports.c.filed_at > since, reports.c.filed_at <= event.occurred_at),
+        "open": count(mine, is_open),
+        "overdue": count(late),
+        "awaiting_approval": count(mine, reports.c.reward.in_(("proposed", "referred"))),
+        "awaiting_payment": count(mine, reports.c.reward == "approved"),
+        "overdue_reports": [
+            {"report_id": r.report_id, "place": r.place, "owner": r.owner or "", "deadline": r.deadline.isoformat()} for r in overdue_rows
+        ],
+    }
+
+
+def when_delivery_settled(event: NotificationSent | NotificationFailed, db: Writer) -> None:
+    key = {"key": event.aggregate_id}
+    if db.get(deliveries, **key) is None:
+        return
+    failed = isinstance(event, NotificationFailed)
+    db.update(
+        deliveries, key, status="failed" if failed else "sent", attempts=event.attempts,
+        error=event.error if failed else None, settled_at=event.occurred_at,
     )
 
 
-def when_report_filed_confirm_receipt(event: ReportFiled, db: Writer) -> None:
-    db.insert(reporters, report_id=event.aggregate_id, tenant=event.tenant, reporter=event.reporter)
-    _deliver(event, db, report_id=event.aggregate_id)
+def when_delivery_retried(event: NotificationRetried, db: Writer) -> None:
+    key = {"key": event.aggregate_id}
+    if db.get(deliveries, **key) is not None:
+        db.update(deliveries, key, status="pending", settled_at=None)
 
 
-def when_report_progressed_tell_reporter(event: Event, db: Writer) -> None:
-    _deliver(event, db, report_id=event.aggregate_id)
-
-
-def when_reward_decided_tell_reporter(event: RewardProposed | RewardGranted | RewardDeclined, db: Writer) -> None:
-    _deliver(event, db, report_id=event.report_id)
-
-
-def projection(_: EventStore) -> Projection:
-    return Projection(
-        name="notifications",
-        metadata=metadata,
-        handlers={
-            ReportFiled: when_report_filed_confirm_receipt,
-            Accepted: when_report_progressed_tell_reporter,
-            Verified: when_report_progressed_tell_reporter,
-            RectificationAssigned: when_report_progressed_tell_reporter,
-            Rectified: when_report_progressed_tell_reporter,
-            RectificationAccepted: when_report_progressed_tell_reporter,
-            ReporterFedBack: when_report_progressed_tell_reporter,
-            RewardProposed: when_reward_decided_tell_reporter,
-            RewardGranted: when_reward_decided_tell_reporter,
-            RewardDeclined: when_reward_decided_tell_reporter,
-        },
-    )
+def when_message_read(event: MessageRead, db: Writer) -> None:
+    key = {"box": event.box, "message_id": event.message_id}
+    if db.get(inbox, **key) is not None:
+        db.update(inbox, key, read_at=event.occurred_at)

@@ -1,35 +1,120 @@
-"""Notifications' read model: who reported what, and the messages about each report.
+"""Notifications' read model: reports as far as messages need them, inboxes, the directory,
+the deliveries to make (the outbox), reminders (on the report's row) and digests.
 
-An inbox is the messages of the reports its owner filed (a join), so projecting a
-message never needs to look up its reporter.
+Everything here is projected from the log, in the same transaction as the checkpoint,
+so a replay rebuilds it exactly. What the sender learns while sending (attempts, the
+last error) is kept apart in ``notification_attempts``, which a rebuild leaves alone.
 """
 
-from sqlalchemy import Column, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 from hazardloop.db import UtcDateTime
 from hazardloop.projection import bookkeeping_tables
 
 metadata = MetaData()
 
-reporters = Table(
-    "notification_reporters",
+reports = Table(
+    "notification_reports",
     metadata,
     Column("report_id", String(64), primary_key=True),
     Column("tenant", String(64), nullable=False),
-    Column("reporter", String(40), nullable=False, index=True),
+    Column("reporter", String(40), nullable=False, index=True, comment="pseudonym: whose inbox"),
+    Column("anonymous", Boolean, nullable=False),
+    Column("receipt_digest", String(64), index=True, comment="anonymous reports: their inbox's key"),
+    Column("category", String(40), nullable=False),
+    Column("subtype", String(64), nullable=False),
+    Column("place", String(300), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("filed_at", UtcDateTime(), nullable=False),
+    Column("stage", String(24), nullable=False),
+    Column("grade", String(16)),
+    Column("owner", String(128)),
+    Column("deadline", UtcDateTime()),
+    Column("overdue", Boolean, nullable=False),
+    Column("reward", String(16), comment="proposed, referred, approved, granted, declined"),
+    Column("next_reminder_at", UtcDateTime(), index=True, comment="when the owner is next reminded of the deadline"),
+    Column("reminder_lead", Integer, comment="hours before the deadline, of that reminder"),
 )
+
+REPORT_CONTEXT = (reports.c.place, reports.c.category, reports.c.description)
+"""The report's columns a message is rendered with: selected beside it, never copied into it."""
 
 inbox = Table(
     "notification_inbox",
     metadata,
-    Column("report_id", String(64), primary_key=True, comment="whose inbox: see notification_reporters"),
+    Column("box", String(140), primary_key=True, comment="a report id (its reporter's messages) or @<person>"),
     Column("message_id", String(36), primary_key=True, comment="the id of the event that caused it"),
     Column("tenant", String(64), nullable=False),
-    Column("kind", String(24), nullable=False),
-    Column("text", Text, nullable=False),
+    Column("report_id", String(64)),
+    Column("kind", String(40), nullable=False),
+    Column("params", Text, nullable=False, comment="JSON: rendered in the reader's language when read"),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("read_at", UtcDateTime()),
+)
+"""Keyed by box, then message: one index keeps messages unique and serves the reporter's
+join through ``notification_reports`` as well as a person's own box."""
+
+deliveries = Table(
+    "notification_deliveries",
+    metadata,
+    Column("key", String(36), primary_key=True, comment="idempotency key: derived from cause, channel, recipient"),
+    Column("tenant", String(64), nullable=False),
+    Column("report_id", String(64)),
+    Column("kind", String(40), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("recipient", String(140), nullable=False),
+    Column("address", String(2000), comment="e-mail address or URL, as the directory had it"),
+    Column("format", String(16), comment="endpoints: webhook, wecom, dingtalk, feishu"),
+    Column("language", String(8), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("source_event_id", String(36), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("status", String(8), nullable=False, comment="pending, sent, failed"),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),
+    Column("settled_at", UtcDateTime()),
+    Index("ix_notification_deliveries_status", "status", "created_at"),
+)
+
+directory_entries = Table(
+    "notification_directory",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("kind", String(8), primary_key=True, comment="person or endpoint"),
+    Column("name", String(128), primary_key=True),
+    Column("entry", Text, nullable=False, comment="JSON of the entry as set"),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+directory_roles = Table(
+    "notification_directory_roles",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("role", String(32), primary_key=True),
+    Column("members", Text, nullable=False, comment="JSON list of the entries holding the role"),
+)
+"""Who holds a role, in one row: routing a message reads it by key, never scans."""
+
+digests = Table(
+    "notification_digests",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
     Column("created_at", UtcDateTime(), nullable=False),
 )
-"""Keyed by report, then message: one index both keeps messages unique and serves the
-inbox's join, where a separate report index cost a replay another random insert per message."""
 
 bookkeeping_tables(metadata)
+
+# --- the sender's own notes (not projected: a rebuild keeps them) ------------------------
+
+sender_metadata = MetaData()
+
+attempts = Table(
+    "notification_attempts",
+    sender_metadata,
+    Column("key", String(36), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("last_error", Text),
+    Column("done", Boolean, nullable=False, comment="sent and recorded in the log"),
+)

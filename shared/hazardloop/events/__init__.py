@@ -16,6 +16,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from hazardloop.events.casework import *  # noqa: F403
 from hazardloop.events.catalogue import *  # noqa: F403
 from hazardloop.events.envelope import *  # noqa: F403
+from hazardloop.events.notifications import *  # noqa: F403
 from hazardloop.events.report import *  # noqa: F403
 from hazardloop.events.reporter import *  # noqa: F403
 from hazardloop.events.rewards import *  # noqa: F403
@@ -54,6 +55,14 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PlaceRetired,
     IdentityDisclosed,
     ReporterKeyShredded,
+    DirectoryEntrySet,
+    DirectoryEntryRemoved,
+    NotificationSent,
+    NotificationFailed,
+    NotificationRetried,
+    MessageRead,
+    RectificationReminderDue,
+    DigestDue,
 )
 AnyEvent = Annotated[Union[EVENT_TYPES], Field(discriminator="type")]  # noqa: UP007 - a tuple needs Union
 _ANY_EVENT: TypeAdapter[Event] = TypeAdapter(AnyEvent)

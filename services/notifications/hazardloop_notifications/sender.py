@@ -1,0 +1,270 @@
+"""The sender: drains the deliveries the projection wrote, and records each outcome in the log.
+
+For each pending delivery it first reads the delivery's own history in the log: one
+the log says was sent is never sent again, even when this store has not caught up (a
+rebuild, a restart mid-batch). Then it sends, and only then appends ``NotificationSent``,
+whose id is derived from the delivery's key. Dying between the two is the one way a
+message goes out twice; the receiver then sees the same ``Idempotency-Key`` (webhooks)
+or ``Message-ID`` (e-mail) and can drop it. Failures are retried with exponential
+backoff, each delivery on its own, so one dead endpoint delays nothing else; after
+``delivery_max_attempts`` the delivery is dead-lettered with ``NotificationFailed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import OperationalError
+
+from hazardloop.clock import Clock
+from hazardloop.events import GENESIS_HASH, NotificationFailed, NotificationSent, stable_id
+from hazardloop.eventstore import ConcurrencyError, EventStore, EventStoreUnavailable, History
+from hazardloop.service import Runtime
+from hazardloop_notifications import mail, payloads
+from hazardloop_notifications.render import Renderer
+from hazardloop_notifications.settings import NotificationsSettings
+from hazardloop_notifications.routing import report_context
+from hazardloop_notifications.store import REPORT_CONTEXT, attempts, deliveries, reports, sender_metadata
+
+log = logging.getLogger("hazardloop.notifications.sender")
+
+SENDER = "notifications"
+"""The actor of delivery events."""
+
+
+class DeliveryFailed(Exception):
+    """The channel did not take the message (refused, unreachable, too slow)."""
+
+
+def sent_event_id(key: str) -> uuid.UUID:
+    return stable_id("notification-sent", key)
+
+
+class Sender:
+    def __init__(
+        self,
+        settings: NotificationsSettings,
+        renderer: Renderer,
+        clock: Clock,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        batch: int = 500,
+    ) -> None:
+        self.settings = settings
+        self.renderer = renderer
+        self.clock = clock
+        self._transport = transport
+        self._batch = batch
+        self._runtime: Runtime | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._warned_no_smtp = False
+
+    # --- the worker -------------------------------------------------------------------
+
+    async def run(self, runtime: Runtime) -> None:
+        """The service's background loop: send what is due, then wait a tick."""
+        self._runtime = runtime
+        await asyncio.to_thread(sender_metadata.create_all, runtime.engine)
+        timeout = httpx.Timeout(self.settings.webhook_timeout)
+        async with httpx.AsyncClient(timeout=timeout, transport=self._transport, follow_redirects=False) as http:
+            self._http = http
+            while True:
+                try:
+                    await self.send_due()
+                except (EventStoreUnavailable, OperationalError) as exc:
+                    log.warning("deliveries wait for the broker or store: %s", exc)
+                await asyncio.sleep(self.settings.delivery_interval)
+
+    @property
+    def store(self) -> EventStore:
+        assert self._runtime is not None
+        return self._runtime.event_store()
+
+    async def send_due(self) -> int:
+        """Work through the deliveries due now; how many were settled (sent or dead-lettered)."""
+        rows = await asyncio.to_thread(self._due)
+        inbox = [row for row in rows if row["channel"] == "inbox"]
+        external = [row for row in rows if row["channel"] != "inbox"]
+        if not self.settings.smtp_host and any(row["channel"] == "email" for row in external):
+            if not self._warned_no_smtp:
+                log.warning("e-mails wait: no SMTP server is configured (HAZARDLOOP_SMTP_HOST)")
+                self._warned_no_smtp = True
+            external = [row for row in external if row["channel"] != "email"]
+        settled = await self._record_inbox(inbox)
+        limit = asyncio.Semaphore(self.settings.delivery_concurrency)
+
+        async def one(row: dict[str, Any]) -> bool:
+            async with limit:
+                return await self._deliver(row)
+
+        results = await asyncio.gather(*(one(row) for row in external), return_exceptions=True)
+        for row, result in zip(external, results, strict=True):
+            if isinstance(result, BaseException):
+                if isinstance(result, EventStoreUnavailable | OperationalError):
+                    raise result
+                log.error("delivery %s: %r", row["key"], result)
+        return settled + sum(1 for r in results if r is True)
+
+    def _due(self) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        query = (
+            select(deliveries, attempts.c.attempts.label("tried"), attempts.c.last_error, attempts.c.done, *REPORT_CONTEXT)
+            .select_from(
+                deliveries.outerjoin(attempts, attempts.c.key == deliveries.c.key).outerjoin(reports, reports.c.report_id == deliveries.c.report_id)
+            )
+            .where(
+                deliveries.c.status == "pending",
+                or_(attempts.c.key.is_(None), and_(attempts.c.done.is_(False), attempts.c.next_attempt_at <= now)),
+            )
+            .order_by(deliveries.c.created_at, deliveries.c.key)
+            .limit(self._batch)
+        )
+        assert self._runtime is not None
+        with self._runtime.engine.connect() as db:
+            return [dict(row._mapping) for row in db.execute(query)]
+
+    # --- inbox: the message is there already; record it --------------------------------
+
+    async def _record_inbox(self, rows: list[dict[str, Any]]) -> int:
+        """An inbox message is delivered once projected: record it, pipelined, each once."""
+        if not rows:
+            return 0
+        now = self.clock.now()
+        events = [(self._outcome(NotificationSent, row, GENESIS_HASH, now, attempts=1), 0) for row in rows]
+        await self.store.append_many(events)
+        await asyncio.to_thread(self._note_many, [row["key"] for row in rows])
+        return len(rows)
+
+    # --- e-mail and webhooks -------------------------------------------------------------
+
+    async def _deliver(self, row: dict[str, Any]) -> bool:
+        key = row["key"]
+        history = await self.store.load(row["tenant"], "delivery", key)
+        kinds = [stored.event.type for stored in history.events]
+        if "NotificationSent" in kinds:
+            await asyncio.to_thread(self._note, key, done=True)  # sent before; this store had not caught up
+            return False
+        if kinds and kinds[-1] == "NotificationFailed":
+            return False  # dead-lettered; the projection will say so
+        tried = row["tried"] or 0
+        if tried >= self.settings.delivery_max_attempts:
+            return await self._dead_letter(row, history, tried, row["last_error"] or "gave up")
+        attempt = tried + 1
+        try:
+            await self._send(row)
+        except Exception as exc:  # noqa: BLE001 - any failure of the channel is retried
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            log.warning("delivery %s (%s to %s) failed, attempt %d: %s", key, row["channel"], row["recipient"], attempt, error)
+            if attempt >= self.settings.delivery_max_attempts:
+                await asyncio.to_thread(self._note, key, tried=attempt, error=error)
+                return await self._dead_letter(row, history, attempt, error)
+            await asyncio.to_thread(self._note, key, tried=attempt, error=error, retry_at=self.clock.now() + self.backoff(attempt))
+            return False
+        event = self._outcome(NotificationSent, row, history.last_hash, self.clock.now(), attempts=attempt)
+        await self._append(event, history)
+        await asyncio.to_thread(self._note, key, tried=attempt, done=True)
+        return True
+
+    def backoff(self, attempt: int) -> timedelta:
+        """Wait after the ``attempt``-th failure: doubling from the configured first wait, capped."""
+        seconds = self.settings.delivery_backoff_seconds * 2 ** (attempt - 1)
+        return timedelta(seconds=min(seconds, self.settings.delivery_backoff_max_seconds))
+
+    async def _dead_letter(self, row: dict[str, Any], history: History, tried: int, error: str) -> bool:
+        event = self._outcome(NotificationFailed, row, history.last_hash, self.clock.now(), attempts=max(tried, 1), error=error[-2000:], round=len(history.events))
+        await self._append(event, history)
+        log.error("delivery %s dead-lettered after %d attempts: %s", row["key"], tried, error)
+        return True
+
+    async def _append(self, event: NotificationSent | NotificationFailed, history: History) -> None:
+        try:
+            await self.store.append(event, expected_version=history.version)
+        except ConcurrencyError:
+            # Someone else recorded an outcome meanwhile (an operator's retry, say); the
+            # log stays right, and the next tick looks again.
+            log.warning("delivery %s changed while it was sent", event.aggregate_id)
+
+    async def _send(self, row: dict[str, Any]) -> None:
+        staff = row["channel"] == "email"  # a person handling the report; never a group chat or webhook
+        rendered = self.renderer.render(row["kind"], row["language"], report_context(row, staff=staff) | _params(row))
+        if row["channel"] == "email":
+            message = mail.compose(self.settings, to=row["address"], rendered=rendered, key=row["key"], language=row["language"])
+            await mail.send(self.settings, message)
+            return
+        endpoint = row["recipient"].removeprefix("endpoint:")
+        request = payloads.build(
+            row,
+            rendered,
+            now=self.clock.now().timestamp(),
+            webhook_secret=payloads.endpoint_secret(self.settings.webhook_signing_key(), row["tenant"], endpoint),
+            chatbot_secret=self.settings.chatbot_secret(row["tenant"], endpoint),
+        )
+        assert self._http is not None
+        response = await self._http.post(request.url, content=request.body, headers=request.headers)
+        refused = payloads.accepted(row["format"], response.status_code, response.content)
+        if refused is not None:
+            raise DeliveryFailed(refused)
+
+    # --- events and notes ----------------------------------------------------------------
+
+    def _outcome(self, kind: type, row: dict[str, Any], prev_hash: str, now: datetime, *, attempts: int, round: int = 0, **extra: Any) -> Any:
+        key = row["key"]
+        event_id = sent_event_id(key) if kind is NotificationSent else stable_id("notification-failed", key, str(round))
+        source = uuid.UUID(row["source_event_id"])
+        return kind.record(
+            prev_hash=prev_hash,
+            tenant=row["tenant"],
+            aggregate_id=key,
+            actor=SENDER,
+            event_id=event_id,
+            occurred_at=now,
+            correlation_id=source,
+            causation_id=source,
+            kind=row["kind"],
+            channel=row["channel"],
+            recipient=row["recipient"],
+            report_id=row["report_id"],
+            source_event_id=row["source_event_id"],
+            attempts=attempts,
+            **extra,
+        )
+
+    def _note(self, key: str, *, tried: int | None = None, error: str | None = None, retry_at: datetime | None = None, done: bool = False) -> None:
+        assert self._runtime is not None
+        values: dict[str, Any] = {"done": done, "next_attempt_at": retry_at or self.clock.now()}
+        if tried is not None:
+            values["attempts"] = tried
+        if error is not None:
+            values["last_error"] = error[-4000:]
+        with self._runtime.engine.begin() as db:
+            if db.execute(attempts.update().where(attempts.c.key == key).values(**values)).rowcount == 0:
+                db.execute(attempts.insert().values(key=key, **{"attempts": 0, **values}))
+
+    def _note_many(self, keys: list[str]) -> None:
+        """Note many deliveries done in one transaction."""
+        assert self._runtime is not None
+        now = self.clock.now()
+        with self._runtime.engine.begin() as db:
+            known = set(db.execute(select(attempts.c.key).where(attempts.c.key.in_(keys))).scalars())
+            if known:
+                db.execute(attempts.update().where(attempts.c.key.in_(known)).values(done=True, attempts=1, next_attempt_at=now))
+            fresh = [{"key": k, "attempts": 1, "next_attempt_at": now, "last_error": None, "done": True} for k in keys if k not in known]
+            if fresh:
+                db.execute(attempts.insert(), fresh)
+
+    def forget(self, key: str) -> None:
+        """Start a delivery's attempts afresh (an operator retried it)."""
+        assert self._runtime is not None
+        with self._runtime.engine.begin() as db:
+            db.execute(attempts.delete().where(attempts.c.key == key))
+
+
+def _params(row: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(row["params"])
