@@ -19,6 +19,7 @@ from hazardloop.events.envelope import *  # noqa: F403
 from hazardloop.events.report import *  # noqa: F403
 from hazardloop.events.reporter import *  # noqa: F403
 from hazardloop.events.rewards import *  # noqa: F403
+from hazardloop.events.seal import *  # noqa: F403
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     ReportFiled,
@@ -51,6 +52,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PlaceRetired,
     IdentityDisclosed,
     ReporterKeyShredded,
+    RangeSealed,
 )
 AnyEvent = Annotated[Union[EVENT_TYPES], Field(discriminator="type")]  # noqa: UP007 - a tuple needs Union
 _ANY_EVENT: TypeAdapter[Event] = TypeAdapter(AnyEvent)
