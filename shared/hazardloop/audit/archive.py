@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,8 +29,9 @@ from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
 from hazardloop.audit.source import last_sequence, parse_headers, read_stream, time_of_ns
-from hazardloop.audit.verify import AGGREGATE_OF, Verdict, Verifier
+from hazardloop.audit.verify import Verdict, Verifier
 from hazardloop.eventstore import EventStore, Subjects
+from hazardloop.events import Event, decode_event
 
 FORMAT = "hazardloop-archive"
 VERSION = 1
@@ -204,10 +205,7 @@ async def import_archive(
     bytes, so projections rebuilt from the import equal those rebuilt from the original.
     Returns the messages stored.
     """
-    manifest, verdict = verify_archive(directory)
-    if not verdict.ok:
-        first = verdict.first_fault()
-        raise ArchiveError(f"the archive failed verification at {where(first)}: {first.detail}", verdict)
+    manifest = require_intact(directory)
     js = nc.jetstream()
     try:
         held = (await js.stream_info(stream)).state.messages
@@ -249,3 +247,23 @@ def where(fault) -> str:
     if fault.line is not None:
         parts.append(f"line {fault.line}")
     return ", ".join(parts) or "the archive as a whole"
+
+
+def archive_events(directory: Path, types: Collection[str] | None = None, *, until: int | None = None) -> Iterator[tuple[int, Event]]:
+    """(sequence, event) of a verified archive, oldest first; only ``types`` if given."""
+    for _, line in lines(directory):
+        cut = line.index(_EVENT_KEY)
+        head = json.loads(line[:cut] + b"}")
+        if until is not None and head["seq"] > until:
+            return
+        if types is None or head["subject"].rpartition(".")[2] in types:
+            yield head["seq"], decode_event(line[cut + len(_EVENT_KEY) : -2])
+
+
+def require_intact(directory: Path, *, progress: Progress | None = None) -> dict[str, Any]:
+    """The manifest of an archive that verifies; else ``ArchiveError`` naming the first fault."""
+    manifest, verdict = verify_archive(directory, progress=progress)
+    if not verdict.ok:
+        first = verdict.first_fault()
+        raise ArchiveError(f"the archive failed verification at {where(first)}: {first.detail}", verdict)
+    return manifest

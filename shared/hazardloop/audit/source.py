@@ -1,24 +1,21 @@
-"""Raw reads of the log for audits: every stored message, in order, with its stored time.
+"""Raw reads of the log for audits: stored times, header blocks, cut-offs by time.
 
-Audits must judge the bytes as stored, so nothing is decoded here. Reads use a
-*named* ephemeral consumer: the read-only auditor account may create those
-(``$JS.API.CONSUMER.CREATE.<stream>.<name>``) and nothing else, and it may not delete
-them, so each is left to expire on its own shortly after the read.
+Audits judge the bytes as stored, so nothing is decoded here; the reads themselves are
+``hazardloop.logreader.read_stream``'s (named consumers the auditor account may create).
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import nats
 from nats.aio.client import Client
-from nats.js import api
 from nats.js.errors import NotFoundError
 
-from hazardloop.pull import BatchPuller, Pulled
+from hazardloop.logreader import read_stream
+
+__all__ = ["connect", "format_time", "last_sequence", "parse_headers", "read_stream", "sequence_as_of", "time_of_ns"]
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 """Fixed width, so stored times compare correctly as text (archives and as-of cut-offs)."""
@@ -55,44 +52,6 @@ async def connect(servers: list[str], *, timeout: float, creds: str | None = Non
 
 async def last_sequence(nc: Client, stream: str) -> int:
     return (await nc.jetstream().stream_info(stream)).state.last_seq
-
-
-async def read_stream(
-    nc: Client,
-    stream: str,
-    *,
-    start: int = 1,
-    until: int | None = None,
-    subjects: list[str] | None = None,
-    batch: int = 1000,
-) -> AsyncIterator[list[Pulled]]:
-    """Batches of stored messages from ``start`` up to ``until`` (default: the last now)."""
-    js = nc.jetstream()
-    end = await last_sequence(nc, stream) if until is None else until
-    if end < start:
-        return
-    consumer = await js.add_consumer(
-        stream,
-        config=api.ConsumerConfig(
-            name=f"audit-{uuid.uuid4().hex[:12]}",
-            filter_subjects=subjects,
-            ack_policy=api.AckPolicy.NONE,
-            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
-            opt_start_seq=start,
-            inactive_threshold=10,
-            mem_storage=True,
-            description="audit read (read-only; expires on its own)",
-        ),
-    )
-    async with BatchPuller(nc, stream, consumer.name) as puller:
-        pending = consumer.num_pending
-        while pending:
-            messages = await (await puller.request(min(batch, pending), expires=5))
-            if not messages:
-                pending = (await js.consumer_info(stream, consumer.name)).num_pending
-                continue
-            pending = 0 if messages[-1].sequence >= end else messages[-1].pending
-            yield [m for m in messages if m.sequence <= end]
 
 
 async def sequence_as_of(nc: Client, stream: str, moment: datetime) -> int:
