@@ -16,6 +16,8 @@ conversion, so what is stored is the same on every backend.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -78,7 +80,7 @@ class Writer:
         key = _key(table, key_values)
         pending = self._inserts.get(table, {}).get(key)
         if pending is not None:
-            return RowView(pending)
+            return RowView({**_unset(table), **pending})
         condition = and_(*(table.c[name] == value for name, value in zip(_primary_key(table), key, strict=True)))
         row = self.connection.execute(select(table).where(condition)).first()
         if row is None:
@@ -204,3 +206,14 @@ def _by_shape(
         else:
             group.append((key, values))
     return list(groups.items())
+
+
+@functools.cache
+def _unset(table: Table) -> dict[str, Any]:
+    """What a row inserted without some columns holds in them once stored (their scalar
+    default, else NULL), so a handler reading a row inserted earlier in the same batch
+    sees what it would see after the commit."""
+    return {
+        column.name: column.default.arg if column.default is not None and column.default.is_scalar else None
+        for column in table.columns
+    }
