@@ -24,7 +24,7 @@ from functools import cache, lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, and_, bindparam, select
+from sqlalchemy import Connection, Dialect, Select, Table, and_, bindparam, select
 
 _KEY = "_key_"
 """Prefix of the WHERE parameters of an update; the SET parameters are the column names."""
@@ -81,8 +81,8 @@ class Writer:
         pending = self._inserts.get(table, {}).get(key)
         if pending is not None:
             return RowView({**_unset(table), **pending})
-        condition = and_(*(table.c[name] == value for name, value in zip(_primary_key(table), key, strict=True)))
-        row = self.connection.execute(select(table).where(condition)).first()
+        statement, names = _lookup(table)
+        row = self.connection.execute(statement, dict(zip(names, key, strict=True))).first()
         if row is None:
             return None
         return RowView({**row._mapping, **self._updates.get(table, {}).get(key, {})})
@@ -206,6 +206,15 @@ def _by_shape(
         else:
             group.append((key, values))
     return list(groups.items())
+
+
+@functools.cache
+def _lookup(table: Table) -> tuple[Select, tuple[str, ...]]:
+    """The select of one row by its primary key, built once per table: building it per
+    call (coercions, cache key) cost more than running it."""
+    names = tuple(f"key_{name}" for name in _primary_key(table))
+    condition = and_(*(table.c[name] == bindparam(bound) for name, bound in zip(_primary_key(table), names, strict=True)))
+    return select(table).where(condition), names
 
 
 @functools.cache
