@@ -37,7 +37,7 @@ FORMAT = "hazardloop-archive"
 VERSION = 1
 EVENTS_FILE = "events.jsonl"
 MANIFEST_FILE = "manifest.json"
-_EVENT_KEY = b',"event":'
+EVENT_KEY = b',"event":'
 _GUARD_HEADERS = ("Nats-Expected-Last-Subject-Sequence", "Nats-Expected-Last-Subject-Sequence-Subject", "Nats-Expected-Stream")
 MAX_FAULTS_IN_MANIFEST = 100
 
@@ -53,13 +53,13 @@ class ArchiveError(Exception):
         self.verdict = verdict
 
 
-def _line(sequence: int, stored_ns: int, subject: str, headers: dict[str, str], data: bytes, is_json: bool) -> bytes:
+def archive_line(sequence: int, stored_ns: int, subject: str, headers: dict[str, str], data: bytes, is_json: bool) -> bytes:
     head = json.dumps(
         {"seq": sequence, "stored_at": time_of_ns(stored_ns), "subject": subject, "headers": headers},
         ensure_ascii=False, separators=(",", ":"),
     ).encode()[:-1]
     if is_json:
-        return head + _EVENT_KEY + data + b"}\n"
+        return head + EVENT_KEY + data + b"}\n"
     return head + b',"event_hex":"' + data.hex().encode() + b'"}\n'  # kept as evidence; it never verifies
 
 
@@ -78,7 +78,7 @@ async def export_archive(nc: Client, stream: str, directory: Path, *, progress: 
             for message in batch:
                 headers = parse_headers(message.headers)
                 document = verifier.feed(message.sequence, message.subject, message.data, headers=headers)
-                line = _line(message.sequence, message.stored_ns, message.subject, headers, message.data, document is not None)
+                line = archive_line(message.sequence, message.stored_ns, message.subject, headers, message.data, document is not None)
                 out.write(line)
                 digest.update(line)
                 size += len(line)
@@ -153,7 +153,7 @@ def lines(directory: Path) -> Iterator[tuple[int, bytes]]:
 
 def event_bytes(line: bytes) -> bytes:
     """The stored event of a verified line: its bytes exactly as the broker held them."""
-    return line[line.index(_EVENT_KEY) + len(_EVENT_KEY) : -2]
+    return line[line.index(EVENT_KEY) + len(EVENT_KEY) : -2]
 
 
 def verify_archive(directory: Path, *, progress: Progress | None = None) -> tuple[dict[str, Any], Verdict]:
@@ -229,7 +229,7 @@ async def import_archive(
             progress(stored, total)
 
     for _, line in lines(directory):
-        record = json.loads(line[: line.index(_EVENT_KEY)] + b"}")
+        record = json.loads(line[: line.index(EVENT_KEY)] + b"}")
         headers = {k: v for k, v in record["headers"].items() if k not in _GUARD_HEADERS}
         future = await js.publish_async(record["subject"], event_bytes(line), headers=headers or None, wait_stall=10)
         pending.append((record["seq"], future))
@@ -252,12 +252,12 @@ def where(fault) -> str:
 def archive_events(directory: Path, types: Collection[str] | None = None, *, until: int | None = None) -> Iterator[tuple[int, Event]]:
     """(sequence, event) of a verified archive, oldest first; only ``types`` if given."""
     for _, line in lines(directory):
-        cut = line.index(_EVENT_KEY)
+        cut = line.index(EVENT_KEY)
         head = json.loads(line[:cut] + b"}")
         if until is not None and head["seq"] > until:
             return
         if types is None or head["subject"].rpartition(".")[2] in types:
-            yield head["seq"], decode_event(line[cut + len(_EVENT_KEY) : -2])
+            yield head["seq"], decode_event(line[cut + len(EVENT_KEY) : -2])
 
 
 def require_intact(directory: Path, *, progress: Progress | None = None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, inspect, select
 
 from hazardloop import storeversion
-from hazardloop.audit.archive import lines, verify_archive, where
+from hazardloop.audit.archive import EVENT_KEY, lines, verify_archive, where
 from hazardloop.audit.source import connect
 from hazardloop.db import create_store_engine
 from hazardloop.eventstore import EventStore, Subjects
@@ -33,7 +33,6 @@ from hazardloop.registry import projection_factory
 
 BATCH = 1000
 _HEADERS_KEY = b',"headers":'
-_EVENT_KEY = b',"event":'
 IGNORED_COLUMNS = {
     "projection_checkpoint": {"updated_at", "attempt_from", "attempts", "isolating"},
     "dead_letter": {"error", "attempts", "recorded_at"},
@@ -109,7 +108,7 @@ async def archive_batches(directory: Path, types: Collection[str], until: int | 
         if until is not None and sequence > until:
             break
         if subject[subject.rindex(".") + 1 :] in types:
-            start = line.index(_EVENT_KEY, cut) + len(_EVENT_KEY)
+            start = line.index(EVENT_KEY, cut) + len(EVENT_KEY)
             batch.append(Pulled(sequence, subject, line[start:-2], 0))
             if len(batch) == BATCH:
                 yield batch
