@@ -152,7 +152,7 @@ def verify(archive: ArchiveOption = None, nats_url: UrlOption = None, creds: Cre
 def seal(nats_url: UrlOption = None, creds: CredsOption = None, stream: StreamOption = None) -> None:
     """(Operators) Append seals committing to every message not sealed yet. Needs append rights."""
     from hazardloop.audit.seal import UnsealableError, seal_log
-    from hazardloop.eventstore import EventStore, Subjects
+    from hazardloop.eventstore import ConcurrencyError, EventStore, Subjects
 
     settings = _settings(nats_url, stream)
 
@@ -164,6 +164,9 @@ def seal(nats_url: UrlOption = None, creds: CredsOption = None, stream: StreamOp
         result = _with_connection(settings, creds, run)
     except UnsealableError as exc:
         console.print(f"[red]not sealed:[/red] {exc}; run `hazardloop audit verify`")
+        raise typer.Exit(1) from None
+    except ConcurrencyError:
+        console.print("[yellow]another sealer sealed meanwhile[/yellow]: nothing lost; run it again to seal what is left")
         raise typer.Exit(1) from None
     for item in result.seals:
         console.print(f"sealed {item.first_sequence:,}..{item.last_sequence:,} ({item.count:,} messages): {item.hash}")
