@@ -62,6 +62,10 @@ def table(document: dict[str, Any]) -> Table:
                  _num(http["ratio"], 3), "-", "")
     view.add_row("(c) POST p50 ms", _num(service["p50_ms"], 1), _num(raw["p50_ms"], 2), "", "", "")
     view.add_row("(c) POST p99 ms", _num(service["p99_ms"], 1), _num(raw["p99_ms"], 2), "", "", "")
+    if (rebuilt := document.get("archive")) is not None:
+        view.add_row("(d) archive rebuild s", _num(rebuilt["seconds"], 1), "", "", f"< {rebuilt['target_seconds']:.0f}s",
+                     _met(rebuilt["met"]))
+        view.add_row("(d) archive events/s", _num(rebuilt["events_per_second"]), "", "", "", "")
     return view
 
 
@@ -83,6 +87,10 @@ def notes(document: dict[str, Any]) -> list[str]:
         f"{service['client_cpu_ms_per_request']:.2f} ms/request, on {document['environment']['cpus']} CPUs shared "
         f"with nats-server; errors: service {service['errors']}, baseline {http['raw']['errors']}"
     )
+    if (rebuilt := document.get("archive")) is not None:
+        per = ", ".join(f"{name} {f['applied']:,} in {f['seconds']:.0f}s" for name, f in rebuilt["projections"].items())
+        lines.append(f"(d) {rebuilt['events']:,} archived events, all four projections side by side and the archive "
+                     f"verified alongside: {per}" + (f"; PROBLEMS: {'; '.join(rebuilt['problems'])}" if rebuilt["problems"] else ""))
     logged = document.get("project_log_records") or {}
     if logged:
         lines.append("project log records during the run: " + ", ".join(f"{k} {v}" for k, v in sorted(logged.items())))

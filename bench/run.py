@@ -24,7 +24,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import appends, intake_http, replay
+from bench import appends, archive, intake_http, replay
 from bench.fixtures import filings, lifecycles
 from bench.report import show, write_json
 from bench.stats import median, ratio
@@ -48,6 +48,8 @@ class Parameters:
     append_target_ratio: float = 0.5
     replay_target_rate: float = 30_000
     replay_target_ratio: float = 0.2
+    archive_events: int = 1_000_000
+    archive_target_seconds: float = 120.0
 
 
 class CountingHandler(logging.Handler):
@@ -157,6 +159,16 @@ def environment() -> dict[str, Any]:
     }
 
 
+def bench_archive(workdir: Path, p: Parameters) -> dict[str, Any]:
+    """(d): write an archive (untimed), then rebuild all four projections from it, once."""
+    console.log(f"(d) writing an archive of {p.archive_events:,} events")
+    manifest = archive.write_archive(workdir / "archive", p.archive_events)
+    console.log(f"(d) {manifest['events']:,} messages, {manifest['events_bytes'] / 2**20:,.0f} MiB; rebuilding every projection")
+    measured = archive.measure(workdir / "archive", workdir / "archive-stores")
+    return measured | {"target_seconds": p.archive_target_seconds,
+                       "met": measured["ok"] and measured["seconds"] < p.archive_target_seconds}
+
+
 async def run_all(url: str, workdir: Path, p: Parameters) -> dict[str, Any]:
     return {
         "appends": await bench_appends(url, p),
@@ -187,6 +199,7 @@ def main() -> None:
             document |= asyncio.run(run_all(server.url, workdir, p))
         finally:
             server.stop()
+        document["archive"] = bench_archive(workdir, p)
     document["project_log_records"] = dict(logged.counts)
     document["environment"]["load_average_at_end"] = os.getloadavg()
     document["elapsed_seconds"] = perf_counter() - started

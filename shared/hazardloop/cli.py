@@ -175,6 +175,11 @@ def reconcile_rewards_command() -> None:
     raise typer.Exit(1)
 
 
+from hazardloop.audit.cli import audit  # noqa: E402 - the group is defined beside the audit code
+
+cli.add_typer(audit, name="audit")
+
+
 @cli.command()
 def token(
     user: Annotated[str, typer.Option(help="Subject (user id).")],

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -539,6 +539,17 @@ class ProjectionRunner:
         finally:
             with contextlib.suppress(Exception):
                 await js.delete_consumer(self.store.stream, consumer.name)
+        return applied
+
+    async def replay_batches(self, batches: AsyncIterable[list[Pulled]]) -> int:
+        """Apply batches read elsewhere (an archive, an audit's own read), in order, as
+        ``catch_up`` applies its own; returns the events handed over."""
+        applied = 0
+        async with _Committer(self) as committer:
+            async for batch in batches:
+                await self._apply_pulled(batch, committer)
+                applied += len(batch)
+            await committer.settled()
         return applied
 
     async def _apply_pulled(self, messages: list[Pulled], committer: _Committer) -> None:

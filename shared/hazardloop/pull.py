@@ -40,6 +40,10 @@ class Pulled:
     data: bytes
     pending: int
     """Messages still pending for the consumer after this one."""
+    headers: bytes | None = None
+    """The stored header block, raw (audit exports keep it; replays ignore it)."""
+    stored_ns: int = 0
+    """When the broker stored it, in nanoseconds since the epoch."""
 
 
 def status_of(headers: bytes | None) -> str | None:
@@ -52,7 +56,13 @@ def status_of(headers: bytes | None) -> str | None:
 
 
 def ack_position(reply: bytes) -> tuple[int, int]:
-    """(stream sequence, pending) from a JetStream delivery's reply subject.
+    """(stream sequence, pending) from a JetStream delivery's reply subject."""
+    sequence, _, pending = ack_metadata(reply)
+    return sequence, pending
+
+
+def ack_metadata(reply: bytes) -> tuple[int, int, int]:
+    """(stream sequence, stored at in ns, pending) from a JetStream delivery's reply subject.
 
     ``$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>``,
     or the newer form with domain and account hash after ``ACK`` (and a trailing token).
@@ -61,7 +71,7 @@ def ack_position(reply: bytes) -> tuple[int, int]:
     if len(tokens) < 9 or tokens[0] != b"$JS" or tokens[1] != b"ACK":
         raise ValueError(f"not a JetStream delivery: {reply!r}")
     first = 5 if len(tokens) == 9 else 7
-    return int(tokens[first]), int(tokens[first + 3])
+    return int(tokens[first]), int(tokens[first + 2]), int(tokens[first + 3])
 
 
 Route = Callable[[bytes, bytes, bytes, bytes | None], None]
@@ -142,10 +152,10 @@ class BatchPuller:
             future.set_result(self._batch)
             return
         try:
-            sequence, pending = ack_position(reply)
+            sequence, stored_ns, pending = ack_metadata(reply)
         except ValueError as exc:
             future.set_exception(exc)
             return
-        self._batch.append(Pulled(sequence, subject.decode(), data, pending))
+        self._batch.append(Pulled(sequence, subject.decode(), data, pending, headers, stored_ns))
         if len(self._batch) >= self._wanted:
             future.set_result(self._batch)

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from hazardloop.events import BudgetCommitted, BudgetReleased, Event, RewardApproved, RewardDeclined, RewardGranted, RewardProposed, Verified
+from hazardloop.events import GENESIS_HASH, BudgetCommitted, BudgetReleased, Event, RewardApproved, RewardDeclined, RewardGranted, RewardProposed, Verified
 
 REWARD_TYPES = ("Verified", "RewardProposed", "RewardDeclined", "RewardApproved", "RewardGranted", "BudgetCommitted", "BudgetReleased")
 """The event types the reward checks read."""
@@ -31,15 +31,16 @@ class _Trail:
     """One report's reward-relevant events."""
 
     verified: int | None = None
-    decided: bool = False
+    decisions: list[int] = field(default_factory=list)
+    declined: int | None = None
     approved: tuple[int, RewardApproved] | None = None
     grants: list[tuple[int, RewardGranted]] = field(default_factory=list)
     commitment: tuple[int, BudgetCommitted] | None = None
 
 
 def reconcile_rewards(log: Iterable[tuple[int, Event]]) -> list[Finding]:
-    """Every verified report without a reward decision; every report paid twice; every
-    payment without an approval, or of another amount; every budget commitment without
+    """Every verified report without a reward decision, or with two; every report paid
+    twice, or paid and declined; every payment without an approval, or of another amount; every budget commitment without
     an approval, and every approval that took nothing from the budget."""
     trails: dict[tuple[str, str], _Trail] = defaultdict(_Trail)
     for sequence, event in log:
@@ -47,7 +48,11 @@ def reconcile_rewards(log: Iterable[tuple[int, Event]]) -> list[Finding]:
             case Verified():
                 trails[(event.tenant, event.aggregate_id)].verified = sequence
             case RewardProposed() | RewardDeclined():
-                trails[(event.tenant, event.report_id)].decided = True
+                trail = trails[(event.tenant, event.report_id)]
+                if event.prev_hash == GENESIS_HASH:  # the reward's first event: the decision on the verification
+                    trail.decisions.append(sequence)
+                if isinstance(event, RewardDeclined):
+                    trail.declined = sequence
             case RewardApproved():
                 trails[(event.tenant, event.aggregate_id)].approved = (sequence, event)
             case RewardGranted():
@@ -64,8 +69,12 @@ def reconcile_rewards(log: Iterable[tuple[int, Event]]) -> list[Finding]:
 
 
 def _anomalies(trail: _Trail) -> Iterable[tuple[str, int, str]]:
-    if trail.verified is not None and not trail.decided:
+    if trail.verified is not None and not trail.decisions:
         yield "verified, no reward decision", trail.verified, "no RewardProposed or RewardDeclined"
+    if len(trail.decisions) > 1:
+        yield "decided twice", trail.decisions[1], f"{len(trail.decisions)} reward decisions on one verification"
+    if trail.declined is not None and trail.grants:
+        yield "paid and declined", trail.grants[0][0], f"declined at sequence {trail.declined}, yet paid"
     if len(trail.grants) > 1:
         references = ", ".join(grant.payment_reference for _, grant in trail.grants)
         yield "paid twice", trail.grants[1][0], f"{len(trail.grants)} payments: {references}"

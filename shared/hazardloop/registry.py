@@ -13,3 +13,17 @@ def app_module(service: str) -> ModuleType:
     if service not in SERVICES:
         raise KeyError(service)
     return importlib.import_module(f"hazardloop_{service}.app")
+
+
+_PROJECTIONS = {
+    "intake": "hazardloop_intake.projection",
+    "verification": "hazardloop_verification.projection",
+    "rewards": "hazardloop_rewards.projection",
+    "notifications": "hazardloop_notifications.handlers",
+}
+
+
+def projection_factory(service: str):
+    """The function building ``service``'s projection from an event store, without
+    building the service (no settings, secrets or connections): what audits replay."""
+    return importlib.import_module(_PROJECTIONS[service]).projection

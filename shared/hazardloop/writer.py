@@ -16,13 +16,15 @@ conversion, so what is stored is the same on every backend.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, and_, bindparam, select
+from sqlalchemy import Connection, Dialect, Select, Table, and_, bindparam, select
 
 _KEY = "_key_"
 """Prefix of the WHERE parameters of an update; the SET parameters are the column names."""
@@ -78,9 +80,9 @@ class Writer:
         key = _key(table, key_values)
         pending = self._inserts.get(table, {}).get(key)
         if pending is not None:
-            return RowView(pending)
-        condition = and_(*(table.c[name] == value for name, value in zip(_primary_key(table), key, strict=True)))
-        row = self.connection.execute(select(table).where(condition)).first()
+            return RowView({**_unset(table), **pending})
+        statement, names = _lookup(table)
+        row = self.connection.execute(statement, dict(zip(names, key, strict=True))).first()
         if row is None:
             return None
         return RowView({**row._mapping, **self._updates.get(table, {}).get(key, {})})
@@ -204,3 +206,23 @@ def _by_shape(
         else:
             group.append((key, values))
     return list(groups.items())
+
+
+@functools.cache
+def _lookup(table: Table) -> tuple[Select, tuple[str, ...]]:
+    """The select of one row by its primary key, built once per table: building it per
+    call (coercions, cache key) cost more than running it."""
+    names = tuple(f"key_{name}" for name in _primary_key(table))
+    condition = and_(*(table.c[name] == bindparam(bound) for name, bound in zip(_primary_key(table), names, strict=True)))
+    return select(table).where(condition), names
+
+
+@functools.cache
+def _unset(table: Table) -> dict[str, Any]:
+    """What a row inserted without some columns holds in them once stored (their scalar
+    default, else NULL), so a handler reading a row inserted earlier in the same batch
+    sees what it would see after the commit."""
+    return {
+        column.name: column.default.arg if column.default is not None and column.default.is_scalar else None
+        for column in table.columns
+    }

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import Select, select
 
+from hazardloop.audit.ledger import spreadsheet_safe
 from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.events import EscalationStep, RectificationPlan, RewardFactors, TenantId
 from hazardloop.service import Runtime, RuntimeDep
@@ -175,10 +176,7 @@ LEDGER_COLUMNS = (
 )  # fmt: skip
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell a spreadsheet shows as text: reporters' words never run as formulas."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+_cell = spreadsheet_safe
 
 
 @routes.get("/ledger", response_model=list[CaseView], responses={200: {"content": {"text/csv": {}}}})

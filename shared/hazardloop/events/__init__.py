@@ -20,6 +20,7 @@ from hazardloop.events.notifications import *  # noqa: F403
 from hazardloop.events.report import *  # noqa: F403
 from hazardloop.events.reporter import *  # noqa: F403
 from hazardloop.events.rewards import *  # noqa: F403
+from hazardloop.events.seal import *  # noqa: F403
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     ReportFiled,
@@ -63,6 +64,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     MessageRead,
     RectificationReminderDue,
     DigestDue,
+    RangeSealed,
 )
 AnyEvent = Annotated[Union[EVENT_TYPES], Field(discriminator="type")]  # noqa: UP007 - a tuple needs Union
 _ANY_EVENT: TypeAdapter[Event] = TypeAdapter(AnyEvent)

@@ -105,3 +105,20 @@ def test_rows_taken_before_the_transaction_is_begun_are_sent_as_they_were(connec
     taken = db.take(connection.dialect)
     Writer(connection).send(taken)
     assert table(connection) == [("a", "verified", 1)]
+
+
+def test_a_row_inserted_in_this_batch_reads_back_with_its_unset_columns():
+    """A handler may read a row another handler of the same batch inserted: columns left
+    out read as they will be stored (NULL or their default), not as missing."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine
+
+    from hazardloop.writer import Writer
+
+    table = Table("rows", MetaData(), Column("id", String, primary_key=True), Column("note", String),
+                  Column("count", Integer, default=0))
+    engine = create_engine("sqlite://")
+    with engine.begin() as connection:
+        writer = Writer(connection)
+        writer.insert(table, id="a")
+        row = writer.get(table, id="a")
+        assert (row.note, row.count) == (None, 0)

@@ -1,0 +1,175 @@
+"""An auditor's day on a scripted run: the demo through the real services, a snapshot of
+every store mid-run, more work, then every `hazardloop audit` command from the log alone."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import sqlite3
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import nats
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import create_engine
+
+from hazardloop import demo
+from hazardloop.audit.replay import checkpoint_of
+from hazardloop.auth import Role
+from hazardloop.natsserver import NatsServer
+from hazardloop.registry import SERVICES, projection_factory
+from hazardloop.settings import CommonSettings
+from tests.e2e.conftest import TENANTS, System
+from tests.factories import report_body
+from tests.waiting import wait_for
+
+
+def log_subjects(system: System) -> list[str]:
+    async def read() -> list[str]:
+        connection = await nats.connect(system.nats_url)
+        try:
+            js = connection.jetstream()
+            last = (await js.stream_info(system.stream)).state.last_seq
+            return [(await js.get_msg(system.stream, seq)).subject for seq in range(1, last + 1)]
+        finally:
+            await connection.close()
+
+    return asyncio.run(read())
+
+
+def settle(system: System) -> int:
+    """Wait until every store has applied the last event of its types; returns the log's length."""
+    subjects = log_subjects(system)
+    for service in SERVICES:
+        kinds = set(projection_factory(service)(None).event_types)
+        expected = max((seq for seq, subject in enumerate(subjects, start=1) if subject.rsplit(".", 1)[1] in kinds), default=0)
+        engine = create_engine(system.database_url(service))
+        wait_for(lambda e=engine, x=expected: checkpoint_of(e) == x, timeout=30)
+        engine.dispose()
+    return len(subjects)
+
+
+def snapshot(system: System, folder: Path) -> None:
+    folder.mkdir()
+    for service in SERVICES:
+        with sqlite3.connect(system.state / f"{service}.db") as source, sqlite3.connect(folder / f"{service}.db") as copy:
+            source.backup(copy)
+
+
+@pytest.fixture(scope="module")
+def run(nats_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """The demo, a snapshot (time and sequence noted), one more report, then everything stopped."""
+    state = tmp_path_factory.mktemp("audit-run")
+    token = uuid.uuid4().hex[:10]
+    system = System(nats_url, state, f"HL_{token.upper()}", f"t{token}")
+    system.catalogue = lambda: None  # the demo brings its own catalogue
+    try:
+        system.start(*SERVICES)
+        settings = CommonSettings(state_dir=state, jwt_secret=system.env["HAZARDLOOP_JWT_SECRET"], tenants=TENANTS)
+        demo.seed({s: system.url(s) for s in SERVICES}, settings)
+        snapped_sequence = settle(system)
+        snapshot(system, state / "snapshot")
+        snapped_at = datetime.now(UTC)
+        later = httpx.post(f"{system.url('intake')}/reports", json=report_body(place_id="tank-farm", spot_detail="Valve V-12"),
+                           headers=system.headers("emp-77"))
+        assert later.status_code == 201, later.text
+        report_id = later.json()["report_id"]
+        wait_for(lambda: httpx.post(f"{system.url('verification')}/reports/{report_id}/acceptance", json={},
+                                    headers=system.headers("safety-li", roles=[Role.VERIFIER])).status_code == 201)
+        settle(system)
+    finally:
+        system.stop()
+    return system, snapped_at, snapped_sequence
+
+
+def audit(system: System, *args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hazardloop.cli", "audit", *args], env=(env or system.env) | {"COLUMNS": "250"},
+        capture_output=True, text=True, timeout=120, cwd=system.state,
+    )
+
+
+def test_a_point_in_time_replay_equals_the_snapshot_taken_then(run):
+    system, snapped_at, snapped_sequence = run
+    result = audit(system, "replay", "--as-of", snapped_at.isoformat(), "--against", str(system.state / "snapshot"),
+                   "--into", str(system.state / "as-of"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("identical") == 4 and f"log through sequence {snapped_sequence:,}" in result.stdout
+    later = audit(system, "replay", "--against", str(system.state / "snapshot"))
+    assert later.returncode == 1 and "differences" in later.stdout  # the snapshot is not the present
+
+
+def test_the_live_stores_equal_a_replay_of_the_log(run):
+    system, _, _ = run
+    result = audit(system, "replay")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("identical") == 4 and "events/s" in result.stdout
+
+
+def test_verify_seal_export_and_replay_the_archive_offline(run, tmp_path):
+    system, _, _ = run
+    unsealed = audit(system, "verify")
+    assert unsealed.returncode == 0 and "OK" in unsealed.stdout, unsealed.stdout
+    sealed = audit(system, "seal")
+    assert sealed.returncode == 0 and "sealed 1.." in sealed.stdout, sealed.stdout + sealed.stderr
+    verified = audit(system, "verify")
+    assert verified.returncode == 0 and "covering 1.." in verified.stdout
+    exported = audit(system, "export", str(tmp_path / "archive"))
+    assert exported.returncode == 0 and "manifest sha256" in exported.stdout, exported.stdout + exported.stderr
+    offline = audit(system, "verify", "--archive", str(tmp_path / "archive"))
+    assert offline.returncode == 0 and "OK" in offline.stdout
+    replayed = audit(system, "replay", "--archive", str(tmp_path / "archive"))
+    assert replayed.returncode == 0 and replayed.stdout.count("identical") == 4, replayed.stdout + replayed.stderr
+
+    restore = NatsServer(tmp_path / "restore").start()
+    try:
+        imported = audit(system, "import", str(tmp_path / "archive"), "--nats-url", restore.url, "--stream", "RESTORED")
+        assert imported.returncode == 0, imported.stdout + imported.stderr
+        again = audit(system, "import", str(tmp_path / "archive"), "--nats-url", restore.url, "--stream", "RESTORED")
+        assert again.returncode == 1 and "already holds" in again.stdout
+        from_import = audit(system, "replay", "--nats-url", restore.url, "--stream", "RESTORED", "--against", str(system.state))
+        assert from_import.returncode == 0 and from_import.stdout.count("identical") == 4, from_import.stdout + from_import.stderr
+    finally:
+        restore.stop()
+
+
+def test_the_demo_ledger_row_by_row(run, tmp_path):
+    system, _, _ = run
+    year = datetime.now(ZoneInfo("Asia/Shanghai")).year
+    result = audit(system, "ledger", "--tenant", "refinery", "--period", str(year),
+                   "--csv", str(tmp_path / "ledger.csv"), "--xlsx", str(tmp_path / "ledger.xlsx"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = list(csv.DictReader((tmp_path / "ledger.csv").open(encoding="utf-8-sig")))
+    assert len(rows) == 4
+    detector, hot_work, drill, later = rows
+    assert (detector["site"], detector["area"], detector["spot"], detector["equipment_tag"]) == ("炼油北区", "酸性水汽提装置", "Detector AT-2031", "AT-2031")
+    assert detector["situation"].startswith("Hydrogen sulphide detector")
+    assert (detector["category"], detector["outcome"], detector["grade"], detector["risk_colour"]) == ("unsafe_equipment", "confirmed_hazard", "major", "red")
+    assert (detector["status"], detector["owner"]) == ("closed", "maint-chen")
+    assert detector["measures"] == "Detector replaced and recalibrated; bypass removed; alarm tested."
+    assert detector["deadline"] and detector["rectified_at"] and detector["closed_at"]
+    assert (detector["reward_yuan"], detector["reward_status"]) == ("3600.00", "paid")  # 2000 x150% x120%
+    assert detector["reported_at"].endswith("+08:00") and detector["reporter"].startswith("p-")
+    assert (hot_work["grade"], hot_work["status"], hot_work["owner"]) == ("general", "closed", "")
+    assert hot_work["measures"] == "Permit issued, fire watch posted, contractor briefed."
+    assert hot_work["rectified_at"] == hot_work["closed_at"] != "" and hot_work["deadline"] == ""
+    assert (hot_work["reward_yuan"], hot_work["reward_status"]) == ("100.00", "paid")
+    assert (drill["outcome"], drill["grade"], drill["status"], drill["measures"]) == ("valid_not_hazard", "", "closed", "")
+    assert (drill["reward_yuan"], drill["reward_status"]) == ("20.00", "paid")
+    assert (later["status"], later["outcome"], later["reward_yuan"], later["closed_at"]) == ("filed", "", "", "")
+    assert detector["reporter"] == hot_work["reporter"] == drill["reporter"] != later["reporter"]
+    sheet = load_workbook(tmp_path / "ledger.xlsx")["Ledger"]
+    assert sheet.max_row == 5 and sheet["A2"].value == detector["report_id"]
+    assert float(sheet.cell(2, 19).value) == 3600.0 and isinstance(sheet.cell(2, 2).value, datetime)
+
+
+def test_reconcile_finds_nothing_on_the_demo_run(run):
+    system, _, _ = run
+    result = audit(system, "reconcile")
+    assert result.returncode == 0 and "no exceptions" in result.stdout, result.stdout + result.stderr
