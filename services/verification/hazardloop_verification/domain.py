@@ -51,7 +51,7 @@ from hazardloop_verification.commands import (
     Review,
     Verify,
 )
-from hazardloop_verification.timers import SLA_KINDS, Timer, TimerKind, end_of_day
+from hazardloop.deadlines import SLA_KINDS, Timer, TimerKind, end_of_day
 
 TIMER_ACTOR = "clock:verification"
 

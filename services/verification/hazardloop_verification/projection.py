@@ -36,7 +36,7 @@ from hazardloop.projection import Projection
 from hazardloop.writer import RowView, Writer
 from hazardloop_verification.domain import STAGE_AFTER, Stage
 from hazardloop_verification.store import cases, metadata, policies, timers
-from hazardloop_verification.timers import Timer, TimerKind, deadline_timers, sla_timers
+from hazardloop.deadlines import Timer, TimerKind, deadline_timers, sla_timers
 
 PENDING, SUSPENDED, FIRED, STOPPED = "pending", "suspended", "fired", "stopped"
 

@@ -20,7 +20,7 @@ from hazardloop.service import Runtime
 from hazardloop_verification.handlers import Casework
 from hazardloop_verification.projection import PENDING
 from hazardloop_verification.store import timers
-from hazardloop_verification.timers import Timer, TimerKind
+from hazardloop.deadlines import Timer, TimerKind
 
 log = logging.getLogger("hazardloop.verification.timekeeper")
 

@@ -30,7 +30,7 @@ from hazardloop.events import (
     Verified,
 )
 from hazardloop.reconcile import REWARD_TYPES, Finding, reconcile_rewards
-from hazardloop_verification.timers import accept_due
+from hazardloop.deadlines import accept_due
 
 REPORT_TYPES = tuple(kind.model_fields["type"].default for kind in (
     CaseworkPolicySet, ReportFiled, Accepted, Verified, ReporterFedBack, RectificationAssigned, ExtensionGranted,

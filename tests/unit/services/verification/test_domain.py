@@ -18,7 +18,7 @@ from hazardloop_verification.commands import (
     Verify,
 )
 from hazardloop_verification.domain import NotAllowed, ReportCase, Stage
-from hazardloop_verification.timers import Timer, TimerKind, deadline_timers, sla_timers
+from hazardloop.deadlines import Timer, TimerKind, deadline_timers, sla_timers
 from tests.factories import report_filed
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
