@@ -248,9 +248,10 @@ class EventStore:
     ) -> list[Event]:
         """Load an aggregate, let ``decision`` choose its new events, append them guarded.
 
-        Each event expects the one before it, so the whole decision lands or the race is
-        lost. A lost race reloads and decides again: the loser then sees the winner's
-        events and gets the domain's own answer (a 409 naming the state, say).
+        Each event expects the one before it. A lost race reloads and decides again: the
+        loser then sees the winner's events and gets the domain's own answer (a 409
+        naming the state, say). A decision of several events cut short after its first
+        landed is left to the domain to complete when the same command comes again.
         """
         for attempt in range(1, attempts + 1):
             history = await self.load(tenant, aggregate_type, aggregate_id)

@@ -52,6 +52,10 @@ class CommonSettings(BaseSettings):
         description="Per-subsidiary master keys wrapping reporters' data keys: JSON object of tenant to "
         "base64 32-byte key; a dev key is generated into the state folder for a tenant not listed.",
     )
+    timezone: str = Field(
+        "Asia/Shanghai",
+        description="The group's local time: times typed into the report form, budget years, payroll months, digests.",
+    )
     retry_after_seconds: int = Field(2, ge=1, description="Retry-After sent with a 503 when the broker is down.")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
     batch_size: int = Field(500, ge=1, le=10_000, description="Events per projection commit.")

@@ -15,9 +15,6 @@ class IntakeSettings(CommonSettings):
         description="Address phones reach intake at (QR codes link to its report forms); "
         "http://127.0.0.1:<port> when unset.",
     )
-    timezone: str = Field(
-        "Asia/Shanghai", description="Zone of the times people type into the report form."
-    )
     duplicate_window_hours: float = Field(
         72, gt=0, description="A report on the same spot or equipment and category as an open one filed "
         "within this many hours is flagged as a possible duplicate."

@@ -43,7 +43,6 @@ class NotificationsSettings(CommonSettings):
         description="Remind a rectification owner so many hours before the deadline; comma-separated (a lead already past at assignment is skipped).",
     )
     digest_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time of managers' daily digest.")
-    timezone: str = Field("Asia/Shanghai", description="Zone of the digest time.")
 
     @field_validator("reminder_hours", mode="before")
     @classmethod

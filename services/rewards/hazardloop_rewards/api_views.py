@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
@@ -16,6 +17,7 @@ from sqlalchemy import Select, and_, func, select
 from hazardloop.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.events import BreakdownLine, Fen, RewardPolicy, TenantId
 from hazardloop.service import Runtime, RuntimeDep
+from hazardloop.spreadsheet import spreadsheet_safe
 from hazardloop_rewards.api import PayoutsDep
 from hazardloop_rewards.domain import Stage
 from hazardloop_rewards.store import budgets, policies, reports, rewards
@@ -23,7 +25,7 @@ from hazardloop_rewards.store import budgets, policies, reports, rewards
 routes = APIRouter(tags=["rewards: views and settings"])
 
 Reader = Annotated[Principal, Depends(require(Role.FINANCE, Role.MANAGER, Role.LEADER, Role.AUDITOR, Role.VERIFIER))]
-Period = Annotated[str, Query(pattern=r"^2[01]\d{2}(-(0[1-9]|1[0-2]))?$", description="A year (2026) or a month (2026-11), UTC.")]
+Period = Annotated[str, Query(pattern=r"^2[01]\d{2}(-(0[1-9]|1[0-2]))?$", description="A year (2026) or a month (2026-11) of the group's local time (HAZARDLOOP_TIMEZONE).")]
 
 
 class RewardView(BaseModel):
@@ -200,10 +202,12 @@ def _known(runtime: Runtime, tenant: str) -> None:
 # --- recognition and payroll ---------------------------------------------------------------
 
 
-def _paid_in(query: Select, period: str) -> Select:
+def _paid_in(query: Select, period: str, timezone: str) -> Select:
+    """Rewards paid in the period, a year or a month of the group's local time."""
     year, _, month = period.partition("-")
-    start = datetime(int(year), int(month or 1), 1, tzinfo=UTC)
-    end = datetime(int(year) + (not month or int(month) == 12), (int(month) % 12 + 1) if month else 1, 1, tzinfo=UTC)
+    zone = ZoneInfo(timezone)
+    start = datetime(int(year), int(month or 1), 1, tzinfo=zone)
+    end = datetime(int(year) + (not month or int(month) == 12), (int(month) % 12 + 1) if month else 1, 1, tzinfo=zone)
     return query.where(rewards.c.status == Stage.GRANTED.value, rewards.c.paid_at >= start, rewards.c.paid_at < end)
 
 
@@ -237,7 +241,7 @@ def leaderboard(
         .limit(limit)
     )
     with runtime.engine.connect() as db:
-        return [Standing.model_validate(row._mapping) for row in db.execute(_paid_in(query, period))]
+        return [Standing.model_validate(row._mapping) for row in db.execute(_paid_in(query, period, runtime.settings.timezone))]
 
 
 class Notice(BaseModel):
@@ -268,7 +272,7 @@ def notices(
     with runtime.engine.connect() as db:
         return [
             Notice(report_id=r.report_id, paid_at=r.paid_at, place=f"{r.site} / {r.area}", grade=r.grade, amount_fen=r.amount_fen, reporter=r.shown_as)
-            for r in db.execute(_paid_in(query, period))
+            for r in db.execute(_paid_in(query, period, runtime.settings.timezone))
         ]
 
 
@@ -288,13 +292,14 @@ def payroll(
     disclosure (intake's ``POST /reports/{id}/identity``, purpose: payout).
     """
     check_tenant(principal, tenant)
-    query = _paid_in(select(rewards).where(rewards.c.tenant == tenant), period).order_by(rewards.c.paid_at, rewards.c.report_id)
+    query = _paid_in(select(rewards).where(rewards.c.tenant == tenant), period, runtime.settings.timezone).order_by(rewards.c.paid_at, rewards.c.report_id)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(PAYROLL_COLUMNS)
     with runtime.engine.connect() as db:
         for r in db.execute(query):
             yuan = f"{r.amount_fen // 100}.{r.amount_fen % 100:02d}"
-            writer.writerow([r.payment_reference, r.report_id, r.reporter, r.amount_fen, yuan, r.channel, r.approver, r.paid_at.isoformat()])
+            cells = [r.payment_reference, r.report_id, r.reporter, r.amount_fen, yuan, r.channel, r.approver, r.paid_at.isoformat()]
+            writer.writerow([spreadsheet_safe(cell) for cell in cells])
     filename = f"rewards-{tenant}-{period}.csv"
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})

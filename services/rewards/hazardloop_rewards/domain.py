@@ -149,6 +149,22 @@ class Budget:
         after its commitment landed) is its own, not spent by others."""
         return self.remaining is None or amount <= self.remaining + self.committed.get(report_id, 0)
 
+    def take(self, report_id: str, amount: int, *, actor: str, now: datetime) -> list[Event]:
+        """What an approval of ``amount`` takes from the budget: nothing when the report
+        already holds exactly that (a retry), else its commitment, after giving back an
+        earlier one of another amount (a retry that adjusted the amount)."""
+        held = self.committed.get(report_id)
+        if held == amount:
+            return []
+        events: list[Event] = []
+        if held is not None:
+            release = self.release(report_id, actor=actor, now=now)
+            self.committed.pop(report_id)
+            self.last_hash = release.hash
+            events.append(release)
+        events.append(self.commit(report_id, amount, actor=actor, now=now))
+        return events
+
     def commit(self, report_id: str, amount: int, *, actor: str, now: datetime) -> BudgetCommitted | None:
         """Take ``amount`` for the report, once: a retried approval finds it already taken."""
         if report_id in self.committed:
@@ -311,6 +327,8 @@ class Reward:
         self._require(Stage.PROPOSED, Stage.REFERRED, Stage.APPROVED, doing="claim it")
         if not self.proposal.anonymous:
             raise NotAllowed("only an anonymous reporter claims with a receipt code", state=self.stage.value)
+        if self.voucher_digest == voucher_digest:
+            return []  # the same claim again: its answer was lost
         if self.voucher_digest is not None:
             raise NotAllowed("this reward was already claimed", state="claimed")
         return [self._next(RewardClaimed, actor="receipt-holder", now=now, voucher_digest=voucher_digest)]

@@ -3,9 +3,12 @@ approvers, finance and anonymous claimants, each appended guarded by the broker.
 
 from __future__ import annotations
 
-import secrets
+import base64
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from hazardloop.clock import Clock
 from hazardloop.errors import DomainError, Invalid, NotFound
@@ -101,7 +104,7 @@ class Payouts:
         An approval that took its amount and then lost the race on the reward (to a
         decline, say) gives the amount back before the loser hears 409.
         """
-        year = self.clock.now().year
+        year = self.clock.now().astimezone(ZoneInfo(self.runtime.settings.timezone)).year
         for attempt in range(1, ATTEMPTS + 1):
             budget_history = await self.store.load(tenant, "budget", budget_id(year))
             budget = Budget.from_history(tenant, year, budget_history)
@@ -115,9 +118,9 @@ class Payouts:
             try:
                 approval = next((e for e in events if isinstance(e, RewardApproved)), None)
                 if approval is not None:
-                    commitment = budget.commit(report_id, approval.amount_fen, actor=approval.actor, now=approval.occurred_at)
-                    if commitment is not None:
-                        await self.store.append(commitment, expected_version=budget_history.version)
+                    budget_version = budget_history.version
+                    for taken in budget.take(report_id, approval.amount_fen, actor=approval.actor, now=approval.occurred_at):
+                        budget_version = (await self.store.append(taken, expected_version=budget_version)).sequence
                 version = history.version
                 for event in events:
                     version = (await self.store.append(event, expected_version=version)).sequence
@@ -177,11 +180,21 @@ class Payouts:
         return await self._decide(tenant, report_id, lambda reward: reward.revoke(reason=reason, actor=actor, now=now))
 
     async def claim(self, tenant: str, report_id: str) -> str:
-        """An anonymous reporter's claim: a voucher code, shown once, to collect the payout with."""
-        voucher = "-".join(secrets.token_hex(3).upper() for _ in range(4))
+        """An anonymous reporter's claim: a voucher code to collect the payout with.
+
+        Derived from the report with a server key, so a claim repeated after a lost
+        answer gets the same voucher back, yet nobody can guess one.
+        """
+        voucher = self.voucher_for(tenant, report_id)
         digest, now = receipt_digest(voucher), self.clock.now()
         await self._decide(tenant, report_id, lambda reward: reward.claim(digest, now=now))
         return voucher
+
+    def voucher_for(self, tenant: str, report_id: str) -> str:
+        key = self.runtime.settings.secret("receipt")
+        mac = hmac.new(key, f"voucher\x1f{tenant}\x1f{report_id}".encode(), hashlib.sha256).digest()
+        letters = base64.b32encode(mac).decode()[:16]
+        return "-".join(letters[i : i + 4] for i in range(0, 16, 4))
 
     async def set_policy(self, tenant: str, policy: RewardPolicy, effective_from, actor: str) -> RewardPolicySet:
         now = self.clock.now()

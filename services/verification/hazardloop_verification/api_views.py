@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import Select, select
 
-from hazardloop.audit.ledger import spreadsheet_safe
+from hazardloop.spreadsheet import spreadsheet_safe
 from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.events import EscalationStep, RectificationPlan, RewardFactors, TenantId
 from hazardloop.service import Runtime, RuntimeDep
@@ -176,7 +176,6 @@ LEDGER_COLUMNS = (
 )  # fmt: skip
 
 
-_cell = spreadsheet_safe
 
 
 @routes.get("/ledger", response_model=list[CaseView], responses={200: {"content": {"text/csv": {}}}})
@@ -203,5 +202,5 @@ def ledger(
     writer.writerow(LEDGER_COLUMNS)
     for row in rows:
         values = row.model_dump(mode="json")
-        writer.writerow([_cell(values[c]) for c in LEDGER_COLUMNS])
+        writer.writerow([spreadsheet_safe(values[c]) for c in LEDGER_COLUMNS])
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="ledger.csv"'})

@@ -89,6 +89,7 @@ class ReportCase:
     outcome: Outcome | None = None
     grade: Grade | None = None
     duplicate_of: str | None = None
+    verification: Verified | None = None
     owner: str | None = None
     deadline: datetime | None = None
     ladder: tuple[EscalationStep, ...] = ()
@@ -127,6 +128,7 @@ class ReportCase:
                 self.stage = Stage.ACCEPTED
             case Verified():
                 self.outcome, self.grade, self.duplicate_of = event.outcome, event.grade, event.duplicate_of
+                self.verification = event
                 self.stage = STAGE_AFTER[event.outcome]
                 self.fed_back = True
             case RectificationAssigned():
@@ -191,7 +193,16 @@ class ReportCase:
         policy: CaseworkPolicy | None = None,
     ) -> list[Event]:
         """Record the outcome; a general hazard fixed on the spot closes at once, and an
-        assignment given with the verification starts the rectification clock."""
+        assignment given with the verification starts the rectification clock.
+
+        The same verification sent again after only its first event landed (an outage or
+        a lost race in between) completes what is missing instead of failing.
+        """
+        if self.stage == Stage.VERIFIED and self._same_verification(command, actor):
+            if command.on_the_spot is not None:
+                return [self._next(Rectified, actor=actor, now=now, measures=command.on_the_spot.measures, evidence=tuple(evidence), on_the_spot=True)]
+            if command.rectification is not None:
+                return self.assign(command.rectification, actor=actor, now=now, policy=policy or CaseworkPolicy())
         self._require(OPEN_FOR_VERIFICATION, "verify it")
         if command.duplicate_of == self.report_id:
             raise Invalid("a report cannot duplicate itself", field="duplicate_of")
@@ -206,6 +217,11 @@ class ReportCase:
         elif command.rectification is not None:
             events.extend(self.assign(command.rectification, actor=actor, now=now, policy=policy or CaseworkPolicy()))
         return events
+
+    def _same_verification(self, command: Verify, actor: str) -> bool:
+        recorded = self.verification
+        grading = command.model_dump(mode="json", exclude={"on_the_spot", "rectification"})
+        return recorded is not None and recorded.actor == actor and recorded.model_dump(mode="json", include=set(grading)) == grading
 
     def assign(self, command: Assign, *, actor: str, now: datetime, policy: CaseworkPolicy) -> list[Event]:
         self._require({Stage.VERIFIED}, "assign its rectification")

@@ -34,7 +34,7 @@ from hazardloop_verification.commands import (
 )
 from hazardloop_verification.domain import OPEN_FOR_VERIFICATION, ReportCase, Stage
 from hazardloop_verification.settings import VerificationSettings
-from hazardloop_verification.store import policies
+from hazardloop_verification.store import cases, policies
 
 POLICY_ID = "casework"
 
@@ -143,7 +143,8 @@ class Casework:
         return await asyncio.to_thread(read)
 
     async def _first_of_cluster(self, tenant: str, report_id: str, duplicate_of: str) -> str:
-        """Which report came first: this one, or the cluster it is merged into."""
+        """Which report of the hazard came first: this one, the report it merges into, or
+        one merged into that report before (its first reporter keeps the claim)."""
         target = await self.store.load(tenant, "report", duplicate_of)
         if not target.events or not isinstance(target.events[0].event, ReportFiled):
             raise Invalid(f"no report {duplicate_of!r} in {tenant} to merge into", field="duplicate_of")
@@ -157,8 +158,15 @@ class Casework:
         this = await self.store.load(tenant, "report", report_id)
         if not this.events:
             raise NotFound(f"no report {report_id!r} in {tenant!r}")
-        earlier = min((this.events[0], target.events[0]), key=lambda stored: (stored.event.occurred_at, stored.sequence))
-        return earlier.event.aggregate_id
+        filed = {stored.event.aggregate_id: stored.event.occurred_at for stored in (this.events[0], target.events[0])}
+        filed |= await asyncio.to_thread(self._merged_into, duplicate_of)
+        return min(filed, key=lambda rid: (filed[rid], rid))
+
+    def _merged_into(self, report_id: str) -> dict[str, datetime]:
+        """The reports already merged into ``report_id``, with when each was filed."""
+        with self.runtime.engine.connect() as db:
+            rows = db.execute(select(cases.c.report_id, cases.c.filed_at).where(cases.c.duplicate_of == report_id))
+            return {row.report_id: row.filed_at for row in rows}
 
     async def _evidence(self, tenant: str, digests: Sequence[str], field_name: str) -> tuple[AttachmentRef, ...]:
         if self._attachments is None:

@@ -32,12 +32,15 @@ class Timekeeper:
         self._batch = batch
 
     async def run(self, _: Runtime) -> None:
-        """The service's background loop: fire what is due, then wait a tick."""
+        """The service's background loop: fire what is due, then wait a tick. Nothing
+        ends it but shutdown: one report's trouble never stops the others' clocks."""
         while True:
             try:
                 await self.fire_due()
             except (EventStoreUnavailable, OperationalError) as exc:
                 log.warning("timers wait for the broker or store: %s", exc)
+            except Exception:  # noqa: BLE001 - logged, and the next tick tries again
+                log.exception("timers: a look for due clocks failed")
             await asyncio.sleep(self._interval)
 
     def _due(self) -> dict[tuple[str, str], list[Timer]]:
@@ -64,5 +67,10 @@ class Timekeeper:
                 )
             except ConcurrencyError:
                 continue  # the report is busy: its clocks are looked at again next tick
+            except (EventStoreUnavailable, OperationalError):
+                raise
+            except Exception:  # noqa: BLE001 - a report whose history cannot be decided is skipped, loudly
+                log.exception("timers: report %s/%s skipped", tenant, report_id)
+                continue
             appended += len(events)
         return appended

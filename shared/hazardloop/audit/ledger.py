@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hazardloop.spreadsheet import spreadsheet_safe
 from hazardloop.events import (
     CaseworkPolicy,
     CaseworkPolicySet,
@@ -174,12 +175,6 @@ def _apply(row: LedgerRow, event: Event) -> None:  # noqa: C901 - one case per e
             row.reward_fen, row.reward_status = 0, "declined"
         case RewardRevoked():
             row.reward_status = "revoked"
-
-
-def spreadsheet_safe(value: Any) -> str:
-    """A CSV cell a spreadsheet shows as text: reporters' words never run as formulas."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _text(value: Any) -> Any:

@@ -268,7 +268,7 @@ class CaseworkPolicy(BaseModel):
     def _known_zone(cls, timezone: str) -> str:
         try:
             ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # a folder such as "Asia" raises OSError
             raise ValueError(f"unknown time zone {timezone!r}") from exc
         return timezone
 

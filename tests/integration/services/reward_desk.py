@@ -5,7 +5,8 @@ read back rewards and the reward aggregate's events."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from hazardloop.auth import Role
 from tests.factories import report_body
@@ -23,7 +24,8 @@ def confirmed(grade: str, **factors: bool) -> dict:
 
 
 def this_month() -> str:
-    return datetime.now(UTC).strftime("%Y-%m")
+    """The current month where the group is (the services' default time zone)."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
 
 class RewardDesk:

@@ -73,9 +73,10 @@ def test_a_duplicate_names_its_report_and_the_first_filed_and_both_stay_readable
     desk.ok(first, "verification", {"outcome": "duplicate", "duplicate_of": second}, desk.verifier)
     merged = desk.last(first, "Verified")
     assert (merged["duplicate_of"], merged["first_report_id"]) == (second, first), "the earlier report keeps its claim"
+    desk.wait_case(first, lambda c: c["stage"] == "duplicate")  # the merge is known before the next one
     desk.ok(third, "verification", {"outcome": "duplicate", "duplicate_of": second}, desk.verifier)
     merged = desk.last(third, "Verified")
-    assert (merged["duplicate_of"], merged["first_report_id"]) == (second, second)
+    assert (merged["duplicate_of"], merged["first_report_id"]) == (second, first), "the cluster's first reporter, not just the pair's"
 
     desk.wait_case(first, lambda c: c["stage"] == "duplicate")
     into_duplicate = desk.post(fourth, "verification", {"outcome": "duplicate", "duplicate_of": first}, desk.verifier)

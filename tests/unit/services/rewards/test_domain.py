@@ -138,6 +138,7 @@ def test_an_anonymous_reward_is_paid_only_against_the_claimed_voucher():
     with pytest.raises(NotAllowed, match="claimed"):
         reward_of(proposed, approval).pay(reference="V-1", voucher_digest=None, actor="fin", pseudonym=OTHER, now=NOW)
     [claimed] = reward_of(proposed, approval).claim(receipt_digest("ABCD-1234-EF"), now=NOW)
+    assert reward_of(proposed, approval, claimed).claim(receipt_digest("ABCD-1234-EF"), now=NOW) == [], "the same claim again"
     with pytest.raises(NotAllowed):
         reward_of(proposed, approval, claimed).claim(receipt_digest("OTHER-CODE-1"), now=NOW)
     with pytest.raises(Invalid):
@@ -165,3 +166,14 @@ def test_a_commitment_whose_approval_never_landed_is_given_back_and_can_be_taken
     assert again.remaining == 100_000 and again.release("r-1", actor="x", now=NOW) is None
     retaken = again.commit("r-1", 60_000, actor="hq", now=NOW)
     assert retaken is not None and retaken.event_id != taken.event_id, "a new commitment, not deduplicated as the old one"
+
+
+def test_an_approval_retried_with_another_amount_gives_back_the_first_and_takes_the_second():
+    set_budget = RewardBudgetSet.record(prev_hash="0" * 64, tenant="refinery", aggregate_id="year-2026", actor="leader", year=2026, amount_fen=100_000)
+    first = Budget.from_history("refinery", 2026, history(set_budget)).take("r-1", 30_000, actor="head", now=NOW)
+    assert [e.type for e in first] == ["BudgetCommitted"]
+    budget = Budget.from_history("refinery", 2026, history(set_budget, *first))
+    assert budget.take("r-1", 30_000, actor="head", now=NOW) == [], "a retry with the same amount takes nothing more"
+    again = Budget.from_history("refinery", 2026, history(set_budget, *first)).take("r-1", 45_000, actor="head", now=NOW)
+    assert [e.type for e in again] == ["BudgetReleased", "BudgetCommitted"] and again[1].prev_hash == again[0].hash
+    assert Budget.from_history("refinery", 2026, history(set_budget, *first, *again)).remaining == 55_000

@@ -288,3 +288,17 @@ def test_a_zero_day_default_deadline_means_by_the_end_of_the_day_where_the_subsi
     [verified] = case_of(filed).verify(Verify(outcome="confirmed_hazard", grade="general"), actor="v1", now=NOW)
     [assigned] = case_of(filed, verified).assign(Assign(owner="maint-wang"), actor="v1", now=NOW, policy=policy)
     assert assigned.deadline == datetime(2026, 3, 2, 16, 0, tzinfo=UTC), "midnight in Shanghai"
+
+
+def test_a_verification_cut_short_after_its_first_event_is_completed_when_sent_again():
+    filed = report_filed()
+    command = Verify(outcome="confirmed_hazard", grade="larger", rectification=Assign(owner="maint-wang"))
+    verified, assigned = case_of(filed).verify(command, actor="v1", now=NOW, policy=POLICY)
+    [completed] = case_of(filed, verified).verify(command, actor="v1", now=NOW, policy=POLICY)  # only Verified had landed
+    assert completed.type == "RectificationAssigned" and completed.owner == "maint-wang"
+    with pytest.raises(NotAllowed):
+        case_of(filed, verified, assigned).verify(command, actor="v1", now=NOW, policy=POLICY)
+    with pytest.raises(NotAllowed):  # someone else's, or another grading, is a second verification
+        case_of(filed, verified).verify(Verify(outcome="confirmed_hazard", grade="major", rectification=Assign(owner="w", plan=PLAN)), actor="v1", now=NOW)
+    with pytest.raises(NotAllowed):
+        case_of(filed, verified).verify(command, actor="v2", now=NOW, policy=POLICY)
