@@ -61,6 +61,11 @@ class Writer:
         if key in rows:
             raise ValueError(f"{table.name}: row {key} inserted twice in one batch")
         rows[key] = values
+        blind = self._updates.get(table)
+        if blind and key in blind:
+            # An update buffered before this insert found no row (else the insert fails
+            # as a duplicate), so in order it changed nothing: it must not apply after.
+            del blind[key]
 
     def update(self, table: Table, where: dict[str, Any], **values: Any) -> None:
         """Set ``values`` on the row whose primary key is ``where``."""

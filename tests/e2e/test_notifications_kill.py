@@ -53,7 +53,10 @@ def test_killed_mid_batch_each_delivery_lands_once_and_a_replay_sends_nothing(sy
 
         def settled() -> bool:
             with sqlite3.connect(database) as db:
-                return db.execute("SELECT count(*) FROM notification_deliveries WHERE status != 'sent'").fetchone()[0] == 0
+                return all(
+                    db.execute(f"SELECT count(*) FROM {table} WHERE status != 'sent'").fetchone()[0] == 0
+                    for table in ("notification_deliveries", "notification_inbox")
+                )
 
         wait_for(settled, timeout=60)
         system.stop("notifications")
@@ -64,7 +67,7 @@ def test_killed_mid_batch_each_delivery_lands_once_and_a_replay_sends_nothing(sy
         assert twice <= CONCURRENCY
 
         with sqlite3.connect(database) as db:
-            keys = {row[0] for row in db.execute("SELECT key FROM notification_deliveries")}
+            keys = {row[0] for row in db.execute("SELECT key FROM notification_deliveries UNION ALL SELECT key FROM notification_inbox")}
             assert db.execute("SELECT count(*) FROM dead_letter").fetchone()[0] == 0
         assert len(keys) == 4 * COUNT  # reporter's inbox, safety-li's inbox and e-mail, the webhook
         assert {e.strip("<>").split("@")[0] for e in emails} | webhooks <= keys

@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 
 from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.events import NotificationRetried, Note, TenantId, stable_id
 from hazardloop.eventstore import ConcurrencyError
 from hazardloop.service import RuntimeDep
-from hazardloop_notifications.store import attempts, deliveries
+from hazardloop_notifications.store import attempts, deliveries, inbox, inbox_deliveries
 
 routes = APIRouter(tags=["deliveries"])
 
@@ -55,9 +55,12 @@ def _view(row) -> DeliveryView:
 
 
 def _query():
-    return select(deliveries, attempts.c.attempts.label("tried"), attempts.c.last_error, attempts.c.next_attempt_at).select_from(
-        deliveries.outerjoin(attempts, attempts.c.key == deliveries.c.key)
+    """Every delivery: the outbox's and the inbox messages', with the sender's notes."""
+    every = union_all(select(deliveries), inbox_deliveries()).subquery("every_delivery")
+    query = select(every, attempts.c.attempts.label("tried"), attempts.c.last_error, attempts.c.next_attempt_at).select_from(
+        every.outerjoin(attempts, attempts.c.key == every.c.key)
     )
+    return query, every
 
 
 @routes.get("/deliveries", response_model=list[DeliveryView])
@@ -71,11 +74,12 @@ def list_deliveries(
 ) -> list[DeliveryView]:
     """Deliveries of a subsidiary, newest first: ``status=failed`` is the dead-letter list."""
     check_tenant(principal, tenant)
-    query = _query().where(deliveries.c.tenant == tenant).order_by(deliveries.c.created_at.desc(), deliveries.c.key).limit(limit)
+    query, every = _query()
+    query = query.where(every.c.tenant == tenant).order_by(every.c.created_at.desc(), every.c.key).limit(limit)
     if status_ is not None:
-        query = query.where(deliveries.c.status == status_)
+        query = query.where(every.c.status == status_)
     if report_id is not None:
-        query = query.where(deliveries.c.report_id == report_id)
+        query = query.where(every.c.report_id == report_id)
     with runtime.engine.connect() as db:
         return [_view(row) for row in db.execute(query)]
 
@@ -88,7 +92,10 @@ async def retry_delivery(
 
     def read():
         with runtime.engine.connect() as db:
-            return db.execute(select(deliveries).where(deliveries.c.key == key)).first()
+            row = db.execute(select(deliveries).where(deliveries.c.key == key)).first()
+            # An inbox message is found by its key only by a scan: the inbox is not indexed
+            # by it, and its deliveries are never dead-lettered, so this is the rare path.
+            return row or db.execute(inbox_deliveries().where(inbox.c.key == key)).first()
 
     row = await asyncio.to_thread(read)
     if row is None:

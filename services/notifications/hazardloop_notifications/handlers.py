@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import timedelta
+from hashlib import sha1
 from typing import Any
 
 from sqlalchemy import and_, func, select
 
 from hazardloop.eventstore import EventStore
+from hazardloop.events.envelope import _NAMESPACE as STABLE_ID_NAMESPACE
 from hazardloop.events import (
     Accepted,
     DeliveryChannel,
@@ -63,12 +65,21 @@ OPEN_STAGES = ("filed", "accepted", "verified", "rectifying", "under_review")
 
 
 def delivery_key(source_event_id: str, channel: str, recipient: str) -> str:
-    """The idempotency key of one message to one recipient through one channel."""
-    return str(stable_id("delivery", source_event_id, channel, recipient))
+    """The idempotency key of one message to one recipient through one channel:
+    ``str(stable_id("delivery", source_event_id, channel, recipient))``, the UUIDv5
+    spelled out, since building a ``uuid.UUID`` per message cost a replay ~3 µs."""
+    digest = bytearray(sha1(_KEY_PREFIX + f"{source_event_id}\x1f{channel}\x1f{recipient}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _dumps(params: dict[str, Any]) -> str:
-    return json.dumps(params, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_KEY_PREFIX = STABLE_ID_NAMESPACE.bytes + b"delivery\x1f"
+
+
+_dumps = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+"""Parameters as stored: ``json.dumps`` with these options builds an encoder per call."""
 
 
 class Notifier:
@@ -99,14 +110,8 @@ class Notifier:
             description=event.description,
             filed_at=event.occurred_at,
             stage="filed",
-            grade=None,
-            owner=None,
-            deadline=None,
             overdue=False,
-            reward=None,
-            next_reminder_at=None,
-            reminder_lead=None,
-        )
+        )  # grade, owner, deadline, reward and the next reminder: NULL until they are known
         notify(db, listing, event, notices_for(event))
 
     def when_report_moved(self, event: Event, db: Writer, listing: directory.Listing) -> None:
@@ -231,26 +236,33 @@ def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[N
     """Write the inbox messages and the deliveries an event's notices call for.
 
     One message per recipient and channel, however many notices reach them (a person
-    holding two of the roles told hears once); the first notice wins.
+    holding two of the roles told hears once); the first notice wins. An inbox message
+    is its own delivery record (the inbox needs no sending); e-mails and endpoints get
+    a row in the outbox.
     """
     made: set[tuple[str, str]] = set()
     source = str(event.event_id)
+    tenant, at = event.tenant, event.occurred_at
     for notice in notices:
-        for channel, recipient, address, fmt, language, box in _recipients(db, listing, event.tenant, notice):
+        encoded = None
+        report_id = notice.params.get("report_id")
+        for channel, recipient, address, fmt, language, box in _recipients(db, listing, tenant, notice):
             if (channel, recipient) in made:
                 continue
             made.add((channel, recipient))
-            encoded = _dumps(notice.params)
-            report_id = notice.params.get("report_id")
+            if encoded is None:
+                encoded = _dumps(notice.params)
             if box is not None:
                 db.insert(
-                    inbox, box=box, message_id=source, tenant=event.tenant, report_id=report_id,
-                    kind=notice.kind, params=encoded, created_at=event.occurred_at, read_at=None,
-                )
+                    inbox, box=box, message_id=source, tenant=tenant, report_id=report_id,
+                    kind=notice.kind, params=encoded, created_at=at,
+                    key=delivery_key(source, channel, recipient), language=language, status="pending", attempts=0,
+                )  # read_at, and the delivery's error and settled_at: NULL until then
+                continue
             db.insert(
                 deliveries,
                 key=delivery_key(source, channel, recipient),
-                tenant=event.tenant,
+                tenant=tenant,
                 report_id=report_id,
                 kind=notice.kind,
                 channel=channel,
@@ -260,12 +272,16 @@ def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[N
                 language=language,
                 params=encoded,
                 source_event_id=source,
-                created_at=event.occurred_at,
+                created_at=at,
                 status="pending",
                 attempts=0,
                 error=None,
                 settled_at=None,
             )
+
+
+_INBOX, _EMAIL, _WEBHOOK = DeliveryChannel.INBOX.value, DeliveryChannel.EMAIL.value, DeliveryChannel.WEBHOOK.value
+_DEFAULT_LANGUAGE = Language.ZH_CN.value
 
 
 def _recipients(db: Writer, listing: directory.Listing, tenant: str, notice: Notice) -> list[tuple[str, str, str | None, str | None, str, str | None]]:
@@ -275,9 +291,9 @@ def _recipients(db: Writer, listing: directory.Listing, tenant: str, notice: Not
     named reporter, by receipt code for an anonymous one. Staff get their inbox, and
     e-mail when the directory has their address; endpoints get a webhook.
     """
-    default = Language.ZH_CN.value
+    default = _DEFAULT_LANGUAGE
     if notice.to.reporter:
-        return [(DeliveryChannel.INBOX.value, REPORTER, None, None, default, notice.params["report_id"])]
+        return [(_INBOX, REPORTER, None, None, default, notice.params["report_id"])]
     if notice.to.person:
         listed = [listing.person(db, tenant, notice.to.person) or {"kind": "person", "person": notice.to.person}]
     else:
@@ -285,12 +301,12 @@ def _recipients(db: Writer, listing: directory.Listing, tenant: str, notice: Not
     ways = []
     for member in listed:
         if member["kind"] == "endpoint":
-            ways.append((DeliveryChannel.WEBHOOK.value, f"endpoint:{member['endpoint']}", member["url"], member["format"], member["language"], None))
+            ways.append((_WEBHOOK, f"endpoint:{member['endpoint']}", member["url"], member["format"], member["language"], None))
             continue
         name, language = member["person"], member.get("language", default)
-        ways.append((DeliveryChannel.INBOX.value, name, None, None, language, f"@{name}"))
+        ways.append((_INBOX, name, None, None, language, f"@{name}"))
         if member.get("email"):
-            ways.append((DeliveryChannel.EMAIL.value, name, member["email"], None, language, None))
+            ways.append((_EMAIL, name, member["email"], None, language, None))
     return ways
 
 
@@ -325,24 +341,42 @@ def digest_of(db: Writer, event: DigestDue) -> dict[str, Any]:
     }
 
 
+def inbox_row(channel: str, recipient: str, report_id: str | None, source_event_id: str) -> dict[str, str] | None:
+    """The inbox message that records a delivery through the inbox, by its primary key;
+    None for a delivery through another channel (a row of the outbox)."""
+    if channel != _INBOX:
+        return None
+    if recipient == REPORTER:
+        return None if report_id is None else {"box": report_id, "message_id": source_event_id}
+    return {"box": f"@{recipient}", "message_id": source_event_id}
+
+
 def when_delivery_settled(event: NotificationSent | NotificationFailed, db: Writer) -> None:
-    key = {"key": event.aggregate_id}
-    if db.get(deliveries, **key) is None:
-        return
+    """Blind updates: a delivery this store never had (filed before the log began)
+    matches no row, and a delivery is always projected before its outcome is logged."""
     failed = isinstance(event, NotificationFailed)
-    db.update(
-        deliveries, key, status="failed" if failed else "sent", attempts=event.attempts,
-        error=event.error if failed else None, settled_at=event.occurred_at,
-    )
+    outcome = {
+        "status": "failed" if failed else "sent", "attempts": event.attempts,
+        "error": event.error if failed else None, "settled_at": event.occurred_at,
+    }
+    message = inbox_row(event.channel.value, event.recipient, event.report_id, event.source_event_id)
+    if message is not None:
+        db.update(inbox, message, **outcome)
+    else:
+        db.update(deliveries, {"key": event.aggregate_id}, **outcome)
 
 
 def when_delivery_retried(event: NotificationRetried, db: Writer) -> None:
     key = {"key": event.aggregate_id}
     if db.get(deliveries, **key) is not None:
         db.update(deliveries, key, status="pending", settled_at=None)
+        return
+    # Only a dead-lettered delivery is retried, and the inbox's never are; kept for a log
+    # that says otherwise. The inbox is not indexed by key, so this scans it (rarely).
+    db.flush()
+    db.connection.execute(inbox.update().where(inbox.c.key == event.aggregate_id).values(status="pending", settled_at=None))
 
 
 def when_message_read(event: MessageRead, db: Writer) -> None:
-    key = {"box": event.box, "message_id": event.message_id}
-    if db.get(inbox, **key) is not None:
-        db.update(inbox, key, read_at=event.occurred_at)
+    """A blind update: a message this store never had matches no row."""
+    db.update(inbox, {"box": event.box, "message_id": event.message_id}, read_at=event.occurred_at)

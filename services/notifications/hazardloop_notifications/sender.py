@@ -31,7 +31,16 @@ from hazardloop_notifications import mail, payloads
 from hazardloop_notifications.render import Renderer
 from hazardloop_notifications.settings import NotificationsSettings
 from hazardloop_notifications.routing import report_context
-from hazardloop_notifications.store import REPORT_CONTEXT, attempts, deliveries, reports, sender_metadata
+from hazardloop_notifications.store import (
+    INBOX_PENDING,
+    REPORT_CONTEXT,
+    attempts,
+    deliveries,
+    inbox,
+    inbox_deliveries,
+    reports,
+    sender_metadata,
+)
 
 log = logging.getLogger("hazardloop.notifications.sender")
 
@@ -113,22 +122,31 @@ class Sender:
         return settled + sum(1 for r in results if r is True)
 
     def _due(self) -> list[dict[str, Any]]:
+        """Pending deliveries not noted done or waiting out a backoff: the outbox's, with
+        their report's context to render them, then the inbox messages' (recorded, not sent)."""
         now = self.clock.now()
-        query = (
-            select(deliveries, attempts.c.attempts.label("tried"), attempts.c.last_error, attempts.c.done, *REPORT_CONTEXT)
+        due = or_(attempts.c.key.is_(None), and_(attempts.c.done.is_(False), attempts.c.next_attempt_at <= now))
+        tried = (attempts.c.attempts.label("tried"), attempts.c.last_error, attempts.c.done)
+        outbox = (
+            select(deliveries, *tried, *REPORT_CONTEXT)
             .select_from(
                 deliveries.outerjoin(attempts, attempts.c.key == deliveries.c.key).outerjoin(reports, reports.c.report_id == deliveries.c.report_id)
             )
-            .where(
-                deliveries.c.status == "pending",
-                or_(attempts.c.key.is_(None), and_(attempts.c.done.is_(False), attempts.c.next_attempt_at <= now)),
-            )
+            .where(deliveries.c.status == "pending", due)
             .order_by(deliveries.c.created_at, deliveries.c.key)
+            .limit(self._batch)
+        )
+        messages = (
+            inbox_deliveries()
+            .add_columns(*tried)
+            .select_from(inbox.outerjoin(attempts, attempts.c.key == inbox.c.key))
+            .where(INBOX_PENDING, due)
+            .order_by(inbox.c.created_at, inbox.c.key)
             .limit(self._batch)
         )
         assert self._runtime is not None
         with self._runtime.engine.connect() as db:
-            return [dict(row._mapping) for row in db.execute(query)]
+            return [dict(row._mapping) for query in (outbox, messages) for row in db.execute(query)]
 
     # --- inbox: the message is there already; record it --------------------------------
 

@@ -1,12 +1,13 @@
 """Notifications' read model: reports as far as messages need them, inboxes, the directory,
-the deliveries to make (the outbox), reminders (on the report's row) and digests.
+the deliveries to make (the outbox for e-mail and endpoints; an inbox message is its own
+delivery record), reminders (on the report's row) and digests.
 
 Everything here is projected from the log, in the same transaction as the checkpoint,
 so a replay rebuilds it exactly. What the sender learns while sending (attempts, the
 last error) is kept apart in ``notification_attempts``, which a rebuild leaves alone.
 """
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, Select, String, Table, Text, case, func, literal, null, select, text
 
 from hazardloop.db import UtcDateTime
 from hazardloop.projection import bookkeeping_tables
@@ -20,7 +21,7 @@ reports = Table(
     Column("tenant", String(64), nullable=False),
     Column("reporter", String(40), nullable=False, index=True, comment="pseudonym: whose inbox"),
     Column("anonymous", Boolean, nullable=False),
-    Column("receipt_digest", String(64), index=True, comment="anonymous reports: their inbox's key"),
+    Column("receipt_digest", String(64), comment="anonymous reports: their inbox's key"),
     Column("category", String(40), nullable=False),
     Column("subtype", String(64), nullable=False),
     Column("place", String(300), nullable=False),
@@ -32,8 +33,13 @@ reports = Table(
     Column("deadline", UtcDateTime()),
     Column("overdue", Boolean, nullable=False),
     Column("reward", String(16), comment="proposed, referred, approved, granted, declined"),
-    Column("next_reminder_at", UtcDateTime(), index=True, comment="when the owner is next reminded of the deadline"),
+    Column("next_reminder_at", UtcDateTime(), comment="when the owner is next reminded of the deadline"),
     Column("reminder_lead", Integer, comment="hours before the deadline, of that reminder"),
+    # Most reports have neither (named reporters, no reminder ahead): index only those that do.
+    *(
+        Index(f"ix_notification_reports_{name}", name, sqlite_where=text(f"{name} IS NOT NULL"), postgresql_where=text(f"{name} IS NOT NULL"))
+        for name in ("receipt_digest", "next_reminder_at")
+    ),
 )
 
 REPORT_CONTEXT = (reports.c.place, reports.c.category, reports.c.description)
@@ -50,9 +56,23 @@ inbox = Table(
     Column("params", Text, nullable=False, comment="JSON: rendered in the reader's language when read"),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("read_at", UtcDateTime()),
+    # The message is also the record of its delivery through the inbox channel: nothing
+    # is sent for it, so it needs no row in the outbox, only its outcome in the log.
+    Column("key", String(36), nullable=False, comment="the delivery's idempotency key (channel inbox)"),
+    Column("language", String(8), nullable=False),
+    Column("status", String(8), nullable=False, comment="pending, sent, failed"),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),
+    Column("settled_at", UtcDateTime()),
+    Index(
+        "ix_notification_inbox_pending", "created_at",
+        sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'"),
+    ),
 )
 """Keyed by box, then message: one index keeps messages unique and serves the reporter's
-join through ``notification_reports`` as well as a person's own box."""
+join through ``notification_reports`` as well as a person's own box. The sender finds
+the messages whose delivery is not yet in the log through a partial index, which only
+holds those: once the log says they were delivered, they leave it."""
 
 deliveries = Table(
     "notification_deliveries",
@@ -75,6 +95,33 @@ deliveries = Table(
     Column("settled_at", UtcDateTime()),
     Index("ix_notification_deliveries_status", "status", "created_at"),
 )
+"""The outbox: deliveries through e-mail and endpoints, which the sender must send."""
+
+
+def inbox_deliveries() -> Select:
+    """Inbox messages as delivery records, in the columns (and order) of ``deliveries``."""
+    return select(
+        inbox.c.key,
+        inbox.c.tenant,
+        inbox.c.report_id,
+        inbox.c.kind,
+        literal("inbox", String).label("channel"),
+        case((inbox.c.box.startswith("@"), func.substr(inbox.c.box, 2)), else_=literal("reporter", String)).label("recipient"),
+        null().cast(String).label("address"),
+        null().cast(String).label("format"),
+        inbox.c.language,
+        inbox.c.params,
+        inbox.c.message_id.label("source_event_id"),
+        inbox.c.created_at,
+        inbox.c.status,
+        inbox.c.attempts,
+        inbox.c.error,
+        inbox.c.settled_at,
+    )
+
+
+INBOX_PENDING = text("notification_inbox.status = 'pending'")
+"""The partial index's own condition, written alike so that the database uses the index."""
 
 directory_entries = Table(
     "notification_directory",
