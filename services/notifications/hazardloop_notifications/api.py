@@ -69,7 +69,10 @@ def _boxes(runtime, principal: Principal | None, code: str | None):
         .join(reports, reports.c.report_id == inbox.c.box)
         .where(reports.c.reporter.in_(pseudonyms), reports.c.anonymous.is_(False))
     )
-    as_staff = select(inbox, literal(principal.subject).label("reader")).where(inbox.c.box == f"@{principal.subject}")
+    as_staff = select(inbox, literal(principal.subject).label("reader")).where(
+        inbox.c.box == f"@{principal.subject}",
+        inbox.c.tenant.in_(principal.tenants_within(runtime.settings.tenants)),  # staff ids are per subsidiary
+    )
     return union_all(as_reporter, as_staff)
 
 

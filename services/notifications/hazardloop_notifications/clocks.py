@@ -46,6 +46,8 @@ class Clocks:
                 await self.fire_due()
             except (EventStoreUnavailable, OperationalError) as exc:
                 log.warning("reminders and digests wait for the broker or store: %s", exc)
+            except Exception:  # noqa: BLE001 - logged; the loop must outlive any one round
+                log.exception("reminders and digests: a round failed")
             await asyncio.sleep(self.settings.delivery_interval)
 
     async def fire_due(self) -> int:

@@ -224,8 +224,14 @@ class Notifier:
 NO_REMINDER = {"next_reminder_at": None, "reminder_lead": None}
 
 
-def projection(store: EventStore | None = None, *, reminder_hours: Sequence[int] = (24,)) -> Projection:
-    """The projection with the default reminder leads (for tools that replay it outside the service)."""
+def projection(store: EventStore | None = None, *, reminder_hours: Sequence[int] | None = None) -> Projection:
+    """The projection for tools that replay it outside the service (audits): with the
+    reminder leads the services are configured with (``HAZARDLOOP_REMINDER_HOURS``), since
+    the read model's next-reminder times follow them."""
+    if reminder_hours is None:
+        from hazardloop_notifications.settings import NotificationsSettings
+
+        reminder_hours = NotificationsSettings().reminder_hours
     return Notifier(reminder_hours).projection(store)
 
 

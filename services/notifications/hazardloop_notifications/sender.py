@@ -89,6 +89,8 @@ class Sender:
                     await self.send_due()
                 except (EventStoreUnavailable, OperationalError) as exc:
                     log.warning("deliveries wait for the broker or store: %s", exc)
+                except Exception:  # noqa: BLE001 - logged; the loop must outlive any one round
+                    log.exception("deliveries: a round failed")
                 await asyncio.sleep(self.settings.delivery_interval)
 
     @property

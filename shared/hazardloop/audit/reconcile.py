@@ -24,6 +24,7 @@ from hazardloop.events import (
     RectificationAccepted,
     RectificationAssigned,
     RectificationOverdue,
+    RectificationRejected,
     Rectified,
     ReporterFedBack,
     ReportFiled,
@@ -34,7 +35,7 @@ from hazardloop.deadlines import accept_due
 
 REPORT_TYPES = tuple(kind.model_fields["type"].default for kind in (
     CaseworkPolicySet, ReportFiled, Accepted, Verified, ReporterFedBack, RectificationAssigned, ExtensionGranted,
-    Rectified, RectificationAccepted, RectificationOverdue, EscalationRaised,
+    Rectified, RectificationAccepted, RectificationRejected, RectificationOverdue, EscalationRaised,
 ))  # fmt: skip
 RECONCILE_TYPES = tuple(sorted({*REPORT_TYPES, *REWARD_TYPES}))
 
@@ -49,6 +50,8 @@ class _Case:
     fed_back: datetime | None = None
     deadline: datetime | None = None
     closed: datetime | None = None
+    rectified: datetime | None = None
+    """Work submitted for review (and not rejected since): the deadline's clock holds."""
     escalated: datetime | None = None
     last: int = 0
 
@@ -79,9 +82,13 @@ def reconcile_reports(log: Iterable[tuple[int, Event]], now: datetime) -> list[F
             case ReporterFedBack():
                 case.fed_back = case.fed_back or at
             case RectificationAssigned() | ExtensionGranted():
-                case.deadline = event.deadline
+                case.deadline, case.escalated = event.deadline, None  # a new deadline: its own clocks
             case Rectified() if event.on_the_spot:
                 case.closed = at
+            case Rectified():
+                case.rectified = at
+            case RectificationRejected():
+                case.rectified = None
             case RectificationAccepted():
                 case.closed = at
             case RectificationOverdue() | EscalationRaised():
@@ -116,7 +123,7 @@ def _exceptions(key: tuple[str, str], case: _Case, now: datetime) -> Iterable[Fi
         allowed = verified_at + timedelta(days=getattr(policy.deadline_days, grade.value if grade else "general"))
         if now > allowed:
             yield Finding("no rectification", tenant, report_id, sequence, f"a confirmed hazard, never assigned nor fixed (verified {verified_at.isoformat()})")
-    elif now > case.deadline and case.escalated is None:
+    elif now > case.deadline and case.escalated is None and not (case.rectified is not None and case.rectified <= case.deadline):
         yield Finding("overdue, not escalated", tenant, report_id, case.last, f"deadline {case.deadline.isoformat()} passed, not rectified, no escalation recorded")
 
 

@@ -294,3 +294,18 @@ def test_owners_are_reminded_before_the_deadline_and_managers_get_one_digest_a_d
     assert "Open: 1" in boss[-1].get_content()
     reminders = [decode_event(d) for _, d in harness.raw_log("reminder")]
     assert sorted(e.hours_before for e in reminders) == [24, 48]
+
+
+def test_a_staff_inbox_holds_only_the_subsidiaries_its_token_acts_in(harness, mail):
+    intake, verification = harness.start("intake"), harness.start("verification")
+    notifications = start(harness, mail)
+    verifier = harness.headers("li", roles=[Role.VERIFIER])
+    report_id = intake.post("/reports", json=report_body(), headers=harness.headers("emp-9")).json()["report_id"]
+    wait_for(lambda: verification.get(f"/reports/{report_id}", headers=verifier).status_code == 200)
+    body = {"outcome": "confirmed_hazard", "grade": "larger", "rectification": {"owner": "maint-wang"}}
+    verification.post(f"/reports/{report_id}/verification", json=body, headers=verifier).raise_for_status()
+    owner = harness.headers("maint-wang", roles=[Role.RECTIFIER])
+    task = wait_for(lambda: [m for m in notifications.get("/inbox", headers=owner).json() if m["kind"] == "task_assigned"])
+    assert task[0]["report_id"] == report_id
+    namesake = harness.headers("maint-wang", tenants=["mine"], roles=[Role.RECTIFIER])  # the same id, another subsidiary
+    assert notifications.get("/inbox", headers=namesake).json() == []

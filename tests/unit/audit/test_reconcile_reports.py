@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hazardloop.audit.reconcile import reconcile_reports
-from hazardloop.events import Accepted, RectificationAssigned, RectificationOverdue, ReporterFedBack
+from hazardloop.events import (
+    Accepted,
+    ExtensionGranted,
+    RectificationAssigned,
+    RectificationOverdue,
+    RectificationRejected,
+    Rectified,
+    ReporterFedBack,
+)
 from tests.factories import report_filed, verified
 
 FILED_AT = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: accept by midnight there
@@ -61,3 +69,25 @@ def test_a_confirmed_hazard_never_assigned_is_an_exception():
     filed = _filed()
     check = verified(filed, occurred_at=FILED_AT + timedelta(hours=1))
     assert kinds([filed, check], FILED_AT + timedelta(days=3)) == {"no rectification"}
+
+
+def test_work_submitted_by_the_deadline_is_no_exception_until_it_is_sent_back():
+    filed = _filed()
+    check = verified(filed, occurred_at=FILED_AT + timedelta(hours=1))
+    deadline = FILED_AT + timedelta(days=2)
+    assigned = follow(check, RectificationAssigned, FILED_AT + timedelta(hours=2), owner="maint-chen", deadline=deadline)
+    done = follow(assigned, Rectified, deadline - timedelta(hours=1), measures="Rail fitted")
+    assert kinds([filed, check, assigned, done], deadline + timedelta(days=1)) == set(), "reviewed after the deadline is not late"
+    sent_back = follow(done, RectificationRejected, deadline + timedelta(hours=2), reason="Not anchored")
+    assert kinds([filed, check, assigned, done, sent_back], deadline + timedelta(days=1)) == {"overdue, not escalated"}
+
+
+def test_an_escalation_of_an_old_deadline_does_not_cover_the_new_one():
+    filed = _filed()
+    check = verified(filed, occurred_at=FILED_AT + timedelta(hours=1))
+    first = FILED_AT + timedelta(days=2)
+    assigned = follow(check, RectificationAssigned, FILED_AT + timedelta(hours=2), owner="maint-chen", deadline=first)
+    overdue = follow(assigned, RectificationOverdue, first, deadline=first, owner="maint-chen")
+    later = first + timedelta(days=5)
+    extended = follow(overdue, ExtensionGranted, first + timedelta(hours=3), deadline=later)
+    assert kinds([filed, check, assigned, overdue, extended], later + timedelta(days=1)) == {"overdue, not escalated"}
