@@ -10,6 +10,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.types import TypeDecorator
 
 
+_SQLITE_DATETIME = "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+"""SQLAlchemy's default storage format of a SQLite DATETIME."""
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """An aware timestamp stored in UTC and read back aware, on every backend.
 
@@ -26,6 +30,23 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored: give a time zone")
         return value.astimezone(UTC)
+
+    def bind_processor(self, dialect):
+        """On SQLite, the UTC time written in SQLAlchemy's storage format directly: the
+        generic path (this decorator, then SQLite's formatting from a dict of fields)
+        cost a projection replay ~2 µs per timestamp."""
+        impl = self.impl_instance.dialect_impl(dialect)
+        if dialect.name != "sqlite" or getattr(impl, "_storage_format", None) != _SQLITE_DATETIME:
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetimes are not stored: give a time zone")
+            return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]  # without "+00:00"
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
