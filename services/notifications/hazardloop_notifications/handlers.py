@@ -54,7 +54,6 @@ from hazardloop.events import (
     RewardReferred,
     SlaBreached,
     Verified,
-    stable_id,
 )
 from hazardloop.projection import Projection
 from hazardloop.writer import Writer
@@ -131,8 +130,10 @@ class Notifier:
             if report is None:
                 return  # filed before this log began
             owner = report["owner"]
-            if isinstance(event, RectificationRejected) and report["deadline"] is not None:
-                changes |= self._next_reminder(report["deadline"], after=event.occurred_at)
+            if isinstance(event, ExtensionGranted):
+                changes |= self._next_reminder(event.deadline, after=event.occurred_at, leads=self._leads(report))
+            elif isinstance(event, RectificationRejected) and report["deadline"] is not None:
+                changes |= self._next_reminder(report["deadline"], after=event.occurred_at, leads=self._leads(report))
         if changes:
             db.update(reports, {"report_id": event.aggregate_id}, **changes)
         notify(db, listing, event, notices_for(event, owner))
@@ -150,10 +151,11 @@ class Notifier:
                 }[event.outcome]
                 return {"stage": stage, "grade": event.grade.value if event.grade else None}
             case RectificationAssigned():
+                leads = self.reminder_hours if event.reminders is None else tuple(sorted(set(event.reminders), reverse=True))
                 return {"stage": "rectifying", "owner": event.owner, "deadline": event.deadline, "overdue": False,
-                        **self._next_reminder(event.deadline, after=event.occurred_at)}
+                        "reminder_hours": ",".join(map(str, leads)), **self._next_reminder(event.deadline, after=event.occurred_at, leads=leads)}
             case ExtensionGranted():
-                return {"deadline": event.deadline, "overdue": False, **self._next_reminder(event.deadline, after=event.occurred_at)}
+                return {"deadline": event.deadline, "overdue": False}  # its next reminder: see when_report_moved
             case Rectified():
                 return {"stage": "closed" if event.on_the_spot else "under_review", **NO_REMINDER}
             case RectificationRejected():
@@ -164,10 +166,15 @@ class Notifier:
                 return {"overdue": True, **NO_REMINDER}
         return {}
 
-    def _next_reminder(self, deadline: Any, *, after: Any, below: int | None = None) -> dict[str, Any]:
+    def _leads(self, report: Any) -> tuple[int, ...]:
+        """The reminder leads the report's assignment carried (the subsidiary's policy then)."""
+        stored = report["reminder_hours"] if report is not None else None
+        return tuple(int(h) for h in stored.split(",") if h) if stored is not None else self.reminder_hours
+
+    def _next_reminder(self, deadline: Any, *, after: Any, leads: Sequence[int], below: int | None = None) -> dict[str, Any]:
         """The first reminder still ahead for ``deadline``: the longest lead not yet past
         (and shorter than ``below``, the one just sent)."""
-        for hours in self.reminder_hours:
+        for hours in leads:
             due = deadline - timedelta(hours=hours)
             if due > after and (below is None or hours < below):
                 return {"next_reminder_at": due, "reminder_lead": hours}
@@ -179,7 +186,8 @@ class Notifier:
 
     def when_reminder_due(self, event: RectificationReminderDue, db: Writer, listing: directory.Listing) -> None:
         after = event.deadline - timedelta(hours=event.hours_before)
-        db.update(reports, {"report_id": event.report_id}, **self._next_reminder(event.deadline, after=after, below=event.hours_before))
+        leads = self._leads(db.get(reports, report_id=event.report_id))
+        db.update(reports, {"report_id": event.report_id}, **self._next_reminder(event.deadline, after=after, leads=leads, below=event.hours_before))
         notify(db, listing, event, notices_for(event))
 
     def when_digest_due(self, event: DigestDue, db: Writer, listing: directory.Listing) -> None:

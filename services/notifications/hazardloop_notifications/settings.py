@@ -40,7 +40,8 @@ class NotificationsSettings(CommonSettings):
     delivery_backoff_max_seconds: float = Field(3600.0, gt=0, description="Longest wait between two attempts.")
     reminder_hours: Annotated[list[int], NoDecode] = Field(
         [24],
-        description="Remind a rectification owner so many hours before the deadline; comma-separated (a lead already past at assignment is skipped).",
+        description="Reminder leads (hours before the deadline; comma-separated) for assignments that carry none: "
+        "since the casework policy's reminder_hours, each assignment carries its subsidiary's own.",
     )
     digest_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time of managers' daily digest.")
 

@@ -35,6 +35,7 @@ reports = Table(
     Column("reward", String(16), comment="proposed, referred, approved, granted, declined"),
     Column("next_reminder_at", UtcDateTime(), comment="when the owner is next reminded of the deadline"),
     Column("reminder_lead", Integer, comment="hours before the deadline, of that reminder"),
+    Column("reminder_hours", String(40), comment="the leads the assignment carried, comma-separated"),
     # Most reports have neither (named reporters, no reminder ahead): index only those that do.
     *(
         Index(f"ix_notification_reports_{name}", name, sqlite_where=text(f"{name} IS NOT NULL"), postgresql_where=text(f"{name} IS NOT NULL"))

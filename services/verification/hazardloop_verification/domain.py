@@ -235,7 +235,8 @@ class ReportCase:
         if deadline <= now:
             raise Invalid("the deadline must lie in the future", field="deadline")
         event = self._next(
-            RectificationAssigned, actor=actor, now=now, owner=command.owner, deadline=deadline, plan=plan, escalation=policy.escalation
+            RectificationAssigned, actor=actor, now=now, owner=command.owner, deadline=deadline, plan=plan,
+            escalation=policy.escalation, reminders=policy.reminder_hours,
         )
         return [event]
 

@@ -114,8 +114,8 @@ class Verified(Event):
 class RectificationAssigned(Event):
     """An owner must remove the hazard by the deadline; a major hazard comes with its plan.
 
-    The escalation ladder in force is copied in, so the timers this deadline starts
-    are fixed by the log, whatever the policy becomes later.
+    The escalation ladder and the reminder leads in force are copied in, so the clocks
+    this deadline starts are fixed by the log, whatever the policy becomes later.
     """
 
     aggregate_type: ClassVar[str] = "report"
@@ -124,6 +124,8 @@ class RectificationAssigned(Event):
     deadline: AwareDatetime
     plan: RectificationPlan | None = None
     escalation: tuple[EscalationStep, ...] = ()
+    reminders: tuple[Annotated[int, Field(ge=1, le=24 * 90, strict=True)], ...] | None = None
+    """Hours before the deadline to remind the owner; None (older events): the notifier's default."""
 
 
 class ExtensionRequested(Event):
@@ -260,6 +262,8 @@ class CaseworkPolicy(BaseModel):
     feedback_within_days: Annotated[int, Field(ge=1, le=60, strict=True)] = 7
     deadline_days: DeadlineDays = DeadlineDays()
     escalation: Annotated[tuple[EscalationStep, ...], Field(max_length=10)] = DEFAULT_LADDER
+    reminder_hours: Annotated[tuple[Annotated[int, Field(ge=1, le=24 * 90, strict=True)], ...], Field(max_length=5)] = (48, 24)
+    """Remind the rectification owner so many hours before the deadline."""
     recurrence_window_days: Annotated[int, Field(ge=0, le=3650, strict=True)] = 90
     """A new report on the same spot and category this soon after a closure is a recurrence."""
 
