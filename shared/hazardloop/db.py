@@ -12,6 +12,8 @@ from sqlalchemy.types import TypeDecorator
 
 _SQLITE_DATETIME = "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
 """SQLAlchemy's default storage format of a SQLite DATETIME."""
+_SQLITE_DATETIME_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+"""The same, positionally: formatting a tuple costs a third less than ``isoformat``."""
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -34,7 +36,8 @@ class UtcDateTime(TypeDecorator[datetime]):
     def bind_processor(self, dialect):
         """On SQLite, the UTC time written in SQLAlchemy's storage format directly: the
         generic path (this decorator, then SQLite's formatting from a dict of fields)
-        cost a projection replay ~2 µs per timestamp."""
+        cost a projection replay ~2 µs per timestamp. A time already in UTC (every
+        event's, as decoded) is not converted again."""
         impl = self.impl_instance.dialect_impl(dialect)
         if dialect.name != "sqlite" or getattr(impl, "_storage_format", None) != _SQLITE_DATETIME:
             return super().bind_processor(dialect)
@@ -42,9 +45,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
+            offset = value.utcoffset()
+            if offset is None:
                 raise ValueError("naive datetimes are not stored: give a time zone")
-            return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]  # without "+00:00"
+            if offset:
+                value = value.astimezone(UTC)
+            return _SQLITE_DATETIME_TEXT % (value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
 
         return process
 

@@ -8,9 +8,9 @@ read the whole routing table here. Who holds a role is the directory's business
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from hazardloop.events import (
     Accepted,
@@ -51,11 +51,13 @@ class To:
     role: DirectoryRole | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
+class Notice(NamedTuple):
+    """What to tell an audience, and with which parameters (a named tuple: routing makes
+    one or two per event)."""
+
     kind: str
     to: To
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any]
 
 
 ESCALATION_ROLES = {
@@ -67,6 +69,7 @@ ESCALATION_ROLES = {
 THE_REPORTER = To(reporter=True)
 
 
+@cache
 def _role(role: DirectoryRole) -> To:
     return To(role=role)
 
