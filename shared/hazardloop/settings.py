@@ -59,6 +59,9 @@ class CommonSettings(BaseSettings):
     retry_after_seconds: int = Field(2, ge=1, description="Retry-After sent with a 503 when the broker is down.")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest accepted request body.")
     batch_size: int = Field(500, ge=1, le=10_000, description="Events per projection commit.")
+    rebuild_batch_size: int = Field(
+        5000, ge=1, le=50_000, description="Events per commit while a projection is rebuilt from the log."
+    )
     log_level: str = Field("INFO", description="Log level of the services.")
 
     @field_validator("tenants", mode="before")

@@ -30,8 +30,10 @@ from hazardloop.logreader import read_stream
 from hazardloop.projection import ProjectionRunner
 from hazardloop.pull import Pulled
 from hazardloop.registry import projection_factory
+from hazardloop.settings import CommonSettings
 
-BATCH = 1000
+BATCH: int = CommonSettings.model_fields["rebuild_batch_size"].default
+"""Events per commit: a service's own rebuild's default."""
 _HEADERS_KEY = b',"headers":'
 IGNORED_COLUMNS = {
     "projection_checkpoint": {"updated_at", "attempt_from", "attempts", "isolating"},
