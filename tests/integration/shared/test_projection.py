@@ -313,6 +313,23 @@ async def test_a_rebuild_checkpoints_the_stream_sequence_of_the_last_event_it_ap
     assert runner.read_checkpoint() == runner.position == 7
 
 
+async def test_a_rebuild_commits_in_batches_of_its_own_size_not_the_live_one(engine, store, nc):
+    batches: list[Writer] = []
+
+    def note_batch(event, db, notes):
+        if not any(db is seen for seen in batches):
+            batches.append(db)
+        insert_note(event, db, notes)
+
+    projection, notes = notes_projection(note_batch)
+    filed = [report_filed() for _ in range(7)]
+    await append_all(store, filed)
+    runner = ProjectionRunner(projection, engine, store, batch_size=2, rebuild_batch_size=3, react=False)
+    assert await runner.rebuild(nc) == 7
+    assert len(batches) == 3  # 3 + 3 + 1, each one transaction with its checkpoint
+    assert len(rows(engine, notes)) == 7 and runner.read_checkpoint() == 7
+
+
 async def test_a_rebuild_handler_reads_what_the_batch_before_committed(engine, store, nc):
     def count_touches(event, db, notes):
         db.insert(notes, report_id=event.aggregate_id, grade=None, touches=1)
