@@ -16,7 +16,7 @@ import contextlib
 import gc
 import logging
 import traceback
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -120,24 +120,37 @@ class Backoff:
         self._next = min(self._next * 2, self._limit)
 
 
-@contextlib.contextmanager
-def bulk_collection() -> Iterator[None]:
+class _BulkCollection:
     """Garbage collection suited to a rebuild's millions of short-lived objects.
 
     CPython's collector passes over every tracked object now and then, the process's
     long-lived ones too (modules, SQLAlchemy's and pydantic's schemas: some 100,000
     objects); a rebuild allocates fast enough to set off such a full pass about twice
     a second, which cost it an eighth of its time. Those objects are frozen out of
-    the collector meanwhile, and young objects are collected less often.
+    the collector meanwhile, and young objects are collected less often. Rebuilds
+    that overlap share the setting: the last one to finish gives the process its own
+    back.
     """
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(threshold[0], 10_000), *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
+
+    def __init__(self) -> None:
+        self._users = 0
+        self._threshold = gc.get_threshold()
+
+    def __enter__(self) -> None:
+        if self._users == 0:
+            self._threshold = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(max(self._threshold[0], 10_000), *self._threshold[1:])
+        self._users += 1
+
+    def __exit__(self, *_: object) -> None:
+        self._users -= 1
+        if self._users == 0:
+            gc.set_threshold(*self._threshold)
+            gc.unfreeze()
+
+
+bulk_collection = _BulkCollection()
 
 
 class ProjectionRunner:
@@ -548,7 +561,7 @@ class ProjectionRunner:
         )
         applied = 0
         try:
-            with bulk_collection():
+            with bulk_collection:
                 async with BatchPuller(nc, self.store.stream, consumer.name) as puller, _Committer(self) as committer:
                     pending = consumer.num_pending
                     pull = await puller.request(min(self.rebuild_batch_size, pending), expires=5) if pending else None
@@ -573,7 +586,7 @@ class ProjectionRunner:
         """Apply batches read elsewhere (an archive, an audit's own read), in order, as
         ``catch_up`` applies its own; returns the events handed over."""
         applied = 0
-        with bulk_collection():
+        with bulk_collection:
             async with _Committer(self) as committer:
                 async for batch in batches:
                     await self._apply_pulled(batch, committer)
