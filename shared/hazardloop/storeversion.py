@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import Column, Engine, MetaData, String, Table, inspect, select
-from sqlalchemy.schema import CreateTable
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 _versions = MetaData()
 store_versions = Table(
@@ -21,8 +21,16 @@ store_versions = Table(
 
 
 def fingerprint(metadata: MetaData, engine: Engine) -> str:
-    """sha256 of the DDL of every table, as this engine's dialect writes it."""
-    ddl = "\n".join(str(CreateTable(table).compile(engine)) for table in metadata.sorted_tables)
+    """sha256 of the DDL of every table and its indexes, as this engine's dialect writes it.
+
+    Indexes count: creating the tables skips those that exist, indexes and all, so an
+    index added or changed would otherwise never reach a store that was already there.
+    """
+    statements = []
+    for table in metadata.sorted_tables:
+        statements.append(CreateTable(table))
+        statements += [CreateIndex(index) for index in sorted(table.indexes, key=lambda index: index.name or "")]
+    ddl = "\n".join(str(statement.compile(engine)) for statement in statements)
     return hashlib.sha256(ddl.encode()).hexdigest()
 
 
