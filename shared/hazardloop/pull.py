@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import NamedTuple
 
 from nats.aio.client import Client
@@ -83,7 +83,7 @@ class _Done:
 
     __slots__ = ()
 
-    def __await__(self):  # noqa: ANN204 - a generator that finishes at once
+    def __await__(self) -> Iterator[None]:
         return iter(())
 
 
