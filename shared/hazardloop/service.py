@@ -150,7 +150,7 @@ def create_service(
         runner = runtime.make_runner(store)
         metadata = runner.projection.metadata
         if storeversion.needs_rebuild(runtime.engine, name, metadata):
-            log.warning("%s: the store's tables changed shape; rebuilding them from the log", name)
+            log.warning("%s: the store's tables or indexes changed; rebuilding them from the log", name)
             await runner.rebuild(broker_router.broker.connection)
         runner.create_schema()
         storeversion.record(runtime.engine, name, metadata)

@@ -1,4 +1,4 @@
-"""Notice when a projection's tables changed shape, so the store is rebuilt from the log.
+"""Notice when a projection's tables or indexes changed, so the store is rebuilt from the log.
 
 A read model is disposable: instead of migrating it, a service whose tables no longer
 match the stored fingerprint drops them and replays the log into the new shape.

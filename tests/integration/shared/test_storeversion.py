@@ -1,4 +1,4 @@
-"""A store whose tables changed shape is noticed, so the service rebuilds it from the log."""
+"""A store whose tables or indexes changed is noticed, so the service rebuilds it from the log."""
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, inspect
 
