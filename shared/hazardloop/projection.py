@@ -134,7 +134,8 @@ class _BulkCollection:
 
     def __init__(self) -> None:
         self._users = 0
-        self._threshold = gc.get_threshold()
+        self._threshold: tuple[int, ...] = ()
+        """The process's own thresholds, kept while a rebuild runs."""
 
     def __enter__(self) -> None:
         if self._users == 0:
