@@ -1,17 +1,19 @@
 """Batch pulls from a JetStream consumer, read without nats-py's per-message work.
 
-For every delivery nats-py parses all stored headers into a dict (each event carries
-~14: the CloudEvents envelope, ``Nats-Msg-Id`` and the append guards), builds a
-``Msg``, queues it for the subscription's task and awaits a callback coroutine. On a
-replay that was most of the read cost, yet a replay needs only three things: the
-stream sequence (in the reply subject), the subject and the body.
+For every delivery nats-py matches the frame with regular expressions, parses all
+stored headers into a dict (each event carries ~14: the CloudEvents envelope,
+``Nats-Msg-Id`` and the append guards), builds a ``Msg``, queues it for the
+subscription's task and awaits a callback coroutine. On a replay that was most of
+the read cost, yet a replay needs only three things: the stream sequence (in the
+reply subject), the subject and the body.
 
-So the puller taps the connection's dispatch for its own inbox alone: deliveries to
-that one subscription are taken raw, and everything else on the connection (other
-subscriptions, requests, JetStream control messages) still goes through nats-py.
-The subscription itself stays an ordinary nats-py subscription, resubscribed on
-reconnect and removed on exit; the only header a pull reply needs is its status
-line (``404``/``408``/``409``: the pull ended short), read from the raw bytes.
+So while a puller reads, the connection's protocol parser is stood in for: frames
+for a puller's inbox are cut out of the bytes read and handed over raw, and
+everything else on the connection (other subscriptions, requests, JetStream control
+messages, pings) still goes to nats-py's own dispatch and parser. The subscription
+itself stays an ordinary nats-py subscription, resubscribed on reconnect and removed
+on exit; the only header a pull reply needs is its status line (``404``/``408``/
+``409``: the pull ended short), read from the raw bytes.
 
 Pulling, unlike pushing, never runs ahead of the reader: the next batch is asked for
 only when the previous one has been taken, so nothing can overflow the client.
@@ -21,10 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable
 from typing import NamedTuple
 
 from nats.aio.client import Client
+from nats.errors import ProtocolError
+from nats.protocol.parser import AWAITING_CONTROL_LINE, AWAITING_MSG_PAYLOAD
 
 _STATUS_LINE = b"NATS/1.0 "
 """A header block starting so carries an inline status (``NATS/1.0 404 No Messages``)."""
@@ -77,52 +81,121 @@ def ack_metadata(reply: bytes) -> tuple[int, int, int]:
 Route = Callable[[bytes, bytes, bytes, bytes | None], None]
 
 
-class _Done:
-    """An awaitable that is already done: what the tap gives nats-py's reader to await
-    for a routed delivery, sparing a coroutine per message."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Iterator[None]:
-        return iter(())
-
-
-_DONE = _Done()
-
-
 class _Tap:
-    """Stands in for a client's ``_process_msg``: deliveries to routed subscriptions go
-    to their route as raw bytes, all others to nats-py's own dispatch."""
+    """Stands in for a client's protocol parser while pullers read through it: deliveries
+    to routed subscriptions go to their route as raw bytes, every other message to
+    nats-py's own dispatch, and every other protocol line to nats-py's own parser.
+
+    nats-py's parser matches two regular expressions and copies the frame into a dict
+    and out of a growing buffer for each message: on a replay that was most of what
+    reading cost. Here a frame is cut out of the bytes just read with ``find`` and
+    ``split``; only an incomplete frame at the end is kept for the next read.
+    """
 
     def __init__(self, nc: Client) -> None:
         self._nc = nc
-        self._dispatch = nc._process_msg
+        self._parser = nc._ps
+        """nats-py's own parser: it is handed the lines that are not messages, and the
+        connection again once the last route is gone."""
+        self._rest = b""
+        """An incomplete frame at the end of the last read."""
         self.routes: dict[int, Route] = {}
-
-    def __call__(self, sid: int, subject: bytes, reply: bytes, data: bytes, headers: bytes | None) -> Awaitable[None]:
-        route = self.routes.get(sid)
-        if route is None:
-            return self._dispatch(sid, subject, reply, data, headers)
-        stats = self._nc.stats
-        stats["in_msgs"] += 1
-        stats["in_bytes"] += len(data)
-        route(subject, reply, data, headers)
-        return _DONE
 
     @staticmethod
     def of(nc: Client) -> _Tap:
         """The connection's tap, installed on first use."""
-        tap = vars(nc).get("_process_msg")
+        tap = nc._ps
         if not isinstance(tap, _Tap):
             tap = _Tap(nc)
-            nc._process_msg = tap  # type: ignore[method-assign]
+            nc._ps = tap  # type: ignore[assignment]
         return tap
 
     def remove(self, sid: int) -> None:
-        """Stop routing ``sid``; the last route gone, nats-py dispatches everything again."""
+        """Stop routing ``sid``; the last route gone, nats-py parses everything again."""
         self.routes.pop(sid, None)
-        if not self.routes and vars(self._nc).get("_process_msg") is self:
-            del self._nc._process_msg
+        if not self.routes and self._nc._ps is self:
+            self._nc._ps = self._parser
+            self._hand_back()
+
+    def _hand_back(self) -> None:
+        """Give nats-py's parser the incomplete frame this tap was holding."""
+        if self._rest:
+            self._parser.buf.extend(self._rest)
+            self._rest = b""
+
+    def reset(self) -> None:
+        """nats-py resets its parser when it reconnects."""
+        self._rest = b""
+        self._parser.reset()
+
+    async def parse(self, data: bytes = b"") -> None:
+        parser = self._parser
+        if parser.buf or parser.state != AWAITING_CONTROL_LINE:
+            data = await self._complete_parsers_frame(data)
+        buffer = self._rest + data if self._rest else data
+        end, at = len(buffer), 0
+        while at < end:
+            line_end = buffer.find(b"\r\n", at)
+            if line_end < 0:
+                break
+            if buffer.startswith(b"HMSG ", at):
+                frame = _frame(buffer, at + 5, line_end, headers=True)
+            elif buffer.startswith(b"MSG ", at):
+                frame = _frame(buffer, at + 4, line_end, headers=False)
+            else:  # PING, PONG, INFO, +OK, -ERR: nats-py's parser acts on them
+                line, at = buffer[at : line_end + 2], line_end + 2
+                await parser.parse(line)
+                continue
+            subject, sid, reply, header_size, size = frame
+            body = line_end + 2
+            if body + size + 2 > end:
+                break
+            headers = buffer[body : body + header_size] if header_size else None
+            payload = buffer[body + header_size : body + size]
+            at = body + size + 2
+            route = self.routes.get(sid)
+            if route is None:
+                await self._nc._process_msg(sid, subject, reply, payload, headers)
+                continue
+            stats = self._nc.stats
+            stats["in_msgs"] += 1
+            stats["in_bytes"] += len(payload)
+            route(subject, reply, payload, headers)
+        self._rest = buffer[at:]
+        if self._nc._ps is not self:  # removed while dispatching: nats-py's parser goes on
+            self._hand_back()
+
+    async def _complete_parsers_frame(self, data: bytes) -> bytes:
+        """Feed nats-py's parser exactly what it lacks of the frame it holds (the tap may
+        be installed between two reads); returns the bytes left for the tap."""
+        parser = self._parser
+        while data and (parser.buf or parser.state != AWAITING_CONTROL_LINE):
+            if parser.state == AWAITING_MSG_PAYLOAD:
+                wanted = parser.needed + len(_CRLF) - len(parser.buf)
+            else:
+                line_end = data.find(b"\n")
+                wanted = len(data) if line_end < 0 else line_end + 1
+            await parser.parse(data[:wanted])
+            data = data[wanted:]
+        return data
+
+
+_CRLF = b"\r\n"
+
+
+def _frame(buffer: bytes, start: int, line_end: int, *, headers: bool) -> tuple[bytes, int, bytes, int, int]:
+    """(subject, sid, reply, header size, total size) of a ``HMSG``/``MSG`` line from
+    ``start``, its first argument: ``<subject> <sid> [reply] [header size] <size>``."""
+    args = buffer[start:line_end].split()
+    count = len(args) - headers
+    try:
+        if count == 4:
+            return args[0], int(args[1]), args[2], int(args[3]) if headers else 0, int(args[-1])
+        if count == 3:
+            return args[0], int(args[1]), b"", int(args[2]) if headers else 0, int(args[-1])
+    except ValueError:
+        pass
+    raise ProtocolError("nats: malformed MSG")
 
 
 class BatchPuller:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from nats.aio.client import Client
+from nats.protocol.parser import Parser
 from nats.js import api
 
 from hazardloop.events import encode_event
@@ -65,5 +65,4 @@ async def test_other_subscriptions_on_the_connection_keep_nats_pys_own_dispatch(
         assert msg.headers == {"ce-id": "4711", "Nats-Msg-Id": "x"}
         assert [p.sequence for p in await pulling] == [1]
     await other.unsubscribe()
-    assert "_process_msg" not in vars(nc)  # the last puller gone, nats-py dispatches everything
-    assert nc._process_msg.__func__ is Client._process_msg
+    assert type(nc._ps) is Parser  # the last puller gone, nats-py parses and dispatches everything
