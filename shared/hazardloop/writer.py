@@ -135,7 +135,9 @@ class _Statement:
         if self.conversions:
             converted = list(row)
             for position, convert in self.conversions:
-                converted[position] = convert(converted[position])
+                value = converted[position]
+                if value is not None:  # a bind conversion leaves NULL as it is: spare the call
+                    converted[position] = convert(value)
             row = tuple(converted)
         return row if self.names is None else dict(zip(self.names, row, strict=True))
 

@@ -122,3 +122,34 @@ def test_a_row_inserted_in_this_batch_reads_back_with_its_unset_columns():
         writer.insert(table, id="a")
         row = writer.get(table, id="a")
         assert (row.note, row.count) == (None, 0)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql+psycopg"])
+def test_every_projection_columns_conversion_leaves_null_as_null(dialect):
+    """The writer sends NULL without calling the column type's conversion: exact only
+    while every type the projections use converts NULL to NULL."""
+    from hazardloop_intake.store import metadata as intake
+    from hazardloop_notifications.store import metadata as notifications
+    from hazardloop_rewards.store import metadata as rewards
+    from hazardloop_verification.store import metadata as verification
+
+    engine_dialect = create_engine(f"{dialect}://").dialect
+    converting = [
+        (table.name, column.name, convert)
+        for store in (intake, verification, rewards, notifications)
+        for table in store.tables.values()
+        for column in table.columns
+        if (convert := column.type.dialect_impl(engine_dialect).bind_processor(engine_dialect)) is not None
+    ]
+    assert converting  # timestamps and flags convert on both
+    assert [(t, c) for t, c, convert in converting if convert(None) is not None] == []
+
+
+def test_null_values_reach_the_database_as_null(connection):
+    stamped = Table("stamped", MetaData(), Column("id", String, primary_key=True), Column("at", UtcDateTime()))
+    stamped.create(connection)
+    db = Writer(connection)
+    db.insert(stamped, id="a", at=None)
+    db.insert(stamped, id="b", at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    db.flush()
+    assert connection.exec_driver_sql("SELECT id, at FROM stamped ORDER BY id").all() == [("a", None), ("b", "2026-01-02 03:04:05.000000")]
