@@ -41,9 +41,11 @@ class Principal(BaseModel):
     subject: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     tenants: frozenset[str]
     roles: frozenset[Role]
+    subsidiaries: frozenset[str]
+    """The group's subsidiaries as configured: no token reaches beyond them, group HQ's included."""
 
     def may_access(self, tenant: str) -> bool:
-        return ALL_TENANTS in self.tenants or tenant in self.tenants
+        return tenant in self.subsidiaries and (ALL_TENANTS in self.tenants or tenant in self.tenants)
 
     def has_any(self, roles: frozenset[Role]) -> bool:
         return bool(self.roles & roles)
@@ -87,7 +89,10 @@ class Authenticator:
                 options={"require": ["sub", "exp", "iat", "iss", "aud"]},
             )
             principal = Principal(
-                subject=claims["sub"], tenants=frozenset(claims.get("tenants", [])), roles=frozenset(claims.get("roles", []))
+                subject=claims["sub"],
+                tenants=frozenset(claims.get("tenants", [])),
+                roles=frozenset(claims.get("roles", [])),
+                subsidiaries=self._known,
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise _unauthorised(f"invalid bearer token: {exc}") from exc
@@ -136,5 +141,18 @@ def require(*roles: Role) -> Callable[..., Principal]:
 
 
 def check_tenant(principal: Principal, tenant: str) -> None:
+    """Every route naming a subsidiary passes here: an unknown one is a 422, another's a 403.
+
+    Checked before anything is read or appended, so no request can write under a made-up
+    subsidiary (the log can never be purged of it).
+    """
+    if tenant not in principal.subsidiaries:
+        raise unknown_tenant(tenant)
     if not principal.may_access(tenant):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"no access to tenant {tenant!r}")
+
+
+def unknown_tenant(tenant: str) -> HTTPException:
+    """The 422 for a subsidiary the group does not have (``HAZARDLOOP_TENANTS``), naming the field."""
+    message = f"unknown subsidiary {tenant!r}"
+    return HTTPException(422, detail=[{"loc": ["tenant"], "msg": message, "type": "value_error"}])

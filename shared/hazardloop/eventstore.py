@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import Callable, AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -51,6 +52,24 @@ class EventStoreUnavailable(Exception):
     """The broker is down or too slow to answer within the bounded timeout."""
 
 
+class InvalidSubjectToken(ValueError):
+    """A subject token with a wildcard, a dot, a space or a control character.
+
+    Routes refuse such ids at the edge; reaching this is a bug, refused here so that a
+    per-aggregate read or guard can never widen into a filter over many aggregates.
+    """
+
+
+_NOT_IN_TOKEN = re.compile(r"[*>.\s\x00-\x1f\x7f]")
+
+
+def token(value: str) -> str:
+    """``value`` if it is one subject token, else ``InvalidSubjectToken``."""
+    if not value or _NOT_IN_TOKEN.search(value):
+        raise InvalidSubjectToken(f"not a subject token: {value!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Subjects:
     """Subject layout: ``<prefix>.<tenant>.<aggregate type>.<aggregate id>.<event type>``.
@@ -66,10 +85,12 @@ class Subjects:
         return f"{self.prefix}.>"
 
     def of(self, event: Event) -> str:
-        return f"{self.prefix}.{event.tenant}.{event.aggregate_type}.{event.aggregate_id}.{event.type}"
+        parts = (event.tenant, event.aggregate_type, event.aggregate_id, event.type)
+        return ".".join((self.prefix, *map(token, parts)))
 
     def aggregate(self, tenant: str, aggregate_type: str, aggregate_id: str) -> str:
-        return f"{self.prefix}.{tenant}.{aggregate_type}.{aggregate_id}.*"
+        """One aggregate's subjects; each part must be a single token (no wildcard can widen it)."""
+        return f"{self.prefix}.{token(tenant)}.{token(aggregate_type)}.{token(aggregate_id)}.*"
 
     def of_type(self, event_type: str, tenant: str = "*") -> str:
         return f"{self.prefix}.{tenant}.*.*.{event_type}"

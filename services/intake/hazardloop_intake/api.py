@@ -16,6 +16,7 @@ from hazardloop_intake.adapters import Intake
 from hazardloop_intake.domain import FileReport
 from hazardloop_intake.handlers import Filer, handle_file_report
 from hazardloop.receipts import ReceiptCode, receipt_digest
+from hazardloop.validation import IdInPath
 from hazardloop_intake.store import attachments, reports
 
 STAFF = frozenset({Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.AUDITOR, Role.CONFIDENTIALITY_OFFICER})
@@ -94,7 +95,6 @@ async def file(
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Filed:
     """File a report. Safety officers also enter hotline, verbal and e-mailed reports here."""
-    known_tenant(intake, command.tenant)
     check_tenant(principal, command.tenant)
     filer = Filer(principal.subject, staff=Role.VERIFIER in principal.roles)
     filing = await handle_file_report(intake, command, filer=filer, idempotency_key=idempotency_key)
@@ -116,11 +116,6 @@ def filed(filing) -> Filed:
         possible_duplicate_of=event.possible_duplicate_of,
         receipt_code=filing.receipt_code,
     )
-
-
-def known_tenant(intake: Intake, tenant: str) -> None:
-    if tenant not in intake.settings.tenants:
-        raise Invalid(f"unknown subsidiary {tenant!r}", field="tenant")
 
 
 def view(db: Connection, row: Any, *, with_timeline: bool = False) -> ReportView:
@@ -163,7 +158,7 @@ def visible_to(principal: Principal, runtime, row) -> bool:
 
 
 @routes.get("/reports/{report_id}", response_model=ReportView)
-def read(report_id: str, runtime: RuntimeDep, principal: Annotated[Principal, Depends(authenticated)]) -> ReportView:
+def read(report_id: IdInPath, runtime: RuntimeDep, principal: Annotated[Principal, Depends(authenticated)]) -> ReportView:
     """One report with its timeline: for safety staff of its subsidiary and for its reporter."""
     with runtime.engine.connect() as db:
         row = db.execute(select(reports).where(reports.c.report_id == report_id)).first()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from hazardloop.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.events import AttachmentRef, Sha256Hex, TenantId
 from hazardloop.service import RuntimeDep
-from hazardloop_intake.api import STAFF, IntakeDep, known_tenant
+from hazardloop_intake.api import STAFF, IntakeDep
 from hazardloop_intake.store import attachments, reports
 
 UPLOADERS = (Role.REPORTER, Role.VERIFIER, Role.RECTIFIER)
@@ -29,7 +29,6 @@ async def upload(
 
     Cite the returned digest in the report's ``attachments``.
     """
-    known_tenant(intake, tenant)
     check_tenant(principal, tenant)
     return await intake.attachments().put(tenant, await request.body())
 

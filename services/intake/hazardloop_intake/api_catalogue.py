@@ -12,7 +12,8 @@ from sqlalchemy import select
 from hazardloop.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.events import TenantId
 from hazardloop.service import RuntimeDep
-from hazardloop_intake.api import IntakeDep, known_tenant
+from hazardloop.validation import IdInPath
+from hazardloop_intake.api import IntakeDep
 from hazardloop_intake.catalogue import CataloguePlace
 from hazardloop_intake.handlers import handle_catalogue_place, handle_retire_place
 from hazardloop_intake.store import places
@@ -49,7 +50,6 @@ async def add_place(
     principal: Annotated[Principal, Depends(require(*KEEPERS))],
 ) -> PlaceView:
     """Add a site, an area within a site, or a spot or piece of equipment within an area."""
-    known_tenant(intake, command.tenant)
     check_tenant(principal, command.tenant)
     event, created = await handle_catalogue_place(intake, command, actor=f"staff:{principal.subject}")
     if not created:
@@ -62,7 +62,7 @@ async def add_place(
 
 @routes.post("/catalogue/places/{place_id}/retirement", status_code=status.HTTP_204_NO_CONTENT)
 async def retire_place(
-    place_id: str, body: Retirement, intake: IntakeDep, principal: Annotated[Principal, Depends(require(*KEEPERS))]
+    place_id: IdInPath, body: Retirement, intake: IntakeDep, principal: Annotated[Principal, Depends(require(*KEEPERS))]
 ) -> None:
     """Stop a place taking new reports; its reports and history stay."""
     check_tenant(principal, body.tenant)

@@ -16,8 +16,9 @@ from pydantic import ValidationError
 
 from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.errors import DomainError, Invalid
-from hazardloop.events import PlaceKind, TenantId, Token
+from hazardloop.events import PlaceKind, TenantId
 from hazardloop.service import RuntimeDep
+from hazardloop.validation import IdInPath
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.api import IntakeDep, by_receipt
 from hazardloop_intake.domain import FileReport
@@ -41,7 +42,7 @@ def render(name: str, lang: str, status_code: int = 200, **context: Any) -> HTML
 
 @routes.get("/places/{place_id}/qr.{kind}", tags=["catalogue"], response_class=Response)
 def place_qr_code(
-    place_id: Token,
+    place_id: IdInPath,
     kind: Literal["png", "svg"],
     intake: IntakeDep,
     principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.OPERATOR, Role.VERIFIER))],
@@ -56,7 +57,7 @@ def place_qr_code(
 
 @routes.get("/places/{place_id}/form-link", tags=["catalogue"])
 def place_form_link(
-    place_id: Token,
+    place_id: IdInPath,
     intake: IntakeDep,
     principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.OPERATOR, Role.VERIFIER))],
     tenant: Annotated[TenantId, Query()],

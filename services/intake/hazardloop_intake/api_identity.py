@@ -13,6 +13,7 @@ from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.events import Pseudonym, TenantId
 from hazardloop.identity import Identity
 from hazardloop.service import RuntimeDep
+from hazardloop.validation import IdInPath
 from hazardloop_intake.api import IntakeDep
 from hazardloop_intake.handlers import handle_disclose_identity, handle_shred_reporter_key
 from hazardloop_intake.store import disclosures
@@ -63,7 +64,7 @@ routes = APIRouter(tags=["identity"])
 
 @routes.post("/reports/{report_id}/identity", response_model=Disclosure)
 async def disclose(
-    report_id: str, body: DisclosureRequest, intake: IntakeDep, principal: Annotated[Principal, Depends(require(*DISCLOSERS))]
+    report_id: IdInPath, body: DisclosureRequest, intake: IntakeDep, principal: Annotated[Principal, Depends(require(*DISCLOSERS))]
 ) -> Disclosure:
     """Decrypt the reporter's identity. The disclosure, with its purpose, is recorded first."""
     check_tenant(principal, body.tenant)

@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 from sqlalchemy import select, union_all
 
@@ -14,6 +14,7 @@ from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.events import NotificationRetried, Note, TenantId, stable_id
 from hazardloop.eventstore import ConcurrencyError
 from hazardloop.service import RuntimeDep
+from hazardloop.validation import IdInPath
 from hazardloop_notifications.store import attempts, deliveries, inbox, inbox_deliveries
 
 routes = APIRouter(tags=["deliveries"])
@@ -86,7 +87,7 @@ def list_deliveries(
 
 @routes.post("/deliveries/{key}/retry", status_code=status.HTTP_202_ACCEPTED)
 async def retry_delivery(
-    runtime: RuntimeDep, request: Request, principal: Operator, key: Annotated[str, Path(max_length=36)], body: Retry | None = None
+    runtime: RuntimeDep, request: Request, principal: Operator, key: IdInPath, body: Retry | None = None
 ) -> dict[str, str]:
     """Send a dead-lettered delivery again, from a fresh count of attempts."""
 

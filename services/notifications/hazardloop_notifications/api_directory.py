@@ -6,13 +6,14 @@ import asyncio
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from hazardloop.auth import Principal, Role, check_tenant, require
-from hazardloop.events import DirectoryRole, DisplayName, EmailAddress, EndpointEntry, EndpointFormat, Language, PersonEntry, TenantId, Token, WebhookUrl
+from hazardloop.events import DirectoryRole, DisplayName, EmailAddress, EndpointEntry, EndpointFormat, Language, PersonEntry, TenantId, WebhookUrl
 from hazardloop.service import RuntimeDep
+from hazardloop.validation import IdInPath
 from hazardloop_notifications import directory_admin
 from hazardloop_notifications.payloads import endpoint_secret
 from hazardloop_notifications.store import directory_entries
@@ -81,7 +82,7 @@ async def remove_person(runtime: RuntimeDep, request: Request, principal: Keeper
 
 
 @routes.put("/directory/endpoints/{endpoint}", response_model=Changed)
-async def set_endpoint(runtime: RuntimeDep, request: Request, principal: Keeper, tenant: Tenant, endpoint: Annotated[Token, Path()], body: EndpointBody) -> Changed:
+async def set_endpoint(runtime: RuntimeDep, request: Request, principal: Keeper, tenant: Tenant, endpoint: IdInPath, body: EndpointBody) -> Changed:
     check_tenant(principal, tenant)
     entry = EndpointEntry(endpoint=endpoint, **body.model_dump())
     changed = await directory_admin.set_entry(runtime.event_store(), tenant, entry, actor=principal.subject, now=_now(request))
@@ -89,7 +90,7 @@ async def set_endpoint(runtime: RuntimeDep, request: Request, principal: Keeper,
 
 
 @routes.delete("/directory/endpoints/{endpoint}", response_model=Changed)
-async def remove_endpoint(runtime: RuntimeDep, request: Request, principal: Keeper, tenant: Tenant, endpoint: Annotated[Token, Path()]) -> Changed:
+async def remove_endpoint(runtime: RuntimeDep, request: Request, principal: Keeper, tenant: Tenant, endpoint: IdInPath) -> Changed:
     check_tenant(principal, tenant)
     changed = await directory_admin.remove_entry(runtime.event_store(), tenant, "endpoint", endpoint, actor=principal.subject, now=_now(request))
     return Changed(changed=changed)
@@ -107,9 +108,17 @@ async def load_directory(
 
 
 @routes.get("/directory/endpoints/{endpoint}/signing-secret")
-def signing_secret(request: Request, principal: Annotated[Principal, Depends(require(Role.OPERATOR))], tenant: Tenant, endpoint: Annotated[Token, Path()]) -> dict[str, str]:
-    """The HMAC secret our webhook to this endpoint is signed with, for its receiver to check."""
+async def signing_secret(
+    runtime: RuntimeDep, request: Request, principal: Annotated[Principal, Depends(require(Role.OPERATOR))], tenant: Tenant, endpoint: IdInPath
+) -> dict[str, str]:
+    """The HMAC secret our webhook to this endpoint is signed with, for its receiver to check.
+
+    Only for an endpoint the directory lists (as the log has it, so right after it is set).
+    """
     check_tenant(principal, tenant)
+    listed, _, _ = await directory_admin.current(runtime.event_store(), tenant, "endpoint", endpoint)
+    if listed is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no endpoint {endpoint!r} in the directory of {tenant}")
     settings = request.app.state.settings
     return {"endpoint": endpoint, "secret": endpoint_secret(settings.webhook_signing_key(), tenant, endpoint), "algorithm": "hmac-sha256"}
 

@@ -12,7 +12,7 @@ from hazardloop.auth import ALL_TENANTS, Principal, Role, require
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.recorded import CREATED, Recorded, recorded
 from hazardloop.service import Runtime, RuntimeDep
-from hazardloop.validation import reason_required_unless
+from hazardloop.validation import IdInPath, reason_required_unless
 from hazardloop_rewards.handlers import Payouts
 from hazardloop_rewards.store import reports, rewards
 
@@ -98,7 +98,7 @@ def tenant_of(runtime: Runtime, principal: Principal, report_id: str) -> str:
 
 @routes.post("/rewards/{report_id}/approval", **CREATED)
 async def approve(
-    report_id: str,
+    report_id: IdInPath,
     body: Approval,
     runtime: RuntimeDep,
     payouts: PayoutsDep,
@@ -119,7 +119,7 @@ async def approve(
 
 @routes.post("/rewards/{report_id}/hq-decision", **CREATED)
 async def hq_decision(
-    report_id: str,
+    report_id: IdInPath,
     body: HqDecision,
     runtime: RuntimeDep,
     payouts: PayoutsDep,
@@ -138,7 +138,7 @@ async def hq_decision(
 
 @routes.post("/rewards/{report_id}/payment", **CREATED)
 async def pay(
-    report_id: str,
+    report_id: IdInPath,
     body: Payment,
     runtime: RuntimeDep,
     payouts: PayoutsDep,
@@ -152,7 +152,7 @@ async def pay(
 
 @routes.post("/rewards/{report_id}/revocation", **CREATED)
 async def revoke(
-    report_id: str,
+    report_id: IdInPath,
     body: Revocation,
     runtime: RuntimeDep,
     payouts: PayoutsDep,
@@ -165,7 +165,7 @@ async def revoke(
 
 @routes.post("/rewards/{report_id}/recognition", **CREATED)
 async def recognition(
-    report_id: str,
+    report_id: IdInPath,
     body: Recognition,
     runtime: RuntimeDep,
     payouts: PayoutsDep,
@@ -180,7 +180,7 @@ async def recognition(
 
 @routes.post("/rewards/{report_id}/claim", status_code=status.HTTP_201_CREATED, response_model=Voucher)
 async def claim(
-    report_id: str,
+    report_id: IdInPath,
     runtime: RuntimeDep,
     payouts: PayoutsDep,
     receipt_code: Annotated[ReceiptCode, Header(alias="Receipt-Code", description="The code given at filing.")],

@@ -16,8 +16,9 @@ from sqlalchemy import Select, and_, func, select
 
 from hazardloop.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.events import BreakdownLine, Fen, RewardPolicy, TenantId
-from hazardloop.service import Runtime, RuntimeDep
+from hazardloop.service import RuntimeDep
 from hazardloop.spreadsheet import spreadsheet_safe
+from hazardloop.validation import IdInPath
 from hazardloop_rewards.api import PayoutsDep
 from hazardloop_rewards.domain import Stage
 from hazardloop_rewards.store import budgets, policies, reports, rewards
@@ -101,7 +102,7 @@ def totals(runtime: RuntimeDep, principal: Reader, tenant: Annotated[TenantId, Q
 
 
 @routes.get("/rewards/{report_id}", response_model=RewardView)
-def read(report_id: str, runtime: RuntimeDep, principal: Reader) -> RewardView:
+def read(report_id: IdInPath, runtime: RuntimeDep, principal: Reader) -> RewardView:
     """One report's reward, with the policy's line-by-line breakdown."""
     with runtime.engine.connect() as db:
         row = db.execute(select(rewards).where(rewards.c.report_id == report_id)).first()
@@ -141,13 +142,11 @@ def policy(runtime: RuntimeDep, principal: Reader, tenant: Annotated[TenantId, Q
 @routes.put("/policy", response_model=PolicyInForce)
 async def set_policy(
     body: SetPolicy,
-    runtime: RuntimeDep,
     payouts: PayoutsDep,
     principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.LEADER))],
     tenant: Annotated[TenantId, Query()],
 ) -> PolicyInForce:
     """Set a new version of the policy; it applies to reports verified from its effective date."""
-    _known(runtime, tenant)
     check_tenant(principal, tenant)
     event = await payouts.set_policy(tenant, RewardPolicy.model_validate(body.model_dump(exclude={"effective_from"})), body.effective_from, principal.subject)
     return PolicyInForce(tenant=tenant, effective_from=event.effective_from, policy=event.policy)
@@ -187,16 +186,10 @@ async def set_budget(
     year: Annotated[int, Query(ge=2000, le=2200)],
 ) -> BudgetView:
     """Set the year's reward budget (kept as an event)."""
-    _known(runtime, tenant)
     check_tenant(principal, tenant)
     await payouts.set_budget(tenant, year, body.amount_fen, principal.subject)
     known = budget(runtime, principal, tenant, year)
     return known.model_copy(update={"amount_fen": body.amount_fen, "remaining_fen": body.amount_fen - known.committed_fen})
-
-
-def _known(runtime: Runtime, tenant: str) -> None:
-    if tenant not in runtime.settings.tenants:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown tenant {tenant!r}")
 
 
 # --- recognition and payroll ---------------------------------------------------------------

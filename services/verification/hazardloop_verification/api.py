@@ -11,6 +11,7 @@ from hazardloop.auth import Principal, Role, optionally_authenticated, require
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.recorded import CREATED, Recorded, recorded
 from hazardloop.service import Runtime, RuntimeDep
+from hazardloop.validation import IdInPath
 from hazardloop_verification.commands import (
     Accept,
     Assign,
@@ -54,14 +55,14 @@ Verifier = Annotated[Principal, Depends(require(Role.VERIFIER))]
 
 
 @routes.post("/reports/{report_id}/acceptance", **CREATED)
-async def accept(report_id: str, command: Accept, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
+async def accept(report_id: IdInPath, command: Accept, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
     """Acknowledge the report (the same day, by the policy's clock)."""
     tenant = tenant_of(runtime, principal, report_id)
     return recorded(report_id, await casework.accept(tenant, report_id, command, principal.subject))
 
 
 @routes.post("/reports/{report_id}/verification", **CREATED)
-async def verify(report_id: str, command: Verify, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
+async def verify(report_id: IdInPath, command: Verify, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
     """Record the outcome and grading; optionally the on-the-spot fix or the rectification owner."""
     tenant = tenant_of(runtime, principal, report_id)
     return recorded(report_id, await casework.verify(tenant, report_id, command, principal.subject))
@@ -69,7 +70,7 @@ async def verify(report_id: str, command: Verify, runtime: RuntimeDep, casework:
 
 @routes.post("/reports/{report_id}/assignment", **CREATED)
 async def assign(
-    report_id: str,
+    report_id: IdInPath,
     command: Assign,
     runtime: RuntimeDep,
     casework: CaseworkDep,
@@ -82,7 +83,7 @@ async def assign(
 
 @routes.post("/reports/{report_id}/extension", **CREATED)
 async def request_extension(
-    report_id: str,
+    report_id: IdInPath,
     command: RequestExtension,
     runtime: RuntimeDep,
     casework: CaseworkDep,
@@ -95,7 +96,7 @@ async def request_extension(
 
 @routes.post("/reports/{report_id}/extension/decision", **CREATED)
 async def decide_extension(
-    report_id: str,
+    report_id: IdInPath,
     command: DecideExtension,
     runtime: RuntimeDep,
     casework: CaseworkDep,
@@ -108,7 +109,7 @@ async def decide_extension(
 
 @routes.post("/reports/{report_id}/rectification", **CREATED)
 async def rectify(
-    report_id: str,
+    report_id: IdInPath,
     command: Rectify,
     runtime: RuntimeDep,
     casework: CaseworkDep,
@@ -121,21 +122,21 @@ async def rectify(
 
 
 @routes.post("/reports/{report_id}/review", **CREATED)
-async def review(report_id: str, command: Review, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
+async def review(report_id: IdInPath, command: Review, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
     """Accept the rectification (the report closes) or reject it (back to the owner)."""
     tenant = tenant_of(runtime, principal, report_id)
     return recorded(report_id, await casework.review(tenant, report_id, command, principal.subject))
 
 
 @routes.post("/reports/{report_id}/feedback", **CREATED)
-async def feed_back(report_id: str, command: FeedBack, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
+async def feed_back(report_id: IdInPath, command: FeedBack, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
     """Tell the reporter where their report stands (the 7-day feedback clock)."""
     tenant = tenant_of(runtime, principal, report_id)
     return recorded(report_id, await casework.feed_back(tenant, report_id, command, principal.subject))
 
 
 def reporter_of(
-    report_id: str,
+    report_id: IdInPath,
     runtime: RuntimeDep,
     principal: Annotated[Principal | None, Depends(optionally_authenticated)],
     receipt_code: Annotated[ReceiptCode | None, Header(alias="Receipt-Code", description="An anonymous reporter's code.")] = None,
@@ -157,7 +158,7 @@ def is_reporter(runtime: Runtime, row, principal: Principal | None, receipt_code
 
 @routes.post("/reports/{report_id}/external-escalation", **CREATED)
 async def escalate_externally(
-    report_id: str,
+    report_id: IdInPath,
     command: EscalateExternally,
     casework: CaseworkDep,
     reporter: Annotated[tuple[str, str], Depends(reporter_of)],

@@ -20,6 +20,7 @@ from hazardloop.auth import Principal, optionally_authenticated
 from hazardloop.events import GENESIS_HASH, hash_is_intact
 from hazardloop.receipts import ReceiptCode
 from hazardloop.service import RuntimeDep
+from hazardloop.validation import IdInPath
 from hazardloop_verification.api import STAFF, CaseworkDep, case_row, is_reporter
 
 routes = APIRouter(tags=["dossier"])
@@ -51,7 +52,7 @@ class Dossier(BaseModel):
 
 
 def dossier_tenant(
-    report_id: str,
+    report_id: IdInPath,
     runtime: RuntimeDep,
     principal: Annotated[Principal | None, Depends(optionally_authenticated)],
     receipt_code: Annotated[ReceiptCode | None, Header(alias="Receipt-Code", description="An anonymous reporter's code.")] = None,
@@ -91,13 +92,13 @@ async def build_dossier(casework, tenant: str, report_id: str) -> Dossier:
 
 
 @routes.get("/reports/{report_id}/dossier", response_model=Dossier)
-async def dossier(report_id: str, casework: CaseworkDep, tenant: Annotated[str, Depends(dossier_tenant)]) -> Dossier:
+async def dossier(report_id: IdInPath, casework: CaseworkDep, tenant: Annotated[str, Depends(dossier_tenant)]) -> Dossier:
     """The report's full timeline, read from the log, with the hash chain checked."""
     return await build_dossier(casework, tenant, report_id)
 
 
 @routes.get("/reports/{report_id}/dossier.html", response_class=HTMLResponse)
-async def dossier_html(report_id: str, casework: CaseworkDep, tenant: Annotated[str, Depends(dossier_tenant)]) -> HTMLResponse:
+async def dossier_html(report_id: IdInPath, casework: CaseworkDep, tenant: Annotated[str, Depends(dossier_tenant)]) -> HTMLResponse:
     """The same dossier as a printable page (print it to PDF from any browser)."""
     document = await build_dossier(casework, tenant, report_id)
     page = templates.get_template("dossier.html").render(dossier=document)

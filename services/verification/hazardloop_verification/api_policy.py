@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query
 
 from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.events import CaseworkPolicy, TenantId
-from hazardloop.service import RuntimeDep
 from hazardloop_verification.api import STAFF, CaseworkDep
 
 routes = APIRouter(tags=["casework policy"])
@@ -30,13 +29,10 @@ async def policy(
 @routes.put("/policy", response_model=CaseworkPolicy)
 async def set_policy(
     body: CaseworkPolicy,
-    runtime: RuntimeDep,
     casework: CaseworkDep,
     principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.LEADER))],
     tenant: Annotated[TenantId, Query()],
 ) -> CaseworkPolicy:
     """Set the policy; it applies to reports filed and deadlines set from now on."""
-    if tenant not in runtime.settings.tenants:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown tenant {tenant!r}")
     check_tenant(principal, tenant)
     return (await casework.set_policy(tenant, body, principal.subject)).policy

@@ -17,6 +17,7 @@ from hazardloop.spreadsheet import spreadsheet_safe
 from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.events import EscalationStep, RectificationPlan, RewardFactors, TenantId
 from hazardloop.service import Runtime, RuntimeDep
+from hazardloop.validation import IdInPath
 from hazardloop_verification.api import STAFF
 from hazardloop_verification.domain import TERMINAL, Stage
 from hazardloop_verification.store import cases, timers
@@ -105,7 +106,7 @@ TenantQuery = Annotated[TenantId | None, Query(description="One subsidiary; all 
 
 
 @routes.get("/reports/{report_id}", response_model=CaseDetail)
-def case(report_id: str, runtime: RuntimeDep, principal: Staff) -> CaseDetail:
+def case(report_id: IdInPath, runtime: RuntimeDep, principal: Staff) -> CaseDetail:
     """One report's case, with every clock it started and where each stands."""
     with runtime.engine.connect() as db:
         row = db.execute(select(cases).where(cases.c.report_id == report_id)).first()
