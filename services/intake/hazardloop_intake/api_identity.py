@@ -15,11 +15,10 @@ from hazardloop.identity import Identity
 from hazardloop.service import RuntimeDep
 from hazardloop.validation import IdInPath
 from hazardloop_intake.api import IntakeDep
+from hazardloop_intake.disclosure import DISCLOSERS, disclosing_role
 from hazardloop_intake.handlers import handle_disclose_identity, handle_shred_reporter_key
 from hazardloop_intake.store import disclosures
 
-DISCLOSERS = (Role.CONFIDENTIALITY_OFFICER, Role.FINANCE)
-"""The confidentiality officer, and finance for paying a reward out to a named person."""
 Purpose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
 
 
@@ -66,11 +65,11 @@ routes = APIRouter(tags=["identity"])
 async def disclose(
     report_id: IdInPath, body: DisclosureRequest, intake: IntakeDep, principal: Annotated[Principal, Depends(require(*DISCLOSERS))]
 ) -> Disclosure:
-    """Decrypt the reporter's identity. The disclosure, with its purpose, is recorded first."""
+    """Decrypt the reporter's identity: the confidentiality officer for any report, finance
+    only to pay a reward granted through payroll. The disclosure, with its purpose, is recorded first."""
     check_tenant(principal, body.tenant)
-    role = next(r for r in DISCLOSERS if r in principal.roles)
     identity, event = await handle_disclose_identity(
-        intake, body.tenant, report_id, purpose=body.purpose, role=role.value, actor=f"staff:{principal.subject}"
+        intake, body.tenant, report_id, purpose=body.purpose, role=disclosing_role(principal.roles), actor=f"staff:{principal.subject}"
     )
     return Disclosure(report_id=report_id, reporter=event.aggregate_id, identity=identity, disclosure_id=str(event.event_id))
 

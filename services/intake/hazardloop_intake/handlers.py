@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from hazardloop.auth import Role
 from hazardloop.errors import DomainError, Invalid, NotFound
 from hazardloop.eventstore import ConcurrencyError, History
 from hazardloop.events import (
@@ -22,6 +23,7 @@ from hazardloop.events import (
 from hazardloop.identity import Identity, IdentityErased
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.catalogue import CataloguePlace, catalogue_place, same_place
+from hazardloop_intake.disclosure import check_disclosure, reward_state
 from hazardloop_intake.domain import ENTERED_BY_STAFF, FileReport, Place, Reporter, file_report, locate, same_report
 from hazardloop_intake.queries import find_place, possible_duplicate, window_start
 from hazardloop.receipts import receipt_digest
@@ -190,10 +192,13 @@ async def _record_on_reporter(intake: Intake, tenant: str, reporter: str, decide
 
 
 async def handle_disclose_identity(
-    intake: Intake, tenant: str, report_id: str, *, purpose: str, role: str, actor: str
+    intake: Intake, tenant: str, report_id: str, *, purpose: str, role: Role, actor: str
 ) -> tuple[Identity, IdentityDisclosed]:
-    """Decrypt a reporter's identity; the disclosure is in the log before anyone reads it."""
+    """Decrypt a reporter's identity if the policy allows it in the reward's present state
+    (read from the log, never a lagging projection); the disclosure is in the log before
+    anyone reads it, and a refusal records nothing."""
     filed = await _filed(intake, tenant, report_id)
+    check_disclosure(role, reward_state(await intake.store.load(tenant, "reward", report_id)))
     if filed.identity is None:
         raise DomainError("the report was filed anonymously: there is no identity to disclose", state="anonymous")
     event = await _record_on_reporter(
@@ -202,7 +207,7 @@ async def handle_disclose_identity(
         filed.reporter,
         lambda history: IdentityDisclosed.record(
             prev_hash=history.last_hash, tenant=tenant, aggregate_id=filed.reporter, actor=actor, report_id=report_id,
-            purpose=purpose, role=role,
+            purpose=purpose, role=role.value,
         ),
     )
     try:
