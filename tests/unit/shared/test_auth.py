@@ -4,7 +4,7 @@ import jwt
 import pytest
 from fastapi import HTTPException
 
-from hazardloop.auth import Authenticator, Role
+from hazardloop.auth import Authenticator, Role, check_tenant
 
 TENANTS = ["refinery", "mine"]
 
@@ -20,6 +20,15 @@ def test_issued_token_verifies_to_its_principal():
 def test_group_headquarters_sees_every_tenant():
     auth = Authenticator(b"k" * 32, TENANTS)
     assert auth.verify(auth.issue("hq", ["*"], [Role.AUDITOR])).may_access("mine")
+
+
+def test_no_token_reaches_a_subsidiary_the_configuration_does_not_list():
+    auth = Authenticator(b"k" * 32, TENANTS)
+    hq = auth.verify(auth.issue("hq", ["*"], [Role.MANAGER]))
+    assert not hq.may_access("atlantis")
+    with pytest.raises(HTTPException) as refused:
+        check_tenant(hq, "atlantis")
+    assert refused.value.status_code == 422 and refused.value.detail[0]["loc"] == ["tenant"]
 
 
 @pytest.mark.parametrize(
