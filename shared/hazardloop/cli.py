@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -35,9 +34,18 @@ def serve(
     """Run one service: its HTTP API and its projection consumer."""
     import uvicorn
 
+    from hazardloop.keyring import KeyringError
+    from hazardloop.logs import configure_logging
+
     module, settings = _settings(service.value)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(module.build(settings), host=host, port=port or settings.port, log_level=settings.log_level.lower())
+    configure_logging(settings.log_level)
+    try:
+        app = module.build(settings)
+    except KeyringError as exc:
+        typer.echo(f"hazardloop {service.value} cannot start: {exc}", err=True)
+        raise typer.Exit(2) from None
+    # log_config=None: uvicorn's loggers write through the root handler, which redacts credentials.
+    uvicorn.run(app, host=host, port=port or settings.port, log_level=settings.log_level.lower(), log_config=None)
 
 
 @cli.command()

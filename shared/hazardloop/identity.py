@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from hazardloop.eventstore import broker_errors
 from hazardloop.events import SealedIdentity
+from hazardloop.keyring import KeyUnavailable
 
 NONCE_BYTES = 12
 
@@ -47,8 +48,8 @@ class IdentityErased(Exception):
     """The reporter's data key was shredded: the identity can no longer be read."""
 
 
-class WrongMasterKey(Exception):
-    """A stored data key does not unwrap: the subsidiary's master key is not the one it was wrapped with."""
+class WrongMasterKey(KeyUnavailable):
+    """A stored data key does not unwrap: none of the subsidiary's master keys is the one it was wrapped with."""
 
 
 def _b64(data: bytes) -> str:
@@ -67,11 +68,13 @@ class IdentityVault:
     """Seals and opens identities with per-reporter data keys kept in NATS KV."""
 
     def __init__(
-        self, js: JetStreamContext, master_key: Callable[[str], bytes], *, bucket: str, replicas: int = 1
+        self, js: JetStreamContext, master_keys: Callable[[str], list[bytes]], *, bucket: str, replicas: int = 1
     ) -> None:
-        """``js`` carries the timeout after which the key store counts as unavailable."""
+        """``js`` carries the timeout after which the key store counts as unavailable;
+        ``master_keys`` gives a subsidiary's master keys, newest first: new data keys are
+        wrapped by the newest, old ones unwrap with whichever listed key wrapped them."""
         self._js = js
-        self._master_key = master_key
+        self._master_keys = master_keys
         self._bucket_name = bucket
         self._replicas = replicas
         self._kv: KeyValue | None = None
@@ -117,7 +120,7 @@ class IdentityVault:
 
     async def _data_key(self, tenant: str, reporter: str, *, create: bool) -> bytes | None:
         name = self._name(tenant, reporter)
-        wrapping = AESGCM(self._master_key(tenant))
+        master_keys = self._master_keys(tenant)
         context = f"hazardloop data key\x1f{tenant}\x1f{reporter}".encode()
         async with broker_errors():
             kv = self._bucket()
@@ -129,14 +132,16 @@ class IdentityVault:
                 data_key = AESGCM.generate_key(bit_length=256)
                 nonce = os.urandom(NONCE_BYTES)
                 try:
-                    await kv.create(name, nonce + wrapping.encrypt(nonce, data_key, context))
+                    await kv.create(name, nonce + AESGCM(master_keys[0]).encrypt(nonce, data_key, context))
                     return data_key
                 except KeyWrongLastSequenceError:  # another process created it first: use theirs
                     wrapped = (await kv.get(name)).value
-        try:
-            return wrapping.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], context)
-        except InvalidTag as exc:
-            raise WrongMasterKey(f"the master key configured for {tenant!r} does not unwrap its reporters' keys") from exc
+        for master_key in master_keys:
+            try:
+                return AESGCM(master_key).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], context)
+            except InvalidTag:
+                continue
+        raise WrongMasterKey(f"no master key configured for {tenant!r} unwraps the data key of {reporter}")
 
     def _bucket(self) -> KeyValue:
         if self._kv is None:

@@ -119,6 +119,8 @@ async def handle_file_report(
     stored = history.events[0].event
     if not isinstance(stored, ReportFiled) or not same_report(stored, command):
         raise Invalid("this Idempotency-Key was already used for a different report", field="Idempotency-Key")
+    if stored.anonymous:  # the code on record, even if the receipt key was rotated since
+        receipt_code = intake.receipts.code_for(tenant, report_id, recorded_digest=stored.receipt_digest)
     return Filing(stored, False, receipt_code)
 
 
@@ -192,10 +194,18 @@ async def _record_on_reporter(intake: Intake, tenant: str, reporter: str, decide
 async def handle_disclose_identity(
     intake: Intake, tenant: str, report_id: str, *, purpose: str, role: str, actor: str
 ) -> tuple[Identity, IdentityDisclosed]:
-    """Decrypt a reporter's identity; the disclosure is in the log before anyone reads it."""
+    """Decrypt a reporter's identity; the disclosure is in the log before anyone reads it.
+
+    Opened first, in memory: an identity that cannot be opened (erased, or a master key
+    missing) is not disclosed, so no disclosure is recorded.
+    """
     filed = await _filed(intake, tenant, report_id)
     if filed.identity is None:
         raise DomainError("the report was filed anonymously: there is no identity to disclose", state="anonymous")
+    try:
+        identity = await intake.vault().open(tenant, report_id, filed.identity)
+    except IdentityErased as exc:
+        raise DomainError(str(exc), state="erased") from exc
     event = await _record_on_reporter(
         intake,
         tenant,
@@ -205,10 +215,7 @@ async def handle_disclose_identity(
             purpose=purpose, role=role,
         ),
     )
-    try:
-        return await intake.vault().open(tenant, report_id, filed.identity), event
-    except IdentityErased as exc:
-        raise DomainError(str(exc), state="erased") from exc
+    return identity, event
 
 
 async def handle_shred_reporter_key(

@@ -15,7 +15,7 @@ PERSON = Identity(employee_number="E-10482", name="Li Wei", phone="+86 138 0000 
 
 @pytest.fixture
 async def vault(nc: nats.NATS, stream_names: tuple[str, str]) -> IdentityVault:
-    keys = {"refinery": os.urandom(32), "mine": os.urandom(32)}
+    keys = {"refinery": [os.urandom(32)], "mine": [os.urandom(32)]}
     vault = IdentityVault(nc.jetstream(timeout=2), keys.__getitem__, bucket=f"{stream_names[0]}-keys")
     await vault.ensure()
     return vault
@@ -64,7 +64,24 @@ async def test_data_keys_are_stored_wrapped_by_the_tenant_master_key(vault: Iden
     kv = await nc.jetstream().key_value(f"{stream_names[0]}-keys")
     wrapped = (await kv.get(f"mine.{REPORTER}")).value
     assert len(wrapped) == 12 + 32 + 16  # nonce, key, tag: never the bare key
-    other_master = IdentityVault(nc.jetstream(timeout=2), lambda _: os.urandom(32), bucket=f"{stream_names[0]}-keys")
+    other_master = IdentityVault(nc.jetstream(timeout=2), lambda _: [os.urandom(32)], bucket=f"{stream_names[0]}-keys")
     await other_master.ensure()
     with pytest.raises(WrongMasterKey):
         await other_master.open("mine", "report-1", sealed)
+
+
+async def test_after_a_master_key_rotation_new_keys_are_wrapped_by_the_newest_and_old_ones_still_open(nc: nats.NATS, stream_names):
+    old, new = os.urandom(32), os.urandom(32)
+
+    async def vault_with(*master_keys: bytes) -> IdentityVault:
+        vault = IdentityVault(nc.jetstream(timeout=2), lambda _: list(master_keys), bucket=f"{stream_names[0]}-keys")
+        await vault.ensure()
+        return vault
+
+    sealed_before = await (await vault_with(old)).seal("mine", REPORTER, "report-1", PERSON)
+    rotated = await vault_with(new, old)
+    assert await rotated.open("mine", "report-1", sealed_before) == PERSON
+    sealed_after = await rotated.seal("mine", "p-" + "ef" * 16, "report-2", PERSON)
+    assert await (await vault_with(new)).open("mine", "report-2", sealed_after) == PERSON
+    with pytest.raises(WrongMasterKey):
+        await (await vault_with(old)).open("mine", "report-2", sealed_after)
