@@ -14,9 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SecretsSettingsSource, SettingsConfigDict
 
-from hazardloop.keyring import KeyRing, load_or_create_secret
-
-__all__ = ["DEFAULT_NATS_PORT", "CommonSettings", "load_or_create_secret"]
+from hazardloop.keyring import KeyRing
 
 DEFAULT_NATS_PORT = 4333
 """Embedded broker port: not 4222, so it never collides with a system NATS."""
@@ -101,6 +99,7 @@ class CommonSettings(BaseSettings):
 
     @cached_property
     def keys(self) -> KeyRing:
+        """Every key of these settings; each resolved on first use, then kept."""
         configured = {
             "jwt": self.jwt_secret, "pseudonym": self.pseudonym_key, "receipt": self.receipt_key,
             "form": self.form_key, "webhook": self.webhook_key,
