@@ -146,6 +146,39 @@ def directory_load(
         console.print(f"{name}: {result['entries']} entries, {result['changed']} changed, {result['removed']} removed")
 
 
+@cli.command("rewrap-keys")
+def rewrap_keys(
+    tenant: Annotated[list[str] | None, typer.Option(help="Subsidiary; repeat for several (default: all).")] = None,
+) -> None:
+    """After adding a new master key: wrap every reporter's data key by the newest one, so
+    that the older master keys can leave HAZARDLOOP_MASTER_KEYS. Safe to repeat."""
+    import nats
+
+    from hazardloop.identity import IdentityVault, WrongMasterKey
+    from hazardloop.keyring import KeyringError
+    from hazardloop.settings import CommonSettings
+
+    settings = CommonSettings()
+
+    async def rewrap() -> dict[str, int]:
+        connection = await nats.connect(settings.nats_servers, connect_timeout=settings.nats_timeout)
+        try:
+            js = connection.jetstream(timeout=settings.nats_timeout)
+            vault = IdentityVault(js, settings.keys.master_keys, bucket=settings.bucket("reporter-keys"), replicas=settings.stream_replicas)
+            await vault.ensure()
+            return {each: await vault.rewrap(each) for each in tenant or settings.tenants}
+        finally:
+            await connection.close()
+
+    try:
+        counts = asyncio.run(rewrap())
+    except (KeyringError, WrongMasterKey) as exc:
+        typer.echo(f"rewrap-keys: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for name, count in counts.items():
+        console.print(f"{name}: {count} data keys re-wrapped by the newest master key")
+
+
 reconcile = typer.Typer(help="Check the log for what should never happen; prints nothing amiss on a healthy system.")
 cli.add_typer(reconcile, name="reconcile")
 

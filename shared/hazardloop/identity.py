@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import BucketNotFoundError, KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
@@ -62,6 +62,26 @@ def _unb64(text: str) -> bytes:
 
 def _context(tenant: str, report_id: str) -> bytes:
     return f"hazardloop identity\x1f{tenant}\x1f{report_id}".encode()
+
+
+def _wrapping_context(tenant: str, reporter: str) -> bytes:
+    return f"hazardloop data key\x1f{tenant}\x1f{reporter}".encode()
+
+
+def _wrap(master_key: bytes, data_key: bytes, tenant: str, reporter: str) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(master_key).encrypt(nonce, data_key, _wrapping_context(tenant, reporter))
+
+
+def _unwrap(master_keys: list[bytes], wrapped: bytes, tenant: str, reporter: str) -> tuple[bytes, bool]:
+    """(data key, whether the newest master key wrapped it), trying each master key in turn."""
+    for index, master_key in enumerate(master_keys):
+        try:
+            data_key = AESGCM(master_key).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrapping_context(tenant, reporter))
+        except InvalidTag:
+            continue
+        return data_key, index == 0
+    raise WrongMasterKey(f"no master key configured for {tenant!r} unwraps the data key of {reporter}")
 
 
 class IdentityVault:
@@ -118,10 +138,35 @@ class IdentityVault:
         async with broker_errors():
             await self._bucket().purge(self._name(tenant, reporter))
 
+    async def rewrap(self, tenant: str) -> int:
+        """Wrap every data key of ``tenant`` by its newest master key, so that older ones can
+        leave the key ring; how many were re-wrapped. Safe to repeat or interrupt."""
+        master_keys, count = self._master_keys(tenant), 0
+        async with broker_errors():
+            kv = self._bucket()
+            try:
+                names = [name for name in await kv.keys() if name.startswith(f"{tenant}.")]
+            except NoKeysError:
+                return 0
+            for name in names:
+                reporter = name.removeprefix(f"{tenant}.")
+                try:
+                    entry = await kv.get(name)
+                except (KeyNotFoundError, KeyDeletedError):
+                    continue  # erased meanwhile
+                data_key, newest = _unwrap(master_keys, entry.value, tenant, reporter)
+                if newest:
+                    continue
+                try:
+                    await kv.update(name, _wrap(master_keys[0], data_key, tenant, reporter), last=entry.revision)
+                except KeyWrongLastSequenceError:
+                    continue  # erased meanwhile: nothing left to keep
+                count += 1
+        return count
+
     async def _data_key(self, tenant: str, reporter: str, *, create: bool) -> bytes | None:
         name = self._name(tenant, reporter)
         master_keys = self._master_keys(tenant)
-        context = f"hazardloop data key\x1f{tenant}\x1f{reporter}".encode()
         async with broker_errors():
             kv = self._bucket()
             try:
@@ -130,18 +175,12 @@ class IdentityVault:
                 if not create:
                     return None
                 data_key = AESGCM.generate_key(bit_length=256)
-                nonce = os.urandom(NONCE_BYTES)
                 try:
-                    await kv.create(name, nonce + AESGCM(master_keys[0]).encrypt(nonce, data_key, context))
+                    await kv.create(name, _wrap(master_keys[0], data_key, tenant, reporter))
                     return data_key
                 except KeyWrongLastSequenceError:  # another process created it first: use theirs
                     wrapped = (await kv.get(name)).value
-        for master_key in master_keys:
-            try:
-                return AESGCM(master_key).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], context)
-            except InvalidTag:
-                continue
-        raise WrongMasterKey(f"no master key configured for {tenant!r} unwraps the data key of {reporter}")
+        return _unwrap(master_keys, wrapped, tenant, reporter)[0]
 
     def _bucket(self) -> KeyValue:
         if self._kv is None:

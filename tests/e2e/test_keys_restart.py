@@ -128,10 +128,19 @@ def test_after_a_restart_on_fresh_state_every_key_still_opens_what_it_made_and_a
     fresh_link = httpx.get(f"{intake}/places/bay-3/form-link", params={"tenant": "refinery"}, headers=manager).json()["url"]
     assert fresh_link != link and httpx.get(fresh_link).status_code == 200
 
-    # The old form key dropped: codes printed under it stop opening the form; new ones still do.
-    mount_keys(system, secrets, rotated | {"HAZARDLOOP_FORM_KEY": rotated["HAZARDLOOP_FORM_KEY"].split(",")[0]})
+    # Every data key re-wrapped by the new master keys, then the old form and master keys dropped:
+    # codes printed under the old form key stop opening the form; every identity still opens.
+    assert "refinery: 1 data keys re-wrapped" in system.cli("rewrap-keys").stdout
+    retired = {"HAZARDLOOP_FORM_KEY": rotated["HAZARDLOOP_FORM_KEY"].split(",")[0], "HAZARDLOOP_MASTER_KEYS": json.dumps(new_masters)}
+    mount_keys(system, secrets, rotated | retired)
     restart_on_fresh_state(system, tmp_path, 4)
     assert httpx.get(link).status_code == 404 and httpx.get(fresh_link).status_code == 200
+    for filed in (first, again):
+        disclosed = httpx.post(
+            f"{intake}/reports/{filed.json()['report_id']}/identity", json={"tenant": "refinery", "purpose": "reward payout"},
+            headers=officer,
+        )
+        assert disclosed.status_code == 200 and disclosed.json()["identity"] == NAMED, disclosed.text
 
 
 def test_a_wrong_master_key_answers_503_and_records_no_disclosure(system, tmp_path, keys):
