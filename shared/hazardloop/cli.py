@@ -232,6 +232,7 @@ def token(
     from datetime import timedelta
 
     from hazardloop.auth import Authenticator, Role
+    from hazardloop.keyring import KeyringError
     from hazardloop.settings import CommonSettings
 
     settings = CommonSettings()
@@ -240,6 +241,9 @@ def token(
         typer.echo(Authenticator(settings.secret("jwt"), settings.tenants).issue(user, tenant, roles, ttl=timedelta(hours=hours)))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    except KeyringError as exc:
+        typer.echo(f"token: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @cli.command()
