@@ -6,7 +6,7 @@ headquarters) and its roles. Signature, expiry, issuer and audience are all chec
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -56,8 +56,10 @@ class Principal(BaseModel):
 
 
 class Authenticator:
-    def __init__(self, secret: bytes, known_tenants: list[str], *, leeway: float = 5.0) -> None:
-        self._secret = secret
+    """Issues tokens with the newest key; accepts those of every listed key (rotation)."""
+
+    def __init__(self, secret: bytes | Sequence[bytes], known_tenants: list[str], *, leeway: float = 5.0) -> None:
+        self._keys = [secret] if isinstance(secret, bytes) else list(secret)
         self._known = frozenset(known_tenants)
         self._leeway = leeway
 
@@ -75,19 +77,11 @@ class Authenticator:
             "iat": now,
             "exp": now + ttl,
         }
-        return jwt.encode(claims, self._secret, algorithm="HS256")
+        return jwt.encode(claims, self._keys[0], algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
         try:
-            claims = jwt.decode(
-                token,
-                self._secret,
-                algorithms=["HS256"],
-                audience=AUDIENCE,
-                issuer=ISSUER,
-                leeway=self._leeway,
-                options={"require": ["sub", "exp", "iat", "iss", "aud"]},
-            )
+            claims = self._decode(token)
             principal = Principal(
                 subject=claims["sub"],
                 tenants=frozenset(claims.get("tenants", [])),
@@ -99,6 +93,26 @@ class Authenticator:
         if not principal.subject or not principal.tenants:
             raise _unauthorised("invalid bearer token: no subject or tenants")
         return principal
+
+    def _decode(self, token: str) -> dict:
+        """The claims, checked with each key in turn: a token signed before a rotation still holds."""
+        for key in self._keys[:-1]:
+            try:
+                return self._decode_with(token, key)
+            except jwt.InvalidSignatureError:
+                continue
+        return self._decode_with(token, self._keys[-1])
+
+    def _decode_with(self, token: str, key: bytes) -> dict:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            leeway=self._leeway,
+            options={"require": ["sub", "exp", "iat", "iss", "aud"]},
+        )
 
 
 def _unauthorised(detail: str) -> HTTPException:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -35,9 +34,18 @@ def serve(
     """Run one service: its HTTP API and its projection consumer."""
     import uvicorn
 
+    from hazardloop.keyring import KeyringError
+    from hazardloop.logs import configure_logging
+
     module, settings = _settings(service.value)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(module.build(settings), host=host, port=port or settings.port, log_level=settings.log_level.lower())
+    configure_logging(settings.log_level)
+    try:
+        app = module.build(settings)
+    except KeyringError as exc:
+        typer.echo(f"hazardloop {service.value} cannot start: {exc}", err=True)
+        raise typer.Exit(2) from None
+    # log_config=None: uvicorn's loggers write through the root handler, which redacts credentials.
+    uvicorn.run(app, host=host, port=port or settings.port, log_level=settings.log_level.lower(), log_config=None)
 
 
 @cli.command()
@@ -138,6 +146,39 @@ def directory_load(
         console.print(f"{name}: {result['entries']} entries, {result['changed']} changed, {result['removed']} removed")
 
 
+@cli.command("rewrap-keys")
+def rewrap_keys(
+    tenant: Annotated[list[str] | None, typer.Option(help="Subsidiary; repeat for several (default: all).")] = None,
+) -> None:
+    """After adding a new master key: wrap every reporter's data key by the newest one, so
+    that the older master keys can leave HAZARDLOOP_MASTER_KEYS. Safe to repeat."""
+    import nats
+
+    from hazardloop.identity import IdentityVault, WrongMasterKey
+    from hazardloop.keyring import KeyringError
+    from hazardloop.settings import CommonSettings
+
+    settings = CommonSettings()
+
+    async def rewrap() -> dict[str, int]:
+        connection = await nats.connect(settings.nats_servers, connect_timeout=settings.nats_timeout)
+        try:
+            js = connection.jetstream(timeout=settings.nats_timeout)
+            vault = IdentityVault(js, settings.keys.master_keys, bucket=settings.bucket("reporter-keys"), replicas=settings.stream_replicas)
+            await vault.ensure()
+            return {each: await vault.rewrap(each) for each in tenant or settings.tenants}
+        finally:
+            await connection.close()
+
+    try:
+        counts = asyncio.run(rewrap())
+    except (KeyringError, WrongMasterKey) as exc:
+        typer.echo(f"rewrap-keys: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for name, count in counts.items():
+        console.print(f"{name}: {count} data keys re-wrapped by the newest master key")
+
+
 reconcile = typer.Typer(help="Check the log for what should never happen; prints nothing amiss on a healthy system.")
 cli.add_typer(reconcile, name="reconcile")
 
@@ -191,6 +232,7 @@ def token(
     from datetime import timedelta
 
     from hazardloop.auth import Authenticator, Role
+    from hazardloop.keyring import KeyringError
     from hazardloop.settings import CommonSettings
 
     settings = CommonSettings()
@@ -199,6 +241,9 @@ def token(
         typer.echo(Authenticator(settings.secret("jwt"), settings.tenants).issue(user, tenant, roles, ttl=timedelta(hours=hours)))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    except KeyringError as exc:
+        typer.echo(f"token: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @cli.command()

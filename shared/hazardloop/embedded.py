@@ -11,6 +11,7 @@ import time
 import httpx
 from rich.console import Console
 
+from hazardloop.keyring import VARIABLES
 from hazardloop.natsserver import NatsServer, port_is_open
 from hazardloop.registry import SERVICES, app_module
 from hazardloop.settings import DEFAULT_NATS_PORT, CommonSettings
@@ -28,8 +29,9 @@ def run_everything(*, seed_demo: bool) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     settings = CommonSettings()
     state = settings.state_dir.resolve()
-    (state / "logs").mkdir(parents=True, exist_ok=True)
-    settings.secret("jwt"), settings.secret("pseudonym")  # create once, before four processes race for them
+    state.mkdir(parents=True, exist_ok=True, mode=0o700)  # keys, stores and logs: the owner's alone
+    (state / "logs").mkdir(exist_ok=True, mode=0o700)
+    settings.keys.require([*VARIABLES, "master"], tenants=settings.tenants)  # generated once, before four processes start
     broker: NatsServer | None = None
     env = {**os.environ, "HAZARDLOOP_STATE_DIR": str(state)}
     if "NATS_URL" not in os.environ:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hazardloop.errors import DomainError, Invalid
 from hazardloop.eventstore import ConcurrencyError, EventStoreUnavailable
+from hazardloop.keyring import KeyUnavailable
+
+log = logging.getLogger("hazardloop.http")
 
 
 def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
@@ -29,6 +33,16 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
                 "detail": "the event log is unavailable and did not confirm this request; retry later "
                 "(a retry with the same Idempotency-Key cannot create a duplicate)"
             },
+            status_code=503,
+            headers={"Retry-After": str(retry_after)},
+        )
+
+    @app.exception_handler(KeyUnavailable)
+    async def key_unavailable(request: Request, exc: KeyUnavailable) -> JSONResponse:
+        # An operator's matter (a key missing or replaced), not the client's: say so, store nothing.
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            {"detail": "a key this request needs is not configured on the service; nothing was stored; retry later"},
             status_code=503,
             headers={"Retry-After": str(retry_after)},
         )

@@ -19,12 +19,13 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import BucketNotFoundError, KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from hazardloop.eventstore import broker_errors
 from hazardloop.events import SealedIdentity
+from hazardloop.keyring import KeyUnavailable
 
 NONCE_BYTES = 12
 
@@ -47,8 +48,8 @@ class IdentityErased(Exception):
     """The reporter's data key was shredded: the identity can no longer be read."""
 
 
-class WrongMasterKey(Exception):
-    """A stored data key does not unwrap: the subsidiary's master key is not the one it was wrapped with."""
+class WrongMasterKey(KeyUnavailable):
+    """A stored data key does not unwrap: none of the subsidiary's master keys is the one it was wrapped with."""
 
 
 def _b64(data: bytes) -> str:
@@ -63,15 +64,37 @@ def _context(tenant: str, report_id: str) -> bytes:
     return f"hazardloop identity\x1f{tenant}\x1f{report_id}".encode()
 
 
+def _wrapping_context(tenant: str, reporter: str) -> bytes:
+    return f"hazardloop data key\x1f{tenant}\x1f{reporter}".encode()
+
+
+def _wrap(master_key: bytes, data_key: bytes, tenant: str, reporter: str) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(master_key).encrypt(nonce, data_key, _wrapping_context(tenant, reporter))
+
+
+def _unwrap(master_keys: list[bytes], wrapped: bytes, tenant: str, reporter: str) -> tuple[bytes, bool]:
+    """(data key, whether the newest master key wrapped it), trying each master key in turn."""
+    for index, master_key in enumerate(master_keys):
+        try:
+            data_key = AESGCM(master_key).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrapping_context(tenant, reporter))
+        except InvalidTag:
+            continue
+        return data_key, index == 0
+    raise WrongMasterKey(f"no master key configured for {tenant!r} unwraps the data key of {reporter}")
+
+
 class IdentityVault:
     """Seals and opens identities with per-reporter data keys kept in NATS KV."""
 
     def __init__(
-        self, js: JetStreamContext, master_key: Callable[[str], bytes], *, bucket: str, replicas: int = 1
+        self, js: JetStreamContext, master_keys: Callable[[str], list[bytes]], *, bucket: str, replicas: int = 1
     ) -> None:
-        """``js`` carries the timeout after which the key store counts as unavailable."""
+        """``js`` carries the timeout after which the key store counts as unavailable;
+        ``master_keys`` gives a subsidiary's master keys, newest first: new data keys are
+        wrapped by the newest, old ones unwrap with whichever listed key wrapped them."""
         self._js = js
-        self._master_key = master_key
+        self._master_keys = master_keys
         self._bucket_name = bucket
         self._replicas = replicas
         self._kv: KeyValue | None = None
@@ -115,10 +138,35 @@ class IdentityVault:
         async with broker_errors():
             await self._bucket().purge(self._name(tenant, reporter))
 
+    async def rewrap(self, tenant: str) -> int:
+        """Wrap every data key of ``tenant`` by its newest master key, so that older ones can
+        leave the key ring; how many were re-wrapped. Safe to repeat or interrupt."""
+        master_keys, count = self._master_keys(tenant), 0
+        async with broker_errors():
+            kv = self._bucket()
+            try:
+                names = [name for name in await kv.keys() if name.startswith(f"{tenant}.")]
+            except NoKeysError:
+                return 0
+            for name in names:
+                reporter = name.removeprefix(f"{tenant}.")
+                try:
+                    entry = await kv.get(name)
+                except (KeyNotFoundError, KeyDeletedError):
+                    continue  # erased meanwhile
+                data_key, newest = _unwrap(master_keys, entry.value, tenant, reporter)
+                if newest:
+                    continue
+                try:
+                    await kv.update(name, _wrap(master_keys[0], data_key, tenant, reporter), last=entry.revision)
+                except KeyWrongLastSequenceError:
+                    continue  # erased meanwhile: nothing left to keep
+                count += 1
+        return count
+
     async def _data_key(self, tenant: str, reporter: str, *, create: bool) -> bytes | None:
         name = self._name(tenant, reporter)
-        wrapping = AESGCM(self._master_key(tenant))
-        context = f"hazardloop data key\x1f{tenant}\x1f{reporter}".encode()
+        master_keys = self._master_keys(tenant)
         async with broker_errors():
             kv = self._bucket()
             try:
@@ -127,16 +175,12 @@ class IdentityVault:
                 if not create:
                     return None
                 data_key = AESGCM.generate_key(bit_length=256)
-                nonce = os.urandom(NONCE_BYTES)
                 try:
-                    await kv.create(name, nonce + wrapping.encrypt(nonce, data_key, context))
+                    await kv.create(name, _wrap(master_keys[0], data_key, tenant, reporter))
                     return data_key
                 except KeyWrongLastSequenceError:  # another process created it first: use theirs
                     wrapped = (await kv.get(name)).value
-        try:
-            return wrapping.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], context)
-        except InvalidTag as exc:
-            raise WrongMasterKey(f"the master key configured for {tenant!r} does not unwrap its reporters' keys") from exc
+        return _unwrap(master_keys, wrapped, tenant, reporter)[0]
 
     def _bucket(self) -> KeyValue:
         if self._kv is None:

@@ -109,10 +109,14 @@ def create_service(
     on_connect: OnConnect | None = None,
     larger_bodies: dict[str, int] | None = None,
     workers: Sequence[Worker] = (),
+    keys: Sequence[str] = (),
 ) -> FastAPI:
     """``on_connect`` sets up a service's own broker-bound parts (buckets, say) at startup;
     ``larger_bodies`` lets upload paths take bodies over ``max_body_bytes``; ``workers``
-    run from startup, once the projection runs, until shutdown."""
+    run from startup, once the projection runs, until shutdown; ``keys`` names the keys
+    of the key ring it needs besides the token and pseudonym keys (``master``: every
+    subsidiary's), checked before anything starts."""
+    settings.keys.require(["jwt", "pseudonym", *keys], tenants=settings.tenants)
     subjects = Subjects(settings.subject_prefix)
     broker_router = NatsRouter(
         settings.nats_servers,
@@ -171,7 +175,7 @@ def create_service(
 
     app = FastAPI(title=f"hazardloop {name}", description=description, version="0.1.0")
     app.state.runtime = runtime
-    app.state.authenticator = Authenticator(settings.secret("jwt"), settings.tenants)
+    app.state.authenticator = Authenticator(settings.keys.versions("jwt"), settings.tenants)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
     install_error_handlers(app, retry_after=settings.retry_after_seconds)
     app.include_router(broker_router)

@@ -6,16 +6,15 @@ object and passes it down.
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SecretsSettingsSource, SettingsConfigDict
+
+from hazardloop.keyring import KeyRing
 
 DEFAULT_NATS_PORT = 4333
 """Embedded broker port: not 4222, so it never collides with a system NATS."""
@@ -38,19 +37,26 @@ class CommonSettings(BaseSettings):
         ["refinery", "mine", "steelmill"],
         description="Subsidiaries (tenants) known to the group; comma-separated in the environment.",
     )
+    env: Literal["development", "production"] = Field(
+        "development",
+        description="`production`: a service refuses to start without every key it needs; "
+        "`development`: missing keys are generated once into the state folder.",
+    )
     jwt_secret: SecretStr | None = Field(
-        None, description="HS256 key for bearer tokens; generated into the state folder when unset."
+        None, description="HS256 key for bearer tokens; rotatable (versions comma-separated, newest first)."
     )
-    pseudonym_key: SecretStr | None = Field(
-        None, description="Key for reporter pseudonyms (HMAC); generated into the state folder when unset."
-    )
+    pseudonym_key: SecretStr | None = Field(None, description="Key for reporter pseudonyms (HMAC); one version, for good.")
     receipt_key: SecretStr | None = Field(
-        None, description="Key deriving anonymous reporters' receipt codes (HMAC); generated when unset."
+        None, description="Key deriving anonymous reporters' receipt and voucher codes (HMAC); rotatable."
+    )
+    form_key: SecretStr | None = Field(None, description="Key signing the QR form links (HMAC); rotatable.")
+    webhook_key: SecretStr | None = Field(
+        None, description="Key deriving each webhook endpoint's signing secret (HMAC); one version."
     )
     master_keys: dict[str, SecretStr] = Field(
         {},
         description="Per-subsidiary master keys wrapping reporters' data keys: JSON object of tenant to "
-        "base64 32-byte key; a dev key is generated into the state folder for a tenant not listed.",
+        "base64 32-byte keys, comma-separated, newest first.",
     )
     timezone: str = Field(
         "Asia/Shanghai",
@@ -64,6 +70,21 @@ class CommonSettings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Log level of the services.")
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Settings, keys above all, may also be files named like their variable in
+        ``HAZARDLOOP_SECRETS_DIR`` (a mounted Kubernetes or Docker secret)."""
+        folder = os.environ.get("HAZARDLOOP_SECRETS_DIR")
+        files = SecretsSettingsSource(settings_cls, secrets_dir=folder) if folder else file_secret_settings
+        return init_settings, env_settings, dotenv_settings, files
+
     @field_validator("tenants", mode="before")
     @classmethod
     def _split_tenants(cls, value: object) -> object:
@@ -76,44 +97,23 @@ class CommonSettings(BaseSettings):
         """``NATS_URL`` may list a cluster's nodes, comma-separated."""
         return [url.strip() for url in self.nats_url.split(",") if url.strip()]
 
+    @cached_property
+    def keys(self) -> KeyRing:
+        """Every key of these settings; each resolved on first use, then kept."""
+        configured = {
+            "jwt": self.jwt_secret, "pseudonym": self.pseudonym_key, "receipt": self.receipt_key,
+            "form": self.form_key, "webhook": self.webhook_key,
+        }
+        return KeyRing(configured, self.master_keys, state_dir=self.state_dir, production=self.env == "production")
+
     def secret(self, name: str) -> bytes:
-        """A dev secret from settings, else read or created once under the state folder."""
-        configured = {"jwt": self.jwt_secret, "pseudonym": self.pseudonym_key, "receipt": self.receipt_key}.get(name)
-        if configured is not None:
-            return configured.get_secret_value().encode()
-        return load_or_create_secret(self.state_dir / "secrets" / f"{name}.key")
+        """The newest version of a key of the key ring."""
+        return self.keys.key(name)
 
     def bucket(self, purpose: str) -> str:
         """A key-value or object bucket named after the stream, so each event log has its own."""
         return f"{self.stream_name}-{purpose}"
 
-    def master_key(self, tenant: str) -> bytes:
-        """The 32-byte key that wraps the data keys of ``tenant``'s reporters."""
-        configured = self.master_keys.get(tenant)
-        if configured is not None:
-            key = base64.b64decode(configured.get_secret_value(), validate=True)
-            if len(key) != 32:
-                raise ValueError(f"the master key of {tenant!r} must be 32 bytes, base64-encoded")
-            return key
-        seed = load_or_create_secret(self.state_dir / "secrets" / f"master-{tenant}.key")
-        return HKDF(algorithm=SHA256(), length=32, salt=None, info=f"hazardloop master key {tenant}".encode()).derive(seed)
-
     def database_url_for(self, service: str, configured: str | None) -> str:
         return configured or f"sqlite:///{(self.state_dir / f'{service}.db').resolve()}"
 
-
-def load_or_create_secret(path: Path) -> bytes:
-    """Create a random key atomically on first use; every process then reads the same one."""
-    if path.exists():
-        return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    candidate = path.with_name(f".{path.name}.{os.getpid()}")
-    candidate.write_text(secrets.token_urlsafe(48))
-    candidate.chmod(0o600)
-    try:
-        os.link(candidate, path)  # fails if another process won the race: use theirs
-    except FileExistsError:
-        pass
-    finally:
-        candidate.unlink()
-    return path.read_bytes().strip()

@@ -36,7 +36,7 @@ class Intake:
     async def connect(self, runtime: Runtime, js: JetStreamContext) -> None:
         """Set up the key and attachment buckets (the service's startup hook)."""
         settings = self.settings
-        vault = IdentityVault(js, settings.master_key, bucket=settings.bucket("reporter-keys"), replicas=settings.stream_replicas)
+        vault = IdentityVault(js, settings.keys.master_keys, bucket=settings.bucket("reporter-keys"), replicas=settings.stream_replicas)
         attachments = AttachmentStore(
             js, bucket=settings.bucket("attachments"), limits=settings.attachment_limits, replicas=settings.stream_replicas
         )

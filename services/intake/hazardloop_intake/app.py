@@ -14,11 +14,15 @@ from hazardloop_intake.settings import IntakeSettings
 
 Settings = IntakeSettings
 """This service's settings type (read by the command line)."""
+KEYS = ["receipt", "form", "master"]
+"""Keys of the key ring intake needs besides the token and pseudonym keys."""
 
 
 def build(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    intake = Intake(settings, ReceiptCodes(settings.secret("receipt")), FormLinks(settings.secret("form"), settings.form_base_url))
+    keys = settings.keys
+    keys.require(["jwt", "pseudonym", *KEYS], tenants=settings.tenants)  # every missing key named at once, before anything is built
+    intake = Intake(settings, ReceiptCodes(keys.versions("receipt")), FormLinks(keys.versions("form"), settings.form_base_url))
     app = create_service(
         name="intake",
         settings=settings,
@@ -28,6 +32,7 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
         publishes=[ReportFiled, PlaceCatalogued, PlaceRetired, IdentityDisclosed, ReporterKeyShredded],
         description="Employees report hazards; reporters follow their reports; identities stay sealed.",
         on_connect=intake.connect,
+        keys=KEYS,
         larger_bodies={"/attachments": settings.max_video_bytes + 1024, "/f/": settings.max_video_bytes + 1024 * 1024},
     )
     app.state.intake = intake

@@ -2,6 +2,8 @@
 
 The form needs no login (a phone, a contractor, a visitor), so the link itself is the
 credential: an HMAC over the subsidiary and place. A guessed or edited link is refused.
+New links are signed with the newest form key; a printed link signed with any listed
+version still opens its form, until that version is dropped from the key ring.
 """
 
 from __future__ import annotations
@@ -10,22 +12,26 @@ import base64
 import hashlib
 import hmac
 import io
+from collections.abc import Sequence
 from urllib.parse import quote
 
 import segno
 
 
 class FormLinks:
-    def __init__(self, key: bytes, public_url: str) -> None:
-        self._key = key
+    def __init__(self, keys: bytes | Sequence[bytes], public_url: str) -> None:
+        self._keys = [keys] if isinstance(keys, bytes) else list(keys)
         self._public_url = public_url.rstrip("/")
 
-    def signature(self, tenant: str, place_id: str) -> str:
-        mac = hmac.new(self._key, f"form\x1f{tenant}\x1f{place_id}".encode(), hashlib.sha256).digest()[:16]
+    def signature(self, tenant: str, place_id: str, *, key: bytes | None = None) -> str:
+        message = f"form\x1f{tenant}\x1f{place_id}".encode()
+        mac = hmac.new(key or self._keys[0], message, hashlib.sha256).digest()[:16]
         return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
     def is_valid(self, tenant: str, place_id: str, signature: str | None) -> bool:
-        return signature is not None and hmac.compare_digest(self.signature(tenant, place_id), signature)
+        if signature is None:
+            return False
+        return any(hmac.compare_digest(self.signature(tenant, place_id, key=key), signature) for key in self._keys)
 
     def url_for(self, tenant: str, place_id: str) -> str:
         return f"{self._public_url}/f/{quote(tenant)}/{quote(place_id)}?k={self.signature(tenant, place_id)}"

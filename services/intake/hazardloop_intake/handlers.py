@@ -121,6 +121,8 @@ async def handle_file_report(
     stored = history.events[0].event
     if not isinstance(stored, ReportFiled) or not same_report(stored, command):
         raise Invalid("this Idempotency-Key was already used for a different report", field="Idempotency-Key")
+    if stored.anonymous:  # the code on record, even if the receipt key was rotated since
+        receipt_code = intake.receipts.code_for(tenant, report_id, recorded_digest=stored.receipt_digest)
     return Filing(stored, False, receipt_code)
 
 
@@ -196,11 +198,19 @@ async def handle_disclose_identity(
 ) -> tuple[Identity, IdentityDisclosed]:
     """Decrypt a reporter's identity if the policy allows it in the reward's present state
     (read from the log, never a lagging projection); the disclosure is in the log before
-    anyone reads it, and a refusal records nothing."""
+    anyone reads it, and a refusal records nothing.
+
+    Opened first, in memory: an identity that cannot be opened (erased, or a master key
+    missing) is not disclosed, so no disclosure is recorded.
+    """
     filed = await _filed(intake, tenant, report_id)
     check_disclosure(role, reward_state(await intake.store.load(tenant, "reward", report_id)))
     if filed.identity is None:
         raise DomainError("the report was filed anonymously: there is no identity to disclose", state="anonymous")
+    try:
+        identity = await intake.vault().open(tenant, report_id, filed.identity)
+    except IdentityErased as exc:
+        raise DomainError(str(exc), state="erased") from exc
     event = await _record_on_reporter(
         intake,
         tenant,
@@ -210,10 +220,7 @@ async def handle_disclose_identity(
             purpose=purpose, role=role.value,
         ),
     )
-    try:
-        return await intake.vault().open(tenant, report_id, filed.identity), event
-    except IdentityErased as exc:
-        raise DomainError(str(exc), state="erased") from exc
+    return identity, event
 
 
 async def handle_shred_reporter_key(

@@ -40,6 +40,7 @@ def build(
         publishes=PUBLISHES,
         description="Everyone hears what they need, on time, exactly once: inbox, e-mail, webhooks and group chats.",
         workers=[sender.run, Clocks(settings, clock).run],
+        keys=["webhook"],
     )
     app.state.settings, app.state.clock, app.state.renderer, app.state.sender = settings, clock, renderer, sender
     return app

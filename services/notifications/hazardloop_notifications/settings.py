@@ -26,9 +26,6 @@ class NotificationsSettings(CommonSettings):
     smtp_from: str = Field("hazardloop <hazardloop@localhost>", description="Sender address of e-mails.")
     smtp_timeout: float = Field(10.0, gt=0, description="Seconds before an SMTP exchange counts as failed.")
     webhook_timeout: float = Field(10.0, gt=0, description="Seconds a webhook endpoint gets to answer.")
-    webhook_key: SecretStr | None = Field(
-        None, description="Key deriving each webhook endpoint's signing secret (HMAC); generated when unset."
-    )
     chatbot_secrets: dict[str, SecretStr] = Field(
         {},
         description="Signing secrets of DingTalk / Feishu robots that have signing on: JSON object of `<tenant>/<endpoint>` to secret.",
@@ -53,8 +50,8 @@ class NotificationsSettings(CommonSettings):
         return value
 
     def webhook_signing_key(self) -> bytes:
-        """The key our webhooks' secrets derive from: configured, or generated once under the state folder."""
-        return self.webhook_key.get_secret_value().encode() if self.webhook_key else self.secret("webhook")
+        """The key our webhooks' secrets derive from (the key ring's ``webhook`` key)."""
+        return self.secret("webhook")
 
     def chatbot_secret(self, tenant: str, endpoint: str) -> str | None:
         secret = self.chatbot_secrets.get(f"{tenant}/{endpoint}")

@@ -183,15 +183,26 @@ class Payouts:
         """An anonymous reporter's claim: a voucher code to collect the payout with.
 
         Derived from the report with a server key, so a claim repeated after a lost
-        answer gets the same voucher back, yet nobody can guess one.
+        answer gets the same voucher back (the one on record, should the receipt key
+        have been rotated since), yet nobody can guess one.
         """
-        voucher = self.voucher_for(tenant, report_id)
-        digest, now = receipt_digest(voucher), self.clock.now()
-        await self._decide(tenant, report_id, lambda reward: reward.claim(digest, now=now))
+        vouchers = {receipt_digest(v): v for v in self.vouchers_for(tenant, report_id)}
+        voucher, now = next(iter(vouchers.values())), self.clock.now()
+
+        def claiming(reward: Reward) -> list[Event]:
+            nonlocal voucher
+            voucher = vouchers.get(reward.voucher_digest, voucher)
+            return reward.claim(receipt_digest(voucher), now=now)
+
+        await self._decide(tenant, report_id, claiming)
         return voucher
 
-    def voucher_for(self, tenant: str, report_id: str) -> str:
-        key = self.runtime.settings.secret("receipt")
+    def vouchers_for(self, tenant: str, report_id: str) -> list[str]:
+        """The report's voucher under each version of the receipt key, newest first."""
+        return [self._voucher(key, tenant, report_id) for key in self.runtime.settings.keys.versions("receipt")]
+
+    @staticmethod
+    def _voucher(key: bytes, tenant: str, report_id: str) -> str:
         mac = hmac.new(key, f"voucher\x1f{tenant}\x1f{report_id}".encode(), hashlib.sha256).digest()
         letters = base64.b32encode(mac).decode()[:16]
         return "-".join(letters[i : i + 4] for i in range(0, 16, 4))

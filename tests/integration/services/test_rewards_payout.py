@@ -103,3 +103,18 @@ def test_paid_rewards_are_recognised_by_pseudonym_and_exported_for_payroll(desk)
     other = desk.api.get("/payroll", params={"tenant": "mine", "period": period}, headers=desk.finance)
     assert other.status_code == 403
     assert desk.api.get("/rewards/totals", params=where, headers=desk.finance).json()["granted"] == 2
+
+
+def test_a_claim_repeated_after_a_receipt_key_rotation_gets_the_voucher_on_record(desk, harness):
+    report_id, receipt = desk.file(ANONYMOUS, anonymous=True)
+    desk.verify(report_id, confirmed("general"))
+    desk.approved(report_id)
+    voucher = desk.api.post(f"/rewards/{report_id}/claim", headers={"Receipt-Code": receipt}).json()["voucher_code"]
+
+    old = (harness.tmp_path / "secrets" / "receipt.key").read_text()  # the development key, generated on first use
+    harness.stop(desk.api)
+    desk.api = harness.start("rewards", receipt_key=f"receipt-key-2027-0123456789abcdef,{old}")
+    again = desk.api.post(f"/rewards/{report_id}/claim", headers={"Receipt-Code": receipt})
+    assert (again.status_code, again.json()["voucher_code"]) == (201, voucher)
+    assert desk.types(report_id).count("RewardClaimed") == 1
+    assert desk.pay(report_id, "CASH-18", voucher_code=voucher).status_code == 201

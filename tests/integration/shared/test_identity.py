@@ -15,7 +15,7 @@ PERSON = Identity(employee_number="E-10482", name="Li Wei", phone="+86 138 0000 
 
 @pytest.fixture
 async def vault(nc: nats.NATS, stream_names: tuple[str, str]) -> IdentityVault:
-    keys = {"refinery": os.urandom(32), "mine": os.urandom(32)}
+    keys = {"refinery": [os.urandom(32)], "mine": [os.urandom(32)]}
     vault = IdentityVault(nc.jetstream(timeout=2), keys.__getitem__, bucket=f"{stream_names[0]}-keys")
     await vault.ensure()
     return vault
@@ -64,7 +64,49 @@ async def test_data_keys_are_stored_wrapped_by_the_tenant_master_key(vault: Iden
     kv = await nc.jetstream().key_value(f"{stream_names[0]}-keys")
     wrapped = (await kv.get(f"mine.{REPORTER}")).value
     assert len(wrapped) == 12 + 32 + 16  # nonce, key, tag: never the bare key
-    other_master = IdentityVault(nc.jetstream(timeout=2), lambda _: os.urandom(32), bucket=f"{stream_names[0]}-keys")
+    other_master = IdentityVault(nc.jetstream(timeout=2), lambda _: [os.urandom(32)], bucket=f"{stream_names[0]}-keys")
     await other_master.ensure()
     with pytest.raises(WrongMasterKey):
         await other_master.open("mine", "report-1", sealed)
+
+
+async def test_after_a_master_key_rotation_new_keys_are_wrapped_by_the_newest_and_old_ones_still_open(nc: nats.NATS, stream_names):
+    old, new = os.urandom(32), os.urandom(32)
+
+    async def vault_with(*master_keys: bytes) -> IdentityVault:
+        vault = IdentityVault(nc.jetstream(timeout=2), lambda _: list(master_keys), bucket=f"{stream_names[0]}-keys")
+        await vault.ensure()
+        return vault
+
+    sealed_before = await (await vault_with(old)).seal("mine", REPORTER, "report-1", PERSON)
+    rotated = await vault_with(new, old)
+    assert await rotated.open("mine", "report-1", sealed_before) == PERSON
+    sealed_after = await rotated.seal("mine", "p-" + "ef" * 16, "report-2", PERSON)
+    assert await (await vault_with(new)).open("mine", "report-2", sealed_after) == PERSON
+    with pytest.raises(WrongMasterKey):
+        await (await vault_with(old)).open("mine", "report-2", sealed_after)
+
+
+async def test_rewrapping_moves_every_data_key_to_the_newest_master_key_so_the_old_one_can_go(nc: nats.NATS, stream_names):
+    old, new = os.urandom(32), os.urandom(32)
+
+    async def vault_with(*master_keys: bytes) -> IdentityVault:
+        vault = IdentityVault(nc.jetstream(timeout=2), lambda _: list(master_keys), bucket=f"{stream_names[0]}-keys")
+        await vault.ensure()
+        return vault
+
+    before = await vault_with(old)
+    sealed = [await before.seal("mine", f"p-{i:032x}", f"report-{i}", PERSON) for i in range(3)]
+    other_tenant = await before.seal("refinery", REPORTER, "report-r", PERSON)
+    await before.shred("mine", "p-" + f"{2:032x}")
+    rotated = await vault_with(new, old)
+    assert await rotated.rewrap("mine") == 2  # the erased reporter stays erased
+    assert await rotated.rewrap("mine") == 0  # done: repeating changes nothing
+
+    after = await vault_with(new)
+    for i in range(2):
+        assert await after.open("mine", f"report-{i}", sealed[i]) == PERSON
+    with pytest.raises(IdentityErased):
+        await after.open("mine", "report-2", sealed[2])
+    with pytest.raises(WrongMasterKey):  # another subsidiary's keys are its own business
+        await after.open("refinery", "report-r", other_tenant)

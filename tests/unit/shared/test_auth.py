@@ -60,3 +60,13 @@ def test_an_absurdly_long_subject_is_refused_with_401():
     with pytest.raises(HTTPException) as refused:
         auth.verify(auth.issue("u" * 500, ["refinery"], [Role.VERIFIER]))
     assert refused.value.status_code == 401
+
+
+def test_after_a_key_rotation_tokens_are_issued_with_the_newest_and_earlier_ones_still_hold():
+    old, new = b"old-jwt-secret-0123456789abcdef", b"new-jwt-secret-0123456789abcdef"
+    earlier = Authenticator(old, ["refinery"]).issue("u1", ["refinery"], [Role.REPORTER])
+    rotated = Authenticator([new, old], ["refinery"])
+    assert rotated.verify(earlier).subject == "u1"
+    assert Authenticator(new, ["refinery"]).verify(rotated.issue("u2", ["refinery"], [Role.REPORTER])).subject == "u2"
+    with pytest.raises(HTTPException):
+        Authenticator([new], ["refinery"]).verify(earlier)

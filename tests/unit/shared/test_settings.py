@@ -1,4 +1,5 @@
-from hazardloop.settings import CommonSettings, load_or_create_secret
+from hazardloop.keyring import load_or_create_secret
+from hazardloop.settings import CommonSettings
 
 
 def test_dev_secret_is_created_once_and_reused(tmp_path):

@@ -20,3 +20,11 @@ def test_a_code_typed_loosely_still_matches_only_its_digest():
     assert re.fullmatch(r"[0-9a-f]{64}", digest) and code not in digest
     assert receipt_digest(code.lower().replace("-", " ")) == digest
     assert receipt_digest(code[:-1] + ("A" if code[-1] != "A" else "B")) != digest
+
+
+def test_after_a_rotation_new_codes_come_from_the_newest_key_and_a_retry_gets_the_code_on_record():
+    old, new = b"o" * 32, b"n" * 32
+    before = ReceiptCodes([old]).code_for("refinery", "r-1")
+    rotated = ReceiptCodes([new, old])
+    assert rotated.code_for("refinery", "r-2") == ReceiptCodes([new]).code_for("refinery", "r-2")
+    assert rotated.code_for("refinery", "r-1", recorded_digest=receipt_digest(before)) == before
