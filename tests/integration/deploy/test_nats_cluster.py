@@ -8,6 +8,10 @@ object store), verification, rectification and a paid reward (the event log).
 from __future__ import annotations
 
 import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
 import uuid
 from collections import Counter
 
@@ -23,10 +27,10 @@ from hazardloop.identity import IdentityVault
 from tests.factories import report_body, report_filed
 from tests.integration.deploy.cluster import Cluster
 from tests.integration.services.conftest import Harness
-from tests.media import jpeg, png
+from tests.media import jpeg, mp4
 from tests.waiting import wait_for
 
-pytestmark = [pytest.mark.cluster, pytest.mark.timeout(110)]
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(90)]
 
 STREAM, KEYS, ATTACHMENTS = "HAZARDLOOP", "KV_HAZARDLOOP-reporter-keys", "OBJ_HAZARDLOOP-attachments"
 OFFICER = [Role.CONFIDENTIALITY_OFFICER]
@@ -78,8 +82,8 @@ def filed_reports(cluster: Cluster) -> Counter[str]:
 
 @pytest.fixture
 def harness(cluster: Cluster, tmp_path):
-    running = Harness(cluster.urls("hazardloop"), tmp_path / "services", STREAM, "hazard")
     (tmp_path / "services").mkdir()
+    running = Harness(cluster.urls("hazardloop"), tmp_path / "services", STREAM, "hazard")
     running.common |= {"stream_replicas": 3, "nats_timeout": 2.0}
     try:
         yield running
@@ -87,7 +91,7 @@ def harness(cluster: Cluster, tmp_path):
         running.close()
 
 
-def test_the_lifecycle_runs_on_the_shipped_cluster_and_survives_a_node_killed_mid_run(cluster, harness):
+def test_the_lifecycle_runs_on_the_shipped_cluster_and_survives_a_node_killed_mid_run(cluster, harness, tmp_path):
     intake, verification, rewards = harness.start("intake"), harness.start("verification"), harness.start("rewards")
     verifier = harness.headers("safety-li", roles=[Role.VERIFIER])
     officer, finance = harness.headers("co-chen", roles=OFFICER), harness.headers("finance-zhao", roles=[Role.FINANCE])
@@ -116,8 +120,9 @@ def test_the_lifecycle_runs_on_the_shipped_cluster_and_survives_a_node_killed_mi
     cluster.kill(victim)  # the event log's leader, mid-run: the others must elect a new one and lose nothing
 
     acknowledged += [file_named(4), file_named(5)]
-    second_photo = upload(6, png())
-    acknowledged.append(file_named(6, [second_photo]))
+    video = mp4(bytes(range(256)) * 32 * 1024)  # 8 MiB: many chunks, read back under flow control
+    clip = upload(6, video)
+    acknowledged.append(file_named(6, [clip]))
     assert stream_leader(cluster) != victim.name
 
     first = acknowledged[0]
@@ -136,7 +141,7 @@ def test_the_lifecycle_runs_on_the_shipped_cluster_and_survives_a_node_killed_mi
     assert answered(lambda: rewards.post(f"{reward}/payment", json={"payment_reference": "PAY-1"}, headers=finance)).status_code == 201
     wait_for(lambda: rewards.get(reward, headers=finance).json()["status"] == "granted")
 
-    for digest, data in ((photo, jpeg()), (second_photo, png())):  # the object store, read back after the crash
+    for digest, data in ((photo, jpeg()), (clip, video)):  # the object store, read back after the crash
         stored = answered(lambda d=digest: intake.get(f"/attachments/{d}", params={"tenant": "refinery"}, headers=verifier))
         assert stored.status_code == 200 and stored.content == data
     disclosed = answered(lambda: intake.post(f"/reports/{first}/identity", json={"tenant": "refinery", "purpose": "reward payout"},
@@ -155,10 +160,20 @@ def test_the_lifecycle_runs_on_the_shipped_cluster_and_survives_a_node_killed_mi
     assert {report: log[report] for report in acknowledged} == dict.fromkeys(acknowledged, 1)
     for number, report in enumerate(acknowledged, 1):
         assert wait_for(lambda n=number, r=report: intake.get(f"/reports/{r}", headers=reporter(n)).status_code == 200)
+
+    rebuilt = tmp_path / "intake-rebuilt.db"  # an operator's rebuild, as the services' user: the log reads back whole
+    env = {**os.environ, "NATS_URL": cluster.urls("hazardloop"), "HAZARDLOOP_STATE_DIR": str(tmp_path / "services"),
+           "HAZARDLOOP_JWT_SECRET": harness.common["jwt_secret"], "HAZARDLOOP_PSEUDONYM_KEY": harness.common["pseudonym_key"]}
+    subprocess.run([sys.executable, "-m", "hazardloop.cli", "replay", "intake", "--database-url", f"sqlite:///{rebuilt}"],
+                   env=env, check=True, capture_output=True, text=True, timeout=60)
+    with sqlite3.connect(rebuilt) as db:
+        assert sorted(r for (r,) in db.execute("SELECT report_id FROM intake_reports")) == sorted(acknowledged)
     assert cluster.violations() == [], "the services were refused something they need"
 
 
 def test_the_service_user_can_neither_purge_nor_delete_the_event_log_or_the_keys(cluster):
+    """Refused by the permissions themselves (each refusal is logged), not only by the stream's flags."""
+
     async def attempt(connection):
         js = connection.jetstream(timeout=5)
         store = EventStore(js, stream=STREAM, subjects=Subjects("hazard"), timeout=5.0)
@@ -172,9 +187,11 @@ def test_the_service_user_can_neither_purge_nor_delete_the_event_log_or_the_keys
             refused.purge_stream(KEYS), refused.delete_stream(KEYS), refused.delete_stream(ATTACHMENTS),
             return_exceptions=True,
         )
-        return [type(outcome) for outcome in outcomes if not isinstance(outcome, NatsError)]
+        # The object store's own cleanup of an upload's chunks stays allowed.
+        cleaned = await js.purge_stream(ATTACHMENTS, subject="$O.HAZARDLOOP-attachments.C.an-upload-that-failed")
+        return [type(outcome) for outcome in outcomes if not isinstance(outcome, NatsError)], cleaned
 
-    assert run(attempt, cluster.urls("hazardloop")) == []
+    assert run(attempt, cluster.urls("hazardloop")) == ([], True)
 
     async def held(connection):
         return (await connection.jetstream(timeout=5).stream_info(STREAM)).state.messages
