@@ -1,0 +1,37 @@
+"""The Helm values grant the cluster's users exactly what deploy/nats/hazardloop.conf grants them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from tests.integration.deploy.cluster import DEPLOY
+
+VALUES = DEPLOY.parent / "k8s" / "nats-values.yaml"
+
+
+def conf_permissions(variable: str) -> dict[str, dict[str, set[str]]]:
+    """A ``NAME = { publish: {...} subscribe: {...} }`` block of hazardloop.conf, comments dropped."""
+    text = (DEPLOY / "hazardloop.conf").read_text()
+    block = re.search(rf"^{variable} = \{{\n(.*?)^\}}", text, re.MULTILINE | re.DOTALL)
+    assert block is not None, variable
+    publish, _, subscribe = re.sub(r"#[^\n]*", "", block.group(1)).partition("subscribe:")
+    return {
+        direction: {kind: set(re.findall(r'"([^"]+)"', items)) for kind, items in re.findall(r"(allow|deny): \[(.*?)\]", part, re.DOTALL)}
+        for direction, part in (("publish", publish), ("subscribe", subscribe))
+    }
+
+
+def values_permissions(user: str) -> dict[str, dict[str, set[str]]]:
+    values = yaml.safe_load(VALUES.read_text())
+    [entry] = [u for u in values["config"]["merge"]["accounts"]["HAZARDLOOP"]["users"] if u["user"] == user]
+    return {direction: {kind: set(subjects) for kind, subjects in rules.items()} for direction, rules in entry["permissions"].items()}
+
+
+@pytest.mark.parametrize("user, variable", [("hazardloop", "SERVICE_PERMISSIONS"), ("auditor", "AUDITOR_PERMISSIONS")])
+def test_the_helm_values_mirror_the_cluster_config(user, variable):
+    shipped = conf_permissions(variable)
+    assert shipped["publish"]["allow"] and shipped["subscribe"]["allow"]
+    assert values_permissions(user) == shipped
