@@ -214,7 +214,7 @@ class EventStore:
 
         Appending an event that is already stored (a retry) is a no-op that reports
         ``duplicate``, inside or after the broker's duplicate window. An append left
-        without an answer is settled before this returns (see ``_settle``).
+        without an answer is settled before this returns (see ``_settle_one``).
         """
         deadline = asyncio.get_running_loop().time() + self._settle
         subject, payload, headers = self.subjects.of(event), encode_event(event), self._headers(event, expected_version)
@@ -284,8 +284,9 @@ class EventStore:
                         subject, payload = self.subjects.of(event), encode_event(event)
                         futures[index] = await self._acks.publish(subject, payload, self._headers(event, expected), self._timeout)
             except EventStoreUnavailable as exc:
-                if not _unanswered(exc.__cause__):
-                    raise
+                if not _unanswered(exc.__cause__) and all(future is None for future in futures):
+                    raise  # nothing went out
+                # What went out may be stored; the rest never left: each is settled below.
             sent = [future for future in futures if future is not None]
             if sent:
                 await asyncio.wait(sent, timeout=self._timeout + 0.001 * len(sent))

@@ -8,20 +8,21 @@ The stalled nats-server is this test's own, never the session's.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
 import re
-import signal
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import nats
 import pytest
 
 from hazardloop.auth import Role
 from hazardloop.natsserver import NatsServer
 from tests.e2e.conftest import System
 from tests.factories import report_body
+from tests.stall import stall, wake
 from tests.waiting import wait_for
 
 SETTLE = 2.5
@@ -36,16 +37,13 @@ def stalling(tmp_path, stream_names):
     try:
         yield system, server
     finally:
-        os.kill(server.process.pid, signal.SIGCONT)
+        wake(server.process)
         system.stop()
         server.stop()
 
 
 def filed_report_ids(system: System) -> list[str]:
     """The report ids of every ReportFiled in the log, as often as each is there."""
-    import asyncio
-
-    import nats
 
     async def read() -> list[str]:
         connection = await nats.connect(system.nats_url)
@@ -84,13 +82,13 @@ def test_a_stalled_broker_never_turns_a_stored_report_into_a_503_that_a_retry_du
         return httpx.post(f"{url}/reports", json=request["json"], headers=headers, timeout=30)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        os.kill(server.process.pid, signal.SIGSTOP)  # stalled for longer than intake keeps asking
+        stall(server.process)  # for longer than intake keeps asking
         stalled = list(pool.map(post, requests))
         stalled_form = httpx.post(form_link, data=form, timeout=30)
-        os.kill(server.process.pid, signal.SIGSTOP)
+        stall(server.process)
         # Stalled again, and resumed while these requests are waiting for their acknowledgements.
         pending = [pool.submit(post, {"json": report_body(anonymous=True, description=f"during the stall {i}")}) for i in range(4)]
-        os.kill(server.process.pid, signal.SIGCONT)
+        wake(server.process)
         resumed = [future.result() for future in pending]
 
     assert all(answer.status_code == 503 and answer.headers["Retry-After"] == "1" for answer in stalled)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 from collections.abc import AsyncIterator
 
 import nats
@@ -17,6 +15,7 @@ from nats.js import JetStreamContext
 from hazardloop.eventstore import AppendOutcomeUnknown, EventStore, Subjects
 from hazardloop.natsserver import NatsServer
 from tests.factories import report_filed, verified
+from tests.stall import stall, wake
 from tests.waiting import eventually
 
 
@@ -35,10 +34,10 @@ class Stallable:
         self.server = server
 
     def stop(self) -> None:
-        os.kill(self.server.process.pid, signal.SIGSTOP)
+        stall(self.server.process)
 
     def resume(self) -> None:
-        os.kill(self.server.process.pid, signal.SIGCONT)
+        wake(self.server.process)
 
 
 @pytest.fixture
