@@ -28,3 +28,14 @@ def stall(process: subprocess.Popen[bytes]) -> None:
 
 def wake(process: subprocess.Popen[bytes]) -> None:
     os.kill(process.pid, signal.SIGCONT)
+
+
+def unread_bytes(port: int) -> int:
+    """Bytes clients sent to a loopback server on ``port`` that it has not read yet
+    (a stalled server's backlog: requests in flight)."""
+    total = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rpartition(":")[2], 16) == port:
+            total += int(fields[4].partition(":")[2], 16)
+    return total
