@@ -2,7 +2,10 @@
 
 Every append is guarded by the broker itself (``Nats-Expected-Last-Subject-Sequence``
 over the aggregate's subjects) and deduplicated by ``Nats-Msg-Id`` = event id, so a
-lost race or a retried publish can never produce a second event.
+lost race or a retried publish can never produce a second event. An append whose
+acknowledgement does not come (a stalled broker) is sent again, identically, until the
+broker says what became of it, so that an answer never claims "not stored" for an
+event the log holds.
 """
 
 from __future__ import annotations
@@ -70,6 +73,26 @@ def token(value: str) -> str:
     return value
 
 
+class AppendOutcomeUnknown(EventStoreUnavailable):
+    """An append was sent but neither confirmed nor refused in time: the log may hold it.
+
+    The event id is known, so a retry of the same command (same Idempotency-Key) or a
+    look at the aggregate later tells the real outcome. A route may name where to look.
+    """
+
+    def __init__(self, event: Event) -> None:
+        super().__init__(f"the event log did not confirm event {event.event_id} in time")
+        self.event_id = str(event.event_id)
+        self.location: str | None = None
+        self.details: dict[str, str] = {}
+
+    def answer(self, *, location: str | None = None, **details: str) -> AppendOutcomeUnknown:
+        """Say where the client finds the outcome (a ``Location``, fields of the body)."""
+        self.location = location
+        self.details |= details
+        return self
+
+
 @dataclass(frozen=True, slots=True)
 class Subjects:
     """Subject layout: ``<prefix>.<tenant>.<aggregate type>.<aggregate id>.<event type>``.
@@ -91,6 +114,10 @@ class Subjects:
     def aggregate(self, tenant: str, aggregate_type: str, aggregate_id: str) -> str:
         """One aggregate's subjects; each part must be a single token (no wildcard can widen it)."""
         return f"{self.prefix}.{token(tenant)}.{token(aggregate_type)}.{token(aggregate_id)}.*"
+
+    def aggregate_in_any_tenant(self, aggregate_type: str, aggregate_id: str) -> str:
+        """One aggregate's subjects in whichever subsidiary holds it (ids are unique across them)."""
+        return f"{self.prefix}.*.{token(aggregate_type)}.{token(aggregate_id)}.*"
 
     def of_type(self, event_type: str, tenant: str = "*") -> str:
         return f"{self.prefix}.{tenant}.*.*.{event_type}"
@@ -155,12 +182,16 @@ class EventStore:
         subjects: Subjects | None = None,
         source: str = "hazardloop",
         timeout: float = 2.0,
+        settle: float = 10.0,
     ) -> None:
+        """``settle``: seconds an append whose acknowledgement is late may take to find out
+        its outcome before it raises ``AppendOutcomeUnknown``."""
         self._js = js
         self.stream = stream
         self.subjects = subjects or Subjects()
         self._source = source
         self._timeout = timeout
+        self._settle = settle
         self._acks: _AckPipeline | None = None
 
     async def ensure_stream(self, *, replicas: int = 1, duplicate_window: float = 120.0) -> None:
@@ -207,62 +238,110 @@ class EventStore:
         """Append one event if its aggregate is still at ``expected_version``.
 
         Appending an event that is already stored (a retry) is a no-op that reports
-        ``duplicate``, inside or after the broker's duplicate window.
+        ``duplicate``, inside or after the broker's duplicate window. An append left
+        without an answer is settled before this returns (see ``_settle_one``).
         """
+        deadline = asyncio.get_running_loop().time() + self._settle
+        subject, payload, headers = self.subjects.of(event), encode_event(event), self._headers(event, expected_version)
         try:
             async with self._guard():
-                ack = await self._js.publish(
-                    self.subjects.of(event),
-                    encode_event(event),
-                    timeout=self._timeout,
-                    headers=self._headers(event, expected_version),
-                )
+                ack = await self._js.publish(subject, payload, timeout=self._timeout, headers=headers)
         except ConcurrencyError:
             return await self._already_stored(event)
+        except EventStoreUnavailable as exc:
+            if not _unanswered(exc.__cause__):
+                raise
+            return await self._settle_one(event, subject, payload, headers, deadline)
         return Appended(ack.seq, bool(ack.duplicate))
 
-    async def _already_stored(self, event: Event) -> Appended:
+    async def _settle_one(self, event: Event, subject: str, payload: bytes, headers: dict[str, str], deadline: float) -> Appended:
+        """Find out what became of a publish that got no answer, by sending it again.
+
+        The copy carries the same ``Nats-Msg-Id`` and guard, so the broker either
+        stores it (the first never arrived) or points at the stored one (a duplicate,
+        or a guard that now sees it). Only when the broker stays silent until
+        ``deadline`` is the outcome unknown.
+        """
+        loop = asyncio.get_running_loop()
+        while (left := deadline - loop.time()) > 0:
+            try:
+                try:
+                    async with self._guard():
+                        ack = await self._js.publish(subject, payload, timeout=min(self._timeout, left), headers=headers)
+                except ConcurrencyError:
+                    return await self._already_stored(event, sent_by_this_call=True)
+                if not ack.duplicate:
+                    return Appended(ack.seq, duplicate=False)
+                return await self._already_stored(event, sent_by_this_call=True)
+            except EventStoreUnavailable:
+                await asyncio.sleep(min(0.05, max(left, 0.0)))  # an immediate refusal (reconnecting) must not spin
+        raise AppendOutcomeUnknown(event)
+
+    async def _already_stored(self, event: Event, *, sent_by_this_call: bool = False) -> Appended:
         """Resolve a lost guard: our own earlier append of this event, or a real race.
 
         The broker checks the expected sequence before the message id, so a retried
         publish of a stored event is refused as a conflict rather than deduplicated.
+        When this call's own unanswered publish may be the stored copy, an identical
+        stored event is this call's and is not reported as a duplicate.
         """
         history = await self.load(event.tenant, event.aggregate_type, event.aggregate_id)
         for stored in history.events:
             if stored.event.event_id == event.event_id:
-                return Appended(stored.sequence, duplicate=True)
+                return Appended(stored.sequence, duplicate=not (sent_by_this_call and stored.event == event))
         raise ConcurrencyError(f"{event.aggregate_type} {event.aggregate_id} changed concurrently")
 
     async def append_many(self, items: Sequence[tuple[Event, int]]) -> list[Appended]:
         """Pipeline appends of ``(event, expected_version)``, one per distinct aggregate.
 
         Every publish goes out before any acknowledgement is awaited; each append is
-        still guarded on its own. The first failure is raised after all have settled.
+        still guarded on its own, and one left without an answer is settled as
+        ``append`` settles it. The first failure is raised after all have settled.
         """
         if self._acks is None:
             self._acks = _AckPipeline(self._js._nc)
-        futures: list[asyncio.Future[Appended]] = []
+        deadline = asyncio.get_running_loop().time() + self._settle
+        futures: list[asyncio.Future[Appended] | None] = [None] * len(items)
         try:
-            async with self._guard():
-                for event, expected in items:
-                    subject, payload = self.subjects.of(event), encode_event(event)
-                    futures.append(await self._acks.publish(subject, payload, self._headers(event, expected), self._timeout))
-                results = await asyncio.wait_for(
-                    asyncio.gather(*futures, return_exceptions=True), self._timeout + 0.001 * len(futures)
-                )
+            try:
+                async with self._guard():
+                    for index, (event, expected) in enumerate(items):
+                        subject, payload = self.subjects.of(event), encode_event(event)
+                        futures[index] = await self._acks.publish(subject, payload, self._headers(event, expected), self._timeout)
+            except EventStoreUnavailable as exc:
+                if not _unanswered(exc.__cause__) and all(future is None for future in futures):
+                    raise  # nothing went out
+                # What went out may be stored; the rest never left: each is settled below.
+            sent = [future for future in futures if future is not None]
+            if sent:
+                await asyncio.wait(sent, timeout=self._timeout + 0.001 * len(sent))
+            results = await asyncio.gather(
+                *(self._outcome(event, expected, future, deadline) for (event, expected), future in zip(items, futures, strict=True)),
+                return_exceptions=True,
+            )
         finally:
             for future in futures:
-                future.cancel()  # no-op for settled ones; frees the slots of the rest
-        appended = []
-        for (event, _), result in zip(items, results, strict=True):
-            if not isinstance(result, BaseException):
-                appended.append(result)
-                continue
-            error = _translate(result)
-            if not isinstance(error, ConcurrencyError):
-                raise error from result
-            appended.append(await self._already_stored(event))
-        return appended
+                if future is not None:
+                    future.cancel()  # no-op for settled ones; frees the slots of the rest
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return list(results)
+
+    async def _outcome(self, event: Event, expected: int, future: asyncio.Future[Appended] | None, deadline: float) -> Appended:
+        """What became of one pipelined append: its answer, else settled by sending it again."""
+        if future is not None and future.done() and not future.cancelled():
+            if (error := future.exception()) is None:
+                return future.result()
+            translated = _translate(error)
+            if isinstance(translated, ConcurrencyError):
+                return await self._already_stored(event)
+            if translated is error:
+                raise error
+            if not _unanswered(error):
+                raise translated from error
+        headers = self._headers(event, expected)
+        return await self._settle_one(event, self.subjects.of(event), encode_event(event), headers, deadline)
 
     async def decide(
         self, tenant: str, aggregate_type: str, aggregate_id: str, decision: Callable[[History], Sequence[Event]], *, attempts: int = 3
@@ -304,6 +383,19 @@ class EventStore:
                 events.append(StoredEvent(msg.seq, decode_event(msg.data)))
                 sequence = msg.seq + 1
         return History(tuple(events))
+
+    async def first_event(self, aggregate_type: str, aggregate_id: str) -> StoredEvent | None:
+        """An aggregate's first event, in whichever subsidiary holds it (None if none does)."""
+        try:
+            subject = self.subjects.aggregate_in_any_tenant(aggregate_type, aggregate_id)
+        except InvalidSubjectToken:
+            return None  # not a subject token: no aggregate can have this id
+        async with self._guard():
+            try:
+                msg = await asyncio.wait_for(self._js.get_msg(self.stream, seq=1, subject=subject, next=True), self._timeout)
+            except NotFoundError:
+                return None
+        return StoredEvent(msg.seq, decode_event(msg.data))
 
     async def last_sequence(self) -> int:
         """The stream's last sequence number (0 when empty)."""
@@ -380,6 +472,11 @@ async def broker_errors() -> AsyncIterator[None]:
         if translated is exc:
             raise
         raise translated from exc
+
+
+def _unanswered(exc: BaseException | None) -> bool:
+    """Whether a failed publish may have reached the broker: it was sent, no answer came."""
+    return isinstance(exc, TimeoutError)  # nats' and asyncio's timeouts are TimeoutErrors
 
 
 def _translate(exc: BaseException) -> BaseException:

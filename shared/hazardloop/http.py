@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hazardloop.errors import DomainError, Invalid
-from hazardloop.eventstore import ConcurrencyError, EventStoreUnavailable
+from hazardloop.eventstore import AppendOutcomeUnknown, ConcurrencyError, EventStoreUnavailable
 from hazardloop.keyring import KeyUnavailable
 
 log = logging.getLogger("hazardloop.http")
@@ -45,6 +45,23 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
             {"detail": "a key this request needs is not configured on the service; nothing was stored; retry later"},
             status_code=503,
             headers={"Retry-After": str(retry_after)},
+        )
+
+    @app.exception_handler(AppendOutcomeUnknown)
+    async def outcome_unknown(_: Request, exc: AppendOutcomeUnknown) -> JSONResponse:
+        # Not "not stored": the log may hold it. Say how the client finds out.
+        headers = {"Retry-After": str(retry_after), "Cache-Control": "no-store"}
+        headers |= {"Location": exc.location} if exc.location else {}
+        return JSONResponse(
+            {
+                "detail": "the event log did not confirm this request in time and may still record it; "
+                "repeat the same request (with the same Idempotency-Key) to learn the outcome",
+                "outcome": "unknown",
+                "event_id": exc.event_id,
+                **exc.details,
+            },
+            status_code=503,
+            headers=headers,
         )
 
     @app.exception_handler(ConcurrencyError)

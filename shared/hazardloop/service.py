@@ -77,6 +77,7 @@ class Runtime:
             subjects=self.subjects,
             source=f"hazardloop/{self.name}",
             timeout=self.settings.nats_timeout,
+            settle=self.settings.append_settle_seconds,
         )
 
     def make_runner(self, store: EventStore, *, react: bool = True) -> ProjectionRunner:

@@ -30,6 +30,9 @@ class CommonSettings(BaseSettings):
         description="Broker to use. `NATS_URL` set means: use that broker and start none.",
     )
     nats_timeout: float = Field(2.0, gt=0, description="Seconds before a broker call counts as unavailable (503).")
+    append_settle_seconds: float = Field(
+        10.0, ge=0, description="Seconds an append the broker has not answered keeps asking it for the outcome before a 503."
+    )
     stream_name: str = Field("HAZARDLOOP", description="The JetStream stream holding the event log.")
     stream_replicas: int = Field(1, ge=1, le=5, description="Stream replicas: 1 embedded, 3 on a cluster.")
     subject_prefix: str = Field("hazard", pattern=r"^[a-z][a-z0-9_-]*$", description="First token of every subject.")

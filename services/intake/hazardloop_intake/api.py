@@ -11,12 +11,14 @@ from sqlalchemy import Connection, select
 
 from hazardloop.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.errors import Invalid
+from hazardloop.eventstore import AppendOutcomeUnknown
 from hazardloop.service import RuntimeDep
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.domain import FileReport
-from hazardloop_intake.handlers import Filer, handle_file_report
+from hazardloop_intake.handlers import Filer, handle_file_report, new_idempotency_key, report_id_for
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.validation import IdInPath
+from hazardloop.recorded import UNCONFIRMED
 from hazardloop_intake.store import attachments, reports
 
 STAFF = frozenset({Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.AUDITOR, Role.CONFIDENTIALITY_OFFICER})
@@ -86,7 +88,9 @@ class Filed(BaseModel):
 routes = APIRouter(tags=["reports"])
 
 
-@routes.post("/reports", status_code=status.HTTP_201_CREATED, response_model=Filed, response_model_exclude_none=True)
+@routes.post(
+    "/reports", status_code=status.HTTP_201_CREATED, response_model=Filed, response_model_exclude_none=True, responses=UNCONFIRMED
+)
 async def file(
     command: FileReport,
     response: Response,
@@ -94,15 +98,31 @@ async def file(
     principal: Annotated[Principal, Depends(require(Role.REPORTER, Role.VERIFIER))],
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Filed:
-    """File a report. Safety officers also enter hotline, verbal and e-mailed reports here."""
+    """File a report. Safety officers also enter hotline, verbal and e-mailed reports here.
+
+    A request without an Idempotency-Key gets one; a 503 whose outcome is unknown hands
+    it back, so that the retry can only find or file this same report.
+    """
     check_tenant(principal, command.tenant)
     filer = Filer(principal.subject, staff=Role.VERIFIER in principal.roles)
-    filing = await handle_file_report(intake, command, filer=filer, idempotency_key=idempotency_key)
+    key = idempotency_key or new_idempotency_key()
+    try:
+        filing = await handle_file_report(intake, command, filer=filer, idempotency_key=key)
+    except AppendOutcomeUnknown as unknown:
+        raise outcome_unknown(unknown, intake, command, filer, key) from None
     if not filing.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/reports/{filing.event.aggregate_id}"
     response.headers["Cache-Control"] = "no-store"  # the receipt code must not linger in caches
     return filed(filing)
+
+
+def outcome_unknown(unknown: AppendOutcomeUnknown, intake: Intake, command: FileReport, filer: Filer, key: str) -> AppendOutcomeUnknown:
+    """Where the client learns the outcome: the same request with this key, the report's
+    URL, and for an anonymous report the receipt code it has if it was filed."""
+    report_id = report_id_for(command.tenant, filer, key)
+    receipt = {"receipt_code": intake.receipts.code_for(command.tenant, report_id)} if command.anonymous else {}
+    return unknown.answer(location=f"/reports/{report_id}", report_id=report_id, idempotency_key=key, **receipt)
 
 
 def filed(filing) -> Filed:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from urllib.parse import quote
 from datetime import datetime
 from pathlib import Path
@@ -16,14 +15,15 @@ from pydantic import ValidationError
 
 from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.errors import DomainError, Invalid
-from hazardloop.events import PlaceKind, TenantId
+from hazardloop.eventstore import EventStoreUnavailable
+from hazardloop.events import PlaceKind, TenantId, Token
 from hazardloop.service import RuntimeDep
 from hazardloop.validation import IdInPath
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.api import IntakeDep, by_receipt
 from hazardloop_intake.domain import FileReport
 from hazardloop_intake.forms import qr_code
-from hazardloop_intake.handlers import Filer, handle_file_report
+from hazardloop_intake.handlers import Filer, handle_file_report, new_idempotency_key
 from hazardloop_intake.i18n import TEXT, choices, language
 from hazardloop_intake.queries import find_place
 
@@ -82,7 +82,20 @@ def _place_or_404(intake: Intake, tenant: str, place_id: str, signature: str | N
     return place
 
 
-def _form_page(intake: Intake, request: Request, place, lang: str, *, form: dict, errors: list[str], status_code: int = 200):
+def _form_page(
+    intake: Intake,
+    request: Request,
+    place,
+    lang: str,
+    *,
+    form: dict,
+    errors: list[str],
+    status_code: int = 200,
+    unconfirmed: bool = False,
+    attachments: list[str] | None = None,
+):
+    """The form; shown again it keeps what was typed, the photos already uploaded and its
+    Idempotency-Key, so that sending it again can never file a second report."""
     zone = ZoneInfo(intake.settings.timezone)
     names = " / ".join(n for n in (place.site, place.area, place.spot) if n)
     return render(
@@ -97,7 +110,9 @@ def _form_page(intake: Intake, request: Request, place, lang: str, *, form: dict
         choices=choices(lang),
         form=form,
         errors=errors,
-        idempotency_key=form.get("idempotency_key") or uuid.uuid4().hex,
+        unconfirmed=unconfirmed,
+        attachments=attachments or [],
+        idempotency_key=form.get("idempotency_key") or new_idempotency_key(),
         now=datetime.now(zone).strftime("%Y-%m-%dT%H:%M"),
     )
 
@@ -115,22 +130,31 @@ async def submit_report_form(tenant: str, place_id: str, request: Request, intak
     place = _place_or_404(intake, tenant, place_id, k)
     submitted = await request.form(max_files=intake.settings.max_attachments + 1, max_fields=40)
     form = {key: value for key, value in submitted.items() if isinstance(value, str)}
+    form["idempotency_key"] = form.get("idempotency_key") or new_idempotency_key()
     lang = language(form.get("lang"), request.headers.get("accept-language"))
+    digests = [digest for digest in submitted.getlist("attachment") if isinstance(digest, str)]
 
-    def again(errors: list[str], status_code: int) -> HTMLResponse:
-        return _form_page(intake, request, place, lang, form=form, errors=errors, status_code=status_code)
+    def again(errors: list[str], status_code: int, *, unconfirmed: bool = False) -> HTMLResponse:
+        return _form_page(
+            intake, request, place, lang, form=form, errors=errors, status_code=status_code, unconfirmed=unconfirmed, attachments=digests
+        )
 
     photos = [upload for upload in submitted.getlist("photos") if not isinstance(upload, str) and upload.filename]
     try:
         if len(photos) > intake.settings.max_attachments:
             raise Invalid(f"at most {intake.settings.max_attachments} photos or videos", field="photos")
-        digests = [(await intake.attachments().put(tenant, await photo.read())).digest for photo in photos]
+        if photos:
+            digests = [(await intake.attachments().put(tenant, await photo.read())).digest for photo in photos]
         command = FileReport.model_validate(_command(intake, tenant, place_id, form, digests))
-        filing = await handle_file_report(intake, command, filer=Filer(None), idempotency_key=form.get("idempotency_key"))
+        filing = await handle_file_report(intake, command, filer=Filer(None), idempotency_key=form["idempotency_key"])
     except ValidationError as invalid:
         return again([f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}" for e in invalid.errors()], 422)
     except DomainError as refused:
         return again([str(refused)], refused.status_code)
+    except EventStoreUnavailable:
+        page = again([], 503, unconfirmed=True)
+        page.headers["Retry-After"] = str(intake.settings.retry_after_seconds)
+        return page
     status_code = 201 if filing.created else 200
     return render(
         "report_filed.html",

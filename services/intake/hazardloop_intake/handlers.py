@@ -63,8 +63,18 @@ def _reporter_id(intake: Intake, command: FileReport, filer: Filer) -> tuple[str
     return filer.subject, command.reporter or Identity(employee_number=filer.subject), None
 
 
+def new_idempotency_key() -> str:
+    """A key for a request that came without one, handed back so that its retry reuses it."""
+    return uuid.uuid4().hex
+
+
+def report_id_for(tenant: str, filer: Filer, idempotency_key: str) -> str:
+    """The report an Idempotency-Key files: the same key and reporter, the same report."""
+    return str(stable_id("report", tenant, filer.subject or "form", idempotency_key))
+
+
 async def handle_file_report(
-    intake: Intake, command: FileReport, *, filer: Filer, idempotency_key: str | None, now: datetime | None = None
+    intake: Intake, command: FileReport, *, filer: Filer, idempotency_key: str, now: datetime | None = None
 ) -> Filing:
     """Record a report; a retry with the same Idempotency-Key returns the first one.
 
@@ -73,10 +83,7 @@ async def handle_file_report(
     """
     now = now or datetime.now(UTC)
     tenant = command.tenant
-    if idempotency_key is None:
-        report_id = str(uuid.uuid4())
-    else:
-        report_id = str(stable_id("report", tenant, filer.subject or "form", idempotency_key))
+    report_id = report_id_for(tenant, filer, idempotency_key)
 
     place = await asyncio.to_thread(intake.read, find_place, tenant, command.place_id)
     location = locate(command, place)

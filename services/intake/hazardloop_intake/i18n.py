@@ -99,6 +99,8 @@ TEXT = {
         "lookup": "查询",
         "not_found": "没有与此回执码对应的报告。",
         "error": "请修改后再提交：",
+        "unconfirmed": "系统暂时未能确认报告已保存。请稍后再次点击“提交报告”：同一份报告不会重复提交。",
+        "photos_kept": "已上传的照片或视频（再次提交时保留）：",
         "language": "English",
     },
     "en": {
@@ -131,6 +133,8 @@ TEXT = {
         "lookup": "Look up",
         "not_found": "No report has this receipt code.",
         "error": "Please correct and send again:",
+        "unconfirmed": "We could not confirm yet that your report was saved. Please press “Send report” again in a moment: it will not be filed twice.",
+        "photos_kept": "Photos or videos already uploaded (kept when you send again):",
         "language": "中文",
     },
 }

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sqlalchemy import select
 
 from hazardloop.auth import ALL_TENANTS, Principal, Role, require
+from hazardloop.catchup import projected
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.recorded import CREATED, Recorded, recorded
 from hazardloop.service import Runtime, RuntimeDep
@@ -86,9 +87,15 @@ class Voucher(BaseModel):
     """Shown once: collect the payout with it. Nobody, finance included, learns who you are."""
 
 
-def tenant_of(runtime: Runtime, principal: Principal, report_id: str) -> str:
-    with runtime.engine.connect() as db:
-        tenant = db.execute(select(rewards.c.tenant).where(rewards.c.report_id == report_id)).scalar()
+async def tenant_of(runtime: Runtime, principal: Principal, report_id: str) -> str:
+    """The reward's subsidiary, from the read model (once it holds a reward just proposed);
+    hidden if the caller may not see it."""
+
+    def lookup() -> str | None:
+        with runtime.engine.connect() as db:
+            return db.execute(select(rewards.c.tenant).where(rewards.c.report_id == report_id)).scalar()
+
+    tenant = await projected(runtime, lookup, aggregate_type="reward", aggregate_id=report_id, visible=principal.may_access)
     if tenant is None or not principal.may_access(tenant):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no reward for report {report_id!r} visible to you")
     return tenant
@@ -109,7 +116,7 @@ async def approve(
     Above the policy's cap, or beyond what is left of the year's budget, the approval
     is referred to group HQ instead.
     """
-    tenant = tenant_of(runtime, principal, report_id)
+    tenant = await tenant_of(runtime, principal, report_id)
     if body.approve:
         events = await payouts.approve(tenant, report_id, amount_fen=body.amount_fen, reason=body.reason, actor=principal.subject)
     else:
@@ -128,7 +135,7 @@ async def hq_decision(
     """Group HQ decides an exceptional award or one beyond the budget."""
     if ALL_TENANTS not in principal.tenants:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only group headquarters decides referred rewards")
-    tenant = tenant_of(runtime, principal, report_id)
+    tenant = await tenant_of(runtime, principal, report_id)
     if body.approve:
         events = await payouts.approve_at_hq(tenant, report_id, reason=body.reason, actor=principal.subject)
     else:
@@ -145,7 +152,7 @@ async def pay(
     principal: Annotated[Principal, Depends(require(Role.FINANCE))],
 ) -> Recorded:
     """Finance records the payout of an approved reward, with its payment reference."""
-    tenant = tenant_of(runtime, principal, report_id)
+    tenant = await tenant_of(runtime, principal, report_id)
     events = await payouts.pay(tenant, report_id, reference=body.payment_reference, voucher_code=body.voucher_code, actor=principal.subject)
     return recorded(report_id, events)
 
@@ -159,7 +166,7 @@ async def revoke(
     principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.LEADER))],
 ) -> Recorded:
     """Revoke a paid reward found unjustified (proven fraud): a new event with the reason."""
-    tenant = tenant_of(runtime, principal, report_id)
+    tenant = await tenant_of(runtime, principal, report_id)
     return recorded(report_id, await payouts.revoke(tenant, report_id, reason=body.reason, actor=principal.subject))
 
 
@@ -173,7 +180,7 @@ async def recognition(
 ) -> Recorded:
     """The reporter consents to be named on the public notice (or withdraws it); until then,
     and for anonymous reports always, the notice shows their pseudonym."""
-    tenant = tenant_of(runtime, principal, report_id)
+    tenant = await tenant_of(runtime, principal, report_id)
     events = await payouts.recognise(tenant, report_id, body.display_name if body.consent else None, subject=principal.subject)
     return recorded(report_id, events)
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from sqlalchemy import select
 
 from hazardloop.auth import Principal, Role, optionally_authenticated, require
+from hazardloop.catchup import projected
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.recorded import CREATED, Recorded, recorded
 from hazardloop.service import Runtime, RuntimeDep
@@ -43,9 +44,12 @@ def case_row(runtime: Runtime, report_id: str):
         return db.execute(select(cases).where(cases.c.report_id == report_id)).first()
 
 
-def tenant_of(runtime: Runtime, principal: Principal, report_id: str) -> str:
-    """The report's subsidiary, from the read model; hidden if the caller may not see it."""
-    row = case_row(runtime, report_id)
+async def tenant_of(runtime: Runtime, principal: Principal, report_id: str) -> str:
+    """The report's subsidiary, from the read model (once it holds a report just filed);
+    hidden if the caller may not see it."""
+    row = await projected(
+        runtime, lambda: case_row(runtime, report_id), aggregate_type="report", aggregate_id=report_id, visible=principal.may_access
+    )
     if row is None or not principal.may_access(row.tenant):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
     return row.tenant
@@ -57,14 +61,14 @@ Verifier = Annotated[Principal, Depends(require(Role.VERIFIER))]
 @routes.post("/reports/{report_id}/acceptance", **CREATED)
 async def accept(report_id: IdInPath, command: Accept, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
     """Acknowledge the report (the same day, by the policy's clock)."""
-    tenant = tenant_of(runtime, principal, report_id)
+    tenant = await tenant_of(runtime, principal, report_id)
     return recorded(report_id, await casework.accept(tenant, report_id, command, principal.subject))
 
 
 @routes.post("/reports/{report_id}/verification", **CREATED)
 async def verify(report_id: IdInPath, command: Verify, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
     """Record the outcome and grading; optionally the on-the-spot fix or the rectification owner."""
-    tenant = tenant_of(runtime, principal, report_id)
+    tenant = await tenant_of(runtime, principal, report_id)
     return recorded(report_id, await casework.verify(tenant, report_id, command, principal.subject))
 
 
@@ -77,7 +81,7 @@ async def assign(
     principal: Annotated[Principal, Depends(require(Role.VERIFIER, Role.MANAGER))],
 ) -> Recorded:
     """Name the rectification owner and deadline (the grade's default when none is given)."""
-    tenant = tenant_of(runtime, principal, report_id)
+    tenant = await tenant_of(runtime, principal, report_id)
     return recorded(report_id, await casework.assign(tenant, report_id, command, principal.subject))
 
 
@@ -90,7 +94,7 @@ async def request_extension(
     principal: Annotated[Principal, Depends(require(Role.RECTIFIER))],
 ) -> Recorded:
     """The rectification owner asks for a later deadline, with a reason."""
-    tenant = tenant_of(runtime, principal, report_id)
+    tenant = await tenant_of(runtime, principal, report_id)
     return recorded(report_id, await casework.request_extension(tenant, report_id, command, principal.subject))
 
 
@@ -103,7 +107,7 @@ async def decide_extension(
     principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.LEADER))],
 ) -> Recorded:
     """A manager other than the requester approves or refuses the extension."""
-    tenant = tenant_of(runtime, principal, report_id)
+    tenant = await tenant_of(runtime, principal, report_id)
     return recorded(report_id, await casework.decide_extension(tenant, report_id, command, principal.subject))
 
 
@@ -116,7 +120,7 @@ async def rectify(
     principal: Annotated[Principal, Depends(require(Role.RECTIFIER, Role.VERIFIER))],
 ) -> Recorded:
     """The owner (or a verifier for them) records the measures taken and the evidence."""
-    tenant = tenant_of(runtime, principal, report_id)
+    tenant = await tenant_of(runtime, principal, report_id)
     events = await casework.rectify(tenant, report_id, command, principal.subject, verifier=Role.VERIFIER in principal.roles)
     return recorded(report_id, events)
 
@@ -124,14 +128,14 @@ async def rectify(
 @routes.post("/reports/{report_id}/review", **CREATED)
 async def review(report_id: IdInPath, command: Review, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
     """Accept the rectification (the report closes) or reject it (back to the owner)."""
-    tenant = tenant_of(runtime, principal, report_id)
+    tenant = await tenant_of(runtime, principal, report_id)
     return recorded(report_id, await casework.review(tenant, report_id, command, principal.subject))
 
 
 @routes.post("/reports/{report_id}/feedback", **CREATED)
 async def feed_back(report_id: IdInPath, command: FeedBack, runtime: RuntimeDep, casework: CaseworkDep, principal: Verifier) -> Recorded:
     """Tell the reporter where their report stands (the 7-day feedback clock)."""
-    tenant = tenant_of(runtime, principal, report_id)
+    tenant = await tenant_of(runtime, principal, report_id)
     return recorded(report_id, await casework.feed_back(tenant, report_id, command, principal.subject))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -10,6 +11,7 @@ from hazardloop.auth import Role
 from hazardloop.natsserver import NatsServer
 from tests.factories import report_body
 from tests.integration.services.conftest import Harness
+from tests.media import jpeg
 from tests.waiting import wait_for
 
 
@@ -151,3 +153,22 @@ def test_group_hq_reporters_see_their_own_reports(harness, intake):
     hq = harness.headers("hq-engineer", tenants=["*"])
     report_id = intake.post("/reports", json=report_body(tenant="mine"), headers=hq).json()["report_id"]
     wait_for(lambda: [r["report_id"] for r in intake.get("/reports", headers=hq).json()] == [report_id])
+
+
+def test_the_report_form_shown_again_keeps_its_key_and_photos_so_sending_it_again_files_once(harness, intake):
+    manager = harness.headers("safety-manager", roles=[Role.MANAGER])
+    link = intake.get("/places/bay-3/form-link", params={"tenant": "refinery"}, headers=manager).json()["url"]
+    path = link.split("://", 1)[1].partition("/")[2]
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', intake.get(f"/{path}").text).group(1)
+    form = {"idempotency_key": key, "lang": "en", "kind": "unsafe_behaviour:no_protective_equipment",
+            "observed_at": "2026-06-01T08:30", "who": "anonymous", "description": ""}
+    shown_again = intake.post(f"/{path}", data=form, files=[("photos", ("leak.jpg", jpeg(), "image/jpeg"))])
+    assert shown_again.status_code == 422
+    kept = re.findall(r'name="attachment" value="([0-9a-f]+)"', shown_again.text)
+    assert len(kept) == 1 and f'value="{key}"' in shown_again.text
+    completed = form | {"description": "Harness not clipped on", "attachment": kept[0]}
+    first = intake.post(f"/{path}", data=completed)
+    again = intake.post(f"/{path}", data=completed)  # pressed Send twice
+    assert (first.status_code, again.status_code) == (201, 200)
+    filed = [json.loads(data) for _, data in harness.raw_log("report")]
+    assert len(filed) == 1 and [a["digest"] for a in filed[0]["attachments"]] == kept

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import nats
 import pytest
 
 from hazardloop.auth import Role
-from tests.factories import report_body
+from hazardloop.eventstore import EventStore, Subjects
+from tests.factories import report_body, report_filed
 from tests.waiting import wait_for
 
 
@@ -68,3 +72,43 @@ def test_roles_tenants_and_input_are_checked(harness, desk):
     assert missing_grade.status_code == 422 and "grade" in missing_grade.text
     assert verification.post("/reports/nope/verification", json={"outcome": "not_confirmed"}, headers=verifier).status_code == 404
     assert [json.loads(d)["type"] for _, d in harness.raw_log("report")] == ["ReportFiled"]
+
+
+def test_a_report_filed_a_moment_ago_can_be_accepted_before_the_projection_has_it(harness):
+    verification = harness.start("verification", nats_timeout=10.0)
+    verifier = harness.headers("safety-li", roles=[Role.VERIFIER])
+    backlog = [report_filed() for _ in range(1500)]
+    just_filed = report_filed()
+
+    async def file() -> None:
+        connection = await nats.connect(harness.nats_url)
+        store = EventStore(connection.jetstream(), stream=harness.stream, subjects=Subjects(harness.prefix))
+        await store.append_many([(event, 0) for event in [*backlog, just_filed]])
+        await connection.close()
+
+    asyncio.run(file())  # the projection has 1,500 reports to take in before this one
+    accepted = verification.post(f"/reports/{just_filed.aggregate_id}/acceptance", json={}, headers=verifier)
+    assert accepted.status_code == 201 and accepted.json()["event"] == "Accepted"
+    unknown = verification.post(f"/reports/{uuid.uuid4()}/acceptance", json={}, headers=verifier)
+    assert unknown.status_code == 404
+    elsewhere = report_filed(tenant="mine")
+    asyncio.run(append_one(harness, elsewhere))
+    hidden = verification.post(f"/reports/{elsewhere.aggregate_id}/acceptance", json={}, headers=verifier)
+    assert hidden.status_code == 404  # another subsidiary's report stays invisible, caught up or not
+
+
+async def append_one(harness, event) -> None:
+    connection = await nats.connect(harness.nats_url)
+    await EventStore(connection.jetstream(), stream=harness.stream, subjects=Subjects(harness.prefix)).append(event, expected_version=0)
+    await connection.close()
+
+
+def test_a_projection_that_cannot_catch_up_in_time_answers_409_with_retry_after(harness):
+    verification = harness.start("verification")
+    verifier = harness.headers("safety-li", roles=[Role.VERIFIER])
+    verification.portal.call(verification.app.state.runtime.runner.stop)  # it takes nothing in any more
+    just_filed = report_filed()
+    asyncio.run(append_one(harness, just_filed))
+    busy = verification.post(f"/reports/{just_filed.aggregate_id}/acceptance", json={}, headers=verifier)
+    assert busy.status_code == 409 and busy.headers["Retry-After"] == "2" and "try again" in busy.json()["detail"]
+    assert [json.loads(data)["type"] for _, data in harness.raw_log("report")] == ["ReportFiled"]
