@@ -11,11 +11,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from hazardloop.auth import Principal, Role, check_tenant, require
+from hazardloop.edge import Command
 from hazardloop.events import CaseworkPolicy, TenantId
 from hazardloop.service import RuntimeDep
 from hazardloop_verification.api import STAFF, CaseworkDep
 
 routes = APIRouter(tags=["casework policy"])
+
+
+class SetCaseworkPolicy(CaseworkPolicy, Command):
+    """The policy as a request body: strict JSON, safe text."""
 
 
 @routes.get("/policy", response_model=CaseworkPolicy)
@@ -29,7 +34,7 @@ async def policy(
 
 @routes.put("/policy", response_model=CaseworkPolicy)
 async def set_policy(
-    body: CaseworkPolicy,
+    body: SetCaseworkPolicy,
     runtime: RuntimeDep,
     casework: CaseworkDep,
     principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.LEADER))],
@@ -39,4 +44,4 @@ async def set_policy(
     if tenant not in runtime.settings.tenants:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown tenant {tenant!r}")
     check_tenant(principal, tenant)
-    return (await casework.set_policy(tenant, body, principal.subject)).policy
+    return (await casework.set_policy(tenant, CaseworkPolicy.model_validate(body.model_dump()), principal.subject)).policy
