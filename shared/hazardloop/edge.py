@@ -11,7 +11,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, BaseModel, ConfigDict, GetCoreSchemaHandler, ValidationError, ValidatorFunctionWrapHandler
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+)
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, core_schema, to_json
 
 UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
@@ -78,14 +87,16 @@ class Command(BaseModel):
 
     The web framework hands a body over already parsed, where strict validation would
     also refuse a time or an enumeration sent as text: the parsed body is checked as JSON
-    first, then validated as usual.
+    first, then validated as usual. The check sits inside the model's own schema, so the
+    published API still names each body's model.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: type[BaseModel], handler: GetCoreSchemaHandler) -> CoreSchema:
-        schema = handler(source)
+        model = handler(source)
+        fields = model["schema"]
 
         def checked(data: Any, validate: ValidatorFunctionWrapHandler) -> Any:
             if isinstance(data, dict):
@@ -94,4 +105,7 @@ class Command(BaseModel):
                 cls.__pydantic_validator__.validate_json(to_json(data), strict=True)
             return validate(data)
 
-        return core_schema.json_or_python_schema(json_schema=schema, python_schema=core_schema.no_info_wrap_validator_function(checked, schema))
+        model["schema"] = core_schema.json_or_python_schema(
+            json_schema=fields, python_schema=core_schema.no_info_wrap_validator_function(checked, fields)
+        )
+        return model
