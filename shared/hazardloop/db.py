@@ -10,6 +10,7 @@ from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.types import TypeDecorator
 
+from hazardloop.instants import in_utc
 
 _SQLITE_DATETIME = "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
 """SQLAlchemy's default storage format of a SQLite DATETIME."""
@@ -32,7 +33,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored: give a time zone")
-        return value.astimezone(UTC)
+        return in_utc(value)
 
     def bind_processor(self, dialect):
         """On SQLite, the UTC time written in SQLAlchemy's storage format directly: the
@@ -50,7 +51,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             if offset is None:
                 raise ValueError("naive datetimes are not stored: give a time zone")
             if offset:
-                value = value.astimezone(UTC)
+                value = in_utc(value)
             return _SQLITE_DATETIME_TEXT % (value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
 
         return process
@@ -58,7 +59,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else in_utc(value)
 
 
 def create_store_engine(url: str) -> Engine:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from hazardloop.events import CaseworkPolicy, EscalationStep, SlaClock
+from hazardloop.instants import in_utc, in_zone, shifted
 
 
 class TimerKind(StrEnum):
@@ -38,28 +39,28 @@ class Timer:
     def key(self) -> str:
         if self.kind in SLA_KINDS:
             return self.kind.value
-        stamp = self.deadline.astimezone(UTC).isoformat() if self.deadline else ""
+        stamp = in_utc(self.deadline).isoformat() if self.deadline else ""
         return f"{self.kind.value}:{stamp}" if self.step is None else f"{self.kind.value}:{self.step}:{stamp}"
 
 
 def end_of_day(at: datetime, timezone: str) -> datetime:
     """Midnight after ``at``, where the subsidiary is: what "the same day" means there."""
     zone = ZoneInfo(timezone)
-    return datetime.combine(at.astimezone(zone).date() + timedelta(days=1), time(), tzinfo=zone)
+    return shifted(datetime.combine(in_zone(at, zone).date(), time(), tzinfo=zone), timedelta(days=1))
 
 
 def accept_due(filed_at: datetime, policy: CaseworkPolicy) -> datetime:
     """The same day, local time, unless the policy gives a number of hours."""
     if policy.accept_within_hours is not None:
-        return filed_at + timedelta(hours=policy.accept_within_hours)
+        return shifted(filed_at, timedelta(hours=policy.accept_within_hours))
     return end_of_day(filed_at, policy.timezone)
 
 
 def sla_timers(filed_at: datetime, policy: CaseworkPolicy) -> list[Timer]:
     return [
         Timer(TimerKind.ACCEPT, accept_due(filed_at, policy)),
-        Timer(TimerKind.VERIFY, filed_at + timedelta(days=policy.verify_within_days)),
-        Timer(TimerKind.FEEDBACK, filed_at + timedelta(days=policy.feedback_within_days)),
+        Timer(TimerKind.VERIFY, shifted(filed_at, timedelta(days=policy.verify_within_days))),
+        Timer(TimerKind.FEEDBACK, shifted(filed_at, timedelta(days=policy.feedback_within_days))),
     ]
 
 
@@ -68,7 +69,7 @@ def deadline_timers(deadline: datetime, ladder: Sequence[EscalationStep]) -> lis
     return [
         Timer(TimerKind.OVERDUE, deadline, deadline=deadline),
         *(
-            Timer(TimerKind.ESCALATION, deadline + timedelta(days=rung.after_days), deadline=deadline, step=index)
+            Timer(TimerKind.ESCALATION, shifted(deadline, timedelta(days=rung.after_days)), deadline=deadline, step=index)
             for index, rung in enumerate(ladder)
         ),
     ]

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, StringConstraints
 from sqlalchemy import select
 
 from hazardloop.auth import Principal, Role, authenticated, check_tenant, require
+from hazardloop.edge import Command
 from hazardloop.events import TenantId
 from hazardloop.service import RuntimeDep
 from hazardloop.validation import IdInPath
@@ -32,9 +33,7 @@ class PlaceView(BaseModel):
     catalogued_at: datetime
 
 
-class Retirement(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Retirement(Command):
     tenant: TenantId
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.errors import DomainError, Invalid
 from hazardloop.eventstore import EventStoreUnavailable
-from hazardloop.events import PlaceKind, TenantId, Token
+from hazardloop.events import PlaceKind, TenantId
 from hazardloop.service import RuntimeDep
 from hazardloop.validation import IdInPath
 from hazardloop_intake.adapters import Intake

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, StringConstraints
 from sqlalchemy import select
 
 from hazardloop.auth import Principal, Role, check_tenant, require
+from hazardloop.edge import Command
 from hazardloop.events import Pseudonym, TenantId
 from hazardloop.identity import Identity
 from hazardloop.service import RuntimeDep
@@ -22,9 +23,7 @@ from hazardloop_intake.store import disclosures
 Purpose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
 
 
-class DisclosureRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DisclosureRequest(Command):
     tenant: TenantId
     purpose: Purpose
 
@@ -36,9 +35,7 @@ class Disclosure(BaseModel):
     disclosure_id: str
 
 
-class ErasureRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ErasureRequest(Command):
     tenant: TenantId
     reason: Purpose
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
+from hazardloop.edge import Command
 from hazardloop.errors import Invalid
 from hazardloop.events import GENESIS_HASH, PARENT_KIND, EquipmentTag, PlaceCatalogued, PlaceKind, PlaceName, TenantId, Token
 from hazardloop_intake.domain import Place
 
 
-class CataloguePlace(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class CataloguePlace(Command):
     tenant: TenantId
     place_id: Token
     kind: PlaceKind

@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
+from hazardloop.edge import Command, Instant
 from hazardloop.errors import Invalid
 from hazardloop.events import (
     GENESIS_HASH,
@@ -42,15 +43,13 @@ ENTERED_BY_STAFF = frozenset({Channel.HOTLINE, Channel.VERBAL, Channel.EMAIL})
 """Channels whose reports a safety officer enters on the reporter's behalf."""
 
 
-class FileReport(BaseModel):
+class FileReport(Command):
     """What a reporter (or a safety officer, for them) sends.
 
     ``reporter`` is who reported. A reporter filing for themselves may add their name
     and phone to the identity their token proves; a safety officer entering a hotline,
     verbal or e-mailed report names the employee. An anonymous report names nobody.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     tenant: TenantId
     category: Category
@@ -59,7 +58,7 @@ class FileReport(BaseModel):
     place_id: Token = Field(description="The catalogued area or spot.")
     spot_detail: SpotName | None = Field(None, description="Where exactly; required when the place is an area.")
     equipment_tag: EquipmentTag | None = None
-    observed_at: AwareDatetime
+    observed_at: Instant
     cause_analysis: Note | None = None
     suggested_fix: Note | None = None
     emergency_action: Note | None = None

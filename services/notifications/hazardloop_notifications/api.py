@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, literal, select, union_all
 
 from hazardloop.auth import Principal, optionally_authenticated
+from hazardloop.edge import Command
 from hazardloop.events import GENESIS_HASH, Language, MessageRead, stable_id
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.service import RuntimeDep
@@ -39,7 +40,7 @@ class Message(BaseModel):
     read_at: datetime | None
 
 
-class MarkRead(BaseModel):
+class MarkRead(Command):
     message_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=500)] = []
     all: bool = False
     """Every unread message of the caller's."""

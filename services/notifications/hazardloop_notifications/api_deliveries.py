@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import select, union_all
 
 from hazardloop.auth import Principal, Role, check_tenant, require
+from hazardloop.edge import Command
 from hazardloop.events import NotificationRetried, Note, TenantId, stable_id
 from hazardloop.eventstore import ConcurrencyError
 from hazardloop.service import RuntimeDep
@@ -41,7 +42,7 @@ class DeliveryView(BaseModel):
     """Pending deliveries that failed before: when the sender tries again."""
 
 
-class Retry(BaseModel):
+class Retry(Command):
     comment: Note | None = None
 
 

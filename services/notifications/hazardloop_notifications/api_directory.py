@@ -7,10 +7,11 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from hazardloop.auth import Principal, Role, check_tenant, require
+from hazardloop.edge import Command
 from hazardloop.events import DirectoryRole, DisplayName, EmailAddress, EndpointEntry, EndpointFormat, Language, PersonEntry, TenantId, WebhookUrl
 from hazardloop.service import RuntimeDep
 from hazardloop.validation import IdInPath
@@ -26,18 +27,14 @@ Tenant = Annotated[TenantId, Query(description="The subsidiary.")]
 PersonName = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f/]+$")]
 
 
-class PersonBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PersonBody(Command):
     name: DisplayName | None = None
     email: EmailAddress | None = None
     language: Language = Language.ZH_CN
     roles: Annotated[list[DirectoryRole], Field(max_length=len(DirectoryRole))] = []
 
 
-class EndpointBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EndpointBody(Command):
     url: WebhookUrl
     format: EndpointFormat = EndpointFormat.WEBHOOK
     language: Language = Language.ZH_CN

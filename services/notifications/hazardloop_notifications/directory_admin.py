@@ -12,8 +12,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from hazardloop.edge import Command
 from hazardloop.events import DirectoryEntryRemoved, DirectoryEntrySet, EndpointEntry, PersonEntry
 from hazardloop.eventstore import ConcurrencyError, EventStore
 from hazardloop.errors import NotFound
@@ -22,10 +23,8 @@ ATTEMPTS = 3
 _TOKEN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 
 
-class DirectoryDocument(BaseModel):
+class DirectoryDocument(Command):
     """A subsidiary's directory as a file or an admin request gives it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     people: list[PersonEntry] = Field(default_factory=list, max_length=5000)
     endpoints: list[EndpointEntry] = Field(default_factory=list, max_length=500)

@@ -55,6 +55,7 @@ from hazardloop.events import (
     SlaBreached,
     Verified,
 )
+from hazardloop.instants import shifted
 from hazardloop.projection import Projection
 from hazardloop.writer import Writer
 from hazardloop_notifications import directory
@@ -175,7 +176,7 @@ class Notifier:
         """The first reminder still ahead for ``deadline``: the longest lead not yet past
         (and shorter than ``below``, the one just sent)."""
         for hours in leads:
-            due = deadline - timedelta(hours=hours)
+            due = shifted(deadline, -timedelta(hours=hours))
             if due > after and (below is None or hours < below):
                 return {"next_reminder_at": due, "reminder_lead": hours}
         return dict(NO_REMINDER)
@@ -185,7 +186,7 @@ class Notifier:
         notify(db, listing, event, notices_for(event))
 
     def when_reminder_due(self, event: RectificationReminderDue, db: Writer, listing: directory.Listing) -> None:
-        after = event.deadline - timedelta(hours=event.hours_before)
+        after = shifted(event.deadline, -timedelta(hours=event.hours_before))
         leads = self._leads(db.get(reports, report_id=event.report_id))
         db.update(reports, {"report_id": event.report_id}, **self._next_reminder(event.deadline, after=after, leads=leads, below=event.hours_before))
         notify(db, listing, event, notices_for(event))

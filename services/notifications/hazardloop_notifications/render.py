@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 
 from hazardloop.events import Language
+from hazardloop.instants import in_zone
 from hazardloop_notifications.labels import label
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -58,7 +59,7 @@ class Renderer:
 
     def _when(self, value: str | datetime) -> str:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-        return moment.astimezone(self._zone).strftime("%Y-%m-%d %H:%M")
+        return in_zone(moment, self._zone).strftime("%Y-%m-%d %H:%M")
 
 
 @pass_context

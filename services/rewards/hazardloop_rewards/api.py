@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 from sqlalchemy import select
 
 from hazardloop.auth import ALL_TENANTS, Principal, Role, require
 from hazardloop.catchup import projected
+from hazardloop.edge import Command
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.recorded import CREATED, Recorded, recorded
 from hazardloop.service import Runtime, RuntimeDep
@@ -28,10 +29,6 @@ async def payouts_of(request: Request) -> Payouts:
 
 
 PayoutsDep = Annotated[Payouts, Depends(payouts_of)]
-
-
-class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Approval(Command):

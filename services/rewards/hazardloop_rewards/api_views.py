@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, func, select
 
 from hazardloop.auth import Principal, Role, authenticated, check_tenant, require
+from hazardloop.edge import Command, Instant
 from hazardloop.events import BreakdownLine, Fen, RewardPolicy, TenantId
 from hazardloop.service import RuntimeDep
 from hazardloop.spreadsheet import spreadsheet_safe
@@ -121,8 +122,8 @@ class PolicyInForce(BaseModel):
     upcoming: list[dict[str, Any]] = []
 
 
-class SetPolicy(RewardPolicy):
-    effective_from: AwareDatetime | None = Field(None, description="When it takes effect: now when omitted, never in the past.")
+class SetPolicy(RewardPolicy, Command):
+    effective_from: Instant | None = Field(None, description="When it takes effect: now when omitted, never in the past, at most three years ahead.")
 
 
 @routes.get("/policy", response_model=PolicyInForce)
@@ -161,7 +162,7 @@ class BudgetView(BaseModel):
     remaining_fen: int | None
 
 
-class SetBudget(BaseModel):
+class SetBudget(Command):
     amount_fen: Fen
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from hazardloop.clock import Clock
+from hazardloop.edge import FURTHEST_AHEAD
 from hazardloop.errors import DomainError, Invalid, NotFound
 from hazardloop.events import (
     Event,
@@ -213,6 +214,8 @@ class Payouts:
             effective_from = now
         elif effective_from < now.replace(microsecond=0):
             raise Invalid("a policy takes effect now or later, never in the past", field="effective_from")
+        elif effective_from > now + FURTHEST_AHEAD:
+            raise Invalid("a policy takes effect at most three years ahead", field="effective_from")
         return await self._append_to(tenant, "policy", POLICY_ID, RewardPolicySet, actor, policy=policy, effective_from=effective_from)
 
     async def set_budget(self, tenant: str, year: int, amount_fen: int, actor: str) -> None:

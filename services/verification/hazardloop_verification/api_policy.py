@@ -11,10 +11,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from hazardloop.auth import Principal, Role, check_tenant, require
+from hazardloop.edge import Command
 from hazardloop.events import CaseworkPolicy, TenantId
 from hazardloop_verification.api import STAFF, CaseworkDep
 
 routes = APIRouter(tags=["casework policy"])
+
+
+class SetCaseworkPolicy(CaseworkPolicy, Command):
+    """The policy as a request body: strict JSON, safe text."""
 
 
 @routes.get("/policy", response_model=CaseworkPolicy)
@@ -28,11 +33,11 @@ async def policy(
 
 @routes.put("/policy", response_model=CaseworkPolicy)
 async def set_policy(
-    body: CaseworkPolicy,
+    body: SetCaseworkPolicy,
     casework: CaseworkDep,
     principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.LEADER))],
     tenant: Annotated[TenantId, Query()],
 ) -> CaseworkPolicy:
     """Set the policy; it applies to reports filed and deadlines set from now on."""
     check_tenant(principal, tenant)
-    return (await casework.set_policy(tenant, body, principal.subject)).policy
+    return (await casework.set_policy(tenant, CaseworkPolicy.model_validate(body.model_dump()), principal.subject)).policy

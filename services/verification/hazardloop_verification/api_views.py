@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 from sqlalchemy import Select, select
 
 from hazardloop.spreadsheet import spreadsheet_safe
 from hazardloop.auth import Principal, Role, check_tenant, require
+from hazardloop.edge import Instant
 from hazardloop.events import EscalationStep, RectificationPlan, RewardFactors, TenantId
 from hazardloop.service import Runtime, RuntimeDep
 from hazardloop.validation import IdInPath
@@ -184,8 +185,8 @@ def ledger(
     runtime: RuntimeDep,
     principal: Staff,
     tenant: TenantQuery = None,
-    since: Annotated[AwareDatetime | None, Query(description="Reports filed at or after.")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Reports filed before.")] = None,
+    since: Annotated[Instant | None, Query(description="Reports filed at or after.")] = None,
+    until: Annotated[Instant | None, Query(description="Reports filed before.")] = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> Any:

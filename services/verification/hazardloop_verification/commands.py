@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from hazardloop.edge import Command, Instant
 from hazardloop.validation import reason_required_unless
 from hazardloop.events import (
     AggregateId,
@@ -26,10 +27,6 @@ COLOUR_OF_GRADE = {Grade.GENERAL: RiskColour.YELLOW, Grade.LARGER: RiskColour.OR
 Evidence = Annotated[tuple[Sha256Hex, ...], Field(max_length=6, description="Digests of uploaded photos or videos.")]
 
 
-class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 class Accept(Command):
     note: Note | None = None
 
@@ -38,7 +35,7 @@ class Assign(Command):
     """Who removes the hazard and by when; a major hazard needs its five-item plan."""
 
     owner: PersonRef
-    deadline: AwareDatetime | None = Field(None, description="Defaults to the subsidiary's deadline for the grade.")
+    deadline: Instant | None = Field(None, description="Defaults to the subsidiary's deadline for the grade.")
     plan: RectificationPlan | None = None
 
     @model_validator(mode="after")
@@ -87,7 +84,7 @@ class Verify(Command):
 
 
 class RequestExtension(Command):
-    deadline: AwareDatetime
+    deadline: Instant
     reason: LongText
 
 

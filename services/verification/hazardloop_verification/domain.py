@@ -51,6 +51,7 @@ from hazardloop_verification.commands import (
     Review,
     Verify,
 )
+from hazardloop.edge import FURTHEST_AHEAD
 from hazardloop.deadlines import SLA_KINDS, Timer, TimerKind, end_of_day
 
 TIMER_ACTOR = "clock:verification"
@@ -75,6 +76,14 @@ TERMINAL = frozenset({Stage.CLOSED, Stage.NOT_CONFIRMED, Stage.DUPLICATE})
 
 class NotAllowed(DomainError):
     """The report's state does not allow the command."""
+
+
+def check_deadline(deadline: datetime, now: datetime) -> None:
+    """A rectification deadline lies ahead, and not further than a plan can look."""
+    if deadline <= now:
+        raise Invalid("the deadline must lie in the future", field="deadline")
+    if deadline > now + FURTHEST_AHEAD:
+        raise Invalid("the deadline must lie within three years", field="deadline")
 
 
 @dataclass
@@ -232,8 +241,7 @@ class ReportCase:
         if deadline is None:
             days = getattr(policy.deadline_days, self.grade.value)
             deadline = end_of_day(now, policy.timezone) if days == 0 else now + timedelta(days=days)
-        if deadline <= now:
-            raise Invalid("the deadline must lie in the future", field="deadline")
+        check_deadline(deadline, now)
         event = self._next(
             RectificationAssigned, actor=actor, now=now, owner=command.owner, deadline=deadline, plan=plan,
             escalation=policy.escalation, reminders=policy.reminder_hours,
@@ -248,6 +256,7 @@ class ReportCase:
             raise NotAllowed(f"report {self.report_id} already has an extension request pending", state="extension_pending")
         if command.deadline <= max(self.deadline, now):
             raise Invalid("the new deadline must be later than the current one", field="deadline")
+        check_deadline(command.deadline, now)
         return [self._next(ExtensionRequested, actor=actor, now=now, requested_deadline=command.deadline, reason=command.reason)]
 
     def decide_extension(self, command: DecideExtension, *, actor: str, now: datetime) -> list[Event]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hazardloop.instants import in_zone
 from hazardloop.spreadsheet import spreadsheet_safe
 from hazardloop.events import (
     CaseworkPolicy,
@@ -92,7 +93,7 @@ class LedgerRow:
         values = {name: getattr(self, name) for name, _ in COLUMNS}
         for name in TIME_COLUMNS:
             if values[name] is not None:
-                values[name] = values[name].astimezone(zone)
+                values[name] = in_zone(values[name], zone)
         return values
 
 

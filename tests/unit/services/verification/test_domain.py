@@ -173,6 +173,20 @@ def test_an_earlier_deadline_is_no_extension():
     assert refused.value.field == "deadline"
 
 
+def test_a_deadline_or_extension_lies_within_three_years():
+    filed = report_filed(occurred_at=NOW)
+    verified = case_of(filed).verify(Verify(outcome="confirmed_hazard", grade="larger"), actor="v1", now=NOW)
+    three_years = NOW + timedelta(days=3 * 365 + 1)
+    with pytest.raises(Invalid, match="within three years") as refused:
+        case_of(filed, *verified).assign(Assign(owner="o", deadline=three_years + timedelta(seconds=1)), actor="v1", now=NOW, policy=POLICY)
+    assert refused.value.field == "deadline"
+    [assigned] = case_of(filed, *verified).assign(Assign(owner="o", deadline=three_years), actor="v1", now=NOW, policy=POLICY)
+    assert assigned.deadline == three_years
+    case, events = rectifying()
+    with pytest.raises(Invalid, match="within three years"):
+        case_of(case.filed, *events).request_extension(RequestExtension(deadline=three_years + timedelta(days=1), reason="x"), actor="maint-wang", now=NOW)
+
+
 def test_sla_clocks_fire_once_and_only_while_the_step_is_undone():
     filed = report_filed(occurred_at=NOW)
     accept, verify, feedback = sla_timers(filed.occurred_at, POLICY)
