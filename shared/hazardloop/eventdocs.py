@@ -35,7 +35,11 @@ def event_docs_routes(broker_router: NatsRouter) -> APIRouter:
         """The events this service publishes, as an AsyncAPI document."""
         return specification().to_jsonable()
 
-    @router.get("/asyncapi.yaml", response_class=YAMLResponse)
+    @router.get(
+        "/asyncapi.yaml",
+        response_class=YAMLResponse,
+        responses={200: {"content": {YAMLResponse.media_type: {"schema": {"type": "object"}}}}},
+    )
     def as_yaml() -> YAMLResponse:
         """The same AsyncAPI document in YAML."""
         return YAMLResponse(specification().to_yaml())

@@ -25,7 +25,7 @@ from hazardloop.db import create_store_engine
 from hazardloop.eventstore import EventStore, EventStoreUnavailable, Subjects
 from hazardloop.eventdocs import event_docs_routes
 from hazardloop.events import Event
-from hazardloop.http import BodyLimit, install_error_handlers
+from hazardloop.http import BodyLimit, declare_refusals, install_error_handlers
 from hazardloop.projection import Projection, ProjectionRunner
 from hazardloop.pseudonyms import Pseudonymizer
 from hazardloop import storeversion
@@ -183,6 +183,7 @@ def create_service(
     app.include_router(operator_routes())
     for router in routes:
         app.include_router(router)
+    declare_refusals(app)
     return app
 
 
@@ -207,7 +208,7 @@ def health_routes() -> APIRouter:
         """The process is alive."""
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get("/readyz", responses={503: {"description": "Not ready: the body says which part is not."}})
     def readyz(runtime: RuntimeDep) -> JSONResponse:
         """Broker and store reachable, projection running."""
         connection = runtime.broker_router.broker._connection  # noqa: SLF001 - None until started

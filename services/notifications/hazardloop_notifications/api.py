@@ -18,6 +18,7 @@ from sqlalchemy import func, literal, select, union_all
 
 from hazardloop.auth import Principal, optionally_authenticated
 from hazardloop.events import GENESIS_HASH, Language, MessageRead, stable_id
+from hazardloop.http import refusals
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.service import RuntimeDep
 from hazardloop_notifications.render import Renderer, pick_language
@@ -80,7 +81,7 @@ def _renderer(request: Request) -> Renderer:
     return request.app.state.renderer
 
 
-@routes.get("/inbox", response_model=list[Message])
+@routes.get("/inbox", response_model=list[Message], responses=refusals(404))
 def read_inbox(
     runtime: RuntimeDep,
     request: Request,
@@ -125,7 +126,7 @@ def read_inbox(
     return messages
 
 
-@routes.post("/inbox/read", response_model=Marked)
+@routes.post("/inbox/read", response_model=Marked, responses=refusals(404))
 async def mark_read(
     runtime: RuntimeDep,
     request: Request,
