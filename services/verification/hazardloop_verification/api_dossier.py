@@ -23,7 +23,7 @@ from hazardloop.receipts import ReceiptCode
 from hazardloop.service import RuntimeDep
 from hazardloop_verification.api import STAFF, CaseworkDep, case_row, is_reporter
 
-routes = APIRouter(tags=["dossier"])
+routes = APIRouter(tags=["dossier"], responses=refusals(503))  # a dossier is read from the log
 
 templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
@@ -91,13 +91,13 @@ async def build_dossier(casework, tenant: str, report_id: str) -> Dossier:
     return Dossier(report_id=report_id, tenant=tenant, generated_at=casework.clock.now(), chain_intact=intact, entries=entries)
 
 
-@routes.get("/reports/{report_id}/dossier", response_model=Dossier, responses=refusals(503))
+@routes.get("/reports/{report_id}/dossier", response_model=Dossier)
 async def dossier(report_id: str, casework: CaseworkDep, tenant: Annotated[str, Depends(dossier_tenant)]) -> Dossier:
     """The report's full timeline, read from the log, with the hash chain checked."""
     return await build_dossier(casework, tenant, report_id)
 
 
-@routes.get("/reports/{report_id}/dossier.html", response_class=HTMLResponse, responses=refusals(503))
+@routes.get("/reports/{report_id}/dossier.html", response_class=HTMLResponse)
 async def dossier_html(report_id: str, casework: CaseworkDep, tenant: Annotated[str, Depends(dossier_tenant)]) -> HTMLResponse:
     """The same dossier as a printable page (print it to PDF from any browser)."""
     document = await build_dossier(casework, tenant, report_id)
