@@ -74,8 +74,8 @@ REFUSALS = {
     503: "The event log is unavailable and nothing was stored: retry after `Retry-After` seconds.",
 }
 HEADERS = {
-    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}},
-    503: {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}},
+    401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}, "description": "Bearer"}},
+    503: {"Retry-After": {"required": True, "schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}},
 }
 
 

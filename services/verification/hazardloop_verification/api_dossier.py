@@ -59,7 +59,9 @@ def dossier_tenant(
 ) -> str:
     """The report's subsidiary, for its staff, its auditors and its own reporter."""
     if principal is None and receipt_code is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="a bearer token or a Receipt-Code is required")
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail="a bearer token or a Receipt-Code is required", headers={"WWW-Authenticate": "Bearer"}
+        )
     row = case_row(runtime, report_id)
     if row is not None:
         if principal is not None and principal.has_any(frozenset(STAFF)) and principal.may_access(row.tenant):
