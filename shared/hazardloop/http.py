@@ -1,4 +1,4 @@
-"""HTTP plumbing common to every service: error mapping, body limit, health probes."""
+"""HTTP plumbing common to every service: error mapping and its documentation, body limit."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hazardloop.errors import DomainError, Invalid
@@ -76,6 +77,98 @@ def install_error_handlers(app: FastAPI, *, retry_after: int) -> None:
         if exc.state is not None:
             body["state"] = exc.state
         return JSONResponse(body, status_code=exc.status_code)
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every refusal's body: why, as text or as the fields at fault; ``state`` when the
+    current state of the case is the reason."""
+
+    detail: str | list[FieldError]
+    state: str | None = None
+
+
+REFUSALS = {
+    400: "The body is not JSON.",
+    401: "No valid bearer token.",
+    403: "The token's roles or subsidiaries do not allow this.",
+    404: "Nothing by this id is visible to the caller.",
+    409: "The case's current state does not allow this, or another change came first: reload and decide again.",
+    413: "The body is over the size limit.",
+    415: "The body is not of an accepted type, or does not decode as the type it claims.",
+    422: "A field is missing or invalid: `detail` names it.",
+    503: "The event log is unavailable and nothing was stored: retry after `Retry-After` seconds.",
+}
+HEADERS = {
+    401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}, "description": "Bearer"}},
+    503: {"Retry-After": {"required": True, "schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}},
+}
+
+
+def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A route's own ``responses=`` for refusals its inputs do not imply (see ``declare_refusals``)."""
+    return {status: _documented(status) for status in statuses}
+
+
+def declare_refusals(app: FastAPI) -> None:
+    """Document on every operation the refusals it can answer, each with ``ErrorBody``.
+
+    They follow from what the operation takes, as its own document says: a token (401,
+    403), a path id (404), input (422), a body (400, 413), a command (404, 409, 503).
+    A route declares any other itself with ``responses=refusals(...)``.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        if ErrorBody.__name__ not in document.get("components", {}).get("schemas", {}):
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(body.pop("$defs", {}))
+            schemas[ErrorBody.__name__] = body
+        for path in document.get("paths", {}).values():
+            for method, operation in path.items():
+                answers = operation["responses"]
+                for status in sorted(implied_refusals(method, operation)):
+                    answers.setdefault(str(status), _documented(status))
+                if "422" in answers:  # one body for every 422: FastAPI's and the domain's own
+                    answers["422"] = _documented(422)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def implied_refusals(method: str, operation: Mapping[str, Any]) -> set[int]:
+    statuses: set[int] = set()
+    parameters = operation.get("parameters", [])
+    if operation.get("security"):
+        statuses |= {401, 403}
+    if any(p["in"] == "path" for p in parameters):
+        statuses.add(404)
+    if parameters or "requestBody" in operation:
+        statuses.add(422)
+    if "requestBody" in operation:
+        statuses |= {400, 413}
+    if method not in ("get", "head"):
+        statuses |= {404, 409, 503}
+    return statuses
+
+
+def _documented(status: int) -> dict[str, Any]:
+    return {
+        "description": REFUSALS[status],
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}}},
+        **_headers(status),
+    }
+
+
+def _headers(status: int) -> dict[str, Any]:
+    return {"headers": HEADERS[status]} if status in HEADERS else {}
 
 
 class BodyLimit:

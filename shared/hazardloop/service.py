@@ -23,8 +23,9 @@ from sqlalchemy import Engine, inspect, select, text
 from hazardloop.auth import Authenticator, Principal, Role, require
 from hazardloop.db import create_store_engine
 from hazardloop.eventstore import EventStore, EventStoreUnavailable, Subjects
+from hazardloop.eventdocs import event_docs_routes
 from hazardloop.events import Event
-from hazardloop.http import BodyLimit, install_error_handlers
+from hazardloop.http import BodyLimit, declare_refusals, install_error_handlers
 from hazardloop.projection import Projection, ProjectionRunner
 from hazardloop.pseudonyms import Pseudonymizer
 from hazardloop import storeversion
@@ -121,7 +122,7 @@ def create_service(
     subjects = Subjects(settings.subject_prefix)
     broker_router = NatsRouter(
         settings.nats_servers,
-        schema_url="/asyncapi",
+        schema_url=None,  # served by hazardloop.eventdocs instead
         connect_timeout=settings.nats_timeout,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
@@ -175,15 +176,19 @@ def create_service(
             await runtime.runner.stop()
 
     app = FastAPI(title=f"hazardloop {name}", description=description, version="0.1.0")
+    broker_router.schema.title, broker_router.schema.version = app.title, app.version
+    broker_router.schema.description = app.description
     app.state.runtime = runtime
     app.state.authenticator = Authenticator(settings.keys.versions("jwt"), settings.tenants)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
     install_error_handlers(app, retry_after=settings.retry_after_seconds)
     app.include_router(broker_router)
+    app.include_router(event_docs_routes(broker_router))
     app.include_router(health_routes())
     app.include_router(operator_routes())
     for router in routes:
         app.include_router(router)
+    declare_refusals(app)
     return app
 
 
@@ -208,7 +213,7 @@ def health_routes() -> APIRouter:
         """The process is alive."""
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get("/readyz", responses={503: {"description": "Not ready: the body says which part is not."}})
     def readyz(runtime: RuntimeDep) -> JSONResponse:
         """Broker and store reachable, projection running."""
         connection = runtime.broker_router.broker._connection  # noqa: SLF001 - None until started

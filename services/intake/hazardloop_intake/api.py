@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select
 from hazardloop.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.errors import Invalid
 from hazardloop.eventstore import AppendOutcomeUnknown
+from hazardloop.http import refusals
 from hazardloop.service import RuntimeDep
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.domain import FileReport
@@ -211,7 +212,7 @@ def list_reports(
         return [view(db, row, with_timeline=not staff) for row in db.execute(query)]
 
 
-@routes.get("/receipt", response_model=ReportView, tags=["anonymous"])
+@routes.get("/receipt", response_model=ReportView, tags=["anonymous"], responses=refusals(404))
 def follow_by_receipt(
     runtime: RuntimeDep, code: Annotated[ReceiptCode, Header(alias="Receipt-Code", description="The code given at filing.")]
 ) -> ReportView:

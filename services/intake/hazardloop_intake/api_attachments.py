@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from hazardloop.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.events import AttachmentRef, Sha256Hex, TenantId
+from hazardloop.http import refusals
 from hazardloop.service import RuntimeDep
 from hazardloop_intake.api import STAFF, IntakeDep
 from hazardloop_intake.store import attachments, reports
@@ -18,7 +19,7 @@ UPLOADERS = (Role.REPORTER, Role.VERIFIER, Role.RECTIFIER)
 routes = APIRouter(tags=["attachments"])
 
 
-@routes.post("/attachments", status_code=status.HTTP_201_CREATED, response_model=AttachmentRef)
+@routes.post("/attachments", status_code=status.HTTP_201_CREATED, response_model=AttachmentRef, responses=refusals(413, 415))
 async def upload(
     request: Request,
     intake: IntakeDep,
@@ -48,7 +49,11 @@ def _may_see(runtime, principal: Principal, tenant: str, digest: str) -> bool:
         return db.execute(query).first() is not None
 
 
-@routes.get("/attachments/{digest}", response_class=Response, responses={200: {"content": {"image/*": {}, "video/*": {}}}})
+@routes.get(
+    "/attachments/{digest}",
+    response_class=Response,
+    responses={200: {"content": {"image/*": {}, "video/*": {}}}, **refusals(503)},
+)
 async def download(
     digest: Sha256Hex,
     runtime: RuntimeDep,

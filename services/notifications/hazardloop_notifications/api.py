@@ -19,6 +19,7 @@ from sqlalchemy import func, literal, select, union_all
 from hazardloop.auth import Principal, optionally_authenticated
 from hazardloop.edge import Command
 from hazardloop.events import GENESIS_HASH, Language, MessageRead, stable_id
+from hazardloop.http import refusals
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.service import RuntimeDep
 from hazardloop_notifications.render import Renderer, pick_language
@@ -81,7 +82,7 @@ def _renderer(request: Request) -> Renderer:
     return request.app.state.renderer
 
 
-@routes.get("/inbox", response_model=list[Message])
+@routes.get("/inbox", response_model=list[Message], responses=refusals(404))
 def read_inbox(
     runtime: RuntimeDep,
     request: Request,
@@ -126,7 +127,7 @@ def read_inbox(
     return messages
 
 
-@routes.post("/inbox/read", response_model=Marked)
+@routes.post("/inbox/read", response_model=Marked, responses=refusals(404))
 async def mark_read(
     runtime: RuntimeDep,
     request: Request,

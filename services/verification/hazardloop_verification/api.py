@@ -147,7 +147,9 @@ def reporter_of(
 ) -> tuple[str, str]:
     """(tenant, pseudonym) of the report's own reporter, proven by their token or receipt code."""
     if principal is None and receipt_code is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="a bearer token or a Receipt-Code is required")
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail="a bearer token or a Receipt-Code is required", headers={"WWW-Authenticate": "Bearer"}
+        )
     row = case_row(runtime, report_id)
     if row is not None and is_reporter(runtime, row, principal, receipt_code):
         return row.tenant, row.reporter

@@ -18,12 +18,13 @@ from pydantic import BaseModel
 
 from hazardloop.auth import Principal, optionally_authenticated
 from hazardloop.events import GENESIS_HASH, hash_is_intact
+from hazardloop.http import refusals
 from hazardloop.receipts import ReceiptCode
 from hazardloop.service import RuntimeDep
 from hazardloop.validation import IdInPath
 from hazardloop_verification.api import STAFF, CaseworkDep, case_row, is_reporter
 
-routes = APIRouter(tags=["dossier"])
+routes = APIRouter(tags=["dossier"], responses=refusals(503))  # a dossier is read from the log
 
 templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
@@ -59,7 +60,9 @@ def dossier_tenant(
 ) -> str:
     """The report's subsidiary, for its staff, its auditors and its own reporter."""
     if principal is None and receipt_code is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="a bearer token or a Receipt-Code is required")
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail="a bearer token or a Receipt-Code is required", headers={"WWW-Authenticate": "Bearer"}
+        )
     row = case_row(runtime, report_id)
     if row is not None:
         if principal is not None and principal.has_any(frozenset(STAFF)) and principal.may_access(row.tenant):
