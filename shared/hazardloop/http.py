@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hazardloop.errors import DomainError, Invalid
@@ -87,10 +87,15 @@ class FieldError(BaseModel):
 
 class ErrorBody(BaseModel):
     """Every refusal's body: why, as text or as the fields at fault; ``state`` when the
-    current state of the case is the reason."""
+    current state of the case is the reason. A 503 whose outcome is unknown adds
+    ``outcome`` and ``event_id``, and a route may add where to find the outcome."""
+
+    model_config = ConfigDict(extra="allow")
 
     detail: str | list[FieldError]
     state: str | None = None
+    outcome: Literal["unknown"] | None = None
+    event_id: str | None = None
 
 
 REFUSALS = {
@@ -98,14 +103,18 @@ REFUSALS = {
     401: "No valid bearer token.",
     403: "The token's roles or subsidiaries do not allow this.",
     404: "Nothing by this id is visible to the caller.",
-    409: "The case's current state does not allow this, or another change came first: reload and decide again.",
+    409: "The case's current state does not allow this, or another change came first: reload and decide again. "
+    "With `Retry-After`: the record was created a moment ago and this service is still taking it in; ask again.",
     413: "The body is over the size limit.",
     415: "The body is not of an accepted type, or does not decode as the type it claims.",
     422: "A field is missing or invalid: `detail` names it.",
-    503: "The event log is unavailable and nothing was stored: retry after `Retry-After` seconds.",
+    503: "The event log is unavailable and nothing was stored: retry after `Retry-After` seconds. With "
+    "`outcome: unknown` and the `event_id`: the log did not confirm in time and may still record it; repeat the "
+    "same request (same `Idempotency-Key`) to learn the outcome.",
 }
 HEADERS = {
     401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}, "description": "Bearer"}},
+    409: {"Retry-After": {"required": False, "schema": {"type": "integer"}, "description": "Seconds to wait before asking again."}},
     503: {"Retry-After": {"required": True, "schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}},
 }
 

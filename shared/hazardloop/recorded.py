@@ -28,25 +28,9 @@ class Recorded(BaseModel):
     events: list[RecordedEvent]
 
 
-UNCONFIRMED: dict[int | str, dict[str, Any]] = {
-    status.HTTP_503_SERVICE_UNAVAILABLE: {
-        "description": "The event log is unavailable: nothing was stored. Or, with `outcome: unknown` and the "
-        "`event_id`, it did not confirm in time and may still record it: repeat the request to learn the outcome. "
-        "Both with `Retry-After`."
-    }
-}
-"""OpenAPI ``responses`` of a route that appends to the log."""
-
 CREATED: dict[str, Any] = {
     "status_code": status.HTTP_201_CREATED,
     "response_model": Recorded,
-    "responses": {
-        status.HTTP_409_CONFLICT: {
-            "description": "The state does not allow the command; or the record was created a moment ago and this "
-            "service is still taking it in (with `Retry-After`: ask again)."
-        },
-        **UNCONFIRMED,
-    },
 }
 """Route options of a command that appends to a report's history."""
 

@@ -19,7 +19,6 @@ from hazardloop_intake.domain import FileReport
 from hazardloop_intake.handlers import Filer, handle_file_report, new_idempotency_key, report_id_for
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.validation import IdInPath
-from hazardloop.recorded import UNCONFIRMED
 from hazardloop_intake.store import attachments, reports
 
 STAFF = frozenset({Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.AUDITOR, Role.CONFIDENTIALITY_OFFICER})
@@ -90,7 +89,7 @@ routes = APIRouter(tags=["reports"])
 
 
 @routes.post(
-    "/reports", status_code=status.HTTP_201_CREATED, response_model=Filed, response_model_exclude_none=True, responses=UNCONFIRMED
+    "/reports", status_code=status.HTTP_201_CREATED, response_model=Filed, response_model_exclude_none=True
 )
 async def file(
     command: FileReport,
