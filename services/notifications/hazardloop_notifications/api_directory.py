@@ -24,7 +24,15 @@ routes = APIRouter(tags=["directory"])
 Keeper = Annotated[Principal, Depends(require(Role.MANAGER, Role.OPERATOR))]
 Reader = Annotated[Principal, Depends(require(Role.MANAGER, Role.OPERATOR, Role.LEADER, Role.AUDITOR))]
 Tenant = Annotated[TenantId, Query(description="The subsidiary.")]
-PersonName = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f/]+$")]
+PersonName = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[^\x00-\x1f\x7f-\x9f/\u2028\u2029\u202a-\u202e\u2066-\u2069]+$",
+        description="The person's directory name: no slash, control or text-direction characters.",
+    ),
+]
 
 
 class PersonBody(Command):

@@ -146,5 +146,8 @@ def test_notifications_takes_no_coerced_value_or_unsafe_text(harness):
     assert "U+202E" in refused(person({"name": "Wang \u202eLi"}), "body", "name")
     refused(person({"name": "Wang", "roles": "manager"}), "body", "roles")
     refused(notifications.post("/inbox/read", json={"all": "yes"}, headers=harness.headers("emp-5")), "body", "all")
+    for hostile in ("wang\u0085", "wang\u202e"):  # a C1 control, a text-direction override in the path
+        response = notifications.put(f"/directory/people/{hostile}", params={"tenant": "refinery"}, json={}, headers=keeper)
+        refused(response, "path", "person")
     assert harness.raw_log() == []
     assert person({"name": "王 Li"}).status_code == 200
