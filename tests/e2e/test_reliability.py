@@ -22,6 +22,7 @@ from hazardloop.natsserver import NatsServer
 from hazardloop.registry import SERVICES
 from tests.e2e.conftest import System
 from tests.e2e.load import Load
+from tests.e2e.test_system import dump
 from tests.waiting import wait_for
 
 REPORTS_IN_A_PROJECTION = {
@@ -111,6 +112,13 @@ def test_kill_each_service_and_stall_the_broker_under_load_nothing_lost_or_doubl
             inbox = http.get(f"{system.url('notifications')}/inbox", params={"report_id": report_id}, headers=report.reader)
             assert inbox.status_code == 200
             assert Counter(m["kind"] for m in inbox.json()) == Counter(["received", *OWED[verified.get(report_id)]])
+
+    # Whatever the kills interrupted, each store equals a clean replay of the log.
+    system.stop()
+    for service in SERVICES:
+        rebuilt = system.state / f"{service}-rebuilt.db"
+        assert "replayed" in system.cli("replay", service, "--database-url", f"sqlite:///{rebuilt}").stdout
+        assert dump(rebuilt) == dump(system.state / f"{service}.db"), f"{service}: a replay differs from the store that lived through the faults"
 
 
 def rows(system: System, service: str, query: str) -> list[tuple]:
