@@ -1,4 +1,4 @@
-"""Reporters and verifiers filing and verifying at once, as correct clients do.
+"""Reporters filing and a verifier verifying at once, as correct clients do.
 
 Every command carries its idempotency (a filing its Idempotency-Key, a verification its
 report's one outcome) and is sent again on a 503 or a lost connection until an answer
@@ -10,6 +10,7 @@ client reads the case to learn that its own outcome is there.
 from __future__ import annotations
 
 import itertools
+import queue
 import threading
 import time
 import uuid
@@ -54,6 +55,7 @@ class Load:
 
     def __init__(self, system: System, *, reporters: int = 3) -> None:
         self.system = system
+        self.reporters = reporters
         self.acknowledged: dict[str, Acknowledged] = {}
         self.verified: dict[str, str] = {}
         self.unavailable = 0
@@ -63,26 +65,29 @@ class Load:
         self._lock = threading.Lock()
         self._numbers = itertools.count()
         self._stopping = threading.Event()
-        self.reporters = reporters
-        self._threads = [threading.Thread(target=self._reporter, name=f"reporter-{i}") for i in range(reporters)]
+        self._to_verify: queue.Queue[tuple[Acknowledged, str] | None] = queue.Queue()
+        self._filing = [threading.Thread(target=self._reporter, name=f"reporter-{i}") for i in range(reporters)]
+        self._verifying = threading.Thread(target=self._verifier, name="verifier")
 
     def __enter__(self) -> Load:
-        for thread in self._threads:
+        for thread in [*self._filing, self._verifying]:
             thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        """Let each client finish the report in hand (retries included), then stop."""
+        """Let each reporter finish the report in hand (retries included), the verifier its queue, then stop."""
         self._stopping.set()
-        for thread in self._threads:
-            thread.join(timeout=2 * PATIENCE + 10)
-        assert not any(thread.is_alive() for thread in self._threads), "a client never finished"
+        for thread in self._filing:
+            thread.join(timeout=PATIENCE + 10)
+        self._to_verify.put(None)
+        self._verifying.join(timeout=2 * PATIENCE + 10)
+        assert not any(thread.is_alive() for thread in [*self._filing, self._verifying]), "a client never finished"
 
     def progress(self) -> tuple[int, int]:
         with self._lock:
             return len(self.acknowledged), len(self.verified)
 
-    # --- one reporter's loop ----------------------------------------------------------
+    # --- the people at work -----------------------------------------------------------
 
     def _reporter(self) -> None:
         with httpx.Client(timeout=10) as http:
@@ -90,11 +95,20 @@ class Load:
                 n = next(self._numbers)
                 try:
                     filed = self._file(http, n)
-                    if filed is not None and OUTCOMES[n % len(OUTCOMES)] is not None:
-                        self._verify(http, filed, OUTCOMES[n % len(OUTCOMES)])
                 except Unanswered as error:
                     self._defect(f"report {n}: {error}")
+                else:
+                    if filed is not None and (outcome := OUTCOMES[n % len(OUTCOMES)]) is not None:
+                        self._to_verify.put((filed, outcome))
                 self._stopping.wait(PACE)
+
+    def _verifier(self) -> None:
+        with httpx.Client(timeout=10) as http:
+            while (work := self._to_verify.get()) is not None:
+                try:
+                    self._verify(http, *work)
+                except Unanswered as error:
+                    self._defect(f"verifying {work[0].report_id}: {error}")
 
     def _file(self, http: httpx.Client, n: int) -> Acknowledged | None:
         tenant, anonymous, user = TENANTS[n % len(TENANTS)], n % 2 == 0, f"emp-{n % 5}"
