@@ -102,8 +102,11 @@ def test_each_service_killed_the_broker_stalled_and_killed_under_load_nothing_lo
     owed.update((report_id, kind) for report_id, outcome in verified.items() for kind in OWED[outcome])
     boxes = "SELECT box, kind FROM notification_inbox WHERE box NOT LIKE '@%'"
     catches_up(lambda: Counter(rows(system, "notifications", boxes)), owed, "reporters' messages")
+    catches_up(lambda: column(system, "notifications", "SELECT key FROM notification_inbox WHERE status != 'sent'"), [], "inbox")
     log = asyncio.run(subjects_in_log(system))
     assert log["RewardProposed"] + log["RewardDeclined"] == log["Verified"], "one reward decision per verified report"
+    messages = column(system, "notifications", "SELECT key FROM notification_inbox")
+    assert log["NotificationSent"] == Counter(messages), "each message's delivery to its inbox recorded once"
 
     for service in SERVICES:
         assert column(system, service, "SELECT error FROM dead_letter") == [], f"{service} dead-lettered events"
@@ -159,6 +162,6 @@ async def subjects_in_log(system: System) -> dict[str, Counter]:
                 seen.setdefault(event_type, Counter())[aggregate_id] += 1
                 read += 1
         await js.delete_consumer(system.stream, info.name)
-        return {kind: seen.get(kind, Counter()) for kind in {"ReportFiled", "Verified", *REWARD_DECISIONS, *seen}}
+        return {kind: seen.get(kind, Counter()) for kind in {"ReportFiled", "Verified", "NotificationSent", *REWARD_DECISIONS, *seen}}
     finally:
         await connection.close()
