@@ -55,11 +55,8 @@ class Load:
 
     def __init__(self, system: System, *, reporters: int = 3) -> None:
         self.system = system
-        self.reporters = reporters
         self.acknowledged: dict[str, Acknowledged] = {}
         self.verified: dict[str, str] = {}
-        self.unavailable = 0
-        """503s and lost connections met (and retried)."""
         self.defects: list[str] = []
         """Anything a correct client must never see: a 5xx other than 503, a valid command refused, no answer."""
         self._lock = threading.Lock()
@@ -165,13 +162,9 @@ class Load:
                 answer = http.request(method, url, **kwargs)
                 if answer.status_code not in retry_on:
                     return answer, uncertain
-                unavailable = answer.status_code == 503
+                uncertain |= answer.status_code == 503
             except httpx.TransportError:  # refused while a service restarts, or cut by a kill
-                unavailable = True
-            if unavailable:
                 uncertain = True
-                with self._lock:
-                    self.unavailable += 1
             if time.monotonic() > deadline:
                 raise Unanswered(f"{method} {url}: no answer within {PATIENCE}s")
             time.sleep(RETRY_AFTER)

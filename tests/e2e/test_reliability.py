@@ -32,6 +32,9 @@ REPORTS_IN_A_PROJECTION = {
     "rewards": "reward_reports",
     "notifications": "notification_reports",
 }
+STALL = 6.0
+"""Seconds the broker is stopped: longer than a service waits for an append to settle, so
+some answers during the stall are 503s that the clients repeat."""
 REWARD_DECISIONS = ("RewardProposed", "RewardDeclined")
 OWED = {None: [], "confirmed_hazard": ["verified", "reward_proposed"], "not_confirmed": ["verified", "not_rewarded"]}
 """The reporter's messages beyond "received", by the verifier's outcome."""
@@ -52,6 +55,7 @@ def broker(tmp_path: Path) -> Iterator[NatsServer]:
 def system(broker: NatsServer, tmp_path: Path, stream_names: tuple[str, str]) -> Iterator[System]:
     stream, prefix = stream_names
     running = System(broker.url, tmp_path, stream, prefix)
+    running.env |= {"HAZARDLOOP_APPEND_SETTLE_SECONDS": "3"}
     try:
         yield running
     finally:
@@ -72,11 +76,9 @@ def test_each_service_killed_the_broker_stalled_and_killed_under_load_nothing_lo
             system.stop(service, kill=True)
             system.start(service)
         flowing()
-        refused = load.unavailable
         broker.process.send_signal(signal.SIGSTOP)
         try:
-            # Held until each reporter, on average, has been answered 503 twice (the broker's timeout each).
-            wait_for(lambda: load.unavailable >= refused + 2 * load.reporters, timeout=30)
+            time.sleep(STALL)  # the fault itself: no one can hear the broker meanwhile
         finally:
             broker.process.send_signal(signal.SIGCONT)
         flowing()
