@@ -55,7 +55,7 @@ def broker(tmp_path: Path) -> Iterator[NatsServer]:
 def system(broker: NatsServer, tmp_path: Path, stream_names: tuple[str, str]) -> Iterator[System]:
     stream, prefix = stream_names
     running = System(broker.url, tmp_path, stream, prefix)
-    running.env |= {"HAZARDLOOP_APPEND_SETTLE_SECONDS": "3"}
+    running.env |= {"HAZARDLOOP_APPEND_SETTLE_SECONDS": "3"}  # within STALL: some filings meet a 503 and repeat
     try:
         yield running
     finally:
