@@ -79,12 +79,21 @@ class System:
             time.sleep(0.1)
 
     def stop(self, *services: str, kill: bool = False) -> None:
+        """Stop each; one that ignores SIGTERM for 15 s is killed, and named once all are stopped."""
+        stuck = []
         for service in services or list(self.processes):
             process = self.processes.pop(service, None)
             if process is None:
                 continue
             process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-            process.wait(timeout=15)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                stuck.append(service)
+        if stuck:
+            raise RuntimeError(f"did not stop within 15 s of SIGTERM: {', '.join(stuck)}")
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
