@@ -96,6 +96,9 @@ class Command(BaseModel):
     @classmethod
     def __get_pydantic_core_schema__(cls, source: type[BaseModel], handler: GetCoreSchemaHandler) -> CoreSchema:
         model = handler(source)
+        if model.get("schema", {}).get("type") == "json-or-python":
+            return model  # pydantic handed back the schema built already: wrapping it again would nest it
+        model = {**model}  # never alter a schema pydantic may hold on to and hand out again
         fields = model["schema"]
 
         def checked(data: Any, validate: ValidatorFunctionWrapHandler) -> Any:
@@ -108,4 +111,4 @@ class Command(BaseModel):
         model["schema"] = core_schema.json_or_python_schema(
             json_schema=fields, python_schema=core_schema.no_info_wrap_validator_function(checked, fields)
         )
-        return model
+        return model  # type: ignore[return-value]

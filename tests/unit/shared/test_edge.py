@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Annotated
 
 import pytest
 from fastapi.encoders import jsonable_encoder
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from hazardloop.edge import EARLIEST, LATEST, Command, Instant
 from hazardloop.events import Grade, LongText, Note, RewardFactors
@@ -102,3 +103,20 @@ def test_a_time_within_bounds_keeps_its_offset():
     at = accepted(Sample, {"at": "2099-12-31T23:59:59+08:00"}).at
     assert at.utcoffset() == timedelta(hours=8) and jsonable_encoder(at) == "2099-12-31T23:59:59+08:00"
     assert accepted(Sample, {"at": datetime(2030, 1, 1, tzinfo=timezone(timedelta(hours=-5)))}).at.year == 2030
+
+
+def test_a_body_models_schema_stays_the_same_however_often_a_service_is_built():
+    """Each build of a service asks for its bodies' schemas again, as ``Annotated[Body, Body()]``:
+    the strict check must wrap a schema once, never again (nested, it doubled memory and time
+    with every build)."""
+
+    class Remark(Command):
+        text: str
+
+    built = str(Remark.__pydantic_core_schema__)
+    for _ in range(3):
+        adapter = TypeAdapter(Annotated[Remark, Field(description="a note")])
+    assert str(Remark.__pydantic_core_schema__) == built
+    assert adapter.validate_python({"text": "ok"}) == Remark(text="ok")
+    with pytest.raises(ValidationError):
+        adapter.validate_python({"text": 1})
