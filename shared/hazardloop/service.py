@@ -17,6 +17,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.nats.fastapi import NatsRouter
+from nats.aio.client import Client as NatsClient
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from sqlalchemy import Engine, inspect, select, text
 
@@ -32,6 +34,11 @@ from hazardloop import storeversion
 from hazardloop.settings import CommonSettings
 
 log = logging.getLogger("hazardloop.service")
+
+SHUTDOWN_DRAIN_SECONDS = 5
+"""How long a stopping service lets its broker connection drain: after a broker stall or
+kill the drain may never finish, and the client's own 30 s would outlast an orchestrator's
+grace period (a stopped service then dies by SIGKILL instead of closing its stores)."""
 
 ProjectionFactory = Callable[[EventStore], Projection]
 OnConnect = Callable[["Runtime", JetStreamContext], Awaitable[None]]
@@ -127,6 +134,7 @@ def create_service(
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         pending_size=0,  # while disconnected, refuse to publish rather than buffer and send after a 503
+        drain_timeout=SHUTDOWN_DRAIN_SECONDS,
         logger=logging.getLogger(f"hazardloop.{name}.broker"),
     )
     for kind in publishes:
@@ -174,6 +182,7 @@ def create_service(
                 await task
         if runtime.runner is not None:
             await runtime.runner.stop()
+        await close_if_unanswered(broker_router.broker.connection, settings.nats_timeout)
 
     app = FastAPI(title=f"hazardloop {name}", description=description, version="0.1.0")
     broker_router.schema.title, broker_router.schema.version = app.title, app.version
@@ -190,6 +199,23 @@ def create_service(
         app.include_router(router)
     declare_refusals(app)
     return app
+
+
+async def close_if_unanswered(connection: NatsClient | None, timeout: float) -> None:
+    """Close the broker connection at once when the broker does not answer a ping.
+
+    A stopping service drains its connection, and a drain waits on the broker: on a stalled
+    one, for the drain timeout and then a flush's own ten seconds. Nothing is left to
+    flush once the projection has stopped, so a silent broker gets a plain close instead
+    (the framework's drain then reports the closed connection, and the service exits).
+    """
+    if connection is None or connection.is_closed:
+        return
+    try:
+        await connection.flush(timeout=timeout)  # type: ignore[arg-type]
+    except (NatsError, asyncio.TimeoutError):
+        log.warning("the broker does not answer; closing the connection without draining it")
+        await connection.close()
 
 
 def operator_routes() -> APIRouter:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -119,3 +120,14 @@ def test_a_stalled_broker_never_turns_a_stored_report_into_a_503_that_a_retry_du
     report_id, code = next(iter(outcomes.items()))
     followed = wait_for(lambda: (r := httpx.get(f"{url}/receipt", headers={"Receipt-Code": code})).status_code == 200 and r)
     assert followed.json()["report_id"] == report_id
+
+
+def test_a_service_asked_to_stop_while_its_broker_is_stalled_stops_promptly(stalling):
+    """An orchestrator's SIGTERM during a broker stall: the service gives its connection a
+    bounded drain and exits, well inside a grace period, instead of hanging on the broker."""
+    system, server = stalling
+    system.start("intake")
+    stall(server.process)
+    started = time.monotonic()
+    system.stop("intake")  # raises if intake ignores SIGTERM for 15 s
+    assert time.monotonic() - started < 12
