@@ -236,6 +236,14 @@ def token(
     from hazardloop.settings import CommonSettings
 
     settings = CommonSettings()
+    if not settings.keys.held("jwt"):
+        # A key made up here would sign tokens no service accepts: say where the services' key is looked for.
+        typer.echo(
+            f"token: no token key: HAZARDLOOP_JWT_SECRET is not set and {settings.state_dir.resolve()} holds no "
+            "generated one; run this where `make run` runs, or set HAZARDLOOP_STATE_DIR or HAZARDLOOP_JWT_SECRET",
+            err=True,
+        )
+        raise typer.Exit(2)
     try:
         roles = [Role(r) for r in role]
         typer.echo(Authenticator(settings.secret("jwt"), settings.tenants).issue(user, tenant, roles, ttl=timedelta(hours=hours)))

@@ -113,9 +113,7 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
             if "rectify" in demo:
                 _post_once(http, f"{case}/rectification", demo["rectify"], owner)
                 _post_once(http, f"{case}/review", {"accept": True, "reason": "Alarm chain tested in my presence."}, verifier)
-        year = datetime.now(UTC).year
-        http.put(f"{urls['rewards']}/budgets", params={"tenant": TENANT, "year": year}, json={"amount_fen": 10_000_000},
-                 headers=_bearer(leader)).raise_for_status()
+        seed_budget(http, urls["rewards"], leader)
         for index, report_id in enumerate(report_ids, start=1):
             reward = f"{urls['rewards']}/rewards/{report_id}"
             _until(lambda r=reward: http.get(r, headers=_bearer(finance)).status_code == 200, timeout)
@@ -126,12 +124,25 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
         _show(http, urls, reporter, finance, report_ids)
         form = http.get(f"{urls['intake']}/places/pipe-rack-3/form-link", params={"tenant": TENANT}, headers=_bearer(manager)).json()["url"]
     console.print("\nTry it (tokens valid 8 hours; mint more with `hazardloop token`):")
-    console.print(f"  export REPORTER={reporter}")
-    console.print(f"  curl -s -H \"Authorization: Bearer $REPORTER\" {urls['notifications']}/inbox")
-    console.print(f"  curl -s -H \"Authorization: Bearer $REPORTER\" {urls['intake']}/reports")
-    console.print(f"  open {urls['intake']}/docs  (and /docs, /asyncapi on every service)")
-    console.print(f"  open {form}  (the report form a QR code at pipe rack 3 opens; on a phone too)")
-    console.print(f"  open {urls['intake']}/places/pipe-rack-3/qr.svg?tenant={TENANT}  (needs a manager token)")
+    for line in (  # never wrapped at the terminal's width: a token or link broken in two cannot be pasted
+        f"  export REPORTER={reporter}",
+        f"  curl -s -H \"Authorization: Bearer $REPORTER\" {urls['notifications']}/inbox",
+        f"  curl -s -H \"Authorization: Bearer $REPORTER\" {urls['intake']}/reports",
+        f"  open {urls['intake']}/docs  (and /docs, /asyncapi on every service)",
+        f"  open {form}  (the report form a QR code at pipe rack 3 opens; on a phone too)",
+        f"  open {urls['intake']}/places/pipe-rack-3/qr.svg?tenant={TENANT}  (needs a manager token)",
+    ):
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
+def seed_budget(http: httpx.Client, rewards: str, leader: str) -> None:
+    """The demo subsidiary's budget for this year, unless one is set: a budget a user
+    changed since the last run is theirs, not the demo's."""
+    year = {"tenant": TENANT, "year": datetime.now(UTC).year}
+    known = http.get(f"{rewards}/budgets", params=year, headers=_bearer(leader))
+    known.raise_for_status()
+    if known.json()["amount_fen"] is None:
+        http.put(f"{rewards}/budgets", params=year, json={"amount_fen": 10_000_000}, headers=_bearer(leader)).raise_for_status()
 
 
 def _bearer(token: str) -> dict[str, str]:

@@ -65,6 +65,12 @@ class KeyRing:
             self._cache[name] = self._resolve(name)
         return self._cache[name]
 
+    def held(self, name: str) -> bool:
+        """Whether the key is configured or was generated already: what a tool that only
+        uses keys (never creates them) checks, so it cannot sign with a key of its own."""
+        configured = self._configured.get(name)
+        return bool(configured and configured.get_secret_value().strip()) or (self._folder / f"{name}.key").exists()
+
     def master_keys(self, tenant: str) -> list[bytes]:
         """The 32-byte keys that wrap ``tenant``'s reporters' data keys, newest first."""
         cached = f"master:{tenant}"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 
+from hazardloop.auth import Authenticator
 from hazardloop.natsserver import free_port
 from hazardloop.registry import SERVICES
+from hazardloop.settings import CommonSettings
 
 
 def test_run_seeds_the_demo_and_stops_every_process_on_ctrl_c(nats_url, tmp_path, stream_names):
@@ -33,6 +36,10 @@ def test_run_seeds_the_demo_and_stops_every_process_on_ctrl_c(nats_url, tmp_path
             time.sleep(0.2)
         text = output.read_text()
         assert text.count("rectified") >= 2 and "3600.00 yuan" in text and "20.00 yuan" in text and "granted" in text
+        exported = re.search(r"^  export REPORTER=(\S+)$", text, re.MULTILINE)  # one line, whatever the width: pastable
+        assert exported, text
+        settings = CommonSettings(state_dir=tmp_path / "state")
+        assert Authenticator(settings.secret("jwt"), settings.tenants).verify(exported.group(1)).subject == "emp-10482"
         children = subprocess.run(["pgrep", "-P", str(run.pid)], capture_output=True, text=True).stdout.split()
         assert len(children) == len(SERVICES)
         run.send_signal(signal.SIGINT)
