@@ -71,13 +71,20 @@ async def test_data_keys_are_stored_wrapped_by_the_tenant_master_key(vault: Iden
         await other_master.open("mine", "report-1", sealed)
 
 
-async def test_after_a_master_key_rotation_new_keys_are_wrapped_by_the_newest_and_old_ones_still_open(nc: nats.NATS, stream_names):
-    old, new = os.urandom(32), os.urandom(32)
+@pytest.fixture
+def vault_with(nc: nats.NATS, stream_names):
+    """A vault on one test's own key bucket, holding the given master keys (newest first)."""
 
-    async def vault_with(*master_keys: bytes) -> IdentityVault:
+    async def make(*master_keys: bytes) -> IdentityVault:
         vault = IdentityVault(nc.jetstream(timeout=2), lambda _: list(master_keys), bucket=f"{stream_names[0]}-keys")
         await vault.ensure()
         return vault
+
+    return make
+
+
+async def test_after_a_master_key_rotation_new_keys_are_wrapped_by_the_newest_and_old_ones_still_open(vault_with):
+    old, new = os.urandom(32), os.urandom(32)
 
     sealed_before = await (await vault_with(old)).seal("mine", REPORTER, "report-1", PERSON)
     rotated = await vault_with(new, old)
@@ -88,13 +95,8 @@ async def test_after_a_master_key_rotation_new_keys_are_wrapped_by_the_newest_an
         await (await vault_with(old)).open("mine", "report-2", sealed_after)
 
 
-async def test_rewrapping_moves_every_data_key_to_the_newest_master_key_so_the_old_one_can_go(nc: nats.NATS, stream_names):
+async def test_rewrapping_moves_every_data_key_to_the_newest_master_key_so_the_old_one_can_go(vault_with):
     old, new = os.urandom(32), os.urandom(32)
-
-    async def vault_with(*master_keys: bytes) -> IdentityVault:
-        vault = IdentityVault(nc.jetstream(timeout=2), lambda _: list(master_keys), bucket=f"{stream_names[0]}-keys")
-        await vault.ensure()
-        return vault
 
     before = await vault_with(old)
     sealed = [await before.seal("mine", f"p-{i:032x}", f"report-{i}", PERSON) for i in range(3)]
