@@ -43,6 +43,15 @@ def mount_keys(system: System, folder: Path, keys: dict[str, str]) -> None:
     system.env |= {"HAZARDLOOP_ENV": "production", "HAZARDLOOP_SECRETS_DIR": str(folder)}
 
 
+def start_with_mounted_keys(system: System, tmp_path: Path, keys: dict[str, str]) -> Path:
+    """Intake in production on its first fresh state, its keys mounted as files; the folder they are in."""
+    secrets = tmp_path / "keys"
+    mount_keys(system, secrets, keys)
+    system.auth = Authenticator(keys["HAZARDLOOP_JWT_SECRET"].encode(), TENANTS)
+    restart_on_fresh_state(system, tmp_path, 1)
+    return secrets
+
+
 def restart_on_fresh_state(system: System, tmp_path: Path, round_: int) -> None:
     system.stop("intake")
     system.state = tmp_path / f"state-{round_}"
@@ -78,10 +87,7 @@ def keys() -> dict[str, str]:
 
 
 def test_after_a_restart_on_fresh_state_every_key_still_opens_what_it_made_and_a_rotation_keeps_it_so(system, tmp_path, keys):
-    secrets = tmp_path / "keys"
-    mount_keys(system, secrets, keys)
-    system.auth = Authenticator(keys["HAZARDLOOP_JWT_SECRET"].encode(), TENANTS)
-    restart_on_fresh_state(system, tmp_path, 1)
+    secrets = start_with_mounted_keys(system, tmp_path, keys)
     intake = system.url("intake")
     reporter, officer = system.headers("E-1001"), system.headers("co-chen", **OFFICER)
     manager = system.headers("safety-manager", roles=[Role.MANAGER])
@@ -144,10 +150,7 @@ def test_after_a_restart_on_fresh_state_every_key_still_opens_what_it_made_and_a
 
 
 def test_a_wrong_master_key_answers_503_and_records_no_disclosure(system, tmp_path, keys):
-    secrets = tmp_path / "keys"
-    mount_keys(system, secrets, keys)
-    system.auth = Authenticator(keys["HAZARDLOOP_JWT_SECRET"].encode(), TENANTS)
-    restart_on_fresh_state(system, tmp_path, 1)
+    secrets = start_with_mounted_keys(system, tmp_path, keys)
     intake = system.url("intake")
     reporter, officer = system.headers("E-1001"), system.headers("co-chen", **OFFICER)
     filed = httpx.post(f"{intake}/reports", json=report_body(reporter=NAMED), headers=reporter)
