@@ -88,9 +88,7 @@ class Filed(BaseModel):
 routes = APIRouter(tags=["reports"])
 
 
-@routes.post(
-    "/reports", status_code=status.HTTP_201_CREATED, response_model=Filed, response_model_exclude_none=True
-)
+@routes.post("/reports", status_code=status.HTTP_201_CREATED, response_model=Filed, response_model_exclude_none=True)
 async def file(
     command: FileReport,
     response: Response,
