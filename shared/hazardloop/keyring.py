@@ -68,8 +68,13 @@ class KeyRing:
     def held(self, name: str) -> bool:
         """Whether the key is configured or was generated already: what a tool that only
         uses keys (never creates them) checks, so it cannot sign with a key of its own."""
+        return self._set(name) is not None or (self._folder / f"{name}.key").exists()
+
+    def _set(self, name: str) -> str | None:
+        """The key's configured value, None if unset or blank."""
         configured = self._configured.get(name)
-        return bool(configured and configured.get_secret_value().strip()) or (self._folder / f"{name}.key").exists()
+        value = configured.get_secret_value() if configured is not None else ""
+        return value if value.strip() else None
 
     def master_keys(self, tenant: str) -> list[bytes]:
         """The 32-byte keys that wrap ``tenant``'s reporters' data keys, newest first."""
@@ -96,12 +101,12 @@ class KeyRing:
 
     def _resolve(self, name: str) -> list[bytes]:
         variable = VARIABLES[name]
-        configured = self._configured.get(name)
-        if configured is None or not configured.get_secret_value().strip():
+        configured = self._set(name)
+        if configured is None:
             if self._production:
                 raise KeyringError(f"{variable} is not set (production: keys are never generated)")
             return [load_or_create_secret(self._folder / f"{name}.key")]
-        versions = [v.strip().encode() for v in configured.get_secret_value().split(",") if v.strip()]
+        versions = [v.strip().encode() for v in configured.split(",") if v.strip()]
         if len(versions) > 1 and name not in ROTATABLE:
             raise KeyringError(f"{variable} takes one version only: it cannot be rotated")
         return versions
