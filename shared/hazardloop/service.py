@@ -22,6 +22,8 @@ from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from sqlalchemy import Engine, inspect, select, text
 
+from hazardloop import assets
+from hazardloop.apidocs import api_docs_routes
 from hazardloop.auth import Authenticator, Principal, Role, require
 from hazardloop.db import create_store_engine
 from hazardloop.eventstore import EventStore, EventStoreUnavailable, Subjects
@@ -184,7 +186,8 @@ def create_service(
             await runtime.runner.stop()
         await close_if_unanswered(broker_router.broker.connection, settings.nats_timeout)
 
-    app = FastAPI(title=f"hazardloop {name}", description=description, version="0.1.0")
+    # Swagger UI is served by api_docs_routes from the vendored copy, not from a CDN.
+    app = FastAPI(title=f"hazardloop {name}", description=description, version="0.1.0", docs_url=None, redoc_url=None)
     broker_router.schema.title, broker_router.schema.version = app.title, app.version
     broker_router.schema.description = app.description
     app.state.runtime = runtime
@@ -192,6 +195,8 @@ def create_service(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
     install_error_handlers(app, retry_after=settings.retry_after_seconds)
     app.include_router(broker_router)
+    app.mount(assets.VENDOR_PATH, assets.vendored_files(), name="vendor")
+    app.include_router(api_docs_routes(app.title, app.openapi_url or "/openapi.json"))
     app.include_router(event_docs_routes(broker_router))
     app.include_router(health_routes())
     app.include_router(operator_routes())
