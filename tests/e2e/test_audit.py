@@ -142,31 +142,36 @@ def test_verify_seal_export_and_replay_the_archive_offline(run, tmp_path):
 def test_the_demo_ledger_row_by_row(run, tmp_path):
     system, _, _ = run
     year = datetime.now(ZoneInfo("Asia/Shanghai")).year
-    result = audit(system, "ledger", "--tenant", "refinery", "--period", str(year),
+    result = audit(system, "ledger", "--tenant", "refinery", "--period", str(year), "--lang", "en",
                    "--csv", str(tmp_path / "ledger.csv"), "--xlsx", str(tmp_path / "ledger.xlsx"))
     assert result.returncode == 0, result.stdout + result.stderr
     rows = list(csv.DictReader((tmp_path / "ledger.csv").open(encoding="utf-8-sig")))
     assert len(rows) == 4
     detector, hot_work, drill, later = rows
-    assert (detector["site"], detector["area"], detector["spot"], detector["equipment_tag"]) == ("炼油北区", "酸性水汽提装置", "Detector AT-2031", "AT-2031")
-    assert detector["situation"].startswith("Hydrogen sulphide detector")
-    assert (detector["category"], detector["outcome"], detector["grade"], detector["risk_colour"]) == ("unsafe_equipment", "confirmed_hazard", "major", "red")
-    assert (detector["status"], detector["owner"]) == ("closed", "maint-chen")
-    assert detector["measures"] == "Detector replaced and recalibrated; bypass removed; alarm tested."
-    assert detector["deadline"] and detector["rectified_at"] and detector["closed_at"]
-    assert (detector["reward_yuan"], detector["reward_status"]) == ("3600.00", "paid")  # 2000 x150% x120%
-    assert detector["reported_at"].endswith("+08:00") and detector["reporter"].startswith("p-")
-    assert (hot_work["grade"], hot_work["status"], hot_work["owner"]) == ("general", "closed", "")
-    assert hot_work["measures"] == "Permit issued, fire watch posted, contractor briefed."
-    assert hot_work["rectified_at"] == hot_work["closed_at"] != "" and hot_work["deadline"] == ""
-    assert (hot_work["reward_yuan"], hot_work["reward_status"]) == ("100.00", "paid")
-    assert (drill["outcome"], drill["grade"], drill["status"], drill["measures"]) == ("valid_not_hazard", "", "closed", "")
-    assert (drill["reward_yuan"], drill["reward_status"]) == ("20.00", "paid")
-    assert (later["status"], later["outcome"], later["reward_yuan"], later["closed_at"]) == ("filed", "", "", "")
-    assert detector["reporter"] == hot_work["reporter"] == drill["reporter"] != later["reporter"]
+    assert (detector["Site"], detector["Area"], detector["Spot"], detector["Equipment"]) == ("炼油北区", "酸性水汽提装置", "Detector AT-2031", "AT-2031")
+    assert detector["Situation"].startswith("Hydrogen sulphide detector")
+    assert (detector["Category"], detector["Outcome"], detector["Grade"], detector["Risk colour"]) == ("Unsafe equipment or facilities", "Confirmed hazard", "Major hazard", "Red")
+    assert (detector["Status"], detector["Rectification owner"]) == ("Closed", "maint-chen")
+    assert detector["Measures"] == "Detector replaced and recalibrated; bypass removed; alarm tested."
+    assert detector["Deadline (Asia/Shanghai)"] and detector["Rectified at (Asia/Shanghai)"] and detector["Closed at (Asia/Shanghai)"]
+    assert (detector["Reward (yuan)"], detector["Reward status"]) == ("3600.00", "Paid")  # 2000 x150% x120%
+    assert detector["Reward paid at (Asia/Shanghai)"] and detector["Payment reference"] and detector["Reporter (pseudonym)"].startswith("p-")
+    assert (hot_work["Grade"], hot_work["Status"], hot_work["Rectification owner"]) == ("General hazard", "Closed", "")
+    assert hot_work["Measures"] == "Permit issued, fire watch posted, contractor briefed."
+    assert hot_work["Rectified at (Asia/Shanghai)"] == hot_work["Closed at (Asia/Shanghai)"] != "" and hot_work["Deadline (Asia/Shanghai)"] == ""
+    assert (hot_work["Reward (yuan)"], hot_work["Reward status"]) == ("100.00", "Paid")
+    assert (drill["Outcome"], drill["Grade"], drill["Status"], drill["Measures"]) == ("Valid, not a hazard", "", "Closed", "")
+    assert (drill["Reward (yuan)"], drill["Reward status"]) == ("20.00", "Paid")
+    assert (later["Status"], later["Outcome"], later["Reward (yuan)"], later["Closed at (Asia/Shanghai)"]) == ("Filed", "", "", "")
+    assert detector["Reporter (pseudonym)"] == hot_work["Reporter (pseudonym)"] == drill["Reporter (pseudonym)"] != later["Reporter (pseudonym)"]
     sheet = load_workbook(tmp_path / "ledger.xlsx")["Ledger"]
-    assert sheet.max_row == 5 and sheet["A2"].value == detector["report_id"]
+    assert sheet.max_row == 5 and sheet["A2"].value == detector["Report"]
     assert float(sheet.cell(2, 19).value) == 3600.0 and isinstance(sheet.cell(2, 2).value, datetime)
+
+    chinese = audit(system, "ledger", "--tenant", "refinery", "--period", str(year), "--csv", str(tmp_path / "账.csv"), "--xlsx", str(tmp_path / "账.xlsx"))
+    assert chinese.returncode == 0, chinese.stdout + chinese.stderr
+    first = next(csv.DictReader((tmp_path / "账.csv").open(encoding="utf-8-sig")))
+    assert (first["隐患等级"], first["状态"], first["奖励金额（元）"], first["奖励状态"]) == ("重大隐患", "已闭环", "3600.00", "已发放")
 
 
 def test_reconcile_finds_nothing_on_the_demo_run(run):

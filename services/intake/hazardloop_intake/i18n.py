@@ -1,72 +1,16 @@
-"""Words of the report form in Simplified Chinese and English."""
+"""Words of the report form in Simplified Chinese and English.
+
+The form's own sentences live here; the names of categories and sub-types come from
+``hazardloop.labels``. The form keeps its short language keys ("zh", "en") because its
+links and hidden fields carry them.
+"""
 
 from __future__ import annotations
 
-from hazardloop.events import SUBTYPES, Category
+from hazardloop.events import SUBTYPES, Language
+from hazardloop.labels import label, language_of, subtypes_of
 
 LANGUAGES = ("zh", "en")
-
-CATEGORIES = {
-    "zh": {
-        Category.UNSAFE_BEHAVIOUR: "人的不安全行为",
-        Category.UNSAFE_EQUIPMENT: "物的不安全状态",
-        Category.UNSAFE_ENVIRONMENT: "环境的不安全因素",
-        Category.MANAGEMENT_DEFECT: "管理上的缺陷",
-    },
-    "en": {
-        Category.UNSAFE_BEHAVIOUR: "Unsafe behaviour",
-        Category.UNSAFE_EQUIPMENT: "Unsafe state of equipment or facilities",
-        Category.UNSAFE_ENVIRONMENT: "Unsafe environment",
-        Category.MANAGEMENT_DEFECT: "Defect in safety management",
-    },
-}
-
-SUBTYPE_LABELS = {
-    "zh": {
-        "rule_violation": "违章作业",
-        "ignored_safety_instruction": "不听从安全指令",
-        "no_protective_equipment": "未佩戴劳动防护用品",
-        "ordered_rule_breaking": "违章指挥",
-        "unauthorised_procedure_change": "擅自变更安全工艺或操作规程",
-        "untrained_worker_assigned": "安排未经培训或无证人员作业",
-        "missing_warning_sign": "缺少安全警示标志",
-        "safety_equipment_substandard": "安全设备未按标准设计、安装、维护、检测或报废",
-        "safety_device_disabled_or_damaged": "监控、报警、防护或救生设备关闭、损坏",
-        "monitoring_data_tampered": "篡改、隐瞒、销毁监测数据",
-        "no_permit_or_risk_assessment": "作业场所未取得许可或未做风险评估",
-        "hazardous_work_without_measures": "危险作业（爆破、吊装、动火、临时用电等）未落实措施",
-        "major_hazard_unchecked": "重大危险源未检测、评估、监控",
-        "no_responsibility_system": "未建立安全生产责任制",
-        "no_training_plan": "无安全培训计划",
-        "no_emergency_plan_or_drill": "无应急预案或未演练",
-        "uncertified_special_operation": "特种作业人员无证上岗",
-        "unqualified_contractor": "发包给不具备资质的单位",
-        "illegal_subcontracting": "违法分包、转包",
-        "other": "其他",
-    },
-    "en": {
-        "rule_violation": "Working against the rules",
-        "ignored_safety_instruction": "Ignoring a safety instruction",
-        "no_protective_equipment": "No protective equipment worn",
-        "ordered_rule_breaking": "Ordered to break the rules",
-        "unauthorised_procedure_change": "Safe procedure changed without authority",
-        "untrained_worker_assigned": "Untrained or uncertified worker assigned",
-        "missing_warning_sign": "Missing warning sign",
-        "safety_equipment_substandard": "Safety equipment not to standard",
-        "safety_device_disabled_or_damaged": "Monitoring, alarm, protection or rescue device off or damaged",
-        "monitoring_data_tampered": "Monitoring data tampered with",
-        "no_permit_or_risk_assessment": "No permit or risk assessment",
-        "hazardous_work_without_measures": "Hazardous work (blasting, lifting, hot work, temporary power) without measures",
-        "major_hazard_unchecked": "Major hazard not checked",
-        "no_responsibility_system": "No safety responsibility system",
-        "no_training_plan": "No training plan",
-        "no_emergency_plan_or_drill": "No emergency plan or drills",
-        "uncertified_special_operation": "Uncertified special operation",
-        "unqualified_contractor": "Work contracted to an unqualified contractor",
-        "illegal_subcontracting": "Illegal subcontracting",
-        "other": "Other",
-    },
-}
 
 TEXT = {
     "zh": {
@@ -142,15 +86,12 @@ TEXT = {
 
 def language(requested: str | None, accept_language: str | None) -> str:
     """``?lang=`` first, then the browser's preference; Chinese by default."""
-    if requested in LANGUAGES:
-        return requested
-    preferred = (accept_language or "").split(",")[0].strip().lower()
-    return "en" if preferred.startswith("en") else "zh"
+    return "en" if language_of(requested, accept_language) == Language.EN else "zh"
 
 
 def choices(lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """(category label, [(value, subtype label)]) for the form's grouped select."""
     return [
-        (CATEGORIES[lang][category], [(f"{category.value}:{s}", SUBTYPE_LABELS[lang][s]) for s in subtypes])
-        for category, subtypes in SUBTYPES.items()
+        (label(category, lang), [(f"{category.value}:{code}", name) for code, name in subtypes_of(category, lang)])
+        for category in SUBTYPES
     ]

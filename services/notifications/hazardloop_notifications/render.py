@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 
 from hazardloop.events import Language
 from hazardloop.instants import in_zone
-from hazardloop_notifications.labels import label
+from hazardloop.labels import label, language_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = tuple(language.value for language in Language)
@@ -64,7 +64,11 @@ class Renderer:
 
 @pass_context
 def _label(context: Any, code: object) -> str:
-    return label(code, context["lang"])
+    """The code's name as it reads within a sentence ("confirmed as a major hazard")."""
+    name = label(code, context["lang"])
+    if context["lang"] == Language.EN.value and name[1:2].islower():
+        return name[0].lower() + name[1:]
+    return name
 
 
 def _known(language: str) -> str:
@@ -73,12 +77,4 @@ def _known(language: str) -> str:
 
 def pick_language(requested: str | None, accept_language: str | None, default: str) -> str:
     """``lang`` if given, else the first language of ``Accept-Language`` we have, else the default."""
-    if requested in LANGUAGES:
-        return requested
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("zh"):
-            return Language.ZH_CN.value
-        if tag.startswith("en"):
-            return Language.EN.value
-    return default
+    return language_of(requested, accept_language, default=Language(default)).value

@@ -366,6 +366,12 @@ def _period(period: str | None, since: str | None, until: str | None, zone: Zone
     return start, datetime(int(year) + after // 12, after % 12 + 1, 1, tzinfo=zone), period
 
 
+def _ledger_language(value: str) -> str:
+    if value not in ("zh-CN", "en"):
+        raise typer.BadParameter(f"zh-CN or en, not {value!r}")
+    return value
+
+
 @audit.command()
 def ledger(
     tenant: Annotated[str, typer.Option(help="The subsidiary.")],
@@ -374,26 +380,31 @@ def ledger(
     until: Annotated[str | None, typer.Option(help="Reports filed on or before this date.")] = None,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="CSV to write (default: ledger-<tenant>-<period>.csv).")] = None,
     xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Workbook to write (default: ledger-<tenant>-<period>.xlsx).")] = None,
+    lang: Annotated[str, typer.Option("--lang", callback=_ledger_language, help="Language of headers and names: zh-CN or en.")] = "zh-CN",
     archive: ArchiveOption = None, nats_url: UrlOption = None, creds: CredsOption = None, stream: StreamOption = None,
 ) -> None:
     """The hazard ledger of a subsidiary and period, built from the log alone, as CSV and XLSX."""
-    from hazardloop.audit.ledger import COLUMNS, LEDGER_TYPES, build_ledger, write_csv, write_xlsx
+    from hazardloop.audit.ledger import LEDGER_TYPES, build_ledger
+    from hazardloop.instants import in_zone
+    from hazardloop.labels import label
+    from hazardloop.ledger_export import COLUMNS, ledger_csv, ledger_xlsx
 
     settings = _settings(nats_url, stream)
     log, _ = _events(archive, settings, creds, LEDGER_TYPES)
     book = build_ledger(log, tenant)
-    start, end, label = _period(period, since, until, book.zone)
+    start, end, period_name = _period(period, since, until, book.zone)
     book.rows = [row for row in book.rows if (start is None or row.reported_at >= start) and (end is None or row.reported_at < end)]
-    stem = f"ledger-{tenant}-{label.replace('..', '_')}"
+    stem = f"ledger-{tenant}-{period_name.replace('..', '_')}"
     csv_path, xlsx_path = csv_path or Path(f"{stem}.csv"), xlsx_path or Path(f"{stem}.xlsx")
-    write_csv(book, csv_path)
-    write_xlsx(book, xlsx_path, title=f"{tenant} {label}")
-    view = Table("reported at", "place", "category", "grade", "status", "closed at", "reward", title=f"hazard ledger {tenant} {label} ({book.timezone})")
+    csv_path.write_bytes(ledger_csv(book, lang).encode())
+    xlsx_path.write_bytes(ledger_xlsx(book, lang, title=f"{tenant} {period_name}"))
+    view = Table("reported at", "place", "category", "grade", "status", "closed at", "reward", title=f"hazard ledger {tenant} {period_name} ({book.timezone})")
     for row in book.rows[:50]:
-        cells = row.cells(book.zone)
-        view.add_row(f"{cells['reported_at']:%Y-%m-%d %H:%M}", f"{row.site} / {row.area} / {row.spot}", row.category, row.grade or row.outcome or "-",
-                     row.status, f"{cells['closed_at']:%Y-%m-%d}" if cells["closed_at"] else "-",
-                     f"{row.reward_yuan:,.2f} ({row.reward_status})" if row.reward_yuan is not None else "-")
+        closed = in_zone(row.closed_at, book.zone) if row.closed_at else None
+        view.add_row(f"{in_zone(row.reported_at, book.zone):%Y-%m-%d %H:%M}", f"{row.site} / {row.area} / {row.spot}",
+                     label(row.category, lang), label(row.grade or row.outcome, lang) or "-", label(row.status, lang),
+                     f"{closed:%Y-%m-%d}" if closed else "-",
+                     f"{row.reward_yuan:,.2f} ({label(row.reward_status, lang)})" if row.reward_yuan is not None else "-")
     console.print(view)
     console.print(f"{len(book.rows)} reports ({len(COLUMNS)} columns) from the log through sequence {book.through_sequence:,}: {csv_path}, {xlsx_path}")
 

@@ -8,18 +8,12 @@ ledger is the subsidiary's document; the reporter appears only as a pseudonym.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from hazardloop.instants import in_zone
-from hazardloop.spreadsheet import spreadsheet_safe
 from hazardloop.events import (
     CaseworkPolicy,
     CaseworkPolicySet,
@@ -48,16 +42,7 @@ LEDGER_TYPES = tuple(kind.model_fields["type"].default for kind in (
 ))  # fmt: skip
 """The event types the ledger reads."""
 
-COLUMNS = (
-    ("report_id", "Report"), ("reported_at", "Reported at"), ("site", "Site"), ("area", "Area"), ("spot", "Spot"),
-    ("equipment_tag", "Equipment"), ("category", "Category"), ("subtype", "Sub-type"), ("situation", "Situation"),
-    ("outcome", "Outcome"), ("grade", "Grade"), ("risk_colour", "Risk colour"), ("status", "Status"),
-    ("owner", "Rectification owner"), ("measures", "Measures"), ("deadline", "Deadline"),
-    ("rectified_at", "Rectified at"), ("closed_at", "Closed at"), ("reward_yuan", "Reward (yuan)"),
-    ("reward_status", "Reward status"), ("reporter", "Reporter (pseudonym)"),
-)  # fmt: skip
-TIME_COLUMNS = {"reported_at", "deadline", "rectified_at", "closed_at"}
-_CLOSED_BY_VERDICT = {Outcome.VALID_NOT_HAZARD: "closed", Outcome.NOT_CONFIRMED: "not confirmed", Outcome.DUPLICATE: "duplicate"}
+_STATUS_BY_VERDICT = {Outcome.VALID_NOT_HAZARD: "closed", Outcome.NOT_CONFIRMED: "not_confirmed", Outcome.DUPLICATE: "duplicate"}
 
 
 @dataclass
@@ -83,18 +68,16 @@ class LedgerRow:
     closed_at: datetime | None = None
     reward_fen: int | None = None
     reward_status: str | None = None
+    """A code of ``hazardloop.labels.REWARD_STATUSES``, as ``status`` is one of its ``CASE_STATUSES``."""
+    reward_decided_at: datetime | None = None
+    """When the reward was approved or declined."""
+    reward_paid_at: datetime | None = None
+    payout_channel: str | None = None
+    payment_reference: str | None = None
 
     @property
     def reward_yuan(self) -> Decimal | None:
         return None if self.reward_fen is None else Decimal(self.reward_fen) / 100
-
-    def cells(self, zone: ZoneInfo) -> dict[str, Any]:
-        """Column -> value, times in ``zone``."""
-        values = {name: getattr(self, name) for name, _ in COLUMNS}
-        for name in TIME_COLUMNS:
-            if values[name] is not None:
-                values[name] = in_zone(values[name], zone)
-        return values
 
 
 @dataclass
@@ -143,7 +126,7 @@ def _apply(row: LedgerRow, event: Event) -> None:  # noqa: C901 - one case per e
         case Verified():
             row.outcome, row.grade = event.outcome.value, event.grade.value if event.grade else None
             row.risk_colour = event.risk_colour.value if event.risk_colour else None
-            row.status = _CLOSED_BY_VERDICT.get(event.outcome, "verified")
+            row.status = _STATUS_BY_VERDICT.get(event.outcome, "verified")
             if event.outcome == Outcome.VALID_NOT_HAZARD:
                 row.closed_at = event.occurred_at
         case RectificationAssigned():
@@ -157,7 +140,7 @@ def _apply(row: LedgerRow, event: Event) -> None:  # noqa: C901 - one case per e
                 row.status = "overdue"
         case Rectified():
             row.measures, row.rectified_at = event.measures, event.occurred_at
-            row.status = "closed" if event.on_the_spot else "under review"
+            row.status = "closed" if event.on_the_spot else "under_review"
             if event.on_the_spot:
                 row.closed_at = event.occurred_at
         case RectificationRejected():
@@ -167,71 +150,13 @@ def _apply(row: LedgerRow, event: Event) -> None:  # noqa: C901 - one case per e
         case RewardProposed():
             row.reward_fen, row.reward_status = event.amount_fen, "proposed"
         case RewardReferred():
-            row.reward_fen, row.reward_status = event.amount_fen, "referred to HQ"
+            row.reward_fen, row.reward_status = event.amount_fen, "referred"
         case RewardApproved():
-            row.reward_fen, row.reward_status = event.amount_fen, "approved"
+            row.reward_fen, row.reward_status, row.reward_decided_at = event.amount_fen, "approved", event.occurred_at
         case RewardGranted():
-            row.reward_fen, row.reward_status = event.amount_fen, "paid"
+            row.reward_fen, row.reward_status, row.reward_paid_at = event.amount_fen, "granted", event.occurred_at
+            row.payout_channel, row.payment_reference = event.channel.value, event.payment_reference
         case RewardDeclined():
-            row.reward_fen, row.reward_status = 0, "declined"
+            row.reward_fen, row.reward_status, row.reward_decided_at = 0, "declined", event.occurred_at
         case RewardRevoked():
             row.reward_status = "revoked"
-
-
-def _text(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return value
-
-
-def write_csv(ledger: Ledger, path: Path) -> None:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([name for name, _ in COLUMNS])
-    for row in ledger.rows:
-        cells = row.cells(ledger.zone)
-        writer.writerow([spreadsheet_safe(_text(cells[name])) for name, _ in COLUMNS])
-    path.write_text(out.getvalue(), encoding="utf-8-sig")  # the BOM makes spreadsheets read UTF-8 (Chinese names)
-
-
-def write_xlsx(ledger: Ledger, path: Path, *, title: str) -> None:
-    """A workbook: the ledger with real dates and amounts, and a sheet saying what it was built from."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Ledger"
-    sheet.append([f"{label} ({ledger.timezone})" if name in TIME_COLUMNS else label for name, label in COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in ledger.rows:
-        cells = row.cells(ledger.zone)
-        # openpyxl writes text as text (never a formula) only when told so: set data_type after.
-        sheet.append([cells[name].replace(tzinfo=None) if name in TIME_COLUMNS and cells[name] else cells[name] for name, _ in COLUMNS])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
-    widths = {"situation": 60, "measures": 50, "report_id": 38}
-    for index, (name, _) in enumerate(COLUMNS, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = widths.get(name, 20)
-        for cell in sheet[letter][1:]:
-            if name in TIME_COLUMNS:
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif name == "reward_yuan":
-                cell.number_format = "#,##0.00"
-            elif name in ("situation", "measures"):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "B2"
-    sheet.auto_filter.ref = sheet.dimensions
-    about = book.create_sheet("About")
-    for line in (("Ledger", title), ("Subsidiary", ledger.tenant), ("Time zone", ledger.timezone),
-                 ("Reports", len(ledger.rows)), ("Built from the log through sequence", ledger.through_sequence)):
-        about.append(line)
-    about.column_dimensions["A"].width = 36
-    about.column_dimensions["B"].width = 60
-    book.save(path)

@@ -50,6 +50,9 @@ def test_amounts_dates_and_codes_are_shown_for_people():
     body = RENDERER.render("task_assigned", "en", task).body
     assert "2026-11-10 17:30" in body and "Gas detector alarm disabled" in body  # Asia/Shanghai, not UTC
     assert "重大隐患" in RENDERER.render("verified", "zh-CN", {"place": "x", "category": "c", "report_id": "r", "outcome": "confirmed_hazard", "grade": "major"}).body
+    english = RENDERER.render("verified", "en", {"place": "x", "category": "c", "report_id": "r", "outcome": "confirmed_hazard", "grade": "major"})
+    assert "confirmed as a major hazard" in english.body  # a name within a sentence starts in lower case
+    assert "paid with wages" in en.body and "approved by group HQ" in RENDERER.render("reward_approved", "en", {"place": "x", "amount_fen": 1, "level": "group_hq", "report_id": "r"}).body
 
 
 def test_no_staff_message_carries_the_reporter_and_group_chats_not_their_words():
