@@ -20,6 +20,13 @@ ifeq ($(CHROMIUM),)
 	  sudo sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium'
 endif
 
+# The test session's OpenID provider (the certified oidc-provider on Node), as locked.
+OIDC := tests/oidc
+OIDC_STAMP := $(OIDC)/node_modules/.installed
+$(OIDC_STAMP): $(OIDC)/package.json $(OIDC)/package-lock.json
+	npm ci --prefix $(OIDC) --no-audit --no-fund --silent
+	touch $(OIDC_STAMP)
+
 setup: $(STAMP)
 
 ## Run the whole system: broker, four services, a demo. Ctrl-C stops everything.
@@ -27,7 +34,7 @@ run: $(STAMP)
 	$(BIN)/hazardloop run
 
 ## Set up and pass every test (unit, integration on real NATS/SQLite/PostgreSQL, end to end).
-test: $(STAMP) browser
+test: $(STAMP) browser $(OIDC_STAMP)
 	$(BIN)/hazardloop schemas --check
 	$(BIN)/pytest -q
 

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 
 from hazardloop.eventstore import EventStore, Subjects
 from hazardloop.natsserver import NatsServer
+from tests.oidc import oidc_provider  # noqa: F401 - the session's OpenID provider, for every test
 
 POSTGRES_URL = os.environ.get("HAZARDLOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("HAZARDLOOP_REQUIRE_POSTGRES") == "1"

@@ -2,6 +2,8 @@
 
 A token names a subject, the subsidiaries (tenants) it may act in (``*`` for group
 headquarters) and its roles. Signature, expiry, issuer and audience are all checked.
+Two kinds are accepted: the HS256 dev tokens this module issues (tests, the demo) and,
+where one is configured, the group identity provider's (``hazardloop.oidc``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
@@ -39,6 +41,8 @@ class Principal(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     subject: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    name: Annotated[str, StringConstraints(max_length=256)] | None = None
+    """How to address the person, where the identity provider says."""
     tenants: frozenset[str]
     roles: frozenset[Role]
     subsidiaries: frozenset[str]
@@ -55,13 +59,66 @@ class Principal(BaseModel):
         return list(known) if ALL_TENANTS in self.tenants else [t for t in known if t in self.tenants]
 
 
-class Authenticator:
-    """Issues tokens with the newest key; accepts those of every listed key (rotation)."""
+class KeysUnavailable(Exception):
+    """The keys a token needs cannot be had right now: ask again in ``retry_after`` seconds."""
 
-    def __init__(self, secret: bytes | Sequence[bytes], known_tenants: list[str], *, leeway: float = 5.0) -> None:
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"keys unavailable; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class TokenVerifier(Protocol):
+    """Another issuer's tokens (the identity provider's): signed with one of ``algorithms``."""
+
+    algorithms: frozenset[str]
+
+    async def verify(self, token: str) -> Principal:
+        """The principal, or ``jwt.PyJWTError``/``ValueError`` for a bad token, ``KeysUnavailable``."""
+        ...
+
+
+class Authenticator:
+    """Issues tokens with the newest key; accepts those of every listed key (rotation),
+    and those of the identity provider when one is given."""
+
+    def __init__(
+        self,
+        secret: bytes | Sequence[bytes],
+        known_tenants: list[str],
+        *,
+        leeway: float = 5.0,
+        provider: TokenVerifier | None = None,
+    ) -> None:
         self._keys = [secret] if isinstance(secret, bytes) else list(secret)
         self._known = frozenset(known_tenants)
         self._leeway = leeway
+        self._provider = provider
+
+    async def authenticate(self, token: str) -> Principal:
+        """The token's header picks who checks it: HS256 the shared secret, the provider's
+        algorithms its published keys. Anything else (``none`` above all) is refused, and
+        no key is ever tried under another key's algorithm."""
+        try:
+            algorithm = jwt.get_unverified_header(token).get("alg")
+        except jwt.PyJWTError as exc:
+            raise _unauthorised(f"invalid bearer token: {exc}") from exc
+        if algorithm == "HS256":
+            return self.verify(token)
+        if self._provider is None or algorithm not in self._provider.algorithms:
+            raise _unauthorised(f"invalid bearer token: algorithm {algorithm!r} is not accepted")
+        try:
+            principal = await self._provider.verify(token)
+        except KeysUnavailable as exc:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail="the identity provider cannot be reached to check this token",
+                headers={"Retry-After": str(exc.retry_after)},
+            ) from exc
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise _unauthorised(f"invalid bearer token: {exc}") from exc
+        if not principal.tenants:
+            raise _unauthorised("invalid bearer token: no subsidiaries")
+        return principal
 
     def issue(self, subject: str, tenants: list[str], roles: list[Role], *, ttl: timedelta = timedelta(hours=8)) -> str:
         unknown = [t for t in tenants if t != ALL_TENANTS and t not in self._known]
@@ -125,10 +182,9 @@ _bearer = HTTPBearer(auto_error=False)
 async def authenticated(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
-    # async although it does no I/O: FastAPI would run a plain ``def`` in a thread pool.
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorised("missing bearer token")
-    return request.app.state.authenticator.verify(credentials.credentials)
+    return await request.app.state.authenticator.authenticate(credentials.credentials)
 
 
 async def optionally_authenticated(

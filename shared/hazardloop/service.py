@@ -30,6 +30,7 @@ from hazardloop.eventstore import EventStore, EventStoreUnavailable, Subjects
 from hazardloop.eventdocs import event_docs_routes
 from hazardloop.events import Event
 from hazardloop.http import BodyLimit, declare_refusals, install_error_handlers
+from hazardloop.oidc import ProviderTokens
 from hazardloop.projection import Projection, ProjectionRunner
 from hazardloop.pseudonyms import Pseudonymizer
 from hazardloop import storeversion
@@ -191,7 +192,8 @@ def create_service(
     broker_router.schema.title, broker_router.schema.version = app.title, app.version
     broker_router.schema.description = app.description
     app.state.runtime = runtime
-    app.state.authenticator = Authenticator(settings.keys.versions("jwt"), settings.tenants)
+    provider = ProviderTokens.from_settings(settings) if settings.oidc_issuer else None
+    app.state.authenticator = Authenticator(settings.keys.versions("jwt"), settings.tenants, provider=provider)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
     install_error_handlers(app, retry_after=settings.retry_after_seconds)
     app.include_router(broker_router)

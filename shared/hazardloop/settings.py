@@ -61,6 +61,24 @@ class CommonSettings(BaseSettings):
         description="Per-subsidiary master keys wrapping reporters' data keys: JSON object of tenant to "
         "base64 32-byte keys, comma-separated, newest first.",
     )
+    oidc_issuer: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s]+$",
+        description="The group identity provider's issuer URL. Set: the services also accept its access tokens.",
+    )
+    oidc_audience: str = Field("hazardloop-api", min_length=1, description="The audience the provider's access tokens carry.")
+    oidc_tenants_claim: str = Field("tenants", min_length=1, description="The claim listing the subsidiaries a person acts in.")
+    oidc_roles_claim: str = Field("roles", min_length=1, description="The claim listing a person's roles.")
+    oidc_jwks_url: str | None = Field(
+        None, pattern=r"^https?://[^\s]+$", description="The provider's keys; unset: found through its discovery document."
+    )
+    oidc_timeout: float = Field(3.0, gt=0, le=30, description="Seconds the provider gets to hand over its keys.")
+    oidc_jwks_cooldown_seconds: float = Field(
+        30.0, ge=0, description="Least time between two fetches of the provider's keys (a token naming an unknown key asks again)."
+    )
+    oidc_client_id: str | None = Field(None, description="The console's client at the provider.")
+    oidc_client_secret: SecretStr | None = Field(None, description="The console's client secret.")
+    oidc_scopes: str = Field("openid profile", description="Scopes the console asks for at sign-in.")
     timezone: str = Field(
         "Asia/Shanghai",
         description="The group's local time: times typed into the report form, budget years, payroll months, digests.",

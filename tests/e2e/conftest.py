@@ -17,6 +17,7 @@ from hazardloop.auth import Authenticator, Role
 from hazardloop.natsserver import free_port
 from hazardloop.registry import SERVICES
 from tests.factories import seed_catalogue
+from tests.oidc import OidcProvider
 
 TENANTS = ["refinery", "mine", "steelmill"]
 
@@ -112,3 +113,10 @@ def system(nats_url: str, tmp_path: Path, stream_names: tuple[str, str]) -> Iter
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def oidc_system(system: System, oidc_provider: OidcProvider) -> System:
+    """The services as ``system`` starts them, also accepting the identity provider's tokens."""
+    system.env.update(oidc_provider.service_env())
+    return system
