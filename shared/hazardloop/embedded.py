@@ -43,6 +43,9 @@ def run_everything(*, seed_demo: bool) -> int:
         env["NATS_URL"] = broker.url
     else:
         console.print(f"broker: using {os.environ['NATS_URL']}")
+    urls = {service: f"http://127.0.0.1:{app_module(service).Settings().port}" for service in SERVICES}
+    env |= {f"HAZARDLOOP_{service.upper()}_URL": url for service, url in urls.items()}
+    env.setdefault("HAZARDLOOP_DEV_SIGNIN", "true")  # the demo's people sign in without a provider; production never sets it
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for service in SERVICES:
@@ -50,13 +53,14 @@ def run_everything(*, seed_demo: bool) -> int:
             processes[service] = subprocess.Popen(
                 [sys.executable, "-m", "hazardloop.cli", "serve", service], env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        urls = {service: f"http://127.0.0.1:{app_module(service).Settings().port}" for service in SERVICES}
         _wait_ready(urls, processes)
+        console.print(f"[bold]console: {urls['console']}[/bold] (open it in a browser; sign in as one of the demo people)")
         console.print("services: " + ", ".join(f"{s} {u}" for s, u in urls.items()) + f" (logs in {state / 'logs'})")
         if seed_demo:
             from hazardloop.demo import seed
 
             seed(urls, settings)
+        console.print(f"\n[bold]Open the console: {urls['console']}[/bold]")
         console.print("[bold]Running. Press Ctrl-C to stop.[/bold]")
         while all(p.poll() is None for p in processes.values()):
             time.sleep(0.5)

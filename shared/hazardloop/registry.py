@@ -1,11 +1,11 @@
-"""The four services by name; imported lazily so one service never loads another."""
+"""The services by name; imported lazily so one service never loads another."""
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
 
-SERVICES = ("intake", "verification", "rewards", "notifications")
+SERVICES = ("intake", "verification", "rewards", "notifications", "console")
 
 
 def app_module(service: str) -> ModuleType:
@@ -20,6 +20,7 @@ _PROJECTIONS = {
     "verification": "hazardloop_verification.projection",
     "rewards": "hazardloop_rewards.projection",
     "notifications": "hazardloop_notifications.handlers",
+    "console": "hazardloop_console.projection",
 }
 
 

@@ -122,12 +122,14 @@ def create_service(
     larger_bodies: dict[str, int] | None = None,
     workers: Sequence[Worker] = (),
     keys: Sequence[str] = (),
+    on_stop: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """``on_connect`` sets up a service's own broker-bound parts (buckets, say) at startup;
     ``larger_bodies`` lets upload paths take bodies over ``max_body_bytes``; ``workers``
     run from startup, once the projection runs, until shutdown; ``keys`` names the keys
     of the key ring it needs besides the token and pseudonym keys (``master``: every
-    subsidiary's), checked before anything starts."""
+    subsidiary's), checked before anything starts; ``on_stop`` releases what the service
+    holds besides the broker (an HTTP client, say) when it stops."""
     settings.keys.require(["jwt", "pseudonym", *keys], tenants=settings.tenants)
     subjects = Subjects(settings.subject_prefix)
     broker_router = NatsRouter(
@@ -186,6 +188,8 @@ def create_service(
         if runtime.runner is not None:
             await runtime.runner.stop()
         await close_if_unanswered(broker_router.broker.connection, settings.nats_timeout)
+        if on_stop is not None:
+            await on_stop()
 
     # Swagger UI is served by api_docs_routes from the vendored copy, not from a CDN.
     app = FastAPI(title=f"hazardloop {name}", description=description, version="0.1.0", docs_url=None, redoc_url=None)

@@ -38,6 +38,8 @@ class System:
             "HAZARDLOOP_PSEUDONYM_KEY": "e2e-pseudonym-key",
             "HAZARDLOOP_LOG_LEVEL": "WARNING",
             **{f"HAZARDLOOP_{s.upper()}_PORT": str(p) for s, p in self.ports.items()},
+            **{f"HAZARDLOOP_{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in self.ports.items()},
+            "HAZARDLOOP_DEV_SIGNIN": "true",
         }
         self.auth = Authenticator(self.env["HAZARDLOOP_JWT_SECRET"].encode(), TENANTS)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}

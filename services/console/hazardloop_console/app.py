@@ -1,0 +1,47 @@
+"""Composition root of the console: settings in, a runnable ASGI app out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+from importlib.resources import files
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from hazardloop import assets
+from hazardloop.service import create_service
+from hazardloop_console import pages_cases, pages_home, projection, signin, web
+from hazardloop_console.backends import Backends
+from hazardloop_console.sessions import Sessions
+from hazardloop_console.settings import ConsoleSettings
+
+Settings = ConsoleSettings
+"""This service's settings type (read by the command line)."""
+PHOTO_UPLOADS = 6 * 10 * 1024 * 1024 + 64 * 1024
+"""A rectification form with its photos: six at intake's default size limit."""
+
+
+def build(settings: ConsoleSettings | None = None) -> FastAPI:
+    settings = settings or ConsoleSettings()
+    backends = Backends(settings.service_urls, settings.service_timeout)
+    app = create_service(
+        name="console",
+        settings=settings,
+        database_url=settings.database_url_for("console", settings.database_url),
+        projection_factory=projection.projection,
+        routes=[signin.routes, pages_home.routes, pages_cases.routes],
+        publishes=[],
+        description="Every role's pages: queues, cases, rewards, audit and the group's dashboard.",
+        larger_bodies={"/console/cases/": PHOTO_UPLOADS},
+        on_stop=backends.close,
+    )
+    runtime = app.state.runtime
+    app.state.sessions = Sessions(runtime.engine, timedelta(minutes=settings.session_idle_minutes))
+    app.state.sessions.create_schema()
+    app.state.backends = backends
+    app.state.navigation = pages_home.navigation
+    app.state.assets = SimpleNamespace(htmx=assets.HTMX_JS, echarts=assets.ECHARTS_JS)
+    app.mount("/console/static", StaticFiles(directory=str(files("hazardloop_console") / "static")), name="console-static")
+    web.install(app, settings)
+    return app

@@ -1,0 +1,226 @@
+"""The safety officer's queue and the case page, with every step of casework a person
+takes there: accept, verify and grade, assign, feed back, rectify, extend, review.
+
+Each step is sent to verification (or a photo to intake) with the person's own token;
+the page comes back marked where the form was wrong, with the service's reason where it
+refused, and with a notice that the service is down when it is.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, UploadFile
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from hazardloop.auth import Role
+from hazardloop.events import Category, Grade, Outcome, RiskColour
+from hazardloop_console import queries
+from hazardloop_console.backends import Refused, ServiceDown
+from hazardloop_console.forms import (
+    FACTORS,
+    AcceptForm,
+    AssignForm,
+    DecisionForm,
+    ExtensionForm,
+    FeedbackForm,
+    RectifyForm,
+    VerifyForm,
+)
+from hazardloop_console.web import FormDep, NotYours, Page, SignedIn, backends, for_roles, render, see_other
+
+routes = APIRouter(prefix="/console", include_in_schema=False)
+
+CASEWORK = (Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR)
+Caseworker = Annotated[Page, Depends(for_roles(*CASEWORK))]
+MAX_PHOTOS = 6
+
+
+def tenants_of(view: Page) -> list[str]:
+    known = view.request.app.state.runtime.settings.tenants
+    return list(known) if view.person.group_wide else [t for t in known if t in view.person.tenants]
+
+
+def engine(view: Page):
+    return view.request.app.state.runtime.engine
+
+
+def _queue_context(view: Page) -> dict[str, Any]:
+    tenants = tenants_of(view)
+    wanted = queries.QueueFilter.parse(dict(view.request.query_params), tenants)
+    size = view.request.app.state.runtime.settings.page_size
+    rows, more = queries.queue(engine(view), tenants, wanted, size)
+    return {
+        "rows": rows, "more": more, "wanted": wanted, "tenants": tenants, "now": datetime.now(UTC),
+        "areas": queries.areas(engine(view), tenants), "categories": list(Category), "grades": list(Grade),
+        "states": ["open", *queries.STATES],
+    }
+
+
+@routes.get("/queue")
+def queue_page(view: Caseworker) -> Response:
+    return render(view, "queue.html", **_queue_context(view))
+
+
+@routes.get("/queue/rows")
+def queue_rows(view: Caseworker) -> Response:
+    """The queue's rows alone: what the page fetches every few seconds to stay current."""
+    return render(view, "queue_rows.html", **_queue_context(view))
+
+
+def _case_or_404(view: Page, report_id: str) -> tuple[dict[str, Any], list, list]:
+    case, history, pictures = queries.one_case(engine(view), report_id[:64])
+    if case is None or case["tenant"] not in tenants_of(view):
+        raise NotYours()
+    return case, history, pictures
+
+
+def show_case(view: Page, report_id: str, status_code: int = 200, preview: dict[str, Any] | None = None, **forms: Any) -> Response:
+    case, history, pictures = _case_or_404(view, report_id)
+    if view.request.query_params.get("done"):
+        view.notices.append(view.t("done"))
+    return render(
+        view, "case.html", status_code=status_code, case=case, history=history, photos=pictures, now=datetime.now(UTC),
+        outcomes=list(Outcome), grades=list(Grade), colours=list(RiskColour), factors=FACTORS, form=forms, preview=preview,
+    )
+
+
+@routes.get("/cases/{report_id}")
+def case_page(report_id: str, view: SignedIn) -> Response:
+    if not view.person.has(*CASEWORK):
+        raise NotYours()
+    return show_case(view, report_id)
+
+
+async def _command(view: Page, report_id: str, values: dict[str, Any], send) -> Response:
+    """Send a command; back to the case page, marked where it went wrong."""
+    _case_or_404(view, report_id)
+    try:
+        await send()
+    except ValidationError as error:
+        view.invalid(error)
+        return show_case(view, report_id, status_code=422, **values)
+    except Refused as refusal:
+        view.refused(refusal)
+        return show_case(view, report_id, status_code=refusal.status, **values)
+    except ServiceDown as outage:
+        view.down(outage)
+        response = show_case(view, report_id, status_code=503, **values)
+        response.headers["Retry-After"] = str(view.request.app.state.runtime.settings.retry_after_seconds)
+        return response
+    return see_other(f"/console/cases/{report_id}?done=1")
+
+
+def _casework(view: Page, report_id: str, step: str, body: dict[str, Any]):
+    return backends(view).send(view.person.token, "verification", f"/reports/{report_id}/{step}", body)
+
+
+@routes.post("/cases/{report_id}/accept")
+async def accept(report_id: str, view: SignedIn, values: FormDep) -> Response:
+    return await _command(view, report_id, values, lambda: _casework(view, report_id, "acceptance", AcceptForm.read(values).body()))
+
+
+@routes.post("/cases/{report_id}/verify")
+async def verify(report_id: str, view: SignedIn, values: FormDep) -> Response:
+    return await _command(view, report_id, values, lambda: _casework(view, report_id, "verification", VerifyForm.read(values).body()))
+
+
+@routes.post("/cases/{report_id}/assign")
+async def assign(report_id: str, view: SignedIn, values: FormDep) -> Response:
+    case, _, _ = _case_or_404(view, report_id)
+    major = case["grade"] == Grade.MAJOR.value
+
+    async def send():
+        return await _casework(view, report_id, "assignment", AssignForm.read(values, zone=view.zone, major=major).body())
+
+    return await _command(view, report_id, values, send)
+
+
+@routes.post("/cases/{report_id}/feedback")
+async def feed_back(report_id: str, view: SignedIn, values: FormDep) -> Response:
+    return await _command(view, report_id, values, lambda: _casework(view, report_id, "feedback", FeedbackForm.read(values).body()))
+
+
+@routes.post("/cases/{report_id}/rectify")
+async def rectify(report_id: str, view: SignedIn, values: FormDep) -> Response:
+    case, _, _ = _case_or_404(view, report_id)
+    sent = values.pop("evidence", [])
+    uploads = [item for item in (sent if isinstance(sent, list) else [sent]) if isinstance(item, UploadFile)]
+
+    async def send():
+        form = RectifyForm.read(values)
+        digests = []
+        for upload in uploads[:MAX_PHOTOS]:
+            data = await upload.read()
+            if not data:
+                continue
+            response = await backends(view).call(
+                view.person.token, "intake", "POST", "/attachments", params={"tenant": case["tenant"]}, content=data
+            )
+            digests.append(response.json()["digest"])
+        return await _casework(view, report_id, "rectification", form.body(digests))
+
+    return await _command(view, report_id, values, send)
+
+
+@routes.post("/cases/{report_id}/extension")
+async def request_extension(report_id: str, view: SignedIn, values: FormDep) -> Response:
+    return await _command(
+        view, report_id, values, lambda: _casework(view, report_id, "extension", ExtensionForm.read(values, zone=view.zone).body())
+    )
+
+
+@routes.post("/cases/{report_id}/extension-decision")
+async def decide_extension(report_id: str, view: SignedIn, values: FormDep) -> Response:
+    async def send():
+        form = DecisionForm.read(values)
+        return await _casework(view, report_id, "extension/decision", {"approve": form.approve, "reason": form.reason})
+
+    return await _command(view, report_id, values, send)
+
+
+@routes.post("/cases/{report_id}/review")
+async def review(report_id: str, view: SignedIn, values: FormDep) -> Response:
+    async def send():
+        form = DecisionForm.read(values)
+        return await _casework(view, report_id, "review", {"accept": form.approve, "reason": form.reason})
+
+    return await _command(view, report_id, values, send)
+
+
+@routes.get("/cases/{report_id}/photos/{digest}")
+async def photo(report_id: str, digest: str, view: SignedIn, thumbnail: bool = False) -> Response:
+    """A report's photo, fetched from intake as the person (who must be allowed to see it there)."""
+    _, _, pictures = _case_or_404(view, report_id)
+    match = next((p for p in pictures if p["digest"] == digest), None)
+    if match is None:
+        raise NotYours()
+    answer = await backends(view).call(
+        view.person.token, "intake", "GET", f"/attachments/{digest}", params={"tenant": match["tenant"], "thumbnail": thumbnail}
+    )
+    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    return Response(answer.content, media_type=answer.headers.get("content-type"), headers=headers)
+
+
+@routes.post("/cases/{report_id}/reward-preview")
+async def reward_preview(report_id: str, view: SignedIn, values: FormDep) -> Response:
+    """The reward the grading on the form would propose, by the policy in force: before saving it."""
+    case, _, _ = _case_or_404(view, report_id)
+    fragment = bool(view.request.headers.get("HX-Request"))
+    preview: dict[str, Any] | None = None
+    try:
+        body = VerifyForm.read(values).body()
+        preview = await backends(view).send(
+            view.person.token, "rewards", "/rewards/preview", {"tenant": case["tenant"], **body}
+        )
+    except ValidationError as error:
+        view.invalid(error)
+    except Refused as refusal:
+        view.refused(refusal)
+    except ServiceDown as outage:
+        view.down(outage)
+    if fragment:
+        return render(view, "reward_preview.html", preview=preview)
+    return show_case(view, report_id, preview=preview, **values)

@@ -1,0 +1,27 @@
+"""The console's front page: each person sees the pages their roles use, nothing else."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from hazardloop.auth import Role
+from hazardloop_console.web import Page, SignedIn, render
+
+routes = APIRouter(prefix="/console", include_in_schema=False)
+
+NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
+    ("/console/queue", "queue", frozenset({Role.VERIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR})),
+]
+"""(path, word, roles that use it): the pages of the console, in the order they are offered."""
+
+
+def navigation(view: Page) -> list[tuple[str, str]]:
+    if view.person is None:
+        return []
+    return [(path, view.t(key)) for path, key, roles in NAVIGATION if view.person.roles & roles]
+
+
+@routes.get("")
+def home(view: SignedIn) -> Response:
+    return render(view, "home.html")

@@ -1,0 +1,298 @@
+"""The handlers folding the log into the console's read model.
+
+One row per report carries every step of the closed loop (casework and reward), so a
+queue, a search or a dashboard is one query on one table; each step also lands on the
+report's timeline, in the log's order, with the plain text a person wrote.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hazardloop.deadlines import sla_timers
+from hazardloop.events import (
+    Accepted,
+    BudgetCommitted,
+    BudgetReleased,
+    CaseworkPolicy,
+    CaseworkPolicySet,
+    EscalationRaised,
+    Event,
+    ExtensionGranted,
+    ExtensionRefused,
+    ExtensionRequested,
+    ExternallyEscalated,
+    Outcome,
+    RectificationAccepted,
+    RectificationAssigned,
+    RectificationOverdue,
+    RectificationRejected,
+    Rectified,
+    ReportFiled,
+    ReporterFedBack,
+    RewardApproved,
+    RewardBudgetSet,
+    RewardClaimed,
+    RewardDeclined,
+    RewardGranted,
+    RewardProposed,
+    RewardReferred,
+    RewardRevoked,
+    SlaBreached,
+    Verified,
+)
+from hazardloop.instants import in_zone
+from hazardloop.projection import Projection
+from hazardloop.writer import Writer
+from hazardloop_console.store import budgets, cases, metadata, photos, policies, steps
+
+_STATE_AFTER = {
+    Outcome.CONFIRMED_HAZARD: "verified",
+    Outcome.VALID_NOT_HAZARD: "closed",
+    Outcome.NOT_CONFIRMED: "not_confirmed",
+    Outcome.DUPLICATE: "duplicate",
+}
+
+
+def _policy(db: Writer, tenant: str) -> CaseworkPolicy:
+    row = db.get(policies, tenant=tenant)
+    return CaseworkPolicy.model_validate_json(row.policy) if row else CaseworkPolicy()
+
+
+def _week(at: datetime, timezone: str) -> str:
+    day = in_zone(at, ZoneInfo(timezone)).date()
+    return (day - timedelta(days=day.weekday())).isoformat()
+
+
+def _step(db: Writer, event: Event, report_id: str, detail: str | None = None, **changes: Any) -> None:
+    """Record ``event`` on the report's timeline and apply ``changes`` to its row."""
+    case = db.get(cases, report_id=report_id)
+    if case is None:  # a reward or step of a report filed before this log began: nothing to show it on
+        return
+    db.insert(
+        steps, report_id=report_id, position=case.steps, type=event.type, occurred_at=event.occurred_at,
+        actor=event.actor, detail=detail,
+    )
+    db.update(cases, {"report_id": report_id}, steps=case.steps + 1, updated_at=event.occurred_at, **changes)
+
+
+def when_policy_set_keep_it(event: CaseworkPolicySet, db: Writer) -> None:
+    if db.get(policies, tenant=event.tenant) is None:
+        db.insert(policies, tenant=event.tenant, policy=event.policy.model_dump_json())
+    else:
+        db.update(policies, {"tenant": event.tenant}, policy=event.policy.model_dump_json())
+
+
+def when_report_filed_open_case(event: ReportFiled, db: Writer) -> None:
+    policy = _policy(db, event.tenant)
+    accept, verify, feedback = (timer.due_at for timer in sla_timers(event.occurred_at, policy))
+    location = event.location
+    db.insert(
+        cases,
+        report_id=event.aggregate_id, tenant=event.tenant, filed_at=event.occurred_at, observed_at=event.observed_at,
+        week=_week(event.occurred_at, policy.timezone), category=event.category.value, subtype=event.subtype,
+        description=event.description, site=location.site, area=location.area, spot=location.spot,
+        place_id=location.place_id, equipment_tag=location.equipment_tag, channel=event.channel.value,
+        anonymous=event.anonymous, reporter=event.reporter, entered_by=event.entered_by,
+        possible_duplicate_of=event.possible_duplicate_of, photos=len(event.attachments), state="filed",
+        accept_due_at=accept, verify_due_at=verify, feedback_due_at=feedback, overdue=False,
+        externally_escalated=False, sla_breaches="", steps=0, updated_at=event.occurred_at,
+    )
+    for position, attachment in enumerate(event.attachments):
+        db.insert(
+            photos, report_id=event.aggregate_id, digest=attachment.digest, tenant=event.tenant, stage="report",
+            kind=attachment.kind.value, thumbnail=attachment.thumbnail, position=position,
+        )
+    _step(db, event, event.aggregate_id, event.description)
+
+
+def when_accepted_start_work(event: Accepted, db: Writer) -> None:
+    _step(db, event, event.aggregate_id, event.note, state="accepted", accepted_at=event.occurred_at)
+
+
+def when_verified_record_outcome(event: Verified, db: Writer) -> None:
+    closed = event.occurred_at if event.outcome == Outcome.VALID_NOT_HAZARD else None
+    _step(
+        db, event, event.aggregate_id, event.comment, state=_STATE_AFTER[event.outcome], outcome=event.outcome.value,
+        grade=event.grade.value if event.grade else None,
+        risk_colour=event.risk_colour.value if event.risk_colour else None,
+        verified_at=event.occurred_at, verified_by=event.actor, closed_at=closed,
+    )
+
+
+def when_assigned_start_deadline(event: RectificationAssigned, db: Writer) -> None:
+    plan = event.plan.model_dump_json() if event.plan else None
+    _step(db, event, event.aggregate_id, None, state="rectifying", owner=event.owner, deadline=event.deadline, plan=plan)
+
+
+def when_extension_requested_note_it(event: ExtensionRequested, db: Writer) -> None:
+    _step(
+        db, event, event.aggregate_id, event.reason,
+        extension_requested_until=event.requested_deadline, extension_reason=event.reason,
+    )
+
+
+def when_extension_granted_move_deadline(event: ExtensionGranted, db: Writer) -> None:
+    _step(
+        db, event, event.aggregate_id, event.comment, deadline=event.deadline, overdue=False, escalation_step=None,
+        extension_requested_until=None, extension_reason=None,
+    )
+
+
+def when_extension_refused_clear_it(event: ExtensionRefused, db: Writer) -> None:
+    _step(db, event, event.aggregate_id, event.reason, extension_requested_until=None, extension_reason=None)
+
+
+def when_rectified_show_measures(event: Rectified, db: Writer) -> None:
+    case = db.get(cases, report_id=event.aggregate_id)
+    if case is None:
+        return
+    for position, attachment in enumerate(event.evidence, start=case.photos):
+        if db.get(photos, report_id=event.aggregate_id, digest=attachment.digest) is None:
+            db.insert(
+                photos, report_id=event.aggregate_id, digest=attachment.digest, tenant=event.tenant, stage="rectified",
+                kind=attachment.kind.value, thumbnail=attachment.thumbnail, position=position,
+            )
+    closed = event.occurred_at if event.on_the_spot else None
+    _step(
+        db, event, event.aggregate_id, event.measures, state="closed" if event.on_the_spot else "under_review",
+        measures=event.measures, rectified_at=event.occurred_at, closed_at=closed,
+        photos=case.photos + len(event.evidence),
+    )
+
+
+def when_rectification_accepted_close(event: RectificationAccepted, db: Writer) -> None:
+    _step(db, event, event.aggregate_id, event.comment, state="closed", closed_at=event.occurred_at, overdue=False)
+
+
+def when_rectification_rejected_reopen(event: RectificationRejected, db: Writer) -> None:
+    _step(db, event, event.aggregate_id, event.reason, state="rectifying", rectified_at=None)
+
+
+def when_fed_back_note_it(event: ReporterFedBack, db: Writer) -> None:
+    _step(db, event, event.aggregate_id, event.message, fed_back_at=event.occurred_at)
+
+
+def when_sla_breached_mark_it(event: SlaBreached, db: Writer) -> None:
+    case = db.get(cases, report_id=event.aggregate_id)
+    if case is not None:
+        breaches = ",".join([b for b in case.sla_breaches.split(",") if b] + [event.clock.value])
+        _step(db, event, event.aggregate_id, None, sla_breaches=breaches)
+
+
+def when_overdue_mark_it(event: RectificationOverdue, db: Writer) -> None:
+    _step(db, event, event.aggregate_id, None, overdue=True)
+
+
+def when_escalated_mark_it(event: EscalationRaised, db: Writer) -> None:
+    _step(db, event, event.aggregate_id, None, escalation_step=event.step)
+
+
+def when_escalated_externally_mark_it(event: ExternallyEscalated, db: Writer) -> None:
+    _step(db, event, event.aggregate_id, event.authority, externally_escalated=True)
+
+
+def when_reward_proposed_show_it(event: RewardProposed, db: Writer) -> None:
+    breakdown = json.dumps([line.model_dump() for line in event.breakdown], ensure_ascii=False)
+    _step(
+        db, event, event.report_id, None, reward_status="proposed", reward_fen=event.amount_fen,
+        reward_proposed_fen=event.amount_fen, reward_breakdown=breakdown,
+    )
+
+
+def when_reward_referred_show_it(event: RewardReferred, db: Writer) -> None:
+    _step(
+        db, event, event.aggregate_id, event.comment, reward_status="referred", reward_fen=event.amount_fen,
+        reward_referred_for=event.reason.value,
+    )
+
+
+def when_reward_approved_show_it(event: RewardApproved, db: Writer) -> None:
+    _step(
+        db, event, event.aggregate_id, event.reason, reward_status="approved", reward_fen=event.amount_fen,
+        reward_level=event.level, reward_decided_at=event.occurred_at,
+    )
+
+
+def when_reward_claimed_note_it(event: RewardClaimed, db: Writer) -> None:
+    _step(db, event, event.aggregate_id, None)
+
+
+def when_reward_granted_show_paid(event: RewardGranted, db: Writer) -> None:
+    _step(
+        db, event, event.report_id, None, reward_status="granted", reward_fen=event.amount_fen,
+        reward_paid_at=event.occurred_at, reward_reference=event.payment_reference,
+    )
+
+
+def when_reward_declined_show_it(event: RewardDeclined, db: Writer) -> None:
+    _step(
+        db, event, event.report_id, event.reason, reward_status="declined", reward_fen=0,
+        reward_decided_at=event.occurred_at, reward_reason=event.reason,
+    )
+
+
+def when_reward_revoked_show_it(event: RewardRevoked, db: Writer) -> None:
+    _step(db, event, event.report_id, event.reason, reward_status="revoked", reward_reason=event.reason)
+
+
+def _year(event: Event) -> int:
+    return int(event.aggregate_id.removeprefix("year-"))
+
+
+def _budget(db: Writer, event: Event, **changes: Any) -> None:
+    row = db.get(budgets, tenant=event.tenant, year=_year(event))
+    if row is None:
+        db.insert(budgets, tenant=event.tenant, year=_year(event), amount_fen=None, committed_fen=0)
+        row = db.get(budgets, tenant=event.tenant, year=_year(event))
+    db.update(budgets, {"tenant": event.tenant, "year": _year(event)}, **{k: v(row) for k, v in changes.items()})
+
+
+def when_budget_set_keep_it(event: RewardBudgetSet, db: Writer) -> None:
+    _budget(db, event, amount_fen=lambda _: event.amount_fen)
+
+
+def when_budget_committed_add_it(event: BudgetCommitted, db: Writer) -> None:
+    _budget(db, event, committed_fen=lambda row: row.committed_fen + event.amount_fen)
+
+
+def when_budget_released_take_it_back(event: BudgetReleased, db: Writer) -> None:
+    _budget(db, event, committed_fen=lambda row: row.committed_fen - event.amount_fen)
+
+
+def projection(_: object) -> Projection:
+    return Projection(
+        name="console",
+        metadata=metadata,
+        handlers={
+            CaseworkPolicySet: when_policy_set_keep_it,
+            ReportFiled: when_report_filed_open_case,
+            Accepted: when_accepted_start_work,
+            Verified: when_verified_record_outcome,
+            RectificationAssigned: when_assigned_start_deadline,
+            ExtensionRequested: when_extension_requested_note_it,
+            ExtensionGranted: when_extension_granted_move_deadline,
+            ExtensionRefused: when_extension_refused_clear_it,
+            Rectified: when_rectified_show_measures,
+            RectificationAccepted: when_rectification_accepted_close,
+            RectificationRejected: when_rectification_rejected_reopen,
+            ReporterFedBack: when_fed_back_note_it,
+            SlaBreached: when_sla_breached_mark_it,
+            RectificationOverdue: when_overdue_mark_it,
+            EscalationRaised: when_escalated_mark_it,
+            ExternallyEscalated: when_escalated_externally_mark_it,
+            RewardProposed: when_reward_proposed_show_it,
+            RewardReferred: when_reward_referred_show_it,
+            RewardApproved: when_reward_approved_show_it,
+            RewardClaimed: when_reward_claimed_note_it,
+            RewardGranted: when_reward_granted_show_paid,
+            RewardDeclined: when_reward_declined_show_it,
+            RewardRevoked: when_reward_revoked_show_it,
+            RewardBudgetSet: when_budget_set_keep_it,
+            BudgetCommitted: when_budget_committed_add_it,
+            BudgetReleased: when_budget_released_take_it_back,
+        },
+    )

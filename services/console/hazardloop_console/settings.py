@@ -1,0 +1,41 @@
+from pydantic import Field
+
+from hazardloop.settings import CommonSettings
+
+
+class ConsoleSettings(CommonSettings):
+    port: int = Field(8100, validation_alias="HAZARDLOOP_CONSOLE_PORT", description="HTTP port of the console.")
+    database_url: str | None = Field(
+        None, validation_alias="HAZARDLOOP_CONSOLE_DATABASE_URL", description="Console store; SQLite file when unset."
+    )
+    public_url: str | None = Field(
+        None,
+        validation_alias="HAZARDLOOP_CONSOLE_PUBLIC_URL",
+        description="Address browsers reach the console at (sign-in redirects; https makes cookies Secure); "
+        "http://127.0.0.1:<port> when unset.",
+    )
+    intake_url: str = Field("http://127.0.0.1:8101", description="Intake's HTTP API, as the console reaches it.")
+    verification_url: str = Field("http://127.0.0.1:8102", description="Verification's HTTP API.")
+    rewards_url: str = Field("http://127.0.0.1:8103", description="Rewards' HTTP API.")
+    notifications_url: str = Field("http://127.0.0.1:8104", description="Notifications' HTTP API.")
+    dev_signin: bool = Field(
+        False,
+        description="Offer a sign-in page listing the demo people, without a password: for the demo only "
+        "(`make run` sets it; production must leave it off).",
+    )
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60, description="A browser session idle this long must sign in again.")
+    service_timeout: float = Field(10.0, gt=0, description="Seconds the console waits for a service before calling it down.")
+    page_size: int = Field(50, ge=10, le=500, description="Rows per page of the console's lists.")
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")
+
+    @property
+    def service_urls(self) -> dict[str, str]:
+        return {
+            "intake": self.intake_url.rstrip("/"),
+            "verification": self.verification_url.rstrip("/"),
+            "rewards": self.rewards_url.rstrip("/"),
+            "notifications": self.notifications_url.rstrip("/"),
+        }

@@ -1,0 +1,125 @@
+"""The console's read model: one row per report across the closed loop, its steps and photos.
+
+Everything a list, a search or a dashboard shows comes from here, folded from the log;
+the console never reads another service's database.
+"""
+
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
+
+from hazardloop.db import UtcDateTime
+from hazardloop.projection import bookkeeping_tables
+
+metadata = MetaData()
+
+cases = Table(
+    "console_cases",
+    metadata,
+    Column("report_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("filed_at", UtcDateTime(), nullable=False),
+    Column("observed_at", UtcDateTime()),
+    Column("week", String(10), nullable=False),
+    # Monday of the filing week in the group's zone (YYYY-MM-DD): what weekly charts group by.
+    Column("category", String(32), nullable=False),
+    Column("subtype", String(64), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("site", String(80), nullable=False),
+    Column("area", String(80), nullable=False),
+    Column("spot", String(120), nullable=False),
+    Column("place_id", String(64)),
+    Column("equipment_tag", String(64)),
+    Column("channel", String(16), nullable=False),
+    Column("anonymous", Boolean, nullable=False),
+    Column("reporter", String(40), nullable=False),
+    # The reporter's pseudonym: the console never holds an identity.
+    Column("entered_by", String(128)),
+    Column("possible_duplicate_of", String(64)),
+    Column("photos", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("outcome", String(24)),
+    Column("grade", String(16)),
+    Column("risk_colour", String(8)),
+    Column("accept_due_at", UtcDateTime()),
+    Column("verify_due_at", UtcDateTime()),
+    Column("feedback_due_at", UtcDateTime()),
+    Column("accepted_at", UtcDateTime()),
+    Column("verified_at", UtcDateTime()),
+    Column("verified_by", String(128)),
+    Column("owner", String(128)),
+    Column("deadline", UtcDateTime()),
+    Column("plan", Text),
+    # The five fixed items of a major hazard's rectification, as JSON.
+    Column("extension_requested_until", UtcDateTime()),
+    Column("extension_reason", Text),
+    Column("measures", Text),
+    Column("rectified_at", UtcDateTime()),
+    Column("closed_at", UtcDateTime()),
+    Column("fed_back_at", UtcDateTime()),
+    Column("overdue", Boolean, nullable=False),
+    Column("escalation_step", Integer),
+    Column("externally_escalated", Boolean, nullable=False),
+    Column("sla_breaches", String(40), nullable=False),
+    Column("reward_status", String(16)),
+    Column("reward_fen", BigInteger),
+    Column("reward_level", String(16)),
+    Column("reward_decided_at", UtcDateTime()),
+    Column("reward_paid_at", UtcDateTime()),
+    Column("reward_proposed_fen", BigInteger),
+    Column("reward_breakdown", Text),
+    # The proposal's lines (rule, detail, amount), as JSON: what an approver weighs.
+    Column("reward_referred_for", String(16)),
+    Column("reward_reference", String(80)),
+    Column("reward_reason", String(400)),
+    Column("steps", Integer, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_console_cases_tenant_state", "tenant", "state", "filed_at"),
+    Index("ix_console_cases_tenant_filed", "tenant", "filed_at"),
+    Index("ix_console_cases_owner", "owner", "deadline"),
+    Index("ix_console_cases_reward", "tenant", "reward_status"),
+    Index("ix_console_cases_week", "week", "tenant"),
+)
+
+steps = Table(
+    "console_steps",
+    metadata,
+    Column("report_id", String(64), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    # The step's place in its report's history: a timeline in the log's own order.
+    Column("type", String(40), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("actor", String(128)),
+    Column("detail", Text),
+    # What a person reads of the step (plain text the event carried: a comment, measures, a reason).
+)
+
+photos = Table(
+    "console_photos",
+    metadata,
+    Column("report_id", String(64), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("stage", String(12), nullable=False),
+    # ``report`` (sent by the reporter) or ``rectified`` (the owner's evidence).
+    Column("kind", String(8), nullable=False),
+    Column("thumbnail", String(64)),
+    Column("position", Integer, nullable=False),
+)
+
+policies = Table(
+    "console_casework_policies",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("policy", Text, nullable=False),
+)
+"""Each subsidiary's casework policy in force: the clocks a new report starts."""
+
+budgets = Table(
+    "console_budgets",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("amount_fen", BigInteger),
+    Column("committed_fen", BigInteger, nullable=False),
+)
+
+checkpoint, dead_letters = bookkeeping_tables(metadata)
