@@ -127,6 +127,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "yuan": ("{v} 元", "¥{v}"),
     "dossier": ("外部上报材料", "Dossier for the authorities"),
     "qr_code": ("二维码", "QR code"),
+    # places and QR codes, dossier
+    "places": ("地点与二维码", "Places and QR codes"),
+    "places_hint": ("打印二维码张贴在现场：员工扫码即可举报该地点的隐患。",
+                    "Print a code and hang it on site: scanning it opens the report form for that place."),
+    "place_kind": ("类型", "Kind"),
     "yes": ("是", "Yes"),
     "no": ("否", "No"),
     "none": ("无", "None"),
