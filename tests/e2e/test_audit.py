@@ -100,7 +100,7 @@ def test_a_point_in_time_replay_equals_the_snapshot_taken_then(run):
     result = audit(system, "replay", "--as-of", snapped_at.isoformat(), "--against", str(system.state / "snapshot"),
                    "--into", str(system.state / "as-of"))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("identical") == 4 and f"log through sequence {snapped_sequence:,}" in result.stdout
+    assert result.stdout.count("identical") == len(SERVICES) and f"log through sequence {snapped_sequence:,}" in result.stdout
     later = audit(system, "replay", "--against", str(system.state / "snapshot"))
     assert later.returncode == 1 and "differences" in later.stdout  # the snapshot is not the present
 
@@ -109,7 +109,7 @@ def test_the_live_stores_equal_a_replay_of_the_log(run):
     system, _, _ = run
     result = audit(system, "replay")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("identical") == 4 and "events/s" in result.stdout
+    assert result.stdout.count("identical") == len(SERVICES) and "events/s" in result.stdout
 
 
 def test_verify_seal_export_and_replay_the_archive_offline(run, tmp_path):
@@ -125,7 +125,7 @@ def test_verify_seal_export_and_replay_the_archive_offline(run, tmp_path):
     offline = audit(system, "verify", "--archive", str(tmp_path / "archive"))
     assert offline.returncode == 0 and "OK" in offline.stdout
     replayed = audit(system, "replay", "--archive", str(tmp_path / "archive"))
-    assert replayed.returncode == 0 and replayed.stdout.count("identical") == 4, replayed.stdout + replayed.stderr
+    assert replayed.returncode == 0 and replayed.stdout.count("identical") == len(SERVICES), replayed.stdout + replayed.stderr
 
     restore = NatsServer(tmp_path / "restore").start()
     try:
@@ -134,7 +134,7 @@ def test_verify_seal_export_and_replay_the_archive_offline(run, tmp_path):
         again = audit(system, "import", str(tmp_path / "archive"), "--nats-url", restore.url, "--stream", "RESTORED")
         assert again.returncode == 1 and "already holds" in again.stdout
         from_import = audit(system, "replay", "--nats-url", restore.url, "--stream", "RESTORED", "--against", str(system.state))
-        assert from_import.returncode == 0 and from_import.stdout.count("identical") == 4, from_import.stdout + from_import.stderr
+        assert from_import.returncode == 0 and from_import.stdout.count("identical") == len(SERVICES), from_import.stdout + from_import.stderr
     finally:
         restore.stop()
 
@@ -146,8 +146,8 @@ def test_the_demo_ledger_row_by_row(run, tmp_path):
                    "--csv", str(tmp_path / "ledger.csv"), "--xlsx", str(tmp_path / "ledger.xlsx"))
     assert result.returncode == 0, result.stdout + result.stderr
     rows = list(csv.DictReader((tmp_path / "ledger.csv").open(encoding="utf-8-sig")))
-    assert len(rows) == 4
-    detector, hot_work, drill, later = rows
+    assert len(rows) == 6
+    detector, hot_work, drill, handrail, harness, later = rows
     assert (detector["Site"], detector["Area"], detector["Spot"], detector["Equipment"]) == ("炼油北区", "酸性水汽提装置", "Detector AT-2031", "AT-2031")
     assert detector["Situation"].startswith("Hydrogen sulphide detector")
     assert (detector["Category"], detector["Outcome"], detector["Grade"], detector["Risk colour"]) == ("Unsafe equipment or facilities", "Confirmed hazard", "Major hazard", "Red")
@@ -162,10 +162,12 @@ def test_the_demo_ledger_row_by_row(run, tmp_path):
     assert (hot_work["Reward (yuan)"], hot_work["Reward status"]) == ("100.00", "Paid")
     assert (drill["Outcome"], drill["Grade"], drill["Status"], drill["Measures"]) == ("Valid, not a hazard", "", "Closed", "")
     assert (drill["Reward (yuan)"], drill["Reward status"]) == ("20.00", "Paid")
+    assert (handrail["Grade"], handrail["Status"], handrail["Rectification owner"], handrail["Reward status"]) == ("Larger hazard", "Being rectified", "maint-chen", "Awaiting approval")
+    assert (harness["Status"], harness["Situation"]) == ("Filed", "两名承包商在3号管廊高处作业未系安全带。")
     assert (later["Status"], later["Outcome"], later["Reward (yuan)"], later["Closed at (Asia/Shanghai)"]) == ("Filed", "", "", "")
     assert detector["Reporter (pseudonym)"] == hot_work["Reporter (pseudonym)"] == drill["Reporter (pseudonym)"] != later["Reporter (pseudonym)"]
     sheet = load_workbook(tmp_path / "ledger.xlsx")["Ledger"]
-    assert sheet.max_row == 5 and sheet["A2"].value == detector["Report"]
+    assert sheet.max_row == 7 and sheet["A2"].value == detector["Report"]
     assert float(sheet.cell(2, 19).value) == 3600.0 and isinstance(sheet.cell(2, 2).value, datetime)
 
     chinese = audit(system, "ledger", "--tenant", "refinery", "--period", str(year), "--csv", str(tmp_path / "账.csv"), "--xlsx", str(tmp_path / "账.xlsx"))
