@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hazardloop import assets
 from hazardloop.service import create_service
-from hazardloop_console import pages_cases, pages_home, pages_places, projection, signin, web
+from hazardloop_console import pages_cases, pages_home, pages_places, pages_tasks, projection, signin, web
 from hazardloop_console.backends import Backends
 from hazardloop_console.sessions import Sessions
 from hazardloop_console.settings import ConsoleSettings
@@ -30,7 +30,13 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database_url_for("console", settings.database_url),
         projection_factory=projection.projection,
-        routes=[signin.routes, pages_home.routes, pages_cases.routes, pages_places.routes],
+        routes=[
+            signin.routes,
+            pages_home.routes,
+            pages_cases.routes,
+            pages_tasks.routes,
+            pages_places.routes,
+        ],
         publishes=[],
         description="Every role's pages: queues, cases, rewards, audit and the group's dashboard.",
         larger_bodies={"/console/cases/": PHOTO_UPLOADS},

@@ -135,6 +135,22 @@ WORDS: dict[str, tuple[str, str]] = {
     "yes": ("是", "Yes"),
     "no": ("否", "No"),
     "none": ("无", "None"),
+    # the owner's tasks and the manager's decisions (pages_tasks.py), and the case page's parts for them
+    "no_tasks": ("目前没有需要您整改的隐患。", "Nothing for you to rectify right now."),
+    "plan_measures": ("方案中的整改措施", "Measures in the plan"),
+    "open_case": ("查看案件", "Open the case"),
+    "recently_closed": ("近期已闭环", "Recently closed"),
+    "extension_requests": ("延期申请", "Extension requests"),
+    "no_extension_requests": ("没有待审批的延期申请。", "No extension request awaits a decision."),
+    "asked_by": ("申请人", "Asked by"),
+    "current_deadline": ("当前期限", "Current deadline"),
+    "decision_reason": ("审批意见（不批准时必填）", "Comment (required to refuse)"),
+    "decided_by": ("由{r}审批。", "Decided by a {r}."),
+    "rectifications_to_accept": ("整改待验收", "Rectifications awaiting acceptance"),
+    "no_rectifications_to_accept": ("没有待验收的整改。", "No rectification awaits acceptance."),
+    "rectified_at": ("整改完成时间", "Rectified"),
+    "review_reason": ("验收意见（退回时必填）", "Comment (required to send back)"),
+    "reviewed_by": ("由{r}验收。", "Accepted by a {r}."),
 }
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, UploadFile
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile  # what a parsed form holds (FastAPI's is a subclass of it)
 
 from hazardloop.auth import Role
 from hazardloop.events import Category, Grade, Outcome, RiskColour
@@ -77,13 +79,18 @@ def _case_or_404(view: Page, report_id: str) -> tuple[dict[str, Any], list, list
     return case, history, pictures
 
 
-def show_case(view: Page, report_id: str, status_code: int = 200, preview: dict[str, Any] | None = None, **forms: Any) -> Response:
+def show_case(
+    view: Page, report_id: str, status_code: int = 200, preview: dict[str, Any] | None = None, failed: str | None = None,
+    **forms: Any,
+) -> Response:
+    """The case page; ``failed`` names the form that came back wrong (several have a ``reason``)."""
     case, history, pictures = _case_or_404(view, report_id)
     if view.request.query_params.get("done"):
         view.notices.append(view.t("done"))
     return render(
         view, "case.html", status_code=status_code, case=case, history=history, photos=pictures, now=datetime.now(UTC),
         outcomes=list(Outcome), grades=list(Grade), colours=list(RiskColour), factors=FACTORS, form=forms, preview=preview,
+        failed=failed,
     )
 
 
@@ -94,23 +101,37 @@ def case_page(report_id: str, view: SignedIn) -> Response:
     return show_case(view, report_id)
 
 
+def console_path(value: Any) -> str | None:
+    """Where a form asks to go once done: a console page of this site, never anywhere else."""
+    if not isinstance(value, str) or len(value) > 400 or "\\" in value or any(ord(c) < 33 for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console/") or parts.fragment:
+        return None
+    return value
+
+
 async def _command(view: Page, report_id: str, values: dict[str, Any], send) -> Response:
-    """Send a command; back to the case page, marked where it went wrong."""
+    """Send a command; then to the page the form names in ``back`` (the case page by default),
+    or back to the case page marked where it went wrong, keeping ``back`` for the next try."""
     _case_or_404(view, report_id)
+    back = values["back"] = console_path(values.get("back"))
+    failed = view.request.url.path.rsplit("/", 1)[-1]
     try:
         await send()
     except ValidationError as error:
         view.invalid(error)
-        return show_case(view, report_id, status_code=422, **values)
+        return show_case(view, report_id, status_code=422, failed=failed, **values)
     except Refused as refusal:
         view.refused(refusal)
-        return show_case(view, report_id, status_code=refusal.status, **values)
+        return show_case(view, report_id, status_code=refusal.status, failed=failed, **values)
     except ServiceDown as outage:
         view.down(outage)
-        response = show_case(view, report_id, status_code=503, **values)
+        response = show_case(view, report_id, status_code=503, failed=failed, **values)
         response.headers["Retry-After"] = str(view.request.app.state.runtime.settings.retry_after_seconds)
         return response
-    return see_other(f"/console/cases/{report_id}?done=1")
+    target = back or f"/console/cases/{report_id}"
+    return see_other(f"{target}{'&' if '?' in target else '?'}done=1")
 
 
 def _casework(view: Page, report_id: str, step: str, body: dict[str, Any]):

@@ -12,6 +12,8 @@ routes = APIRouter(prefix="/console", include_in_schema=False)
 
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("/console/queue", "queue", frozenset({Role.VERIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR})),
+    ("/console/tasks", "my_tasks", frozenset({Role.RECTIFIER})),
+    ("/console/decisions", "decisions", frozenset({Role.MANAGER, Role.LEADER})),
     ("/console/places", "places", frozenset({Role.MANAGER, Role.OPERATOR, Role.VERIFIER})),
 ]
 """(path, word, roles that use it): the pages of the console, in the order they are offered."""
