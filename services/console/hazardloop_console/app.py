@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hazardloop import assets
 from hazardloop.service import create_service
-from hazardloop_console import pages_cases, pages_home, projection, signin, web
+from hazardloop_console import pages_cases, pages_home, pages_rewards, projection, reward_lines, signin, web
 from hazardloop_console.backends import Backends
 from hazardloop_console.sessions import Sessions
 from hazardloop_console.settings import ConsoleSettings
@@ -30,7 +30,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database_url_for("console", settings.database_url),
         projection_factory=projection.projection,
-        routes=[signin.routes, pages_home.routes, pages_cases.routes],
+        routes=[signin.routes, pages_home.routes, pages_cases.routes, pages_rewards.routes],
         publishes=[],
         description="Every role's pages: queues, cases, rewards, audit and the group's dashboard.",
         larger_bodies={"/console/cases/": PHOTO_UPLOADS},
@@ -44,4 +44,5 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.assets = SimpleNamespace(htmx=assets.HTMX_JS, echarts=assets.ECHARTS_JS)
     app.mount("/console/static", StaticFiles(directory=str(files("hazardloop_console") / "static")), name="console-static")
     web.install(app, settings)
+    app.state.templates.env.globals["reward_line"] = reward_lines.explain
     return app

@@ -12,6 +12,11 @@ routes = APIRouter(prefix="/console", include_in_schema=False)
 
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("/console/queue", "queue", frozenset({Role.VERIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR})),
+    ("/console/rewards/approvals", "reward_approvals", frozenset({Role.MANAGER})),
+    ("/console/rewards/referrals", "reward_referrals", frozenset({Role.MANAGER, Role.LEADER})),
+    ("/console/rewards/payments", "reward_payments", frozenset({Role.FINANCE})),
+    ("/console/rewards/budgets", "reward_budgets", frozenset({Role.LEADER, Role.FINANCE})),
+    ("/console/rewards/policy", "reward_policy", frozenset({Role.MANAGER, Role.LEADER, Role.FINANCE, Role.AUDITOR})),
 ]
 """(path, word, roles that use it): the pages of the console, in the order they are offered."""
 
