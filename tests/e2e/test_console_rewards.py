@@ -124,3 +124,51 @@ def test_the_officer_previews_the_reward_before_saving_the_grading(system, brows
     expect(preview).not_to_contain_text("at_height")
     rewards = system.headers("finance-zhao", roles=[Role.FINANCE])
     assert httpx.get(f"{system.url('rewards')}/rewards/{report_id}", headers=rewards).status_code == 404  # nothing recorded
+
+
+def test_budgets_and_policy_are_set_in_the_console_and_a_referral_reaches_group_hq(system, browser):  # noqa: F811
+    system.start(*SERVICES)
+    console = system.url("console")
+    leader = browser.new_page(locale="zh-CN")
+    sign_in(leader, console, "孙副总（公司领导）")
+    leader.goto(f"{console}/console/rewards/budgets")
+    leader.locator("#set-budget input[name=amount_yuan]").fill("五千")
+    leader.locator("#set-budget button").click()
+    expect(leader.locator("#set-budget input[name=amount_yuan]")).to_have_attribute("aria-invalid", "true")
+    leader.locator("#set-budget input[name=amount_yuan]").fill("150")
+    leader.locator("#set-budget button").click()
+    expect(leader.get_by_role("status")).to_contain_text("已保存")
+    wait_for(lambda: leader.reload() and "150.00 元" in leader.locator("table").inner_text(), interval=0.5)
+
+    leader.goto(f"{console}/console/rewards/policy")
+    expect(leader.locator("#in-force")).to_contain_text("默认标准")
+    expect(leader.locator("#in-force")).to_contain_text("高处作业")
+    leader.locator("#set-policy input[name=name]").fill("炼油厂2026版")
+    leader.locator("#set-policy input[name=base_general]").fill("200")
+    leader.locator("#set-policy button").click()
+    expect(leader.get_by_role("status")).to_contain_text("已保存")
+    wait_for(lambda: leader.reload() and "炼油厂2026版" in leader.locator("#in-force").inner_text(), interval=0.5)
+    expect(leader.locator("#in-force")).to_contain_text("200.00 元")
+
+    # 200 yuan by the new policy: beyond the 150 yuan budget, so the approval goes to group HQ.
+    report_id = _proposed(system, "污水处理场格栅间硫化氢浓度偏高")
+    assert _reward(system, report_id)["amount_fen"] == 20_000
+    head = browser.new_page(locale="zh-CN")
+    sign_in(head, console, "张部长（部门负责人）")
+    _in_console(head, console, "/console/rewards/approvals", "污水处理场格栅间硫化氢浓度偏高")
+    head.locator(f"#reward-{report_id} button").click()
+    expect(head.get_by_role("status")).to_contain_text("集团总部")
+    assert _reward(system, report_id, "referred")["referred_for"] == "over_budget"
+
+    hq = browser.new_page(locale="zh-CN")
+    sign_in(hq, console, "刘总（集团总部）")
+    _in_console(hq, console, "/console/rewards/referrals", "污水处理场格栅间硫化氢浓度偏高")
+    expect(hq.locator(f"#reward-{report_id}")).to_contain_text("超出年度预算")
+    hq.locator(f"#reward-{report_id} input[value=decline]").check()
+    hq.locator(f"#reward-{report_id} button").click()
+    expect(hq.locator(f"#reward-{report_id} textarea[name=reason]")).to_have_attribute("aria-invalid", "true")
+    hq.locator(f"#reward-{report_id} input[value=approve]").check()
+    hq.locator(f"#reward-{report_id} textarea[name=reason]").fill("确属重要隐患，超预算批准")
+    hq.locator(f"#reward-{report_id} button").click()
+    expect(hq.get_by_role("status")).to_contain_text("已保存")
+    assert _reward(system, report_id, "approved")["approval_level"] == "group_hq"
