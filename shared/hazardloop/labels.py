@@ -28,6 +28,7 @@ from hazardloop.events import (
     PayoutChannel,
     PlaceKind,
     RewardApproved,
+    RewardFactors,
     RiskColour,
     SlaClock,
 )
@@ -95,6 +96,16 @@ NAMES: dict[str, tuple[str, str]] = {
     "department": ("部门负责人", "Department head"),
     "payroll": ("随工资发放", "With wages"),
     "voucher": ("凭兑奖码领取", "Against a voucher"),
+    # the reward policy's rules, as a reward's breakdown names its lines
+    "base": ("基础奖励", "Base amount"),
+    "at_height": ("高处作业", "Work at height"),
+    "outside_patrol_area": ("非本人巡检区域", "Outside the reporter's patrol area"),
+    "high_risk": ("高风险", "High risk"),
+    "at_night": ("夜间", "At night"),
+    "bad_weather": ("恶劣天气", "In bad weather"),
+    "hard_to_handle": ("处置难度大", "Hard to handle"),
+    "routine_duty": ("属本职巡检范围", "Within routine duties"),
+    "cap": ("单笔奖励上限", "Cap per reward"),
     # roles
     "reporter": ("举报人", "Reporter"),
     "verifier": ("核查人员", "Verifier"),
@@ -218,6 +229,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "directory_roles": _values(DirectoryRole),
     "case_statuses": CASE_STATUSES,
     "reward_statuses": REWARD_STATUSES,
+    "reward_rules": ("base", *RewardFactors.model_fields, "routine_duty", "duplicate", "cap"),
     "place_kinds": _values(PlaceKind),
     "media_kinds": _values(MediaKind),
     "delivery_channels": _values(DeliveryChannel),

@@ -11,7 +11,17 @@ from fastapi.staticfiles import StaticFiles
 
 from hazardloop import assets
 from hazardloop.service import create_service
-from hazardloop_console import pages_cases, pages_home, pages_places, pages_tasks, projection, signin, web
+from hazardloop_console import (
+    pages_cases,
+    pages_home,
+    pages_places,
+    pages_rewards,
+    pages_tasks,
+    projection,
+    reward_lines,
+    signin,
+    web,
+)
 from hazardloop_console.backends import Backends
 from hazardloop_console.sessions import Sessions
 from hazardloop_console.settings import ConsoleSettings
@@ -35,6 +45,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
             pages_home.routes,
             pages_cases.routes,
             pages_tasks.routes,
+            pages_rewards.routes,
             pages_places.routes,
         ],
         publishes=[],
@@ -50,4 +61,5 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.assets = SimpleNamespace(htmx=assets.HTMX_JS, echarts=assets.ECHARTS_JS)
     app.mount("/console/static", StaticFiles(directory=str(files("hazardloop_console") / "static")), name="console-static")
     web.install(app, settings)
+    app.state.templates.env.globals["reward_line"] = reward_lines.explain
     return app

@@ -38,6 +38,8 @@ routes = APIRouter(prefix="/console", include_in_schema=False)
 CASEWORK = (Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR)
 Caseworker = Annotated[Page, Depends(for_roles(*CASEWORK))]
 MAX_PHOTOS = 6
+PREVIEWED = ("outcome", "grade", "factors", "within_routine_duties")
+"""What of a grading decides its reward: all the reward preview is sent."""
 
 
 def tenants_of(view: Page) -> list[str]:
@@ -231,11 +233,16 @@ async def reward_preview(report_id: str, view: SignedIn, values: FormDep) -> Res
     case, _, _ = _case_or_404(view, report_id)
     fragment = bool(view.request.headers.get("HX-Request"))
     preview: dict[str, Any] | None = None
+    note: str | None = None
     try:
-        body = VerifyForm.read(values).body()
-        preview = await backends(view).send(
-            view.person.token, "rewards", "/rewards/preview", {"tenant": case["tenant"], **body}
-        )
+        form = VerifyForm.read(values)
+        if form.outcome == Outcome.NOT_CONFIRMED:
+            note = view.t("preview_nothing_due")
+        elif form.outcome == Outcome.DUPLICATE:
+            note = view.t("preview_duplicate")
+        else:
+            grading = {key: value for key, value in form.body().items() if key in PREVIEWED}
+            preview = await backends(view).send(view.person.token, "rewards", "/rewards/preview", {"tenant": case["tenant"], **grading})
     except ValidationError as error:
         view.invalid(error)
     except Refused as refusal:
@@ -243,5 +250,7 @@ async def reward_preview(report_id: str, view: SignedIn, values: FormDep) -> Res
     except ServiceDown as outage:
         view.down(outage)
     if fragment:
-        return render(view, "reward_preview.html", preview=preview)
+        return render(view, "reward_preview.html", preview=preview, preview_note=note)
+    if note:
+        view.notices.append(note)
     return show_case(view, report_id, preview=preview, **values)

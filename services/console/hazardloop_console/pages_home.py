@@ -15,6 +15,11 @@ NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("/console/tasks", "my_tasks", frozenset({Role.RECTIFIER})),
     ("/console/decisions", "decisions", frozenset({Role.MANAGER, Role.LEADER})),
     ("/console/places", "places", frozenset({Role.MANAGER, Role.OPERATOR, Role.VERIFIER})),
+    ("/console/rewards/approvals", "reward_approvals", frozenset({Role.MANAGER})),
+    ("/console/rewards/referrals", "reward_referrals", frozenset({Role.MANAGER, Role.LEADER})),
+    ("/console/rewards/payments", "reward_payments", frozenset({Role.FINANCE})),
+    ("/console/rewards/budgets", "reward_budgets", frozenset({Role.LEADER, Role.FINANCE})),
+    ("/console/rewards/policy", "reward_policy", frozenset({Role.MANAGER, Role.LEADER, Role.FINANCE, Role.AUDITOR})),
 ]
 """(path, word, roles that use it): the pages of the console, in the order they are offered."""
 

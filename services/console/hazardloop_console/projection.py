@@ -38,6 +38,7 @@ from hazardloop.events import (
     RewardClaimed,
     RewardDeclined,
     RewardGranted,
+    RewardPolicySet,
     RewardProposed,
     RewardReferred,
     RewardRevoked,
@@ -47,7 +48,7 @@ from hazardloop.events import (
 from hazardloop.instants import in_zone
 from hazardloop.projection import Projection
 from hazardloop.writer import Writer
-from hazardloop_console.store import budgets, cases, metadata, photos, policies, steps
+from hazardloop_console.store import budgets, cases, metadata, photos, policies, reward_policies, steps
 
 _STATE_AFTER = {
     Outcome.CONFIRMED_HAZARD: "verified",
@@ -263,6 +264,14 @@ def when_budget_released_take_it_back(event: BudgetReleased, db: Writer) -> None
     _budget(db, event, committed_fen=lambda row: row.committed_fen - event.amount_fen)
 
 
+def when_reward_policy_set_keep_the_version(event: RewardPolicySet, db: Writer) -> None:
+    if db.get(reward_policies, tenant=event.tenant, event_id=str(event.event_id)) is None:
+        db.insert(
+            reward_policies, tenant=event.tenant, event_id=str(event.event_id), effective_from=event.effective_from,
+            set_at=event.occurred_at, set_by=event.actor, name=event.policy.name, policy=event.policy.model_dump_json(),
+        )
+
+
 def projection(_: object) -> Projection:
     return Projection(
         name="console",
@@ -292,6 +301,7 @@ def projection(_: object) -> Projection:
             RewardDeclined: when_reward_declined_show_it,
             RewardRevoked: when_reward_revoked_show_it,
             RewardBudgetSet: when_budget_set_keep_it,
+            RewardPolicySet: when_reward_policy_set_keep_the_version,
             BudgetCommitted: when_budget_committed_add_it,
             BudgetReleased: when_budget_released_take_it_back,
         },

@@ -122,4 +122,19 @@ budgets = Table(
     Column("committed_fen", BigInteger, nullable=False),
 )
 
+reward_policies = Table(
+    "console_reward_policies",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+    Column("effective_from", UtcDateTime(), nullable=False),
+    Column("set_at", UtcDateTime(), nullable=False),
+    Column("set_by", String(128), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("policy", Text, nullable=False),
+    # The RewardPolicy as JSON: base amounts, factors, cap, routine-duty and duplicate percentages.
+    Index("ix_console_reward_policies_tenant", "tenant", "effective_from"),
+)
+"""Every version of each subsidiary's reward policy, as set: the one in force and its history."""
+
 checkpoint, dead_letters = bookkeeping_tables(metadata)

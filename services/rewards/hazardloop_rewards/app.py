@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from hazardloop.clock import Clock, SystemClock
 from hazardloop.events import EVENT_TYPES, RewardPolicySet
 from hazardloop.service import create_service
-from hazardloop_rewards import api, api_views
+from hazardloop_rewards import api, api_preview, api_views
 from hazardloop_rewards.handlers import Payouts
 from hazardloop_rewards.projection import projection
 from hazardloop_rewards.settings import RewardsSettings
@@ -25,7 +25,7 @@ def build(settings: RewardsSettings | None = None, *, clock: Clock | None = None
         settings=settings,
         database_url=settings.database_url_for("rewards", settings.database_url),
         projection_factory=projection,
-        routes=[api.routes, api_views.routes],
+        routes=[api_preview.routes, api.routes, api_views.routes],
         publishes=PUBLISHES,
         description="Every verified report gets one reward decision: proposed by policy, approved, paid once, within budget.",
         keys=["receipt"],

@@ -1,0 +1,263 @@
+"""The rewards side of the console: the department head's approvals, group HQ's referred
+rewards, finance's payments and payroll export, the year's budgets and the reward policy.
+
+Lists come from the console's own store; every decision goes to rewards with the
+person's own token, and comes back marked where the form was wrong, with rewards' reason
+where it refused, and with a notice that rewards is down when it is.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from hazardloop.auth import Role
+from hazardloop.events import RewardPolicy
+from hazardloop_console import payroll, queries_rewards
+from hazardloop_console.backends import Refused, ServiceDown
+from hazardloop_console.forms_rewards import FACTORS, GRADES, ApprovalForm, BudgetForm, HqForm, PaymentForm, PolicyForm
+from hazardloop_console.pages_cases import engine, tenants_of
+from hazardloop_console.web import FormDep, NotYours, Page, backends, for_roles, render, see_other
+
+routes = APIRouter(prefix="/console/rewards", include_in_schema=False)
+
+Head = Annotated[Page, Depends(for_roles(Role.MANAGER))]
+HqOrHead = Annotated[Page, Depends(for_roles(Role.MANAGER, Role.LEADER))]
+Finance = Annotated[Page, Depends(for_roles(Role.FINANCE))]
+BudgetHolder = Annotated[Page, Depends(for_roles(Role.LEADER, Role.FINANCE))]
+PolicyReader = Annotated[Page, Depends(for_roles(Role.MANAGER, Role.LEADER, Role.FINANCE, Role.AUDITOR))]
+FIELD_OF = {"amount_fen": "amount_yuan", "cap_fen": "cap_yuan"}
+"""Rewards' field names, as the console's forms call them."""
+
+
+def _page_number(view: Page) -> int:
+    try:
+        return max(1, min(int(view.request.query_params.get("page", "1")), 10_000))
+    except ValueError:
+        return 1
+
+
+def _size(view: Page) -> int:
+    return view.request.app.state.runtime.settings.page_size
+
+
+def _is_hq(view: Page) -> bool:
+    return view.person.group_wide and view.person.has(Role.MANAGER, Role.LEADER)
+
+
+def _done(view: Page) -> None:
+    done = view.request.query_params.get("done")
+    if done:
+        view.notices.append(view.t("reward_referred_notice" if done == "RewardReferred" else "done"))
+
+
+def _listing(view: Page, status: str, template: str, status_code: int = 200, **context: Any) -> Response:
+    page_number = _page_number(view)
+    rows, more = queries_rewards.at_step(engine(view), tenants_of(view), status, page_number, _size(view))
+    _done(view)
+    return render(view, template, status_code=status_code, rows=rows, more=more, page_number=page_number,
+                  failed=None, form={}, **context)
+
+
+async def _decide(view: Page, report_id: str, listing: str, send, again) -> Response:
+    """Send a decision on a reward; back to the ``listing`` page, or the list again marked where it went wrong."""
+    row = queries_rewards.one_reward(engine(view), report_id[:64])
+    if row is None or row["tenant"] not in tenants_of(view):
+        raise NotYours()
+    try:
+        answer = await send(row)
+    except ValidationError as error:
+        view.invalid(error)
+        return again(422)
+    except Refused as refusal:
+        view.refused(refusal)
+        view.fields.update({FIELD_OF.get(k, k): v for k, v in refusal.fields.items()})
+        return again(refusal.status)
+    except ServiceDown as outage:
+        view.down(outage)
+        response = again(503)
+        response.headers["Retry-After"] = str(view.request.app.state.runtime.settings.retry_after_seconds)
+        return response
+    return see_other(f"/console/rewards/{listing}?done={(answer or {}).get('event', 'done')}")
+
+
+def _send(view: Page, report_id: str, step: str, body: dict[str, Any]):
+    return backends(view).send(view.person.token, "rewards", f"/rewards/{report_id}/{step}", body)
+
+
+# --- the department head -----------------------------------------------------------------
+
+
+@routes.get("/approvals")
+def approvals(view: Head) -> Response:
+    return _listing(view, "proposed", "rewards_approvals.html")
+
+
+@routes.post("/{report_id}/approval")
+async def approve(report_id: str, view: Head, values: FormDep) -> Response:
+    async def send(row):
+        return await _send(view, report_id, "approval", ApprovalForm.read(values, proposed_fen=row["reward_proposed_fen"]).body())
+
+    def again(code: int) -> Response:
+        return _again(view, "proposed", "rewards_approvals.html", code, report_id, values)
+
+    return await _decide(view, report_id, "approvals", send, again)
+
+
+def _again(view: Page, status: str, template: str, code: int, report_id: str, values: dict[str, Any], **context: Any) -> Response:
+    """The list again, with the failed item's form as the person filled it in."""
+    page_number = _page_number(view)
+    rows, more = queries_rewards.at_step(engine(view), tenants_of(view), status, page_number, _size(view))
+    return render(view, template, status_code=code, rows=rows, more=more, page_number=page_number,
+                  failed=report_id, form=values, **context)
+
+
+# --- group HQ ----------------------------------------------------------------------------
+
+
+@routes.get("/referrals")
+def referrals(view: HqOrHead) -> Response:
+    """Rewards awaiting group HQ: HQ decides them; a subsidiary's heads and leaders see theirs waiting."""
+    return _listing(view, "referred", "rewards_referrals.html", hq=_is_hq(view))
+
+
+@routes.post("/{report_id}/hq-decision")
+async def hq_decision(report_id: str, view: HqOrHead, values: FormDep) -> Response:
+    if not _is_hq(view):
+        raise NotYours()
+
+    async def send(_):
+        return await _send(view, report_id, "hq-decision", HqForm.read(values).body())
+
+    def again(code: int) -> Response:
+        return _again(view, "referred", "rewards_referrals.html", code, report_id, values, hq=True)
+
+    return await _decide(view, report_id, "referrals", send, again)
+
+
+# --- finance -----------------------------------------------------------------------------
+
+
+def _months(view: Page) -> list[str]:
+    """This month and the eleven before it, in the group's zone: what a payroll run covers."""
+    now = datetime.now(view.zone)
+    return [f"{(now.year * 12 + now.month - 1 - back) // 12}-{(now.month - 1 - back) % 12 + 1:02d}" for back in range(12)]
+
+
+@routes.get("/payments")
+def payments(view: Finance) -> Response:
+    return _listing(view, "approved", "rewards_payments.html", months=_months(view), tenants=tenants_of(view))
+
+
+@routes.post("/{report_id}/payment")
+async def pay(report_id: str, view: Finance, values: FormDep) -> Response:
+    async def send(row):
+        return await _send(view, report_id, "payment", PaymentForm.read(values, anonymous=row["anonymous"]).body())
+
+    def again(code: int) -> Response:
+        return _again(view, "approved", "rewards_payments.html", code, report_id, values, months=_months(view), tenants=tenants_of(view))
+
+    return await _decide(view, report_id, "payments", send, again)
+
+
+@routes.get("/payroll.{kind}")
+async def payroll_export(kind: str, view: Finance, tenant: str = "", month: str = "") -> Response:
+    """The month's paid rewards for the payroll system, as rewards lists them, in the page's language."""
+    if kind not in ("csv", "xlsx") or tenant not in tenants_of(view) or month not in _months(view):
+        raise NotYours()
+    answer = await backends(view).call(view.person.token, "rewards", "GET", "/payroll", params={"tenant": tenant, "period": month})
+    rows = payroll.read(answer.text)
+    filename = f"payroll-{tenant}-{month}.{kind}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+    if kind == "csv":
+        document = payroll.as_csv(rows, view.language, view.zone)
+        return Response(document.encode(), media_type="text/csv; charset=utf-8", headers=headers)
+    document = payroll.as_xlsx(rows, view.language, view.zone, title=view.t("payroll_title", t=view.label(tenant), m=month))
+    return Response(document, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers=headers)
+
+
+# --- budgets -----------------------------------------------------------------------------
+
+
+def _budgets_page(view: Page, status_code: int = 200, form: dict[str, Any] | None = None) -> Response:
+    tenants = tenants_of(view)
+    year = datetime.now(view.zone).year
+    _done(view)
+    return render(
+        view, "rewards_budgets.html", status_code=status_code, rows=queries_rewards.budgets_of(engine(view), tenants, [year]),
+        tenants=tenants, year=year, form=form or {},
+    )
+
+
+@routes.get("/budgets")
+def budgets(view: BudgetHolder) -> Response:
+    return _budgets_page(view)
+
+
+@routes.post("/budgets")
+async def set_budget(view: BudgetHolder, values: FormDep) -> Response:
+    try:
+        form = BudgetForm.read(values)
+        if form.tenant not in tenants_of(view):
+            raise NotYours()
+        await backends(view).call(
+            view.person.token, "rewards", "PUT", "/budgets", params={"tenant": form.tenant, "year": form.year},
+            json={"amount_fen": form.amount_yuan},
+        )
+    except ValidationError as error:
+        view.invalid(error)
+        return _budgets_page(view, 422, values)
+    except Refused as refusal:
+        view.refused(refusal)
+        view.fields.update({FIELD_OF.get(k, k): v for k, v in refusal.fields.items()})
+        return _budgets_page(view, refusal.status, values)
+    except ServiceDown as outage:
+        view.down(outage)
+        return _budgets_page(view, 503, values)
+    return see_other("/console/rewards/budgets?done=1")
+
+
+# --- the reward policy -------------------------------------------------------------------
+
+
+def _policy_page(view: Page, status_code: int = 200, form: dict[str, Any] | None = None) -> Response:
+    tenants = tenants_of(view)
+    wanted = (form or {}).get("tenant") or view.request.query_params.get("tenant")
+    tenant = wanted if wanted in tenants else tenants[0]
+    current, upcoming, earlier = queries_rewards.policy_versions(engine(view), tenant, datetime.now(UTC))
+    policy = current["policy"] if current else RewardPolicy()
+    _done(view)
+    return render(
+        view, "rewards_policy.html", status_code=status_code, tenants=tenants, tenant=tenant, current=current, policy=policy,
+        upcoming=upcoming, earlier=earlier, grades=GRADES, factors=FACTORS, form=form or {},
+        editable=view.person.has(Role.MANAGER, Role.LEADER),
+    )
+
+
+@routes.get("/policy")
+def policy(view: PolicyReader) -> Response:
+    return _policy_page(view)
+
+
+@routes.post("/policy")
+async def set_policy(view: HqOrHead, values: FormDep) -> Response:
+    try:
+        form = PolicyForm.read(values, zone=view.zone)
+        if form.tenant not in tenants_of(view):
+            raise NotYours()
+        await backends(view).call(view.person.token, "rewards", "PUT", "/policy", params={"tenant": form.tenant}, json=form.body())
+    except ValidationError as error:
+        view.invalid(error)
+        return _policy_page(view, 422, values)
+    except Refused as refusal:
+        view.refused(refusal)
+        view.fields.update({FIELD_OF.get(k, k): v for k, v in refusal.fields.items()})
+        return _policy_page(view, refusal.status, values)
+    except ServiceDown as outage:
+        view.down(outage)
+        return _policy_page(view, 503, values)
+    return see_other(f"/console/rewards/policy?tenant={form.tenant}&done=1")
