@@ -50,9 +50,15 @@ ACCOUNTS = {
 
 
 def signing_key(kid: str) -> dict[str, Any]:
-    """A new private RSA signing key as a JWK."""
+    """A new private RSA signing key as a JWK.
+
+    Without ``key_ops``: PyJWT writes ``["sign"]``, which the provider would publish with
+    the public half, and a strict client (the console's Authlib) then refuses to verify with it.
+    """
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return {**json.loads(RSAAlgorithm.to_jwk(private)), "kid": kid, "use": "sig", "alg": "RS256"}
+    jwk = {**json.loads(RSAAlgorithm.to_jwk(private)), "kid": kid, "use": "sig", "alg": "RS256"}
+    jwk.pop("key_ops", None)
+    return jwk
 
 
 class OidcProvider:

@@ -20,8 +20,10 @@ from hazardloop_console import (
     projection,
     reward_lines,
     signin,
+    signin_oidc,
     web,
 )
+from hazardloop_console.attempts import SignInAttempts
 from hazardloop_console.backends import Backends
 from hazardloop_console.sessions import Sessions
 from hazardloop_console.settings import ConsoleSettings
@@ -42,6 +44,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
         projection_factory=projection.projection,
         routes=[
             signin.routes,
+            signin_oidc.routes,
             pages_home.routes,
             pages_cases.routes,
             pages_tasks.routes,
@@ -56,6 +59,9 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     runtime = app.state.runtime
     app.state.sessions = Sessions(runtime.engine, timedelta(minutes=settings.session_idle_minutes))
     app.state.sessions.create_schema()
+    app.state.signin_attempts = SignInAttempts(runtime.engine)
+    app.state.signin_attempts.create_schema()
+    app.state.provider = signin_oidc.group_provider(settings)
     app.state.backends = backends
     app.state.navigation = pages_home.navigation
     app.state.assets = SimpleNamespace(htmx=assets.HTMX_JS, echarts=assets.ECHARTS_JS)

@@ -217,6 +217,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "rectified_at": ("整改完成时间", "Rectified"),
     "review_reason": ("验收意见（退回时必填）", "Comment (required to send back)"),
     "reviewed_by": ("由{r}验收。", "Accepted by a {r}."),
+    # Signing in at the group's identity provider (signin_oidc.py)
+    "try_again": ("重新登录", "Try again"),
+    "provider_down": ("暂时无法连接集团身份提供方，请稍后重试。",
+                      "The group's identity provider cannot be reached right now; please try again shortly."),
+    "signin_stale": ("登录请求已过期或无效，请重新登录。", "That sign-in had expired or was not started here; please sign in again."),
+    "signin_refused": ("集团身份提供方未能确认您的登录。", "The group's identity provider did not confirm your sign-in."),
+    "signin_no_roles": ("您的账号在本系统中没有角色，请联系管理员。",
+                        "Your account has no role in this system; ask an administrator."),
 }
 
 

@@ -16,7 +16,16 @@ from fastapi.responses import Response
 
 from hazardloop.auth import Authenticator
 from hazardloop_console.people import DEMO_PEOPLE, demo_person
-from hazardloop_console.web import PRE_SESSION_COOKIE, SESSION_COOKIE, NotYours, Page, PageDep, render, see_other
+from hazardloop_console.web import (
+    PRE_SESSION_COOKIE,
+    SESSION_COOKIE,
+    NotYours,
+    Page,
+    PageDep,
+    render,
+    secure_cookies,
+    see_other,
+)
 
 routes = APIRouter(include_in_schema=False)
 
@@ -37,10 +46,10 @@ def start_session(view: Page, *, subject: str, name: str | None, tenants: list[s
     session_id = request.app.state.sessions.open(
         subject=subject, name=name, tenants=tenants, roles=roles, token=token, expires_at=expires_at
     )
-    settings = request.app.state.runtime.settings
     response = see_other(safe_next(next_url))
     response.set_cookie(
-        SESSION_COOKIE, session_id, httponly=True, samesite="lax", secure=settings.base_url.startswith("https://"), path="/"
+        SESSION_COOKIE, session_id, httponly=True, samesite="lax", secure=secure_cookies(request.app.state.runtime.settings),
+        path="/",
     )
     response.delete_cookie(PRE_SESSION_COOKIE)
     return response
@@ -58,11 +67,12 @@ def signin_page(view: PageDep, next: str | None = None, expired: bool = False) -
         view.notices.append(view.t("session_expired"))
     token = view.request.cookies.get(PRE_SESSION_COOKIE) or secrets.token_urlsafe(24)
     response = render(
-        view, "signin.html", people=DEMO_PEOPLE if settings.dev_signin else (), oidc=bool(getattr(settings, "oidc_issuer", None)),
+        view, "signin.html", people=DEMO_PEOPLE if settings.dev_signin else (), oidc=view.request.app.state.provider is not None,
         next_url=safe_next(next), signin_csrf=token,
     )
-    secure = settings.base_url.startswith("https://")
-    response.set_cookie(PRE_SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure, max_age=3600)
+    response.set_cookie(
+        PRE_SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(settings), max_age=3600
+    )
     return response
 
 

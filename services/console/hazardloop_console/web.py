@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.resources import files
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Request
@@ -131,11 +131,27 @@ async def page(request: Request) -> Page:
 PageDep = Annotated[Page, Depends(page)]
 
 
+def secure_cookies(settings: ConsoleSettings) -> bool:
+    """Cookies only over HTTPS where browsers reach the console over HTTPS."""
+    return settings.base_url.startswith("https://")
+
+
+def came_from(request: Request) -> str:
+    """The console page a form was posted from (its referrer, if it is this console's), else the front page."""
+    referrer = urlsplit(request.headers.get("referer", ""))
+    ours = {request.url.netloc, urlsplit(request.app.state.runtime.settings.base_url).netloc}
+    if referrer.scheme not in ("http", "https") or referrer.netloc not in ours or not referrer.path.startswith("/"):
+        return "/console"
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
 async def signed_in(request: Request, view: PageDep) -> Page:
+    """A signed-in person; anybody else signs in first and comes back to this page
+    (a form posted after the session ended: back to the page it was posted from)."""
     if view.person is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method != "GET":
-            target = request.headers.get("referer", "/console")
+            target = came_from(request)
         raise SignInRequired(target, expired=SESSION_COOKIE in request.cookies)
     return view
 
@@ -180,7 +196,10 @@ def render(view: Page, template: str, status_code: int = 200, **context: Any) ->
         view.request, template, {"page": view, "person": view.person, **context}, status_code=status_code
     )
     if "lang" in view.request.query_params:
-        response.set_cookie(LANGUAGE_COOKIE, view.language, max_age=365 * 86400, samesite="lax", httponly=True)
+        response.set_cookie(
+            LANGUAGE_COOKIE, view.language, max_age=365 * 86400, samesite="lax", httponly=True,
+            secure=secure_cookies(view.request.app.state.runtime.settings),
+        )
     response.headers["Cache-Control"] = "no-store"
     return response
 
