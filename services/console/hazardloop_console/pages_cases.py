@@ -36,7 +36,9 @@ from hazardloop_console.web import FormDep, NotYours, Page, SignedIn, backends, 
 routes = APIRouter(prefix="/console", include_in_schema=False)
 
 CASEWORK = (Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR)
-Caseworker = Annotated[Page, Depends(for_roles(*CASEWORK))]
+TRIAGE = (Role.VERIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR)
+"""Who works the whole queue: an owner works from their own tasks instead."""
+Triage = Annotated[Page, Depends(for_roles(*TRIAGE))]
 MAX_PHOTOS = 6
 PREVIEWED = ("outcome", "grade", "factors", "within_routine_duties")
 """What of a grading decides its reward: all the reward preview is sent."""
@@ -64,12 +66,12 @@ def _queue_context(view: Page) -> dict[str, Any]:
 
 
 @routes.get("/queue")
-def queue_page(view: Caseworker) -> Response:
+def queue_page(view: Triage) -> Response:
     return render(view, "queue.html", **_queue_context(view))
 
 
 @routes.get("/queue/rows")
-def queue_rows(view: Caseworker) -> Response:
+def queue_rows(view: Triage) -> Response:
     """The queue's rows alone: what the page fetches every few seconds to stay current."""
     return render(view, "queue_rows.html", **_queue_context(view))
 
