@@ -9,7 +9,7 @@ import os
 import sys
 import urllib.request
 
-DEFAULT_PORTS = {"intake": 8101, "verification": 8102, "rewards": 8103, "notifications": 8104}
+DEFAULT_PORTS = {"console": 8100, "intake": 8101, "verification": 8102, "rewards": 8103, "notifications": 8104}
 
 
 def served_port() -> int:

@@ -8,19 +8,23 @@
 \getenv verification_password VERIFICATION_DB_PASSWORD
 \getenv rewards_password REWARDS_DB_PASSWORD
 \getenv notifications_password NOTIFICATIONS_DB_PASSWORD
+\getenv console_password CONSOLE_DB_PASSWORD
 
 CREATE ROLE hazardloop_intake LOGIN PASSWORD :'intake_password';
 CREATE ROLE hazardloop_verification LOGIN PASSWORD :'verification_password';
 CREATE ROLE hazardloop_rewards LOGIN PASSWORD :'rewards_password';
 CREATE ROLE hazardloop_notifications LOGIN PASSWORD :'notifications_password';
+CREATE ROLE hazardloop_console LOGIN PASSWORD :'console_password';
 
 -- The owner may create its tables in the public schema (owned by pg_database_owner).
 CREATE DATABASE hazardloop_intake OWNER hazardloop_intake;
 CREATE DATABASE hazardloop_verification OWNER hazardloop_verification;
 CREATE DATABASE hazardloop_rewards OWNER hazardloop_rewards;
 CREATE DATABASE hazardloop_notifications OWNER hazardloop_notifications;
+CREATE DATABASE hazardloop_console OWNER hazardloop_console;
 
 REVOKE ALL ON DATABASE hazardloop_intake FROM PUBLIC;
 REVOKE ALL ON DATABASE hazardloop_verification FROM PUBLIC;
 REVOKE ALL ON DATABASE hazardloop_rewards FROM PUBLIC;
 REVOKE ALL ON DATABASE hazardloop_notifications FROM PUBLIC;
+REVOKE ALL ON DATABASE hazardloop_console FROM PUBLIC;

@@ -194,8 +194,12 @@ class EventStore:
         self._settle = settle
         self._acks: _AckPipeline | None = None
 
-    async def ensure_stream(self, *, replicas: int = 1, duplicate_window: float = 120.0) -> None:
-        """Create the stream, or bring an existing one to this configuration (idempotent)."""
+    async def ensure_stream(self, *, replicas: int = 1, duplicate_window: float = 120.0, update: bool = True) -> None:
+        """Create the stream, or bring an existing one to this configuration (idempotent).
+
+        ``update=False`` leaves an existing stream as it is: for a reader of the log, whose
+        broker user may create a missing stream but not reconfigure the one it finds.
+        """
         config = api.StreamConfig(
             name=self.stream,
             subjects=[self.subjects.all],
@@ -215,7 +219,8 @@ class EventStore:
                     except NotFoundError:
                         await self._js.add_stream(config)
                     else:
-                        await self._js.update_stream(config)
+                        if update:
+                            await self._js.update_stream(config)
                 return
             except EventStoreUnavailable:
                 # Several services creating a replicated stream at once can leave one

@@ -16,6 +16,7 @@ import contextlib
 import gc
 import logging
 import traceback
+import uuid
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -542,7 +543,8 @@ class ProjectionRunner:
         Reading pulls: the reader never runs ahead of the writer. (A push consumer
         would overflow its client buffer on a large log, and nats-py drops the excess
         without the ordered consumer noticing a gap.) The next batch streams in while
-        the previous one is committed.
+        the previous one is committed. The reading consumer is named, so that a reader's
+        broker user may be limited to creating named consumers (never updating another's).
         """
         end = await self.store.last_sequence() if until_sequence is None else until_sequence
         if end <= self.position:
@@ -551,6 +553,7 @@ class ProjectionRunner:
         consumer = await js.add_consumer(
             self.store.stream,
             config=api.ConsumerConfig(
+                name=f"{self.projection.name}-rebuild-{uuid.uuid4().hex[:12]}",
                 filter_subjects=[self.store.subjects.of_type(kind) for kind in self.projection.event_types],
                 ack_policy=api.AckPolicy.NONE,
                 deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,

@@ -163,7 +163,8 @@ def create_service(
     async def connect_log_and_projection(_: FastAPI) -> None:
         js = broker_router.broker.connection.jetstream(timeout=settings.nats_timeout)
         store = runtime.make_store(js)
-        await store.ensure_stream(replicas=settings.stream_replicas)
+        # A service that appends nothing (the console) never reconfigures the log.
+        await store.ensure_stream(replicas=settings.stream_replicas, update=bool(publishes))
         if on_connect is not None:
             await on_connect(runtime, js)
         runner = runtime.make_runner(store)

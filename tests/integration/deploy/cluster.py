@@ -23,9 +23,15 @@ PASSWORDS = {
     "NATS_SYSTEM_PASSWORD": "sysPass0test",
     "NATS_ADMIN_PASSWORD": "adminPass0test",
     "NATS_SERVICE_PASSWORD": "servicePass0test",
+    "NATS_CONSOLE_PASSWORD": "consolePass0test",
     "NATS_AUDITOR_PASSWORD": "auditorPass0test",
 }
-USERS = {"admin": "NATS_ADMIN_PASSWORD", "hazardloop": "NATS_SERVICE_PASSWORD", "auditor": "NATS_AUDITOR_PASSWORD"}
+USERS = {
+    "admin": "NATS_ADMIN_PASSWORD",
+    "hazardloop": "NATS_SERVICE_PASSWORD",
+    "console": "NATS_CONSOLE_PASSWORD",
+    "auditor": "NATS_AUDITOR_PASSWORD",
+}
 
 
 def _replace(text: str, pattern: str, replacement: str) -> str:

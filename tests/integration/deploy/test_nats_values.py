@@ -7,6 +7,7 @@ import re
 import pytest
 import yaml
 
+from hazardloop.registry import SERVICES
 from tests.integration.deploy.cluster import DEPLOY
 
 VALUES = DEPLOY.parent / "k8s" / "nats-values.yaml"
@@ -30,8 +31,26 @@ def values_permissions(user: str) -> dict[str, dict[str, set[str]]]:
     return {direction: {kind: set(subjects) for kind, subjects in rules.items()} for direction, rules in entry["permissions"].items()}
 
 
-@pytest.mark.parametrize("user, variable", [("hazardloop", "SERVICE_PERMISSIONS"), ("auditor", "AUDITOR_PERMISSIONS")])
+@pytest.mark.parametrize(
+    "user, variable", [("hazardloop", "SERVICE_PERMISSIONS"), ("console", "CONSOLE_PERMISSIONS"), ("auditor", "AUDITOR_PERMISSIONS")]
+)
 def test_the_helm_values_mirror_the_cluster_config(user, variable):
     shipped = conf_permissions(variable)
     assert shipped["publish"]["allow"] and shipped["subscribe"]["allow"]
     assert values_permissions(user) == shipped
+
+
+@pytest.mark.parametrize("user, variable", [("console", "CONSOLE_PERMISSIONS"), ("auditor", "AUDITOR_PERMISSIONS")])
+def test_readers_of_the_log_cannot_pull_from_any_services_own_consumer(user, variable):
+    """Pulling from another's durable consumer would take its events away from it: every
+    service's consumer, a new one's too, must be on the readers' deny lists."""
+    others = [service for service in SERVICES if service != user]
+    denied = conf_permissions(variable)["publish"]["deny"]
+    assert {f"$JS.API.CONSUMER.MSG.NEXT.HAZARDLOOP.{service}" for service in others} <= denied
+    assert {f"$JS.API.CONSUMER.CREATE.HAZARDLOOP.{service}" for service in others} <= denied
+
+
+def test_the_console_may_not_publish_events():
+    console = conf_permissions("CONSOLE_PERMISSIONS")["publish"]
+    assert "hazard.>" in console["deny"]
+    assert not any(subject.startswith("hazard.") for subject in console["allow"])
