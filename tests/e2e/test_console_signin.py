@@ -99,9 +99,12 @@ def test_an_officer_signs_in_at_the_provider_lands_on_the_page_he_asked_for_and_
     session = next(c for c in page.context.cookies() if c["name"] == "hl_session")
     assert session["httpOnly"] and session["sameSite"] == "Lax" and not session["secure"]  # http here: not Secure
     page.get_by_role("button", name="退出登录").click()
-    expect(page).to_have_url(f"{console}/signin")
+    page.get_by_role("button", name="Yes, sign me out").click()  # the provider ends its session too
+    expect(page).to_have_url(signin_url(console, "/console"))
     page.goto(f"{console}/console/queue")
     expect(page).to_have_url(signin_url(console, "/console/queue"))
+    page.get_by_role("link", name=PROVIDER_BUTTON).click()  # the next person at this terminal must type a password
+    expect(page.locator("input[name=password]")).to_be_visible()
 
 
 def test_a_wrong_password_leaves_the_person_signed_out_and_a_refusal_reads_in_their_language(production, oidc_provider, browser):

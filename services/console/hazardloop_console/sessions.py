@@ -29,6 +29,7 @@ sessions = Table(
     Column("tenants", Text, nullable=False),
     Column("roles", Text, nullable=False),
     Column("token", Text, nullable=False),
+    Column("id_token", Text),
     Column("csrf", String(64), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("last_seen", UtcDateTime(), nullable=False),
@@ -49,6 +50,8 @@ class Person:
     roles: frozenset[Role]
     token: str
     csrf: str
+    id_token: str | None = None
+    """The provider's ID token, which signing out hands back to end the provider's session too."""
 
     @property
     def shown_as(self) -> str:
@@ -75,7 +78,8 @@ class Sessions:
         metadata.create_all(self._engine)
 
     def open(
-        self, *, subject: str, name: str | None, tenants: list[str], roles: list[Role], token: str, expires_at: datetime
+        self, *, subject: str, name: str | None, tenants: list[str], roles: list[Role], token: str, expires_at: datetime,
+        id_token: str | None = None,
     ) -> str:
         """A new session; its id goes into the cookie and nowhere else."""
         session_id = secrets.token_urlsafe(32)
@@ -84,7 +88,7 @@ class Sessions:
             db.execute(delete(sessions).where(sessions.c.expires_at < now))
             db.execute(insert(sessions).values(
                 id_hash=_hash(session_id), subject=subject, name=name, tenants=json.dumps(tenants),
-                roles=json.dumps([Role(r).value for r in roles]), token=token, csrf=secrets.token_urlsafe(24),
+                roles=json.dumps([Role(r).value for r in roles]), token=token, id_token=id_token, csrf=secrets.token_urlsafe(24),
                 expires_at=expires_at, last_seen=now,
             ))
         return session_id
@@ -107,7 +111,7 @@ class Sessions:
                 db.execute(update(sessions).where(sessions.c.id_hash == key).values(last_seen=now))
         return Person(
             subject=row.subject, name=row.name, tenants=tuple(json.loads(row.tenants)),
-            roles=frozenset(Role(r) for r in json.loads(row.roles)), token=row.token, csrf=row.csrf,
+            roles=frozenset(Role(r) for r in json.loads(row.roles)), token=row.token, csrf=row.csrf, id_token=row.id_token,
         )
 
     def close(self, session_id: str) -> None:

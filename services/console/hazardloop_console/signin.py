@@ -7,9 +7,13 @@ when ``HAZARDLOOP_DEV_SIGNIN`` is set (``make run`` sets it; production never do
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlencode
+
+import httpx2
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -27,6 +31,8 @@ from hazardloop_console.web import (
     see_other,
 )
 
+log = logging.getLogger("hazardloop.console.signin")
+
 routes = APIRouter(include_in_schema=False)
 
 DEV_TOKEN_HOURS = 8
@@ -40,11 +46,11 @@ def safe_next(value: str | None) -> str:
 
 
 def start_session(view: Page, *, subject: str, name: str | None, tenants: list[str], roles: list, token: str,
-                  expires_at: datetime, next_url: str) -> Response:
+                  expires_at: datetime, next_url: str, id_token: str | None = None) -> Response:
     """Open a session and send the person on to where they were going."""
     request = view.request
     session_id = request.app.state.sessions.open(
-        subject=subject, name=name, tenants=tenants, roles=roles, token=token, expires_at=expires_at
+        subject=subject, name=name, tenants=tenants, roles=roles, token=token, expires_at=expires_at, id_token=id_token
     )
     response = see_other(safe_next(next_url))
     response.set_cookie(
@@ -95,12 +101,35 @@ def dev_signin(
     )
 
 
+async def _provider_sign_out(request: Request, id_token: str | None) -> str | None:
+    """Where the provider ends its own session too, so the next person at a shared terminal
+    cannot sign in as this one without a password; None when it offers no such place."""
+    provider = request.app.state.provider
+    if provider is None or id_token is None:
+        return None
+    try:
+        metadata = await provider.load_server_metadata()
+    except (httpx2.HTTPError, ValueError, KeyError, RuntimeError):  # the console's own sign-out still holds
+        log.warning("the identity provider did not answer; signed out of the console only")
+        return None
+    endpoint = metadata.get("end_session_endpoint")
+    if not endpoint:
+        return None
+    settings = request.app.state.runtime.settings
+    query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": f"{settings.base_url}/",
+                       "client_id": settings.oidc_client_id})
+    return f"{endpoint}?{query}"
+
+
 @routes.post("/signout")
 async def signout(request: Request, view: PageDep) -> Response:
     form = await request.form()
     session_id = request.cookies.get(SESSION_COOKIE)
-    if view.person is not None and session_id and secrets.compare_digest(str(form.get("csrf", "")), view.person.csrf):
+    person = view.person
+    if person is None or not session_id or not secrets.compare_digest(str(form.get("csrf", "")), person.csrf):
+        person = None  # nobody, or a forged request: sign nobody out anywhere
+    else:
         request.app.state.sessions.close(session_id)
-    response = see_other("/signin")
+    response = see_other(await _provider_sign_out(request, person.id_token if person else None) or "/signin")
     response.delete_cookie(SESSION_COOKIE)
     return response

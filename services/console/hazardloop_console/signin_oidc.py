@@ -129,6 +129,7 @@ async def from_provider(view: PageDep, state: str = "", code: str = "", error: s
     response = start_session(
         view, subject=person.subject, name=person.name or identity.get("name"), tenants=sorted(person.tenants),
         roles=sorted(person.roles), token=access, expires_at=expires_at, next_url=next_url,
+        id_token=tokens.get("id_token"),
     )
     response.delete_cookie(ATTEMPT_COOKIE, path="/signin")
     return response
