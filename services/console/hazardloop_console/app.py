@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hazardloop import assets
 from hazardloop.service import create_service
-from hazardloop_console import pages_cases, pages_home, projection, signin, web
+from hazardloop_console import logcheck, pages_audit, pages_cases, pages_dashboard, pages_home, projection, signin, web
 from hazardloop_console.backends import Backends
 from hazardloop_console.sessions import Sessions
 from hazardloop_console.settings import ConsoleSettings
@@ -30,7 +30,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database_url_for("console", settings.database_url),
         projection_factory=projection.projection,
-        routes=[signin.routes, pages_home.routes, pages_cases.routes],
+        routes=[signin.routes, pages_home.routes, pages_cases.routes, pages_dashboard.routes, pages_audit.routes],
         publishes=[],
         description="Every role's pages: queues, cases, rewards, audit and the group's dashboard.",
         larger_bodies={"/console/cases/": PHOTO_UPLOADS},
@@ -39,6 +39,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     runtime = app.state.runtime
     app.state.sessions = Sessions(runtime.engine, timedelta(minutes=settings.session_idle_minutes))
     app.state.sessions.create_schema()
+    logcheck.create_schema(runtime.engine)
     app.state.backends = backends
     app.state.navigation = pages_home.navigation
     app.state.assets = SimpleNamespace(htmx=assets.HTMX_JS, echarts=assets.ECHARTS_JS)

@@ -12,6 +12,8 @@ routes = APIRouter(prefix="/console", include_in_schema=False)
 
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("/console/queue", "queue", frozenset({Role.VERIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR})),
+    ("/console/dashboard", "dashboard", frozenset({Role.LEADER, Role.AUDITOR})),
+    ("/console/audit", "audit", frozenset({Role.AUDITOR})),
 ]
 """(path, word, roles that use it): the pages of the console, in the order they are offered."""
 
