@@ -66,6 +66,13 @@ def table(document: dict[str, Any]) -> Table:
         view.add_row("(d) archive rebuild s", _num(rebuilt["seconds"], 1), "", "", f"< {rebuilt['target_seconds']:.0f}s",
                      _met(rebuilt["met"]))
         view.add_row("(d) archive events/s", _num(rebuilt["events_per_second"]), "", "", "", "")
+    if (pages := document.get("console")) is not None:
+        baseline = next(f for name, f in pages["pages"].items() if "baseline" in name)
+        for name, figures in pages["pages"].items():
+            if figures["target_p95_ms"] is None:
+                continue
+            view.add_row(f"(e) {name[:14]} p95 ms", _num(figures["p95_ms"], 1), _num(baseline["p95_ms"], 1),
+                         _num(figures["p95_ms"] / baseline["p95_ms"], 1), f"< {figures['target_p95_ms']:.0f} ms", _met(figures["met"]))
     return view
 
 
@@ -91,6 +98,10 @@ def notes(document: dict[str, Any]) -> list[str]:
         per = ", ".join(f"{name} {f['applied']:,} in {f['seconds']:.0f}s" for name, f in rebuilt["projections"].items())
         lines.append(f"(d) {rebuilt['events']:,} archived events, all four projections side by side and the archive "
                      f"verified alongside: {per}" + (f"; PROBLEMS: {'; '.join(rebuilt['problems'])}" if rebuilt["problems"] else ""))
+    if (pages := document.get("console")) is not None:
+        lines.append(f"(e) {pages['reports']:,} reports in the console's store; server time in-process, the home page as baseline: "
+                     + ", ".join(f"{name} p50 {f['p50_ms']:.1f} / p95 {f['p95_ms']:.1f} ms ({f['requests']})"
+                                 for name, f in pages["pages"].items()))
     logged = document.get("project_log_records") or {}
     if logged:
         lines.append("project log records during the run: " + ", ".join(f"{k} {v}" for k, v in sorted(logged.items())))

@@ -24,7 +24,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import appends, archive, intake_http, replay
+from bench import appends, archive, console_pages, intake_http, replay
 from bench.fixtures import filings, lifecycles
 from bench.report import show, write_json
 from bench.stats import median, ratio
@@ -50,6 +50,9 @@ class Parameters:
     replay_target_ratio: float = 0.2
     archive_events: int = 1_000_000
     archive_target_seconds: float = 120.0
+    console_reports: int = 100_000
+    console_requests: int = 60
+    console_seconds: float = 60.0
 
 
 class CountingHandler(logging.Handler):
@@ -163,6 +166,12 @@ def environment() -> dict[str, Any]:
     }
 
 
+def bench_console(workdir: Path, p: Parameters) -> dict[str, Any]:
+    """(e): the console's queue and dashboard with a full store, beside its home page."""
+    console.log(f"(e) console pages over {p.console_reports:,} reports, up to {p.console_requests} requests each")
+    return console_pages.measure(workdir / "console", p.console_reports, p.console_requests, p.console_seconds)
+
+
 def bench_archive(workdir: Path, p: Parameters) -> dict[str, Any]:
     """(d): write an archive (untimed), then rebuild all four projections from it, once."""
     console.log(f"(d) writing an archive of {p.archive_events:,} events")
@@ -204,6 +213,7 @@ def main() -> None:
         finally:
             server.stop()
         document["archive"] = bench_archive(workdir, p)
+        document["console"] = bench_console(workdir, p)
     document["project_log_records"] = dict(logged.counts)
     document["environment"]["load_average_at_end"] = os.getloadavg()
     document["elapsed_seconds"] = perf_counter() - started

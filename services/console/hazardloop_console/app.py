@@ -12,7 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from hazardloop import assets
 from hazardloop.service import create_service
 from hazardloop_console import (
+    logcheck,
+    pages_audit,
     pages_cases,
+    pages_dashboard,
     pages_home,
     pages_places,
     pages_rewards,
@@ -50,6 +53,8 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
             pages_tasks.routes,
             pages_rewards.routes,
             pages_places.routes,
+            pages_dashboard.routes,
+            pages_audit.routes,
         ],
         publishes=[],
         description="Every role's pages: queues, cases, rewards, audit and the group's dashboard.",
@@ -62,6 +67,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.signin_attempts = SignInAttempts(runtime.engine)
     app.state.signin_attempts.create_schema()
     app.state.provider = signin_oidc.group_provider(settings)
+    logcheck.create_schema(runtime.engine)
     app.state.backends = backends
     app.state.navigation = pages_home.navigation
     app.state.assets = SimpleNamespace(htmx=assets.HTMX_JS, echarts=assets.ECHARTS_JS)

@@ -57,7 +57,7 @@ def _queue_context(view: Page) -> dict[str, Any]:
     tenants = tenants_of(view)
     wanted = queries.QueueFilter.parse(dict(view.request.query_params), tenants)
     size = view.request.app.state.runtime.settings.page_size
-    rows, more = queries.queue(engine(view), tenants, wanted, size)
+    rows, more = queries.queue(engine(view), tenants, wanted, size, zone=view.zone)
     return {
         "rows": rows, "more": more, "wanted": wanted, "tenants": tenants, "now": datetime.now(UTC),
         "areas": queries.areas(engine(view), tenants), "categories": list(Category), "grades": list(Grade),

@@ -20,6 +20,8 @@ NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("/console/rewards/payments", "reward_payments", frozenset({Role.FINANCE})),
     ("/console/rewards/budgets", "reward_budgets", frozenset({Role.LEADER, Role.FINANCE})),
     ("/console/rewards/policy", "reward_policy", frozenset({Role.MANAGER, Role.LEADER, Role.FINANCE, Role.AUDITOR})),
+    ("/console/dashboard", "dashboard", frozenset({Role.LEADER, Role.AUDITOR})),
+    ("/console/audit", "audit", frozenset({Role.AUDITOR})),
 ]
 """(path, word, roles that use it): the pages of the console, in the order they are offered."""
 

@@ -25,6 +25,10 @@ class ConsoleSettings(CommonSettings):
     )
     session_idle_minutes: int = Field(30, ge=1, le=24 * 60, description="A browser session idle this long must sign in again.")
     service_timeout: float = Field(10.0, gt=0, description="Seconds the console waits for a service before calling it down.")
+    audit_check_seconds: float = Field(
+        60.0, gt=0, le=3600,
+        description="Longest an auditor's check of the log (or a ledger read from it) may run before it reports how far it got.",
+    )
     page_size: int = Field(50, ge=10, le=500, description="Rows per page of the console's lists.")
 
     @property

@@ -4,7 +4,7 @@ Everything a list, a search or a dashboard shows comes from here, folded from th
 the console never reads another service's database.
 """
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
 
 from hazardloop.db import UtcDateTime
 from hazardloop.projection import bookkeeping_tables
@@ -77,6 +77,14 @@ cases = Table(
     Index("ix_console_cases_owner", "owner", "deadline"),
     Index("ix_console_cases_reward", "tenant", "reward_status"),
     Index("ix_console_cases_week", "week", "tenant"),
+    # Covering indexes of the dashboard's figures and the queue's order: a range of them
+    # is read without touching the (wide) rows, so 100,000 reports aggregate fast.
+    Index(
+        "ix_console_cases_figures", "tenant", "filed_at", "week", "category", "grade", "state", "reporter", "overdue",
+        "escalation_step", "externally_escalated", "accept_due_at", "verify_due_at", "deadline", "accepted_at",
+        "verified_at", "closed_at", "site", "area", "spot", "report_id",
+    ),
+    Index("ix_console_cases_paid", "reward_status", "tenant", "reward_paid_at", "reward_fen"),
 )
 
 steps = Table(
@@ -138,3 +146,30 @@ reward_policies = Table(
 """Every version of each subsidiary's reward policy, as set: the one in force and its history."""
 
 checkpoint, dead_letters = bookkeeping_tables(metadata)
+
+kept = MetaData()
+"""Tables that are not folded from the log, so a rebuild of the projection keeps them."""
+
+log_checks = Table(
+    "console_log_checks",
+    kept,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ran_at", UtcDateTime(), nullable=False),
+    Column("ran_by", String(128), nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    # False when the time allowed ran out first: ``checked_through`` says how far it got.
+    Column("checked_through", BigInteger, nullable=False),
+    Column("last_sequence", BigInteger, nullable=False),
+    Column("intact", Boolean),
+    Column("faults", Integer, nullable=False),
+    Column("first_fault", Text),
+    # JSON: sequence, kind, detail, and the tenant, aggregate and event type stored there.
+    Column("seals", Integer, nullable=False),
+    Column("sealed_through", BigInteger, nullable=False),
+    Column("last_seal", Text),
+    # JSON: the range the last seal covers and when it was sealed.
+    Column("findings", Text, nullable=False),
+    # JSON list of the reconciliation's exceptions: kind, tenant, report_id, sequence, detail.
+)
+"""What each check of the log found (the auditor's page shows the latest)."""
