@@ -40,7 +40,7 @@ def test_headquarters_sees_the_dashboard_in_chinese_with_charts_tables_and_the_c
         expect(page.locator(f"#chart-{figure} svg").first).to_be_attached()
     expect(page.locator("#by-category table")).to_contain_text("人的不安全行为")
     expect(page.locator("#participation")).to_contain_text("人均")  # no headcount: said, not invented
-    refinery = page.locator("#participation tbody tr", has_text="refinery")
+    refinery = page.locator("#participation tbody tr", has_text="炼油厂")  # the subsidiary by its name
     expect(refinery.locator("td").nth(2)).to_have_text("2")
 
     refinery.locator("a").click()
@@ -67,7 +67,7 @@ def test_an_auditor_verifies_the_log_and_downloads_the_ledger_in_chinese(system,
     expect(page.locator("#findings")).to_contain_text("没有异常")
 
     with page.expect_download() as download:
-        page.get_by_role("button", name="下载 Excel（XLSX）").click()
+        page.get_by_role("button", name="下载 Excel").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     with open(download.value.path(), "rb") as file:
         sheet = load_workbook(io.BytesIO(file.read())).worksheets[0]

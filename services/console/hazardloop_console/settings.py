@@ -29,6 +29,15 @@ class ConsoleSettings(CommonSettings):
         60.0, gt=0, le=3600,
         description="Longest an auditor's check of the log (or a ledger read from it) may run before it reports how far it got.",
     )
+    subsidiary_names: dict[str, dict[str, str]] = Field(
+        {
+            "refinery": {"zh-CN": "炼油厂", "en": "Refinery"},
+            "mine": {"zh-CN": "矿业公司", "en": "Mine"},
+            "steelmill": {"zh-CN": "钢铁公司", "en": "Steel mill"},
+        },
+        description="What pages call each subsidiary, per language: JSON object of tenant to {\"zh-CN\": ..., \"en\": ...}; "
+        "a subsidiary without a name shows as its id.",
+    )
     page_size: int = Field(50, ge=10, le=500, description="Rows per page of the console's lists.")
 
     @property

@@ -60,7 +60,11 @@ class Page:
         return word(key, self.language, **values)
 
     def label(self, code: object) -> str:
-        return "" if code is None else label(code, self.language)
+        """The name of a code, or of a subsidiary (as the group calls it), in the page's language."""
+        if code is None:
+            return ""
+        named = self.request.app.state.runtime.settings.subsidiary_names.get(str(code))
+        return named.get(self.language) or named.get("zh-CN") or str(code) if named else label(code, self.language)
 
     def when(self, at: datetime | None, *, date_only: bool = False) -> str:
         if at is None:
