@@ -22,6 +22,7 @@ from hazardloop.errors import DomainError
 from hazardloop.events import SUBTYPES, CaseworkPolicy, Event, PlaceKind, RectificationAssigned, Verified
 from hazardloop.eventstore import History, StoredEvent
 from hazardloop.projection import Delivery, ProjectionRunner
+from hazardloop_console.projection import projection as console_projection
 from hazardloop_intake.domain import FileReport, Place, Reporter, file_report, locate
 from hazardloop_intake.projection import projection as intake_projection
 from hazardloop_notifications.handlers import projection as notifications_projection
@@ -43,7 +44,7 @@ class Projections:
     def __init__(self) -> None:
         self.runners = [
             ProjectionRunner(build(None), create_store_engine("sqlite://"), None)
-            for build in (intake_projection, verification_projection, rewards_projection, notifications_projection)
+            for build in (intake_projection, verification_projection, rewards_projection, notifications_projection, console_projection)
         ]
         for runner in self.runners:
             runner.create_schema()
