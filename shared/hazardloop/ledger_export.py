@@ -8,17 +8,13 @@ people typed can never run as a formula.
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from hazardloop.audit.ledger import Ledger, LedgerRow
 from hazardloop.events import Language
 from hazardloop.instants import in_zone
 from hazardloop.labels import label, language_of
-from hazardloop.spreadsheet import spreadsheet_safe
+from hazardloop.spreadsheet import TIME, YUAN, Column, csv_text, workbook
 
 COLUMNS: dict[str, tuple[str, str]] = {
     "report_id": ("报告编号", "Report"),
@@ -80,67 +76,29 @@ def cells(row: LedgerRow, ledger: Ledger, language: str = Language.ZH_CN) -> lis
     return values
 
 
+def _columns(ledger: Ledger, language: str) -> list[Column]:
+    formats = {**dict.fromkeys(TIMES, TIME), "reward_yuan": YUAN}
+    return [
+        Column(header, _WIDTHS.get(name, 20), formats.get(name), wrap=name in ("situation", "measures"))
+        for name, header in zip(COLUMNS, headers(ledger, language), strict=True)
+    ]
+
+
 def ledger_csv(ledger: Ledger, language: str = Language.ZH_CN) -> str:
     """The ledger as CSV text, beginning with a byte-order mark so Excel reads its Chinese as UTF-8.
 
     Encode it as UTF-8 (the mark is part of the text).
     """
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(headers(ledger, language))
-    for row in ledger.rows:
-        writer.writerow([spreadsheet_safe(_text(value)) for value in cells(row, ledger, language)])
-    return out.getvalue()
+    return csv_text(headers(ledger, language), (cells(row, ledger, language) for row in ledger.rows))
 
 
 def ledger_xlsx(ledger: Ledger, language: str = Language.ZH_CN, *, title: str = "") -> bytes:
     """The ledger as a workbook: real dates and amounts, and a sheet saying what it was built from."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
     english = language_of(language) == Language.EN
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _ABOUT["title"][english]
-    sheet.append(headers(ledger, language))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in ledger.rows:
-        sheet.append(cells(row, ledger, language))
-        # openpyxl writes text as text (never a formula) only when told so: set data_type after.
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
-    for index, name in enumerate(COLUMNS, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = _WIDTHS.get(name, 20)
-        for cell in sheet[letter][1:]:
-            if name in TIMES:
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif name == "reward_yuan":
-                cell.number_format = "#,##0.00"
-            elif name in ("situation", "measures"):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "B2"
-    sheet.auto_filter.ref = sheet.dimensions
-    about = book.create_sheet("说明" if not english else "About")
     facts = {"title": title, "tenant": ledger.tenant, "timezone": ledger.timezone, "reports": len(ledger.rows),
              "through": ledger.through_sequence}  # fmt: skip
-    for key, value in facts.items():
-        about.append((_ABOUT[key][english], value))
-    about.column_dimensions["A"].width = 36
-    about.column_dimensions["B"].width = 60
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _text(value: Any) -> Any:
-    """A CSV cell: wall times to the minute, yuan with two decimals."""
-    if isinstance(value, datetime):
-        return f"{value:%Y-%m-%d %H:%M}"
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return value
+    return workbook(
+        _ABOUT["title"][english], _columns(ledger, language), (cells(row, ledger, language) for row in ledger.rows),
+        freeze="B2", filters=True,
+        about=("说明" if not english else "About", [(_ABOUT[key][english], value) for key, value in facts.items()]),
+    )

@@ -72,6 +72,6 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.navigation = pages_home.navigation
     app.state.assets = SimpleNamespace(htmx=assets.HTMX_JS, echarts=assets.ECHARTS_JS)
     app.mount("/console/static", StaticFiles(directory=str(files("hazardloop_console") / "static")), name="console-static")
-    web.install(app, settings)
+    web.install(app)
     app.state.templates.env.globals["reward_line"] = reward_lines.explain
     return app

@@ -29,10 +29,6 @@ FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.
 LEDGER_LANGUAGES = ("zh-CN", "en")
 
 
-def _settings(view: Page):
-    return view.request.app.state.runtime.settings
-
-
 def plainly(view: Page, prefix: str, kind: str) -> str:
     """A fault's or an exception's name in the page's language (the code itself if new)."""
     key = prefix + kind.replace(",", "").replace(" ", "_")
@@ -60,7 +56,7 @@ def audit_page(view: Auditor) -> Response:
 @routes.post("/audit/check")
 async def check_now(view: Auditor, _: FormDep) -> Response:
     """Verify and reconcile the log now, within the time the settings allow."""
-    settings = _settings(view)
+    settings = view.settings
     try:
         check = await logcheck.check_log(settings, view.person.subject, settings.audit_check_seconds)
     except (OSError, TimeoutError, nats.errors.Error) as exc:  # the broker cannot be reached
@@ -103,7 +99,7 @@ async def ledger(view: Auditor) -> Response:
     if view.fields:
         view.errors.append(view.t("fix_fields"))
         return _page(view, status_code=422, **asked)
-    settings = _settings(view)
+    settings = view.settings
     try:
         book = await logcheck.read_ledger(settings, tenant, settings.audit_check_seconds)
     except logcheck.LogTooSlow:

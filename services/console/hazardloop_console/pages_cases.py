@@ -31,7 +31,7 @@ from hazardloop_console.forms import (
     RectifyForm,
     VerifyForm,
 )
-from hazardloop_console.web import FormDep, NotYours, Page, SignedIn, backends, for_roles, render, see_other
+from hazardloop_console.web import FormDep, NotYours, Page, SignedIn, attempt, backends, for_roles, render
 
 routes = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -45,7 +45,7 @@ PREVIEWED = ("outcome", "grade", "factors", "within_routine_duties")
 
 
 def tenants_of(view: Page) -> list[str]:
-    known = view.request.app.state.runtime.settings.tenants
+    known = view.settings.tenants
     return list(known) if view.person.group_wide else [t for t in known if t in view.person.tenants]
 
 
@@ -56,8 +56,7 @@ def engine(view: Page):
 def _queue_context(view: Page) -> dict[str, Any]:
     tenants = tenants_of(view)
     wanted = queries.QueueFilter.parse(dict(view.request.query_params), tenants)
-    size = view.request.app.state.runtime.settings.page_size
-    rows, more = queries.queue(engine(view), tenants, wanted, size, zone=view.zone)
+    rows, more = queries.queue(engine(view), tenants, wanted, view.settings.page_size, zone=view.zone)
     return {
         "rows": rows, "more": more, "wanted": wanted, "tenants": tenants, "now": datetime.now(UTC),
         "areas": queries.areas(engine(view), tenants), "categories": list(Category), "grades": list(Grade),
@@ -76,7 +75,8 @@ def queue_rows(view: Triage) -> Response:
     return render(view, "queue_rows.html", **_queue_context(view))
 
 
-def _case_or_404(view: Page, report_id: str) -> tuple[dict[str, Any], list, list]:
+def visible_case(view: Page, report_id: str) -> tuple[dict[str, Any], list, list]:
+    """The case, its timeline and photos, if it is of the person's subsidiaries (else ``NotYours``)."""
     case, history, pictures = queries.one_case(engine(view), report_id[:64])
     if case is None or case["tenant"] not in tenants_of(view):
         raise NotYours()
@@ -88,7 +88,7 @@ def show_case(
     **forms: Any,
 ) -> Response:
     """The case page; ``failed`` names the form that came back wrong (several have a ``reason``)."""
-    case, history, pictures = _case_or_404(view, report_id)
+    case, history, pictures = visible_case(view, report_id)
     if view.request.query_params.get("done"):
         view.notices.append(view.t("done"))
     return render(
@@ -118,24 +118,16 @@ def console_path(value: Any) -> str | None:
 async def _command(view: Page, report_id: str, values: dict[str, Any], send) -> Response:
     """Send a command; then to the page the form names in ``back`` (the case page by default),
     or back to the case page marked where it went wrong, keeping ``back`` for the next try."""
-    _case_or_404(view, report_id)
+    visible_case(view, report_id)
     back = values["back"] = console_path(values.get("back"))
     failed = view.request.url.path.rsplit("/", 1)[-1]
-    try:
+
+    async def sent() -> str:
         await send()
-    except ValidationError as error:
-        view.invalid(error)
-        return show_case(view, report_id, status_code=422, failed=failed, **values)
-    except Refused as refusal:
-        view.refused(refusal)
-        return show_case(view, report_id, status_code=refusal.status, failed=failed, **values)
-    except ServiceDown as outage:
-        view.down(outage)
-        response = show_case(view, report_id, status_code=503, failed=failed, **values)
-        response.headers["Retry-After"] = str(view.request.app.state.runtime.settings.retry_after_seconds)
-        return response
-    target = back or f"/console/cases/{report_id}"
-    return see_other(f"{target}{'&' if '?' in target else '?'}done=1")
+        target = back or f"/console/cases/{report_id}"
+        return f"{target}{'&' if '?' in target else '?'}done=1"
+
+    return await attempt(view, sent, lambda status: show_case(view, report_id, status_code=status, failed=failed, **values))
 
 
 def _casework(view: Page, report_id: str, step: str, body: dict[str, Any]):
@@ -154,7 +146,7 @@ async def verify(report_id: str, view: SignedIn, values: FormDep) -> Response:
 
 @routes.post("/cases/{report_id}/assign")
 async def assign(report_id: str, view: SignedIn, values: FormDep) -> Response:
-    case, _, _ = _case_or_404(view, report_id)
+    case, _, _ = visible_case(view, report_id)
     major = case["grade"] == Grade.MAJOR.value
 
     async def send():
@@ -170,7 +162,7 @@ async def feed_back(report_id: str, view: SignedIn, values: FormDep) -> Response
 
 @routes.post("/cases/{report_id}/rectify")
 async def rectify(report_id: str, view: SignedIn, values: FormDep) -> Response:
-    case, _, _ = _case_or_404(view, report_id)
+    case, _, _ = visible_case(view, report_id)
     sent = values.pop("evidence", [])
     uploads = [item for item in (sent if isinstance(sent, list) else [sent]) if isinstance(item, UploadFile)]
 
@@ -197,28 +189,30 @@ async def request_extension(report_id: str, view: SignedIn, values: FormDep) -> 
     )
 
 
-@routes.post("/cases/{report_id}/extension-decision")
-async def decide_extension(report_id: str, view: SignedIn, values: FormDep) -> Response:
+async def _decision(view: Page, report_id: str, values: dict[str, Any], step: str, verdict: str) -> Response:
+    """A yes or no with its reason, sent as verification names the yes of ``step`` (``verdict``)."""
+
     async def send():
         form = DecisionForm.read(values)
-        return await _casework(view, report_id, "extension/decision", {"approve": form.approve, "reason": form.reason})
+        return await _casework(view, report_id, step, {verdict: form.approve, "reason": form.reason})
 
     return await _command(view, report_id, values, send)
+
+
+@routes.post("/cases/{report_id}/extension-decision")
+async def decide_extension(report_id: str, view: SignedIn, values: FormDep) -> Response:
+    return await _decision(view, report_id, values, "extension/decision", "approve")
 
 
 @routes.post("/cases/{report_id}/review")
 async def review(report_id: str, view: SignedIn, values: FormDep) -> Response:
-    async def send():
-        form = DecisionForm.read(values)
-        return await _casework(view, report_id, "review", {"accept": form.approve, "reason": form.reason})
-
-    return await _command(view, report_id, values, send)
+    return await _decision(view, report_id, values, "review", "accept")
 
 
 @routes.get("/cases/{report_id}/photos/{digest}")
 async def photo(report_id: str, digest: str, view: SignedIn, thumbnail: bool = False) -> Response:
     """A report's photo, fetched from intake as the person (who must be allowed to see it there)."""
-    _, _, pictures = _case_or_404(view, report_id)
+    _, _, pictures = visible_case(view, report_id)
     match = next((p for p in pictures if p["digest"] == digest), None)
     if match is None:
         raise NotYours()
@@ -232,7 +226,7 @@ async def photo(report_id: str, digest: str, view: SignedIn, thumbnail: bool = F
 @routes.post("/cases/{report_id}/reward-preview")
 async def reward_preview(report_id: str, view: SignedIn, values: FormDep) -> Response:
     """The reward the grading on the form would propose, by the policy in force: before saving it."""
-    case, _, _ = _case_or_404(view, report_id)
+    case, _, _ = visible_case(view, report_id)
     fragment = bool(view.request.headers.get("HX-Request"))
     preview: dict[str, Any] | None = None
     note: str | None = None

@@ -13,15 +13,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from hazardloop.auth import Role
 from hazardloop.events import RewardPolicy
 from hazardloop_console import payroll, queries_rewards
-from hazardloop_console.backends import Refused, ServiceDown
+from hazardloop_console.queries import page_number
 from hazardloop_console.forms_rewards import FACTORS, GRADES, ApprovalForm, BudgetForm, HqForm, PaymentForm, PolicyForm
 from hazardloop_console.pages_cases import engine, tenants_of
-from hazardloop_console.web import FormDep, NotYours, Page, backends, for_roles, render, see_other
+from hazardloop_console.web import FormDep, NotYours, Page, attempt, backends, for_roles, render
 
 routes = APIRouter(prefix="/console/rewards", include_in_schema=False)
 
@@ -34,17 +33,6 @@ FIELD_OF = {"amount_fen": "amount_yuan", "cap_fen": "cap_yuan"}
 """Rewards' field names, as the console's forms call them."""
 
 
-def _page_number(view: Page) -> int:
-    try:
-        return max(1, min(int(view.request.query_params.get("page", "1")), 10_000))
-    except ValueError:
-        return 1
-
-
-def _size(view: Page) -> int:
-    return view.request.app.state.runtime.settings.page_size
-
-
 def _is_hq(view: Page) -> bool:
     return view.person.group_wide and view.person.has(Role.MANAGER, Role.LEADER)
 
@@ -55,12 +43,16 @@ def _done(view: Page) -> None:
         view.notices.append(view.t("reward_referred_notice" if done == "RewardReferred" else "done"))
 
 
-def _listing(view: Page, status: str, template: str, status_code: int = 200, **context: Any) -> Response:
-    page_number = _page_number(view)
-    rows, more = queries_rewards.at_step(engine(view), tenants_of(view), status, page_number, _size(view))
+def _listing(
+    view: Page, status: str, template: str, status_code: int = 200, failed: str | None = None,
+    form: dict[str, Any] | None = None, **context: Any,
+) -> Response:
+    """A page of the rewards at ``status``; ``failed`` names the one whose ``form`` came back wrong."""
+    number = page_number(view.request.query_params.get("page"))
+    rows, more = queries_rewards.at_step(engine(view), tenants_of(view), status, number, view.settings.page_size)
     _done(view)
-    return render(view, template, status_code=status_code, rows=rows, more=more, page_number=page_number,
-                  failed=None, form={}, **context)
+    return render(view, template, status_code=status_code, rows=rows, more=more, page_number=number,
+                  failed=failed, form=form or {}, **context)
 
 
 async def _decide(view: Page, report_id: str, listing: str, send, again) -> Response:
@@ -68,21 +60,12 @@ async def _decide(view: Page, report_id: str, listing: str, send, again) -> Resp
     row = queries_rewards.one_reward(engine(view), report_id[:64])
     if row is None or row["tenant"] not in tenants_of(view):
         raise NotYours()
-    try:
+
+    async def sent() -> str:
         answer = await send(row)
-    except ValidationError as error:
-        view.invalid(error)
-        return again(422)
-    except Refused as refusal:
-        view.refused(refusal)
-        view.fields.update({FIELD_OF.get(k, k): v for k, v in refusal.fields.items()})
-        return again(refusal.status)
-    except ServiceDown as outage:
-        view.down(outage)
-        response = again(503)
-        response.headers["Retry-After"] = str(view.request.app.state.runtime.settings.retry_after_seconds)
-        return response
-    return see_other(f"/console/rewards/{listing}?done={(answer or {}).get('event', 'done')}")
+        return f"/console/rewards/{listing}?done={(answer or {}).get('event', 'done')}"
+
+    return await attempt(view, sent, again, renames=FIELD_OF)
 
 
 def _send(view: Page, report_id: str, step: str, body: dict[str, Any]):
@@ -103,17 +86,9 @@ async def approve(report_id: str, view: Head, values: FormDep) -> Response:
         return await _send(view, report_id, "approval", ApprovalForm.read(values, proposed_fen=row["reward_proposed_fen"]).body())
 
     def again(code: int) -> Response:
-        return _again(view, "proposed", "rewards_approvals.html", code, report_id, values)
+        return _listing(view, "proposed", "rewards_approvals.html", code, report_id, values)
 
     return await _decide(view, report_id, "approvals", send, again)
-
-
-def _again(view: Page, status: str, template: str, code: int, report_id: str, values: dict[str, Any], **context: Any) -> Response:
-    """The list again, with the failed item's form as the person filled it in."""
-    page_number = _page_number(view)
-    rows, more = queries_rewards.at_step(engine(view), tenants_of(view), status, page_number, _size(view))
-    return render(view, template, status_code=code, rows=rows, more=more, page_number=page_number,
-                  failed=report_id, form=values, **context)
 
 
 # --- group HQ ----------------------------------------------------------------------------
@@ -134,7 +109,7 @@ async def hq_decision(report_id: str, view: HqOrHead, values: FormDep) -> Respon
         return await _send(view, report_id, "hq-decision", HqForm.read(values).body())
 
     def again(code: int) -> Response:
-        return _again(view, "referred", "rewards_referrals.html", code, report_id, values, hq=True)
+        return _listing(view, "referred", "rewards_referrals.html", code, report_id, values, hq=True)
 
     return await _decide(view, report_id, "referrals", send, again)
 
@@ -159,7 +134,7 @@ async def pay(report_id: str, view: Finance, values: FormDep) -> Response:
         return await _send(view, report_id, "payment", PaymentForm.read(values, anonymous=row["anonymous"]).body())
 
     def again(code: int) -> Response:
-        return _again(view, "approved", "rewards_payments.html", code, report_id, values, months=_months(view), tenants=tenants_of(view))
+        return _listing(view, "approved", "rewards_payments.html", code, report_id, values, months=_months(view), tenants=tenants_of(view))
 
     return await _decide(view, report_id, "payments", send, again)
 
@@ -200,7 +175,7 @@ def budgets(view: BudgetHolder) -> Response:
 
 @routes.post("/budgets")
 async def set_budget(view: BudgetHolder, values: FormDep) -> Response:
-    try:
+    async def send() -> str:
         form = BudgetForm.read(values)
         if form.tenant not in tenants_of(view):
             raise NotYours()
@@ -208,17 +183,9 @@ async def set_budget(view: BudgetHolder, values: FormDep) -> Response:
             view.person.token, "rewards", "PUT", "/budgets", params={"tenant": form.tenant, "year": form.year},
             json={"amount_fen": form.amount_yuan},
         )
-    except ValidationError as error:
-        view.invalid(error)
-        return _budgets_page(view, 422, values)
-    except Refused as refusal:
-        view.refused(refusal)
-        view.fields.update({FIELD_OF.get(k, k): v for k, v in refusal.fields.items()})
-        return _budgets_page(view, refusal.status, values)
-    except ServiceDown as outage:
-        view.down(outage)
-        return _budgets_page(view, 503, values)
-    return see_other("/console/rewards/budgets?done=1")
+        return "/console/rewards/budgets?done=1"
+
+    return await attempt(view, send, lambda status: _budgets_page(view, status, values), renames=FIELD_OF)
 
 
 # --- the reward policy -------------------------------------------------------------------
@@ -245,19 +212,11 @@ def policy(view: PolicyReader) -> Response:
 
 @routes.post("/policy")
 async def set_policy(view: HqOrHead, values: FormDep) -> Response:
-    try:
+    async def send() -> str:
         form = PolicyForm.read(values, zone=view.zone)
         if form.tenant not in tenants_of(view):
             raise NotYours()
         await backends(view).call(view.person.token, "rewards", "PUT", "/policy", params={"tenant": form.tenant}, json=form.body())
-    except ValidationError as error:
-        view.invalid(error)
-        return _policy_page(view, 422, values)
-    except Refused as refusal:
-        view.refused(refusal)
-        view.fields.update({FIELD_OF.get(k, k): v for k, v in refusal.fields.items()})
-        return _policy_page(view, refusal.status, values)
-    except ServiceDown as outage:
-        view.down(outage)
-        return _policy_page(view, 503, values)
-    return see_other(f"/console/rewards/policy?tenant={form.tenant}&done=1")
+        return f"/console/rewards/policy?tenant={form.tenant}&done=1"
+
+    return await attempt(view, send, lambda status: _policy_page(view, status, values), renames=FIELD_OF)

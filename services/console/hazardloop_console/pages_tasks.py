@@ -16,16 +16,13 @@ from fastapi.responses import Response
 from hazardloop.auth import Role
 from hazardloop_console import queries_tasks
 from hazardloop_console.pages_cases import engine, tenants_of
+from hazardloop_console.queries import page_number
 from hazardloop_console.web import Page, for_roles, render
 
 routes = APIRouter(prefix="/console", include_in_schema=False)
 
 Owner = Annotated[Page, Depends(for_roles(Role.RECTIFIER))]
 Decider = Annotated[Page, Depends(for_roles(Role.MANAGER, Role.LEADER))]
-
-
-def _page_size(view: Page) -> int:
-    return view.request.app.state.runtime.settings.page_size
 
 
 def _done(view: Page) -> None:
@@ -37,8 +34,8 @@ def _done(view: Page) -> None:
 def my_tasks(view: Owner) -> Response:
     now = datetime.now(UTC)
     tenants = tenants_of(view)
-    number = queries_tasks.page_number(view.request.query_params.get("page"))
-    tasks = queries_tasks.owned(engine(view), view.person.subject, tenants, number, _page_size(view))
+    number = page_number(view.request.query_params.get("page"))
+    tasks = queries_tasks.owned(engine(view), view.person.subject, tenants, number, view.settings.page_size)
     closed = queries_tasks.recently_closed(engine(view), view.person.subject, tenants, now) if number == 1 else []
     _done(view)
     return render(view, "tasks.html", tasks=tasks, closed=closed, now=now)
@@ -48,9 +45,9 @@ def my_tasks(view: Owner) -> Response:
 def decisions(view: Decider) -> Response:
     tenants = tenants_of(view)
     params = view.request.query_params
-    size = _page_size(view)
-    extensions = queries_tasks.extensions_pending(engine(view), tenants, queries_tasks.page_number(params.get("page")), size)
-    reviews = queries_tasks.awaiting_review(engine(view), tenants, queries_tasks.page_number(params.get("review_page")), size)
+    size = view.settings.page_size
+    extensions = queries_tasks.extensions_pending(engine(view), tenants, page_number(params.get("page")), size)
+    reviews = queries_tasks.awaiting_review(engine(view), tenants, page_number(params.get("review_page")), size)
     evidence = queries_tasks.evidence_of(engine(view), [row["report_id"] for row in reviews.rows])
     _done(view)
     return render(

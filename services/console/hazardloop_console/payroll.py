@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hazardloop.labels import label
-from hazardloop.spreadsheet import spreadsheet_safe
+from hazardloop.spreadsheet import TIME, YUAN, Column, csv_text, workbook
 
 COLUMNS: dict[str, tuple[str, str]] = {
     "payment_reference": ("付款凭证号", "Payment reference"),
@@ -76,49 +76,14 @@ def cells(row: Paid, language: str, zone: ZoneInfo) -> list[Any]:
 
 def as_csv(rows: list[Paid], language: str, zone: ZoneInfo) -> str:
     """CSV text beginning with a byte-order mark, so Excel reads its Chinese as UTF-8."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(headers(language, zone))
-    for row in rows:
-        writer.writerow([spreadsheet_safe(_text(value)) for value in cells(row, language, zone)])
-    return out.getvalue()
+    return csv_text(headers(language, zone), (cells(row, language, zone) for row in rows))
 
 
 def as_xlsx(rows: list[Paid], language: str, zone: ZoneInfo, *, title: str) -> bytes:
     """A workbook with real amounts and times; text stays text, never a formula."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    sheet.append(headers(language, zone))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(cells(row, language, zone))
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
-    for index, name in enumerate(COLUMNS, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = _WIDTHS.get(name, 16)
-        for cell in sheet[letter][1:]:
-            if name == "paid_at":
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif name == "amount_yuan":
-                cell.number_format = "#,##0.00"
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _text(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return f"{value:%Y-%m-%d %H:%M}"
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return value
+    formats = {"paid_at": TIME, "amount_yuan": YUAN}
+    columns = [
+        Column(header, _WIDTHS.get(name, 16), formats.get(name))
+        for name, header in zip(COLUMNS, headers(language, zone), strict=True)
+    ]
+    return workbook(title, columns, (cells(row, language, zone) for row in rows))

@@ -70,10 +70,6 @@ class QueueFilter:
         def short(name: str) -> str | None:
             return (params.get(name) or "").strip()[:120] or None
 
-        try:
-            page = max(1, min(int(params.get("page", "1")), 10_000))
-        except ValueError:
-            page = 1
         text = (params.get("q") or "").strip()[:80] or None
         area = (params.get("area") or "").strip()[:80] or None
         week = day("week")
@@ -81,7 +77,7 @@ class QueueFilter:
         return cls(
             tenant=pick("tenant", tenants), area=area, category=pick("category", {c.value for c in Category}),
             grade=pick("grade", {*(g.value for g in Grade), UNGRADED}), state=pick("state", {*STATES, "open"}),
-            overdue=params.get("overdue") == "1", duplicates=params.get("duplicates") == "1", text=text, page=page,
+            overdue=params.get("overdue") == "1", duplicates=params.get("duplicates") == "1", text=text, page=page_number(params.get("page")),
             week=week.isoformat() if week and week.weekday() == 0 else None, since=day("since"), until=day("until"),
             site=short("site"), spot=short("spot"), late_clock=pick("late_clock", set(CLOCKS)),
             escalated=params.get("escalated") == "1", reward=pick("reward", REWARD_STATUSES),
@@ -96,6 +92,14 @@ class QueueFilter:
             "paid_year": self.paid_year,
         }
         return {name: str(value) for name, value in values.items() if value is not None}
+
+
+def page_number(value: str | None) -> int:
+    """A page asked for in the query; anything odd is the first page, never an error."""
+    try:
+        return max(1, min(int(value or "1"), 10_000))
+    except ValueError:
+        return 1
 
 
 def _clock_due():

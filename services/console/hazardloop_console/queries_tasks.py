@@ -28,14 +28,6 @@ class Paged:
     more: bool
 
 
-def page_number(value: str | None) -> int:
-    """A page asked for in the query; anything odd is the first page, never an error."""
-    try:
-        return max(1, min(int(value or "1"), 10_000))
-    except ValueError:
-        return 1
-
-
 def _paged(engine: Engine, query: Select, number: int, size: int) -> Paged:
     with engine.connect() as db:
         rows = [dict(row._mapping) for row in db.execute(query.limit(size + 1).offset((number - 1) * size))]

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.resources import files
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -56,6 +57,10 @@ class Page:
     fields: dict[str, str] = field(default_factory=dict)
     """Field name to the message shown beside it."""
 
+    @property
+    def settings(self) -> ConsoleSettings:
+        return self.request.app.state.runtime.settings
+
     def t(self, key: str, **values: object) -> str:
         return word(key, self.language, **values)
 
@@ -100,9 +105,11 @@ class Page:
         encoded = "&".join(f"{quote(k)}={quote(v)}" for k, v in query.items())
         return f"{self.request.url.path}{'?' + encoded if encoded else ''}"
 
-    def refused(self, refusal: Refused) -> None:
+    def refused(self, refusal: Refused, renames: Mapping[str, str] | None = None) -> None:
+        """Say why the service refused, and mark the fields it named (``renames``: its name to the form's)."""
         self.errors.append(self.t("refused_by", s=self.t(f"service_{refusal.service}"), r=refusal.reason))
         self.fields.update(refusal.fields)
+        self.fields.update({renames[k]: v for k, v in refusal.fields.items() if k in (renames or {})})
 
     def down(self, outage: ServiceDown) -> None:
         self.errors.append(self.t("service_down", s=self.t(f"service_{outage.service}")))
@@ -202,7 +209,7 @@ def render(view: Page, template: str, status_code: int = 200, **context: Any) ->
     if "lang" in view.request.query_params:
         response.set_cookie(
             LANGUAGE_COOKIE, view.language, max_age=365 * 86400, samesite="lax", httponly=True,
-            secure=secure_cookies(view.request.app.state.runtime.settings),
+            secure=secure_cookies(view.settings),
         )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -216,7 +223,34 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def install(app: FastAPI, settings: ConsoleSettings) -> None:
+def retry_later(view: Page, response: Response) -> Response:
+    """A service is down: tell browsers and proxies when to try again."""
+    response.headers["Retry-After"] = str(view.settings.retry_after_seconds)
+    return response
+
+
+async def attempt(
+    view: Page, send: Callable[[], Awaitable[str]], again: Callable[[int], Response], *,
+    renames: Mapping[str, str] | None = None,
+) -> Response:
+    """Send what a form asks for: on to the address ``send`` returns once done, or the page
+    ``again`` with the status the failure deserves, marked where the form was wrong (422),
+    with the service's reason where it refused (its status) or a notice that it is down (503)."""
+    try:
+        url = await send()
+    except ValidationError as error:
+        view.invalid(error)
+        return again(422)
+    except Refused as refusal:
+        view.refused(refusal, renames)
+        return again(refusal.status)
+    except ServiceDown as outage:
+        view.down(outage)
+        return retry_later(view, again(503))
+    return see_other(url)
+
+
+def install(app: FastAPI) -> None:
     """Templates, and the answers to a missing session, a page not theirs and a service down."""
     templates = Jinja2Templates(directory=str(files("hazardloop_console") / "templates"))
     templates.env.filters["fromjson"] = json.loads
@@ -242,9 +276,7 @@ def install(app: FastAPI, settings: ConsoleSettings) -> None:
     async def service_down(request: Request, exc: ServiceDown) -> Response:
         view = await page(request)
         view.down(exc)
-        response = render(view, "message.html", status_code=503, message="")
-        response.headers["Retry-After"] = str(settings.retry_after_seconds)
-        return response
+        return retry_later(view, render(view, "message.html", status_code=503, message=""))
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:

@@ -8,14 +8,10 @@ object store), verification, rectification and a paid reward (the event log).
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
-import subprocess
-import sys
 import uuid
 from collections import Counter
 
-import nats
 import pytest
 from nats.errors import Error as NatsError
 
@@ -26,13 +22,13 @@ from hazardloop.eventstore import EventStore, Subjects
 from hazardloop.identity import IdentityVault
 from tests.factories import report_body, report_filed
 from tests.integration.deploy.cluster import Cluster
-from tests.integration.services.conftest import Harness
+from tests.integration.deploy.on_cluster import STREAM, replay, run, services_as
 from tests.media import jpeg, mp4
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(90)]
 
-STREAM, KEYS, ATTACHMENTS = "HAZARDLOOP", "KV_HAZARDLOOP-reporter-keys", "OBJ_HAZARDLOOP-attachments"
+KEYS, ATTACHMENTS = "KV_HAZARDLOOP-reporter-keys", "OBJ_HAZARDLOOP-attachments"
 OFFICER = [Role.CONFIDENTIALITY_OFFICER]
 
 
@@ -40,17 +36,6 @@ def answered(send):
     """The first answer that is not a 503: a 503 means "not stored, try again", and a
     failover makes a few while the cluster elects new leaders."""
     return wait_for(lambda: (r := send()).status_code != 503 and r, timeout=30, interval=0.2)
-
-
-def run(coroutine_function, url: str):
-    async def main():
-        connection = await nats.connect(url.split(","), connect_timeout=2, max_reconnect_attempts=1)
-        try:
-            return await coroutine_function(connection)
-        finally:
-            await connection.close()
-
-    return asyncio.run(main())
 
 
 def stream_leader(cluster: Cluster) -> str:
@@ -82,13 +67,8 @@ def filed_reports(cluster: Cluster) -> Counter[str]:
 
 @pytest.fixture
 def harness(cluster: Cluster, tmp_path):
-    (tmp_path / "services").mkdir()
-    running = Harness(cluster.urls("hazardloop"), tmp_path / "services", STREAM, "hazard")
-    running.common |= {"stream_replicas": 3, "nats_timeout": 2.0}
-    try:
+    with services_as(cluster, "hazardloop", tmp_path / "services") as running:
         yield running
-    finally:
-        running.close()
 
 
 def test_the_lifecycle_runs_on_the_shipped_cluster_and_survives_a_node_killed_mid_run(cluster, harness, tmp_path):
@@ -162,10 +142,7 @@ def test_the_lifecycle_runs_on_the_shipped_cluster_and_survives_a_node_killed_mi
         assert wait_for(lambda n=number, r=report: intake.get(f"/reports/{r}", headers=reporter(n)).status_code == 200)
 
     rebuilt = tmp_path / "intake-rebuilt.db"  # an operator's rebuild, as the services' user: the log reads back whole
-    env = {**os.environ, "NATS_URL": cluster.urls("hazardloop"), "HAZARDLOOP_STATE_DIR": str(tmp_path / "services"),
-           "HAZARDLOOP_JWT_SECRET": harness.common["jwt_secret"], "HAZARDLOOP_PSEUDONYM_KEY": harness.common["pseudonym_key"]}
-    subprocess.run([sys.executable, "-m", "hazardloop.cli", "replay", "intake", "--database-url", f"sqlite:///{rebuilt}"],
-                   env=env, check=True, capture_output=True, text=True, timeout=60)
+    replay(harness, "intake", rebuilt)
     with sqlite3.connect(rebuilt) as db:
         assert sorted(r for (r,) in db.execute("SELECT report_id FROM intake_reports")) == sorted(acknowledged)
     assert cluster.violations() == [], "the services were refused something they need"

@@ -8,13 +8,9 @@ events are written as the services' ``hazardloop`` user, exactly as in productio
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-import nats
 import pytest
 from nats.errors import Error as NatsError
 from nats.js import api
@@ -23,24 +19,10 @@ from hazardloop.events import encode_event
 from hazardloop.eventstore import EventStore, EventStoreUnavailable, Subjects
 from tests.factories import report_filed
 from tests.integration.deploy.cluster import Cluster
-from tests.integration.services.conftest import Harness
+from tests.integration.deploy.on_cluster import STREAM, replay, run, services_as
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(90)]
-
-STREAM = "HAZARDLOOP"
-
-
-def run(coroutine_function, url: str):
-    async def main():
-        connection = await nats.connect(url.split(","), connect_timeout=2, max_reconnect_attempts=1)
-        try:
-            return await coroutine_function(connection)
-        finally:
-            await connection.close()
-
-    return asyncio.run(main())
-
 
 async def eventually_appended(store: EventStore, event, timeout: float = 20.0) -> None:
     """A new R3 stream answers appends once its leader is elected; until then an append is
@@ -82,13 +64,8 @@ def cases(database: Path) -> set[str]:
 
 @pytest.fixture
 def console_harness(cluster: Cluster, tmp_path: Path):
-    (tmp_path / "console").mkdir()
-    running = Harness(cluster.urls("console"), tmp_path / "console", STREAM, "hazard")
-    running.common |= {"stream_replicas": 3, "nats_timeout": 2.0}
-    try:
+    with services_as(cluster, "console", tmp_path / "console") as running:
         yield running
-    finally:
-        running.close()
 
 
 def test_the_console_reads_the_whole_log_through_its_own_consumers_as_its_own_user(cluster, console_harness, tmp_path):
@@ -105,11 +82,7 @@ def test_the_console_reads_the_whole_log_through_its_own_consumers_as_its_own_us
     wait_for(lambda: cases(store) == set(filed))
 
     rebuilt = tmp_path / "console-rebuilt.db"  # an operator's rebuild, as the console's user
-    env = {**os.environ, "NATS_URL": cluster.urls("console"), "HAZARDLOOP_STATE_DIR": str(tmp_path / "console"),
-           "HAZARDLOOP_JWT_SECRET": console_harness.common["jwt_secret"],
-           "HAZARDLOOP_PSEUDONYM_KEY": console_harness.common["pseudonym_key"]}
-    subprocess.run([sys.executable, "-m", "hazardloop.cli", "replay", "console", "--database-url", f"sqlite:///{rebuilt}"],
-                   env=env, check=True, capture_output=True, text=True, timeout=60)
+    replay(console_harness, "console", rebuilt)
     assert cases(rebuilt) == set(filed)
     assert cluster.violations() == [], "the console was refused something it needs"
 
