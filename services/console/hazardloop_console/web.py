@@ -68,7 +68,7 @@ class Page:
         """The name of a code, or of a subsidiary (as the group calls it), in the page's language."""
         if code is None:
             return ""
-        named = self.request.app.state.runtime.settings.subsidiary_names.get(str(code))
+        named = self.settings.subsidiary_names.get(str(code))
         return named.get(self.language) or named.get("zh-CN") or str(code) if named else label(code, self.language)
 
     def when(self, at: datetime | None, *, date_only: bool = False) -> str:
