@@ -71,6 +71,17 @@ class Page:
         named = self.settings.subsidiary_names.get(str(code))
         return named.get(self.language) or named.get("zh-CN") or str(code) if named else label(code, self.language)
 
+    def actor(self, actor: str | None) -> str:
+        """Who took a step, as a person reads it: a reporter by pseudonym, staff by name, the system not at all."""
+        if not actor or actor.startswith("hazardloop/"):
+            return ""
+        if actor == "receipt-holder":
+            return self.t("anonymous")
+        kind, _, who = actor.partition(":")
+        if kind == "reporter" and who:
+            return self.t("pseudonym", p=who)
+        return who if kind == "staff" and who else actor
+
     def when(self, at: datetime | None, *, date_only: bool = False) -> str:
         if at is None:
             return ""
