@@ -27,6 +27,8 @@ from tests.waiting import wait_for
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}
+ANSWERED = 15_000
+"""ms a decision may take to come back: each goes to a service and into the log, on a busy 2-core machine."""
 EMPLOYEE = "E-20417"
 HAZARD = "常压塔底泵机械密封泄漏，地面有油"
 MAJOR_REWARD = "2,000.00 元"
@@ -59,7 +61,7 @@ def shown_after_reload(page: Page, selector: str) -> None:
 
 
 def saved(page: Page) -> None:
-    expect(page.get_by_role("status")).to_contain_text("已保存")
+    expect(page.get_by_role("status")).to_contain_text("已保存", timeout=ANSWERED)
 
 
 def photo(name: str, size: tuple[int, int]) -> dict:
@@ -140,7 +142,7 @@ def test_a_named_report_is_rectified_rewarded_over_budget_paid_and_ledgered(syst
     reward = when_listed(zhang, "奖励审批", f"#reward-{report_id}")
     expect(reward).to_contain_text(MAJOR_REWARD)
     reward.locator("button").click()
-    expect(zhang.get_by_role("status")).to_contain_text("集团总部")
+    expect(zhang.get_by_role("status")).to_contain_text("集团总部", timeout=ANSWERED)
 
     liu = signed_in(browser, console, "刘总（集团总部）")
     referred = when_listed(liu, "集团总部审批", f"#reward-{report_id}")
