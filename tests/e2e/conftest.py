@@ -1,4 +1,4 @@
-"""The four services as real processes (`hazardloop serve`) on a real nats-server."""
+"""The services as real processes (`hazardloop serve`) on a real nats-server."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 
 from hazardloop.auth import Authenticator, Role
 from hazardloop.natsserver import free_port
 from hazardloop.registry import SERVICES
+from tests.browser import chromium
 from tests.factories import seed_catalogue
 from tests.oidc import OidcProvider
 
@@ -115,6 +117,13 @@ def system(nats_url: str, tmp_path: Path, stream_names: tuple[str, str]) -> Iter
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """A headless Chromium for the test: each page it opens starts with no cookies."""
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

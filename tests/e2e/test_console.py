@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import httpx
-import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from hazardloop.registry import SERVICES
 from tests.factories import report_body
 from tests.waiting import wait_for
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
 
 def sign_in(page: Page, console: str, who: str) -> None:
     page.goto(f"{console}/console")

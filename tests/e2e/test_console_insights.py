@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from hazardloop.registry import SERVICES
-from tests.e2e.test_console import browser, sign_in  # noqa: F401 - the browser fixture, shared
+from tests.e2e.test_console import sign_in
 from tests.factories import report_body
 from tests.waiting import wait_for
 
@@ -26,7 +26,7 @@ def file_reports(system) -> None:
             assert response.status_code == 201, response.text
 
 
-def test_headquarters_sees_the_dashboard_in_chinese_with_charts_tables_and_the_cases_behind_them(system, browser):  # noqa: F811
+def test_headquarters_sees_the_dashboard_in_chinese_with_charts_tables_and_the_cases_behind_them(system, browser):
     system.start(*SERVICES)
     file_reports(system)
     console = system.url("console")
@@ -51,7 +51,7 @@ def test_headquarters_sees_the_dashboard_in_chinese_with_charts_tables_and_the_c
     expect(page.locator(".drilled")).to_contain_text("来自集团看板的筛选")
 
 
-def test_an_auditor_verifies_the_log_and_downloads_the_ledger_in_chinese(system, browser):  # noqa: F811
+def test_an_auditor_verifies_the_log_and_downloads_the_ledger_in_chinese(system, browser):
     system.start(*SERVICES)
     file_reports(system)
     console = system.url("console")

@@ -9,11 +9,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from hazardloop.registry import SERVICES
-from tests.e2e.test_console import CHROMIUM, FLAGS
 from tests.factories import report_body
 from tests.media import jpeg
 from tests.waiting import wait_for
@@ -21,16 +19,6 @@ from tests.waiting import wait_for
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "zh-CN", "device_scale_factor": 2}
 ZONE = ZoneInfo("Asia/Shanghai")
 OWNER, MANAGER = "陈维修（整改责任人）", "王经理（安全部经理）"
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def assigned_to_chen(system, description: str) -> str:

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from hazardloop.auth import Role
 from hazardloop.registry import SERVICES
-from tests.e2e.test_console import browser, sign_in  # noqa: F401 - the browser fixture
+from tests.e2e.test_console import sign_in
 from tests.factories import report_body
 from tests.waiting import wait_for
 
@@ -49,7 +49,7 @@ def _in_console(page, console: str, path: str, text: str) -> None:
     wait_for(lambda: page.goto(f"{console}{path}") and text in page.content(), timeout=20, interval=0.5)
 
 
-def test_a_reward_is_approved_paid_exported_and_the_reporter_told(system, browser):  # noqa: F811
+def test_a_reward_is_approved_paid_exported_and_the_reporter_told(system, browser):
     system.start(*SERVICES)
     console = system.url("console")
     report_id = _proposed(system, "催化裂化装置平台护栏松动")
@@ -107,7 +107,7 @@ def test_a_reward_is_approved_paid_exported_and_the_reporter_told(system, browse
     assert told[0]["report_id"] == report_id and "100" in told[0]["text"]
 
 
-def test_the_officer_previews_the_reward_before_saving_the_grading(system, browser):  # noqa: F811
+def test_the_officer_previews_the_reward_before_saving_the_grading(system, browser):
     system.start(*SERVICES)
     console = system.url("console")
     report_id = _file(system, "储罐区呼吸阀堵塞")
@@ -126,7 +126,7 @@ def test_the_officer_previews_the_reward_before_saving_the_grading(system, brows
     assert httpx.get(f"{system.url('rewards')}/rewards/{report_id}", headers=rewards).status_code == 404  # nothing recorded
 
 
-def test_budgets_and_policy_are_set_in_the_console_and_a_referral_reaches_group_hq(system, browser):  # noqa: F811
+def test_budgets_and_policy_are_set_in_the_console_and_a_referral_reaches_group_hq(system, browser):
     system.start(*SERVICES)
     console = system.url("console")
     leader = browser.new_page(locale="zh-CN")

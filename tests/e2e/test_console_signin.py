@@ -8,37 +8,26 @@ plain HTTP with each demo person's session cookie: one line per page.
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, quote, urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, update
 
+from hazardloop.auth import Role
 from hazardloop_console.people import DEMO_PEOPLE
 from hazardloop_console.sessions import sessions
 from tests.e2e.conftest import System
 from tests.factories import report_body
+from tests.media import jpeg
 from tests.oidc import CLIENT_ID, CLIENT_SECRET, PASSWORD, OidcProvider
 from tests.waiting import wait_for
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 PROVIDER_BUTTON = "使用集团统一身份登录"
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
@@ -50,8 +39,8 @@ def production(oidc_system: System, oidc_provider: OidcProvider) -> System:
     return oidc_system
 
 
-def file_report(system: System, tenant: str, description: str) -> str:
-    answer = httpx.post(f"{system.url('intake')}/reports", json=report_body(tenant, description=description),
+def file_report(system: System, tenant: str, description: str, photos: tuple[str, ...] = ()) -> str:
+    answer = httpx.post(f"{system.url('intake')}/reports", json=report_body(tenant, description=description, attachments=list(photos)),
                         headers=system.headers("emp-1", tenants=[tenant]))
     assert answer.status_code == 201, answer.text
     return answer.json()["report_id"]
@@ -207,30 +196,87 @@ def test_a_command_without_its_sessions_token_is_refused_and_not_recorded(system
 # --- Who sees which page ----------------------------------------------------------------
 
 PEOPLE = [person.subject for person in DEMO_PEOPLE]
-CASEWORKERS = [p.subject for p in DEMO_PEOPLE if p.subject != "finance-zhao"]
+HOLDING = {role: [p.subject for p in DEMO_PEOPLE if role in p.roles] for role in Role}
+
+
+def holding(*roles: Role) -> list[str]:
+    """The demo people holding any of ``roles``."""
+    return [who for who in PEOPLE if any(who in HOLDING[role] for role in roles)]
+
+
+TRIAGE = holding(Role.VERIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR)
+PHOTOS = holding(Role.VERIFIER, Role.MANAGER, Role.AUDITOR)  # intake shows photos to safety staff, not to a company's leaders
+MONTH = f"{datetime.now(ZoneInfo('Asia/Shanghai')):%Y-%m}"
+TODAY = f"{datetime.now(ZoneInfo('Asia/Shanghai')):%Y-%m-%d}"
 PAGES = [  # (page, the people it shows to: any other signed-in person gets 403, anybody signed out signs in)
     ("/console", PEOPLE),
-    ("/console/queue", [p for p in CASEWORKERS if p != "maint-chen"]),  # an owner works from his tasks
-    ("/console/cases/{refinery}", CASEWORKERS),
+    ("/console/queue", TRIAGE),  # an owner works from his tasks; finance from the rewards to pay
+    ("/console/queue/rows", TRIAGE),
+    ("/console/cases/{refinery}", TRIAGE),
+    ("/console/cases/{refinery}/dossier", TRIAGE),
+    ("/console/cases/{refinery}/photos/{photo}?thumbnail=true", PHOTOS),
+    ("/console/cases/{chens}", [*TRIAGE, "maint-chen"]),  # the owner opens the cases given to him, no other
+    ("/console/cases/{chens}/dossier", [*TRIAGE, "maint-chen"]),
     ("/console/cases/{mine}", ["hq-liu"]),  # only group headquarters reaches another subsidiary
+    ("/console/cases/{mine}/dossier", ["hq-liu"]),
+    ("/console/cases/{mine}/photos/{mine_photo}", ["hq-liu"]),
+    ("/console/tasks", holding(Role.RECTIFIER)),
+    ("/console/decisions", holding(Role.MANAGER, Role.LEADER)),
+    ("/console/places", holding(Role.MANAGER, Role.OPERATOR, Role.VERIFIER)),
+    ("/console/places/refinery/bay-3/qr.svg", holding(Role.MANAGER, Role.OPERATOR, Role.VERIFIER)),
+    ("/console/places?tenant=mine", []),  # a refinery keeper prints no other subsidiary's codes
+    ("/console/places/mine/bay-3/qr.png", []),
+    ("/console/rewards/approvals", holding(Role.MANAGER)),
+    ("/console/rewards/referrals", holding(Role.MANAGER, Role.LEADER)),
+    ("/console/rewards/payments", holding(Role.FINANCE)),
+    (f"/console/rewards/payroll.csv?tenant=refinery&month={MONTH}", holding(Role.FINANCE)),
+    (f"/console/rewards/payroll.xlsx?tenant=refinery&month={MONTH}", holding(Role.FINANCE)),
+    (f"/console/rewards/payroll.csv?tenant=mine&month={MONTH}", []),
+    ("/console/rewards/budgets", holding(Role.LEADER, Role.FINANCE)),
+    ("/console/rewards/policy", holding(Role.MANAGER, Role.LEADER, Role.FINANCE, Role.AUDITOR)),
+    ("/console/dashboard", holding(Role.LEADER, Role.AUDITOR)),
+    ("/console/audit", holding(Role.AUDITOR)),
+    (f"/console/audit/ledger?tenant=refinery&since={TODAY}&until={TODAY}&ledger_lang=zh-CN&format=csv", holding(Role.AUDITOR)),
 ]
 MATRIX = [(path, who, 200 if who in shown else 403) for path, shown in PAGES for who in PEOPLE]
 MATRIX += [(path, None, 303) for path, _ in PAGES]
 
 
+def stored_photo(system: System, tenant: str) -> str:
+    stored = httpx.post(f"{system.url('intake')}/attachments", params={"tenant": tenant}, content=jpeg(),
+                        headers=system.headers("emp-1", tenants=[tenant]))
+    assert stored.status_code == 201, stored.text
+    return stored.json()["digest"]
+
+
+def assigned_to_chen(system: System, report_id: str) -> None:
+    officer = system.headers("safety-officer-li", roles=[Role.VERIFIER])
+    cases = f"{system.url('verification')}/reports/{report_id}"
+    wait_for(lambda: httpx.get(cases, headers=officer).status_code == 200)
+    for step, body in (("verification", {"outcome": "confirmed_hazard", "grade": "general"}), ("assignment", {"owner": "maint-chen"})):
+        answer = httpx.post(f"{cases}/{step}", json=body, headers=officer)
+        assert answer.status_code == 201, answer.text
+
+
 @pytest.fixture(scope="module")
 def demo(nats_url: str, tmp_path_factory: pytest.TempPathFactory):
-    """One system for the whole matrix: a refinery and a mine report, every demo person signed in."""
+    """One system for the whole matrix: a refinery and a mine report with a photo, a case
+    given to maint-chen, every demo person signed in."""
     token = uuid.uuid4().hex[:10]
     system = System(nats_url, tmp_path_factory.mktemp("matrix"), f"HL_{token}", f"hl{token}")
     try:
-        system.start("intake", "console")
-        reports = {tenant: file_report(system, tenant, f"{tenant} report") for tenant in ("refinery", "mine")}
+        system.start("intake", "verification", "rewards", "console")
+        photos = {tenant: stored_photo(system, tenant) for tenant in ("refinery", "mine")}
+        reports = {tenant: file_report(system, tenant, f"{tenant} report", (photos[tenant],)) for tenant in ("refinery", "mine")}
+        reports |= {"chens": file_report(system, "refinery", "refinery report for chen"), "photo": photos["refinery"],
+                    "mine_photo": photos["mine"]}
+        assigned_to_chen(system, reports["chens"])
         console = system.url("console")
         people = {who: dev_session(console, who) for who in PEOPLE}
         people[None] = httpx.Client(base_url=console, timeout=10)
-        for report_id in reports.values():
-            wait_for(lambda report_id=report_id: people["hq-liu"].get(f"/console/cases/{report_id}").status_code == 200)
+        for tenant in ("refinery", "mine"):
+            wait_for(lambda tenant=tenant: people["hq-liu"].get(f"/console/cases/{reports[tenant]}").status_code == 200)
+        wait_for(lambda: people["maint-chen"].get(f"/console/cases/{reports['chens']}").status_code == 200)
         yield reports, people
         for client in people.values():
             client.close()
@@ -248,3 +294,13 @@ def test_each_person_sees_the_pages_of_their_roles_and_subsidiaries(demo, path, 
         assert answer.headers["location"] == f"/signin?next={quote(address)}"
     if status == 200:
         assert "mine report" not in answer.text or who == "hq-liu"  # a refinery person never sees a mine case
+
+
+@pytest.mark.parametrize("who", ["finance-zhao", "maint-chen"])
+def test_a_case_form_sent_by_someone_who_may_not_open_the_case_shows_nothing_of_it(demo, who):
+    reports, people = demo
+    client = people[who]
+    for step in ("reward-preview", "accept"):
+        answer = client.post(f"/console/cases/{reports['refinery']}/{step}",
+                             data={"csrf": csrf_of(client, "/console"), "outcome": "confirmed_hazard", "grade": "general"})
+        assert answer.status_code == 403 and "refinery report" not in answer.text, f"{who} {step}"

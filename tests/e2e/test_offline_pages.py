@@ -5,9 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.e2e.test_qr_form import CHROMIUM, FLAGS
 
 RENDERED = 20_000  # ms: the AsyncAPI bundle parses the document in the browser, on a busy 2-core machine
 
@@ -35,19 +34,16 @@ class Offline:
 
 
 @pytest.fixture
-def offline():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = browser.new_context(locale="zh-CN")
-        try:
-            guarded = Offline(context)
-            guarded.page.evaluate("fetch('https://cdn.jsdelivr.net/npm/x', {mode: 'no-cors'}).catch(() => null)")
-            assert guarded.outside == ["https://cdn.jsdelivr.net/npm/x"]  # the guard sees what it must stop
-            guarded.outside.clear()
-            yield guarded
-        finally:
-            context.close()
-            browser.close()
+def offline(browser):
+    context = browser.new_context(locale="zh-CN")
+    try:
+        guarded = Offline(context)
+        guarded.page.evaluate("fetch('https://cdn.jsdelivr.net/npm/x', {mode: 'no-cors'}).catch(() => null)")
+        assert guarded.outside == ["https://cdn.jsdelivr.net/npm/x"]  # the guard sees what it must stop
+        guarded.outside.clear()
+        yield guarded
+    finally:
+        context.close()
 
 
 def test_the_openapi_page_renders_every_operation_without_leaving_the_service(system, offline):

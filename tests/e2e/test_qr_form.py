@@ -6,21 +6,14 @@ JavaScript is switched off: the form must work without it.
 from __future__ import annotations
 
 import io
-import shutil
 
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
 from hazardloop.auth import Role
 from hazardloop_intake.forms import qr_code
 from tests.waiting import wait_for
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-
 
 def photo(tmp_path) -> str:
     path = tmp_path / "leak.jpg"
@@ -32,17 +25,14 @@ def photo(tmp_path) -> str:
 
 
 @pytest.fixture
-def phone():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = browser.new_context(
-            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, java_script_enabled=False, locale="zh-CN"
-        )
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
+def phone(browser):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, java_script_enabled=False, locale="zh-CN"
+    )
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def test_a_worker_scans_the_code_and_files_an_anonymous_report_with_a_photo(system, phone, tmp_path):

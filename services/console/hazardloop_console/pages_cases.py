@@ -35,10 +35,12 @@ from hazardloop_console.web import FormDep, NotYours, Page, SignedIn, attempt, b
 
 routes = APIRouter(prefix="/console", include_in_schema=False)
 
-CASEWORK = (Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR)
 TRIAGE = (Role.VERIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR)
-"""Who works the whole queue: an owner works from their own tasks instead."""
+"""Who works the whole queue and opens any case of their subsidiaries: an owner works from
+their own tasks instead, and opens only the cases given to them."""
 Triage = Annotated[Page, Depends(for_roles(*TRIAGE))]
+PHOTO_VIEWERS = (Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.AUDITOR)
+"""Whom intake shows a report's photos: safety staff, not a company's leaders."""
 MAX_PHOTOS = 6
 PREVIEWED = ("outcome", "grade", "factors", "within_routine_duties")
 """What of a grading decides its reward: all the reward preview is sent."""
@@ -75,10 +77,18 @@ def queue_rows(view: Triage) -> Response:
     return render(view, "queue_rows.html", **_queue_context(view))
 
 
+def may_open(view: Page, case: dict[str, Any]) -> bool:
+    """A case of the person's subsidiaries, for whoever triages them or the owner it was given to."""
+    person = view.person
+    ours = case["tenant"] in tenants_of(view)
+    return ours and (person.has(*TRIAGE) or (person.has(Role.RECTIFIER) and case["owner"] == person.subject))
+
+
 def visible_case(view: Page, report_id: str) -> tuple[dict[str, Any], list, list]:
-    """The case, its timeline and photos, if it is of the person's subsidiaries (else ``NotYours``)."""
+    """The case, its steps and photos; for anybody who may not open it, the page is not theirs
+    (the case page, its photos and dossier, and every form posted from it)."""
     case, history, pictures = queries.one_case(engine(view), report_id[:64])
-    if case is None or case["tenant"] not in tenants_of(view):
+    if case is None or not may_open(view, case):
         raise NotYours()
     return case, history, pictures
 
@@ -92,7 +102,8 @@ def show_case(
     if view.request.query_params.get("done"):
         view.notices.append(view.t("done"))
     return render(
-        view, "case.html", status_code=status_code, case=case, history=history, photos=pictures, now=datetime.now(UTC),
+        view, "case.html", status_code=status_code, case=case, history=history, now=datetime.now(UTC),
+        photos=pictures if view.person.has(*PHOTO_VIEWERS) else [],
         outcomes=list(Outcome), grades=list(Grade), colours=list(RiskColour), factors=FACTORS, form=forms, preview=preview,
         failed=failed,
     )
@@ -100,8 +111,6 @@ def show_case(
 
 @routes.get("/cases/{report_id}")
 def case_page(report_id: str, view: SignedIn) -> Response:
-    if not view.person.has(*CASEWORK):
-        raise NotYours()
     return show_case(view, report_id)
 
 
@@ -212,6 +221,8 @@ async def review(report_id: str, view: SignedIn, values: FormDep) -> Response:
 @routes.get("/cases/{report_id}/photos/{digest}")
 async def photo(report_id: str, digest: str, view: SignedIn, thumbnail: bool = False) -> Response:
     """A report's photo, fetched from intake as the person (who must be allowed to see it there)."""
+    if not view.person.has(*PHOTO_VIEWERS):
+        raise NotYours()
     _, _, pictures = visible_case(view, report_id)
     match = next((p for p in pictures if p["digest"] == digest), None)
     if match is None:

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from hazardloop.auth import Role
 from hazardloop_console import queries_tasks
-from hazardloop_console.pages_cases import engine, tenants_of
+from hazardloop_console.pages_cases import PHOTO_VIEWERS, engine, tenants_of
 from hazardloop_console.queries import page_number
 from hazardloop_console.web import Page, for_roles, render
 
@@ -48,7 +48,8 @@ def decisions(view: Decider) -> Response:
     size = view.settings.page_size
     extensions = queries_tasks.extensions_pending(engine(view), tenants, page_number(params.get("page")), size)
     reviews = queries_tasks.awaiting_review(engine(view), tenants, page_number(params.get("review_page")), size)
-    evidence = queries_tasks.evidence_of(engine(view), [row["report_id"] for row in reviews.rows])
+    shown = [row["report_id"] for row in reviews.rows] if view.person.has(*PHOTO_VIEWERS) else []
+    evidence = queries_tasks.evidence_of(engine(view), shown)
     _done(view)
     return render(
         view, "decisions.html", extensions=extensions, reviews=reviews, evidence=evidence, now=datetime.now(UTC),
