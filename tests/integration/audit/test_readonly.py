@@ -24,7 +24,7 @@ DEPLOYED = Path(__file__).parents[3] / "deploy" / "nats" / "hazardloop.conf"
 
 @pytest.fixture
 def secured_broker(tmp_path: Path):
-    """A nats-server with the deployed service and auditor permissions (one node, no cluster)."""
+    """A nats-server with the deployed service, console and auditor permissions (one node, no cluster)."""
     permissions = re.search(r"^SERVICE_PERMISSIONS = \{.*?(?=^accounts \{)", DEPLOYED.read_text(), re.S | re.M).group(0)
     port = free_port()
     config = tmp_path / "secured.conf"
@@ -37,6 +37,7 @@ accounts {{
     jetstream: enabled
     users: [
       {{ user: hazardloop, password: servicepass, permissions: $SERVICE_PERMISSIONS }}
+      {{ user: console, password: consolepass, permissions: $CONSOLE_PERMISSIONS }}
       {{ user: auditor, password: auditorpass, permissions: $AUDITOR_PERMISSIONS }}
     ]
   }}

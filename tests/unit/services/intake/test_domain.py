@@ -17,7 +17,7 @@ NAMED = Reporter(REPORTER, None, None, None)
 def filed(command: FileReport, place: Place = SPOT, **overrides):
     fields = dict(
         report_id=new_id(), event_id=new_id(), location=locate(command, place), reporter=NAMED, attachments=[],
-        possible_duplicate_of=None, now=NOW,
+        possible_duplicate_of=None, now=datetime.now(UTC),  # the clock as the report is filed, not as this module loaded
     ) | overrides
     return file_report(command, **fields)
 
