@@ -8,7 +8,7 @@ cases behind it: a drill-down shows exactly the cases counted, by construction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,13 +18,16 @@ from hazardloop_console.queries import (
     CLOCKS,
     UNGRADED,
     QueueFilter,
+    clock_due,
     conditions_of,
     escalated,
     late_against,
+    local_day_start,
     overdue_now,
     year_span,
 )
-from hazardloop_console.store import budgets, cases
+from hazardloop_console.store import budgets, cases, tallies
+from hazardloop_console.tallies import SPANS
 
 RECURRING_AT_LEAST = 2
 """Reports at one place (site, area, spot) that make it a place that keeps coming back."""
@@ -46,6 +49,38 @@ class Scope:
 
     def where(self, wanted: QueueFilter | None = None) -> list:
         return conditions_of(self.tenants, wanted or self.base(), self.now, self.zone)
+
+    def covered(self) -> tuple[str, str] | None:
+        """The first and last filing weeks whose reports all fall within the period.
+
+        A report's week is a Monday in its subsidiary's zone: two days' margin each side
+        keeps every such week inside the period's days in the group's zone."""
+        first = self.since + timedelta(days=2)
+        first += timedelta(days=-first.weekday() % 7)
+        last = self.until - timedelta(days=8)
+        last -= timedelta(days=last.weekday())
+        return (first.isoformat(), last.isoformat()) if first <= last else None
+
+    def edges(self) -> list[list]:
+        """The conditions of the period's rows outside the covered weeks, each edge with
+        its own range of filing times (one range, so the index reads only that)."""
+        start, end = local_day_start(self.since, self.zone), local_day_start(self.until + timedelta(days=1), self.zone)
+        if (covered := self.covered()) is None:
+            return [self.where()]
+        first, last = (date.fromisoformat(week) for week in covered)
+        tenants = cases.c.tenant.in_(self.tenants)
+        before = min(end, local_day_start(first + timedelta(days=2), self.zone))
+        after = max(start, local_day_start(last + timedelta(days=5), self.zone))
+        return [
+            [tenants, cases.c.filed_at >= start, cases.c.filed_at < before, cases.c.week < covered[0]],
+            [tenants, cases.c.filed_at >= after, cases.c.filed_at < end, cases.c.week > covered[1]],
+        ]
+
+    def tallied(self):
+        """The tallies of the covered weeks: (tenant, week, measure, amount)."""
+        if (covered := self.covered()) is None:
+            return select(tallies).where(literal(False))
+        return select(tallies).where(tallies.c.tenant.in_(self.tenants), tallies.c.week.between(*covered))
 
 
 def drill(wanted: QueueFilter) -> dict[str, str]:
@@ -76,24 +111,31 @@ class Dashboard:
     places: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _seconds(engine: Engine, later, earlier):
-    if engine.dialect.name == "sqlite":
-        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-    return func.extract("epoch", later - earlier)
+def _flag(condition):
+    return func.sum(case((condition, 1), else_=0))
 
 
 def weekly(engine: Engine, scope: Scope) -> tuple[set[str], dict[str, dict[str, Count]], dict[str, dict[str, Count]]]:
-    """Reports per filing week by category and by grade (no grade is its own key), from
-    one GROUP BY over the three; the groups (not the reports) are summed here."""
-    query = (
-        select(cases.c.week, cases.c.category, cases.c.grade, func.count()).where(*scope.where())
-        .group_by(cases.c.week, cases.c.category, cases.c.grade)
-    )
+    """Reports per filing week by category and by grade (no grade is its own key): the
+    tallies of the whole weeks inside the period, the rows of its edges."""
     totals: dict[str, dict[tuple[str, str], int]] = {"category": {}, "grade": {}}
+
+    def add(week: str, category: str, grade: str, count: int) -> None:
+        for column, value in (("category", category), ("grade", grade)):
+            totals[column][(value, week)] = totals[column].get((value, week), 0) + count
+
     with engine.connect() as db:
-        for week, category, grade, count in db.execute(query):
-            for column, value in (("category", category), ("grade", grade or UNGRADED)):
-                totals[column][(value, week)] = totals[column].get((value, week), 0) + count
+        for tenant, week, measure, amount in db.execute(scope.tallied()):
+            kind, *key = measure.split(" ")
+            if kind == "reports" and amount:
+                add(week, *key, amount)
+        for edge in scope.edges():
+            query = (
+                select(cases.c.week, cases.c.category, cases.c.grade, func.count()).where(*edge)
+                .group_by(cases.c.week, cases.c.category, cases.c.grade)
+            )
+            for week, category, grade, count in db.execute(query):
+                add(week, category, grade or UNGRADED, count)
     series: dict[str, dict[str, dict[str, Count]]] = {"category": {}, "grade": {}}
     for column, counted in totals.items():
         for (value, week), count in counted.items():
@@ -102,33 +144,67 @@ def weekly(engine: Engine, scope: Scope) -> tuple[set[str], dict[str, dict[str, 
     return weeks, series["category"], series["grade"]
 
 
-def _flag(condition):
-    return func.sum(case((condition, 1), else_=0))
-
-
-def per_subsidiary(engine: Engine, scope: Scope) -> dict[str, list[dict[str, Any]]]:
-    """In one pass per subsidiary: reports and reporters, overdue and escalated, and for
-    each clock the reports measured (done, with a due time), within it, and late (done
-    late, or not done past due), with the median time from filing to done."""
-    measures = [
-        func.count(), func.count(distinct(cases.c.reporter)), _flag(overdue_now(scope.now)), _flag(escalated()),
-    ]
+def _edge_figures(scope: Scope) -> list:
+    """Every figure of ``per_subsidiary`` counted row by row."""
+    measures = [func.count(), _flag(overdue_now(scope.now)), _flag(escalated())]
     for clock, (done, due) in CLOCKS.items():
         measured = and_(done.is_not(None), due.is_not(None))
         measures += [_flag(measured), _flag(and_(measured, done <= due)), _flag(late_against(clock, scope.now))]
-    query = select(cases.c.tenant, *measures).where(*scope.where()).group_by(cases.c.tenant).order_by(cases.c.tenant)
-    figures: dict[str, list[dict[str, Any]]] = {"participation": [], "late": [], "clocks": []}
+    return measures
+
+
+def _live_figures(scope: Scope) -> list:
+    """The figures of waiting cases that turn with time (the tallies hold the rest)."""
+    due = clock_due()
+    measures = [literal(0), _flag(and_(due.is_not(None), overdue_now(scope.now))), literal(0)]
+    for done, due in CLOCKS.values():
+        measures += [literal(0), literal(0), _flag(and_(done.is_(None), due.is_not(None), due < scope.now))]
+    return measures
+
+
+NAMES = ["reports", "overdue", "escalated"] + [f"{clock} {part}" for clock in CLOCKS for part in ("measured", "within", "late")]
+
+
+def per_subsidiary(engine: Engine, scope: Scope) -> dict[str, list[dict[str, Any]]]:
+    """Per subsidiary: reports and reporters, overdue and escalated, and for each clock
+    the reports measured (done, with a due time), within it, and late (done late, or not
+    done past due), with the median time from filing to done. Whole weeks come from the
+    tallies and the live count of waiting cases, the period's edges from rows."""
+    summed: dict[str, dict[str, int]] = {}
+
+    def add(tenant: str, name: str, amount: int) -> None:
+        mine = summed.setdefault(tenant, dict.fromkeys(NAMES, 0))
+        mine[name] += int(amount or 0)
+
     with engine.connect() as db:
-        for tenant, reports, reporters, overdue, raised, *clocks in db.execute(query):
-            figures["participation"].append({"tenant": tenant, "reporters": reporters, "reports": Count(reports, drill(scope.base(tenant)))})
+        for tenant, _, measure, amount in db.execute(scope.tallied()):
+            add(tenant, "reports" if measure.startswith("reports ") else measure, amount)
+        parts = [(_edge_figures(scope), edge) for edge in scope.edges()]
+        if scope.covered():
+            first, last = scope.covered()
+            parts.append((_live_figures(scope), [cases.c.waiting.is_(True), cases.c.tenant.in_(scope.tenants),
+                                                 cases.c.week >= first, cases.c.week <= last]))
+        for measures, where in parts:
+            for tenant, *values in db.execute(select(cases.c.tenant, *measures).where(*where).group_by(cases.c.tenant)):
+                for name, value in zip(NAMES, values, strict=True):
+                    add(tenant, name, value)
+        reporters = dict(db.execute(
+            select(cases.c.tenant, func.count(distinct(cases.c.reporter))).where(*scope.where()).group_by(cases.c.tenant)
+        ).all())
+        figures: dict[str, list[dict[str, Any]]] = {"participation": [], "late": [], "clocks": []}
+        for tenant, got in sorted(summed.items()):
+            if not got["reports"]:
+                continue
+            figures["participation"].append({"tenant": tenant, "reporters": reporters.get(tenant, 0),
+                                             "reports": Count(got["reports"], drill(scope.base(tenant)))})
             figures["late"].append({
                 "tenant": tenant,
-                "overdue": Count(int(overdue or 0), drill(scope.base(tenant, overdue=True))),
-                "escalated": Count(int(raised or 0), drill(scope.base(tenant, escalated=True))),
+                "overdue": Count(got["overdue"], drill(scope.base(tenant, overdue=True))),
+                "escalated": Count(got["escalated"], drill(scope.base(tenant, escalated=True))),
             })
-            for index, clock in enumerate(CLOCKS):
-                count, within, late = (int(value or 0) for value in clocks[3 * index : 3 * index + 3])
-                middle = db.execute(_median(engine, scope, tenant, clock, count)).scalar() if count else None
+            for clock in CLOCKS:
+                count, within, late = (got[f"{clock} {part}"] for part in ("measured", "within", "late"))
+                middle = db.execute(_median(scope, tenant, clock, count)).scalar() if count else None
                 figures["clocks"].append({
                     "tenant": tenant, "clock": clock, "measured": count, "within": within,
                     "share": within / count if count else None, "median_seconds": middle,
@@ -137,13 +213,12 @@ def per_subsidiary(engine: Engine, scope: Scope) -> dict[str, list[dict[str, Any
     return figures
 
 
-def _median(engine: Engine, scope: Scope, tenant: str, clock: str, measured: int):
+def _median(scope: Scope, tenant: str, clock: str, measured: int):
     """The middle time from filing to the clock's step in a subsidiary (the lower of two
-    middles): one ordered read of its measured rows, stopped at the middle."""
-    done, due = CLOCKS[clock]
-    span = _seconds(engine, done, cases.c.filed_at)
+    middles): a walk along the index of those times, stopped at the middle."""
+    span = cases.c[SPANS[clock]]
     return (
-        select(span).where(*scope.where(scope.base(tenant)), done.is_not(None), due.is_not(None))
+        select(span).where(*scope.where(scope.base(tenant)), span.is_not(None))
         .order_by(span).limit(1).offset((measured - 1) // 2)
     )
 

@@ -72,6 +72,12 @@ cases = Table(
     Column("reward_reason", String(400)),
     Column("steps", Integer, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # Kept by ``tallies.derived`` for the dashboard: a figure that turns with time, and
+    # each measured clock's seconds from filing to done.
+    Column("waiting", Boolean, nullable=False),
+    Column("accept_seconds", Float),
+    Column("verify_seconds", Float),
+    Column("close_seconds", Float),
     Index("ix_console_cases_tenant_state", "tenant", "state", "filed_at"),
     Index("ix_console_cases_tenant_filed", "tenant", "filed_at"),
     Index("ix_console_cases_owner", "owner", "deadline"),
@@ -85,7 +91,26 @@ cases = Table(
         "verified_at", "closed_at", "site", "area", "spot", "report_id",
     ),
     Index("ix_console_cases_paid", "reward_status", "tenant", "reward_paid_at", "reward_fen"),
+    # The dashboard over a long period: the cases counted live, and the medians, by seek.
+    Index(
+        "ix_console_cases_waiting", "waiting", "tenant", "week", "filed_at", "state", "overdue", "accept_due_at",
+        "verify_due_at", "deadline", "accepted_at", "verified_at", "closed_at",
+    ),
+    Index("ix_console_cases_accept_seconds", "tenant", "accept_seconds", "filed_at"),
+    Index("ix_console_cases_verify_seconds", "tenant", "verify_seconds", "filed_at"),
+    Index("ix_console_cases_close_seconds", "tenant", "close_seconds", "filed_at"),
 )
+
+tallies = Table(
+    "console_tallies",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("week", String(10), primary_key=True),
+    Column("measure", String(64), primary_key=True),
+    # ``reports <category> <grade>``, ``escalated``, ``overdue``, ``<clock> measured|within|late``.
+    Column("amount", Integer, nullable=False),
+)
+"""What each subsidiary's reports of a filing week add to the dashboard (``tallies.measures``)."""
 
 steps = Table(
     "console_steps",
