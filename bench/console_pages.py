@@ -31,7 +31,7 @@ from hazardloop.auth import Role
 from hazardloop.events import Category, Grade
 from hazardloop_console.app import build
 from hazardloop_console.settings import ConsoleSettings
-from hazardloop_console.store import budgets, cases, metadata, tallies
+from hazardloop_console.store import budgets, cases, metadata
 from hazardloop_console.tallies import derived, summed
 
 TENANTS = ("refinery", "mine", "steelmill")
@@ -90,7 +90,8 @@ def app_with_store(workdir: Path, count: int):
     with engine.begin() as db:
         for first in range(0, len(made), 5000):
             db.execute(insert(cases), made[first:first + 5000])
-        db.execute(insert(tallies), summed(made))
+        for table, sums in summed(made).items():
+            db.execute(insert(table), sums)
         db.execute(insert(budgets), [{"tenant": t, "year": y, "amount_fen": 50_000_000, "committed_fen": 0}
                                      for t in TENANTS for y in (now.year - 1, now.year)])
     session = app.state.sessions.open(subject="hq-liu", name="hq-liu", tenants=["*"], roles=[Role.LEADER, Role.AUDITOR],

@@ -8,11 +8,11 @@ cases behind it: a drill-down shows exactly the cases counted, by construction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, case, distinct, func, literal, select
+from sqlalchemy import Connection, Engine, and_, case, exists, func, literal, or_, select
 
 from hazardloop_console.queries import (
     CLOCKS,
@@ -26,12 +26,15 @@ from hazardloop_console.queries import (
     overdue_now,
     year_span,
 )
-from hazardloop_console.store import budgets, cases, tallies
+from hazardloop_console.store import budgets, cases, paid_tallies, place_tallies, reporters, tallies
 from hazardloop_console.tallies import SPANS
 
 RECURRING_AT_LEAST = 2
 """Reports at one place (site, area, spot) that make it a place that keeps coming back."""
 PLACES_SHOWN = 20
+PLACES_CHECKED = 4 * PLACES_SHOWN
+"""The places most reported ever whose reports in the period are counted first: when the
+last place shown has more than any other place ever had, no other can take its seat."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,10 @@ class Scope:
     def where(self, wanted: QueueFilter | None = None) -> list:
         return conditions_of(self.tenants, wanted or self.base(), self.now, self.zone)
 
+    def instants(self) -> tuple[datetime, datetime]:
+        """The period as instants: from the start of ``since`` to the end of ``until``."""
+        return local_day_start(self.since, self.zone), local_day_start(self.until + timedelta(days=1), self.zone)
+
     def covered(self) -> tuple[str, str] | None:
         """The first and last filing weeks whose reports all fall within the period.
 
@@ -64,7 +71,7 @@ class Scope:
     def edges(self) -> list[list]:
         """The conditions of the period's rows outside the covered weeks, each edge with
         its own range of filing times (one range, so the index reads only that)."""
-        start, end = local_day_start(self.since, self.zone), local_day_start(self.until + timedelta(days=1), self.zone)
+        start, end = self.instants()
         if (covered := self.covered()) is None:
             return [self.where()]
         first, last = (date.fromisoformat(week) for week in covered)
@@ -75,6 +82,13 @@ class Scope:
             [tenants, cases.c.filed_at >= start, cases.c.filed_at < before, cases.c.week < covered[0]],
             [tenants, cases.c.filed_at >= after, cases.c.filed_at < end, cases.c.week > covered[1]],
         ]
+
+    def tallied_per_tenant(self):
+        """The tallies of the covered weeks summed per subsidiary: (tenant, measure, amount),
+        every ``reports ...`` measure as ``reports``."""
+        tallied = self.tallied().subquery()
+        measure = case((tallied.c.measure.startswith("reports "), "reports"), else_=tallied.c.measure)
+        return select(tallied.c.tenant, measure, func.sum(tallied.c.amount)).group_by(tallied.c.tenant, measure)
 
     def tallied(self):
         """The tallies of the covered weeks: (tenant, week, measure, amount)."""
@@ -177,8 +191,8 @@ def per_subsidiary(engine: Engine, scope: Scope) -> dict[str, list[dict[str, Any
         mine[name] += int(amount or 0)
 
     with engine.connect() as db:
-        for tenant, _, measure, amount in db.execute(scope.tallied()):
-            add(tenant, "reports" if measure.startswith("reports ") else measure, amount)
+        for tenant, measure, amount in db.execute(scope.tallied_per_tenant()):
+            add(tenant, measure, amount)
         parts = [(_edge_figures(scope), edge) for edge in scope.edges()]
         if scope.covered():
             first, last = scope.covered()
@@ -188,14 +202,12 @@ def per_subsidiary(engine: Engine, scope: Scope) -> dict[str, list[dict[str, Any
             for tenant, *values in db.execute(select(cases.c.tenant, *measures).where(*where).group_by(cases.c.tenant)):
                 for name, value in zip(NAMES, values, strict=True):
                     add(tenant, name, value)
-        reporters = dict(db.execute(
-            select(cases.c.tenant, func.count(distinct(cases.c.reporter))).where(*scope.where()).group_by(cases.c.tenant)
-        ).all())
+        reporting = reporters_of(db, scope)
         figures: dict[str, list[dict[str, Any]]] = {"participation": [], "late": [], "clocks": []}
         for tenant, got in sorted(summed.items()):
             if not got["reports"]:
                 continue
-            figures["participation"].append({"tenant": tenant, "reporters": reporters.get(tenant, 0),
+            figures["participation"].append({"tenant": tenant, "reporters": reporting.get(tenant, 0),
                                              "reports": Count(got["reports"], drill(scope.base(tenant)))})
             figures["late"].append({
                 "tenant": tenant,
@@ -223,20 +235,60 @@ def _median(scope: Scope, tenant: str, clock: str, measured: int):
     )
 
 
+def reporters_of(db: Connection, scope: Scope) -> dict[str, int]:
+    """Distinct reporters per subsidiary in the period: those whose first or last report
+    falls in it, and of the others whose reports span it, those with one inside (a seek)."""
+    start, end = scope.instants()
+    inside = exists().where(cases.c.tenant == reporters.c.tenant, cases.c.reporter == reporters.c.reporter,
+                            cases.c.filed_at >= start, cases.c.filed_at < end)
+    query = (
+        select(reporters.c.tenant, func.count())
+        .where(reporters.c.tenant.in_(scope.tenants), reporters.c.first_at < end, reporters.c.last_at >= start,
+               or_(reporters.c.first_at >= start, reporters.c.last_at < end, inside))
+        .group_by(reporters.c.tenant)
+    )
+    return {tenant: count for tenant, count in db.execute(query)}
+
+
+def paid_between(db: Connection, tenants: list[str], start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+    """Rewards paid (fen, how many) per subsidiary from ``start`` to ``end``: the whole UTC days between
+    from the tallies, the hours before and after them from the rows (by the paid index)."""
+    first = datetime.combine((start - timedelta(microseconds=1)).astimezone(UTC).date() + timedelta(days=1), time.min, UTC)
+    last = datetime.combine(end.astimezone(UTC).date(), time.min, UTC)
+    paid: dict[str, tuple[int, int]] = {}
+
+    def add(tenant: str, fen: int | None, count: int) -> None:
+        held = paid.get(tenant, (0, 0))
+        paid[tenant] = (held[0] + int(fen or 0), held[1] + int(count or 0))
+
+    granted = [cases.c.tenant.in_(tenants), cases.c.reward_status == "granted"]
+    rows = select(cases.c.tenant, func.sum(cases.c.reward_fen), func.count()).group_by(cases.c.tenant)
+    if first >= last:
+        edges = [(start, end)]
+    else:
+        edges = [(start, first), (last, end)]
+        days = (
+            select(paid_tallies.c.tenant, func.sum(paid_tallies.c.fen), func.sum(paid_tallies.c.rewards))
+            .where(paid_tallies.c.tenant.in_(tenants),
+                   paid_tallies.c.day >= first.date().isoformat(), paid_tallies.c.day < last.date().isoformat())
+            .group_by(paid_tallies.c.tenant)
+        )
+        for tenant, fen, count in db.execute(days):
+            add(tenant, fen, count)
+    for a, b in edges:
+        for tenant, fen, count in db.execute(rows.where(*granted, cases.c.reward_paid_at >= a, cases.c.reward_paid_at < b)):
+            add(tenant, fen, count)
+    return {tenant: got for tenant, got in paid.items() if got[1]}
+
+
 def spend(engine: Engine, scope: Scope) -> list[dict[str, Any]]:
     """Per subsidiary and budget year the period touches: budget, committed, and paid
     (rewards granted in that year of the group's zone, whenever the report was filed)."""
     years = list(range(scope.since.year, scope.until.year + 1))
-    spans = {year: year_span(year, scope.zone) for year in years}
-    year_of = case(*((and_(cases.c.reward_paid_at >= a, cases.c.reward_paid_at < b), literal(y)) for y, (a, b) in spans.items()), else_=None)
-    paid = (
-        select(cases.c.tenant, year_of.label("year"), func.sum(cases.c.reward_fen), func.count())
-        .where(cases.c.tenant.in_(scope.tenants), cases.c.reward_status == "granted", year_of.is_not(None))
-        .group_by(cases.c.tenant, year_of)
-    )
     planned = select(budgets).where(budgets.c.tenant.in_(scope.tenants), budgets.c.year.in_(years))
     with engine.connect() as db:
-        paid_by = {(tenant, int(year)): (int(fen or 0), count) for tenant, year, fen, count in db.execute(paid)}
+        paid_by = {(tenant, year): got for year in years
+                   for tenant, got in paid_between(db, scope.tenants, *year_span(year, scope.zone)).items()}
         budget_by = {(row.tenant, row.year): row for row in db.execute(planned)}
     rows = []
     for tenant, year in sorted({*paid_by, *budget_by}):
@@ -251,20 +303,39 @@ def spend(engine: Engine, scope: Scope) -> list[dict[str, Any]]:
     return rows
 
 
-def places(engine: Engine, scope: Scope) -> list[dict[str, Any]]:
-    """The places reported again and again, most reported first."""
-    count = func.count().label("reports")
-    query = (
-        select(cases.c.tenant, cases.c.site, cases.c.area, cases.c.spot, count)
-        .where(*scope.where()).group_by(cases.c.tenant, cases.c.site, cases.c.area, cases.c.spot)
-        .having(func.count() >= RECURRING_AT_LEAST)
-        .order_by(count.desc(), cases.c.tenant, cases.c.site, cases.c.area, cases.c.spot).limit(PLACES_SHOWN)
+def _places_counted(scope: Scope, limit: int | None):
+    """Places by reports ever, most first, with their reports in the period (a seek each)."""
+    start, end = scope.instants()
+    here = place_tallies.c
+    inside = select(func.count()).where(
+        cases.c.tenant == here.tenant, cases.c.site == here.site, cases.c.area == here.area, cases.c.spot == here.spot,
+        cases.c.filed_at >= start, cases.c.filed_at < end,
+    ).scalar_subquery()
+    return (
+        select(here.tenant, here.site, here.area, here.spot, here.reports, inside)
+        .where(here.tenant.in_(scope.tenants), here.reports >= RECURRING_AT_LEAST).order_by(here.reports.desc()).limit(limit)
     )
+
+
+def places(engine: Engine, scope: Scope) -> list[dict[str, Any]]:
+    """The places reported again and again, most reported first. The places most reported
+    ever are counted first; only when another place could still take a seat are all."""
     with engine.connect() as db:
-        return [{
-            "tenant": tenant, "site": site, "area": area, "spot": spot,
-            "reports": Count(reports, drill(scope.base(tenant, site=site, area=area, spot=spot))),
-        } for tenant, site, area, spot, reports in db.execute(query)]
+        likely = db.execute(_places_counted(scope, PLACES_CHECKED + 1)).all()
+        if len(likely) > PLACES_CHECKED:
+            shown = _ranked(likely[:PLACES_CHECKED])
+            if len(shown) < PLACES_SHOWN or shown[-1][0] <= likely[PLACES_CHECKED].reports:
+                likely = db.execute(_places_counted(scope, None)).all()
+    return [{
+        "tenant": tenant, "site": site, "area": area, "spot": spot,
+        "reports": Count(reports, drill(scope.base(tenant, site=site, area=area, spot=spot))),
+    } for reports, (tenant, site, area, spot) in _ranked(likely)]
+
+
+def _ranked(counted) -> list[tuple[int, tuple[str, str, str, str]]]:
+    """The places shown: recurring in the period, most reported first, then by name."""
+    found = [(inside, (tenant, site, area, spot)) for tenant, site, area, spot, _, inside in counted]
+    return sorted((f for f in found if f[0] >= RECURRING_AT_LEAST), key=lambda f: (-f[0], f[1]))[:PLACES_SHOWN]
 
 
 def dashboard(engine: Engine, scope: Scope) -> Dashboard:

@@ -99,6 +99,9 @@ cases = Table(
     Index("ix_console_cases_accept_seconds", "tenant", "accept_seconds", "filed_at"),
     Index("ix_console_cases_verify_seconds", "tenant", "verify_seconds", "filed_at"),
     Index("ix_console_cases_close_seconds", "tenant", "close_seconds", "filed_at"),
+    # A place's or a reporter's reports within a period, by seek.
+    Index("ix_console_cases_place", "tenant", "site", "area", "spot", "filed_at"),
+    Index("ix_console_cases_reporter", "tenant", "reporter", "filed_at"),
 )
 
 tallies = Table(
@@ -111,6 +114,41 @@ tallies = Table(
     Column("amount", Integer, nullable=False),
 )
 """What each subsidiary's reports of a filing week add to the dashboard (``tallies.measures``)."""
+
+place_tallies = Table(
+    "console_place_tallies",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("site", String(80), primary_key=True),
+    Column("area", String(80), primary_key=True),
+    Column("spot", String(120), primary_key=True),
+    Column("reports", Integer, nullable=False),
+    Index("ix_console_place_tallies_reports", "tenant", "reports"),
+)
+"""Reports ever filed at each place: no period holds more, so a few places bound the rest."""
+
+paid_tallies = Table(
+    "console_paid_tallies",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    # The UTC day the rewards were paid: whole days inside a year of any zone sum exactly.
+    Column("fen", BigInteger, nullable=False),
+    Column("rewards", Integer, nullable=False),
+)
+"""Rewards paid (granted and not revoked) per subsidiary and UTC day."""
+
+reporters = Table(
+    "console_reporters",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("reporter", String(40), primary_key=True),
+    Column("first_at", UtcDateTime(), nullable=False),
+    Column("last_at", UtcDateTime(), nullable=False),
+    Index("ix_console_reporters_span", "tenant", "first_at", "last_at", "reporter"),
+)
+"""Each subsidiary's reporters and when they first and last filed: a period holding
+either is theirs without looking further."""
 
 steps = Table(
     "console_steps",

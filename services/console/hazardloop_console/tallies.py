@@ -1,5 +1,6 @@
-"""The dashboard's pre-summed figures: per subsidiary and filing week, what every report
-adds to them, so a long period reads a few thousand tallies instead of every report.
+"""The dashboard's pre-summed figures: per subsidiary and filing week, place, and UTC
+day of payment, what every report adds to them, and each reporter's first and last
+filing, so a long period reads a few thousand sums instead of every report.
 
 Only what cannot change with the passing of time is tallied. A report still waiting on a
 clock (overdue once its due time passes) is ``waiting``: the dashboard counts those of
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import Table
 
 from hazardloop.writer import Writer
 from hazardloop_console.queries import UNGRADED
-from hazardloop_console.store import tallies
+from hazardloop_console.store import paid_tallies, place_tallies, reporters, tallies
 
 CLOCK_NAMES = ("accept", "verify", "close")
 SPANS = {"accept": "accept_seconds", "verify": "verify_seconds", "close": "close_seconds"}
@@ -70,26 +73,73 @@ def measures(row: dict[str, Any]) -> Counter[str]:
     return added
 
 
+def additions(row: dict[str, Any]) -> Counter[tuple[Table, tuple[Any, ...], str]]:
+    """What one report adds to every table of sums, as (table, primary key, column)."""
+    added: Counter[tuple[Table, tuple[Any, ...], str]] = Counter()
+    for measure, amount in measures(row).items():
+        added[(tallies, (row["tenant"], row["week"], measure), "amount")] += amount
+    added[(place_tallies, (row["tenant"], row["site"], row["area"], row["spot"]), "reports")] += 1
+    if row["reward_status"] == "granted" and row["reward_paid_at"] is not None:
+        day = row["reward_paid_at"].astimezone(UTC).date().isoformat()
+        added[(paid_tallies, (row["tenant"], day), "fen")] += row["reward_fen"] or 0
+        added[(paid_tallies, (row["tenant"], day), "rewards")] += 1
+    return added
+
+
+def _grouped(deltas: Counter[tuple[Table, tuple[Any, ...], str]]) -> dict[tuple[Table, tuple[Any, ...]], dict[str, int]]:
+    grouped: dict[tuple[Table, tuple[Any, ...]], dict[str, int]] = {}
+    for (table, key, column), amount in deltas.items():
+        grouped.setdefault((table, key), {})[column] = amount
+    return grouped
+
+
+def _key(table: Table, key: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(table.primary_key.columns.keys(), key, strict=True))
+
+
+def _sums(table: Table) -> list[str]:
+    return [column.name for column in table.columns if not column.primary_key]
+
+
 def change(db: Writer, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
-    """Move a report's tallies from what its row was to what it is."""
-    deltas: Counter[tuple[str, str, str]] = Counter()
-    for row, sign in ((before, -1), (after, 1)):
-        if row is not None:
-            for measure, amount in measures(row).items():
-                deltas[(row["tenant"], row["week"], measure)] += sign * amount
-    for (tenant, week, measure), amount in deltas.items():
-        if amount:
-            held = db.get(tallies, tenant=tenant, week=week, measure=measure)
-            if held is None:
-                db.insert(tallies, tenant=tenant, week=week, measure=measure, amount=amount)
-            else:
-                db.update(tallies, {"tenant": tenant, "week": week, "measure": measure}, amount=held.amount + amount)
+    """Move a report's sums from what its row was to what it is; a new report also
+    widens its reporter's first and last filing."""
+    deltas = additions(after)
+    if before is not None:
+        deltas.subtract(additions(before))
+    for (table, key), amounts in _grouped(deltas).items():
+        if not any(amounts.values()):
+            continue
+        where = _key(table, key)
+        held = db.get(table, **where)
+        if held is None:
+            db.insert(table, **where, **{column: amounts.get(column, 0) for column in _sums(table)})
+        else:
+            db.update(table, where, **{column: held[column] + amount for column, amount in amounts.items()})
+    if before is None:
+        _reported(db, after["tenant"], after["reporter"], after["filed_at"])
 
 
-def summed(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The tallies of whole rows at once (a store filled without the projection)."""
-    total: Counter[tuple[str, str, str]] = Counter()
+def _reported(db: Writer, tenant: str, reporter: str, at: datetime) -> None:
+    held = db.get(reporters, tenant=tenant, reporter=reporter)
+    if held is None:
+        db.insert(reporters, tenant=tenant, reporter=reporter, first_at=at, last_at=at)
+    elif at < held.first_at or at > held.last_at:
+        db.update(reporters, {"tenant": tenant, "reporter": reporter},
+                  first_at=min(at, held.first_at), last_at=max(at, held.last_at))
+
+
+def summed(rows: Iterable[dict[str, Any]]) -> dict[Table, list[dict[str, Any]]]:
+    """Every table of sums from whole rows at once (a store filled without the projection)."""
+    total: Counter[tuple[Table, tuple[Any, ...], str]] = Counter()
+    spans: dict[tuple[str, str], tuple[datetime, datetime]] = {}
     for row in rows:
-        for measure, amount in measures(row).items():
-            total[(row["tenant"], row["week"], measure)] += amount
-    return [{"tenant": t, "week": w, "measure": m, "amount": a} for (t, w, m), a in total.items()]
+        total.update(additions(row))
+        key, at = (row["tenant"], row["reporter"]), row["filed_at"]
+        first, last = spans.get(key, (at, at))
+        spans[key] = (min(first, at), max(last, at))
+    filled: dict[Table, list[dict[str, Any]]] = {tallies: [], place_tallies: [], paid_tallies: [], reporters: []}
+    for (table, key), amounts in _grouped(total).items():
+        filled[table].append(_key(table, key) | {column: amounts.get(column, 0) for column in _sums(table)})
+    filled[reporters] = [{"tenant": t, "reporter": r, "first_at": a, "last_at": b} for (t, r), (a, b) in spans.items()]
+    return filled
