@@ -139,10 +139,11 @@ def weekly(engine: Engine, scope: Scope) -> tuple[set[str], dict[str, dict[str, 
             totals[column][(value, week)] = totals[column].get((value, week), 0) + count
 
     with engine.connect() as db:
-        for tenant, week, measure, amount in db.execute(scope.tallied()):
-            kind, *key = measure.split(" ")
-            if kind == "reports" and amount:
-                add(week, *key, amount)
+        tallied = scope.tallied().where(tallies.c.measure.startswith("reports ")).subquery()
+        summed = select(tallied.c.week, tallied.c.measure, func.sum(tallied.c.amount)).group_by(tallied.c.week, tallied.c.measure)
+        for week, measure, amount in db.execute(summed):
+            if amount:
+                add(week, *measure.split(" ")[1:], amount)
         for edge in scope.edges():
             query = (
                 select(cases.c.week, cases.c.category, cases.c.grade, func.count()).where(*edge)
@@ -167,12 +168,13 @@ def _edge_figures(scope: Scope) -> list:
     return measures
 
 
-def _live_figures(scope: Scope) -> list:
-    """The figures of waiting cases that turn with time (the tallies hold the rest)."""
+def _ahead_figures(scope: Scope) -> list:
+    """What the tallies count of a case that has not happened yet: overdue, and late on a
+    clock not done, with the due time still ahead (taken back from the tallies)."""
     due = clock_due()
-    measures = [literal(0), _flag(and_(due.is_not(None), overdue_now(scope.now))), literal(0)]
+    measures = [literal(0), -_flag(and_(~cases.c.overdue, due.is_not(None), due >= scope.now)), literal(0)]
     for done, due in CLOCKS.values():
-        measures += [literal(0), literal(0), _flag(and_(done.is_(None), due.is_not(None), due < scope.now))]
+        measures += [literal(0), literal(0), -_flag(and_(done.is_(None), due.is_not(None), due >= scope.now))]
     return measures
 
 
@@ -183,7 +185,8 @@ def per_subsidiary(engine: Engine, scope: Scope) -> dict[str, list[dict[str, Any
     """Per subsidiary: reports and reporters, overdue and escalated, and for each clock
     the reports measured (done, with a due time), within it, and late (done late, or not
     done past due), with the median time from filing to done. Whole weeks come from the
-    tallies and the live count of waiting cases, the period's edges from rows."""
+    tallies less what the cases with due times ahead have not done yet, the period's
+    edges from rows."""
     summed: dict[str, dict[str, int]] = {}
 
     def add(tenant: str, name: str, amount: int) -> None:
@@ -196,8 +199,8 @@ def per_subsidiary(engine: Engine, scope: Scope) -> dict[str, list[dict[str, Any
         parts = [(_edge_figures(scope), edge) for edge in scope.edges()]
         if scope.covered():
             first, last = scope.covered()
-            parts.append((_live_figures(scope), [cases.c.waiting.is_(True), cases.c.tenant.in_(scope.tenants),
-                                                 cases.c.week >= first, cases.c.week <= last]))
+            parts.append((_ahead_figures(scope), [cases.c.turns_until >= scope.now, cases.c.tenant.in_(scope.tenants),
+                                                  cases.c.week >= first, cases.c.week <= last]))
         for measures, where in parts:
             for tenant, *values in db.execute(select(cases.c.tenant, *measures).where(*where).group_by(cases.c.tenant)):
                 for name, value in zip(NAMES, values, strict=True):

@@ -72,9 +72,9 @@ cases = Table(
     Column("reward_reason", String(400)),
     Column("steps", Integer, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
-    # Kept by ``tallies.derived`` for the dashboard: a figure that turns with time, and
-    # each measured clock's seconds from filing to done.
-    Column("waiting", Boolean, nullable=False),
+    # Kept by ``tallies.derived`` for the dashboard: the last due time on which a figure
+    # turns, and each measured clock's seconds from filing to done.
+    Column("turns_until", UtcDateTime()),
     Column("accept_seconds", Float),
     Column("verify_seconds", Float),
     Column("close_seconds", Float),
@@ -91,9 +91,9 @@ cases = Table(
         "verified_at", "closed_at", "site", "area", "spot", "report_id",
     ),
     Index("ix_console_cases_paid", "reward_status", "tenant", "reward_paid_at", "reward_fen"),
-    # The dashboard over a long period: the cases counted live, and the medians, by seek.
+    # The dashboard over a long period: the cases whose due times are ahead, and the medians, by seek.
     Index(
-        "ix_console_cases_waiting", "waiting", "tenant", "week", "filed_at", "state", "overdue", "accept_due_at",
+        "ix_console_cases_turning", "tenant", "turns_until", "week", "state", "overdue", "accept_due_at",
         "verify_due_at", "deadline", "accepted_at", "verified_at", "closed_at",
     ),
     Index("ix_console_cases_accept_seconds", "tenant", "accept_seconds", "filed_at"),

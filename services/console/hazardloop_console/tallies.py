@@ -2,10 +2,12 @@
 day of payment, what every report adds to them, and each reporter's first and last
 filing, so a long period reads a few thousand sums instead of every report.
 
-Only what cannot change with the passing of time is tallied. A report still waiting on a
-clock (overdue once its due time passes) is ``waiting``: the dashboard counts those of
-its figures live, from the few rows that carry them. ``derived`` and ``measures`` are
-pure functions of a row, so the projection, a rebuild and a bench fill agree exactly.
+A figure that turns with time (overdue, or late on a clock not done, once a due time
+passes) is tallied as it will be when every due time has passed; the report's row keeps
+``turns_until``, the last of those due times, so the dashboard takes back live what has
+not happened yet from the few rows whose due times are still ahead. ``derived`` and
+``measures`` are pure functions of a row, so the projection, a rebuild and a bench fill
+agree exactly.
 """
 
 from __future__ import annotations
@@ -41,17 +43,19 @@ def next_due(row: dict[str, Any]) -> datetime | None:
             "rectifying": row["deadline"]}.get(row["state"])
 
 
-def waiting(row: dict[str, Any]) -> bool:
-    """Some figure of the report turns when a due time passes: it is counted live."""
-    return next_due(row) is not None or any(
-        done is None and due is not None for done, due in (clock_times(row, clock) for clock in CLOCK_NAMES)
-    )
+def turns_until(row: dict[str, Any]) -> datetime | None:
+    """The last due time on whose passing a figure of the report turns: its next clock's
+    (unless marked overdue already), and each clock's not done."""
+    dues = [due for done, due in (clock_times(row, clock) for clock in CLOCK_NAMES) if done is None and due is not None]
+    if not row["overdue"] and (due := next_due(row)) is not None:
+        dues.append(due)
+    return max(dues, default=None)
 
 
 def derived(row: dict[str, Any]) -> dict[str, Any]:
-    """The columns the projection keeps beside a report's own: whether it is waiting, and
-    each measured clock's time from filing to done (indexed, so a median is a seek)."""
-    values: dict[str, Any] = {"waiting": waiting(row)}
+    """The columns the projection keeps beside a report's own: until when its figures
+    turn, and each measured clock's time from filing to done (indexed, so a median is a seek)."""
+    values: dict[str, Any] = {"turns_until": turns_until(row)}
     for clock, column in SPANS.items():
         done, due = clock_times(row, clock)
         values[column] = (done - row["filed_at"]).total_seconds() if done is not None and due is not None else None
@@ -59,17 +63,19 @@ def derived(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def measures(row: dict[str, Any]) -> Counter[str]:
-    """What one report adds to its subsidiary's week."""
+    """What one report adds to its subsidiary's week, once every due time has passed."""
     added: Counter[str] = Counter({f"reports {row['category']} {row['grade'] or UNGRADED}": 1})
     if row["escalation_step"] is not None or row["externally_escalated"]:
         added["escalated"] += 1
-    if row["overdue"] and next_due(row) is None:
-        added["overdue"] += 1  # else overdue_now depends on the time: counted live
+    if row["overdue"] or next_due(row) is not None:
+        added["overdue"] += 1
     for clock in CLOCK_NAMES:
         done, due = clock_times(row, clock)
         if done is not None and due is not None:
             added[f"{clock} measured"] += 1
             added[f"{clock} {'within' if done <= due else 'late'}"] += 1
+        elif due is not None:
+            added[f"{clock} late"] += 1
     return added
 
 

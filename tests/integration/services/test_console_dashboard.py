@@ -333,7 +333,8 @@ def test_the_tallies_kept_step_by_step_equal_those_summed_from_the_final_cases(t
             assert sorted(map(repr, kept)) == sorted(map(repr, expected[table])), table.name
         assert expected[paid_tallies] and expected[reporters] and expected[place_tallies]
     assert all({k: row[k] for k in derived(row)} == derived(row) for row in rows)
-    assert any(row["waiting"] for row in rows) and any(not row["waiting"] for row in rows)
+    assert any(row["turns_until"] and row["turns_until"] > now for row in rows)
+    assert any(row["turns_until"] and row["turns_until"] < now for row in rows) and any(not row["turns_until"] for row in rows)
 
 
 def _folded(tmp_path, now: datetime, count: int, seed: int):
