@@ -26,7 +26,7 @@ from hazardloop_console.queries import (
     overdue_now,
     year_span,
 )
-from hazardloop_console.store import budgets, cases, paid_tallies, place_tallies, reporters, tallies
+from hazardloop_console.store import WEEK_FIGURES, budgets, cases, paid_tallies, place_tallies, reporters, tallies, week_figures
 from hazardloop_console.tallies import SPANS
 
 RECURRING_AT_LEAST = 2
@@ -84,11 +84,19 @@ class Scope:
         ]
 
     def tallied_per_tenant(self):
-        """The tallies of the covered weeks summed per subsidiary: (tenant, measure, amount),
-        every ``reports ...`` measure as ``reports``."""
-        tallied = self.tallied().subquery()
-        measure = case((tallied.c.measure.startswith("reports "), "reports"), else_=tallied.c.measure)
-        return select(tallied.c.tenant, measure, func.sum(tallied.c.amount)).group_by(tallied.c.tenant, measure)
+        """The covered weeks' sums per subsidiary: (tenant, reports, *WEEK_FIGURES)."""
+        covered = self.covered()
+        weeks = week_figures.c
+        reports = (
+            select(tallies.c.tenant, tallies.c.week, func.sum(tallies.c.amount).label("reports"))
+            .where(tallies.c.tenant.in_(self.tenants), tallies.c.week.between(*covered) if covered else literal(False))
+            .group_by(tallies.c.tenant, tallies.c.week).subquery()
+        )
+        return (
+            select(reports.c.tenant, func.sum(reports.c.reports), *(func.sum(weeks[name]) for name in WEEK_FIGURES))
+            .outerjoin_from(reports, week_figures, and_(weeks.tenant == reports.c.tenant, weeks.week == reports.c.week))
+            .group_by(reports.c.tenant)
+        )
 
     def tallied(self):
         """The tallies of the covered weeks: (tenant, week, measure, amount)."""
@@ -139,7 +147,7 @@ def weekly(engine: Engine, scope: Scope) -> tuple[set[str], dict[str, dict[str, 
             totals[column][(value, week)] = totals[column].get((value, week), 0) + count
 
     with engine.connect() as db:
-        tallied = scope.tallied().where(tallies.c.measure.startswith("reports ")).subquery()
+        tallied = scope.tallied().subquery()
         summed = select(tallied.c.week, tallied.c.measure, func.sum(tallied.c.amount)).group_by(tallied.c.week, tallied.c.measure)
         for week, measure, amount in db.execute(summed):
             if amount:
@@ -194,8 +202,9 @@ def per_subsidiary(engine: Engine, scope: Scope) -> dict[str, list[dict[str, Any
         mine[name] += int(amount or 0)
 
     with engine.connect() as db:
-        for tenant, measure, amount in db.execute(scope.tallied_per_tenant()):
-            add(tenant, measure, amount)
+        for tenant, *amounts in db.execute(scope.tallied_per_tenant()):
+            for name, amount in zip(["reports", *WEEK_FIGURES], amounts, strict=True):
+                add(tenant, name.replace("_", " "), amount)
         parts = [(_edge_figures(scope), edge) for edge in scope.edges()]
         if scope.covered():
             first, last = scope.covered()

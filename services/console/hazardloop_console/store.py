@@ -110,10 +110,22 @@ tallies = Table(
     Column("tenant", String(64), primary_key=True),
     Column("week", String(10), primary_key=True),
     Column("measure", String(64), primary_key=True),
-    # ``reports <category> <grade>``, ``escalated``, ``overdue``, ``<clock> measured|within|late``.
+    # ``reports <category> <grade>``.
     Column("amount", Integer, nullable=False),
 )
-"""What each subsidiary's reports of a filing week add to the dashboard (``tallies.measures``)."""
+"""Each subsidiary's reports of a filing week by category and grade."""
+
+WEEK_FIGURES = ["overdue", "escalated"] + [f"{clock}_{part}" for clock in ("accept", "verify", "close")
+                                           for part in ("measured", "within", "late")]
+week_figures = Table(
+    "console_week_figures",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("week", String(10), primary_key=True),
+    *(Column(name, Integer, nullable=False) for name in WEEK_FIGURES),
+)
+"""What each subsidiary's reports of a filing week add to the dashboard's other figures,
+one row a week, so a step moving several of them changes one row (``tallies.measures``)."""
 
 place_tallies = Table(
     "console_place_tallies",

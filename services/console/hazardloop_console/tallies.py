@@ -21,7 +21,7 @@ from sqlalchemy import Table
 
 from hazardloop.writer import Writer
 from hazardloop_console.queries import UNGRADED
-from hazardloop_console.store import paid_tallies, place_tallies, reporters, tallies
+from hazardloop_console.store import paid_tallies, place_tallies, reporters, tallies, week_figures
 
 CLOCK_NAMES = ("accept", "verify", "close")
 SPANS = {"accept": "accept_seconds", "verify": "verify_seconds", "close": "close_seconds"}
@@ -83,7 +83,10 @@ def additions(row: dict[str, Any]) -> Counter[tuple[Table, tuple[Any, ...], str]
     """What one report adds to every table of sums, as (table, primary key, column)."""
     added: Counter[tuple[Table, tuple[Any, ...], str]] = Counter()
     for measure, amount in measures(row).items():
-        added[(tallies, (row["tenant"], row["week"], measure), "amount")] += amount
+        if measure.startswith("reports "):
+            added[(tallies, (row["tenant"], row["week"], measure), "amount")] += amount
+        else:
+            added[(week_figures, (row["tenant"], row["week"]), measure.replace(" ", "_"))] += amount
     added[(place_tallies, (row["tenant"], row["site"], row["area"], row["spot"]), "reports")] += 1
     if row["reward_status"] == "granted" and row["reward_paid_at"] is not None:
         day = row["reward_paid_at"].astimezone(UTC).date().isoformat()
@@ -144,7 +147,7 @@ def summed(rows: Iterable[dict[str, Any]]) -> dict[Table, list[dict[str, Any]]]:
         key, at = (row["tenant"], row["reporter"]), row["filed_at"]
         first, last = spans.get(key, (at, at))
         spans[key] = (min(first, at), max(last, at))
-    filled: dict[Table, list[dict[str, Any]]] = {tallies: [], place_tallies: [], paid_tallies: [], reporters: []}
+    filled: dict[Table, list[dict[str, Any]]] = {table: [] for table in (tallies, week_figures, place_tallies, paid_tallies)}
     for (table, key), amounts in _grouped(total).items():
         filled[table].append(_key(table, key) | {column: amounts.get(column, 0) for column in _sums(table)})
     filled[reporters] = [{"tenant": t, "reporter": r, "first_at": a, "last_at": b} for (t, r), (a, b) in spans.items()]

@@ -312,7 +312,7 @@ def test_the_tallies_kept_step_by_step_equal_those_summed_from_the_final_cases(t
     from sqlalchemy import select
 
     from hazardloop.projection import Delivery
-    from hazardloop_console.store import cases, paid_tallies, place_tallies, reporters, tallies
+    from hazardloop_console.store import cases, paid_tallies, place_tallies, reporters, tallies, week_figures
     from hazardloop_console.tallies import derived, summed
 
     now = datetime.now(UTC).replace(microsecond=0)
@@ -326,12 +326,12 @@ def test_the_tallies_kept_step_by_step_equal_those_summed_from_the_final_cases(t
     with runner.engine.connect() as db:
         rows = [dict(row._mapping) for row in db.execute(select(cases))]
         expected = summed(rows)
-        for table in (tallies, place_tallies, paid_tallies, reporters):
+        for table in (tallies, week_figures, place_tallies, paid_tallies, reporters):
             kept = [dict(row._mapping) for row in db.execute(select(table))]
             sums = [column.name for column in table.columns if not column.primary_key and table is not reporters]
             kept = [row for row in kept if not sums or any(row[name] for name in sums)]  # emptied by later steps
             assert sorted(map(repr, kept)) == sorted(map(repr, expected[table])), table.name
-        assert expected[paid_tallies] and expected[reporters] and expected[place_tallies]
+        assert all(expected.values())
     assert all({k: row[k] for k in derived(row)} == derived(row) for row in rows)
     assert any(row["turns_until"] and row["turns_until"] > now for row in rows)
     assert any(row["turns_until"] and row["turns_until"] < now for row in rows) and any(not row["turns_until"] for row in rows)
@@ -361,7 +361,8 @@ def test_reporters_and_places_of_any_period_count_what_the_log_says(tmp_path, mo
     engine, made = _folded(tmp_path, now, count=200, seed=13)
     start = min(c.filed_at for c in made).astimezone(ZONE).date()
     today = now.astimezone(ZONE).date()
-    periods = [(start, today), (start + timedelta(days=30), start + timedelta(days=44)), (start + timedelta(days=33), start + timedelta(days=33)),
+    day = lambda n: start + timedelta(days=n)  # noqa: E731
+    periods = [(start, today), (day(30), day(44)), (day(33), day(33)),
                (today - timedelta(days=20), today), (start - timedelta(days=9), start - timedelta(days=2))]
     rows, more = queries.queue(engine, TENANTS, queries.QueueFilter(), size=10_000, now=now, zone=ZONE)
     assert not more and len(rows) == len(made)
@@ -378,8 +379,10 @@ def test_reporters_and_places_of_any_period_count_what_the_log_says(tmp_path, mo
                 at_place = defaultdict(set)
                 for case in chosen:
                     at_place[(case.tenant, *case.place)].add(case.report_id)
-                recurring = sorted(((len(ids), key) for key, ids in at_place.items() if len(ids) >= 2), key=lambda x: (-x[0], x[1]))
-                assert [(r["reports"].value, (r["tenant"], r["site"], r["area"], r["spot"])) for r in board.places] == recurring[:shown]
+                recurring = sorted(((len(ids), key) for key, ids in at_place.items() if len(ids) >= 2),
+                                   key=lambda x: (-x[0], x[1]))
+                shown_places = [(r["reports"].value, (r["tenant"], r["site"], r["area"], r["spot"])) for r in board.places]
+                assert shown_places == recurring[:shown]
                 for row in board.places:
                     wanted = queries.QueueFilter.parse(row["reports"].link, TENANTS)
                     listed, _ = queries.queue(engine, TENANTS, wanted, size=10_000, now=now, zone=ZONE)
