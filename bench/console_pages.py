@@ -1,6 +1,7 @@
 """(e) The console's heaviest pages with 100,000 reports in its store: server time per page.
 
-The store is filled directly (untimed) with rows shaped as the projection writes them:
+The store is filled directly (untimed) with rows shaped as the projection writes them
+(with the dashboard's tallies summed from them by the projection's own functions):
 three subsidiaries, two years of weekly filings, every category, grade and state, late
 and timely clocks, rewards and budgets, a few hundred places. Each page is then asked
 in-process through the whole ASGI app with a signed-in session (routing, session, SQL,
@@ -31,6 +32,7 @@ from hazardloop.events import Category, Grade
 from hazardloop_console.app import build
 from hazardloop_console.settings import ConsoleSettings
 from hazardloop_console.store import budgets, cases, metadata
+from hazardloop_console.tallies import derived, summed
 
 TENANTS = ("refinery", "mine", "steelmill")
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -84,10 +86,12 @@ def app_with_store(workdir: Path, count: int):
     engine = app.state.runtime.engine
     metadata.create_all(engine)
     now = datetime.now(UTC)
-    made = rows(count, now)
+    made = [row | derived(row) for row in rows(count, now)]
     with engine.begin() as db:
         for first in range(0, len(made), 5000):
             db.execute(insert(cases), made[first:first + 5000])
+        for table, sums in summed(made).items():
+            db.execute(insert(table), sums)
         db.execute(insert(budgets), [{"tenant": t, "year": y, "amount_fen": 50_000_000, "committed_fen": 0}
                                      for t in TENANTS for y in (now.year - 1, now.year)])
     session = app.state.sessions.open(subject="hq-liu", name="hq-liu", tenants=["*"], roles=[Role.LEADER, Role.AUDITOR],

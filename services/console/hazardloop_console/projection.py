@@ -48,6 +48,7 @@ from hazardloop.events import (
 from hazardloop.instants import in_zone
 from hazardloop.projection import Projection
 from hazardloop.writer import Writer
+from hazardloop_console import tallies
 from hazardloop_console.store import budgets, cases, metadata, photos, policies, reward_policies, steps
 
 _STATE_AFTER = {
@@ -69,7 +70,8 @@ def _week(at: datetime, timezone: str) -> str:
 
 
 def _step(db: Writer, event: Event, report_id: str, detail: str | None = None, **changes: Any) -> None:
-    """Record ``event`` on the report's timeline and apply ``changes`` to its row."""
+    """Record ``event`` on the report's timeline and apply ``changes`` to its row, and to
+    the dashboard's tallies (the one place a case row changes after it is filed)."""
     case = db.get(cases, report_id=report_id)
     if case is None:  # a reward or step of a report filed before this log began: nothing to show it on
         return
@@ -77,6 +79,9 @@ def _step(db: Writer, event: Event, report_id: str, detail: str | None = None, *
         steps, report_id=report_id, position=case.steps, type=event.type, occurred_at=event.occurred_at,
         actor=event.actor, detail=detail,
     )
+    after = {**case, **changes}
+    changes |= tallies.derived(after)
+    tallies.change(db, case, after)
     db.update(cases, {"report_id": report_id}, steps=case.steps + 1, updated_at=event.occurred_at, **changes)
 
 
@@ -91,8 +96,7 @@ def when_report_filed_open_case(event: ReportFiled, db: Writer) -> None:
     policy = _policy(db, event.tenant)
     accept, verify, feedback = (timer.due_at for timer in sla_timers(event.occurred_at, policy))
     location = event.location
-    db.insert(
-        cases,
+    filed = dict(
         report_id=event.aggregate_id, tenant=event.tenant, filed_at=event.occurred_at, observed_at=event.observed_at,
         week=_week(event.occurred_at, policy.timezone), category=event.category.value, subtype=event.subtype,
         description=event.description, site=location.site, area=location.area, spot=location.spot,
@@ -102,6 +106,9 @@ def when_report_filed_open_case(event: ReportFiled, db: Writer) -> None:
         accept_due_at=accept, verify_due_at=verify, feedback_due_at=feedback, overdue=False,
         externally_escalated=False, sla_breaches="", steps=0, updated_at=event.occurred_at,
     )
+    row = dict.fromkeys(cases.c.keys()) | filed
+    db.insert(cases, **filed, **tallies.derived(row))
+    tallies.change(db, None, row)
     for position, attachment in enumerate(event.attachments):
         db.insert(
             photos, report_id=event.aggregate_id, digest=attachment.digest, tenant=event.tenant, stage="report",

@@ -102,7 +102,7 @@ def page_number(value: str | None) -> int:
         return 1
 
 
-def _clock_due():
+def clock_due():
     """The next clock a case is measured against: acceptance, verification, then the rectification deadline."""
     return case(
         (cases.c.state == "filed", cases.c.accept_due_at),
@@ -139,7 +139,7 @@ def late_against(clock: str, now: datetime):
 
 def overdue_now(now: datetime):
     """Marked overdue, or its next clock has run out."""
-    return or_(cases.c.overdue, and_(_clock_due().is_not(None), _clock_due() < now))
+    return or_(cases.c.overdue, and_(clock_due().is_not(None), clock_due() < now))
 
 
 def escalated():
@@ -202,7 +202,7 @@ def queue(
 ) -> tuple[list[dict[str, Any]], bool]:
     """A page of the queue, most urgent first, and whether another page follows."""
     now = now or datetime.now(UTC)
-    due = _clock_due().label("due_at")
+    due = clock_due().label("due_at")
     conditions = conditions_of(tenants, wanted, now, zone)
     order = (due.is_(None), due, cases.c.filed_at.desc(), cases.c.report_id)
     # The page's ids first (ordered within the covering index), then only their rows.
@@ -217,7 +217,7 @@ def queue(
 def one_case(engine: Engine, report_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
     """A case, its timeline in order, and its photos."""
     with engine.connect() as db:
-        row = db.execute(select(cases, _clock_due().label("due_at")).where(cases.c.report_id == report_id)).first()
+        row = db.execute(select(cases, clock_due().label("due_at")).where(cases.c.report_id == report_id)).first()
         if row is None:
             return None, [], []
         history = db.execute(select(steps).where(steps.c.report_id == report_id).order_by(steps.c.position)).all()

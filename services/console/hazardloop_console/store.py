@@ -72,6 +72,12 @@ cases = Table(
     Column("reward_reason", String(400)),
     Column("steps", Integer, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # Kept by ``tallies.derived`` for the dashboard: the last due time on which a figure
+    # turns, and each measured clock's seconds from filing to done.
+    Column("turns_until", UtcDateTime()),
+    Column("accept_seconds", Float),
+    Column("verify_seconds", Float),
+    Column("close_seconds", Float),
     Index("ix_console_cases_tenant_state", "tenant", "state", "filed_at"),
     Index("ix_console_cases_tenant_filed", "tenant", "filed_at"),
     Index("ix_console_cases_owner", "owner", "deadline"),
@@ -85,7 +91,76 @@ cases = Table(
         "verified_at", "closed_at", "site", "area", "spot", "report_id",
     ),
     Index("ix_console_cases_paid", "reward_status", "tenant", "reward_paid_at", "reward_fen"),
+    # The dashboard over a long period: the cases whose due times are ahead, and the medians, by seek.
+    Index(
+        "ix_console_cases_turning", "tenant", "turns_until", "week", "state", "overdue", "accept_due_at",
+        "verify_due_at", "deadline", "accepted_at", "verified_at", "closed_at",
+    ),
+    Index("ix_console_cases_accept_seconds", "tenant", "accept_seconds", "filed_at"),
+    Index("ix_console_cases_verify_seconds", "tenant", "verify_seconds", "filed_at"),
+    Index("ix_console_cases_close_seconds", "tenant", "close_seconds", "filed_at"),
+    # A place's or a reporter's reports within a period, by seek.
+    Index("ix_console_cases_place", "tenant", "site", "area", "spot", "filed_at"),
+    Index("ix_console_cases_reporter", "tenant", "reporter", "filed_at"),
 )
+
+tallies = Table(
+    "console_tallies",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("week", String(10), primary_key=True),
+    Column("measure", String(64), primary_key=True),
+    # ``reports <category> <grade>``.
+    Column("amount", Integer, nullable=False),
+)
+"""Each subsidiary's reports of a filing week by category and grade."""
+
+WEEK_FIGURES = ["overdue", "escalated"] + [f"{clock}_{part}" for clock in ("accept", "verify", "close")
+                                           for part in ("measured", "within", "late")]
+week_figures = Table(
+    "console_week_figures",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("week", String(10), primary_key=True),
+    *(Column(name, Integer, nullable=False) for name in WEEK_FIGURES),
+)
+"""What each subsidiary's reports of a filing week add to the dashboard's other figures,
+one row a week, so a step moving several of them changes one row (``tallies.measures``)."""
+
+place_tallies = Table(
+    "console_place_tallies",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("site", String(80), primary_key=True),
+    Column("area", String(80), primary_key=True),
+    Column("spot", String(120), primary_key=True),
+    Column("reports", Integer, nullable=False),
+    Index("ix_console_place_tallies_reports", "tenant", "reports"),
+)
+"""Reports ever filed at each place: no period holds more, so a few places bound the rest."""
+
+paid_tallies = Table(
+    "console_paid_tallies",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    # The UTC day the rewards were paid: whole days inside a year of any zone sum exactly.
+    Column("fen", BigInteger, nullable=False),
+    Column("rewards", Integer, nullable=False),
+)
+"""Rewards paid (granted and not revoked) per subsidiary and UTC day."""
+
+reporters = Table(
+    "console_reporters",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("reporter", String(40), primary_key=True),
+    Column("first_at", UtcDateTime(), nullable=False),
+    Column("last_at", UtcDateTime(), nullable=False),
+    Index("ix_console_reporters_span", "tenant", "first_at", "last_at", "reporter"),
+)
+"""Each subsidiary's reporters and when they first and last filed: a period holding
+either is theirs without looking further."""
 
 steps = Table(
     "console_steps",

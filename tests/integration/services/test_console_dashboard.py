@@ -301,3 +301,110 @@ def test_a_drill_down_link_survives_the_queue_filter_and_unknown_values_are_drop
                                      "paid_year": "20x6"}, TENANTS)
     assert odd.drilled() == {}
     assert isinstance(date.fromisoformat("2026-06-01"), date)
+
+
+def test_the_tallies_kept_step_by_step_equal_those_summed_from_the_final_cases(tmp_path):
+    """Every step moves a report's tallies (weekly, per place, paid per day) from its old
+    row to its new one, and each filing widens its reporter's span: what the projection
+    keeps is what a rebuild or a store filled from the rows would hold."""
+    from itertools import count
+
+    from sqlalchemy import select
+
+    from hazardloop.projection import Delivery
+    from hazardloop_console.store import cases, paid_tallies, place_tallies, reporters, tallies, week_figures
+    from hazardloop_console.tallies import derived, summed
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    history, _, _ = generate(now, count=120, seed=3)
+    runner = ProjectionRunner(projection(None), create_store_engine(f"sqlite:///{tmp_path / 'console.db'}"), None)
+    runner.create_schema()
+    sequence = count(1)
+    events = [event for event, _ in history.events]
+    for first in range(0, len(events), 37):  # batches that split a report's steps
+        runner.apply([Delivery(next(sequence), f"t.{e.tenant}.x.{e.aggregate_id}.{e.type}", e) for e in events[first:first + 37]])
+    with runner.engine.connect() as db:
+        rows = [dict(row._mapping) for row in db.execute(select(cases))]
+        expected = summed(rows)
+        for table in (tallies, week_figures, place_tallies, paid_tallies, reporters):
+            kept = [dict(row._mapping) for row in db.execute(select(table))]
+            sums = [column.name for column in table.columns if not column.primary_key and table is not reporters]
+            kept = [row for row in kept if not sums or any(row[name] for name in sums)]  # emptied by later steps
+            assert sorted(map(repr, kept)) == sorted(map(repr, expected[table])), table.name
+        assert all(expected.values())
+    assert all({k: row[k] for k in derived(row)} == derived(row) for row in rows)
+    assert any(row["turns_until"] and row["turns_until"] > now for row in rows)
+    assert any(row["turns_until"] and row["turns_until"] < now for row in rows) and any(not row["turns_until"] for row in rows)
+
+
+def _folded(tmp_path, now: datetime, count: int, seed: int):
+    """The console's store folded from a generated history, batch by batch, without NATS."""
+    from itertools import count as numbered
+
+    from hazardloop.projection import Delivery
+
+    history, made, _ = generate(now, count=count, seed=seed)
+    runner = ProjectionRunner(projection(None), create_store_engine(f"sqlite:///{tmp_path / 'console.db'}"), None)
+    runner.create_schema()
+    sequence = numbered(1)
+    events = [event for event, _ in history.events]
+    for first in range(0, len(events), 50):
+        runner.apply([Delivery(next(sequence), f"t.{e.tenant}.x.{e.aggregate_id}.{e.type}", e) for e in events[first:first + 50]])
+    return runner.engine, made
+
+
+def test_reporters_and_places_of_any_period_count_what_the_log_says(tmp_path, monkeypatch):
+    """Periods that cut through reporters' and places' histories (first and last filings
+    outside, reports inside or not): distinct reporters and the recurring places are exact,
+    whether the places most reported ever settle the list or every place is counted."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    engine, made = _folded(tmp_path, now, count=200, seed=13)
+    start = min(c.filed_at for c in made).astimezone(ZONE).date()
+    today = now.astimezone(ZONE).date()
+    day = lambda n: start + timedelta(days=n)  # noqa: E731
+    periods = [(start, today), (day(30), day(44)), (day(33), day(33)),
+               (today - timedelta(days=20), today), (start - timedelta(days=9), start - timedelta(days=2))]
+    rows, more = queries.queue(engine, TENANTS, queries.QueueFilter(), size=10_000, now=now, zone=ZONE)
+    assert not more and len(rows) == len(made)
+    for shown, checked in ((20, figures.PLACES_CHECKED), (20, 4), (2, 4), (3, 6)):  # settled by the likeliest places, or not
+        monkeypatch.setattr(figures, "PLACES_SHOWN", shown)
+        monkeypatch.setattr(figures, "PLACES_CHECKED", checked)
+        for since, until in periods:
+            for tenants in (TENANTS, ["refinery"]):
+                scope = figures.Scope(tenants, since, until, now, ZONE)
+                board = figures.dashboard(engine, scope)
+                chosen = [c for c in made if c.tenant in tenants and since <= c.filed_at.astimezone(ZONE).date() <= until]
+                reporters = {t: len({c.reporter for c in chosen if c.tenant == t}) for t in tenants}
+                assert {r["tenant"]: r["reporters"] for r in board.participation} == {t: n for t, n in reporters.items() if n}
+                at_place = defaultdict(set)
+                for case in chosen:
+                    at_place[(case.tenant, *case.place)].add(case.report_id)
+                recurring = sorted(((len(ids), key) for key, ids in at_place.items() if len(ids) >= 2),
+                                   key=lambda x: (-x[0], x[1]))
+                shown_places = [(r["reports"].value, (r["tenant"], r["site"], r["area"], r["spot"])) for r in board.places]
+                assert shown_places == recurring[:shown]
+                for row in board.places:
+                    wanted = queries.QueueFilter.parse(row["reports"].link, TENANTS)
+                    listed, _ = queries.queue(engine, TENANTS, wanted, size=10_000, now=now, zone=ZONE)
+                    assert {r["report_id"] for r in listed} == at_place[(row["tenant"], row["site"], row["area"], row["spot"])]
+
+
+def test_rewards_paid_between_any_two_instants_are_those_the_log_granted(tmp_path):
+    """A year of any zone begins and ends within a UTC day: the whole UTC days between come
+    from the day's sums and the hours either side from the rows, and together they are exact."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    engine, made = _folded(tmp_path, now, count=200, seed=17)
+    paid = [c for c in made if c.paid_at]
+    rng = random.Random(5)
+    instants = [c.paid_at for c in rng.sample(paid, 6)] + [
+        min(c.filed_at for c in made) + timedelta(hours=rng.uniform(0, 24 * 70)) for _ in range(10)]
+    spans = [(a, b) for a in instants for b in instants if a < b] + [(now - timedelta(weeks=20), now)]
+    with engine.connect() as db:
+        for start, end in spans:
+            expected = defaultdict(lambda: (0, 0))
+            for case in paid:
+                if start <= case.paid_at < end:
+                    fen, count = expected[case.tenant]
+                    expected[case.tenant] = (fen + case.paid_fen, count + 1)
+            assert figures.paid_between(db, TENANTS, start, end) == dict(expected)
+    assert len(paid) > 20
