@@ -12,7 +12,6 @@ from fastapi.staticfiles import StaticFiles
 from hazardloop import assets
 from hazardloop.service import create_service
 from hazardloop_console import (
-    logcheck,
     pages_audit,
     pages_cases,
     pages_dashboard,
@@ -24,6 +23,7 @@ from hazardloop_console import (
     reward_lines,
     signin,
     signin_oidc,
+    store,
     web,
 )
 from hazardloop_console.attempts import SignInAttempts
@@ -63,11 +63,9 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     )
     runtime = app.state.runtime
     app.state.sessions = Sessions(runtime.engine, timedelta(minutes=settings.session_idle_minutes))
-    app.state.sessions.create_schema()
     app.state.signin_attempts = SignInAttempts(runtime.engine)
-    app.state.signin_attempts.create_schema()
     app.state.provider = signin_oidc.group_provider(settings)
-    logcheck.create_schema(runtime.engine)
+    store.kept.create_all(runtime.engine)  # sessions, sign-ins under way, log checks: not folded from the log
     app.state.backends = backends
     app.state.navigation = pages_home.navigation
     app.state.assets = SimpleNamespace(htmx=assets.HTMX_JS, echarts=assets.ECHARTS_JS)

@@ -13,15 +13,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, Engine, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import Column, Engine, String, Table, Text, delete, insert, select
 
 from hazardloop.db import UtcDateTime
-
-metadata = MetaData()
+from hazardloop_console.store import kept
 
 attempts = Table(
     "console_signin_attempts",
-    metadata,
+    kept,
     Column("id_hash", String(64), primary_key=True),
     Column("state", String(128), nullable=False),
     Column("nonce", String(128), nullable=False),
@@ -49,9 +48,6 @@ def _hash(attempt_id: str) -> str:
 class SignInAttempts:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-
-    def create_schema(self) -> None:
-        metadata.create_all(self._engine)
 
     def start(self, *, state: str, nonce: str, verifier: str, next_url: str) -> str:
         """Remember an attempt; the id returned goes into the browser's cookie."""

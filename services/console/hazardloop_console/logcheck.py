@@ -26,7 +26,7 @@ from hazardloop.events import Event, RangeSealed, decode_event
 from hazardloop.eventstore import Subjects
 from hazardloop.logreader import read_log
 from hazardloop.settings import CommonSettings
-from hazardloop_console.store import kept, log_checks
+from hazardloop_console.store import log_checks
 
 T = TypeVar("T")
 _SEAL = RangeSealed.model_fields["type"].default
@@ -53,10 +53,6 @@ class LogCheck:
     sealed_through: int = 0
     last_seal: dict[str, Any] | None = None
     findings: list[dict[str, Any]] = field(default_factory=list)
-
-
-def create_schema(engine: Engine) -> None:
-    kept.create_all(engine)
 
 
 async def _connected(settings: CommonSettings, work: Callable[[Client], Awaitable[T]]) -> T:

@@ -13,16 +13,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, Engine, MetaData, String, Table, Text, delete, insert, select, update
+from sqlalchemy import Column, Engine, String, Table, Text, delete, insert, select, update
 
 from hazardloop.auth import Role
 from hazardloop.db import UtcDateTime
-
-metadata = MetaData()
+from hazardloop_console.store import kept
 
 sessions = Table(
     "console_sessions",
-    metadata,
+    kept,
     Column("id_hash", String(64), primary_key=True),
     Column("subject", String(128), nullable=False),
     Column("name", String(128)),
@@ -73,9 +72,6 @@ class Sessions:
     def __init__(self, engine: Engine, idle: timedelta) -> None:
         self._engine = engine
         self._idle = idle
-
-    def create_schema(self) -> None:
-        metadata.create_all(self._engine)
 
     def open(
         self, *, subject: str, name: str | None, tenants: list[str], roles: list[Role], token: str, expires_at: datetime,

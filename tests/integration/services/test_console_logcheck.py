@@ -9,6 +9,7 @@ from hazardloop.db import create_store_engine
 from hazardloop.events import GENESIS_HASH, Accepted
 from hazardloop.settings import CommonSettings
 from hazardloop_console import logcheck
+from hazardloop_console.store import kept
 from tests.factories import paid_report, report_filed, verified
 
 
@@ -39,7 +40,7 @@ async def test_a_sealed_healthy_log_is_intact_and_its_reward_gap_is_named(store,
     assert [(f["kind"], f["report_id"]) for f in check.findings] == [("verified, no reward decision", unrewarded.aggregate_id)]
 
     engine = create_store_engine(f"sqlite:///{tmp_path / 'console.db'}")
-    logcheck.create_schema(engine)
+    kept.create_all(engine)
     logcheck.keep(engine, check)
     assert logcheck.latest(engine) == check
 
