@@ -18,7 +18,6 @@ from hazardloop.auth import Role
 from hazardloop.ledger_export import ledger_csv, ledger_xlsx
 from hazardloop_console import logcheck
 from hazardloop_console.i18n import WORDS
-from hazardloop_console.pages_cases import engine, tenants_of
 from hazardloop_console.queries import local_day_start
 from hazardloop_console.web import FormDep, Page, for_roles, render, see_other
 
@@ -36,8 +35,8 @@ def plainly(view: Page, prefix: str, kind: str) -> str:
 
 
 def _page(view: Page, status_code: int = 200, **ledger: object) -> Response:
-    tenants = tenants_of(view)
-    check = logcheck.latest(engine(view))
+    tenants = view.tenants
+    check = logcheck.latest(view.engine)
     findings = [f for f in check.findings if f["tenant"] in tenants] if check else []
     today = datetime.now(UTC).astimezone(view.zone).date()
     form = {"tenant": tenants[0] if tenants else "", "since": date(today.year, 1, 1).isoformat(), "until": today.isoformat(),
@@ -62,7 +61,7 @@ async def check_now(view: Auditor, _: FormDep) -> Response:
     except (OSError, TimeoutError, nats.errors.Error) as exc:  # the broker cannot be reached
         view.errors.append(view.t("log_unreachable", r=type(exc).__name__))
         return _page(view, status_code=503)
-    logcheck.keep(engine(view), check)
+    logcheck.keep(view.engine, check)
     return see_other("/console/audit?checked=1")
 
 
@@ -70,7 +69,7 @@ def _ledger_request(view: Page) -> tuple[str, date, date, str, str]:
     """The ledger asked for; each field asked wrongly is marked on the page."""
     query = view.request.query_params
     tenant = query.get("tenant", "")
-    if tenant not in tenants_of(view):
+    if tenant not in view.tenants:
         view.fields["tenant"] = view.t("invalid")
     days = []
     for name in ("since", "until"):

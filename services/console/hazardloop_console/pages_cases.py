@@ -46,22 +46,13 @@ PREVIEWED = ("outcome", "grade", "factors", "within_routine_duties")
 """What of a grading decides its reward: all the reward preview is sent."""
 
 
-def tenants_of(view: Page) -> list[str]:
-    known = view.settings.tenants
-    return list(known) if view.person.group_wide else [t for t in known if t in view.person.tenants]
-
-
-def engine(view: Page):
-    return view.request.app.state.runtime.engine
-
-
 def _queue_context(view: Page) -> dict[str, Any]:
-    tenants = tenants_of(view)
+    tenants = view.tenants
     wanted = queries.QueueFilter.parse(dict(view.request.query_params), tenants)
-    rows, more = queries.queue(engine(view), tenants, wanted, view.settings.page_size, zone=view.zone)
+    rows, more = queries.queue(view.engine, tenants, wanted, view.settings.page_size, zone=view.zone)
     return {
         "rows": rows, "more": more, "wanted": wanted, "tenants": tenants, "now": datetime.now(UTC),
-        "areas": queries.areas(engine(view), tenants), "categories": list(Category), "grades": list(Grade),
+        "areas": queries.areas(view.engine, tenants), "categories": list(Category), "grades": list(Grade),
         "states": ["open", *queries.STATES],
     }
 
@@ -80,14 +71,14 @@ def queue_rows(view: Triage) -> Response:
 def may_open(view: Page, case: dict[str, Any]) -> bool:
     """A case of the person's subsidiaries, for whoever triages them or the owner it was given to."""
     person = view.person
-    ours = case["tenant"] in tenants_of(view)
+    ours = case["tenant"] in view.tenants
     return ours and (person.has(*TRIAGE) or (person.has(Role.RECTIFIER) and case["owner"] == person.subject))
 
 
 def visible_case(view: Page, report_id: str) -> tuple[dict[str, Any], list, list]:
     """The case, its steps and photos; for anybody who may not open it, the page is not theirs
     (the case page, its photos and dossier, and every form posted from it)."""
-    case, history, pictures = queries.one_case(engine(view), report_id[:64])
+    case, history, pictures = queries.one_case(view.engine, report_id[:64])
     if case is None or not may_open(view, case):
         raise NotYours()
     return case, history, pictures

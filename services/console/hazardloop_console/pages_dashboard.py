@@ -16,7 +16,6 @@ from fastapi.responses import Response
 
 from hazardloop.auth import Role
 from hazardloop_console import figures
-from hazardloop_console.pages_cases import engine, tenants_of
 from hazardloop_console.queries import UNGRADED
 from hazardloop_console.web import Page, for_roles, render
 
@@ -44,7 +43,7 @@ def _day(view: Page, name: str, default: date) -> date:
 
 def scope_of(view: Page) -> figures.Scope:
     """The subsidiaries and days asked for; a field asked wrongly is marked, and the default used."""
-    tenants = tenants_of(view)
+    tenants = view.tenants
     chosen = view.request.query_params.get("tenant") or None
     if chosen and chosen not in tenants:
         view.fields["tenant"] = view.t("invalid")
@@ -108,9 +107,9 @@ def hours(view: Page, seconds: float | None) -> str:
 @routes.get("/dashboard")
 def dashboard_page(view: Overseer) -> Response:
     scope = scope_of(view)
-    board = figures.dashboard(engine(view), scope)
+    board = figures.dashboard(view.engine, scope)
     return render(
         view, "dashboard.html", status_code=422 if view.fields else 200, scope=scope, board=board,
         figures_json={"charts": charts(view, board)}, link=queue_link, hours=hours, ungraded=UNGRADED,
-        tenants=tenants_of(view), chosen=view.request.query_params.get("tenant") if not view.fields.get("tenant") else None,
+        tenants=view.tenants, chosen=view.request.query_params.get("tenant") if not view.fields.get("tenant") else None,
     )

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from hazardloop.auth import Role
-from hazardloop_console.pages_cases import tenants_of, visible_case
+from hazardloop_console.pages_cases import visible_case
 from hazardloop_console.web import NotYours, Page, SignedIn, backends, for_roles, render
 
 routes = APIRouter(prefix="/console", include_in_schema=False)
@@ -23,7 +23,7 @@ Keeper = Annotated[Page, Depends(for_roles(*KEEPERS))]
 
 
 def _tenant(view: Page, tenant: str | None) -> str:
-    mine = tenants_of(view)
+    mine = view.tenants
     if tenant is None and mine:
         return mine[0]
     if tenant not in mine:
@@ -40,7 +40,7 @@ async def places(view: Keeper, tenant: str | None = None) -> Response:
         {**place, "shown": names[place["place_id"]], "parent": names.get(place["parent_id"] or "", "")}
         for place in listed if not place["retired"]
     ]
-    return render(view, "places.html", rows=rows, tenant=chosen, tenants=tenants_of(view))
+    return render(view, "places.html", rows=rows, tenant=chosen, tenants=view.tenants)
 
 
 @routes.get("/places/{tenant}/{place_id}/qr.{kind}")

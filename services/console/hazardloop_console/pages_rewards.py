@@ -19,7 +19,6 @@ from hazardloop.events import RewardPolicy
 from hazardloop_console import payroll, queries_rewards
 from hazardloop_console.queries import page_number
 from hazardloop_console.forms_rewards import FACTORS, GRADES, ApprovalForm, BudgetForm, HqForm, PaymentForm, PolicyForm
-from hazardloop_console.pages_cases import engine, tenants_of
 from hazardloop_console.web import FormDep, NotYours, Page, attempt, backends, for_roles, render
 
 routes = APIRouter(prefix="/console/rewards", include_in_schema=False)
@@ -49,7 +48,7 @@ def _listing(
 ) -> Response:
     """A page of the rewards at ``status``; ``failed`` names the one whose ``form`` came back wrong."""
     number = page_number(view.request.query_params.get("page"))
-    rows, more = queries_rewards.at_step(engine(view), tenants_of(view), status, number, view.settings.page_size)
+    rows, more = queries_rewards.at_step(view.engine, view.tenants, status, number, view.settings.page_size)
     _done(view)
     return render(view, template, status_code=status_code, rows=rows, more=more, page_number=number,
                   failed=failed, form=form or {}, **context)
@@ -57,8 +56,8 @@ def _listing(
 
 async def _decide(view: Page, report_id: str, listing: str, send, again) -> Response:
     """Send a decision on a reward; back to the ``listing`` page, or the list again marked where it went wrong."""
-    row = queries_rewards.one_reward(engine(view), report_id[:64])
-    if row is None or row["tenant"] not in tenants_of(view):
+    row = queries_rewards.one_reward(view.engine, report_id[:64])
+    if row is None or row["tenant"] not in view.tenants:
         raise NotYours()
 
     async def sent() -> str:
@@ -125,7 +124,7 @@ def _months(view: Page) -> list[str]:
 
 @routes.get("/payments")
 def payments(view: Finance) -> Response:
-    return _listing(view, "approved", "rewards_payments.html", months=_months(view), tenants=tenants_of(view))
+    return _listing(view, "approved", "rewards_payments.html", months=_months(view), tenants=view.tenants)
 
 
 @routes.post("/{report_id}/payment")
@@ -134,7 +133,7 @@ async def pay(report_id: str, view: Finance, values: FormDep) -> Response:
         return await _send(view, report_id, "payment", PaymentForm.read(values, anonymous=row["anonymous"]).body())
 
     def again(code: int) -> Response:
-        return _listing(view, "approved", "rewards_payments.html", code, report_id, values, months=_months(view), tenants=tenants_of(view))
+        return _listing(view, "approved", "rewards_payments.html", code, report_id, values, months=_months(view), tenants=view.tenants)
 
     return await _decide(view, report_id, "payments", send, again)
 
@@ -142,7 +141,7 @@ async def pay(report_id: str, view: Finance, values: FormDep) -> Response:
 @routes.get("/payroll.{kind}")
 async def payroll_export(kind: str, view: Finance, tenant: str = "", month: str = "") -> Response:
     """The month's paid rewards for the payroll system, as rewards lists them, in the page's language."""
-    if kind not in ("csv", "xlsx") or tenant not in tenants_of(view) or month not in _months(view):
+    if kind not in ("csv", "xlsx") or tenant not in view.tenants or month not in _months(view):
         raise NotYours()
     answer = await backends(view).call(view.person.token, "rewards", "GET", "/payroll", params={"tenant": tenant, "period": month})
     rows = payroll.read(answer.text)
@@ -159,11 +158,11 @@ async def payroll_export(kind: str, view: Finance, tenant: str = "", month: str 
 
 
 def _budgets_page(view: Page, status_code: int = 200, form: dict[str, Any] | None = None) -> Response:
-    tenants = tenants_of(view)
+    tenants = view.tenants
     year = datetime.now(view.zone).year
     _done(view)
     return render(
-        view, "rewards_budgets.html", status_code=status_code, rows=queries_rewards.budgets_of(engine(view), tenants, [year]),
+        view, "rewards_budgets.html", status_code=status_code, rows=queries_rewards.budgets_of(view.engine, tenants, [year]),
         tenants=tenants, year=year, form=form or {},
     )
 
@@ -177,7 +176,7 @@ def budgets(view: BudgetHolder) -> Response:
 async def set_budget(view: BudgetHolder, values: FormDep) -> Response:
     async def send() -> str:
         form = BudgetForm.read(values)
-        if form.tenant not in tenants_of(view):
+        if form.tenant not in view.tenants:
             raise NotYours()
         await backends(view).call(
             view.person.token, "rewards", "PUT", "/budgets", params={"tenant": form.tenant, "year": form.year},
@@ -192,10 +191,10 @@ async def set_budget(view: BudgetHolder, values: FormDep) -> Response:
 
 
 def _policy_page(view: Page, status_code: int = 200, form: dict[str, Any] | None = None) -> Response:
-    tenants = tenants_of(view)
+    tenants = view.tenants
     wanted = (form or {}).get("tenant") or view.request.query_params.get("tenant")
     tenant = wanted if wanted in tenants else tenants[0]
-    current, upcoming, earlier = queries_rewards.policy_versions(engine(view), tenant, datetime.now(UTC))
+    current, upcoming, earlier = queries_rewards.policy_versions(view.engine, tenant, datetime.now(UTC))
     policy = current["policy"] if current else RewardPolicy()
     _done(view)
     return render(
@@ -214,7 +213,7 @@ def policy(view: PolicyReader) -> Response:
 async def set_policy(view: HqOrHead, values: FormDep) -> Response:
     async def send() -> str:
         form = PolicyForm.read(values, zone=view.zone)
-        if form.tenant not in tenants_of(view):
+        if form.tenant not in view.tenants:
             raise NotYours()
         await backends(view).call(view.person.token, "rewards", "PUT", "/policy", params={"tenant": form.tenant}, json=form.body())
         return f"/console/rewards/policy?tenant={form.tenant}&done=1"

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from hazardloop.auth import Role
 from hazardloop_console import queries_tasks
-from hazardloop_console.pages_cases import PHOTO_VIEWERS, engine, tenants_of
+from hazardloop_console.pages_cases import PHOTO_VIEWERS
 from hazardloop_console.queries import page_number
 from hazardloop_console.web import Page, for_roles, render
 
@@ -33,23 +33,23 @@ def _done(view: Page) -> None:
 @routes.get("/tasks")
 def my_tasks(view: Owner) -> Response:
     now = datetime.now(UTC)
-    tenants = tenants_of(view)
+    tenants = view.tenants
     number = page_number(view.request.query_params.get("page"))
-    tasks = queries_tasks.owned(engine(view), view.person.subject, tenants, number, view.settings.page_size)
-    closed = queries_tasks.recently_closed(engine(view), view.person.subject, tenants, now) if number == 1 else []
+    tasks = queries_tasks.owned(view.engine, view.person.subject, tenants, number, view.settings.page_size)
+    closed = queries_tasks.recently_closed(view.engine, view.person.subject, tenants, now) if number == 1 else []
     _done(view)
     return render(view, "tasks.html", tasks=tasks, closed=closed, now=now)
 
 
 @routes.get("/decisions")
 def decisions(view: Decider) -> Response:
-    tenants = tenants_of(view)
+    tenants = view.tenants
     params = view.request.query_params
     size = view.settings.page_size
-    extensions = queries_tasks.extensions_pending(engine(view), tenants, page_number(params.get("page")), size)
-    reviews = queries_tasks.awaiting_review(engine(view), tenants, page_number(params.get("review_page")), size)
+    extensions = queries_tasks.extensions_pending(view.engine, tenants, page_number(params.get("page")), size)
+    reviews = queries_tasks.awaiting_review(view.engine, tenants, page_number(params.get("review_page")), size)
     shown = [row["report_id"] for row in reviews.rows] if view.person.has(*PHOTO_VIEWERS) else []
-    evidence = queries_tasks.evidence_of(engine(view), shown)
+    evidence = queries_tasks.evidence_of(view.engine, shown)
     _done(view)
     return render(
         view, "decisions.html", extensions=extensions, reviews=reviews, evidence=evidence, now=datetime.now(UTC),

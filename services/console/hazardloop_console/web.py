@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from sqlalchemy import Engine
 
 from hazardloop.auth import Role
 from hazardloop.instants import in_zone
@@ -60,6 +61,17 @@ class Page:
     @property
     def settings(self) -> ConsoleSettings:
         return self.request.app.state.runtime.settings
+
+    @property
+    def engine(self) -> Engine:
+        """The console's own store."""
+        return self.request.app.state.runtime.engine
+
+    @property
+    def tenants(self) -> list[str]:
+        """The subsidiaries the signed-in person acts in (every one for group headquarters)."""
+        known = self.settings.tenants
+        return list(known) if self.person.group_wide else [t for t in known if t in self.person.tenants]
 
     def t(self, key: str, **values: object) -> str:
         return word(key, self.language, **values)
