@@ -19,7 +19,7 @@ from hazardloop.ledger_export import ledger_csv, ledger_xlsx
 from hazardloop_console import logcheck
 from hazardloop_console.i18n import WORDS
 from hazardloop_console.queries import local_day_start
-from hazardloop_console.web import FormDep, Page, for_roles, render, see_other
+from hazardloop_console.web import FormDep, Page, for_roles, render, retry_later, see_other
 
 routes = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -60,7 +60,7 @@ async def check_now(view: Auditor, _: FormDep) -> Response:
         check = await logcheck.check_log(settings, view.person.subject, settings.audit_check_seconds)
     except (OSError, TimeoutError, nats.errors.Error) as exc:  # the broker cannot be reached
         view.errors.append(view.t("log_unreachable", r=type(exc).__name__))
-        return _page(view, status_code=503)
+        return retry_later(view, _page(view, status_code=503))
     logcheck.keep(view.engine, check)
     return see_other("/console/audit?checked=1")
 
@@ -103,10 +103,10 @@ async def ledger(view: Auditor) -> Response:
         book = await logcheck.read_ledger(settings, tenant, settings.audit_check_seconds)
     except logcheck.LogTooSlow:
         view.errors.append(view.t("log_too_slow"))
-        return _page(view, status_code=503, **asked)
+        return retry_later(view, _page(view, status_code=503, **asked))
     except (OSError, TimeoutError, nats.errors.Error) as exc:
         view.errors.append(view.t("log_unreachable", r=type(exc).__name__))
-        return _page(view, status_code=503, **asked)
+        return retry_later(view, _page(view, status_code=503, **asked))
     start, end = local_day_start(since, book.zone), local_day_start(until + timedelta(days=1), book.zone)
     book.rows = [row for row in book.rows if start <= row.reported_at < end]
     name = f"ledger-{tenant}-{since}_{until}.{kind}"

@@ -9,13 +9,15 @@ import httpx
 import pytest
 
 from hazardloop.auth import Role
+from hazardloop.natsserver import free_port
 from hazardloop_console.app import build
 from hazardloop_console.settings import ConsoleSettings
 
 
 @pytest.fixture
 def console(tmp_path):
-    settings = ConsoleSettings(state_dir=tmp_path, tenants=["refinery", "mine"], database_url=f"sqlite:///{tmp_path / 'c.db'}")
+    settings = ConsoleSettings(state_dir=tmp_path, tenants=["refinery", "mine"], database_url=f"sqlite:///{tmp_path / 'c.db'}",
+                               nats_url=f"nats://127.0.0.1:{free_port()}", nats_timeout=0.5)  # no broker listens there
     settings.secret("jwt"), settings.secret("pseudonym")
     app = build(settings)
     app.state.runtime.make_runner(None).create_schema()
@@ -54,3 +56,10 @@ async def test_a_ledger_asked_wrongly_names_each_field(console):
     assert page.status_code == 422
     for name, message in (("tenant", "Not valid"), ("since", "The start is after the end"), ("ledger_lang", "Not valid")):
         assert f'id="{name}-error">{message}' in page.text
+
+
+async def test_a_ledger_while_the_log_cannot_be_read_is_a_503_to_retry(console):
+    auditor = await console("auditor-qian", ["refinery"], [Role.AUDITOR])
+    page = await auditor.get("/console/audit/ledger", params={"tenant": "refinery", "since": "2026-01-01", "until": "2026-06-01",
+                                                               "format": "csv", "ledger_lang": "zh-CN"})
+    assert page.status_code == 503 and page.headers["Retry-After"] and "text/html" in page.headers["content-type"]
