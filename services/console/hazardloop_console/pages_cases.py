@@ -46,26 +46,26 @@ PREVIEWED = ("outcome", "grade", "factors", "within_routine_duties")
 """What of a grading decides its reward: all the reward preview is sent."""
 
 
-def _queue_context(view: Page) -> dict[str, Any]:
-    tenants = view.tenants
-    wanted = queries.QueueFilter.parse(dict(view.request.query_params), tenants)
-    rows, more = queries.queue(view.engine, tenants, wanted, view.settings.page_size, zone=view.zone)
-    return {
-        "rows": rows, "more": more, "wanted": wanted, "tenants": tenants, "now": datetime.now(UTC),
-        "areas": queries.areas(view.engine, tenants), "categories": list(Category), "grades": list(Grade),
-        "states": ["open", *queries.STATES],
-    }
+def _rows(view: Page) -> dict[str, Any]:
+    """A page of the queue as filtered: all the rows partial needs."""
+    wanted = queries.QueueFilter.parse(dict(view.request.query_params), view.tenants)
+    rows, more = queries.queue(view.engine, view.tenants, wanted, view.settings.page_size, zone=view.zone)
+    return {"rows": rows, "more": more, "wanted": wanted, "now": datetime.now(UTC)}
 
 
 @routes.get("/queue")
 def queue_page(view: Triage) -> Response:
-    return render(view, "queue.html", **_queue_context(view))
+    return render(
+        view, "queue.html", **_rows(view), tenants=view.tenants, areas=queries.areas(view.engine, view.tenants),
+        categories=list(Category), grades=list(Grade), states=["open", *queries.STATES],
+    )
 
 
 @routes.get("/queue/rows")
 def queue_rows(view: Triage) -> Response:
-    """The queue's rows alone: what the page fetches every few seconds to stay current."""
-    return render(view, "queue_rows.html", **_queue_context(view))
+    """The queue's rows alone: what the page fetches every few seconds to stay current (the filters'
+    choices, such as the areas reports name, are not counted again for it)."""
+    return render(view, "queue_rows.html", **_rows(view))
 
 
 def may_open(view: Page, case: dict[str, Any]) -> bool:
