@@ -36,6 +36,8 @@ log = logging.getLogger("hazardloop.console.signin")
 routes = APIRouter(include_in_schema=False)
 
 DEV_TOKEN_HOURS = 8
+PROVIDER_UNREACHABLE = (httpx2.HTTPError, ValueError, KeyError, RuntimeError)
+"""What Authlib raises when the provider's metadata cannot be had (down, or not a provider's answer)."""
 
 
 def safe_next(value: str | None) -> str:
@@ -109,7 +111,7 @@ async def _provider_sign_out(request: Request, id_token: str | None) -> str | No
         return None
     try:
         metadata = await provider.load_server_metadata()
-    except (httpx2.HTTPError, ValueError, KeyError, RuntimeError):  # the console's own sign-out still holds
+    except PROVIDER_UNREACHABLE:  # the console's own sign-out still holds
         log.warning("the identity provider did not answer; signed out of the console only")
         return None
     endpoint = metadata.get("end_session_endpoint")

@@ -26,7 +26,7 @@ from joserfc.errors import JoseError
 from hazardloop.auth import Principal
 from hazardloop_console.attempts import TTL, SignInAttempts
 from hazardloop_console.settings import ConsoleSettings
-from hazardloop_console.signin import safe_next, start_session
+from hazardloop_console.signin import PROVIDER_UNREACHABLE, safe_next, start_session
 from hazardloop_console.web import Page, PageDep, render, secure_cookies, see_other
 
 log = logging.getLogger("hazardloop.console.signin")
@@ -93,7 +93,7 @@ async def to_provider(view: PageDep, next: str | None = None) -> Response:
     provider, settings = _provider(view), view.request.app.state.runtime.settings
     try:
         started = await provider.create_authorization_url(callback_url(settings), ui_locales=view.language)
-    except (httpx2.HTTPError, ValueError, KeyError, RuntimeError):
+    except PROVIDER_UNREACHABLE:
         return failed(view, SignInFailed("provider_down", 503), next or "/console")
     attempt = _attempts(view).start(
         state=started["state"], nonce=started["nonce"], verifier=started["code_verifier"], next_url=safe_next(next)
