@@ -193,6 +193,8 @@ NAMES: dict[str, tuple[str, str]] = {
     "RectificationReminderDue": ("整改到期提醒", "Rectification reminder due"),
     "DigestDue": ("每日摘要", "Daily digest due"),
     "RangeSealed": ("日志封存", "Log sealed"),
+    "ReporterWrote": ("举报人留言", "Message from the reporter"),
+    "StaffWrote": ("安全部门回复", "Message to the reporter"),
 }  # fmt: skip
 """Code -> (Simplified Chinese, English). A code means the same wherever it appears."""
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hazardloop.events import IdentityDisclosed, PlaceCatalogued, PlaceRetired, ReportFiled, ReporterKeyShredded
+from hazardloop.events import (
+    IdentityDisclosed,
+    PlaceCatalogued,
+    PlaceRetired,
+    ReportFiled,
+    ReporterKeyShredded,
+    ReporterWrote,
+    StaffWrote,
+)
 from hazardloop.service import create_service
 from hazardloop_intake import api, api_attachments, api_catalogue, api_forms, api_identity, projection
 from hazardloop_intake.adapters import Intake
@@ -29,7 +37,7 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
         database_url=settings.database_url_for("intake", settings.database_url),
         projection_factory=projection.projection,
         routes=[api.routes, api_catalogue.routes, api_attachments.routes, api_identity.routes, api_forms.routes],
-        publishes=[ReportFiled, PlaceCatalogued, PlaceRetired, IdentityDisclosed, ReporterKeyShredded],
+        publishes=[ReportFiled, PlaceCatalogued, PlaceRetired, IdentityDisclosed, ReporterKeyShredded, ReporterWrote, StaffWrote],
         description="Employees report hazards; reporters follow their reports; identities stay sealed.",
         on_connect=intake.connect,
         keys=KEYS,
