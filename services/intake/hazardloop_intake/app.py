@@ -14,7 +14,7 @@ from hazardloop.events import (
     StaffWrote,
 )
 from hazardloop.service import create_service
-from hazardloop_intake import api, api_attachments, api_catalogue, api_forms, api_identity, projection
+from hazardloop_intake import api, api_attachments, api_catalogue, api_forms, api_identity, api_thread, projection
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.forms import FormLinks
 from hazardloop_intake.receipts import ReceiptCodes
@@ -36,7 +36,7 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database_url_for("intake", settings.database_url),
         projection_factory=projection.projection,
-        routes=[api.routes, api_catalogue.routes, api_attachments.routes, api_identity.routes, api_forms.routes],
+        routes=[api.routes, api_catalogue.routes, api_attachments.routes, api_identity.routes, api_forms.routes, api_thread.routes],
         publishes=[ReportFiled, PlaceCatalogued, PlaceRetired, IdentityDisclosed, ReporterKeyShredded, ReporterWrote, StaffWrote],
         description="Employees report hazards; reporters follow their reports; identities stay sealed.",
         on_connect=intake.connect,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hazardloop.eventstore import EventStore
 from hazardloop.events import (
     Accepted,
+    ExtensionGranted,
     IdentityDisclosed,
     Outcome,
     PlaceCatalogued,
@@ -14,13 +15,21 @@ from hazardloop.events import (
     RectificationRejected,
     Rectified,
     ReportFiled,
+    ReporterFedBack,
+    ReporterWrote,
+    RewardApproved,
+    RewardClaimed,
     RewardDeclined,
     RewardGranted,
+    RewardProposed,
+    RewardReferred,
+    RewardRevoked,
+    StaffWrote,
     Verified,
 )
 from hazardloop.projection import Projection
 from hazardloop.writer import Writer
-from hazardloop_intake.store import attachments, disclosures, metadata, places, reports
+from hazardloop_intake.store import attachments, disclosures, metadata, places, reports, rewards, thread
 
 CLOSED = frozenset({"closed", "not_confirmed", "duplicate"})
 """Statuses after which a new report on the same spot is no longer a possible duplicate."""
@@ -96,6 +105,10 @@ def when_assigned_show_deadline(event: RectificationAssigned, db: Writer) -> Non
     )
 
 
+def when_extension_granted_move_deadline(event: ExtensionGranted, db: Writer) -> None:
+    db.update(reports, {"report_id": event.aggregate_id}, deadline=event.deadline, updated_at=event.occurred_at)
+
+
 def when_rectified_show_measures(event: Rectified, db: Writer) -> None:
     db.update(
         reports, {"report_id": event.aggregate_id}, status="closed" if event.on_the_spot else "rectified",
@@ -117,12 +130,58 @@ def when_reward_granted_show_amount(event: RewardGranted, db: Writer) -> None:
         reports, {"report_id": event.report_id}, reward_fen=event.amount_fen,
         reward_decided_at=event.occurred_at, updated_at=event.occurred_at,
     )
+    when_reward_moved_show_stage(event, db)
 
 
 def when_reward_declined_show_zero(event: RewardDeclined, db: Writer) -> None:
     db.update(
         reports, {"report_id": event.report_id}, reward_fen=0, reward_declined=event.reason,
         reward_decided_at=event.occurred_at, updated_at=event.occurred_at,
+    )
+    when_reward_moved_show_stage(event, db)
+
+
+def when_reward_proposed_show_it(event: RewardProposed, db: Writer) -> None:
+    db.insert(
+        rewards, report_id=event.report_id, stage="proposed", amount_fen=event.amount_fen, claimed=False, channel=None,
+        updated_at=event.occurred_at,
+    )
+
+
+def when_reward_moved_show_stage(event: RewardReferred | RewardApproved | RewardGranted | RewardDeclined | RewardRevoked, db: Writer) -> None:
+    """The reward's stage; an amount the approval adjusted, and how a paid one was paid."""
+    changes = {"stage": _REWARD_STAGE[type(event)], "updated_at": event.occurred_at}
+    if isinstance(event, RewardApproved | RewardReferred | RewardGranted):
+        changes["amount_fen"] = event.amount_fen
+    if isinstance(event, RewardGranted):
+        changes["channel"] = event.channel.value
+    db.update(rewards, {"report_id": event.aggregate_id}, **changes)
+
+
+def when_reward_claimed_note_it(event: RewardClaimed, db: Writer) -> None:
+    db.update(rewards, {"report_id": event.aggregate_id}, claimed=True, updated_at=event.occurred_at)
+
+
+_REWARD_STAGE = {
+    RewardReferred: "referred",
+    RewardApproved: "approved",
+    RewardGranted: "granted",
+    RewardDeclined: "declined",
+    RewardRevoked: "revoked",
+}
+
+
+def when_written_add_to_thread(event: ReporterWrote | StaffWrote | ReporterFedBack, db: Writer) -> None:
+    """The thread as the reporter reads it: feedback from casework is a message to them too."""
+    db.insert(
+        thread,
+        event_id=str(event.event_id),
+        report_id=event.aggregate_id,
+        tenant=event.tenant,
+        from_reporter=isinstance(event, ReporterWrote),
+        text=event.message if isinstance(event, ReporterFedBack) else event.text,
+        actor=event.actor,
+        written_at=event.occurred_at,
     )
 
 
@@ -168,11 +227,20 @@ def projection(_: EventStore) -> Projection:
             Accepted: when_accepted_show_it,
             Verified: when_verified_show_outcome,
             RectificationAssigned: when_assigned_show_deadline,
+            ExtensionGranted: when_extension_granted_move_deadline,
             Rectified: when_rectified_show_measures,
             RectificationRejected: when_rectification_rejected_show_rework,
             RectificationAccepted: when_rectification_accepted_close,
             RewardGranted: when_reward_granted_show_amount,
             RewardDeclined: when_reward_declined_show_zero,
+            RewardProposed: when_reward_proposed_show_it,
+            RewardReferred: when_reward_moved_show_stage,
+            RewardApproved: when_reward_moved_show_stage,
+            RewardRevoked: when_reward_moved_show_stage,
+            RewardClaimed: when_reward_claimed_note_it,
+            ReporterWrote: when_written_add_to_thread,
+            StaffWrote: when_written_add_to_thread,
+            ReporterFedBack: when_written_add_to_thread,
             PlaceCatalogued: when_place_catalogued_list_it,
             PlaceRetired: when_place_retired_close_it,
             IdentityDisclosed: when_identity_disclosed_log_it,

@@ -96,4 +96,29 @@ disclosures = Table(
 )
 """Who saw which reporter's identity, and why: for the reporter's and the auditors' trust."""
 
+thread = Table(
+    "intake_thread",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("report_id", String(64), nullable=False, index=True),
+    Column("tenant", String(64), nullable=False),
+    Column("from_reporter", Boolean, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("written_at", UtcDateTime(), nullable=False),
+)
+"""A report's thread: the reporter's messages, the safety department's answers and feedback."""
+
+rewards = Table(
+    "intake_rewards",
+    metadata,
+    Column("report_id", String(64), primary_key=True),
+    Column("stage", String(16), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("claimed", Boolean, nullable=False),
+    Column("channel", String(16)),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+"""Where a report's reward stands, as its reporter's page shows it (and offers to claim it)."""
+
 bookkeeping_tables(metadata)

@@ -1,0 +1,114 @@
+"""A report's thread over HTTP: the reporter (by receipt code or token) and the safety
+department of its subsidiary (by token) read it and write to each other."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
+from pydantic import BaseModel
+
+from hazardloop.auth import Principal, optionally_authenticated
+from hazardloop.catchup import projected
+from hazardloop.http import refusals
+from hazardloop.receipts import ReceiptCode
+from hazardloop.service import Runtime, RuntimeDep
+from hazardloop.validation import IdInPath
+from hazardloop_intake.api import IdempotencyKey
+from hazardloop_intake.handlers import new_idempotency_key
+from hazardloop_intake.thread import Looker, Write, looker, message_id, messages, report_row, write
+
+routes = APIRouter(tags=["thread"])
+
+
+class ThreadMessage(BaseModel):
+    message_id: str
+    from_reporter: bool
+    text: str
+    written_at: datetime
+    by: str | None = None
+    """Who of the safety department wrote it (shown to staff only; the reporter reads "the safety department")."""
+
+
+class Written(BaseModel):
+    message_id: str
+    written_at: datetime
+
+
+async def report_and_looker(
+    runtime: Runtime, report_id: str, principal: Principal | None, receipt_code: str | None
+) -> tuple[object, Looker]:
+    """The report and who is looking at it; the same 404 for a report that does not exist,
+    one of another subsidiary, and a receipt code that is not this report's."""
+    if principal is None and receipt_code is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail="a bearer token or a Receipt-Code is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+    def lookup():
+        with runtime.engine.connect() as db:
+            return report_row(db, report_id)
+
+    visible = principal.may_access if principal is not None and receipt_code is None else (lambda _tenant: True)
+    row = await projected(runtime, lookup, aggregate_type="report", aggregate_id=report_id, visible=visible)
+    own = frozenset(runtime.own_pseudonyms(principal)) if principal is not None and receipt_code is None else frozenset()
+    who = looker(row, principal=None if receipt_code else principal, receipt_code=receipt_code, own_pseudonyms=own)
+    if who is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} of yours")
+    return row, who
+
+
+ReceiptHeader = Annotated[ReceiptCode | None, Header(alias="Receipt-Code", description="An anonymous reporter's receipt code.")]
+Caller = Annotated[Principal | None, Depends(optionally_authenticated)]
+
+
+@routes.get("/reports/{report_id}/thread", response_model=list[ThreadMessage], responses=refusals(401, 404))
+async def read_thread(report_id: IdInPath, runtime: RuntimeDep, principal: Caller, receipt_code: ReceiptHeader = None) -> list[ThreadMessage]:
+    """The report's messages, oldest first: for its reporter and the safety department of its subsidiary."""
+    _, who = await report_and_looker(runtime, report_id, principal, receipt_code)
+
+    def read():
+        with runtime.engine.connect() as db:
+            return messages(db, report_id)
+
+    return [
+        ThreadMessage(
+            message_id=row.event_id, from_reporter=row.from_reporter, text=row.text, written_at=row.written_at,
+            by=None if who.reporter or row.from_reporter else row.actor,
+        )
+        for row in await asyncio.to_thread(read)
+    ]
+
+
+async def post_message(runtime: Runtime, row, who: Looker, text: str, idempotency_key: str) -> Written:
+    """Append the message (once per key); the thread's own sequence guards the append."""
+    event_id = message_id(row.report_id, idempotency_key)
+    now = datetime.now(UTC)
+    events = await runtime.event_store().decide(
+        row.tenant, "thread", row.report_id,
+        lambda history: write(history, tenant=row.tenant, report_id=row.report_id, who=who, text=text, event_id=event_id, now=now),
+    )
+    written = events[0].occurred_at if events else now
+    return Written(message_id=str(event_id), written_at=written)
+
+
+@routes.post(
+    "/reports/{report_id}/thread", status_code=status.HTTP_201_CREATED, response_model=Written, responses=refusals(401, 404, 503)
+)
+async def write_to_thread(
+    report_id: IdInPath,
+    body: Write,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Caller,
+    receipt_code: ReceiptHeader = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
+) -> Written:
+    """Write to the other side: the reporter to the safety department, its verifiers and
+    managers to the reporter. A retry with the same Idempotency-Key writes nothing twice."""
+    row, who = await report_and_looker(runtime, report_id, principal, receipt_code)
+    written = await post_message(runtime, row, who, body.text, idempotency_key or new_idempotency_key())
+    response.headers["Location"] = f"/reports/{report_id}/thread"
+    return written
