@@ -47,12 +47,14 @@ from hazardloop.events import (
     Rectified,
     ReportFiled,
     ReporterFedBack,
+    ReporterWrote,
     RewardApproved,
     RewardDeclined,
     RewardGranted,
     RewardProposed,
     RewardReferred,
     SlaBreached,
+    StaffWrote,
     Verified,
 )
 from hazardloop.instants import shifted
@@ -215,7 +217,7 @@ class Notifier:
                     for kind in (
                         Accepted, Verified, RectificationAssigned, ExtensionRequested, ExtensionGranted, ExtensionRefused,
                         Rectified, RectificationAccepted, RectificationRejected, ReporterFedBack, SlaBreached,
-                        RectificationOverdue, EscalationRaised, ExternallyEscalated,
+                        RectificationOverdue, EscalationRaised, ExternallyEscalated, ReporterWrote, StaffWrote,
                     )
                 },
                 **{kind: reward for kind in (RewardProposed, RewardReferred, RewardApproved, RewardGranted, RewardDeclined)},

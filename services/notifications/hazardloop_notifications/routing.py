@@ -30,12 +30,14 @@ from hazardloop.events import (
     Rectified,
     ReportFiled,
     ReporterFedBack,
+    ReporterWrote,
     RewardApproved,
     RewardDeclined,
     RewardGranted,
     RewardProposed,
     RewardReferred,
     SlaBreached,
+    StaffWrote,
     Verified,
 )
 
@@ -148,6 +150,14 @@ def _fed_back(event: ReporterFedBack, about: dict[str, Any], _: str | None) -> l
     return [Notice("feedback", THE_REPORTER, {**about, "message": event.message})]
 
 
+def _reporter_wrote(event: ReporterWrote, about: dict[str, Any], _: str | None) -> list[Notice]:
+    return [Notice("reporter_wrote", _role(DirectoryRole.SAFETY_DEPARTMENT), {**about, "message": event.text})]
+
+
+def _staff_wrote(event: StaffWrote, about: dict[str, Any], _: str | None) -> list[Notice]:
+    return [Notice("staff_wrote", THE_REPORTER, {**about, "message": event.text})]
+
+
 def _sla_breached(event: SlaBreached, about: dict[str, Any], _: str | None) -> list[Notice]:
     params = {**about, "clock": event.clock.value, "due_at": event.due_at.isoformat()}
     return [Notice("sla_breached", _role(DirectoryRole.SAFETY_DEPARTMENT), params)]
@@ -218,6 +228,8 @@ _ROUTES: dict[type, Route] = {
     RectificationAccepted: _rectification_accepted,
     RectificationRejected: _rectification_rejected,
     ReporterFedBack: _fed_back,
+    ReporterWrote: _reporter_wrote,
+    StaffWrote: _staff_wrote,
     SlaBreached: _sla_breached,
     RectificationOverdue: _overdue,
     EscalationRaised: _escalation,

@@ -22,12 +22,14 @@ from hazardloop.events import (
     RectificationReminderDue,
     Rectified,
     ReporterFedBack,
+    ReporterWrote,
     RewardApproved,
     RewardDeclined,
     RewardGranted,
     RewardProposed,
     RewardReferred,
     SlaBreached,
+    StaffWrote,
 )
 from tests.factories import REPORTER, report_filed, verified
 
@@ -67,6 +69,8 @@ def sample_events() -> list:
         _on(RectificationRejected, reason="Alarm still silent"),
         _on(RectificationAccepted),
         _on(ReporterFedBack, message="We are on it."),
+        _on(ReporterWrote, text="The detector is still off."),
+        _on(StaffWrote, text="We replace it today."),
         _on(SlaBreached, clock="verify", due_at=WHEN),
         _on(RectificationOverdue, deadline=DEADLINE, owner="maint-wang"),
         _on(EscalationRaised, step=0, deadline=DEADLINE, due_at=DEADLINE, notify=(Audience.OWNER, Audience.SAFETY_DEPARTMENT)),

@@ -27,6 +27,7 @@ def test_the_reporter_hears_each_step_of_their_report():
     assert ("received", "reporter") in table["ReportFiled"][0]
     for kind, event in [("accepted", "Accepted"), ("verified", "Verified"), ("rectification_assigned", "RectificationAssigned"),
                         ("rectified", "Rectified"), ("closed", "RectificationAccepted"), ("feedback", "ReporterFedBack"),
+                        ("staff_wrote", "StaffWrote"),
                         ("rectification_overdue", "RectificationOverdue"), ("reward_proposed", "RewardProposed"),
                         ("rewarded", "RewardGranted"), ("not_rewarded", "RewardDeclined")]:
         assert (kind, "reporter") in table[event][0], event
@@ -65,3 +66,8 @@ def test_without_an_owner_the_owners_notices_go_nowhere():
     for event in sample_events():
         if isinstance(event, NEEDS_OWNER):
             assert all(not n.to.person for n in notices_for(event, None) if n.kind != "task_assigned")
+
+
+def test_a_reporters_message_reaches_the_safety_department_and_never_names_the_reporter():
+    (audience,) = by_type()["ReporterWrote"]
+    assert audience == [("reporter_wrote", "role:safety_department")]
