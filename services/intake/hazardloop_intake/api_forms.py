@@ -17,10 +17,9 @@ from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.errors import DomainError, Invalid
 from hazardloop.eventstore import EventStoreUnavailable
 from hazardloop.events import PlaceKind, TenantId
-from hazardloop.service import RuntimeDep
 from hazardloop.validation import IdInPath
 from hazardloop_intake.adapters import Intake
-from hazardloop_intake.api import IntakeDep, by_receipt
+from hazardloop_intake.api import IntakeDep
 from hazardloop_intake.domain import FileReport
 from hazardloop_intake.forms import qr_code
 from hazardloop_intake.handlers import Filer, handle_file_report, new_idempotency_key
@@ -190,17 +189,3 @@ def _command(intake: Intake, tenant: str, place_id: str, form: dict[str, str], d
         "attachments": digests,
         **optional,
     }
-
-
-@routes.get("/f/status", response_class=HTMLResponse, include_in_schema=False)
-def receipt_form(request: Request, lang: str | None = None) -> HTMLResponse:
-    return render("status.html", language(lang, request.headers.get("accept-language")), action="/f/status")
-
-
-@routes.post("/f/status", response_class=HTMLResponse, include_in_schema=False)
-async def receipt_lookup(request: Request, runtime: RuntimeDep) -> HTMLResponse:
-    form = await request.form(max_files=0, max_fields=5)
-    lang = language(str(form.get("lang") or ""), request.headers.get("accept-language"))
-    code = str(form.get("code") or "")
-    report = by_receipt(runtime, code) if code else None
-    return render("status.html", lang, 200 if report else 404, action="/f/status", report=report, not_found=report is None)

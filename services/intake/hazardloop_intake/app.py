@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from hazardloop.events import (
@@ -14,9 +16,12 @@ from hazardloop.events import (
     StaffWrote,
 )
 from hazardloop.service import create_service
-from hazardloop_intake import api, api_attachments, api_catalogue, api_forms, api_identity, api_thread, projection
+from hazardloop_intake import api, api_attachments, api_catalogue, api_forms, api_identity, api_thread, pages_report, projection
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.forms import FormLinks
+from hazardloop_intake.lookups import LookupLimiter
+from hazardloop_intake.peers import Peers
+from hazardloop_intake.receipt_sessions import ReceiptSessions
 from hazardloop_intake.receipts import ReceiptCodes
 from hazardloop_intake.settings import IntakeSettings
 
@@ -31,17 +36,25 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
     keys = settings.keys
     keys.require(["jwt", "pseudonym", *KEYS], tenants=settings.tenants)  # every missing key named at once, before anything is built
     intake = Intake(settings, ReceiptCodes(keys.versions("receipt")), FormLinks(keys.versions("form"), settings.form_base_url))
+    peers = Peers(rewards_url=settings.rewards_url, verification_url=settings.verification_url, timeout=settings.service_timeout)
     app = create_service(
         name="intake",
         settings=settings,
         database_url=settings.database_url_for("intake", settings.database_url),
         projection_factory=projection.projection,
-        routes=[api.routes, api_catalogue.routes, api_attachments.routes, api_identity.routes, api_forms.routes, api_thread.routes],
+        routes=[api.routes, api_catalogue.routes, api_attachments.routes, api_identity.routes, pages_report.routes, api_forms.routes, api_thread.routes],
         publishes=[ReportFiled, PlaceCatalogued, PlaceRetired, IdentityDisclosed, ReporterKeyShredded, ReporterWrote, StaffWrote],
         description="Employees report hazards; reporters follow their reports; identities stay sealed.",
         on_connect=intake.connect,
         keys=KEYS,
         larger_bodies={"/attachments": settings.max_video_bytes + 1024, "/f/": settings.max_video_bytes + 1024 * 1024},
+        on_stop=peers.close,
     )
+    sessions = ReceiptSessions(app.state.runtime.engine, timedelta(minutes=settings.receipt_session_idle_minutes))
+    sessions.create_schema()  # not folded from the log: a rebuild keeps reporters' open pages
+    limiter = LookupLimiter(
+        per_address=settings.wrong_codes_per_address, overall=settings.wrong_codes_overall, window_seconds=settings.wrong_code_window_seconds
+    )
+    app.state.reporter_desk = pages_report.ReporterDesk(sessions, limiter, peers, secure_cookies=settings.form_base_url.startswith("https://"))
     app.state.intake = intake
     return app

@@ -23,6 +23,16 @@ class IntakeSettings(CommonSettings):
     max_image_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest photo accepted.")
     max_video_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest video accepted.")
 
+    verification_url: str = Field("http://127.0.0.1:8102", description="Verification's HTTP API (reporters' dossiers).")
+    rewards_url: str = Field("http://127.0.0.1:8103", description="Rewards' HTTP API (anonymous reporters' claims).")
+    service_timeout: float = Field(5.0, gt=0, le=60, description="Seconds verification or rewards get to answer a reporter's page.")
+    receipt_session_idle_minutes: int = Field(
+        15, ge=1, le=240, description="Minutes an anonymous reporter's page stays open without use before the code is asked again."
+    )
+    wrong_codes_per_address: int = Field(10, ge=1, description="Wrong receipt codes one address may try per window before a 429.")
+    wrong_codes_overall: int = Field(200, ge=1, description="Wrong receipt codes all addresses together may try per window.")
+    wrong_code_window_seconds: int = Field(900, ge=1, description="The window the wrong receipt codes are counted over.")
+
     @property
     def form_base_url(self) -> str:
         return self.public_url or f"http://127.0.0.1:{self.port}"

@@ -1,0 +1,90 @@
+"""The anonymous reporter's page over real HTTP on a real broker: the code kept out of URLs,
+the guard against guessing, and messages that cannot be kept refused in the reporter's language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.factories import report_body
+from tests.waiting import wait_for
+
+NOBODY = "AAAAA-BBBBB-CCCCC-DDDDD-EEEEE"
+
+
+@pytest.fixture
+def intake(harness):
+    return harness.start("intake", wrong_codes_per_address=3, wrong_codes_overall=50)
+
+
+@pytest.fixture
+def code(harness, intake) -> str:
+    filed = intake.post("/reports", json=report_body(anonymous=True), headers=harness.headers("emp-1")).json()
+    wait_for(lambda: intake.get("/receipt", headers={"Receipt-Code": filed["receipt_code"]}).status_code == 200)
+    return filed["receipt_code"]
+
+
+def csrf(page) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+def look_up(intake, code: str, lang: str = "zh"):
+    form = intake.get(f"/f/status?lang={lang}")
+    return intake.post("/f/status", data={"code": code, "lang": lang, "csrf": csrf(form)}, follow_redirects=False)
+
+
+def test_the_code_opens_the_page_without_ever_being_in_a_url_or_the_store(harness, intake, code):
+    answer = look_up(intake, code)
+    assert answer.status_code == 303 and answer.headers["location"] == "/f/receipt?lang=zh"
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and code not in cookie
+    page = intake.get("/f/receipt?lang=zh")
+    assert page.status_code == 200 and "已提交" in page.text and code not in page.text
+    stored = (harness.tmp_path / "intake.db").read_bytes()
+    assert code.encode() not in stored and code.replace("-", "").encode() not in stored
+
+
+def test_a_wrong_and_an_unknown_code_are_answered_alike_and_guessing_is_stopped(intake, code):
+    near_miss = code[:-1] + ("A" if code[-1] != "A" else "B")
+    wrong, unknown = look_up(intake, near_miss), look_up(intake, NOBODY)
+    assert wrong.status_code == unknown.status_code == 404
+    strip = lambda html: re.sub(r'name="csrf" value="[^"]+"', "", html)  # noqa: E731
+    assert strip(wrong.text) == strip(unknown.text)
+    look_up(intake, NOBODY)  # the third wrong code from this address
+    refused = look_up(intake, code)  # even the right one, until the window passes
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "分钟后再试" in refused.text
+    assert look_up(intake, code, lang="en").status_code == 429
+    assert "try again in" in look_up(intake, code, lang="en").text
+
+
+def test_a_lookup_without_its_form_token_is_refused(intake, code):
+    answer = intake.post("/f/status", data={"code": code, "lang": "en", "csrf": "forged"}, follow_redirects=False)
+    assert answer.status_code == 403
+
+
+def test_a_message_over_the_limit_is_refused_in_the_reporters_language_and_nothing_is_stored(harness, intake, code):
+    look_up(intake, code, lang="en")
+    page = intake.get("/f/receipt?lang=en")
+    answer = intake.post(
+        "/f/receipt/messages", data={"text": "x" * 2001, "lang": "en", "csrf": csrf(page)}, follow_redirects=False
+    )
+    assert answer.status_code == 422 and "at most 2000 characters; yours has 2001" in answer.text
+    assert "x" * 2001 in answer.text  # kept in the form to shorten
+    assert harness.raw_log("thread") == []
+    sent = intake.post("/f/receipt/messages", data={"text": "Still broken", "lang": "en", "csrf": csrf(page)}, follow_redirects=False)
+    assert sent.status_code == 303
+    assert wait_for(lambda: "Still broken" in intake.get("/f/receipt?lang=en").text)
+
+
+def test_a_post_without_the_sessions_token_writes_nothing(harness, intake, code):
+    look_up(intake, code)
+    answer = intake.post("/f/receipt/messages", data={"text": "Hi", "lang": "zh", "csrf": "forged"}, follow_redirects=False)
+    assert answer.status_code == 303 and "expired=1" in answer.headers["location"]
+    assert harness.raw_log("thread") == []
+
+
+def test_without_a_session_the_page_asks_for_the_code(intake):
+    answer = intake.get("/f/receipt?lang=en", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/f/status?lang=en")
