@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from hazardloop.events import Grade, Outcome, RewardFactors, RiskColour
+from hazardloop.events import MESSAGE_LIMIT, Grade, Outcome, RewardFactors, RiskColour
 
 FACTORS = tuple(RewardFactors.model_fields)
 
@@ -158,6 +158,15 @@ class FeedbackForm(Form):
 
     def body(self) -> dict[str, Any]:
         return {"message": self.message}
+
+
+class ReplyForm(Form):
+    """A message to the reporter in the report's thread (intake keeps the thread)."""
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MESSAGE_LIMIT)]
+
+    def body(self) -> dict[str, Any]:
+        return {"text": self.text}
 
 
 class RectifyForm(Form):

@@ -29,6 +29,7 @@ from hazardloop_console.forms import (
     ExtensionForm,
     FeedbackForm,
     RectifyForm,
+    ReplyForm,
     VerifyForm,
 )
 from hazardloop_console.web import FormDep, NotYours, Page, SignedIn, attempt, backends, for_roles, render
@@ -42,6 +43,10 @@ Triage = Annotated[Page, Depends(for_roles(*TRIAGE))]
 PHOTO_VIEWERS = (Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.AUDITOR)
 """Whom intake shows a report's photos: safety staff, not a company's leaders."""
 MAX_PHOTOS = 6
+THREAD = ("ReporterWrote", "StaffWrote", "ReporterFedBack")
+"""Steps that are messages between the reporter and the safety department."""
+WRITERS = (Role.VERIFIER, Role.MANAGER)
+"""Who writes to reporters (intake decides; the page offers the form to them only)."""
 PREVIEWED = ("outcome", "grade", "factors", "within_routine_duties")
 """What of a grading decides its reward: all the reward preview is sent."""
 
@@ -96,7 +101,7 @@ def show_case(
         view, "case.html", status_code=status_code, case=case, history=history, now=datetime.now(UTC),
         photos=pictures if view.person.has(*PHOTO_VIEWERS) else [],
         outcomes=list(Outcome), grades=list(Grade), colours=list(RiskColour), factors=FACTORS, form=forms, preview=preview,
-        failed=failed,
+        failed=failed, thread=[step for step in history if step["type"] in THREAD], writes=view.person.has(*WRITERS),
     )
 
 
@@ -158,6 +163,16 @@ async def assign(report_id: str, view: SignedIn, values: FormDep) -> Response:
 @routes.post("/cases/{report_id}/feedback")
 async def feed_back(report_id: str, view: SignedIn, values: FormDep) -> Response:
     return await _command(view, report_id, values, lambda: _casework(view, report_id, "feedback", FeedbackForm.read(values).body()))
+
+
+@routes.post("/cases/{report_id}/thread")
+async def reply(report_id: str, view: SignedIn, values: FormDep) -> Response:
+    """Write to the reporter: intake keeps the report's thread and checks who may write to it."""
+
+    async def send():
+        return await backends(view).send(view.person.token, "intake", f"/reports/{report_id}/thread", ReplyForm.read(values).body())
+
+    return await _command(view, report_id, values, send)
 
 
 @routes.post("/cases/{report_id}/rectify")

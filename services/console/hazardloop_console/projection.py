@@ -33,6 +33,7 @@ from hazardloop.events import (
     Rectified,
     ReportFiled,
     ReporterFedBack,
+    ReporterWrote,
     RewardApproved,
     RewardBudgetSet,
     RewardClaimed,
@@ -43,6 +44,7 @@ from hazardloop.events import (
     RewardReferred,
     RewardRevoked,
     SlaBreached,
+    StaffWrote,
     Verified,
 )
 from hazardloop.instants import in_zone
@@ -184,6 +186,11 @@ def when_fed_back_note_it(event: ReporterFedBack, db: Writer) -> None:
     _step(db, event, event.aggregate_id, event.message, fed_back_at=event.occurred_at)
 
 
+def when_written_add_to_thread(event: ReporterWrote | StaffWrote, db: Writer) -> None:
+    """A message of the report's thread, on its timeline (the case page shows them as the thread)."""
+    _step(db, event, event.aggregate_id, event.text)
+
+
 def when_sla_breached_mark_it(event: SlaBreached, db: Writer) -> None:
     case = db.get(cases, report_id=event.aggregate_id)
     if case is not None:
@@ -296,6 +303,8 @@ def projection(_: object) -> Projection:
             RectificationAccepted: when_rectification_accepted_close,
             RectificationRejected: when_rectification_rejected_reopen,
             ReporterFedBack: when_fed_back_note_it,
+            ReporterWrote: when_written_add_to_thread,
+            StaffWrote: when_written_add_to_thread,
             SlaBreached: when_sla_breached_mark_it,
             RectificationOverdue: when_overdue_mark_it,
             EscalationRaised: when_escalated_mark_it,
