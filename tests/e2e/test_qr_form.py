@@ -69,7 +69,8 @@ def test_a_worker_scans_the_code_and_files_an_anonymous_report_with_a_photo(syst
     phone.goto(f"{intake}/f/status?lang=en")
     phone.fill("#code", code)
     phone.click("button[type=submit]")
-    assert report_id in phone.locator("#report").inner_text() and "ReportFiled" in phone.content()
+    assert report_id in phone.locator("#report").inner_text() and "ReportFiled" not in phone.content()
+    assert phone.locator("#state").inner_text() == "Filed"
 
 
 def test_a_forged_or_edited_link_opens_no_form(system):
