@@ -43,8 +43,11 @@ Triage = Annotated[Page, Depends(for_roles(*TRIAGE))]
 PHOTO_VIEWERS = (Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.AUDITOR)
 """Whom intake shows a report's photos: safety staff, not a company's leaders."""
 MAX_PHOTOS = 6
-THREAD = ("ReporterWrote", "StaffWrote", "ReporterFedBack")
-"""Steps that are messages between the reporter and the safety department."""
+MESSAGES = ("ReporterWrote", "StaffWrote")
+"""The thread's own messages: on the case page in the thread, not on the timeline."""
+THREAD = (*MESSAGES, "ReporterFedBack")
+"""Steps that are messages between the reporter and the safety department: shown to those who
+triage, not to a rectification owner (a reporter may fear their own team's lead)."""
 WRITERS = (Role.VERIFIER, Role.MANAGER)
 """Who writes to reporters (intake decides; the page offers the form to them only)."""
 PREVIEWED = ("outcome", "grade", "factors", "within_routine_duties")
@@ -98,10 +101,12 @@ def show_case(
     if view.request.query_params.get("done"):
         view.notices.append(view.t("done"))
     return render(
-        view, "case.html", status_code=status_code, case=case, history=history, now=datetime.now(UTC),
+        view, "case.html", status_code=status_code, case=case, history=[step for step in history if step["type"] not in MESSAGES],
+        now=datetime.now(UTC),
         photos=pictures if view.person.has(*PHOTO_VIEWERS) else [],
         outcomes=list(Outcome), grades=list(Grade), colours=list(RiskColour), factors=FACTORS, form=forms, preview=preview,
-        failed=failed, thread=[step for step in history if step["type"] in THREAD], writes=view.person.has(*WRITERS),
+        failed=failed, writes=view.person.has(*WRITERS),
+        thread=[step for step in history if step["type"] in THREAD] if view.person.has(*TRIAGE) else None,
     )
 
 
