@@ -108,6 +108,7 @@ REFUSALS = {
     413: "The body is over the size limit.",
     415: "The body is not of an accepted type, or does not decode as the type it claims.",
     422: "A field is missing or invalid: `detail` names it.",
+    429: "Too many wrong receipt codes from this address (or from all together) lately: ask again after `Retry-After` seconds.",
     503: "The event log is unavailable and nothing was stored: retry after `Retry-After` seconds. With "
     "`outcome: unknown` and the `event_id`: the log did not confirm in time and may still record it; repeat the "
     "same request (same `Idempotency-Key`) to learn the outcome.",
@@ -115,6 +116,7 @@ REFUSALS = {
 HEADERS = {
     401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}, "description": "Bearer"}},
     409: {"Retry-After": {"required": False, "schema": {"type": "integer"}, "description": "Seconds to wait before asking again."}},
+    429: {"Retry-After": {"required": True, "schema": {"type": "integer"}, "description": "Seconds to wait before asking again."}},
     503: {"Retry-After": {"required": True, "schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}},
 }
 

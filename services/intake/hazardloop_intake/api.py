@@ -19,6 +19,7 @@ from hazardloop_intake.domain import FileReport
 from hazardloop_intake.handlers import Filer, handle_file_report, new_idempotency_key, report_id_for
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.validation import IdInPath
+from hazardloop_intake.lookups import checked_code
 from hazardloop_intake.store import attachments, reports
 
 STAFF = frozenset({Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.AUDITOR, Role.CONFIDENTIALITY_OFFICER})
@@ -209,12 +210,13 @@ def list_reports(
         return [view(db, row, with_timeline=not staff) for row in db.execute(query)]
 
 
-@routes.get("/receipt", response_model=ReportView, tags=["anonymous"], responses=refusals(404))
+@routes.get("/receipt", response_model=ReportView, tags=["anonymous"], responses=refusals(404, 429))
 def follow_by_receipt(
-    runtime: RuntimeDep, code: Annotated[ReceiptCode, Header(alias="Receipt-Code", description="The code given at filing.")]
+    request: Request, runtime: RuntimeDep, code: Annotated[ReceiptCode, Header(alias="Receipt-Code", description="The code given at filing.")]
 ) -> ReportView:
-    """An anonymous reporter follows their report with its receipt code: no token, no identity."""
-    report = by_receipt(runtime, code)
+    """An anonymous reporter follows their report with its receipt code: no token, no identity.
+    Wrong codes are limited per address and overall (429 with Retry-After)."""
+    report = checked_code(request, lambda: by_receipt(runtime, code))
     if report is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no report has this receipt code")
     return report

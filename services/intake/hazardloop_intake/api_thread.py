@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel
 
 from hazardloop.auth import Principal, optionally_authenticated
@@ -18,6 +18,7 @@ from hazardloop.service import Runtime, RuntimeDep
 from hazardloop.validation import IdInPath
 from hazardloop_intake.api import IdempotencyKey
 from hazardloop_intake.handlers import new_idempotency_key
+from hazardloop_intake.lookups import checked_code
 from hazardloop_intake.thread import Looker, Write, looker, message_id, messages, report_row, write
 
 routes = APIRouter(tags=["thread"])
@@ -38,7 +39,7 @@ class Written(BaseModel):
 
 
 async def report_and_looker(
-    runtime: Runtime, report_id: str, principal: Principal | None, receipt_code: str | None
+    request: Request, runtime: Runtime, report_id: str, principal: Principal | None, receipt_code: str | None
 ) -> tuple[object, Looker]:
     """The report and who is looking at it; the same 404 for a report that does not exist,
     one of another subsidiary, and a receipt code that is not this report's."""
@@ -54,7 +55,11 @@ async def report_and_looker(
     visible = principal.may_access if principal is not None and receipt_code is None else (lambda _tenant: True)
     row = await projected(runtime, lookup, aggregate_type="report", aggregate_id=report_id, visible=visible)
     own = frozenset(runtime.own_pseudonyms(principal)) if principal is not None and receipt_code is None else frozenset()
-    who = looker(row, principal=None if receipt_code else principal, receipt_code=receipt_code, own_pseudonyms=own)
+
+    def whose():
+        return looker(row, principal=None if receipt_code else principal, receipt_code=receipt_code, own_pseudonyms=own)
+
+    who = checked_code(request, whose) if receipt_code is not None else whose()
     if who is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} of yours")
     return row, who
@@ -64,10 +69,10 @@ ReceiptHeader = Annotated[ReceiptCode | None, Header(alias="Receipt-Code", descr
 Caller = Annotated[Principal | None, Depends(optionally_authenticated)]
 
 
-@routes.get("/reports/{report_id}/thread", response_model=list[ThreadMessage], responses=refusals(401, 404))
-async def read_thread(report_id: IdInPath, runtime: RuntimeDep, principal: Caller, receipt_code: ReceiptHeader = None) -> list[ThreadMessage]:
+@routes.get("/reports/{report_id}/thread", response_model=list[ThreadMessage], responses=refusals(401, 404, 429))
+async def read_thread(report_id: IdInPath, request: Request, runtime: RuntimeDep, principal: Caller, receipt_code: ReceiptHeader = None) -> list[ThreadMessage]:
     """The report's messages, oldest first: for its reporter and the safety department of its subsidiary."""
-    _, who = await report_and_looker(runtime, report_id, principal, receipt_code)
+    _, who = await report_and_looker(request, runtime, report_id, principal, receipt_code)
 
     def read():
         with runtime.engine.connect() as db:
@@ -95,10 +100,11 @@ async def post_message(runtime: Runtime, row, who: Looker, text: str, idempotenc
 
 
 @routes.post(
-    "/reports/{report_id}/thread", status_code=status.HTTP_201_CREATED, response_model=Written, responses=refusals(401, 404, 503)
+    "/reports/{report_id}/thread", status_code=status.HTTP_201_CREATED, response_model=Written, responses=refusals(401, 404, 429, 503)
 )
 async def write_to_thread(
     report_id: IdInPath,
+    request: Request,
     body: Write,
     response: Response,
     runtime: RuntimeDep,
@@ -108,7 +114,7 @@ async def write_to_thread(
 ) -> Written:
     """Write to the other side: the reporter to the safety department, its verifiers and
     managers to the reporter. A retry with the same Idempotency-Key writes nothing twice."""
-    row, who = await report_and_looker(runtime, report_id, principal, receipt_code)
+    row, who = await report_and_looker(request, runtime, report_id, principal, receipt_code)
     written = await post_message(runtime, row, who, body.text, idempotency_key or new_idempotency_key())
     response.headers["Location"] = f"/reports/{report_id}/thread"
     return written

@@ -55,6 +55,7 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
     limiter = LookupLimiter(
         per_address=settings.wrong_codes_per_address, overall=settings.wrong_codes_overall, window_seconds=settings.wrong_code_window_seconds
     )
+    app.state.lookups = limiter
     app.state.reporter_desk = pages_report.ReporterDesk(sessions, limiter, peers, secure_cookies=settings.form_base_url.startswith("https://"))
     app.state.intake = intake
     return app

@@ -13,6 +13,11 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import HTTPException, Request
+
+T = TypeVar("T")
 
 
 class TooManyLookups(Exception):
@@ -55,3 +60,22 @@ class LookupLimiter:
         for times in self._wrong.values():
             while times and times[0] <= horizon:
                 times.popleft()
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def checked_code(request: Request, find: Callable[[], T | None]) -> T | None:
+    """``find()``'s report for a receipt code an API caller sent, counted against guessing:
+    a 429 with Retry-After while this address or everyone guessed too often lately."""
+    limiter: LookupLimiter = request.app.state.lookups
+    address = client_address(request)
+    try:
+        limiter.check(address)
+    except TooManyLookups as busy:
+        raise HTTPException(429, detail=str(busy), headers={"Retry-After": str(busy.retry_after)}) from None
+    found = find()
+    if found is None:
+        limiter.wrong(address)
+    return found

@@ -34,7 +34,7 @@ from hazardloop_intake.api_thread import post_message
 from hazardloop_intake.handlers import new_idempotency_key
 from hazardloop_intake.i18n import TEXT, language
 from hazardloop_intake.i18n_report import REPORT_TEXT
-from hazardloop_intake.lookups import LookupLimiter, TooManyLookups
+from hazardloop_intake.lookups import LookupLimiter, TooManyLookups, client_address
 from hazardloop_intake.peers import PeerDown, PeerRefused, Peers
 from hazardloop_intake.receipt_sessions import ReceiptSessions, new_csrf
 from hazardloop_intake.store import attachments, rewards
@@ -82,10 +82,6 @@ def _lang(request: Request, chosen: str | None = None) -> str:
     return language(chosen or request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 # --- the look-up ----------------------------------------------------------------------------
 
 
@@ -115,7 +111,7 @@ async def receipt_lookup(request: Request) -> Response:
     sent, expected = form.get("csrf"), request.cookies.get(LOOKUP_COOKIE)
     if not isinstance(sent, str) or not expected or not secrets.compare_digest(sent, expected):
         return lookup_page(request, lang, 403, message=t["expired_form"])
-    address = _address(request)
+    address = client_address(request)
     try:
         reporter_desk.limiter.check(address)
     except TooManyLookups as busy:

@@ -88,3 +88,13 @@ def test_a_post_without_the_sessions_token_writes_nothing(harness, intake, code)
 def test_without_a_session_the_page_asks_for_the_code(intake):
     answer = intake.get("/f/receipt?lang=en", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"].startswith("/f/status?lang=en")
+
+
+def test_the_apis_taking_a_receipt_code_are_limited_alike(intake, code):
+    for _ in range(3):
+        assert intake.get("/receipt", headers={"Receipt-Code": NOBODY}).status_code == 404
+    for refused in (
+        intake.get("/receipt", headers={"Receipt-Code": code}),
+        intake.get("/reports/any-report/thread", headers={"Receipt-Code": code}),
+    ):
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
