@@ -216,7 +216,7 @@ def follow_by_receipt(
 ) -> ReportView:
     """An anonymous reporter follows their report with its receipt code: no token, no identity.
     Wrong codes are limited per address and overall (429 with Retry-After)."""
-    report = checked_code(request, lambda: by_receipt(runtime, code))
+    report = checked_code(request, code, lambda: by_receipt(runtime, code))
     if report is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no report has this receipt code")
     return report

@@ -59,7 +59,7 @@ async def report_and_looker(
     def whose():
         return looker(row, principal=None if receipt_code else principal, receipt_code=receipt_code, own_pseudonyms=own)
 
-    who = checked_code(request, whose) if receipt_code is not None else whose()
+    who = checked_code(request, receipt_code, whose) if receipt_code is not None else whose()
     if who is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} of yours")
     return row, who

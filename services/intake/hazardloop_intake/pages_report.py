@@ -120,7 +120,7 @@ async def receipt_lookup(request: Request) -> Response:
     runtime = runtime_of(request)
     row = await asyncio.to_thread(_report_by_code, runtime, code) if 20 <= len(code) <= 60 else None
     if row is None:  # an unknown code and a mistyped one are the same: no report has it
-        reporter_desk.limiter.wrong(address)
+        reporter_desk.limiter.wrong(address, code)
         return lookup_page(request, lang, 404, message=t["not_found"])
     secret = await asyncio.to_thread(reporter_desk.sessions.open, code)
     response = RedirectResponse(f"/f/receipt?lang={lang}", status_code=303)
@@ -182,17 +182,26 @@ def report_page(request: Request, lang: str, row: Any, who: Looker, *, csrf: str
         reward = db.execute(select(rewards).where(rewards.c.report_id == row.report_id)).first()
         thread = messages(db, row.report_id)
     timeline = [(when(step.occurred_at), _sentence(step, t, lang, when, yuan)) for step in steps(row, attachments=photos)]
-    claimable = who.anonymous and reward is not None and reward.stage in CLAIMABLE
+    shown = {"form_text": "", "notice": None, "error": None, "voucher": None, "claim_error": None} | extra
     return page(
         "report.html", lang, status_code,
-        report=row, state=label(row.status, lang), category=f"{label(row.category, lang)} · {label(row.subtype, lang)}",
-        place=" / ".join(name for name in (row.site, row.area, row.spot) if name), observed=when(row.observed_at),
-        timeline=timeline, deadline=when(row.deadline),
-        rectified_at=when(row.rectified_at), reward=reward, reward_amount=yuan(reward.amount_fen) if reward else "",
-        reward_state=label(_reward_state(reward), lang) if reward else "", paid_how=label(reward.channel, lang) if reward and reward.channel else "",
-        claimable=claimable, claimed=bool(reward and reward.claimed), thread=[(m.from_reporter, when(m.written_at), m.text) for m in thread],
+        report=row,
+        state=label(row.status, lang),
+        category=f"{label(row.category, lang)} · {label(row.subtype, lang)}",
+        place=" / ".join(name for name in (row.site, row.area, row.spot) if name),
+        observed=when(row.observed_at),
+        timeline=timeline,
+        deadline=when(row.deadline),
+        rectified_at=when(row.rectified_at),
+        reward=reward,
+        reward_amount=yuan(reward.amount_fen) if reward else "",
+        reward_state=label(_reward_state(reward), lang) if reward else "",
+        paid_how=label(reward.channel, lang) if reward and reward.channel else "",
+        claimable=who.anonymous and reward is not None and reward.stage in CLAIMABLE,
+        claimed=bool(reward and reward.claimed),
+        thread=[(message.from_reporter, when(message.written_at), message.text) for message in thread],
         limit=MESSAGE_LIMIT, csrf=csrf, base=base, nav_path=base, idempotency_key=new_idempotency_key(),
-        **{"form_text": "", "notice": None, "error": None, "voucher": None, "claim_error": None} | extra,
+        **shown,
     )
 
 

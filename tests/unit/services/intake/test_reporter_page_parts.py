@@ -27,9 +27,9 @@ class Ticking:
 def test_wrong_codes_from_one_address_stop_it_for_the_window_only():
     clock = Ticking()
     limiter = LookupLimiter(per_address=3, overall=100, window_seconds=60, clock=clock)
-    for _ in range(3):
+    for n in range(3):
         limiter.check("10.0.0.1")
-        limiter.wrong("10.0.0.1")
+        limiter.wrong("10.0.0.1", f"AAAAA-AAAAA-AAAAA-AAAAA-AAAA{n + 2}")
     with pytest.raises(TooManyLookups) as busy:
         limiter.check("10.0.0.1")
     assert busy.value.retry_after == 60
@@ -41,9 +41,16 @@ def test_wrong_codes_from_one_address_stop_it_for_the_window_only():
 def test_wrong_codes_from_many_addresses_together_stop_everyone():
     limiter = LookupLimiter(per_address=3, overall=5, window_seconds=60, clock=Ticking())
     for n in range(5):
-        limiter.wrong(f"10.0.0.{n}")
+        limiter.wrong(f"10.0.0.{n}", f"AAAAA-AAAAA-AAAAA-AAAAA-AAAA{n + 2}")
     with pytest.raises(TooManyLookups):
         limiter.check("10.9.9.9")
+
+
+def test_the_same_wrong_code_asked_again_counts_once():
+    limiter = LookupLimiter(per_address=2, overall=2, window_seconds=60, clock=Ticking())
+    for typed in (CODE, CODE.lower(), CODE.replace("-", " "), CODE):
+        limiter.wrong("10.0.0.1", typed)
+        limiter.check("10.0.0.1")
 
 
 def test_a_session_holds_the_code_only_sealed_under_the_cookies_secret(tmp_path):
