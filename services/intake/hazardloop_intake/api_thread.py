@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from hazardloop.auth import Principal, optionally_authenticated
 from hazardloop.catchup import projected
@@ -19,6 +20,7 @@ from hazardloop.validation import IdInPath
 from hazardloop_intake.api import IdempotencyKey
 from hazardloop_intake.handlers import new_idempotency_key
 from hazardloop_intake.lookups import checked_code
+from hazardloop_intake.store import thread
 from hazardloop_intake.thread import Looker, Write, looker, message_id, messages, report_row, write
 
 routes = APIRouter(tags=["thread"])
@@ -95,8 +97,23 @@ async def post_message(runtime: Runtime, row, who: Looker, text: str, idempotenc
         row.tenant, "thread", row.report_id,
         lambda history: write(history, tenant=row.tenant, report_id=row.report_id, who=who, text=text, event_id=event_id, now=now),
     )
+    await _shown(runtime, str(event_id))
     written = events[0].occurred_at if events else now
     return Written(message_id=str(event_id), written_at=written)
+
+
+async def _shown(runtime: Runtime, message_id: str) -> None:
+    """Give intake's projection a moment to take the message in, so that the page (or the
+    client) reading the thread right after sees it; the message is in the log either way."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + runtime.settings.nats_timeout
+
+    def taken_in() -> bool:
+        with runtime.engine.connect() as db:
+            return db.execute(select(thread.c.event_id).where(thread.c.event_id == message_id)).first() is not None
+
+    while not await asyncio.to_thread(taken_in) and loop.time() < deadline:
+        await asyncio.sleep(0.02)
 
 
 @routes.post(
