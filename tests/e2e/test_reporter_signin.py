@@ -109,9 +109,13 @@ def test_a_worker_signs_in_at_the_provider_and_files_in_his_own_name_with_what_h
     assert "filed" not in item.inner_text() and "UTC" not in item.inner_text()
 
     phone.get_by_role("button", name="退出登录").click()
+    phone.get_by_role("button", name="Yes, sign me out").click()  # the provider ends its session too
     expect(phone.locator("#sign-in")).to_be_visible()
     phone.goto(link)
     expect(phone.locator("#signed-in-as")).to_have_count(0)
+    phone.fill("#description", "下一位使用这部手机的人")
+    phone.click("button[type=submit]")
+    expect(phone.locator("input[name=password]")).to_be_visible()  # the next person on this phone must type a password
 
 
 def test_a_cancelled_or_stale_sign_in_returns_to_the_form_with_what_was_typed_in_english(with_provider, oidc_provider, browser):

@@ -56,7 +56,7 @@ const provider = new Provider(env('OIDC_ISSUER'), {
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     redirect_uris: redirectUris,
-    post_logout_redirect_uris: redirectUris.map((uri) => new URL(uri).origin + '/'),
+    post_logout_redirect_uris: redirectUris.flatMap((uri) => [new URL(uri).origin + '/', new URL(uri).origin + '/f/mine']),
     token_endpoint_auth_method: 'client_secret_basic',
   })),
   cookies: { keys: ['hazardloop-test-provider-cookies'] },

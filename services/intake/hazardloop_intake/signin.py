@@ -252,13 +252,34 @@ def dev_signin(
     return response
 
 
+async def _provider_sign_out(request: Request, id_token: str | None) -> str | None:
+    """Where the provider ends its own session too, so that the next person on a shared
+    phone cannot report in this one's name without a password; None when it offers none."""
+    provider: StarletteOAuth2App | None = request.app.state.form_provider
+    if provider is None or id_token is None:
+        return None
+    try:
+        metadata = await provider.load_server_metadata()
+    except PROVIDER_UNREACHABLE:  # the sign-out here still holds
+        log.warning("the identity provider did not answer; a reporter was signed out of the form only")
+        return None
+    endpoint = metadata.get("end_session_endpoint")
+    if not endpoint:
+        return None
+    settings: IntakeSettings = request.app.state.intake.settings
+    query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": f"{settings.form_base_url}{MINE}",
+                       "client_id": settings.form_oidc_client_id})
+    return f"{endpoint}?{query}"
+
+
 @routes.post("/f/signout")
 async def signout(request: Request, reporter: SignedInReporter) -> Response:
-    """Sign out on this phone; a post without the session's token signs nobody out."""
+    """Sign out here and at the provider; a post without the session's token signs nobody out."""
     form = await request.form(max_files=0, max_fields=4)
     session_id = request.cookies.get(SESSION_COOKIE)
-    response = see_other(safe_next(str(form.get("next") or "")))
-    if reporter is not None and session_id and secrets.compare_digest(str(form.get("csrf", "")), reporter.csrf):
-        request.app.state.reporter_sessions.close(session_id)
-        response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+    if reporter is None or not session_id or not secrets.compare_digest(str(form.get("csrf", "")), reporter.csrf):
+        return see_other(safe_next(str(form.get("next") or "")))
+    request.app.state.reporter_sessions.close(session_id)
+    response = see_other(await _provider_sign_out(request, reporter.id_token) or safe_next(str(form.get("next") or "")))
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
     return response
