@@ -194,3 +194,16 @@ def test_the_demo_reporter_signs_in_without_a_provider_and_sees_his_reports(syst
     report_id = phone.locator("#report-id").inner_text()
     phone.click("#my-reports")
     expect(phone.locator(f"li[data-report='{report_id}'] .state")).to_have_text("Filed")
+
+
+def test_a_reporter_of_another_subsidiary_cannot_report_here_in_his_name(with_provider, browser):
+    phone = phone_page(browser, "zh-CN")
+    phone.goto(form_link(with_provider))
+    phone.fill("#description", "配电柜门未关")
+    phone.click("button[type=submit]")
+    at_provider(phone, "worker-zhou")  # his account is the mine's, this form the refinery's
+    expect(phone.locator("#signed-in-as")).to_contain_text("周焊工")
+    phone.click("form[enctype] button[type=submit]")
+    expect(phone.locator("#who-error")).to_have_text("您的账号不能在该单位提交实名报告；请选择匿名报告。")
+    expect(phone.locator("#who")).to_have_attribute("aria-invalid", "true")
+    assert reports_of(with_provider) == []
