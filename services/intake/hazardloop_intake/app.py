@@ -10,7 +10,7 @@ from hazardloop.events import IdentityDisclosed, PlaceCatalogued, PlaceRetired, 
 from hazardloop.service import create_service
 from hazardloop_intake import api, api_attachments, api_catalogue, api_forms, api_identity, mine, projection, signin, store
 from hazardloop_intake.adapters import Intake
-from hazardloop_intake.attempts import SignInAttempts
+from hazardloop_intake.attempts import SignInAttempts, attempts
 from hazardloop_intake.drafts import Drafts
 from hazardloop_intake.reporter_session import ReporterSessions
 from hazardloop_intake.forms import FormLinks
@@ -44,7 +44,7 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.intake = intake
     engine = app.state.runtime.engine
     app.state.reporter_sessions = ReporterSessions(engine, timedelta(minutes=settings.reporter_idle_minutes))
-    app.state.signin_attempts = SignInAttempts(engine)
+    app.state.signin_attempts = SignInAttempts(engine, attempts)
     app.state.drafts = Drafts(engine)
     app.state.form_provider = signin.form_provider(settings)
     store.kept.create_all(engine)  # reporters' sessions, sign-ins under way, kept drafts: not folded from the log

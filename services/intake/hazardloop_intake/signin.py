@@ -21,12 +21,13 @@ from urllib.parse import urlencode
 import httpx2
 import jwt
 from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
+from authlib.integrations.starlette_client import StarletteOAuth2App
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 from joserfc.errors import JoseError
 
 from hazardloop.auth import Authenticator, Principal, Role
+from hazardloop.oidc_signin import PROVIDER_UNREACHABLE, end_session_url, provider_client
 from hazardloop_intake.attempts import TTL, SignInAttempts
 from hazardloop_intake.demo_reporters import DEMO_REPORTERS, demo_reporter
 from hazardloop_intake.drafts import DRAFT_COOKIE, Drafts
@@ -51,8 +52,6 @@ ATTEMPT_COOKIE = "hl_reporter_oidc"
 DEV_CSRF_COOKIE = "hl_reporter_dev"
 DEV_TOKEN_HOURS = 8
 SIGNIN_PATH = "/f/signin"
-PROVIDER_UNREACHABLE = (httpx2.HTTPError, ValueError, KeyError, RuntimeError)
-"""What Authlib raises when the provider's metadata cannot be had (down, or not a provider's answer)."""
 MINE = "/f/mine"
 
 
@@ -61,17 +60,9 @@ def form_provider(settings: IntakeSettings) -> StarletteOAuth2App | None:
     if not settings.oidc_issuer or not settings.form_oidc_client_id:
         return None
     secret = settings.form_oidc_client_secret.get_secret_value() if settings.form_oidc_client_secret else None
-    return OAuth().register(
-        "group",
-        client_id=settings.form_oidc_client_id,
-        client_secret=secret,
-        server_metadata_url=f"{settings.oidc_issuer.rstrip('/')}/.well-known/openid-configuration",
-        client_kwargs={
-            "scope": settings.form_oidc_scopes,
-            "code_challenge_method": "S256",
-            "token_endpoint_auth_method": "client_secret_basic" if secret else "none",
-            "timeout": settings.oidc_timeout,
-        },
+    return provider_client(
+        issuer=settings.oidc_issuer, client_id=settings.form_oidc_client_id, client_secret=secret,
+        scopes=settings.form_oidc_scopes, timeout=settings.oidc_timeout,
     )
 
 
@@ -258,18 +249,14 @@ async def _provider_sign_out(request: Request, id_token: str | None) -> str | No
     provider: StarletteOAuth2App | None = request.app.state.form_provider
     if provider is None or id_token is None:
         return None
-    try:
-        metadata = await provider.load_server_metadata()
-    except PROVIDER_UNREACHABLE:  # the sign-out here still holds
-        log.warning("the identity provider did not answer; a reporter was signed out of the form only")
-        return None
-    endpoint = metadata.get("end_session_endpoint")
-    if not endpoint:
-        return None
     settings: IntakeSettings = request.app.state.intake.settings
-    query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": f"{settings.form_base_url}{MINE}",
-                       "client_id": settings.form_oidc_client_id})
-    return f"{endpoint}?{query}"
+    ending = await end_session_url(
+        provider, id_token=id_token, post_logout_redirect_uri=f"{settings.form_base_url}{MINE}",
+        client_id=settings.form_oidc_client_id,
+    )
+    if ending is None:
+        log.warning("the identity provider offered no sign-out; a reporter was signed out of the form only")
+    return ending
 
 
 @routes.post("/f/signout")
