@@ -207,3 +207,21 @@ def test_a_reporter_of_another_subsidiary_cannot_report_here_in_his_name(with_pr
     expect(phone.locator("#who-error")).to_have_text("您的账号不能在该单位提交实名报告；请选择匿名报告。")
     expect(phone.locator("#who")).to_have_attribute("aria-invalid", "true")
     assert reports_of(with_provider) == []
+
+
+def test_with_the_provider_down_the_reporter_is_back_on_the_form_with_what_was_typed(with_provider, oidc_provider, browser):
+    phone = phone_page(browser, "zh-CN")
+    phone.goto(form_link(with_provider))
+    phone.fill("#description", "消防通道被货物堵塞")
+    oidc_provider.stop()
+    try:
+        phone.click("button[type=submit]")
+        expect(phone.locator("#signin-notice")).to_have_text(
+            "集团身份认证暂时无法访问。您填写的内容已保留：请稍后再试，或选择匿名报告。"
+        )
+        expect(phone.locator("#description")).to_have_value("消防通道被货物堵塞")
+    finally:
+        oidc_provider.start()
+    phone.check("input[name=who][value=anonymous]")
+    phone.click("button[type=submit]")
+    expect(phone.locator("#receipt-code")).to_be_visible()

@@ -26,10 +26,10 @@ from hazardloop_intake.handlers import Filer, handle_file_report, new_idempotenc
 from hazardloop_intake import form_errors
 from hazardloop_intake.drafts import DRAFT_COOKIE
 from hazardloop_intake.drafts import TTL as DRAFT_TTL
-from hazardloop_intake.i18n import TEXT, choices, language
+from hazardloop_intake.i18n import choices, language
 from hazardloop_intake.pages import render
 from hazardloop_intake.reporter_session import COOKIE_PATH, ReporterSession, SignedInReporter, secure_cookies
-from hazardloop_intake.signin import signin_available, start_signin
+from hazardloop_intake.signin import signin_available, signin_notice, start_signin
 from hazardloop_intake.queries import find_place
 
 routes = APIRouter()
@@ -119,9 +119,6 @@ def _form_page(
     )
 
 
-SIGNIN_NOTICES = ("refused", "down", "stale", "unavailable")
-
-
 @routes.get("/f/{tenant}/{place_id}", response_class=HTMLResponse, include_in_schema=False)
 def report_form(
     tenant: str, place_id: str, request: Request, intake: IntakeDep, reporter: SignedInReporter, k: str | None = None,
@@ -133,7 +130,7 @@ def report_form(
     draft = request.app.state.drafts.open(request.cookies.get(DRAFT_COOKIE))
     if draft is None or (draft["tenant"], draft["place_id"]) != (tenant, place_id):
         draft = {"form": {}, "attachments": []}
-    notice = TEXT[chosen][f"signin_{signin}"] if signin in SIGNIN_NOTICES else None
+    notice = signin_notice(signin, chosen)
     return _form_page(
         intake, request, place, chosen, form=draft["form"], errors={}, reporter=reporter, attachments=draft["attachments"],
         notice=notice,

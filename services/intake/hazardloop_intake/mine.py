@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from hazardloop.labels import label
 from hazardloop.service import Runtime, RuntimeDep
-from hazardloop_intake.i18n import TEXT, language
+from hazardloop_intake.i18n import language
 from hazardloop_intake.pages import render
 from hazardloop_intake.reporter_session import SignedInReporter
+from hazardloop_intake.signin import signin_notice
 from hazardloop_intake.store import reports
 
 routes = APIRouter(include_in_schema=False)
@@ -72,7 +73,7 @@ async def my_reports(
 ) -> HTMLResponse:
     chosen = language(lang, request.headers.get("accept-language"))
     here = f"/f/mine?lang={chosen}"
-    notice = TEXT[chosen].get(f"signin_{signin}") if signin in ("refused", "down", "stale", "unavailable") else None
+    notice = signin_notice(signin, chosen)
     if reporter is None:
         return render(
             "mine.html", chosen, reporter=None, notice=notice, here=here,

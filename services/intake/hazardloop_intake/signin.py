@@ -31,7 +31,7 @@ from hazardloop.oidc_signin import PROVIDER_UNREACHABLE, end_session_url, provid
 from hazardloop_intake.attempts import TTL, SignInAttempts
 from hazardloop_intake.demo_reporters import DEMO_REPORTERS, demo_reporter
 from hazardloop_intake.drafts import DRAFT_COOKIE, Drafts
-from hazardloop_intake.i18n import language
+from hazardloop_intake.i18n import TEXT, language
 from hazardloop_intake.pages import render, see_other
 from hazardloop_intake.reporter_session import (
     COOKIE_PATH,
@@ -53,6 +53,8 @@ DEV_CSRF_COOKIE = "hl_reporter_dev"
 DEV_TOKEN_HOURS = 8
 SIGNIN_PATH = "/f/signin"
 MINE = "/f/mine"
+OUTCOMES = ("refused", "down", "stale", "unavailable")
+"""Why a sign-in did not go through: ``?signin=`` of the page it returns to, worded there."""
 
 
 def form_provider(settings: IntakeSettings) -> StarletteOAuth2App | None:
@@ -80,6 +82,11 @@ def safe_next(value: str | None) -> str:
 
 def with_query(url: str, **params: str) -> str:
     return url + ("&" if "?" in url else "?") + urlencode(params)
+
+
+def signin_notice(outcome: str | None, lang: str) -> str | None:
+    """The sentence a page shows for a sign-in that returned without going through."""
+    return TEXT[lang][f"signin_{outcome}"] if outcome in OUTCOMES else None
 
 
 def signin_available(request: Request) -> bool:
