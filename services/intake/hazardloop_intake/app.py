@@ -8,7 +8,18 @@ from fastapi import FastAPI
 
 from hazardloop.events import IdentityDisclosed, PlaceCatalogued, PlaceRetired, ReportFiled, ReporterKeyShredded
 from hazardloop.service import create_service
-from hazardloop_intake import api, api_attachments, api_catalogue, api_forms, api_identity, mine, projection, signin, store
+from hazardloop_intake import (
+    api,
+    api_attachments,
+    api_catalogue,
+    api_forms,
+    api_identity,
+    mine,
+    projection,
+    signin,
+    signin_dev,
+    store,
+)
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.attempts import SignInAttempts, attempts
 from hazardloop_intake.drafts import Drafts
@@ -33,8 +44,11 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database_url_for("intake", settings.database_url),
         projection_factory=projection.projection,
-        routes=[api.routes, api_catalogue.routes, api_attachments.routes, api_identity.routes, signin.routes, mine.routes,
-                api_forms.routes],  # the form's /f/{tenant}/{place_id} last: /f/signin/... is no form
+        routes=[
+            api.routes, api_catalogue.routes, api_attachments.routes, api_identity.routes,
+            signin.routes, signin_dev.routes, mine.routes,
+            api_forms.routes,  # the form's /f/{tenant}/{place_id} last: /f/signin/... is no form
+        ],
         publishes=[ReportFiled, PlaceCatalogued, PlaceRetired, IdentityDisclosed, ReporterKeyShredded],
         description="Employees report hazards; reporters follow their reports; identities stay sealed.",
         on_connect=intake.connect,

@@ -7,32 +7,30 @@ employee number), never under a number somebody typed. Authlib speaks the protoc
 nonce); the access token is read by the rules every service applies. A sign-in that
 fails or is cancelled sends the reporter back where they came from (the form, with
 what they typed) with a reason the page words in its language. With
-``HAZARDLOOP_DEV_SIGNIN`` the demo's reporters sign in without a provider.
+``HAZARDLOOP_DEV_SIGNIN`` the demo's reporters sign in without a provider (``signin_dev``).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import httpx2
 import jwt
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.starlette_client import StarletteOAuth2App
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from joserfc.errors import JoseError
 
-from hazardloop.auth import Authenticator, Principal, Role
+from hazardloop.auth import Principal
 from hazardloop.oidc_signin import PROVIDER_UNREACHABLE, end_session_url, provider_client
 from hazardloop_intake.attempts import TTL, SignInAttempts
-from hazardloop_intake.demo_reporters import DEMO_REPORTERS, demo_reporter
 from hazardloop_intake.drafts import DRAFT_COOKIE, Drafts
 from hazardloop_intake.i18n import TEXT, language
-from hazardloop_intake.pages import render, see_other
+from hazardloop_intake.pages import see_other
 from hazardloop_intake.reporter_session import (
     COOKIE_PATH,
     SESSION_COOKIE,
@@ -49,8 +47,6 @@ routes = APIRouter(include_in_schema=False)
 
 ATTEMPT_COOKIE = "hl_reporter_oidc"
 """The id of the sign-in under way, sent back only to the sign-in routes."""
-DEV_CSRF_COOKIE = "hl_reporter_dev"
-DEV_TOKEN_HOURS = 8
 SIGNIN_PATH = "/f/signin"
 MINE = "/f/mine"
 OUTCOMES = ("refused", "down", "stale", "unavailable")
@@ -209,45 +205,6 @@ async def _person(request: Request, access_token: str, identity: dict) -> Princi
     if person.subject != identity["sub"]:
         raise SignInFailed("refused", "the ID and access tokens name different people")
     return person
-
-
-@routes.get(f"{SIGNIN_PATH}/dev")
-def dev_signin_page(request: Request, next: str | None = None, lang: str | None = None) -> Response:
-    settings: IntakeSettings = request.app.state.intake.settings
-    if not settings.dev_signin:
-        raise HTTPException(404)
-    chosen = language(lang, request.headers.get("accept-language"))
-    token = request.cookies.get(DEV_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render(
-        "signin_dev.html", chosen, people=[(p.subject, p.name(chosen)) for p in DEMO_REPORTERS], next_url=safe_next(next),
-        csrf=token, extra_query=f"&{urlencode({'next': safe_next(next)})}",
-    )
-    response.set_cookie(DEV_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request),
-                        path=SIGNIN_PATH, max_age=3600)
-    return response
-
-
-@routes.post(f"{SIGNIN_PATH}/dev")
-def dev_signin(
-    request: Request, subject: Annotated[str, Form(max_length=128)], csrf: Annotated[str, Form(max_length=64)],
-    next: Annotated[str, Form(max_length=2000)] = MINE, lang: Annotated[str, Form(max_length=8)] = "zh",
-) -> Response:
-    settings: IntakeSettings = request.app.state.intake.settings
-    expected = request.cookies.get(DEV_CSRF_COOKIE)
-    person = demo_reporter(subject)
-    if not settings.dev_signin or person is None or not expected or not secrets.compare_digest(expected, csrf):
-        raise HTTPException(403, detail="not a demo sign-in of this page")
-    authenticator: Authenticator = request.app.state.authenticator
-    tenants = [t for t in person.tenants if t in settings.tenants]
-    token = authenticator.issue(person.subject, tenants, [Role.REPORTER], ttl=timedelta(hours=DEV_TOKEN_HOURS))
-    principal = Principal(subject=person.subject, tenants=frozenset(tenants), roles=frozenset({Role.REPORTER}),
-                          subsidiaries=frozenset(settings.tenants))
-    response = start_session(
-        request, person=principal, name=person.name(language(lang, None)), token=token,
-        expires_at=datetime.now(UTC) + timedelta(hours=DEV_TOKEN_HOURS), next_url=next,
-    )
-    response.delete_cookie(DEV_CSRF_COOKIE, path=SIGNIN_PATH)
-    return response
 
 
 async def _provider_sign_out(request: Request, id_token: str | None) -> str | None:
