@@ -16,8 +16,24 @@ from hazardloop.events import (
     StaffWrote,
 )
 from hazardloop.service import create_service
-from hazardloop_intake import api, api_attachments, api_catalogue, api_forms, api_identity, api_thread, pages_report, projection
+from hazardloop_intake import (
+    api,
+    api_attachments,
+    api_catalogue,
+    api_forms,
+    api_identity,
+    api_thread,
+    mine,
+    pages_report,
+    projection,
+    signin,
+    signin_dev,
+    store,
+)
 from hazardloop_intake.adapters import Intake
+from hazardloop_intake.attempts import SignInAttempts, attempts
+from hazardloop_intake.drafts import Drafts
+from hazardloop_intake.reporter_session import ReporterSessions
 from hazardloop_intake.forms import FormLinks
 from hazardloop_intake.lookups import LookupLimiter
 from hazardloop_intake.peers import Peers
@@ -42,7 +58,11 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database_url_for("intake", settings.database_url),
         projection_factory=projection.projection,
-        routes=[api.routes, api_catalogue.routes, api_attachments.routes, api_identity.routes, pages_report.routes, api_forms.routes, api_thread.routes],
+        routes=[
+            api.routes, api_catalogue.routes, api_attachments.routes, api_identity.routes, api_thread.routes,
+            signin.routes, signin_dev.routes, mine.routes, pages_report.routes,
+            api_forms.routes,  # the form's /f/{tenant}/{place_id} last: /f/signin/..., /f/receipt/... are no form
+        ],
         publishes=[ReportFiled, PlaceCatalogued, PlaceRetired, IdentityDisclosed, ReporterKeyShredded, ReporterWrote, StaffWrote],
         description="Employees report hazards; reporters follow their reports; identities stay sealed.",
         on_connect=intake.connect,
@@ -51,11 +71,16 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
         on_stop=peers.close,
     )
     sessions = ReceiptSessions(app.state.runtime.engine, timedelta(minutes=settings.receipt_session_idle_minutes))
-    sessions.create_schema()  # not folded from the log: a rebuild keeps reporters' open pages
     limiter = LookupLimiter(
         per_address=settings.wrong_codes_per_address, overall=settings.wrong_codes_overall, window_seconds=settings.wrong_code_window_seconds
     )
     app.state.lookups = limiter
     app.state.reporter_desk = pages_report.ReporterDesk(sessions, limiter, peers, secure_cookies=settings.form_base_url.startswith("https://"))
     app.state.intake = intake
+    engine = app.state.runtime.engine
+    app.state.reporter_sessions = ReporterSessions(engine, timedelta(minutes=settings.reporter_idle_minutes))
+    app.state.signin_attempts = SignInAttempts(engine, attempts)
+    app.state.drafts = Drafts(engine)
+    app.state.form_provider = signin.form_provider(settings)
+    store.kept.create_all(engine)  # reporters' sessions, receipt look-ups, sign-ins under way, kept drafts: not folded from the log
     return app

@@ -4,8 +4,9 @@ the reward and its anonymous claim, and the dossier.
 
 An anonymous reporter reaches it with the receipt code: typed once into ``/f/status``,
 then kept in a server-side session (``receipt_sessions``) so that it never appears in a
-URL. Every page below speaks to a ``Looker``, never to the proof itself, so the signed-in
-reporter's page is the same page.
+URL. A named reporter signed in on the form reaches ``/f/reports/{id}`` of their own
+reports. Every page below speaks to a ``Looker``, never to the proof itself: both are the
+same page.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from hazardloop.instants import in_zone
 from hazardloop.labels import label
 from hazardloop.service import Runtime
 from hazardloop_intake.api import steps
-from hazardloop_intake.api_forms import NO_STORE, templates
+from hazardloop_intake.pages import NO_STORE, templates
 from hazardloop_intake.api_thread import post_message
 from hazardloop_intake.handlers import new_idempotency_key
 from hazardloop_intake.i18n import TEXT, language
@@ -37,8 +38,10 @@ from hazardloop_intake.i18n_report import REPORT_TEXT
 from hazardloop_intake.lookups import LookupLimiter, TooManyLookups, client_address
 from hazardloop_intake.peers import PeerDown, PeerRefused, Peers
 from hazardloop_intake.receipt_sessions import ReceiptSessions, new_csrf
+from hazardloop_intake.reporter_session import ReporterSession, SignedInReporter
+from hazardloop_intake.signin import start_signin
 from hazardloop_intake.store import attachments, rewards
-from hazardloop_intake.thread import Looker, by_receipt_code, messages
+from hazardloop_intake.thread import Looker, by_receipt_code, looker, messages, report_row
 
 routes = APIRouter(include_in_schema=False)
 
@@ -342,3 +345,64 @@ async def end_receipt_session(request: Request) -> Response:
     response = RedirectResponse(f"/f/status?lang={lang}&ended=1", status_code=303)
     response.delete_cookie(RECEIPT_COOKIE, path="/f/")
     return response
+
+
+# --- the signed-in reporter's own report ----------------------------------------------------
+
+
+def _own(request: Request, reporter: ReporterSession, report_id: str) -> tuple[Any, Looker] | None:
+    """The report if it is this signed-in reporter's own, and them as its looker."""
+    runtime = runtime_of(request)
+    principal = reporter.principal(runtime.settings.tenants)
+    with runtime.engine.connect() as db:
+        row = report_row(db, report_id[:64])
+    who = looker(row, principal=principal, receipt_code=None, own_pseudonyms=frozenset(runtime.own_pseudonyms(principal)))
+    if who is None or not who.reporter:
+        return None
+    return row, Looker(reporter=True, actor=who.actor, token=reporter.token)
+
+
+async def _signed_in_page(request: Request, reporter: ReporterSession | None, report_id: str, lang: str, then) -> Response:
+    """``then(row, looker)`` for the reporter's own report; sign-in first, or the same 404 for
+    a report that does not exist and one of somebody else."""
+    if reporter is None:
+        return await start_signin(request, f"/f/reports/{report_id[:64]}?lang={lang}", lang)
+    found = await asyncio.to_thread(_own, request, reporter, report_id)
+    if found is None:
+        return page("message.html", lang, 404, message=words(lang)["no_such_report"])
+    return await then(*found)
+
+
+@routes.get("/f/reports/{report_id}", response_class=HTMLResponse)
+async def own_report_page(request: Request, report_id: str, reporter: SignedInReporter, lang: str | None = None, sent: bool = False) -> Response:
+    lang = _lang(request, lang)
+
+    async def show(row: Any, who: Looker) -> Response:
+        notice = words(lang)["sent"] if sent else None
+        return await asyncio.to_thread(report_page, request, lang, row, who, csrf=reporter.csrf, base=f"/f/reports/{row.report_id}", notice=notice)
+
+    return await _signed_in_page(request, reporter, report_id, lang, show)
+
+
+@routes.post("/f/reports/{report_id}/messages", response_class=HTMLResponse)
+async def write_from_own_report_page(request: Request, report_id: str, reporter: SignedInReporter) -> Response:
+    form = await request.form(max_files=0, max_fields=6)
+    values = {key: value for key, value in form.items() if isinstance(value, str)}
+    lang = _lang(request, values.get("lang"))
+    if reporter is not None and not secrets.compare_digest(values.get("csrf", ""), reporter.csrf):
+        return page("message.html", lang, 403, message=words(lang)["expired_form"])
+
+    async def write(row: Any, who: Looker) -> Response:
+        return await write_message(request, lang, row, who, csrf=reporter.csrf, base=f"/f/reports/{row.report_id}", values=values)
+
+    return await _signed_in_page(request, reporter, report_id, lang, write)
+
+
+@routes.get("/f/reports/{report_id}/dossier", response_class=HTMLResponse)
+async def dossier_from_own_report_page(request: Request, report_id: str, reporter: SignedInReporter, lang: str | None = None) -> Response:
+    lang = _lang(request, lang)
+
+    async def fetch(row: Any, who: Looker) -> Response:
+        return await dossier(request, lang, row, who)
+
+    return await _signed_in_page(request, reporter, report_id, lang, fetch)

@@ -17,12 +17,10 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Column, Engine, LargeBinary, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import Column, Engine, LargeBinary, String, Table, delete, insert, select, update
 
 from hazardloop.db import UtcDateTime
-
-kept = MetaData()
-"""Not folded from the log: a rebuild of intake's projection ends nobody's session."""
+from hazardloop_intake.store import kept
 
 receipt_sessions = Table(
     "intake_receipt_sessions",
@@ -33,6 +31,7 @@ receipt_sessions = Table(
     Column("started_at", UtcDateTime(), nullable=False),
     Column("last_seen", UtcDateTime(), nullable=False),
 )
+"""Not part of the projection: a rebuild from the log ends nobody's visit."""
 
 LONGEST = timedelta(hours=4)
 """However busy, a session ends this long after the look-up: the code is asked again."""
@@ -58,9 +57,6 @@ class ReceiptSessions:
     def __init__(self, engine: Engine, idle: timedelta) -> None:
         self._engine = engine
         self.idle = idle
-
-    def create_schema(self) -> None:
-        kept.create_all(self._engine)
 
     def open(self, receipt_code: str) -> str:
         """A new session for ``receipt_code``: the secret goes into the cookie and nowhere else."""

@@ -122,3 +122,7 @@ rewards = Table(
 """Where a report's reward stands, as its reporter's page shows it (and offers to claim it)."""
 
 bookkeeping_tables(metadata)
+
+kept = MetaData()
+"""Tables that are not folded from the log (reporters' sessions, sign-ins under way, kept
+drafts), so a rebuild of the projection signs nobody out and loses no typed report."""

@@ -12,6 +12,7 @@ from hazardloop_intake.i18n_report import REPORT_TEXT
 from hazardloop_intake.lookups import LookupLimiter, TooManyLookups
 from hazardloop_intake.pages_report import message_error, words
 from hazardloop_intake.receipt_sessions import ReceiptSessions, receipt_sessions
+from hazardloop_intake.store import kept
 
 CODE = "ABCDE-FGHIJ-KLMNO-PQRST-UVWXY"
 
@@ -56,7 +57,7 @@ def test_the_same_wrong_code_asked_again_counts_once():
 def test_a_session_holds_the_code_only_sealed_under_the_cookies_secret(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'sessions.db'}")
     sessions = ReceiptSessions(engine, idle=timedelta(minutes=15))
-    sessions.create_schema()
+    kept.create_all(engine)
     secret = sessions.open(CODE)
     assert sessions.find(secret).receipt_code == CODE
     with engine.connect() as db:
@@ -70,7 +71,7 @@ def test_a_session_holds_the_code_only_sealed_under_the_cookies_secret(tmp_path)
 def test_an_idle_session_ends(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'sessions.db'}")
     sessions = ReceiptSessions(engine, idle=timedelta(seconds=0))
-    sessions.create_schema()
+    kept.create_all(engine)
     assert sessions.find(sessions.open(CODE)) is None
 
 
