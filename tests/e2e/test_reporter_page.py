@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 from hazardloop.auth import Role
 from hazardloop.registry import SERVICES
 from tests.e2e.conftest import System
+from tests.factories import report_body
 from tests.waiting import wait_for
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "java_script_enabled": False}
@@ -137,3 +138,40 @@ def test_an_anonymous_reporter_follows_talks_and_claims_from_the_phone(system: S
     visitor.locator("form[action$='/end'] button").click()
     expect(visitor.locator("#message")).to_contain_text("Your receipt code still works")
     assert visitor.request.get(f"{intake}/f/receipt/dossier?lang=en", max_redirects=0).status == 303
+
+
+def test_a_signed_in_reporter_follows_and_writes_on_their_own_reports_page_only(system: System, browser: Browser):
+    system.start("intake", "verification")
+    intake = system.url("intake")
+    filed = httpx.post(
+        f"{intake}/reports", json=report_body(description="Ladder to the tank roof has a broken rung"),
+        headers=system.headers("emp-10482"),
+    ).json()
+    report_id = filed["report_id"]
+    officer = system.headers("safety-officer-li", roles=[Role.VERIFIER])
+    wait_for(lambda: httpx.get(f"{intake}/reports/{report_id}", headers=officer).status_code == 200)
+
+    # Wang opens his report's page: he signs in first, then lands on it (in English, as asked).
+    wang = phone(browser, "zh-CN")
+    wang.goto(f"{intake}/f/reports/{report_id}?lang=en")
+    wang.get_by_role("button", name="Wang, pipefitter").click()
+    expect(wang.locator("#state")).to_have_text("Filed")
+    expect(wang.locator("#seen")).to_contain_text("broken rung")
+    expect(wang.locator("#claim")).to_have_count(0)  # a named reward is paid with wages: nothing to claim
+    wang.fill("#text", "The rung is on the third step from the top.")
+    wang.click("#write button")
+    expect(wang.locator("#thread .mine")).to_contain_text("third step from the top")
+    thread = httpx.get(f"{intake}/reports/{report_id}/thread", headers=officer).json()
+    assert [(m["from_reporter"], m["text"]) for m in thread] == [(True, "The rung is on the third step from the top.")]
+    dossier = wang.request.get(f"{intake}/f/reports/{report_id}/dossier?lang=en")
+    assert dossier.status == 200 and report_id in dossier.text()
+
+    # Zhou, signed in on another phone, finds no such report, and cannot write to it.
+    zhou = phone(browser, "zh-CN")
+    zhou.goto(f"{intake}/f/reports/{report_id}?lang=zh")
+    zhou.get_by_role("button", name="周焊工").click()
+    expect(zhou.locator("#message")).to_contain_text("没有这份报告")
+    assert zhou.request.get(f"{intake}/f/reports/{report_id}?lang=zh").status == 404
+    posted = zhou.request.post(f"{intake}/f/reports/{report_id}/messages", form={"text": "Me too", "lang": "zh", "csrf": "guessed"})
+    assert posted.status == 403
+    assert len(httpx.get(f"{intake}/reports/{report_id}/thread", headers=officer).json()) == 1
