@@ -263,7 +263,7 @@ async def write_message(request: Request, lang: str, row: Any, who: Looker, *, c
     """Record the message and show the page again (post-redirect-get); a message that cannot
     be kept comes back in the form with the reason in the reporter's language, stored nowhere."""
     t = words(lang)
-    text = values.get("text", "")
+    text = values.get("text", "").replace("\r\n", "\n")  # a browser sends a textarea's line breaks as CRLF
     error = message_error(text, t)
     again = dict(csrf=csrf, base=base, form_text=text)
     if error is not None:

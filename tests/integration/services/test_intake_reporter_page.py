@@ -102,3 +102,11 @@ def test_the_apis_taking_a_receipt_code_are_limited_alike(intake, code):
         intake.get("/reports/any-report/thread", headers={"Receipt-Code": code}),
     ):
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+
+
+def test_line_breaks_count_as_one_character_as_the_reporter_sees_them(intake, code):
+    look_up(intake, code, lang="en")
+    page = intake.get("/f/receipt?lang=en")
+    text = "ab\r\n" * 600  # 2400 characters as a browser sends them, 1800 as typed
+    sent = intake.post("/f/receipt/messages", data={"text": text, "lang": "en", "csrf": csrf(page)}, follow_redirects=False)
+    assert sent.status_code == 303
