@@ -81,6 +81,11 @@ def page(name: str, lang: str, status_code: int = 200, headers: dict[str, str] |
     return HTMLResponse(html, status_code=status_code, headers=NO_STORE | (headers or {}))
 
 
+def same_token(sent: object, expected: str | None) -> bool:
+    """A form's CSRF token is the one expected (as bytes: a forged non-ASCII one is just wrong)."""
+    return isinstance(sent, str) and bool(expected) and secrets.compare_digest(sent.encode(), expected.encode())
+
+
 def _lang(request: Request, chosen: str | None = None) -> str:
     return language(chosen or request.query_params.get("lang"), request.headers.get("accept-language"))
 
@@ -111,8 +116,7 @@ async def receipt_lookup(request: Request) -> Response:
     lang = _lang(request, str(form.get("lang") or ""))
     t = words(lang)
     reporter_desk = desk(request)
-    sent, expected = form.get("csrf"), request.cookies.get(LOOKUP_COOKIE)
-    if not isinstance(sent, str) or not expected or not secrets.compare_digest(sent, expected):
+    if not same_token(form.get("csrf"), request.cookies.get(LOOKUP_COOKIE)):
         return lookup_page(request, lang, 403, message=t["expired_form"])
     address = client_address(request)
     try:
@@ -233,7 +237,7 @@ async def _posted(request: Request) -> tuple[dict[str, str], str, tuple[Any, Loo
     values = {key: value for key, value in form.items() if isinstance(value, str)}
     lang = _lang(request, values.get("lang"))
     found = await asyncio.to_thread(_anonymous, request)
-    if found is None or not secrets.compare_digest(values.get("csrf", ""), found[2]):
+    if found is None or not same_token(values.get("csrf"), found[2]):
         return values, lang, None
     return values, lang, found
 
@@ -389,7 +393,7 @@ async def write_from_own_report_page(request: Request, report_id: str, reporter:
     form = await request.form(max_files=0, max_fields=6)
     values = {key: value for key, value in form.items() if isinstance(value, str)}
     lang = _lang(request, values.get("lang"))
-    if reporter is not None and not secrets.compare_digest(values.get("csrf", ""), reporter.csrf):
+    if reporter is not None and not same_token(values.get("csrf"), reporter.csrf):
         return page("message.html", lang, 403, message=words(lang)["expired_form"])
 
     async def write(row: Any, who: Looker) -> Response:
