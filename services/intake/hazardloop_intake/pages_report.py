@@ -190,6 +190,7 @@ def report_page(request: Request, lang: str, row: Any, who: Looker, *, csrf: str
         thread = messages(db, row.report_id)
     timeline = [(when(step.occurred_at), _sentence(step, t, lang, when, yuan)) for step in steps(row, attachments=photos)]
     shown = {"form_text": "", "notice": None, "error": None, "voucher": None, "claim_error": None} | extra
+    shown.setdefault("idempotency_key", new_idempotency_key())
     return page(
         "report.html", lang, status_code,
         report=row,
@@ -207,7 +208,7 @@ def report_page(request: Request, lang: str, row: Any, who: Looker, *, csrf: str
         claimable=who.anonymous and reward is not None and reward.stage in CLAIMABLE,
         claimed=bool(reward and reward.claimed),
         thread=[(message.from_reporter, when(message.written_at), message.text) for message in thread],
-        limit=MESSAGE_LIMIT, csrf=csrf, base=base, nav_path=base, idempotency_key=new_idempotency_key(),
+        limit=MESSAGE_LIMIT, csrf=csrf, base=base, nav_path=base,
         **shown,
     )
 
@@ -275,9 +276,11 @@ async def write_message(request: Request, lang: str, row: Any, who: Looker, *, c
     key = values.get("idempotency_key") or new_idempotency_key()
     try:
         await post_message(runtime_of(request), row, who, _MESSAGE.validate_python(text), key[:200])
-    except EventStoreUnavailable:
+    except EventStoreUnavailable:  # not confirmed: sent again with the same key, it is written at most once
         retry = str(runtime_of(request).settings.retry_after_seconds)
-        page_again = await asyncio.to_thread(report_page, request, lang, row, who, status_code=503, error=t["service_down"], **again)
+        page_again = await asyncio.to_thread(
+            report_page, request, lang, row, who, status_code=503, error=t["message_unconfirmed"], idempotency_key=key[:200], **again
+        )
         page_again.headers["Retry-After"] = retry
         return page_again
     return RedirectResponse(f"{base}?lang={lang}&sent=1#thread", status_code=303)

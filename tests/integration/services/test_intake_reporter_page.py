@@ -8,6 +8,8 @@ import re
 import pytest
 
 from hazardloop.auth import Role
+from hazardloop.natsserver import NatsServer, free_port
+from tests.integration.services.conftest import Harness
 from tests.factories import report_body
 from tests.waiting import wait_for
 
@@ -17,7 +19,8 @@ NOBODY_EITHER = ("AAAAA-BBBBB-CCCCC-DDDDD-EEEE2", "AAAAA-BBBBB-CCCCC-DDDDD-EEEE3
 
 @pytest.fixture
 def intake(harness):
-    return harness.start("intake", wrong_codes_per_address=3, wrong_codes_overall=50)
+    nobody_there = f"http://127.0.0.1:{free_port()}"  # rewards is not running
+    return harness.start("intake", wrong_codes_per_address=3, wrong_codes_overall=50, rewards_url=nobody_there)
 
 
 @pytest.fixture
@@ -112,3 +115,36 @@ def test_line_breaks_count_as_one_character_as_the_reporter_sees_them(intake, co
     text = "ab\r\n" * 600  # 2400 characters as a browser sends them, 1800 as typed
     sent = intake.post("/f/receipt/messages", data={"text": text, "lang": "en", "csrf": csrf(page)}, follow_redirects=False)
     assert sent.status_code == 303
+
+
+def test_with_the_log_down_a_message_is_not_lost_and_sent_again_is_written_once(tmp_path):
+    server = NatsServer(tmp_path / "nats").start()
+    restarted = NatsServer(tmp_path / "nats", port=server.port)
+    harness = Harness(server.url, tmp_path, "OUTAGE", "outage")
+    try:
+        intake = harness.start("intake")
+        filed = intake.post("/reports", json=report_body(anonymous=True), headers=harness.headers("emp-1")).json()
+        officer = harness.headers("officer-li", roles=[Role.VERIFIER])
+        wait_for(lambda: intake.get(f"/reports/{filed['report_id']}", headers=officer).status_code == 200)
+        look_up(intake, filed["receipt_code"], lang="en")
+        page = intake.get("/f/receipt?lang=en")
+        server.kill()
+        form = {"text": "Still broken", "lang": "en", "csrf": csrf(page), "idempotency_key": "page-message-0001"}
+        down = intake.post("/f/receipt/messages", data=form, follow_redirects=False)
+        assert down.status_code == 503 and down.headers["Retry-After"] == "2"
+        assert "could not confirm yet" in down.text and "Still broken" in down.text and 'value="page-message-0001"' in down.text
+        restarted.start()
+        assert harness.raw_log("thread") == []
+        wait_for(lambda: intake.post("/f/receipt/messages", data=form, follow_redirects=False).status_code == 303)
+        intake.post("/f/receipt/messages", data=form, follow_redirects=False)
+        assert len(harness.raw_log("thread")) == 1
+    finally:
+        harness.close()
+        restarted.stop()
+
+
+def test_with_rewards_unreachable_a_claim_says_so_in_the_reporters_language(intake, code):
+    look_up(intake, code, lang="zh")
+    page = intake.get("/f/receipt?lang=zh")
+    answer = intake.post("/f/receipt/claim", data={"lang": "zh", "csrf": csrf(page)}, follow_redirects=False)
+    assert answer.status_code == 503 and answer.headers["Retry-After"] and "系统暂时无法办理" in answer.text
