@@ -125,6 +125,10 @@ def test_an_anonymous_reporter_follows_talks_and_claims_from_the_phone(system: S
     worker.goto(f"{intake}/f/receipt?lang=zh")
     reload_until(worker, "凭兑奖码领取", "#reward")
     expect(worker.locator("#reward-state")).to_have_text("已发放")
+    expect(worker.locator("#claim")).to_have_count(0)
+    token = worker.locator("#write input[name=csrf]").get_attribute("value")
+    late = worker.request.post(f"{intake}/f/receipt/claim", form={"lang": "zh", "csrf": token})
+    assert late.status == 409 and "该奖励已经发放" in late.text()  # rewards' refusal, in the reporter's words
 
     # In English, by the phone's language: the same page in English words, and its dossier.
     visitor = phone(browser, "en-GB")

@@ -312,6 +312,8 @@ def _claim_refusal(refusal: PeerRefused, t: dict[str, str], lang: str) -> str:
         return t["claim_not_found"]
     if refusal.state == "claimed":
         return t["claim_already"]
+    if refusal.state == "granted":
+        return t["claim_paid"]
     if refusal.state:
         return t["claim_not_now"].format(state=label(refusal.state, lang))
     return t["claim_refused"].format(reason=refusal.reason)
