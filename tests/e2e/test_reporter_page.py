@@ -93,10 +93,14 @@ def test_an_anonymous_reporter_follows_talks_and_claims_from_the_phone(system: S
     li.get_by_role("button", name="李安全（炼油厂安全员）").click()
     li.goto(f"{console}/console/cases/{report_id}")
     reload_until(li, QUESTION, "#thread")
+    li.locator("#reply-text").fill("长" * 2001)  # over the limit: marked, and nothing sent
+    li.locator("#reply button").click()
+    expect(li.locator("#text-error")).to_have_text("内容过长")
     li.locator("#reply-text").fill(ANSWER)
     li.locator("#reply button").click()
     expect(li.get_by_role("status")).to_contain_text("已保存", timeout=ANSWERED)
     reload_until(li, ANSWER, "#thread")
+    assert [m["text"] for m in httpx.get(f"{intake}/reports/{report_id}/thread", headers=officer).json()] == [QUESTION, ANSWER]
 
     # The reporter sees the answer on the page and in the inbox of their report.
     worker.goto(f"{intake}/f/receipt?lang=zh")
