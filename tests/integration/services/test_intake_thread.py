@@ -110,3 +110,15 @@ def test_a_wrong_code_and_an_unknown_report_answer_the_same(harness, intake, ano
     unknown = intake.get("/reports/no-such-report/thread", headers={"Receipt-Code": CODE_OF_NOBODY})
     assert wrong.status_code == unknown.status_code == 404
     assert wrong.json()["detail"].replace(report_id, "?") == unknown.json()["detail"].replace("no-such-report", "?")
+
+
+def test_the_safety_departments_feedback_is_in_the_reporters_thread(harness, intake, anonymous):
+    report_id, code = anonymous
+    verification = harness.start("verification")
+    officer = harness.headers("officer-li", roles=[Role.VERIFIER])
+    wait_for(lambda: verification.get(f"/reports/{report_id}", headers=officer).status_code == 200)
+    assert verification.post(f"/reports/{report_id}/acceptance", json={}, headers=officer).status_code == 201
+    fed_back = verification.post(f"/reports/{report_id}/feedback", json={"message": "We are checking it today."}, headers=officer)
+    assert fed_back.status_code == 201, fed_back.text
+    thread = wait_for(lambda: (r := intake.get(f"/reports/{report_id}/thread", headers={"Receipt-Code": code}).json()) and r)
+    assert [(m["from_reporter"], m["text"]) for m in thread] == [(False, "We are checking it today.")]
