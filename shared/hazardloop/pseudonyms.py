@@ -67,7 +67,7 @@ class PseudonymDirectory:
     async def find(self, tenant: str, subject: str) -> str | None:
         """The person's pseudonym in ``tenant``, None if they have none (never reported by
         name there, or erased)."""
-        return await self._get(self._person_key(tenant, self.blind_index(tenant, subject)))
+        return await self._get(self._person_entry(tenant, self.blind_index(tenant, subject)))
 
     async def find_all(self, tenants: list[str], subject: str) -> list[str]:
         """The person's pseudonyms in each of ``tenants`` where they have one, read at once."""
@@ -82,20 +82,20 @@ class PseudonymDirectory:
         person's entry can be erased from its pseudonym.
         """
         blind = self.blind_index(tenant, subject)
-        person_key = self._person_key(tenant, blind)
-        existing = await self._get(person_key)
+        person_entry = self._person_entry(tenant, blind)
+        existing = await self._get(person_entry)
         if existing is not None:
             return existing
         candidate = random_pseudonym()
         async with broker_errors():
             kv = self._bucket()
-            await kv.put(self._pseudonym_key(tenant, candidate), blind.encode())
+            await kv.put(self._pseudonym_entry(tenant, candidate), blind.encode())
             try:
-                await kv.create(person_key, candidate.encode())
+                await kv.create(person_entry, candidate.encode())
                 return candidate
             except KeyWrongLastSequenceError:  # another process assigned one first: use theirs
-                await self._remove(self._pseudonym_key(tenant, candidate))
-        winner = await self._get(person_key)
+                await self._remove(self._pseudonym_entry(tenant, candidate))
+        winner = await self._get(person_entry)
         if winner is None:  # erased in the same instant: try again from scratch
             return await self.assign(tenant, subject)
         return winner
@@ -103,14 +103,14 @@ class PseudonymDirectory:
     async def forget(self, tenant: str, pseudonym: str) -> bool:
         """Remove the link from a person to ``pseudonym``, leaving no marker; whether there
         was one. Idempotent: a retry after a failure finishes the job."""
-        pseudonym_key = self._pseudonym_key(tenant, pseudonym)
-        blind = await self._get(pseudonym_key)
+        pseudonym_entry = self._pseudonym_entry(tenant, pseudonym)
+        blind = await self._get(pseudonym_entry)
         if blind is None:
             return False
-        person_key = self._person_key(tenant, blind)
-        if await self._get(person_key) == pseudonym:  # never a newer pseudonym of the same person
-            await self._remove(person_key)
-        await self._remove(pseudonym_key)
+        person_entry = self._person_entry(tenant, blind)
+        if await self._get(person_entry) == pseudonym:  # never a newer pseudonym of the same person
+            await self._remove(person_entry)
+        await self._remove(pseudonym_entry)
         return True
 
     async def _get(self, key: str) -> str | None:
@@ -132,9 +132,9 @@ class PseudonymDirectory:
         return self._kv
 
     @staticmethod
-    def _person_key(tenant: str, blind: str) -> str:
+    def _person_entry(tenant: str, blind: str) -> str:
         return f"{tenant}.person.{blind}"
 
     @staticmethod
-    def _pseudonym_key(tenant: str, pseudonym: str) -> str:
+    def _pseudonym_entry(tenant: str, pseudonym: str) -> str:
         return f"{tenant}.pseudonym.{pseudonym}"
