@@ -17,7 +17,7 @@ from hazardloop.http import refusals
 from hazardloop.service import RuntimeDep
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.domain import FileReport
-from hazardloop_intake.handlers import Filer, filing_namespace, handle_file_report, new_idempotency_key, report_id_for
+from hazardloop_intake.handlers import Filer, handle_file_report, new_idempotency_key
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.validation import IdInPath
 from hazardloop_intake.store import attachments, reports
@@ -108,7 +108,7 @@ async def file(
     try:
         filing = await handle_file_report(intake, command, filer=filer, idempotency_key=key)
     except AppendOutcomeUnknown as unknown:
-        raise await outcome_unknown(unknown, intake, command, filer, key) from None
+        raise outcome_unknown(unknown, intake, command, key) from None
     if not filing.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/reports/{filing.event.aggregate_id}"
@@ -116,12 +116,10 @@ async def file(
     return filed(filing)
 
 
-async def outcome_unknown(
-    unknown: AppendOutcomeUnknown, intake: Intake, command: FileReport, filer: Filer, key: str
-) -> AppendOutcomeUnknown:
+def outcome_unknown(unknown: AppendOutcomeUnknown, intake: Intake, command: FileReport, key: str) -> AppendOutcomeUnknown:
     """Where the client learns the outcome: the same request with this key, the report's
     URL, and for an anonymous report the receipt code it has if it was filed."""
-    report_id = report_id_for(command.tenant, await filing_namespace(intake, command, filer), key)
+    report_id = unknown.aggregate_id
     receipt = {"receipt_code": intake.receipts.code_for(command.tenant, report_id, key)} if command.anonymous else {}
     return unknown.answer(location=f"/reports/{report_id}", report_id=report_id, idempotency_key=key, **receipt)
 

@@ -83,15 +83,6 @@ def report_id_for(tenant: str, namespace: str, idempotency_key: str) -> str:
     return str(stable_id("report", tenant, namespace, idempotency_key))
 
 
-async def filing_namespace(intake: Intake, command: FileReport, filer: Filer) -> str:
-    """The namespace of ``report_id_for`` for this filing (assigning the filer's pseudonym
-    on their first named report)."""
-    if command.anonymous:
-        return ANONYMOUS
-    source, _, entered_by = _reporter_id(command, filer)
-    return await intake.directory().assign(command.tenant, entered_by or source)
-
-
 async def handle_file_report(
     intake: Intake, command: FileReport, *, filer: Filer, idempotency_key: str, now: datetime | None = None
 ) -> Filing:
