@@ -13,7 +13,7 @@ from hazardloop.errors import Invalid
 from hazardloop.events import AttachmentRef
 from hazardloop.eventstore import EventStore, EventStoreUnavailable
 from hazardloop.identity import IdentityVault
-from hazardloop.pseudonyms import Pseudonymizer
+from hazardloop.pseudonyms import PseudonymDirectory
 from hazardloop.service import Runtime
 from hazardloop_intake.forms import FormLinks
 from hazardloop_intake.receipts import ReceiptCodes
@@ -53,9 +53,8 @@ class Intake:
     def store(self) -> EventStore:
         return self._connected().event_store()
 
-    @property
-    def pseudonyms(self) -> Pseudonymizer:
-        return self._connected().pseudonyms
+    def directory(self) -> PseudonymDirectory:
+        return self._connected().pseudonyms()
 
     def vault(self) -> IdentityVault:
         self._connected()

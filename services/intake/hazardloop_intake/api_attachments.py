@@ -34,15 +34,18 @@ async def upload(
     return await intake.attachments().put(tenant, await request.body())
 
 
-def _may_see(runtime, principal: Principal, tenant: str, digest: str) -> bool:
+async def _may_see(runtime, principal: Principal, tenant: str, digest: str) -> bool:
     if not principal.may_access(tenant):
         return False
     if principal.has_any(STAFF):
         return True
+    mine = await runtime.pseudonym_of(tenant, principal.subject)
+    if mine is None:
+        return False
     query = (
         select(reports.c.report_id)
         .join(attachments, attachments.c.report_id == reports.c.report_id)
-        .where(attachments.c.digest == digest, reports.c.tenant == tenant, reports.c.reporter.in_(runtime.own_pseudonyms(principal)))
+        .where(attachments.c.digest == digest, reports.c.tenant == tenant, reports.c.reporter == mine)
         .limit(1)
     )
     with runtime.engine.connect() as db:
@@ -65,7 +68,7 @@ async def download(
     """The file, or its thumbnail: for safety staff of the subsidiary and the reporter who cited it."""
     check_tenant(principal, tenant)
     ref = await intake.attachments().find(tenant, digest)
-    if ref is None or not _may_see(runtime, principal, tenant, digest):
+    if ref is None or not await _may_see(runtime, principal, tenant, digest):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no attachment {digest[:12]}... visible to you")
     if thumbnail and ref.thumbnail is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="this attachment has no thumbnail")

@@ -52,7 +52,7 @@ class Dossier(BaseModel):
     entries: list[DossierEntry]
 
 
-def dossier_tenant(
+async def dossier_tenant(
     report_id: IdInPath,
     runtime: RuntimeDep,
     principal: Annotated[Principal | None, Depends(optionally_authenticated)],
@@ -67,7 +67,7 @@ def dossier_tenant(
     if row is not None:
         if principal is not None and principal.has_any(frozenset(STAFF)) and principal.may_access(row.tenant):
             return row.tenant
-        if is_reporter(runtime, row, principal, receipt_code):
+        if await is_reporter(runtime, row, principal, receipt_code):
             return row.tenant
     raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
 

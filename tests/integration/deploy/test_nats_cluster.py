@@ -29,6 +29,7 @@ from tests.waiting import wait_for
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(90)]
 
 KEYS, ATTACHMENTS = "KV_HAZARDLOOP-reporter-keys", "OBJ_HAZARDLOOP-attachments"
+DIRECTORY = "KV_HAZARDLOOP-reporters"
 OFFICER = [Role.CONFIDENTIALITY_OFFICER]
 
 
@@ -48,7 +49,7 @@ def stream_leader(cluster: Cluster) -> str:
 def replicas(cluster: Cluster) -> dict[str, int]:
     async def read(connection):
         js = connection.jetstream(timeout=5)
-        return {name: (await js.stream_info(name)).config.num_replicas for name in (STREAM, KEYS, ATTACHMENTS)}
+        return {name: (await js.stream_info(name)).config.num_replicas for name in (STREAM, KEYS, DIRECTORY, ATTACHMENTS)}
 
     return run(read, cluster.urls("admin"))
 
@@ -75,7 +76,7 @@ def test_the_lifecycle_runs_on_the_shipped_cluster_and_survives_a_node_killed_mi
     intake, verification, rewards = harness.start("intake"), harness.start("verification"), harness.start("rewards")
     verifier = harness.headers("safety-li", roles=[Role.VERIFIER])
     officer, finance = harness.headers("co-chen", roles=OFFICER), harness.headers("finance-zhao", roles=[Role.FINANCE])
-    assert replicas(cluster) == {STREAM: 3, KEYS: 3, ATTACHMENTS: 3}
+    assert replicas(cluster) == {STREAM: 3, KEYS: 3, DIRECTORY: 3, ATTACHMENTS: 3}
 
     def reporter(number: int) -> dict[str, str]:
         return harness.headers(f"E-{1000 + number}")
@@ -132,13 +133,16 @@ def test_the_lifecycle_runs_on_the_shipped_cluster_and_survives_a_node_killed_mi
                                           headers=officer)).json()["reporter"]
     erased = answered(lambda: intake.post(f"/reporters/{second}/erasure", json={"tenant": "refinery", "reason": "the reporter asked"},
                                           headers=officer))
-    assert erased.status_code == 200, erased.text  # the key-value bucket's own purge of one key
+    assert erased.status_code == 200, erased.text  # a purge of one key, and of the directory's entries
     gone = intake.post(f"/reports/{acknowledged[1]}/identity", json={"tenant": "refinery", "purpose": "check"}, headers=officer)
     assert gone.status_code == 409, gone.text
 
     log = filed_reports(cluster)
     assert {report: log[report] for report in acknowledged} == dict.fromkeys(acknowledged, 1)
     for number, report in enumerate(acknowledged, 1):
+        if report == acknowledged[1]:  # erased: nothing links the reporter to it any more
+            assert intake.get(f"/reports/{report}", headers=reporter(number)).status_code == 404
+            continue
         assert wait_for(lambda n=number, r=report: intake.get(f"/reports/{r}", headers=reporter(n)).status_code == 200)
 
     rebuilt = tmp_path / "intake-rebuilt.db"  # an operator's rebuild, as the services' user: the log reads back whole
