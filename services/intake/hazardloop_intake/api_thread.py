@@ -56,7 +56,7 @@ async def report_and_looker(
 
     visible = principal.may_access if principal is not None and receipt_code is None else (lambda _tenant: True)
     row = await projected(runtime, lookup, aggregate_type="report", aggregate_id=report_id, visible=visible)
-    own = frozenset(runtime.own_pseudonyms(principal)) if principal is not None and receipt_code is None else frozenset()
+    own = frozenset(await runtime.pseudonyms_of(principal)) if principal is not None and receipt_code is None else frozenset()
 
     def whose():
         return looker(row, principal=None if receipt_code else principal, receipt_code=receipt_code, own_pseudonyms=own)

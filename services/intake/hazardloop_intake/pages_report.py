@@ -359,13 +359,18 @@ async def end_receipt_session(request: Request) -> Response:
 # --- the signed-in reporter's own report ----------------------------------------------------
 
 
-def _own(request: Request, reporter: ReporterSession, report_id: str) -> tuple[Any, Looker] | None:
+async def _own(request: Request, reporter: ReporterSession, report_id: str) -> tuple[Any, Looker] | None:
     """The report if it is this signed-in reporter's own, and them as its looker."""
     runtime = runtime_of(request)
     principal = reporter.principal(runtime.settings.tenants)
-    with runtime.engine.connect() as db:
-        row = report_row(db, report_id[:64])
-    who = looker(row, principal=principal, receipt_code=None, own_pseudonyms=frozenset(runtime.own_pseudonyms(principal)))
+
+    def read() -> Any:
+        with runtime.engine.connect() as db:
+            return report_row(db, report_id[:64])
+
+    row = await asyncio.to_thread(read)
+    own = frozenset(await runtime.pseudonyms_of(principal)) if row is not None else frozenset()
+    who = looker(row, principal=principal, receipt_code=None, own_pseudonyms=own)
     if who is None or not who.reporter:
         return None
     return row, Looker(reporter=True, actor=who.actor, token=reporter.token)
@@ -376,7 +381,7 @@ async def _signed_in_page(request: Request, reporter: ReporterSession | None, re
     a report that does not exist and one of somebody else."""
     if reporter is None:
         return await start_signin(request, f"/f/reports/{report_id[:64]}?lang={lang}", lang)
-    found = await asyncio.to_thread(_own, request, reporter, report_id)
+    found = await _own(request, reporter, report_id)
     if found is None:
         return page("message.html", lang, 404, message=words(lang)["no_such_report"])
     return await then(*found)
