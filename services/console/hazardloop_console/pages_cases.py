@@ -174,7 +174,7 @@ async def rectify(report_id: str, view: SignedIn, values: FormDep) -> Response:
             if not data:
                 continue
             response = await backends(view).call(
-                view.person.token, "intake", "POST", "/attachments", params={"tenant": case["tenant"]}, content=data
+                view.person.token, "intake", "POST", "/attachments", params={"tenant": case["tenant"], "filename": upload.filename}, content=data
             )
             digests.append(response.json()["digest"])
         return await _casework(view, report_id, "rectification", form.body(digests))
