@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,7 @@ from hazardloop.labels import label
 from hazardloop_verification.dossier_proof import SealProof
 from hazardloop_verification.dossier_words import say
 
+PSEUDONYM = re.compile(r"p-[0-9a-f]{32}")
 PRINT_PX = 1400
 """Longest side of a photo as printed: sharp at A4 width, without megabytes per photo."""
 
@@ -115,15 +117,17 @@ async def dossier_page(
 
 
 def _actor(actor: str, language: Language) -> str:
-    """A reporter by pseudonym at most, staff by their name, the system as such."""
-    kind, _, who = actor.partition(":")
+    """A reporter by pseudonym at most, staff by their name, the system's own timers and services as such."""
+    kind, colon, who = actor.partition(":")
     if actor == "receipt-holder":
         return say("anonymous", language)
-    if kind == "reporter" and who:
-        return say("pseudonym", language, p=who)
+    if PSEUDONYM.fullmatch(who if colon else actor):
+        return say("pseudonym", language, p=who if colon else actor)
     if kind == "staff" and who:
         return who
-    return say("system", language)
+    if colon or "/" in actor:
+        return say("system", language)
+    return actor
 
 
 def _summary(filed: ReportFiled, language: Language, when: Callable[[datetime], str]) -> list[tuple[str, str]]:
@@ -168,7 +172,8 @@ def _sentence(event: Event, language: Language, when: Callable[[datetime], str])
             if event.duplicate_of or event.first_report_id:
                 return say("Verified_duplicate", language, first=event.first_report_id or event.duplicate_of), notes
             grade = f"，{label(event.grade, language)}" if language != Language.EN else f", {label(event.grade, language).lower()}"
-            return say(kind, language, outcome=label(event.outcome, language), grade=grade if event.grade else ""), notes
+            outcome = label(event.outcome, language)
+            return say(kind, language, outcome=outcome.lower() if language == Language.EN else outcome, grade=grade if event.grade else ""), notes
         case "RectificationAssigned":
             return say(kind, language, owner=event.owner, deadline=when(event.deadline)), notes
         case "ExtensionRequested":

@@ -74,7 +74,7 @@ def utc(stamp: str) -> str:
                   "funds": "12,000.00 元", "grade": "重大隐患", "person": "责任人"}),
         ({"lang": "en"}, {}, {"title": "Hazard report dossier", "plan": "the five fixed items", "chain": "Hash chain intact",
                               "seal": "Verified: the seal is intact", "kind": "Unsafe behaviour", "funds": "12,000.00 yuan",
-                              "grade": "major hazard", "person": "Responsible person"}),
+                              "grade": "Verified: confirmed hazard, major hazard.", "person": "Responsible person"}),
         ({}, {"Accept-Language": "en-US,en;q=0.9"}, {"title": "Hazard report dossier", "chain": "Hash chain intact"}),
     ],
 )
@@ -88,6 +88,7 @@ def test_the_dossier_is_a_self_contained_document_in_the_chosen_language(harness
     for word in words.values():
         assert word in html, word
     assert "North / Pipe rack / Bay 3" in html and "PR-3" in html  # place names, not ids
+    assert "safety-li" in html and "maint-wang" in html  # who took each step
     for kind, value in PLAN.items():
         if kind != "funds_fen":
             assert value in html
