@@ -126,7 +126,7 @@ def metadata_size(data: bytes, decoder: str, limit: int) -> int:
         if decoder == "PNG":
             return _png_metadata(data, limit)
         return _webp_metadata(data)
-    except (struct.error, IndexError, zlib.error):
+    except (struct.error, IndexError, ValueError, zlib.error):
         return 0
 
 

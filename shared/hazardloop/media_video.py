@@ -27,6 +27,8 @@ _METADATA = frozenset({b"udta", b"meta", b"uuid", b"XMP_", b"\xa9xyz", b"free", 
 """Boxes blanked wherever they are: what describes the recording, and free space that may hold old metadata."""
 _TIMED = frozenset({b"mvhd", b"tkhd", b"mdhd"})
 _PICTURE_AND_SOUND = frozenset({b"vide", b"soun"})
+_MAX_DEPTH = 12
+"""moov/trak/mdia/minf/stbl is five deep; a file nesting far deeper is an attack on the walk."""
 
 
 def clean_iso_media(data: bytes, format_name: str) -> bytes:
@@ -60,8 +62,10 @@ def _boxes(data: bytearray, start: int, end: int):
         at += size
 
 
-def _walk(data: bytearray, start: int, end: int, *, top: bool = False) -> list[tuple[int, int]]:
+def _walk(data: bytearray, start: int, end: int, *, top: bool = False, depth: int = 0) -> list[tuple[int, int]]:
     """Blank the metadata in ``data[start:end]``; the (start, end) of each track that is neither picture nor sound."""
+    if depth > _MAX_DEPTH:
+        raise ValueError("boxes nested deeper than any muxer writes them")
     tracks: list[tuple[int, int]] = []
     for kind, at, body, box_end in list(_boxes(data, start, end)):
         if kind in _METADATA or (top and kind not in _TOP_LEVEL):
@@ -69,7 +73,7 @@ def _walk(data: bytearray, start: int, end: int, *, top: bool = False) -> list[t
         elif kind in _TIMED:
             _zero_times(data, body)
         elif kind in _CONTAINERS:
-            tracks += _walk(data, body, box_end)
+            tracks += _walk(data, body, box_end, depth=depth + 1)
             if kind == b"trak" and _handler(data, body, box_end) not in _PICTURE_AND_SOUND:
                 tracks.append((body, box_end))
     return tracks
@@ -119,6 +123,14 @@ def _zero_samples(data: bytearray, track: tuple[int, int]) -> None:
         sample += count
 
 
+def _table(data: bytearray, box: tuple[int, int], header: int, count: int, width: int) -> int:
+    """Where a box's table of ``count`` entries starts; ValueError unless the whole table lies inside the box."""
+    start = box[0] + header
+    if start + count * width > box[1]:
+        raise ValueError("a table longer than its box")
+    return start
+
+
 def _sample_sizes(data: bytearray, start: int, end: int) -> list[int]:
     stsz = _child(data, start, end, b"stsz")
     if stsz is None:
@@ -128,14 +140,14 @@ def _sample_sizes(data: bytearray, start: int, end: int) -> list[int]:
         if uniform * count > len(data):
             raise ValueError("more sample bytes than the file holds")
         return [uniform] * count
-    return list(struct.unpack_from(f">{count}I", data, stsz[0] + 12))
+    return list(struct.unpack_from(f">{count}I", data, _table(data, stsz, 12, count, 4)))
 
 
 def _chunk_offsets(data: bytearray, start: int, end: int) -> list[int]:
     for kind, width in ((b"stco", "I"), (b"co64", "Q")):
         if box := _child(data, start, end, kind):
             (count,) = struct.unpack_from(">I", data, box[0] + 4)
-            return list(struct.unpack_from(f">{count}{width}", data, box[0] + 8))
+            return list(struct.unpack_from(f">{count}{width}", data, _table(data, box, 8, count, struct.calcsize(width))))
     return []
 
 
@@ -145,10 +157,11 @@ def _samples_per_chunk(data: bytearray, start: int, end: int, chunks: int) -> li
     if stsc is None:
         return [0] * chunks
     (count,) = struct.unpack_from(">I", data, stsc[0] + 4)
-    runs = [struct.unpack_from(">III", data, stsc[0] + 8 + 12 * i)[:2] for i in range(count)]
-    per_chunk = []
+    table = _table(data, stsc, 8, count, 12)
+    runs = [struct.unpack_from(">III", data, table + 12 * i)[:2] for i in range(count)]
+    per_chunk: list[int] = []
     for index, (first, samples) in enumerate(runs):
-        last = runs[index + 1][0] - 1 if index + 1 < len(runs) else chunks
+        last = min(runs[index + 1][0] - 1, chunks) if index + 1 < len(runs) else chunks
         per_chunk += [samples] * max(0, last - first + 1)
     if len(per_chunk) != chunks:
         raise ValueError("the sample-to-chunk table does not match the chunk offsets")

@@ -130,3 +130,21 @@ def test_refusals_are_worded_in_both_languages():
     assert refused.value.in_language("en").startswith("the image is")
     assert refused.value.in_language("zh-CN").startswith("照片大小")
     assert refused.value.in_language(None).startswith("照片大小")  # Chinese by default
+
+
+def test_boxes_nested_without_end_are_refused_not_recursed_into():
+    nested = b"\0" * 16
+    for _ in range(2000):
+        nested = struct.pack(">I", 8 + len(nested)) + b"moov" + nested
+    with pytest.raises(MediaUnsupported, match="not a valid MP4"):
+        inspect(media.iso_media(b"isom", [b"isom"]) + nested)
+
+
+@pytest.mark.parametrize("table", [b"stsc", b"stsz", b"stco"])
+def test_a_sample_table_claiming_more_entries_than_its_box_holds_is_refused(table):
+    original = media.mp4_with_location()
+    gps_track = original.rindex(table)  # the GPS track's table: its samples are the ones zeroed
+    count_at = gps_track + 4 + 4 + (4 if table == b"stsz" else 0)  # after type, version and flags (and stsz's uniform size)
+    hostile = original[:count_at] + struct.pack(">I", 0x0FFFFFFF) + original[count_at + 4 :]
+    with pytest.raises(MediaUnsupported, match="not a valid MP4"):
+        inspect(hostile)

@@ -185,7 +185,10 @@ def test_refusals_reach_http_as_413_and_415_with_their_reason():
     assert odd.status_code == 415 and odd.json()["detail"].startswith("unrecognised content is not accepted")
 
 
-SAMPLES = [media.jpeg((80, 60)), media.png((40, 30), "RGBA"), media.png((40, 30), "P"), media.webp(), media.mp4(), media.webm()]
+SAMPLES = [
+    media.jpeg((80, 60)), media.png((40, 30), "RGBA"), media.png((40, 30), "P"), media.webp(), media.mp4(), media.webm(),
+    media.sideways_photo_with_gps(), media.png_with_gps(), media.webp_with_gps(), media.mp4_with_location(),
+]
 
 
 @st.composite
