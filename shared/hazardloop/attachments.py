@@ -17,7 +17,7 @@ import contextlib
 import hashlib
 import io
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import puremagic
@@ -104,6 +104,15 @@ class AttachmentLimits(BaseModel):
     """
     thumbnail_px: PositiveInt = 320
     """Longest side of an image's JPEG preview."""
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file as sent: its bytes, and the type and name the sender gave it (either may be absent)."""
+
+    data: bytes
+    declared_type: str | None = None
+    filename: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,12 +259,23 @@ class AttachmentStore:
 
         Refused content raises MediaUnsupported or MediaTooLarge with nothing stored.
         """
-        accepted = await asyncio.to_thread(inspect, data, self.limits, declared_type=declared_type, filename=filename)
+        (ref,) = await self.put_all(tenant, [Upload(data, declared_type, filename)])
+        return ref
+
+    async def put_all(self, tenant: str, uploads: Sequence[Upload]) -> list[AttachmentRef]:
+        """Store every upload, or none: all are inspected and cleaned before the first is stored."""
+        accepted = [
+            await asyncio.to_thread(inspect, upload.data, self.limits, declared_type=upload.declared_type, filename=upload.filename)
+            for upload in uploads
+        ]
         objects = await self._bucket()
+        refs = []
         async with self._broker():
-            if accepted.preview is not None:  # first, so that a stored original never lacks its preview
-                await _store_once(objects, tenant, accepted.preview)
-            return await _store_once(objects, tenant, accepted)
+            for item in accepted:
+                if item.preview is not None:  # first, so that a stored original never lacks its preview
+                    await _store_once(objects, tenant, item.preview)
+                refs.append(await _store_once(objects, tenant, item))
+        return refs
 
     async def find(self, tenant: str, digest: str) -> AttachmentRef | None:
         """The reference of this tenant's attachment ``digest``, from its headers alone."""

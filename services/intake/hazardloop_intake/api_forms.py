@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
+from hazardloop.attachments import Upload
 from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.errors import DomainError, Invalid
 from hazardloop.eventstore import EventStoreUnavailable
@@ -145,13 +146,14 @@ async def submit_report_form(tenant: str, place_id: str, request: Request, intak
         if len(photos) > intake.settings.max_attachments:
             raise Invalid(f"at most {intake.settings.max_attachments} photos or videos", field="photos")
         if photos:
-            digests = [(await _store(intake, tenant, photo)).digest for photo in photos]
+            uploads = [Upload(await photo.read(), photo.content_type, photo.filename) for photo in photos]
+            digests = [ref.digest for ref in await intake.attachments().put_all(tenant, uploads)]
         command = FileReport.model_validate(_command(intake, tenant, place_id, form, digests))
         filing = await handle_file_report(intake, command, filer=Filer(None), idempotency_key=form["idempotency_key"])
     except ValidationError as invalid:
         return again([f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}" for e in invalid.errors()], 422)
     except MediaRefused as refused:
-        return again([f"{TEXT[lang]['photos']}: {refused.in_language(lang)}"], refused.status_code)
+        return again([TEXT[lang]["photo_refused"].format(reason=refused.in_language(lang))], refused.status_code)
     except DomainError as refused:
         return again([str(refused)], refused.status_code)
     except EventStoreUnavailable:
@@ -168,11 +170,6 @@ async def submit_report_form(tenant: str, place_id: str, request: Request, intak
         duplicate=filing.event.possible_duplicate_of is not None,
         status_url="/f/status?lang=" + lang,
     )
-
-
-async def _store(intake: Intake, tenant: str, photo):
-    """One uploaded photo or video, stored without its metadata; refused when its name or type belies its content."""
-    return await intake.attachments().put(tenant, await photo.read(), declared_type=photo.content_type, filename=photo.filename)
 
 
 def _command(intake: Intake, tenant: str, place_id: str, form: dict[str, str], digests: list[str]) -> dict[str, Any]:

@@ -45,6 +45,7 @@ TEXT = {
         "error": "请修改后再提交：",
         "unconfirmed": "系统暂时未能确认报告已保存。请稍后再次点击“提交报告”：同一份报告不会重复提交。",
         "photos_kept": "已上传的照片或视频（再次提交时保留）：",
+        "photo_refused": "照片或视频未被接收：{reason}",
         "language": "English",
     },
     "en": {
@@ -79,6 +80,7 @@ TEXT = {
         "error": "Please correct and send again:",
         "unconfirmed": "We could not confirm yet that your report was saved. Please press “Send report” again in a moment: it will not be filed twice.",
         "photos_kept": "Photos or videos already uploaded (kept when you send again):",
+        "photo_refused": "Photo or video not accepted: {reason}",
         "language": "中文",
     },
 }
