@@ -50,8 +50,8 @@ def clean_image(data: bytes, content_type: str, *, max_pixels: int, max_metadata
             width, height = image.size
             if width * height > max_pixels:
                 raise MediaTooLarge("too_many_pixels", width=width, height=height, limit=f"{max_pixels:,}")
-            if getattr(image, "n_frames", 1) > 1:
-                raise MediaUnsupported("animated")
+            if decoder != "JPEG" and getattr(image, "is_animated", False):
+                raise MediaUnsupported("animated")  # a phone JPEG's extra pictures (depth, gain maps) are not animation: dropped
             image.load()
             upright = _upright(image)
     except (MediaTooLarge, MediaUnsupported):

@@ -148,3 +148,12 @@ def test_a_sample_table_claiming_more_entries_than_its_box_holds_is_refused(tabl
     hostile = original[:count_at] + struct.pack(">I", 0x0FFFFFFF) + original[count_at + 4 :]
     with pytest.raises(MediaUnsupported, match="not a valid MP4"):
         inspect(hostile)
+
+
+def test_a_phone_jpeg_with_extra_pictures_keeps_only_the_photo():
+    photo, depth_map = Image.new("RGB", (40, 30), "red"), Image.new("RGB", (20, 15), "blue")
+    out = io.BytesIO()
+    photo.save(out, "MPO", save_all=True, append_images=[depth_map], exif=media.camera_exif())
+    stored = Image.open(io.BytesIO(inspect(out.getvalue()).data))
+    assert (stored.format, stored.size, getattr(stored, "n_frames", 1)) == ("JPEG", (40, 30), 1)
+    no_metadata(inspect(out.getvalue()).data)
