@@ -20,8 +20,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel
 
 from hazardloop.auth import Principal, optionally_authenticated
-from hazardloop.labels import language_of
 from hazardloop.http import refusals
+from hazardloop.labels import language_of
 from hazardloop.receipts import ReceiptCode
 from hazardloop.service import RuntimeDep
 from hazardloop.validation import IdInPath
