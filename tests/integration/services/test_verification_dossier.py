@@ -16,6 +16,7 @@ from PIL import Image
 
 from hazardloop.audit.seal import seal_log
 from hazardloop.auth import Role
+from hazardloop.events import ReporterFedBack, encode_event
 from hazardloop.eventstore import EventStore, Subjects
 from tests import media
 from tests.integration.services.desk import Desk, at
@@ -132,3 +133,21 @@ def test_an_unknown_language_is_refused_naming_the_parameter(desk):
     report = desk.file()
     refused = desk.api.get(f"/reports/{report}/dossier.html", params={"lang": "fr"}, headers=desk.hq)
     assert refused.status_code == 422 and "lang" in refused.text
+
+
+def test_an_entry_slipped_into_the_log_breaks_the_chain_the_dossier_shows(harness, desk):
+    report = desk.file()
+    forged = ReporterFedBack.record(prev_hash="f" * 64, tenant="refinery", aggregate_id=report, actor="safety-li", message="All fixed")
+
+    async def slip_in() -> None:  # straight onto the report's subject, past every check the services make
+        connection = await nats.connect(harness.nats_url)
+        try:
+            await connection.jetstream().publish(Subjects(harness.prefix).of(forged), encode_event(forged), stream=harness.stream)
+        finally:
+            await connection.close()
+
+    asyncio.run(slip_in())
+    dossier = desk.api.get(f"/reports/{report}/dossier", headers=desk.hq).json()
+    assert dossier["chain_intact"] is False and [e["intact"] for e in dossier["entries"]] == [True, False]
+    page = desk.api.get(f"/reports/{report}/dossier.html", params={"lang": "en"}, headers=desk.hq).text
+    assert "Hash chain broken" in page and "Hash chain intact" not in page
