@@ -71,7 +71,7 @@ def _walk(data: bytearray, start: int, end: int, *, top: bool = False, depth: in
         if kind in _METADATA or (top and kind not in _TOP_LEVEL):
             _blank(data, at, body, box_end)
         elif kind in _TIMED:
-            _zero_times(data, body)
+            _zero_times(data, body, box_end)
         elif kind in _CONTAINERS:
             tracks += _walk(data, body, box_end, depth=depth + 1)
             if kind == b"trak" and _handler(data, body, box_end) not in _PICTURE_AND_SOUND:
@@ -84,9 +84,11 @@ def _blank(data: bytearray, at: int, body: int, end: int) -> None:
     data[body:end] = bytes(end - body)
 
 
-def _zero_times(data: bytearray, body: int) -> None:
+def _zero_times(data: bytearray, body: int, end: int) -> None:
     """Creation and modification time: after version and flags, 32-bit each in version 0, 64-bit in version 1."""
     width = 16 if data[body] == 1 else 8
+    if body + 4 + width > end:
+        raise ValueError("a header box too short for its times")
     data[body + 4 : body + 4 + width] = bytes(width)
 
 
@@ -98,7 +100,7 @@ def _handler(data: bytearray, start: int, end: int) -> bytes:
     """The track's handler type (``vide``, ``soun``, ``meta``, ``text``...), from ``mdia/hdlr``."""
     mdia = _child(data, start, end, b"mdia")
     hdlr = mdia and _child(data, *mdia, b"hdlr")
-    if not hdlr:
+    if not hdlr or hdlr[1] - hdlr[0] < 12:
         raise ValueError("a track without a handler")
     return bytes(data[hdlr[0] + 8 : hdlr[0] + 12])  # after version, flags and pre_defined
 

@@ -157,3 +157,10 @@ def test_a_phone_jpeg_with_extra_pictures_keeps_only_the_photo():
     stored = Image.open(io.BytesIO(inspect(out.getvalue()).data))
     assert (stored.format, stored.size, getattr(stored, "n_frames", 1)) == ("JPEG", (40, 30), 1)
     no_metadata(inspect(out.getvalue()).data)
+
+
+def test_a_header_box_too_short_for_its_times_is_refused_not_written_past():
+    short_header = struct.pack(">I", 12) + b"mvhd" + b"\0\0\0\0"
+    moov = struct.pack(">I", 8 + len(short_header)) + b"moov" + short_header
+    with pytest.raises(MediaUnsupported, match="not a valid MP4"):
+        inspect(media.iso_media(b"isom", [b"isom"]) + moov)
