@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from hazardloop.registry import SERVICES
 from tests.factories import report_body
-from tests.media import jpeg
+from tests.media import jpeg, pdf
 from tests.waiting import wait_for
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "zh-CN", "device_scale_factor": 2}
@@ -111,6 +111,10 @@ def test_an_owner_rectifies_on_a_phone_and_the_manager_decides_from_the_list(sys
     assert datetime.fromisoformat(moved["deadline"]) == wanted
 
     chen.goto(f"{console}/console/cases/{report_id}")
+    chen.locator("#rectify-measures").fill("更换排水阀并加装铅封")
+    chen.locator("#evidence").set_input_files(files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": pdf()}])
+    chen.locator("#rectify button").tap()
+    expect(chen.locator("#evidence-error")).to_contain_text("文件声称是 .jpg，实际内容却是 application/pdf")  # nothing saved
     chen.locator("#rectify-measures").fill("更换排水阀并加装铅封")
     chen.locator("#evidence").set_input_files(files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg((800, 600))}])
     chen.locator("#rectify button").tap()
