@@ -77,7 +77,7 @@ def test_an_owner_rectifies_on_a_phone_and_the_manager_decides_from_the_list(sys
     system.start(*SERVICES)
     console = system.url("console")
     report_id = assigned_to_chen(system, "三号罐区防火堤排水阀常开")
-    deadline = datetime.fromisoformat(case_of(system, report_id)["deadline"])
+    deadline = datetime.fromisoformat(wait_for(lambda: case_of(system, report_id)["deadline"]))  # once verification has it
 
     _, chen = phone_of(browser, console, OWNER)
     chen.get_by_role("link", name="我的整改任务").first.click()
@@ -144,7 +144,7 @@ def test_refusing_an_extension_needs_a_reason(system, browser):
     system.start(*SERVICES)
     console = system.url("console")
     report_id = assigned_to_chen(system, "装车栈桥静电接地夹损坏")
-    deadline = datetime.fromisoformat(case_of(system, report_id)["deadline"])
+    deadline = datetime.fromisoformat(wait_for(lambda: case_of(system, report_id)["deadline"]))  # once verification has it
     asked = httpx.post(
         f"{system.url('verification')}/reports/{report_id}/extension",
         json={"deadline": (deadline + timedelta(days=2)).isoformat(), "reason": "等待停车检修窗口"},
