@@ -23,7 +23,7 @@ DECODERS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 
 JPEG_QUALITY = 92
 WEBP_QUALITY = 90
-_LOSSLESS_PNG_MODES = frozenset({"1", "L", "LA", "I", "I;16", "RGB", "RGBA"})
+_LOSSLESS_PNG_MODES = frozenset({"1", "L", "LA", "I;16", "RGB", "RGBA"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +61,19 @@ def clean_image(data: bytes, content_type: str, *, max_pixels: int, max_metadata
     except Exception as exc:  # hostile input fails a decoder in many ways: OSError, SyntaxError, struct.error...
         raise MediaUnsupported("undecodable", format=decoder) from exc
     pixels = _in_srgb(upright)
-    preview = pixels.copy()
-    preview.thumbnail((thumbnail_px, thumbnail_px))
-    return CleanImage(_encode(pixels, decoder), _jpeg(preview))
+    try:
+        return CleanImage(_encode(pixels, decoder), _jpeg(_fitted(pixels, thumbnail_px)))
+    except (OSError, ValueError) as exc:  # pixels in a mode no encoder takes: refused, never a server error
+        raise MediaUnsupported("undecodable", format=decoder) from exc
+
+
+def _fitted(image: Image.Image, longest: int) -> Image.Image:
+    """``image`` scaled down so that its longest side is at most ``longest`` (never a full-size copy)."""
+    width, height = image.size
+    if max(width, height) <= longest:
+        return image
+    scale = longest / max(width, height)
+    return image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.LANCZOS)
 
 
 def _upright(image: Image.Image) -> Image.Image:
@@ -92,7 +102,10 @@ def _encode(image: Image.Image, encoder: str) -> bytes:
     """The pixels alone in a fresh file of the same format (PNG stays lossless)."""
     has_alpha = "A" in image.getbands() or "transparency" in image.info
     if encoder == "PNG":
-        target = image.mode if image.mode in _LOSSLESS_PNG_MODES and "transparency" not in image.info else ("RGBA" if has_alpha else "RGB")
+        if image.mode in _LOSSLESS_PNG_MODES and "transparency" not in image.info:
+            target = image.mode
+        else:
+            target = "I;16" if image.mode == "I" else "RGBA" if has_alpha else "RGB"
         options: dict[str, object] = {}
     elif encoder == "WEBP":
         target, options = ("RGBA" if has_alpha else "RGB"), {"quality": WEBP_QUALITY}
