@@ -8,6 +8,7 @@ object store), verification, rectification and a paid reward (the event log).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 import uuid
 from collections import Counter
@@ -122,9 +123,10 @@ def test_the_lifecycle_runs_on_the_shipped_cluster_and_survives_a_node_killed_mi
     assert answered(lambda: rewards.post(f"{reward}/payment", json={"payment_reference": "PAY-1"}, headers=finance)).status_code == 201
     wait_for(lambda: rewards.get(reward, headers=finance).json()["status"] == "granted")
 
-    for digest, data in ((photo, jpeg()), (clip, video)):  # the object store, read back after the crash
+    for digest in (photo, clip):  # the object store, read back after the crash
         stored = answered(lambda d=digest: intake.get(f"/attachments/{d}", params={"tenant": "refinery"}, headers=verifier))
-        assert stored.status_code == 200 and stored.content == data
+        assert stored.status_code == 200 and hashlib.sha256(stored.content).hexdigest() == digest
+    assert stored.content == video  # a video without metadata is stored as it came
     disclosed = answered(lambda: intake.post(f"/reports/{first}/identity", json={"tenant": "refinery", "purpose": "reward payout"},
                                              headers=officer))
     assert disclosed.status_code == 200, disclosed.text
