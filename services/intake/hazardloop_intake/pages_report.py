@@ -167,12 +167,11 @@ async def receipt_page(request: Request, lang: str | None = None, sent: bool = F
     if found is None:
         return _ask_again(lang)
     row, who, csrf = found
-    return await asyncio.to_thread(
-        report_page, request, lang, row, who, csrf=csrf, base="/f/receipt", notice=words(lang)["sent"] if sent else None
-    )
+    notice = words(lang)["sent"] if sent else None
+    return await report_page(request, lang, row, who, csrf=csrf, base="/f/receipt", notice=notice)
 
 
-def report_page(request: Request, lang: str, row: Any, who: Looker, *, csrf: str, base: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
+async def report_page(request: Request, lang: str, row: Any, who: Looker, *, csrf: str, base: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
     """The page of one report for its reporter, in ``lang`` and the group's time zone."""
     runtime = runtime_of(request)
     zone = ZoneInfo(runtime.settings.timezone)
@@ -184,10 +183,13 @@ def report_page(request: Request, lang: str, row: Any, who: Looker, *, csrf: str
     def yuan(fen: int | None) -> str:
         return "" if fen is None else t["yuan"].format(v=f"{fen // 100:,}.{fen % 100:02d}")
 
-    with runtime.engine.connect() as db:
-        photos = len(db.execute(select(attachments.c.digest).where(attachments.c.report_id == row.report_id)).all())
-        reward = db.execute(select(rewards).where(rewards.c.report_id == row.report_id)).first()
-        thread = messages(db, row.report_id)
+    def read() -> tuple[int, Any, list[Any]]:
+        with runtime.engine.connect() as db:
+            photos = len(db.execute(select(attachments.c.digest).where(attachments.c.report_id == row.report_id)).all())
+            reward = db.execute(select(rewards).where(rewards.c.report_id == row.report_id)).first()
+            return photos, reward, messages(db, row.report_id)
+
+    photos, reward, thread = await asyncio.to_thread(read)
     timeline = [(when(step.occurred_at), _sentence(step, t, lang, when, yuan)) for step in steps(row, attachments=photos)]
     shown = {"form_text": "", "notice": None, "error": None, "voucher": None, "claim_error": None} | extra
     shown.setdefault("idempotency_key", new_idempotency_key())
@@ -272,14 +274,14 @@ async def write_message(request: Request, lang: str, row: Any, who: Looker, *, c
     error = message_error(text, t)
     again = dict(csrf=csrf, base=base, form_text=text)
     if error is not None:
-        return await asyncio.to_thread(report_page, request, lang, row, who, status_code=422, error=error, **again)
+        return await report_page(request, lang, row, who, status_code=422, error=error, **again)
     key = values.get("idempotency_key") or new_idempotency_key()
     try:
         await post_message(runtime_of(request), row, who, _MESSAGE.validate_python(text), key[:200])
     except EventStoreUnavailable:  # not confirmed: sent again with the same key, it is written at most once
         retry = str(runtime_of(request).settings.retry_after_seconds)
-        page_again = await asyncio.to_thread(
-            report_page, request, lang, row, who, status_code=503, error=t["message_unconfirmed"], idempotency_key=key[:200], **again
+        page_again = await report_page(
+            request, lang, row, who, status_code=503, error=t["message_unconfirmed"], idempotency_key=key[:200], **again
         )
         page_again.headers["Retry-After"] = retry
         return page_again
@@ -297,14 +299,13 @@ async def claim_from_receipt_page(request: Request) -> Response:
     try:
         voucher = await desk(request).peers.claim(row.report_id, who)
     except PeerDown:
-        answer = await asyncio.to_thread(report_page, request, lang, row, who, csrf=csrf, base="/f/receipt", status_code=503, claim_error=t["service_down"])
+        answer = await report_page(request, lang, row, who, csrf=csrf, base="/f/receipt", status_code=503, claim_error=t["service_down"])
         answer.headers["Retry-After"] = str(runtime_of(request).settings.retry_after_seconds)
         return answer
     except PeerRefused as refusal:
-        return await asyncio.to_thread(
-            report_page, request, lang, row, who, csrf=csrf, base="/f/receipt", status_code=refusal.status, claim_error=_claim_refusal(refusal, t, lang)
-        )
-    return await asyncio.to_thread(report_page, request, lang, row, who, csrf=csrf, base="/f/receipt", voucher=voucher)
+        reason = _claim_refusal(refusal, t, lang)
+        return await report_page(request, lang, row, who, csrf=csrf, base="/f/receipt", status_code=refusal.status, claim_error=reason)
+    return await report_page(request, lang, row, who, csrf=csrf, base="/f/receipt", voucher=voucher)
 
 
 def _claim_refusal(refusal: PeerRefused, t: dict[str, str], lang: str) -> str:
@@ -393,7 +394,7 @@ async def own_report_page(request: Request, report_id: str, reporter: SignedInRe
 
     async def show(row: Any, who: Looker) -> Response:
         notice = words(lang)["sent"] if sent else None
-        return await asyncio.to_thread(report_page, request, lang, row, who, csrf=reporter.csrf, base=f"/f/reports/{row.report_id}", notice=notice)
+        return await report_page(request, lang, row, who, csrf=reporter.csrf, base=f"/f/reports/{row.report_id}", notice=notice)
 
     return await _signed_in_page(request, reporter, report_id, lang, show)
 
