@@ -26,6 +26,7 @@ from hazardloop.events import (
     MediaKind,
     Outcome,
     PayoutChannel,
+    ShredReason,
     PlaceKind,
     RewardApproved,
     RewardFactors,
@@ -184,6 +185,12 @@ NAMES: dict[str, tuple[str, str]] = {
     "PlaceRetired": ("停用地点", "Place retired"),
     "IdentityDisclosed": ("查看举报人身份", "Reporter's identity disclosed"),
     "ReporterKeyShredded": ("销毁举报人密钥", "Reporter's key destroyed"),
+    "ReportTextShredded": ("销毁举报文字密钥", "Report's text erased"),
+    # why a report's text was erased
+    "retention": ("超过保存期限", "Retention period passed"),
+    "reporter_erasure": ("举报人要求删除个人信息", "Reporter's personal data erased"),
+    # what a page shows for text whose key was destroyed
+    "erased_text": ("（内容已删除）", "(erased)"),
     "DirectoryEntrySet": ("更新通讯录", "Directory entry set"),
     "DirectoryEntryRemoved": ("删除通讯录条目", "Directory entry removed"),
     "NotificationSent": ("发送通知", "Notification sent"),
@@ -225,6 +232,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "hq_reasons": _values(HqReason),
     "approval_levels": _values(get_args(RewardApproved.model_fields["level"].annotation)),
     "payout_channels": _values(PayoutChannel),
+    "shred_reasons": _values(ShredReason),
     "roles": _values(Role),
     "directory_roles": _values(DirectoryRole),
     "case_statuses": CASE_STATUSES,

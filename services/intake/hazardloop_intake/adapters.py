@@ -14,6 +14,7 @@ from hazardloop.events import AttachmentRef
 from hazardloop.eventstore import EventStore, EventStoreUnavailable
 from hazardloop.identity import IdentityVault
 from hazardloop.pseudonyms import Pseudonymizer
+from hazardloop.sealing import TextVault
 from hazardloop.service import Runtime
 from hazardloop_intake.forms import FormLinks
 from hazardloop_intake.receipts import ReceiptCodes
@@ -56,6 +57,10 @@ class Intake:
     @property
     def pseudonyms(self) -> Pseudonymizer:
         return self._connected().pseudonyms
+
+    @property
+    def texts(self) -> TextVault:
+        return self._connected().texts
 
     def vault(self) -> IdentityVault:
         self._connected()

@@ -111,22 +111,24 @@ async def handle_file_report(
         equipment_tag=location.equipment_tag,
         since=window_start(now, intake.settings.duplicate_window_hours),
     )
-    event = file_report(
-        command,
-        report_id=report_id,
-        event_id=stable_id(report_id, "filed"),
-        location=location,
-        reporter=reporter,
-        attachments=attachments,
-        possible_duplicate_of=duplicate_of,
-        now=now,
-    )
+    async with intake.texts.sealing(tenant, report_id):
+        event = file_report(
+            command,
+            report_id=report_id,
+            event_id=stable_id(report_id, "filed"),
+            location=location,
+            reporter=reporter,
+            attachments=attachments,
+            possible_duplicate_of=duplicate_of,
+            now=now,
+        )
     appended = await intake.store.append(event, expected_version=0)
     if not appended.duplicate:
         return Filing(event, True, receipt_code)
     history = await intake.store.load(tenant, "report", report_id)
     stored = history.events[0].event
-    if not isinstance(stored, ReportFiled) or not same_report(stored, command):
+    description = await intake.texts.open(tenant, stored.description) if isinstance(stored, ReportFiled) else None
+    if not isinstance(stored, ReportFiled) or not same_report(stored, command, description=description):
         raise Invalid("this Idempotency-Key was already used for a different report", field="Idempotency-Key")
     if stored.anonymous:  # the code on record, even if the receipt key was rotated since
         receipt_code = intake.receipts.code_for(tenant, report_id, recorded_digest=stored.receipt_digest)
