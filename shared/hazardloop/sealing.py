@@ -21,7 +21,7 @@ import os
 import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -29,6 +29,9 @@ from nats.js import JetStreamContext
 
 from hazardloop.events import SEALING, SealedText
 from hazardloop.keyvault import NONCE_BYTES, KeyVault, b64, unb64
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
 
 ERASED = "sealed:erased"
 """What a projection keeps of a text once its report's text key was destroyed."""
@@ -111,6 +114,10 @@ class TextVault(KeyVault):
             found[ref] = self._cache.get(ref)
         found.update(zip(missing, keys, strict=True))
         return _opened(value, found, erased)
+
+    async def reveal_model(self, model: M, *, erased: str = ERASED_API) -> M:
+        """A copy of an API's answer with its sealed texts opened."""
+        return type(model).model_validate(await self.reveal(model.model_dump(), erased=erased))
 
     async def shred(self, tenant: str, key_id: str) -> None:
         self._cache.pop((tenant, key_id), None)

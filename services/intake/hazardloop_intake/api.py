@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -176,17 +177,21 @@ def visible_to(principal: Principal, runtime, row) -> bool:
 
 
 @routes.get("/reports/{report_id}", response_model=ReportView)
-def read(report_id: IdInPath, runtime: RuntimeDep, principal: Annotated[Principal, Depends(authenticated)]) -> ReportView:
+async def read(report_id: IdInPath, runtime: RuntimeDep, principal: Annotated[Principal, Depends(authenticated)]) -> ReportView:
     """One report with its timeline: for safety staff of its subsidiary and for its reporter."""
-    with runtime.engine.connect() as db:
-        row = db.execute(select(reports).where(reports.c.report_id == report_id)).first()
-        if row is None or not visible_to(principal, runtime, row):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
-        return view(db, row, with_timeline=True)
+
+    def found() -> ReportView:
+        with runtime.engine.connect() as db:
+            row = db.execute(select(reports).where(reports.c.report_id == report_id)).first()
+            if row is None or not visible_to(principal, runtime, row):
+                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
+            return view(db, row, with_timeline=True)
+
+    return await runtime.texts.reveal_model(await asyncio.to_thread(found))
 
 
 @routes.get("/reports", response_model=list[ReportView])
-def list_reports(
+async def list_reports(
     runtime: RuntimeDep,
     principal: Annotated[Principal, Depends(authenticated)],
     tenant: Annotated[str | None, Query(description="Subsidiary to list (staff).")] = None,
@@ -205,19 +210,22 @@ def list_reports(
         query = query.where(reports.c.reporter.in_(runtime.own_pseudonyms(principal)))
     if duplicates_of is not None:
         query = query.where((reports.c.possible_duplicate_of == duplicates_of) | (reports.c.report_id == duplicates_of))
-    with runtime.engine.connect() as db:
-        return [view(db, row, with_timeline=not staff) for row in db.execute(query)]
+    def found() -> list[ReportView]:
+        with runtime.engine.connect() as db:
+            return [view(db, row, with_timeline=not staff) for row in db.execute(query)]
+
+    return [ReportView.model_validate(shown) for shown in await runtime.texts.reveal([v.model_dump() for v in await asyncio.to_thread(found)])]
 
 
 @routes.get("/receipt", response_model=ReportView, tags=["anonymous"], responses=refusals(404))
-def follow_by_receipt(
+async def follow_by_receipt(
     runtime: RuntimeDep, code: Annotated[ReceiptCode, Header(alias="Receipt-Code", description="The code given at filing.")]
 ) -> ReportView:
     """An anonymous reporter follows their report with its receipt code: no token, no identity."""
-    report = by_receipt(runtime, code)
+    report = await asyncio.to_thread(by_receipt, runtime, code)
     if report is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no report has this receipt code")
-    return report
+    return await runtime.texts.reveal_model(report)
 
 
 def by_receipt(runtime, code: str) -> ReportView | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.errors import DomainError, Invalid
 from hazardloop.eventstore import EventStoreUnavailable
 from hazardloop.events import PlaceKind, TenantId
+from hazardloop.labels import label
 from hazardloop.service import RuntimeDep
 from hazardloop.validation import IdInPath
 from hazardloop_intake.adapters import Intake
@@ -202,5 +204,7 @@ async def receipt_lookup(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     form = await request.form(max_files=0, max_fields=5)
     lang = language(str(form.get("lang") or ""), request.headers.get("accept-language"))
     code = str(form.get("code") or "")
-    report = by_receipt(runtime, code) if code else None
+    report = await asyncio.to_thread(by_receipt, runtime, code) if code else None
+    if report is not None:
+        report = await runtime.texts.reveal_model(report, erased=label("erased_text", lang))
     return render("status.html", lang, 200 if report else 404, action="/f/status", report=report, not_found=report is None)

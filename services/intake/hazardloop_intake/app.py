@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hazardloop.events import IdentityDisclosed, PlaceCatalogued, PlaceRetired, ReportFiled, ReporterKeyShredded
+from hazardloop.clock import Clock, SystemClock
+from hazardloop.events import IdentityDisclosed, PlaceCatalogued, PlaceRetired, ReportFiled, ReporterKeyShredded, ReportTextShredded
 from hazardloop.service import create_service
 from hazardloop_intake import api, api_attachments, api_catalogue, api_forms, api_identity, projection
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.forms import FormLinks
 from hazardloop_intake.receipts import ReceiptCodes
+from hazardloop_intake.retention import Retention
 from hazardloop_intake.settings import IntakeSettings
 
 Settings = IntakeSettings
@@ -18,21 +20,26 @@ KEYS = ["receipt", "form", "master"]
 """Keys of the key ring intake needs besides the token and pseudonym keys."""
 
 
-def build(settings: IntakeSettings | None = None) -> FastAPI:
+def build(settings: IntakeSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     keys = settings.keys
     keys.require(["jwt", "pseudonym", *KEYS], tenants=settings.tenants)  # every missing key named at once, before anything is built
     intake = Intake(settings, ReceiptCodes(keys.versions("receipt")), FormLinks(keys.versions("form"), settings.form_base_url))
+    retention = (
+        [Retention(intake, clock or SystemClock(), years=settings.retention_years, interval=settings.retention_interval).run]
+        if settings.retention_years else []
+    )
     app = create_service(
         name="intake",
         settings=settings,
         database_url=settings.database_url_for("intake", settings.database_url),
         projection_factory=projection.projection,
         routes=[api.routes, api_catalogue.routes, api_attachments.routes, api_identity.routes, api_forms.routes],
-        publishes=[ReportFiled, PlaceCatalogued, PlaceRetired, IdentityDisclosed, ReporterKeyShredded],
+        publishes=[ReportFiled, PlaceCatalogued, PlaceRetired, IdentityDisclosed, ReporterKeyShredded, ReportTextShredded],
         description="Employees report hazards; reporters follow their reports; identities stay sealed.",
         on_connect=intake.connect,
         keys=KEYS,
+        workers=retention,
         larger_bodies={"/attachments": settings.max_video_bytes + 1024, "/f/": settings.max_video_bytes + 1024 * 1024},
     )
     app.state.intake = intake
