@@ -65,6 +65,18 @@ def forget(value: Any, report_id: str) -> Any:
     return value
 
 
+def as_tokens(tenant: str, value: Any) -> Any:
+    """``value`` (an event as JSON, say) with every sealed text in it turned into its
+    ``text_token``, ready to ``reveal``."""
+    if isinstance(value, dict):
+        if value.get("scheme") == "aes-256-gcm" and value.keys() == {"scheme", "key_id", "nonce", "ciphertext"}:
+            return text_token(tenant, SealedText.model_validate(value))
+        return {k: as_tokens(tenant, v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_tokens(tenant, v) for v in value]
+    return value
+
+
 class TextVault(KeyVault):
     """Seals and opens reports' free text; keeps recently used keys in memory (bounded)."""
 

@@ -37,6 +37,7 @@ from hazardloop.events import (
     MessageRead,
     NotificationFailed,
     NotificationRetried,
+    ReportTextShredded,
     NotificationSent,
     Outcome,
     RectificationAccepted,
@@ -57,10 +58,11 @@ from hazardloop.events import (
 )
 from hazardloop.instants import shifted
 from hazardloop.projection import Projection
+from hazardloop.sealing import forget, text_token
 from hazardloop.writer import Writer
 from hazardloop_notifications import directory
 from hazardloop_notifications.routing import NEEDS_OWNER, REPORTER, Notice, To, notices_for, report_id_of
-from hazardloop_notifications.store import deliveries, digests, inbox, metadata, reports
+from hazardloop_notifications.store import SEALED_PARAMS, deliveries, digests, inbox, metadata, reports
 
 OPEN_STAGES = ("filed", "accepted", "verified", "rectifying", "under_review")
 
@@ -115,7 +117,7 @@ class Notifier:
             category=event.category.value,
             subtype=event.subtype,
             place=f"{where.site} / {where.area} / {where.spot}",
-            description=event.description,
+            description=text_token(event.tenant, event.description),
             filed_at=event.occurred_at,
             stage="filed",
             overdue=False,
@@ -227,6 +229,7 @@ class Notifier:
                 NotificationFailed: when_delivery_settled,
                 NotificationRetried: when_delivery_retried,
                 MessageRead: when_message_read,
+                ReportTextShredded: when_text_shredded_forget_it,
             },
         )
 
@@ -409,6 +412,20 @@ def when_delivery_retried(event: NotificationRetried, db: Writer) -> None:
     # that says otherwise. The inbox is not indexed by key, so this scans it (rarely).
     db.flush()
     db.connection.execute(inbox.update().where(inbox.c.key == event.aggregate_id).values(status="pending", settled_at=None))
+
+
+def when_text_shredded_forget_it(event: ReportTextShredded, db: Writer) -> None:
+    """Forget the report's sealed text: its description, and the messages that quote it."""
+    report_id = event.aggregate_id
+    row = db.get(reports, report_id=report_id)
+    if row is not None:
+        db.update(reports, {"report_id": report_id}, description=forget(row.description, report_id))
+    db.flush()
+    for table, key in ((inbox, (inbox.c.box, inbox.c.message_id)), (deliveries, (deliveries.c.key,))):
+        quoting = select(*key, table.c.params).where(table.c.report_id == report_id, table.c.params.like(SEALED_PARAMS))
+        for found in db.connection.execute(quoting).all():
+            params = _encoded(forget(json.loads(found.params), report_id))
+            db.connection.execute(table.update().where(*(c == found._mapping[c.name] for c in key)).values(params=params))
 
 
 def when_message_read(event: MessageRead, db: Writer) -> None:

@@ -14,6 +14,10 @@ from hazardloop.projection import bookkeeping_tables
 
 metadata = MetaData()
 
+SEALED_PARAMS = "%sealed:v1:%"
+"""Messages whose parameters hold sealed text: the few a report's erasure must rewrite
+(indexed by report only those, so the index costs a rebuild next to nothing)."""
+
 reports = Table(
     "notification_reports",
     metadata,
@@ -69,6 +73,7 @@ inbox = Table(
         "ix_notification_inbox_pending", "created_at",
         sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'"),
     ),
+    Index("ix_notification_inbox_sealed", "report_id", sqlite_where=text(f"params LIKE '{SEALED_PARAMS}'"), postgresql_where=text(f"params LIKE '{SEALED_PARAMS}'")),
 )
 """Keyed by box, then message: one index keeps messages unique and serves the reporter's
 join through ``notification_reports`` as well as a person's own box. The sender finds
@@ -95,6 +100,7 @@ deliveries = Table(
     Column("error", Text),
     Column("settled_at", UtcDateTime()),
     Index("ix_notification_deliveries_status", "status", "created_at"),
+    Index("ix_notification_deliveries_sealed", "report_id", sqlite_where=text(f"params LIKE '{SEALED_PARAMS}'"), postgresql_where=text(f"params LIKE '{SEALED_PARAMS}'")),
 )
 """The outbox: deliveries through e-mail and endpoints, which the sender must send."""
 

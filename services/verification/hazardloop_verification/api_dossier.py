@@ -20,6 +20,7 @@ from hazardloop.auth import Principal, optionally_authenticated
 from hazardloop.events import GENESIS_HASH, hash_is_intact
 from hazardloop.http import refusals
 from hazardloop.receipts import ReceiptCode
+from hazardloop.sealing import as_tokens
 from hazardloop.service import RuntimeDep
 from hazardloop.validation import IdInPath
 from hazardloop_verification.api import STAFF, CaseworkDep, case_row, is_reporter
@@ -91,7 +92,8 @@ async def build_dossier(casework, tenant: str, report_id: str) -> Dossier:
                 details={k: v for k, v in document.items() if v not in (None, [], {})},
             )
         )
-    return Dossier(report_id=report_id, tenant=tenant, generated_at=casework.clock.now(), chain_intact=intact, entries=entries)
+    dossier = Dossier(report_id=report_id, tenant=tenant, generated_at=casework.clock.now(), chain_intact=intact, entries=entries)
+    return Dossier.model_validate(await casework.runtime.texts.reveal(as_tokens(tenant, dossier.model_dump())))
 
 
 @routes.get("/reports/{report_id}/dossier", response_model=Dossier)
