@@ -148,6 +148,23 @@ class TextVault(KeyVault):
         return data_key
 
 
+def holds_sealed(value: Any) -> bool:
+    """Whether ``value`` holds any sealed or erased text (a page without any needs no keys)."""
+    found: dict[tuple[str, str], bytes | None] = {}
+    _collect(value, found)
+    return bool(found) or _holds_erased(value)
+
+
+def _holds_erased(value: Any) -> bool:
+    if isinstance(value, str):
+        return value == ERASED
+    if isinstance(value, dict):
+        return any(_holds_erased(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_erased(v) for v in value)
+    return False
+
+
 def _collect(value: Any, found: dict[tuple[str, str], bytes | None]) -> None:
     if isinstance(value, str):
         if value.startswith("sealed:v1:") and (match := _TOKEN.match(value)):

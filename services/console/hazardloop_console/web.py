@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from hazardloop.sealing import holds_sealed
 from hazardloop.auth import Role
 from hazardloop.instants import in_zone
 from hazardloop.labels import label
@@ -246,8 +247,9 @@ class SealedTextPage(HTMLResponse):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         view = self._view
-        runtime = view.request.app.state.runtime
-        context = await runtime.texts.reveal(self._context, erased=view.label("erased_text"))
+        context = self._context
+        if holds_sealed(context):
+            context = await view.request.app.state.runtime.texts.reveal(context, erased=view.label("erased_text"))
         templates: Jinja2Templates = view.request.app.state.templates
         page = templates.TemplateResponse(view.request, self._template, context, status_code=self.status_code)
         body_headers = (b"content-length", b"content-type")
