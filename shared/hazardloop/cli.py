@@ -150,12 +150,14 @@ def directory_load(
 def rewrap_keys(
     tenant: Annotated[list[str] | None, typer.Option(help="Subsidiary; repeat for several (default: all).")] = None,
 ) -> None:
-    """After adding a new master key: wrap every reporter's data key by the newest one, so
-    that the older master keys can leave HAZARDLOOP_MASTER_KEYS. Safe to repeat."""
+    """After adding a new master key: wrap every reporter's data key and every report's text
+    key by the newest one, so that the older master keys can leave HAZARDLOOP_MASTER_KEYS.
+    Safe to repeat."""
     import nats
 
     from hazardloop.identity import IdentityVault, WrongMasterKey
     from hazardloop.keyring import KeyringError
+    from hazardloop.sealing import TextVault
     from hazardloop.settings import CommonSettings
 
     settings = CommonSettings()
@@ -164,9 +166,16 @@ def rewrap_keys(
         connection = await nats.connect(settings.nats_servers, connect_timeout=settings.nats_timeout)
         try:
             js = connection.jetstream(timeout=settings.nats_timeout)
-            vault = IdentityVault(js, settings.keys.master_keys, bucket=settings.bucket("reporter-keys"), replicas=settings.stream_replicas)
-            await vault.ensure()
-            return {each: await vault.rewrap(each) for each in tenant or settings.tenants}
+            vaults = [
+                IdentityVault(js, settings.keys.master_keys, bucket=settings.bucket("reporter-keys"), replicas=settings.stream_replicas),
+                TextVault(js, settings.keys.master_keys, bucket=settings.bucket("text-keys"), replicas=settings.stream_replicas),
+            ]
+            counts = dict.fromkeys(tenant or settings.tenants, 0)
+            for vault in vaults:
+                await vault.ensure()
+                for each in counts:
+                    counts[each] += await vault.rewrap(each)
+            return counts
         finally:
             await connection.close()
 

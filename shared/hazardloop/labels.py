@@ -191,6 +191,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "reporter_erasure": ("举报人要求删除个人信息", "Reporter's personal data erased"),
     # what a page shows for text whose key was destroyed
     "erased_text": ("（内容已删除）", "(erased)"),
+    "sealed_text": ("（内容已加密）", "(sealed)"),
     "DirectoryEntrySet": ("更新通讯录", "Directory entry set"),
     "DirectoryEntryRemoved": ("删除通讯录条目", "Directory entry removed"),
     "NotificationSent": ("发送通知", "Notification sent"),

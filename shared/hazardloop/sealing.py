@@ -52,6 +52,13 @@ def text_token(tenant: str, value: SealedText | str | None) -> str | None:
     return value
 
 
+def withheld(value: str | None, placeholder: str) -> str | None:
+    """A stored text as a reader without the keys sees it: ``placeholder`` if it is sealed."""
+    if value is not None and (value == ERASED or _TOKEN.match(value)):
+        return placeholder
+    return value
+
+
 def forget(value: Any, report_id: str) -> Any:
     """``value`` (a stored text or JSON of texts) with every text sealed under
     ``report_id``'s key replaced by ``ERASED``."""
