@@ -127,11 +127,11 @@ class TextVault(KeyVault):
         report's key is looked up once, all of them at the same time."""
         found: dict[tuple[str, str], bytes | None] = {}
         _collect(value, found)
-        missing = [ref for ref in found if ref not in self._cache]
-        keys = await asyncio.gather(*(self._key(tenant, key_id, create=False) for tenant, key_id in missing))
         for ref in found:
             found[ref] = self._cache.get(ref)
-        found.update(zip(missing, keys, strict=True))
+        missing = [ref for ref, key in found.items() if key is None]
+        keys = await asyncio.gather(*(self._key(tenant, key_id, create=False) for tenant, key_id in missing))
+        found.update(zip(missing, keys, strict=True))  # held here: the cache may already have let some go
         return _opened(value, found, erased)
 
     async def reveal_model(self, model: M, *, erased: str = ERASED_API) -> M:
