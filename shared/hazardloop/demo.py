@@ -147,7 +147,9 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
         f"  curl -s -H \"Authorization: Bearer $REPORTER\" {urls['notifications']}/inbox",
         f"  curl -s -H \"Authorization: Bearer $REPORTER\" {urls['intake']}/reports",
         f"  open {urls['intake']}/docs  (and /docs, /asyncapi on every service)",
-        f"  open {form}  (the report form a QR code at pipe rack 3 opens; on a phone too)",
+        f"  open {form}  (the report form a QR code at pipe rack 3 opens; on a phone too;"
+        " anonymous, or in your name after signing in as 王工人, the demo's reporter)",
+        f"  open {urls['intake']}/f/mine  (my reports: 王工人's reports, after signing in)",
         f"  open {urls['intake']}/places/pipe-rack-3/qr.svg?tenant={TENANT}  (needs a manager token)",
     ):
         console.print(line, soft_wrap=True, highlight=False, markup=False)

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 from sqlalchemy import BigInteger, Boolean, Column, Connection, Engine, Integer, MetaData, String, Table, Text, inspect, select
@@ -428,9 +429,11 @@ class ProjectionRunner:
                 try:
                     while not self._stopping.is_set():
                         try:
-                            messages = await subscription.fetch(self.batch_size, timeout=fetch_timeout)
+                            messages = await self._fetch_unless_stopped(subscription, fetch_timeout)
                         except TimeoutError:  # nothing new (nats-py raises its own or asyncio's)
                             continue
+                        if messages is None:
+                            return
                         if not messages:
                             continue
                         deliveries = [self._delivery(m.metadata.sequence.stream, m.subject, m.data) for m in messages]
@@ -445,6 +448,24 @@ class ProjectionRunner:
             except Exception as exc:  # noqa: BLE001 - broker outage: report, back off, resubscribe
                 self._report(exc)
                 await backoff.wait(self._stopping)
+
+    async def _fetch_unless_stopped(self, subscription: JetStreamContext.PullSubscription, timeout: float) -> list[Msg] | None:
+        """The next batch, or None once the runner is told to stop: a stop does not wait out
+        an idle long poll. A batch handed to the abandoned poll is not lost: every
+        (re)subscription recreates the consumer at the store's checkpoint."""
+        fetch = asyncio.ensure_future(subscription.fetch(self.batch_size, timeout=timeout))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            fetch.cancel()
+            raise
+        finally:
+            stopping.cancel()
+        if fetch.done():
+            return fetch.result()
+        fetch.cancel()
+        return None
 
     async def _process_live(self, deliveries: list[Delivery]) -> bool:
         """Note the attempt, then process; after repeated deaths on it, isolate the batch.

@@ -35,6 +35,9 @@ from hazardloop.natsserver import free_port
 HERE = Path(__file__).parent
 CLIENT_ID = "hazardloop-console"
 CLIENT_SECRET = "hazardloop-console-secret"
+FORM_CLIENT_ID = "hazardloop-intake-form"
+FORM_CLIENT_SECRET = "hazardloop-intake-form-secret"
+"""The report form's client (intake exchanges the code on its server: confidential, with PKCE)."""
 PASSWORD = "hazard-2026"
 """Every account's password."""
 AUDIENCE = "hazardloop-api"
@@ -45,6 +48,8 @@ ACCOUNTS = {
     "maint-chen": {"tenants": ["refinery"], "roles": ["rectifier"]},
     "manager-zhao": {"tenants": ["refinery"], "roles": ["manager"]},
     "hq-liu": {"tenants": ["*"], "roles": ["auditor", "manager"]},
+    "worker-wang": {"tenants": ["refinery"], "roles": ["reporter"]},
+    "worker-zhou": {"tenants": ["mine"], "roles": ["reporter"]},
 }
 """As provider.mjs defines them (each also has a Chinese display ``name``)."""
 

@@ -2,7 +2,7 @@
 //
 // Environment: OIDC_ISSUER (its own URL), OIDC_PORT, OIDC_JWKS_FILE (its private signing
 // keys, the first one signs: restart with a new key first to rotate), OIDC_REDIRECT_URIS
-// (the console's, comma-separated). Accounts sign in with the password OIDC_PASSWORD.
+// (the console's and the report form's, comma-separated). Accounts sign in with the password OIDC_PASSWORD.
 import { readFileSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -15,6 +15,8 @@ const env = (name) => {
 };
 
 const CLIENT = { id: 'hazardloop-console', secret: 'hazardloop-console-secret' };
+// The report form: intake exchanges the code on its server, so it is a confidential client too (PKCE on top).
+const FORM_CLIENT = { id: 'hazardloop-intake-form', secret: 'hazardloop-intake-form-secret' };
 const API = { indicator: 'urn:hazardloop:api', audience: process.env.OIDC_AUDIENCE || 'hazardloop-api' };
 
 const ACCOUNTS = {
@@ -22,6 +24,8 @@ const ACCOUNTS = {
   'maint-chen': { name: '陈维修', tenants: ['refinery'], roles: ['rectifier'] },
   'manager-zhao': { name: '赵经理', tenants: ['refinery'], roles: ['manager'] },
   'hq-liu': { name: '刘总部', tenants: ['*'], roles: ['auditor', 'manager'] },
+  'worker-wang': { name: '王工人', tenants: ['refinery'], roles: ['reporter'] },
+  'worker-zhou': { name: '周焊工', tenants: ['mine'], roles: ['reporter'] },
 };
 
 const password = Buffer.from(env('OIDC_PASSWORD'));
@@ -42,17 +46,19 @@ const loginForm = (uid, error, login = '') => page('Sign in', `${error ? `<p rol
   <button type="submit">Sign in</button>
 </form>`);
 
+const redirectUris = env('OIDC_REDIRECT_URIS').split(',').map((uri) => uri.trim()).filter(Boolean);
+
 const provider = new Provider(env('OIDC_ISSUER'), {
   jwks: JSON.parse(readFileSync(env('OIDC_JWKS_FILE'), 'utf8')),
-  clients: [{
-    client_id: CLIENT.id,
-    client_secret: CLIENT.secret,
+  clients: [CLIENT, FORM_CLIENT].map(({ id, secret }) => ({
+    client_id: id,
+    client_secret: secret,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    redirect_uris: env('OIDC_REDIRECT_URIS').split(',').map((uri) => uri.trim()).filter(Boolean),
-    post_logout_redirect_uris: env('OIDC_REDIRECT_URIS').split(',').map((uri) => new URL(uri.trim()).origin + '/'),
+    redirect_uris: redirectUris,
+    post_logout_redirect_uris: redirectUris.flatMap((uri) => [new URL(uri).origin + '/', new URL(uri).origin + '/f/mine']),
     token_endpoint_auth_method: 'client_secret_basic',
-  }],
+  })),
   cookies: { keys: ['hazardloop-test-provider-cookies'] },
   claims: { openid: ['sub'], profile: ['name'] },
   features: {

@@ -26,7 +26,7 @@ from hazardloop_console import (
     store,
     web,
 )
-from hazardloop_console.attempts import SignInAttempts
+from hazardloop_console.attempts import SignInAttempts, attempts
 from hazardloop_console.backends import Backends
 from hazardloop_console.sessions import Sessions
 from hazardloop_console.settings import ConsoleSettings
@@ -63,7 +63,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     )
     runtime = app.state.runtime
     app.state.sessions = Sessions(runtime.engine, timedelta(minutes=settings.session_idle_minutes))
-    app.state.signin_attempts = SignInAttempts(runtime.engine)
+    app.state.signin_attempts = SignInAttempts(runtime.engine, attempts)
     app.state.provider = signin_oidc.group_provider(settings)
     store.kept.create_all(runtime.engine)  # sessions, sign-ins under way, log checks: not folded from the log
     app.state.backends = backends

@@ -11,14 +11,12 @@ import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
-from urllib.parse import urlencode
-
-import httpx2
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from hazardloop.auth import Authenticator
+from hazardloop.oidc_signin import end_session_url
 from hazardloop_console.people import DEMO_PEOPLE, demo_person
 from hazardloop_console.web import (
     PRE_SESSION_COOKIE,
@@ -36,8 +34,6 @@ log = logging.getLogger("hazardloop.console.signin")
 routes = APIRouter(include_in_schema=False)
 
 DEV_TOKEN_HOURS = 8
-PROVIDER_UNREACHABLE = (httpx2.HTTPError, ValueError, KeyError, RuntimeError)
-"""What Authlib raises when the provider's metadata cannot be had (down, or not a provider's answer)."""
 
 
 def safe_next(value: str | None) -> str:
@@ -109,18 +105,13 @@ async def _provider_sign_out(request: Request, id_token: str | None) -> str | No
     provider = request.app.state.provider
     if provider is None or id_token is None:
         return None
-    try:
-        metadata = await provider.load_server_metadata()
-    except PROVIDER_UNREACHABLE:  # the console's own sign-out still holds
-        log.warning("the identity provider did not answer; signed out of the console only")
-        return None
-    endpoint = metadata.get("end_session_endpoint")
-    if not endpoint:
-        return None
     settings = request.app.state.runtime.settings
-    query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": f"{settings.base_url}/",
-                       "client_id": settings.oidc_client_id})
-    return f"{endpoint}?{query}"
+    ending = await end_session_url(
+        provider, id_token=id_token, post_logout_redirect_uri=f"{settings.base_url}/", client_id=settings.oidc_client_id
+    )
+    if ending is None:
+        log.warning("the identity provider offered no sign-out; signed out of the console only")
+    return ending
 
 
 @routes.post("/signout")

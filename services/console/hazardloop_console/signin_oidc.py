@@ -18,15 +18,16 @@ from urllib.parse import quote
 import httpx2
 import jwt
 from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
+from authlib.integrations.starlette_client import StarletteOAuth2App
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 from joserfc.errors import JoseError
 
 from hazardloop.auth import Principal
+from hazardloop.oidc_signin import PROVIDER_UNREACHABLE, provider_client
 from hazardloop_console.attempts import TTL, SignInAttempts
 from hazardloop_console.settings import ConsoleSettings
-from hazardloop_console.signin import PROVIDER_UNREACHABLE, safe_next, start_session
+from hazardloop_console.signin import safe_next, start_session
 from hazardloop_console.web import Page, PageDep, render, secure_cookies, see_other
 
 log = logging.getLogger("hazardloop.console.signin")
@@ -42,17 +43,9 @@ def group_provider(settings: ConsoleSettings) -> StarletteOAuth2App | None:
     if not settings.oidc_issuer or not settings.oidc_client_id:
         return None
     secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
-    return OAuth().register(
-        "group",
-        client_id=settings.oidc_client_id,
-        client_secret=secret,
-        server_metadata_url=f"{settings.oidc_issuer.rstrip('/')}/.well-known/openid-configuration",
-        client_kwargs={
-            "scope": settings.oidc_scopes,
-            "code_challenge_method": "S256",
-            "token_endpoint_auth_method": "client_secret_basic" if secret else "none",
-            "timeout": settings.oidc_timeout,
-        },
+    return provider_client(
+        issuer=settings.oidc_issuer, client_id=settings.oidc_client_id, client_secret=secret, scopes=settings.oidc_scopes,
+        timeout=settings.oidc_timeout,
     )
 
 

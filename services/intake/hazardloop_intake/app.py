@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from hazardloop.clock import Clock, SystemClock
 from hazardloop.events import IdentityDisclosed, PlaceCatalogued, PlaceRetired, ReportFiled, ReporterKeyShredded, ReportTextShredded
 from hazardloop.service import create_service
-from hazardloop_intake import api, api_attachments, api_catalogue, api_forms, api_identity, projection
+from hazardloop_intake import (
+    api,
+    api_attachments,
+    api_catalogue,
+    api_forms,
+    api_identity,
+    mine,
+    projection,
+    signin,
+    signin_dev,
+    store,
+)
 from hazardloop_intake.adapters import Intake
+from hazardloop_intake.attempts import SignInAttempts, attempts
+from hazardloop_intake.drafts import Drafts
+from hazardloop_intake.reporter_session import ReporterSessions
 from hazardloop_intake.forms import FormLinks
 from hazardloop_intake.receipts import ReceiptCodes
 from hazardloop_intake.retention import Retention
@@ -34,7 +50,11 @@ def build(settings: IntakeSettings | None = None, *, clock: Clock | None = None)
         settings=settings,
         database_url=settings.database_url_for("intake", settings.database_url),
         projection_factory=projection.projection,
-        routes=[api.routes, api_catalogue.routes, api_attachments.routes, api_identity.routes, api_forms.routes],
+        routes=[
+            api.routes, api_catalogue.routes, api_attachments.routes, api_identity.routes,
+            signin.routes, signin_dev.routes, mine.routes,
+            api_forms.routes,  # the form's /f/{tenant}/{place_id} last: /f/signin/... is no form
+        ],
         publishes=[ReportFiled, PlaceCatalogued, PlaceRetired, IdentityDisclosed, ReporterKeyShredded, ReportTextShredded],
         description="Employees report hazards; reporters follow their reports; identities stay sealed.",
         on_connect=intake.connect,
@@ -43,4 +63,10 @@ def build(settings: IntakeSettings | None = None, *, clock: Clock | None = None)
         larger_bodies={"/attachments": settings.max_video_bytes + 1024, "/f/": settings.max_video_bytes + 1024 * 1024},
     )
     app.state.intake = intake
+    engine = app.state.runtime.engine
+    app.state.reporter_sessions = ReporterSessions(engine, timedelta(minutes=settings.reporter_idle_minutes))
+    app.state.signin_attempts = SignInAttempts(engine, attempts)
+    app.state.drafts = Drafts(engine)
+    app.state.form_provider = signin.form_provider(settings)
+    store.kept.create_all(engine)  # reporters' sessions, sign-ins under way, kept drafts: not folded from the log
     return app

@@ -33,7 +33,8 @@ from hazardloop.receipts import receipt_digest
 
 @dataclass(frozen=True, slots=True)
 class Filer:
-    """Who is filing: the token's subject (None for a QR form) and whether they are safety staff."""
+    """Who is filing: the token's subject (None: nobody signed in, so only anonymously) and
+    whether they are safety staff."""
 
     subject: str | None
     staff: bool = False
@@ -56,10 +57,8 @@ def _reporter_id(intake: Intake, command: FileReport, filer: Filer) -> tuple[str
         if command.reporter is None:
             raise Invalid("name the employee who reported", field="reporter")
         return command.reporter.employee_number, command.reporter, intake.pseudonyms.of(tenant, filer.subject)
-    if filer.subject is None:  # a QR form: the reporter says who they are
-        if command.reporter is None:
-            raise Invalid("give your name and employee number, or report anonymously", field="reporter")
-        return command.reporter.employee_number, command.reporter, None
+    if filer.subject is None:  # nobody signed in: a typed employee number proves nothing
+        raise Invalid("sign in to report in your own name, or report anonymously", field="who")
     if command.reporter is not None and command.reporter.employee_number != filer.subject:
         raise Invalid("you can only report in your own name here", field="reporter.employee_number")
     return filer.subject, command.reporter or Identity(employee_number=filer.subject), None

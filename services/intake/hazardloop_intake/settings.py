@@ -1,4 +1,4 @@
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from hazardloop.attachments import AttachmentLimits
 from hazardloop.settings import CommonSettings
@@ -24,13 +24,35 @@ class IntakeSettings(CommonSettings):
         description="Years after a report closed that its free text is erased (its text key destroyed); unset: kept.",
     )
     retention_interval: float = Field(3600.0, gt=0, description="Seconds between looks for reports past the retention period.")
+    form_oidc_client_id: str | None = Field(
+        None,
+        validation_alias="HAZARDLOOP_INTAKE_OIDC_CLIENT_ID",
+        description="The report form's client at the group identity provider (`HAZARDLOOP_OIDC_ISSUER`): "
+        "reporters sign in with it to report in their own name.",
+    )
+    form_oidc_client_secret: SecretStr | None = Field(
+        None, validation_alias="HAZARDLOOP_INTAKE_OIDC_CLIENT_SECRET",
+        description="The report form's client secret; unset: a public client (PKCE only).",
+    )
+    form_oidc_scopes: str = Field(
+        "openid profile", validation_alias="HAZARDLOOP_INTAKE_OIDC_SCOPES", description="Scopes the report form asks for at sign-in."
+    )
+    dev_signin: bool = Field(
+        False,
+        description="Offer the demo's reporters a sign-in without a password on the report form: for the demo only "
+        "(`make run` sets it; production must leave it off).",
+    )
+    reporter_idle_minutes: int = Field(
+        30, ge=1, le=24 * 60, validation_alias="HAZARDLOOP_INTAKE_SESSION_IDLE_MINUTES",
+        description="A reporter signed in on the form and idle this long must sign in again.",
+    )
     max_attachments: int = Field(6, ge=0, le=12, description="Photos and videos per report.")
     max_image_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest photo accepted.")
     max_video_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest video accepted.")
 
     @property
     def form_base_url(self) -> str:
-        return self.public_url or f"http://127.0.0.1:{self.port}"
+        return (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")
 
     @property
     def attachment_limits(self) -> AttachmentLimits:

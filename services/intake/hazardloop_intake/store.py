@@ -98,3 +98,7 @@ disclosures = Table(
 """Who saw which reporter's identity, and why: for the reporter's and the auditors' trust."""
 
 bookkeeping_tables(metadata)
+
+kept = MetaData()
+"""Tables that are not folded from the log (reporters' sessions, sign-ins under way, kept
+drafts), so a rebuild of the projection signs nobody out and loses no typed report."""

@@ -1,0 +1,236 @@
+"""Reporters sign in on the report form: the group's OpenID Connect provider, authorization
+code with PKCE, as the console does.
+
+Signing in is what "named" means: the report is filed under the token's subject (the
+employee number), never under a number somebody typed. Authlib speaks the protocol
+(discovery, PKCE S256, the code exchange, the ID token's signature, issuer, audience,
+nonce); the access token is read by the rules every service applies. A sign-in that
+fails or is cancelled sends the reporter back where they came from (the form, with
+what they typed) with a reason the page words in its language. With
+``HAZARDLOOP_DEV_SIGNIN`` the demo's reporters sign in without a provider (``signin_dev``).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import httpx2
+import jwt
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.starlette_client import StarletteOAuth2App
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from joserfc.errors import JoseError
+
+from hazardloop.auth import Principal
+from hazardloop.oidc_signin import PROVIDER_UNREACHABLE, end_session_url, provider_client
+from hazardloop_intake.attempts import TTL, SignInAttempts
+from hazardloop_intake.drafts import DRAFT_COOKIE, Drafts
+from hazardloop_intake.i18n import TEXT, language
+from hazardloop_intake.pages import see_other
+from hazardloop_intake.reporter_session import (
+    COOKIE_PATH,
+    SESSION_COOKIE,
+    ReporterSessions,
+    SignedInReporter,
+    secure_cookies,
+    set_session_cookie,
+)
+from hazardloop_intake.settings import IntakeSettings
+
+log = logging.getLogger("hazardloop.intake.signin")
+
+routes = APIRouter(include_in_schema=False)
+
+ATTEMPT_COOKIE = "hl_reporter_oidc"
+"""The id of the sign-in under way, sent back only to the sign-in routes."""
+SIGNIN_PATH = "/f/signin"
+MINE = "/f/mine"
+OUTCOMES = ("refused", "down", "stale", "unavailable")
+"""Why a sign-in did not go through: ``?signin=`` of the page it returns to, worded there."""
+
+
+def form_provider(settings: IntakeSettings) -> StarletteOAuth2App | None:
+    """The report form as a client of the group's identity provider, when one is configured."""
+    if not settings.oidc_issuer or not settings.form_oidc_client_id:
+        return None
+    secret = settings.form_oidc_client_secret.get_secret_value() if settings.form_oidc_client_secret else None
+    return provider_client(
+        issuer=settings.oidc_issuer, client_id=settings.form_oidc_client_id, client_secret=secret,
+        scopes=settings.form_oidc_scopes, timeout=settings.oidc_timeout,
+    )
+
+
+def callback_url(settings: IntakeSettings) -> str:
+    """The redirect URI to register at the provider."""
+    return f"{settings.form_base_url}{SIGNIN_PATH}/callback"
+
+
+def safe_next(value: str | None) -> str:
+    """Only a reporter's page of intake: never a redirect to somewhere else."""
+    if not value or not value.startswith("/f/") or "\\" in value or "//" in value:
+        return MINE
+    return value
+
+
+def with_query(url: str, **params: str) -> str:
+    return url + ("&" if "?" in url else "?") + urlencode(params)
+
+
+def signin_notice(outcome: str | None, lang: str) -> str | None:
+    """The sentence a page shows for a sign-in that returned without going through."""
+    return TEXT[lang][f"signin_{outcome}"] if outcome in OUTCOMES else None
+
+
+def signin_available(request: Request) -> bool:
+    return request.app.state.form_provider is not None or request.app.state.intake.settings.dev_signin
+
+
+class SignInFailed(Exception):
+    """The sign-in did not go through: ``reason`` is refused, down or stale."""
+
+    def __init__(self, reason: str, why: object = None) -> None:
+        super().__init__(f"{reason}: {why}" if why else reason)
+        self.reason = reason
+
+
+async def start_signin(request: Request, next_url: str, lang: str) -> Response:
+    """Off to the provider's sign-in page (the dev page in the demo); the state, nonce and
+    PKCE verifier stay here."""
+    settings: IntakeSettings = request.app.state.intake.settings
+    provider: StarletteOAuth2App | None = request.app.state.form_provider
+    next_url = safe_next(next_url)
+    if provider is None:
+        if settings.dev_signin:
+            return see_other(f"{SIGNIN_PATH}/dev?" + urlencode({"next": next_url, "lang": lang}))
+        return see_other(with_query(next_url, signin="unavailable"))
+    try:
+        started = await provider.create_authorization_url(callback_url(settings), ui_locales="en" if lang == "en" else "zh-CN")
+    except PROVIDER_UNREACHABLE:
+        log.warning("the identity provider did not answer; a reporter could not sign in")
+        return see_other(with_query(next_url, signin="down"))
+    attempts: SignInAttempts = request.app.state.signin_attempts
+    attempt = attempts.start(state=started["state"], nonce=started["nonce"], verifier=started["code_verifier"], next_url=next_url)
+    response = see_other(started["url"])
+    response.set_cookie(
+        ATTEMPT_COOKIE, attempt, max_age=int(TTL.total_seconds()), path=SIGNIN_PATH, httponly=True, samesite="lax",
+        secure=secure_cookies(request),
+    )
+    return response
+
+
+def start_session(request: Request, *, person: Principal, name: str | None, token: str, expires_at: datetime,
+                  next_url: str, id_token: str | None = None) -> Response:
+    sessions: ReporterSessions = request.app.state.reporter_sessions
+    session_id = sessions.open(
+        subject=person.subject, name=name, tenants=sorted(person.tenants), token=token, expires_at=expires_at, id_token=id_token
+    )
+    response = see_other(safe_next(next_url))
+    set_session_cookie(request, response, session_id)
+    return response
+
+
+@routes.get(SIGNIN_PATH)
+async def signin(request: Request, next: str | None = None, lang: str | None = None) -> Response:
+    return await start_signin(request, safe_next(next), language(lang, request.headers.get("accept-language")))
+
+
+@routes.get(f"{SIGNIN_PATH}/callback")
+async def from_provider(request: Request, state: str = "", code: str = "", error: str = "") -> Response:
+    """Back from the provider: the code becomes tokens, the tokens a reporter's session."""
+    provider: StarletteOAuth2App | None = request.app.state.form_provider
+    if provider is None:
+        raise HTTPException(404)
+    settings: IntakeSettings = request.app.state.intake.settings
+    attempt = request.app.state.signin_attempts.finish(request.cookies.get(ATTEMPT_COOKIE))
+    next_url = attempt.next_url if attempt else _draft_url(request)
+    try:
+        if attempt is None or not secrets.compare_digest(attempt.state.encode(), state.encode()):
+            raise SignInFailed("stale")
+        if error or not code:
+            raise SignInFailed("refused", f"the provider answered {error or 'no code'}")
+        tokens, identity = await _exchange(provider, settings, code, attempt.verifier, attempt.nonce)
+        person = await _person(request, tokens["access_token"], identity)
+    except SignInFailed as problem:
+        log.warning("a reporter's sign-in at the identity provider failed: %s", problem)
+        response = see_other(with_query(next_url, signin=problem.reason))
+        response.delete_cookie(ATTEMPT_COOKIE, path=SIGNIN_PATH)
+        return response
+    access = tokens["access_token"]
+    expires_at = datetime.fromtimestamp(jwt.decode(access, options={"verify_signature": False})["exp"], UTC)
+    response = start_session(
+        request, person=person, name=person.name or identity.get("name"), token=access, expires_at=expires_at,
+        next_url=next_url, id_token=tokens.get("id_token"),
+    )
+    response.delete_cookie(ATTEMPT_COOKIE, path=SIGNIN_PATH)
+    return response
+
+
+def _draft_url(request: Request) -> str:
+    """The form a kept draft came from: where a sign-in whose attempt is lost returns to."""
+    drafts: Drafts = request.app.state.drafts
+    draft = drafts.open(request.cookies.get(DRAFT_COOKIE))
+    return safe_next(draft.get("url") if draft else None)
+
+
+async def _exchange(provider: StarletteOAuth2App, settings: IntakeSettings, code: str, verifier: str, nonce: str):
+    """The provider's tokens for the code, and the ID token's claims once Authlib has checked them."""
+    try:
+        tokens = await provider.fetch_access_token(redirect_uri=callback_url(settings), code=code, code_verifier=verifier)
+        identity = await provider.parse_id_token(
+            tokens, nonce=nonce,
+            claims_options={
+                "iss": {"essential": True, "value": settings.oidc_issuer},
+                "aud": {"essential": True, "value": settings.form_oidc_client_id},
+            },
+        )
+    except httpx2.HTTPError as exc:
+        raise SignInFailed("down", exc) from exc
+    except (AuthlibBaseError, JoseError, ValueError, KeyError) as exc:
+        raise SignInFailed("refused", repr(exc)) from exc
+    if identity is None or "access_token" not in tokens:
+        raise SignInFailed("refused")
+    return tokens, identity
+
+
+async def _person(request: Request, access_token: str, identity: dict) -> Principal:
+    """Who the access token says the reporter is, as every service will read it."""
+    try:
+        person: Principal = await request.app.state.authenticator.authenticate(access_token)
+    except HTTPException as exc:
+        raise SignInFailed("down" if exc.status_code == 503 else "refused", exc.detail) from exc
+    if person.subject != identity["sub"]:
+        raise SignInFailed("refused", "the ID and access tokens name different people")
+    return person
+
+
+async def _provider_sign_out(request: Request, id_token: str | None) -> str | None:
+    """Where the provider ends its own session too, so that the next person on a shared
+    phone cannot report in this one's name without a password; None when it offers none."""
+    provider: StarletteOAuth2App | None = request.app.state.form_provider
+    if provider is None or id_token is None:
+        return None
+    settings: IntakeSettings = request.app.state.intake.settings
+    ending = await end_session_url(
+        provider, id_token=id_token, post_logout_redirect_uri=f"{settings.form_base_url}{MINE}",
+        client_id=settings.form_oidc_client_id,
+    )
+    if ending is None:
+        log.warning("the identity provider offered no sign-out; a reporter was signed out of the form only")
+    return ending
+
+
+@routes.post("/f/signout")
+async def signout(request: Request, reporter: SignedInReporter) -> Response:
+    """Sign out here and at the provider; a post without the session's token signs nobody out."""
+    form = await request.form(max_files=0, max_fields=4)
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if reporter is None or not session_id or not secrets.compare_digest(str(form.get("csrf", "")), reporter.csrf):
+        return see_other(safe_next(str(form.get("next") or "")))
+    request.app.state.reporter_sessions.close(session_id)
+    response = see_other(await _provider_sign_out(request, reporter.id_token) or safe_next(str(form.get("next") or "")))
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+    return response
