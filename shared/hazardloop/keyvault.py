@@ -94,7 +94,9 @@ class KeyVault:
         async with broker_errors():
             kv = await self._bucket()
             if kv is None:
-                return None
+                if create:
+                    raise RuntimeError(f"{type(self).__name__}.ensure() was not awaited")
+                return None  # nothing was ever sealed here
             try:
                 wrapped = (await kv.get(name)).value
             except (KeyNotFoundError, KeyDeletedError):
