@@ -162,7 +162,7 @@ def rewrap_keys(
 
     settings = CommonSettings()
 
-    async def rewrap() -> dict[str, int]:
+    async def rewrap() -> dict[str, list[int]]:
         connection = await nats.connect(settings.nats_servers, connect_timeout=settings.nats_timeout)
         try:
             js = connection.jetstream(timeout=settings.nats_timeout)
@@ -170,11 +170,11 @@ def rewrap_keys(
                 IdentityVault(js, settings.keys.master_keys, bucket=settings.bucket("reporter-keys"), replicas=settings.stream_replicas),
                 TextVault(js, settings.keys.master_keys, bucket=settings.bucket("text-keys"), replicas=settings.stream_replicas),
             ]
-            counts = dict.fromkeys(tenant or settings.tenants, 0)
+            counts: dict[str, list[int]] = {each: [] for each in tenant or settings.tenants}
             for vault in vaults:
                 await vault.ensure()
-                for each in counts:
-                    counts[each] += await vault.rewrap(each)
+                for each, done in counts.items():
+                    done.append(await vault.rewrap(each))
             return counts
         finally:
             await connection.close()
@@ -184,8 +184,8 @@ def rewrap_keys(
     except (KeyringError, WrongMasterKey) as exc:
         typer.echo(f"rewrap-keys: {exc}", err=True)
         raise typer.Exit(1) from None
-    for name, count in counts.items():
-        console.print(f"{name}: {count} data keys re-wrapped by the newest master key")
+    for name, (identities, texts) in counts.items():
+        console.print(f"{name}: {identities} data keys and {texts} text keys re-wrapped by the newest master key", soft_wrap=True)
 
 
 reconcile = typer.Typer(help="Check the log for what should never happen; prints nothing amiss on a healthy system.")
