@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import re
 from collections import OrderedDict
@@ -165,23 +166,28 @@ def holds_sealed(value: Any) -> bool:
 def _holds_erased(value: Any) -> bool:
     if isinstance(value, str):
         return value == ERASED
-    if isinstance(value, dict):
-        return any(_holds_erased(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_holds_erased(v) for v in value)
-    return False
+    return any(_holds_erased(v) for v in _parts(value))
 
 
 def _collect(value: Any, found: dict[tuple[str, str], bytes | None]) -> None:
     if isinstance(value, str):
         if value.startswith("sealed:v1:") and (match := _TOKEN.match(value)):
             found[(match[1], match[2])] = None
-    elif isinstance(value, dict):
-        for item in value.values():
-            _collect(item, found)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _collect(item, found)
+        return
+    for item in _parts(value):
+        _collect(item, found)
+
+
+def _parts(value: Any) -> list[Any]:
+    """What a container that may hold stored texts holds: a dict's values, a list's or tuple's
+    items, a dataclass's fields (a page's paged rows, say)."""
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, list | tuple):
+        return list(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [getattr(value, f.name) for f in dataclasses.fields(value)]
+    return []
 
 
 def _opened(value: Any, keys: dict[tuple[str, str], bytes | None], erased: str) -> Any:
@@ -204,4 +210,7 @@ def _opened(value: Any, keys: dict[tuple[str, str], bytes | None], erased: str) 
         return [_opened(v, keys, erased) for v in value]
     if isinstance(value, tuple):
         return tuple(_opened(v, keys, erased) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and holds_sealed(value):
+        fields = {f.name: _opened(getattr(value, f.name), keys, erased) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **fields)  # only one that holds sealed text is copied
     return value
