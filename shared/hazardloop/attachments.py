@@ -1,8 +1,9 @@
 """Photos and videos of hazards, kept in the NATS JetStream object store.
 
 Events carry an ``AttachmentRef``; the bytes live here, so the whole system needs only
-NATS and a database. What a file is comes from its content alone, never from its name
-or a type the client declares, and everything is checked before anything is stored.
+NATS and a database. What a file is comes from its content; a name or declared type that
+says otherwise is refused. Everything is checked, and every file stripped of the
+metadata its camera wrote (device, position, time), before anything is stored.
 
 Objects are named ``<tenant>/<sha256>``: the same bytes are stored once per tenant, and
 a digest known in one subsidiary finds nothing in another. Each object's headers hold
@@ -16,27 +17,26 @@ import contextlib
 import hashlib
 import io
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import puremagic
 from nats.js import JetStreamContext, api
 from nats.js.errors import BadRequestError, ObjectNotFoundError
 from nats.js.object_store import ObjectStore
-from PIL import Image, ImageOps
 from pydantic import BaseModel, ConfigDict, PositiveInt, TypeAdapter
 
-from hazardloop.errors import NotFound, TooLarge, UnsupportedMedia
+from hazardloop.errors import NotFound
 from hazardloop.events import AttachmentRef, MediaKind, TenantId
 from hazardloop.eventstore import broker_errors
+from hazardloop.media_images import DECODERS, clean_image, size_text
+from hazardloop.media_refusals import MediaTooLarge, MediaUnsupported
+from hazardloop.media_video import clean_iso_media
 
 MiB = 1024 * 1024
 
-_DECODERS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
-"""Accepted image types, each with the one Pillow decoder allowed to open it."""
-_VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm"})
-"""Accepted video types. Nothing here decodes video: it is stored and served, never rendered."""
-_WHAT_TO_SEND = "JPEG, PNG or WebP photos and MP4, QuickTime or WebM videos"
+_VIDEO_FORMATS = {"video/mp4": "MP4", "video/quicktime": "QuickTime"}
+"""Accepted video types, each cleaned of its metadata without re-encoding (see media_video)."""
 _HEIF_TYPES = frozenset({"image/heic", "image/heif"})
 
 _ISO_BRANDS = {
@@ -53,6 +53,22 @@ _ISO_BRANDS = {
 _EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 _WEBM_DOCTYPE = b"\x42\x82\x84webm"
 """EBML DocType element, as every WebM muxer writes it: ID 0x4282, size 4, "webm"."""
+
+_EXTENSIONS = {
+    **dict.fromkeys(("jpg", "jpeg", "jpe", "jfif"), "image/jpeg"),
+    "png": "image/png",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    **dict.fromkeys(("heic", "heif"), "image/heic"),
+    "avif": "image/avif",
+    **dict.fromkeys(("mp4", "m4v"), "video/mp4"),
+    **dict.fromkeys(("mov", "qt"), "video/quicktime"),
+    "webm": "video/webm",
+}
+"""File-name extensions that claim a picture or video type; other names claim nothing."""
+_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "video/x-m4v": "video/mp4", "image/heif": "image/heic"}
+_SAME_FAMILY = {"video/quicktime": "video/mp4"}
+"""MP4 and QuickTime share one container and phones label them loosely: either claim fits either."""
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _TENANT: TypeAdapter[str] = TypeAdapter(TenantId)
@@ -80,44 +96,73 @@ class AttachmentLimits(BaseModel):
     A 50-megapixel phone photo fits, and the bound stays below Pillow's own
     decompression-bomb warning threshold (about 89.5 megapixels).
     """
+    max_metadata_bytes: PositiveInt = 1 * MiB
+    """EXIF, XMP, colour profile and text a photo may carry (compressed text counted unpacked).
+
+    A phone's EXIF fits in one 64 KiB segment; megabytes of metadata are an attack on the
+    parser, not a photo.
+    """
     thumbnail_px: PositiveInt = 320
     """Longest side of an image's JPEG preview."""
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file as sent: its bytes, and the type and name the sender gave it (either may be absent)."""
+
+    data: bytes
+    declared_type: str | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Accepted:
-    """Bytes that passed inspection and the reference events will carry; an image brings its preview."""
+    """Bytes cleaned of metadata and the reference events will carry; an image brings its preview."""
 
     ref: AttachmentRef
     data: bytes
     preview: Accepted | None = None
 
 
-def inspect(data: bytes, limits: AttachmentLimits = AttachmentLimits()) -> Accepted:
-    """Decide what ``data`` is from its content and hold it to ``limits``; CPU only, no I/O.
+def inspect(
+    data: bytes,
+    limits: AttachmentLimits = AttachmentLimits(),
+    *,
+    declared_type: str | None = None,
+    filename: str | None = None,
+) -> Accepted:
+    """Decide what ``data`` is from its content, hold it to ``limits`` and strip its metadata; CPU only, no I/O.
 
-    Raises UnsupportedMedia (415) or TooLarge (413) and nothing else, whatever the bytes.
-    Images are decoded (a valid header over garbage fails) and previewed; videos are
-    recognised by their container's signature.
+    Raises MediaUnsupported (415) or MediaTooLarge (413) and nothing else, whatever the
+    bytes. A declared picture or video type, or a file name's extension, that the content
+    contradicts is a disguise and refused. Images are decoded and encoded afresh from
+    their pixels; MP4 and QuickTime videos have their metadata boxes blanked. What is
+    stored, and what the digest names, is the cleaned file.
     """
     if not data:
-        raise UnsupportedMedia("the file is empty")
+        raise MediaUnsupported("empty")
     content_type = _sniff(data)
+    _check_claims(content_type, declared_type, filename)
     if content_type in _HEIF_TYPES:
-        raise UnsupportedMedia(
-            "HEIC/HEIF photos are not accepted: set the camera to 'Most Compatible' or share the photo as JPEG"
-        )
-    if content_type not in _DECODERS and content_type not in _VIDEO_TYPES:
-        found = f"{content_type} is" if content_type else "unrecognised content is"
-        raise UnsupportedMedia(f"{found} not accepted; send {_WHAT_TO_SEND}")
-    kind = MediaKind.IMAGE if content_type in _DECODERS else MediaKind.VIDEO
+        raise MediaUnsupported("heic")
+    if content_type == "video/webm":
+        raise MediaUnsupported("webm")
+    if content_type not in DECODERS and content_type not in _VIDEO_FORMATS:
+        raise MediaUnsupported("unsupported", found=_describe(content_type))
+    kind = MediaKind.IMAGE if content_type in DECODERS else MediaKind.VIDEO
     limit = limits.max_image_bytes if kind is MediaKind.IMAGE else limits.max_video_bytes
     if len(data) > limit:
-        raise TooLarge(f"the {kind} is {_size(len(data))}, over the limit of {_size(limit)}")
+        raise MediaTooLarge("too_big", kind=kind.value, size=size_text(len(data)), limit=size_text(limit))
     if kind is MediaKind.VIDEO:
-        return _accept(data, content_type, kind)
-    preview = _accept(_preview(data, _DECODERS[content_type], limits), "image/jpeg", MediaKind.IMAGE)
-    return _accept(data, content_type, kind, preview)
+        return _accept(clean_iso_media(data, _VIDEO_FORMATS[content_type]), content_type, kind)
+    clean = clean_image(
+        data,
+        content_type,
+        max_pixels=limits.max_image_pixels,
+        max_metadata=limits.max_metadata_bytes,
+        thumbnail_px=limits.thumbnail_px,
+    )
+    return _accept(clean.data, content_type, kind, _accept(clean.preview, "image/jpeg", MediaKind.IMAGE))
 
 
 def _sniff(data: bytes) -> str | None:
@@ -138,42 +183,29 @@ def _sniff(data: bytes) -> str | None:
         return None
 
 
-def _preview(data: bytes, decoder: str, limits: AttachmentLimits) -> bytes:
-    """A JPEG of the image, upright, its longest side at most ``thumbnail_px``.
+def _check_claims(found: str | None, declared_type: str | None, filename: str | None) -> None:
+    """Refuse content that a picture or video type, declared or in the file's name, says it is not.
 
-    Decoding is the real check of an image: garbage behind a valid header, a truncated
-    file and a decompression bomb all fail here, before anything is stored.
+    Generic declarations (``application/octet-stream``, ``text/plain`` from a careless
+    client) claim nothing: the content decides.
     """
-    try:
-        with Image.open(io.BytesIO(data), formats=[decoder]) as image:
-            width, height = image.size
-            if width * height > limits.max_image_pixels:
-                limit = f"{limits.max_image_pixels:,} pixels"
-                raise TooLarge(f"the image is {width}x{height} pixels, over the limit of {limit}")
-            # Decodes the whole file, a JPEG at a reduced scale (memory stays small).
-            image.thumbnail((limits.thumbnail_px, limits.thumbnail_px))
-            upright = ImageOps.exif_transpose(image)
-    except TooLarge:
-        raise
-    except Image.DecompressionBombError as exc:
-        raise TooLarge("the image declares too many pixels to decode safely") from exc
-    except Exception as exc:  # hostile input fails a decoder in many ways: OSError, SyntaxError, struct.error...
-        raise UnsupportedMedia(f"the content is not a valid {decoder} image") from exc
-    return _jpeg(upright)
+    declared = (declared_type or "").partition(";")[0].strip().lower()
+    extension = (filename or "").rpartition(".")[2].lower() if "." in (filename or "") else ""
+    claims = [(declared, declared)] if declared.startswith(("image/", "video/")) else []
+    if extension in _EXTENSIONS:
+        claims.append((f".{extension}", _EXTENSIONS[extension]))
+    for said, claimed in claims:
+        if _family(claimed) != _family(found):
+            raise MediaUnsupported("disguised", claimed=said, found=_describe(found))
 
 
-def _jpeg(image: Image.Image) -> bytes:
-    """``image`` painted onto a fresh white canvas and saved as JPEG.
+def _family(content_type: str | None) -> str | None:
+    canonical = _ALIASES.get(content_type or "", content_type)
+    return _SAME_FAMILY.get(canonical or "", canonical)
 
-    A fresh canvas carries none of the original's metadata (EXIF with GPS, XMP,
-    comments), and transparent pixels turn white rather than black.
-    """
-    rgba = image.convert("RGBA")
-    canvas = Image.new("RGB", rgba.size, "white")
-    canvas.paste(rgba, mask=rgba)
-    out = io.BytesIO()
-    canvas.save(out, "JPEG", quality=80)
-    return out.getvalue()
+
+def _describe(content_type: str | None) -> str:
+    return content_type or "unrecognised content"
 
 
 def _accept(data: bytes, content_type: str, kind: MediaKind, preview: Accepted | None = None) -> Accepted:
@@ -185,10 +217,6 @@ def _accept(data: bytes, content_type: str, kind: MediaKind, preview: Accepted |
         thumbnail=preview.ref.digest if preview else None,
     )
     return Accepted(ref, data, preview)
-
-
-def _size(n: int) -> str:
-    return f"{n / MiB:.1f} MiB" if n >= MiB else f"{n:,} bytes"
 
 
 class AttachmentStore:
@@ -224,17 +252,30 @@ class AttachmentStore:
         """
         self._objects = await self._open()
 
-    async def put(self, tenant: str, data: bytes) -> AttachmentRef:
-        """Store ``data`` if it is an accepted photo or video; the same bytes again are stored once.
+    async def put(
+        self, tenant: str, data: bytes, *, declared_type: str | None = None, filename: str | None = None
+    ) -> AttachmentRef:
+        """Store ``data``, cleaned, if it is an accepted photo or video; the same file again is stored once.
 
-        Refused content raises UnsupportedMedia or TooLarge with nothing stored.
+        Refused content raises MediaUnsupported or MediaTooLarge with nothing stored.
         """
-        accepted = await asyncio.to_thread(inspect, data, self.limits)
+        (ref,) = await self.put_all(tenant, [Upload(data, declared_type, filename)])
+        return ref
+
+    async def put_all(self, tenant: str, uploads: Sequence[Upload]) -> list[AttachmentRef]:
+        """Store every upload, or none: all are inspected and cleaned before the first is stored."""
+        accepted = [
+            await asyncio.to_thread(inspect, upload.data, self.limits, declared_type=upload.declared_type, filename=upload.filename)
+            for upload in uploads
+        ]
         objects = await self._bucket()
+        refs = []
         async with self._broker():
-            if accepted.preview is not None:  # first, so that a stored original never lacks its preview
-                await _store_once(objects, tenant, accepted.preview)
-            return await _store_once(objects, tenant, accepted)
+            for item in accepted:
+                if item.preview is not None:  # first, so that a stored original never lacks its preview
+                    await _store_once(objects, tenant, item.preview)
+                refs.append(await _store_once(objects, tenant, item))
+        return refs
 
     async def find(self, tenant: str, digest: str) -> AttachmentRef | None:
         """The reference of this tenant's attachment ``digest``, from its headers alone."""

@@ -83,6 +83,7 @@ class AppendOutcomeUnknown(EventStoreUnavailable):
     def __init__(self, event: Event) -> None:
         super().__init__(f"the event log did not confirm event {event.event_id} in time")
         self.event_id = str(event.event_id)
+        self.aggregate_id = event.aggregate_id
         self.location: str | None = None
         self.details: dict[str, str] = {}
 

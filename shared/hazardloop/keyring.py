@@ -31,8 +31,9 @@ VARIABLES = {
 """Each named key and the setting it is read from."""
 MASTER_KEYS = "HAZARDLOOP_MASTER_KEYS"
 ROTATABLE = frozenset({"jwt", "receipt", "form"})
-"""The others name things for good: a second pseudonym key would split every reporter in two,
-a second webhook key would change every endpoint's signing secret (see README, Key ring)."""
+"""The others name things for good: a second pseudonym key would lose every reporter's entry
+in the pseudonym directory (its lookup keys), a second webhook key would change every
+endpoint's signing secret (see README, Key ring)."""
 
 
 class KeyUnavailable(Exception):

@@ -11,7 +11,11 @@ ReceiptCode = Annotated[str, StringConstraints(min_length=20, max_length=60, pat
 """A code as a reporter types it: 25 base32 letters, in any case, dashes and spaces allowed."""
 
 
+def normalised(code: str) -> str:
+    """A code as typed, without the case, spaces and dashes that do not matter."""
+    return "".join(code.split()).replace("-", "").upper()
+
+
 def receipt_digest(code: str) -> str:
     """What is stored and compared: case, spaces and dashes do not matter when typing a code."""
-    normalised = "".join(code.split()).replace("-", "").upper()
-    return hashlib.sha256(normalised.encode()).hexdigest()
+    return hashlib.sha256(normalised(code).encode()).hexdigest()

@@ -28,11 +28,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from nats.js import JetStreamContext
 
-from hazardloop.events import SEALING, SealedText
+from hazardloop.events import SEALING, Event, SealedText
 from hazardloop.keyvault import NONCE_BYTES, KeyVault, b64, unb64
 from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
+E = TypeVar("E", bound=Event)
 
 ERASED = "sealed:erased"
 """What a projection keeps of a text once its report's text key was destroyed."""
@@ -134,6 +135,13 @@ class TextVault(KeyVault):
         keys = await asyncio.gather(*(self._key(tenant, key_id, create=False) for tenant, key_id in missing))
         found.update(zip(missing, keys, strict=True))  # held here: the cache may already have let some go
         return _opened(value, found, erased)
+
+    async def open_events(self, tenant: str, events: list[E], *, erased: str = ERASED_API) -> list[E]:
+        """Copies of ``events`` with their sealed fields in clear, for a document that shows
+        them (their hashes, over the ciphertext, are checked before)."""
+        sealed = [{k: text_token(tenant, v) for k, v in vars(e).items() if isinstance(v, SealedText)} for e in events]
+        opened = await self.reveal(sealed, erased=erased)
+        return [e.model_copy(update=texts) if texts else e for e, texts in zip(events, opened, strict=True)]
 
     async def reveal_model(self, model: M, *, erased: str = ERASED_API) -> M:
         """A copy of an API's answer with its sealed texts opened."""

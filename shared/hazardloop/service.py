@@ -32,7 +32,7 @@ from hazardloop.events import Event
 from hazardloop.http import BodyLimit, declare_refusals, install_error_handlers
 from hazardloop.oidc import ProviderTokens
 from hazardloop.projection import Projection, ProjectionRunner
-from hazardloop.pseudonyms import Pseudonymizer
+from hazardloop.pseudonyms import PseudonymDirectory
 from hazardloop.sealing import TextVault
 from hazardloop import storeversion
 from hazardloop.settings import CommonSettings
@@ -60,8 +60,8 @@ class Runtime:
     projection_factory: ProjectionFactory
     subjects: Subjects
     broker_router: NatsRouter
-    pseudonyms: Pseudonymizer
     store: EventStore | None = None
+    directory: PseudonymDirectory | None = None
     runner: ProjectionRunner | None = None
     text_vault: TextVault | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -86,9 +86,20 @@ class Runtime:
         with self.engine.connect() as db:
             return [dict(row._mapping) for row in db.execute(select(table).order_by(table.c.sequence))]
 
-    def own_pseudonyms(self, principal: Principal) -> list[str]:
-        """The caller's pseudonym in each subsidiary they act in: how they find their own reports."""
-        return [self.pseudonyms.of(t, principal.subject) for t in principal.tenants_within(self.settings.tenants)]
+    def pseudonyms(self) -> PseudonymDirectory:
+        """Where a person's pseudonym is found (and, by intake, assigned and erased)."""
+        if self.directory is None:
+            raise EventStoreUnavailable("the service is not connected to the broker yet")
+        return self.directory
+
+    async def pseudonym_of(self, tenant: str, subject: str) -> str | None:
+        """A person's pseudonym in a subsidiary: None if they never reported by name there,
+        or were erased. Read from the directory each time, so an erasure counts at once."""
+        return await self.pseudonyms().find(tenant, subject)
+
+    async def pseudonyms_of(self, principal: Principal) -> list[str]:
+        """The caller's pseudonyms in the subsidiaries they act in: how they find their own reports."""
+        return await self.pseudonyms().find_all(principal.tenants_within(self.settings.tenants), principal.subject)
 
     def make_store(self, js: Any) -> EventStore:
         return EventStore(
@@ -166,7 +177,6 @@ def create_service(
         projection_factory=projection_factory,
         subjects=subjects,
         broker_router=broker_router,
-        pseudonyms=Pseudonymizer(settings.secret("pseudonym")),
     )
 
     @broker_router.after_startup
@@ -178,6 +188,10 @@ def create_service(
         texts = TextVault(js, settings.keys.master_keys, bucket=settings.bucket("text-keys"), replicas=settings.stream_replicas)
         await texts.ensure(create=bool(publishes))
         runtime.text_vault = texts
+        if publishes:  # the console finds nobody's pseudonym: it neither needs nor may read the directory
+            directory = PseudonymDirectory(js, settings.secret("pseudonym"), bucket=settings.bucket("reporters"), replicas=settings.stream_replicas)
+            await directory.ensure()
+            runtime.directory = directory
         if on_connect is not None:
             await on_connect(runtime, js)
         runner = runtime.make_runner(store)

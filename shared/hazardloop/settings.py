@@ -48,7 +48,7 @@ class CommonSettings(BaseSettings):
     jwt_secret: SecretStr | None = Field(
         None, description="HS256 key for bearer tokens; rotatable (versions comma-separated, newest first)."
     )
-    pseudonym_key: SecretStr | None = Field(None, description="Key for reporter pseudonyms (HMAC); one version, for good.")
+    pseudonym_key: SecretStr | None = Field(None, description="Key of the pseudonym directory's lookup keys (HMAC of subsidiary and person); one version, for good.")
     receipt_key: SecretStr | None = Field(
         None, description="Key deriving anonymous reporters' receipt and voucher codes (HMAC); rotatable."
     )

@@ -57,6 +57,9 @@ def test_a_manager_prints_a_place_qr_code_and_an_officer_opens_the_dossier(syste
     wait_for(lambda: page.request.get(f"{console}/console/cases/{filed['report_id']}").status == 200)
     dossier = page.request.get(f"{console}/console/cases/{filed['report_id']}/dossier")
     assert dossier.status == 200 and filed["report_id"] in dossier.text()
+    assert "隐患举报处理档案" in dossier.text()  # in the person's language
+    english = page.request.get(f"{console}/console/cases/{filed['report_id']}/dossier?lang=en")
+    assert "Hazard report dossier" in english.text()
     assert httpx.get(f"{console}/console/cases/{filed['report_id']}/dossier").status_code == 303  # no session: sign in first
 
 

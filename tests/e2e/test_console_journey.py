@@ -1,6 +1,6 @@
 """One hazard's whole journey, in Chinese, through the pages each person uses.
 
-A worker scans a place's QR code on a phone with JavaScript off and files a named
+A worker scans a place's QR code on a phone with JavaScript off, signs in and files a named
 report with a photo; the safety officer verifies it as a major hazard and assigns it; the
 owner rectifies it on his phone; the manager accepts the rectification; the department
 head approves a reward beyond the year's budget, so group HQ decides it; finance pays it;
@@ -29,7 +29,8 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}
 ANSWERED = 15_000
 """ms a decision may take to come back: each goes to a service and into the log, on a busy 2-core machine."""
-EMPLOYEE = "E-20417"
+EMPLOYEE = "emp-10482"
+"""The demo's reporter 王工人: a named report is filed only by the person signed in."""
 HAZARD = "常压塔底泵机械密封泄漏，地面有油"
 MAJOR_REWARD = "2,000.00 元"
 """The default policy's reward for a major hazard: more than the year's budget set below."""
@@ -82,9 +83,11 @@ def test_a_named_report_is_rectified_rewarded_over_budget_paid_and_ledgered(syst
     worker.fill("#description", HAZARD)
     worker.set_input_files("#photos", files=[photo("leak.jpg", (1200, 900))])
     worker.check("input[name=who][value=named]")
-    worker.fill("#employee_number", EMPLOYEE)
-    worker.fill("#name", "周工")
-    worker.click("button[type=submit]")
+    worker.click("button[type=submit]")  # named: sign in first, the form and its photo kept
+    worker.get_by_role("button", name="王工人").click()
+    expect(worker.locator("#signed-in-as")).to_contain_text("王工人")
+    expect(worker.locator("#description")).to_have_value(HAZARD)
+    worker.click("form[enctype] button[type=submit]")
     report_id = worker.locator("#report-id").inner_text()
 
     # The safety officer finds it in the queue, sees its photo, accepts it and verifies a major hazard.

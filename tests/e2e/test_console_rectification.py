@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from hazardloop.registry import SERVICES
 from tests.factories import report_body
-from tests.media import jpeg
+from tests.media import jpeg, pdf
 from tests.waiting import wait_for
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "zh-CN", "device_scale_factor": 2}
@@ -77,7 +77,7 @@ def test_an_owner_rectifies_on_a_phone_and_the_manager_decides_from_the_list(sys
     system.start(*SERVICES)
     console = system.url("console")
     report_id = assigned_to_chen(system, "三号罐区防火堤排水阀常开")
-    deadline = datetime.fromisoformat(case_of(system, report_id)["deadline"])
+    deadline = datetime.fromisoformat(wait_for(lambda: case_of(system, report_id)["deadline"]))  # once verification has it
 
     _, chen = phone_of(browser, console, OWNER)
     chen.get_by_role("link", name="我的整改任务").first.click()
@@ -112,6 +112,10 @@ def test_an_owner_rectifies_on_a_phone_and_the_manager_decides_from_the_list(sys
 
     chen.goto(f"{console}/console/cases/{report_id}")
     chen.locator("#rectify-measures").fill("更换排水阀并加装铅封")
+    chen.locator("#evidence").set_input_files(files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": pdf()}])
+    chen.locator("#rectify button").tap()
+    expect(chen.locator("#evidence-error")).to_contain_text("文件声称是 .jpg，实际内容却是 application/pdf")  # nothing saved
+    chen.locator("#rectify-measures").fill("更换排水阀并加装铅封")
     chen.locator("#evidence").set_input_files(files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg((800, 600))}])
     chen.locator("#rectify button").tap()
     expect(chen.get_by_role("status")).to_contain_text("已保存")
@@ -140,7 +144,7 @@ def test_refusing_an_extension_needs_a_reason(system, browser):
     system.start(*SERVICES)
     console = system.url("console")
     report_id = assigned_to_chen(system, "装车栈桥静电接地夹损坏")
-    deadline = datetime.fromisoformat(case_of(system, report_id)["deadline"])
+    deadline = datetime.fromisoformat(wait_for(lambda: case_of(system, report_id)["deadline"]))  # once verification has it
     asked = httpx.post(
         f"{system.url('verification')}/reports/{report_id}/extension",
         json={"deadline": (deadline + timedelta(days=2)).isoformat(), "reason": "等待停车检修窗口"},

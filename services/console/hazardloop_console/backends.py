@@ -43,7 +43,7 @@ def _reason(response: httpx.Response) -> tuple[str, dict[str, str]]:
             if isinstance(item, dict):
                 where = [str(part) for part in item.get("loc", []) if part not in ("body", "query", "path")]
                 fields[".".join(where) or "-"] = str(item.get("msg", ""))
-        return "; ".join(f"{k}: {v}" for k, v in fields.items()), fields
+        return "; ".join(v if k == "-" else f"{k}: {v}" for k, v in fields.items()), fields
     return str(detail or response.reason_phrase), {}
 
 
@@ -57,13 +57,13 @@ class Backends:
 
     async def call(
         self, token: str, service: str, method: str, path: str, *, params: dict[str, Any] | None = None,
-        json: Any = None, content: bytes | None = None,
+        json: Any = None, content: bytes | None = None, language: str | None = None,
     ) -> httpx.Response:
-        """The service's answer to a request made as the person holding ``token``."""
+        """The service's answer to a request made as the person holding ``token`` (its refusals in ``language``)."""
+        headers = {"Authorization": f"Bearer {token}"} | ({"Accept-Language": language} if language else {})
         try:
             response = await self._http.request(
-                method, f"{self._urls[service]}{path}", params=params, json=json, content=content,
-                headers={"Authorization": f"Bearer {token}"},
+                method, f"{self._urls[service]}{path}", params=params, json=json, content=content, headers=headers,
             )
         except httpx.HTTPError as exc:
             raise ServiceDown(service) from exc

@@ -173,9 +173,13 @@ async def rectify(report_id: str, view: SignedIn, values: FormDep) -> Response:
             data = await upload.read()
             if not data:
                 continue
-            response = await backends(view).call(
-                view.person.token, "intake", "POST", "/attachments", params={"tenant": case["tenant"]}, content=data
-            )
+            try:
+                response = await backends(view).call(
+                    view.person.token, "intake", "POST", "/attachments", params={"tenant": case["tenant"], "filename": upload.filename},
+                    content=data, language=view.language,
+                )
+            except Refused as refused:  # the photo's own reason, beside the photo field
+                raise Refused(refused.service, refused.status, refused.reason, {"evidence": refused.reason}) from None
             digests.append(response.json()["digest"])
         return await _casework(view, report_id, "rectification", form.body(digests))
 

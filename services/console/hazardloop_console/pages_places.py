@@ -60,5 +60,10 @@ async def qr_code(tenant: str, place_id: str, kind: Literal["svg", "png"], view:
 async def dossier(report_id: str, view: SignedIn) -> Response:
     """The report's dossier for an external escalation, read from the log by verification."""
     visible_case(view, report_id)
-    answer = await backends(view).call(view.person.token, "verification", "GET", f"/reports/{report_id}/dossier.html")
-    return Response(answer.content, media_type="text/html; charset=utf-8", headers={"Cache-Control": "private, no-store"})
+    answer = await backends(view).call(
+        view.person.token, "verification", "GET", f"/reports/{report_id}/dossier.html", params={"lang": view.language}
+    )
+    security = answer.headers.get("content-security-policy", "default-src 'none'")
+    return Response(answer.content, media_type="text/html; charset=utf-8", headers={
+        "Cache-Control": "private, no-store", "Content-Security-Policy": security,
+    })

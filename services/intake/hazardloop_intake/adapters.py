@@ -13,7 +13,7 @@ from hazardloop.errors import Invalid
 from hazardloop.events import AttachmentRef
 from hazardloop.eventstore import EventStore, EventStoreUnavailable
 from hazardloop.identity import IdentityVault
-from hazardloop.pseudonyms import Pseudonymizer
+from hazardloop.pseudonyms import PseudonymDirectory
 from hazardloop.sealing import TextVault
 from hazardloop.service import Runtime
 from hazardloop_intake.forms import FormLinks
@@ -54,9 +54,8 @@ class Intake:
     def store(self) -> EventStore:
         return self._connected().event_store()
 
-    @property
-    def pseudonyms(self) -> Pseudonymizer:
-        return self._connected().pseudonyms
+    def directory(self) -> PseudonymDirectory:
+        return self._connected().pseudonyms()
 
     @property
     def texts(self) -> TextVault:

@@ -17,7 +17,7 @@ from hazardloop.http import refusals
 from hazardloop.service import RuntimeDep
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.domain import FileReport
-from hazardloop_intake.handlers import Filer, handle_file_report, new_idempotency_key, report_id_for
+from hazardloop_intake.handlers import Filer, handle_file_report, new_idempotency_key
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.validation import IdInPath
 from hazardloop_intake.store import attachments, reports
@@ -108,7 +108,7 @@ async def file(
     try:
         filing = await handle_file_report(intake, command, filer=filer, idempotency_key=key)
     except AppendOutcomeUnknown as unknown:
-        raise outcome_unknown(unknown, intake, command, filer, key) from None
+        raise outcome_unknown(unknown, intake, command, key) from None
     if not filing.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/reports/{filing.event.aggregate_id}"
@@ -116,11 +116,11 @@ async def file(
     return filed(filing)
 
 
-def outcome_unknown(unknown: AppendOutcomeUnknown, intake: Intake, command: FileReport, filer: Filer, key: str) -> AppendOutcomeUnknown:
+def outcome_unknown(unknown: AppendOutcomeUnknown, intake: Intake, command: FileReport, key: str) -> AppendOutcomeUnknown:
     """Where the client learns the outcome: the same request with this key, the report's
     URL, and for an anonymous report the receipt code it has if it was filed."""
-    report_id = report_id_for(command.tenant, filer, key)
-    receipt = {"receipt_code": intake.receipts.code_for(command.tenant, report_id)} if command.anonymous else {}
+    report_id = unknown.aggregate_id
+    receipt = {"receipt_code": intake.receipts.code_for(command.tenant, report_id, key)} if command.anonymous else {}
     return unknown.answer(location=f"/reports/{report_id}", report_id=report_id, idempotency_key=key, **receipt)
 
 
@@ -168,26 +168,31 @@ def steps(row: Any, *, attachments: int) -> list[Step]:
     return sorted(taken, key=lambda step: step.occurred_at)
 
 
-def visible_to(principal: Principal, runtime, row) -> bool:
+async def visible_to(principal: Principal, runtime, row) -> bool:
     if not principal.may_access(row.tenant):
         return False
     if principal.has_any(STAFF):
         return True
-    return row.reporter == runtime.pseudonyms.of(row.tenant, principal.subject)
+    return row.reporter == await runtime.pseudonym_of(row.tenant, principal.subject)
 
 
 @routes.get("/reports/{report_id}", response_model=ReportView)
 async def read(report_id: IdInPath, runtime: RuntimeDep, principal: Annotated[Principal, Depends(authenticated)]) -> ReportView:
     """One report with its timeline: for safety staff of its subsidiary and for its reporter."""
 
-    def found() -> ReportView:
+    def report() -> Any:
         with runtime.engine.connect() as db:
-            row = db.execute(select(reports).where(reports.c.report_id == report_id)).first()
-            if row is None or not visible_to(principal, runtime, row):
-                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
+            return db.execute(select(reports).where(reports.c.report_id == report_id)).first()
+
+    row = await asyncio.to_thread(report)
+    if row is None or not await visible_to(principal, runtime, row):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
+
+    def shown() -> ReportView:
+        with runtime.engine.connect() as db:
             return view(db, row, with_timeline=True)
 
-    return await runtime.texts.reveal_model(await asyncio.to_thread(found))
+    return await runtime.texts.reveal_model(await asyncio.to_thread(shown))
 
 
 @routes.get("/reports", response_model=list[ReportView])
@@ -207,14 +212,15 @@ async def list_reports(
         check_tenant(principal, tenant)
         query = query.where(reports.c.tenant == tenant)
     else:
-        query = query.where(reports.c.reporter.in_(runtime.own_pseudonyms(principal)))
+        query = query.where(reports.c.reporter.in_(await runtime.pseudonyms_of(principal)))
     if duplicates_of is not None:
         query = query.where((reports.c.possible_duplicate_of == duplicates_of) | (reports.c.report_id == duplicates_of))
-    def found() -> list[ReportView]:
+
+    def listed() -> list[ReportView]:
         with runtime.engine.connect() as db:
             return [view(db, row, with_timeline=not staff) for row in db.execute(query)]
 
-    return [ReportView.model_validate(shown) for shown in await runtime.texts.reveal([v.model_dump() for v in await asyncio.to_thread(found)])]
+    return [ReportView.model_validate(v) for v in await runtime.texts.reveal([r.model_dump() for r in await asyncio.to_thread(listed)])]
 
 
 @routes.get("/receipt", response_model=ReportView, tags=["anonymous"], responses=refusals(404))

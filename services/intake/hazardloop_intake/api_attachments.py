@@ -10,6 +10,7 @@ from sqlalchemy import select
 from hazardloop.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.events import AttachmentRef, Sha256Hex, TenantId
 from hazardloop.http import refusals
+from hazardloop.media_refusals import MediaRefused
 from hazardloop.service import RuntimeDep
 from hazardloop_intake.api import STAFF, IntakeDep
 from hazardloop_intake.store import attachments, reports
@@ -25,24 +26,39 @@ async def upload(
     intake: IntakeDep,
     principal: Annotated[Principal, Depends(require(*UPLOADERS))],
     tenant: Annotated[TenantId, Query(description="The subsidiary the report will be filed in.")],
+    filename: Annotated[str | None, Query(max_length=255, description="The file's own name; its extension must fit the content.")] = None,
 ) -> AttachmentRef:
-    """Store a photo or video (the raw bytes as the body); its type is read from its content.
+    """Store a photo or video (the raw bytes as the body), stripped of its metadata; its type is read from its content.
 
-    Cite the returned digest in the report's ``attachments``.
+    A picture or video ``Content-Type`` or a ``filename`` extension that the content
+    contradicts is refused (415), as are files that do not decode or carry megabytes of
+    metadata (413). Photos are re-encoded from their pixels, videos have their metadata
+    blanked: the returned digest names the stored, cleaned file. Cite it in the report's
+    ``attachments``. Refusals name the field (``body``) and speak the Accept-Language.
     """
     check_tenant(principal, tenant)
-    return await intake.attachments().put(tenant, await request.body())
+    try:
+        return await intake.attachments().put(
+            tenant, await request.body(), declared_type=request.headers.get("content-type"), filename=filename
+        )
+    except MediaRefused as refused:
+        reason = refused.in_language(request.headers.get("accept-language"))
+        detail = [{"loc": ["body"], "msg": reason, "type": f"media.{refused.reason}"}]
+        raise HTTPException(refused.status_code, detail=detail) from None
 
 
-def _may_see(runtime, principal: Principal, tenant: str, digest: str) -> bool:
+async def _may_see(runtime, principal: Principal, tenant: str, digest: str) -> bool:
     if not principal.may_access(tenant):
         return False
     if principal.has_any(STAFF):
         return True
+    mine = await runtime.pseudonym_of(tenant, principal.subject)
+    if mine is None:
+        return False
     query = (
         select(reports.c.report_id)
         .join(attachments, attachments.c.report_id == reports.c.report_id)
-        .where(attachments.c.digest == digest, reports.c.tenant == tenant, reports.c.reporter.in_(runtime.own_pseudonyms(principal)))
+        .where(attachments.c.digest == digest, reports.c.tenant == tenant, reports.c.reporter == mine)
         .limit(1)
     )
     with runtime.engine.connect() as db:
@@ -65,7 +81,7 @@ async def download(
     """The file, or its thumbnail: for safety staff of the subsidiary and the reporter who cited it."""
     check_tenant(principal, tenant)
     ref = await intake.attachments().find(tenant, digest)
-    if ref is None or not _may_see(runtime, principal, tenant, digest):
+    if ref is None or not await _may_see(runtime, principal, tenant, digest):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no attachment {digest[:12]}... visible to you")
     if thumbnail and ref.thumbnail is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="this attachment has no thumbnail")

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from hazardloop.attachments import Upload
 from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.errors import DomainError, Invalid
 from hazardloop.eventstore import EventStoreUnavailable
@@ -171,7 +172,8 @@ async def submit_report_form(
         if len(photos) > intake.settings.max_attachments:
             raise Invalid(f"at most {intake.settings.max_attachments} photos or videos", field="photos")
         if photos:
-            digests = [(await intake.attachments().put(tenant, await photo.read())).digest for photo in photos]
+            uploads = [Upload(await photo.read(), photo.content_type, photo.filename) for photo in photos]
+            digests = [ref.digest for ref in await intake.attachments().put_all(tenant, uploads)]
         if named and reporter is None:
             if not signin_available(request):
                 return again({"who": form_errors.message(lang, "who", detail="signin")}, 422)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, StringConstraints
 from sqlalchemy import select
 
-from hazardloop.auth import Principal, Role, check_tenant, require
+from hazardloop.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.edge import Command
 from hazardloop.events import Pseudonym, TenantId
 from hazardloop.identity import Identity
@@ -44,6 +45,19 @@ class Erasure(BaseModel):
     reporter: str
     erased_at: datetime
     event_id: str
+
+
+class MyDisclosure(BaseModel):
+    """One look at the reporter's identity, as the reporter sees it."""
+
+    report_id: str
+    tenant: str
+    who: str
+    """The member of staff who opened it."""
+    role: str
+    """In which role: the confidentiality officer's, or finance's to pay a reward."""
+    purpose: str
+    occurred_at: datetime
 
 
 class DisclosureRecord(BaseModel):
@@ -99,3 +113,26 @@ def disclosure_log(
         query = query.where(disclosures.c.reporter == reporter)
     with runtime.engine.connect() as db:
         return [DisclosureRecord(**{k: v for k, v in r._mapping.items() if k in DisclosureRecord.model_fields}) for r in db.execute(query)]
+
+
+@routes.get("/my/disclosures", response_model=list[MyDisclosure])
+async def my_disclosures(runtime: RuntimeDep, principal: Annotated[Principal, Depends(authenticated)]) -> list[MyDisclosure]:
+    """Who opened the signed-in reporter's identity, in which role, when and why, newest first.
+
+    Found through the caller's own pseudonyms: after an erasure there are none, and the
+    disclosures before it stay in the log, attributed to nobody.
+    """
+    mine = await runtime.pseudonyms_of(principal)
+    query = select(disclosures).where(disclosures.c.reporter.in_(mine)).order_by(disclosures.c.occurred_at.desc(), disclosures.c.event_id)
+
+    def read() -> list[MyDisclosure]:
+        with runtime.engine.connect() as db:
+            return [
+                MyDisclosure(
+                    report_id=r.report_id, tenant=r.tenant, who=r.actor.removeprefix("staff:"), role=r.role, purpose=r.purpose,
+                    occurred_at=r.occurred_at,
+                )
+                for r in db.execute(query)
+            ]
+
+    return await asyncio.to_thread(read)

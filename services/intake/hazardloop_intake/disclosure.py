@@ -61,11 +61,18 @@ class DisclosureRefused(DomainError):
     status_code = 403
 
 
+FINAL = frozenset({RewardState.DECLINED, RewardState.REVOKED})
+"""A decline or a revocation is the reward's last word for disclosure: nothing recorded after
+it (a grant, say, however it came into the log) lets finance open the identity again."""
+
+
 def reward_state(history: History) -> RewardState:
     """Where the report's reward stands, from the reward aggregate's events."""
     state = RewardState.NONE
     for stored in history.events:
         event = stored.event
+        if state in FINAL:
+            break
         if isinstance(event, RewardGranted):
             state = RewardState.GRANTED_PAYROLL if event.channel is PayoutChannel.PAYROLL else RewardState.GRANTED_VOUCHER
         else:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hazardloop.errors import DomainError, Invalid, TooLarge, UnsupportedMedia
+from hazardloop.media_refusals import MediaRefused
 
 FORM = "form"
 """Errors that belong to no one field: shown above the form."""
@@ -106,6 +107,8 @@ def from_validation(errors: Iterable[Mapping[str, Any]], lang: str) -> dict[str,
 
 def from_refusal(refused: DomainError, lang: str, *, max_attachments: int) -> dict[str, str]:
     """A domain refusal as the sentence beside the field it names."""
+    if isinstance(refused, MediaRefused):  # says exactly why the photo or video was refused
+        return {"photos": refused.in_language(lang)}
     if isinstance(refused, TooLarge):
         return {"photos": message(lang, "photos", detail="too_large")}
     if isinstance(refused, UnsupportedMedia):

@@ -23,6 +23,7 @@ from hazardloop.events import (
     stable_id,
 )
 from hazardloop.identity import Identity, IdentityErased
+from hazardloop.pseudonyms import random_pseudonym
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.catalogue import CataloguePlace, catalogue_place, same_place
 from hazardloop_intake.disclosure import check_disclosure, reward_state
@@ -48,15 +49,14 @@ class Filing:
     """Shown to an anonymous reporter; never stored."""
 
 
-def _reporter_id(intake: Intake, command: FileReport, filer: Filer) -> tuple[str, Identity | None, str | None]:
-    """(pseudonym source, identity to seal, who entered it) for a named report."""
-    tenant = command.tenant
+def _reporter_id(command: FileReport, filer: Filer) -> tuple[str, Identity, str | None]:
+    """(who reported, identity to seal, the officer who entered it) for a named report."""
     if command.channel in ENTERED_BY_STAFF:
         if not filer.staff:
             raise Invalid(f"{command.channel.value} reports are entered by a safety officer", field="channel")
         if command.reporter is None:
             raise Invalid("name the employee who reported", field="reporter")
-        return command.reporter.employee_number, command.reporter, intake.pseudonyms.of(tenant, filer.subject)
+        return command.reporter.employee_number, command.reporter, filer.subject
     if filer.subject is None:  # nobody signed in: a typed employee number proves nothing
         raise Invalid("sign in to report in your own name, or report anonymously", field="who")
     if command.reporter is not None and command.reporter.employee_number != filer.subject:
@@ -65,13 +65,23 @@ def _reporter_id(intake: Intake, command: FileReport, filer: Filer) -> tuple[str
 
 
 def new_idempotency_key() -> str:
-    """A key for a request that came without one, handed back so that its retry reuses it."""
+    """A key for a request that came without one, handed back so that its retry reuses it:
+    128 random bits, since an anonymous report's receipt code is only as secret as its key."""
     return uuid.uuid4().hex
 
 
-def report_id_for(tenant: str, filer: Filer, idempotency_key: str) -> str:
-    """The report an Idempotency-Key files: the same key and reporter, the same report."""
-    return str(stable_id("report", tenant, filer.subject or "form", idempotency_key))
+ANONYMOUS = "anonymous"
+"""The namespace of anonymous filings' Idempotency-Keys: nothing about who sent them."""
+
+
+def report_id_for(tenant: str, namespace: str, idempotency_key: str) -> str:
+    """The report an Idempotency-Key files: the same key and filer, the same report.
+
+    ``namespace`` is the pseudonym of whoever files a named report (the officer's, for one
+    they enter), ``ANONYMOUS`` otherwise: never a person's name or number, so that the id
+    says nothing about who filed it, even to someone who guesses the key.
+    """
+    return str(stable_id("report", tenant, namespace, idempotency_key))
 
 
 async def handle_file_report(
@@ -81,10 +91,11 @@ async def handle_file_report(
 
     The report id is derived from the key, so the retry targets the same aggregate and
     the broker, not this process, decides that it already exists (across restarts too).
+    A named reporter's pseudonym comes from the directory (a random one on their first
+    named report); an anonymous report gets a random pseudonym of its own.
     """
     now = now or datetime.now(UTC)
     tenant = command.tenant
-    report_id = report_id_for(tenant, filer, idempotency_key)
 
     place = await asyncio.to_thread(intake.read, find_place, tenant, command.place_id)
     location = locate(command, place)
@@ -94,12 +105,15 @@ async def handle_file_report(
 
     receipt_code = None
     if command.anonymous:
-        receipt_code = intake.receipts.code_for(tenant, report_id)
-        digest = receipt_digest(receipt_code)
-        reporter = Reporter(intake.pseudonyms.of(tenant, f"receipt:{digest}"), None, digest, None)
+        report_id = report_id_for(tenant, ANONYMOUS, idempotency_key)
+        receipt_code = intake.receipts.code_for(tenant, report_id, idempotency_key)
+        reporter = Reporter(random_pseudonym(), None, receipt_digest(receipt_code), None)
     else:
-        source, identity, entered_by = _reporter_id(intake, command, filer)
-        pseudonym = intake.pseudonyms.of(tenant, source)
+        source, identity, officer = _reporter_id(command, filer)
+        directory = intake.directory()
+        pseudonym = await directory.assign(tenant, source)
+        entered_by = None if officer is None else await directory.assign(tenant, officer)
+        report_id = report_id_for(tenant, entered_by or pseudonym, idempotency_key)
         sealed = await intake.vault().seal(tenant, pseudonym, report_id, identity)
         reporter = Reporter(pseudonym, sealed, None, entered_by)
 
@@ -132,7 +146,7 @@ async def handle_file_report(
     if not isinstance(stored, ReportFiled) or not same_report(stored, command, description=description):
         raise Invalid("this Idempotency-Key was already used for a different report", field="Idempotency-Key")
     if stored.anonymous:  # the code on record, even if the receipt key was rotated since
-        receipt_code = intake.receipts.code_for(tenant, report_id, recorded_digest=stored.receipt_digest)
+        receipt_code = intake.receipts.code_for(tenant, report_id, idempotency_key, recorded_digest=stored.receipt_digest)
     return Filing(stored, False, receipt_code)
 
 
@@ -240,7 +254,9 @@ async def handle_disclose_identity(
 async def handle_shred_reporter_key(
     intake: Intake, tenant: str, reporter: str, *, reason: str, actor: str
 ) -> ReporterKeyShredded:
-    """Erase a reporter's data key: recorded first, then erased (a retry finishes the erasure)."""
+    """Erase a reporter: recorded first, then the link from the person to the pseudonym and
+    the data key that sealed their identities are purged (a retry finishes the erasure).
+    The log keeps every event; nothing left links the pseudonym to anyone."""
 
     def shredding(history: History) -> ReporterKeyShredded:
         done = next((s.event for s in history.events if isinstance(s.event, ReporterKeyShredded)), None)
@@ -250,6 +266,7 @@ async def handle_shred_reporter_key(
         )
 
     event = await _record_on_reporter(intake, tenant, reporter, shredding)
+    await intake.directory().forget(tenant, reporter)
     await intake.vault().shred(tenant, reporter)
     return event
 

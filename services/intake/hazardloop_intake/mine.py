@@ -79,6 +79,6 @@ async def my_reports(
             "mine.html", chosen, reporter=None, notice=notice, here=here,
             signin_url="/f/signin?" + urlencode({"next": here, "lang": chosen}),
         )
-    pseudonyms = runtime.own_pseudonyms(reporter.principal(runtime.settings.tenants))
+    pseudonyms = await runtime.pseudonyms_of(reporter.principal(runtime.settings.tenants))
     found = await asyncio.to_thread(_mine, runtime, pseudonyms, chosen)
     return render("mine.html", chosen, reporter=reporter, reports=found, notice=notice, here=here)

@@ -1,7 +1,7 @@
 """Notifications' HTTP routes: the caller's own inbox, read and unread.
 
-A named reporter reads the messages about their reports by token (the pseudonym is
-recomputed from it); an anonymous reporter only with the receipt code of their report;
+A named reporter reads the messages about their reports by token (their pseudonyms are
+looked up in the directory); an anonymous reporter only with the receipt code of their report;
 staff read their own box. Messages are rendered in the reader's language on the way out.
 """
 
@@ -55,18 +55,22 @@ class Marked(BaseModel):
 ReceiptHeader = Annotated[ReceiptCode | None, Header(alias="Receipt-Code", description="An anonymous report's receipt code.")]
 
 
-def _boxes(runtime, principal: Principal | None, code: str | None):
+async def _boxes(runtime, principal: Principal | None, code: str | None):
     """(select of the caller's messages with their box and reader, the reader for a box)."""
     if code is not None:
         mine = select(reports.c.report_id).where(reports.c.receipt_digest == receipt_digest(code), reports.c.anonymous.is_(True))
-        with runtime.engine.connect() as db:
-            if db.execute(mine).first() is None:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no report has this receipt code")
+
+        def known() -> bool:
+            with runtime.engine.connect() as db:
+                return db.execute(mine).first() is not None
+
+        if not await asyncio.to_thread(known):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no report has this receipt code")
         return select(inbox, literal("anonymous").label("reader")).where(inbox.c.box.in_(mine))
     if principal is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="send a bearer token, or the Receipt-Code of an anonymous report",
                             headers={"WWW-Authenticate": "Bearer"})
-    pseudonyms = runtime.own_pseudonyms(principal)
+    pseudonyms = await runtime.pseudonyms_of(principal)
     as_reporter = (
         select(inbox, reports.c.reporter.label("reader"))
         .join(reports, reports.c.report_id == inbox.c.box)
@@ -97,7 +101,7 @@ async def read_inbox(
     accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> list[Message]:
     """The caller's messages, newest first; the header ``X-Unread-Count`` counts the unread."""
-    mine = _boxes(runtime, principal, code).subquery()
+    mine = (await _boxes(runtime, principal, code)).subquery()
     query = (
         select(mine, *REPORT_CONTEXT)
         .select_from(mine.outerjoin(reports, reports.c.report_id == mine.c.report_id))
@@ -144,7 +148,7 @@ async def mark_read(
     code: ReceiptHeader = None,
 ) -> Marked:
     """Mark messages read (each once, recorded in the log as ``MessageRead``)."""
-    mine = _boxes(runtime, principal, code).subquery()
+    mine = (await _boxes(runtime, principal, code)).subquery()
     query = select(mine.c.box, mine.c.message_id, mine.c.tenant, mine.c.reader).where(mine.c.read_at.is_(None))
     if not body.all:
         if not body.message_ids:

@@ -194,4 +194,4 @@ async def claim(
         row = db.execute(select(reports.c.tenant, reports.c.receipt_digest).where(reports.c.report_id == report_id)).first()
     if row is None or row.receipt_digest is None or row.receipt_digest != receipt_digest(receipt_code):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no anonymous report with this receipt code")
-    return Voucher(report_id=report_id, voucher_code=await payouts.claim(row.tenant, report_id))
+    return Voucher(report_id=report_id, voucher_code=await payouts.claim(row.tenant, report_id, receipt_code))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import io
 import json
 from datetime import UTC, datetime
@@ -220,6 +221,10 @@ class Standing(BaseModel):
     amount_fen: int
 
 
+READERS = frozenset({Role.FINANCE, Role.MANAGER, Role.LEADER, Role.AUDITOR, Role.VERIFIER})
+"""Who may rank reporters by pseudonym: staff who handle rewards and see pseudonyms anyway."""
+
+
 @routes.get("/leaderboard", response_model=list[Standing])
 def leaderboard(
     runtime: RuntimeDep,
@@ -228,12 +233,18 @@ def leaderboard(
     period: Period,
     by: Annotated[
         Literal["team", "area", "reporter"],
-        Query(description="The reporters' teams, the workshops or units where hazards were found, or reporters (pseudonyms)."),
+        Query(description="The reporters' teams, the workshops or units where hazards were found, or reporters (pseudonyms: staff only)."),
     ] = "team",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[Standing]:
-    """Who reports well, by rewarded reports in the period: teams, workshops, or reporters by pseudonym."""
+    """Who reports well, by rewarded reports in the period: teams, workshops, or reporters by pseudonym.
+
+    Ranking reporters is for staff who handle rewards: shown to everyone, a pseudonym's
+    count and amount would match a named notice entry and give the name its other rewards.
+    """
     check_tenant(principal, tenant)
+    if by == "reporter" and not principal.has_any(READERS):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="by: ranking reporters is for staff who handle rewards; rank by team or area")
     key = {"team": func.coalesce(reports.c.team, "(no team given)"), "area": reports.c.area, "reporter": rewards.c.reporter}[by]
     query = (
         select(key.label("name"), func.count().label("rewarded_reports"), func.sum(rewards.c.amount_fen).label("amount_fen"))
@@ -247,27 +258,35 @@ def leaderboard(
         return [Standing.model_validate(row._mapping) for row in db.execute(_paid_in(query, period, runtime.settings.timezone))]
 
 
+def notice_reference(report_id: str) -> str:
+    """An entry's own reference on the public notice: one-way from its report, so it names
+    that entry alone (its reporter, who knows the report, can find it) and joins nothing."""
+    return "N-" + hashlib.sha256(f"notice\x1f{report_id}".encode()).hexdigest()[:10].upper()
+
+
 class Notice(BaseModel):
-    report_id: str
+    reference: str
+    """This entry's reference, unrelated to any other entry's."""
     paid_at: datetime
     place: str
     grade: str | None
     amount_fen: int
-    reporter: str
-    """The name the reporter consented to be shown by, else their pseudonym."""
+    named: str | None
+    """The name the reporter consented to be shown by on this entry; else nobody is named."""
 
 
 @routes.get("/notices", response_model=list[Notice])
 async def notices(
     runtime: RuntimeDep, principal: Annotated[Principal, Depends(authenticated)], tenant: Annotated[TenantId, Query()], period: Period
 ) -> list[Notice]:
-    """The public notice of rewarded reports: anyone in the subsidiary may read it."""
+    """The public notice of rewarded reports: anyone in the subsidiary may read it.
+
+    No entry carries the reporter's pseudonym or report: a reporter who consents to be
+    named on one entry is named there alone, and nothing joins it to their other entries.
+    """
     check_tenant(principal, tenant)
     query = (
-        select(
-            rewards.c.report_id, rewards.c.paid_at, reports.c.site, reports.c.area, rewards.c.grade, rewards.c.amount_fen,
-            func.coalesce(rewards.c.display_name, rewards.c.reporter).label("shown_as"),
-        )
+        select(rewards.c.report_id, rewards.c.paid_at, reports.c.site, reports.c.area, rewards.c.grade, rewards.c.amount_fen, rewards.c.display_name)
         .join(reports, reports.c.report_id == rewards.c.report_id)
         .where(rewards.c.tenant == tenant)
         .order_by(rewards.c.paid_at.desc(), rewards.c.report_id)
@@ -276,7 +295,10 @@ async def notices(
     def read() -> list[dict[str, Any]]:
         with runtime.engine.connect() as db:
             return [
-                Notice(report_id=r.report_id, paid_at=r.paid_at, place=f"{r.site} / {r.area}", grade=r.grade, amount_fen=r.amount_fen, reporter=r.shown_as).model_dump()
+                Notice(
+                    reference=notice_reference(r.report_id), paid_at=r.paid_at, place=f"{r.site} / {r.area}", grade=r.grade,
+                    amount_fen=r.amount_fen, named=r.display_name,
+                ).model_dump()
                 for r in db.execute(_paid_in(query, period, runtime.settings.timezone))
             ]
 

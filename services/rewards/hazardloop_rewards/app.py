@@ -28,7 +28,6 @@ def build(settings: RewardsSettings | None = None, *, clock: Clock | None = None
         routes=[api_preview.routes, api.routes, api_views.routes],
         publishes=PUBLISHES,
         description="Every verified report gets one reward decision: proposed by policy, approved, paid once, within budget.",
-        keys=["receipt"],
     )
     app.state.payouts = Payouts(app.state.runtime, clock or SystemClock())
     return app

@@ -267,7 +267,7 @@ class Reward:
         if self.proposal is None or self.stage not in stages:
             raise NotAllowed(f"the reward is {self.stage.value}: cannot {doing}", state=self.stage.value)
 
-    def _not_party(self, actor: str, pseudonym: str, role: str) -> None:
+    def _not_party(self, actor: str, pseudonym: str | None, role: str) -> None:
         """Segregation of duties: reporter, proposer, approver and payer are four people."""
         if pseudonym == self.reporter:
             raise NotAllowed(f"the reporter cannot act as {role} on their own reward", state=self.stage.value)
@@ -279,7 +279,7 @@ class Reward:
     # --- the department head -------------------------------------------------------------
 
     def approve(
-        self, *, amount_fen: int | None, reason: str | None, actor: str, pseudonym: str, now: datetime, budget: Budget
+        self, *, amount_fen: int | None, reason: str | None, actor: str, pseudonym: str | None, now: datetime, budget: Budget
     ) -> list[Event]:
         """Approve as proposed or adjusted; above the cap or beyond the budget it goes to HQ."""
         self._require(Stage.PROPOSED, doing="approve it")
@@ -300,7 +300,7 @@ class Reward:
             )
         ]  # fmt: skip
 
-    def decline(self, *, reason: str, actor: str, pseudonym: str, now: datetime, hq: bool = False) -> list[Event]:
+    def decline(self, *, reason: str, actor: str, pseudonym: str | None, now: datetime, hq: bool = False) -> list[Event]:
         self._require(Stage.REFERRED if hq else Stage.PROPOSED, doing="decline it")
         self._not_party(actor, pseudonym, "approver")
         if hq and actor == self.referred_by:
@@ -309,7 +309,7 @@ class Reward:
 
     # --- group HQ ------------------------------------------------------------------------
 
-    def approve_at_hq(self, *, reason: str | None, actor: str, pseudonym: str, now: datetime, budget: Budget) -> list[Event]:
+    def approve_at_hq(self, *, reason: str | None, actor: str, pseudonym: str | None, now: datetime, budget: Budget) -> list[Event]:
         self._require(Stage.REFERRED, doing="approve it at group HQ")
         self._not_party(actor, pseudonym, "approver")
         if actor == self.referred_by:
@@ -333,7 +333,7 @@ class Reward:
             raise NotAllowed("this reward was already claimed", state="claimed")
         return [self._next(RewardClaimed, actor="receipt-holder", now=now, voucher_digest=voucher_digest)]
 
-    def pay(self, *, reference: str, voucher_digest: str | None, actor: str, pseudonym: str, now: datetime) -> list[Event]:
+    def pay(self, *, reference: str, voucher_digest: str | None, actor: str, pseudonym: str | None, now: datetime) -> list[Event]:
         self._require(Stage.APPROVED, doing="pay it")
         self._not_party(actor, pseudonym, "payer")
         channel = PayoutChannel.PAYROLL
@@ -351,7 +351,7 @@ class Reward:
             )
         ]  # fmt: skip
 
-    def recognise(self, display_name: str | None, *, pseudonym: str, now: datetime) -> list[Event]:
+    def recognise(self, display_name: str | None, *, pseudonym: str | None, now: datetime) -> list[Event]:
         """The reporter's own choice to be named on the public notice, or no longer."""
         if pseudonym != self.reporter or self.proposal is None or self.proposal.anonymous:
             raise NotAllowed("only the named reporter of this report decides how the notice names them", state=self.stage.value)

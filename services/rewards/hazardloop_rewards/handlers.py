@@ -24,13 +24,20 @@ from hazardloop.events import (
     Verified,
 )
 from hazardloop.eventstore import ConcurrencyError, EventStore
-from hazardloop.receipts import receipt_digest
+from hazardloop.receipts import normalised, receipt_digest
 from hazardloop.service import Runtime
 from hazardloop_rewards.domain import POLICY_ACTOR, Budget, Reward, Stage, budget_id, decide_on_verification
 from hazardloop_rewards.policy import in_force
 
 ATTEMPTS = 3
 POLICY_ID = "rewards"
+
+
+def voucher_for(receipt_code: str, tenant: str, report_id: str) -> str:
+    """The voucher of a claim: keyed by the receipt code itself (as typed, loosely or not)."""
+    mac = hmac.new(normalised(receipt_code).encode(), f"voucher\x1f{tenant}\x1f{report_id}".encode(), hashlib.sha256).digest()
+    letters = base64.b32encode(mac).decode()[:16]
+    return "-".join(letters[i : i + 4] for i in range(0, 16, 4))
 
 
 async def policy_history(store: EventStore, tenant: str) -> list[RewardPolicySet]:
@@ -150,11 +157,12 @@ class Payouts:
         if release is not None:
             await self.store.append(release, expected_version=version)
 
-    def _pseudonym(self, tenant: str, subject: str) -> str:
-        return self.runtime.pseudonyms.of(tenant, subject)
+    async def _pseudonym(self, tenant: str, subject: str) -> str | None:
+        """The person's pseudonym as a reporter there (None if they never reported by name)."""
+        return await self.runtime.pseudonym_of(tenant, subject)
 
     async def approve(self, tenant: str, report_id: str, *, amount_fen: int | None, reason: str | None, actor: str) -> list[Event]:
-        now, me = self.clock.now(), self._pseudonym(tenant, actor)
+        now, me = self.clock.now(), await self._pseudonym(tenant, actor)
         return await self._with_budget(
             tenant,
             report_id,
@@ -162,59 +170,42 @@ class Payouts:
         )
 
     async def decline(self, tenant: str, report_id: str, *, reason: str, actor: str, hq: bool = False) -> list[Event]:
-        now, me = self.clock.now(), self._pseudonym(tenant, actor)
+        now, me = self.clock.now(), await self._pseudonym(tenant, actor)
         return await self._with_budget(
             tenant, report_id, lambda reward, _: reward.decline(reason=reason, actor=actor, pseudonym=me, now=now, hq=hq)
         )
 
     async def approve_at_hq(self, tenant: str, report_id: str, *, reason: str | None, actor: str) -> list[Event]:
-        now, me = self.clock.now(), self._pseudonym(tenant, actor)
+        now, me = self.clock.now(), await self._pseudonym(tenant, actor)
         return await self._with_budget(
             tenant, report_id, lambda reward, budget: reward.approve_at_hq(reason=reason, actor=actor, pseudonym=me, now=now, budget=budget)
         )
 
     async def pay(self, tenant: str, report_id: str, *, reference: str, voucher_code: str | None, actor: str) -> list[Event]:
-        now, me = self.clock.now(), self._pseudonym(tenant, actor)
+        now, me = self.clock.now(), await self._pseudonym(tenant, actor)
         digest = receipt_digest(voucher_code) if voucher_code else None
         return await self._decide(
             tenant, report_id, lambda reward: reward.pay(reference=reference, voucher_digest=digest, actor=actor, pseudonym=me, now=now)
         )
 
     async def recognise(self, tenant: str, report_id: str, display_name: str | None, *, subject: str) -> list[Event]:
-        now, me = self.clock.now(), self._pseudonym(tenant, subject)
+        now, me = self.clock.now(), await self._pseudonym(tenant, subject)
         return await self._decide(tenant, report_id, lambda reward: reward.recognise(display_name, pseudonym=me, now=now))
 
     async def revoke(self, tenant: str, report_id: str, *, reason: str, actor: str) -> list[Event]:
         now = self.clock.now()
         return await self._decide(tenant, report_id, lambda reward: reward.revoke(reason=reason, actor=actor, now=now))
 
-    async def claim(self, tenant: str, report_id: str) -> str:
+    async def claim(self, tenant: str, report_id: str, receipt_code: str) -> str:
         """An anonymous reporter's claim: a voucher code to collect the payout with.
 
-        Derived from the report with a server key, so a claim repeated after a lost
-        answer gets the same voucher back (the one on record, should the receipt key
-        have been rotated since), yet nobody can guess one.
+        Derived from the receipt code the claimant holds, so a claim repeated after a lost
+        answer gets the same voucher back, yet nobody else can compute it: the services
+        keep only digests of both, and no key of theirs makes either.
         """
-        vouchers = {receipt_digest(v): v for v in self.vouchers_for(tenant, report_id)}
-        voucher, now = next(iter(vouchers.values())), self.clock.now()
-
-        def claiming(reward: Reward) -> list[Event]:
-            nonlocal voucher
-            voucher = vouchers.get(reward.voucher_digest, voucher)
-            return reward.claim(receipt_digest(voucher), now=now)
-
-        await self._decide(tenant, report_id, claiming)
+        voucher, now = voucher_for(receipt_code, tenant, report_id), self.clock.now()
+        await self._decide(tenant, report_id, lambda reward: reward.claim(receipt_digest(voucher), now=now))
         return voucher
-
-    def vouchers_for(self, tenant: str, report_id: str) -> list[str]:
-        """The report's voucher under each version of the receipt key, newest first."""
-        return [self._voucher(key, tenant, report_id) for key in self.runtime.settings.keys.versions("receipt")]
-
-    @staticmethod
-    def _voucher(key: bytes, tenant: str, report_id: str) -> str:
-        mac = hmac.new(key, f"voucher\x1f{tenant}\x1f{report_id}".encode(), hashlib.sha256).digest()
-        letters = base64.b32encode(mac).decode()[:16]
-        return "-".join(letters[i : i + 4] for i in range(0, 16, 4))
 
     async def set_policy(self, tenant: str, policy: RewardPolicy, effective_from, actor: str) -> RewardPolicySet:
         now = self.clock.now()

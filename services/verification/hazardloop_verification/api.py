@@ -139,7 +139,7 @@ async def feed_back(report_id: IdInPath, command: FeedBack, runtime: RuntimeDep,
     return recorded(report_id, await casework.feed_back(tenant, report_id, command, principal.subject))
 
 
-def reporter_of(
+async def reporter_of(
     report_id: IdInPath,
     runtime: RuntimeDep,
     principal: Annotated[Principal | None, Depends(optionally_authenticated)],
@@ -151,15 +151,15 @@ def reporter_of(
             status.HTTP_401_UNAUTHORIZED, detail="a bearer token or a Receipt-Code is required", headers={"WWW-Authenticate": "Bearer"}
         )
     row = case_row(runtime, report_id)
-    if row is not None and is_reporter(runtime, row, principal, receipt_code):
+    if row is not None and await is_reporter(runtime, row, principal, receipt_code):
         return row.tenant, row.reporter
     raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} of yours")
 
 
-def is_reporter(runtime: Runtime, row, principal: Principal | None, receipt_code: str | None) -> bool:
+async def is_reporter(runtime: Runtime, row, principal: Principal | None, receipt_code: str | None) -> bool:
     if receipt_code is not None:
         return row.receipt_digest is not None and row.receipt_digest == receipt_digest(receipt_code)
-    return principal.may_access(row.tenant) and runtime.pseudonyms.of(row.tenant, principal.subject) == row.reporter
+    return principal.may_access(row.tenant) and await runtime.pseudonym_of(row.tenant, principal.subject) == row.reporter
 
 
 @routes.post("/reports/{report_id}/external-escalation", **CREATED)

@@ -49,13 +49,14 @@ class Casework:
     clock: Clock
     _runtime: Runtime | None = field(default=None, repr=False)
     _attachments: AttachmentStore | None = field(default=None, repr=False)
+    _js: JetStreamContext | None = field(default=None, repr=False)
 
     async def connect(self, runtime: Runtime, js: JetStreamContext) -> None:
         """Open the attachment bucket where rectification evidence is uploaded (via intake)."""
         settings = self.settings
         attachments = AttachmentStore(js, bucket=settings.bucket("attachments"), replicas=settings.stream_replicas)
         await attachments.ensure()
-        self._runtime, self._attachments = runtime, attachments
+        self._runtime, self._attachments, self._js = runtime, attachments, js
 
     @property
     def runtime(self) -> Runtime:
@@ -66,6 +67,20 @@ class Casework:
     @property
     def store(self) -> EventStore:
         return self.runtime.event_store()
+
+    @property
+    def attachments(self) -> AttachmentStore:
+        """The photos and videos (uploaded through intake), for the dossier to show."""
+        if self._attachments is None:
+            raise EventStoreUnavailable("the service is not connected to the broker yet")
+        return self._attachments
+
+    @property
+    def js(self) -> JetStreamContext:
+        """The broker, for reading a sealed range of the log back."""
+        if self._js is None:
+            raise EventStoreUnavailable("the service is not connected to the broker yet")
+        return self._js
 
     # --- the one way a case changes ---------------------------------------------------
 

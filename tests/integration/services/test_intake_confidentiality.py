@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 
 import nats
@@ -57,6 +59,28 @@ def test_the_raw_stream_holds_neither_name_nor_employee_number(harness, intake):
     assert all(event.identity is not None and event.reporter.startswith("p-") for event in filed)
 
 
+def test_a_reporters_pseudonym_is_random_stable_and_found_only_through_the_directory(harness, intake):
+    me = harness.headers("E-55555")
+    first = intake.post("/reports", json=report_body(), headers=me).json()["report_id"]
+    second = intake.post("/reports", json=report_body(description="Second: a loose handrail."), headers=me).json()["report_id"]
+    mine = wait_for(lambda: len(r := intake.get("/reports", headers=me).json()) == 2 and r)
+    assert {r["report_id"] for r in mine} == {first, second} and len({r["reporter"] for r in mine}) == 1
+    pseudonym = mine[0]["reporter"]
+    key = harness.common["pseudonym_key"].encode()
+    assert pseudonym != Pseudonymizer(key).of("refinery", "E-55555")  # what the old keyed hash would have made
+    assert intake.get("/reports", headers=harness.headers("E-55556")).json() == []
+
+
+class Pseudonymizer:
+    """The keyed hash pseudonyms used to be: whoever held the key could try employee numbers."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def of(self, tenant: str, subject: str) -> str:
+        return "p-" + hmac.new(self._key, f"{tenant}\x1f{subject}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def test_a_disclosure_is_recorded_before_the_identity_is_shown(harness, intake):
     report_id = file_named(harness, intake)
     officer = harness.headers("co-chen", **OFFICER)
@@ -94,6 +118,11 @@ def test_erasing_a_reporters_key_leaves_history_replayable_and_the_identity_unre
     assert refused.status_code == 409 and refused.json()["state"] == "erased"
     types = [decode_event(data).type for _, data in harness.raw_log("reporter")]
     assert types[0] == "ReporterKeyShredded"
+    assert intake.get("/reports", headers=harness.headers(NUMBER)).json() == []  # no longer theirs: the link is gone
+    again = intake.post("/reports", json=report_body(), headers=harness.headers(NUMBER))
+    assert again.status_code == 201, again.text
+    own = wait_for(lambda: intake.get("/reports", headers=harness.headers(NUMBER)).json())
+    assert [r["report_id"] for r in own] == [again.json()["report_id"]] and own[0]["reporter"] != reporter  # a new pseudonym
     harness.close()  # the report survives a rebuild of intake's store from the log
     (harness.tmp_path / "intake.db").unlink()
     rebuilt = harness.start("intake")

@@ -45,10 +45,17 @@ STATES: dict[str, list[str]] = {
     "reward granted via voucher": [*APPROVED, "claimed", "granted via voucher"],
     "reward declined": [*VERIFIED, "declined"],
     "reward revoked after payroll": [*PAID, "revoked"],
+    "reward revoked after payroll, reporter named on the notice since": [*PAID, "revoked", "named"],
+    "reward declined after approval": [*APPROVED, "declined"],
+    "reward declined after a payroll grant": [*PAID, "declined"],
+    "reward declined, then granted via payroll": [*VERIFIED, "declined", "proposed", "approved", "granted via payroll"],
+    "reward revoked, then granted via payroll again": [*PAID, "revoked", "approved", "granted via payroll"],
 }
 """Each state of a report, as the steps that lead to it."""
 
 PAID_THROUGH_PAYROLL = {"reward granted via payroll", "reward granted via payroll, reporter named on the notice"}
+"""The states in which finance may: a reward granted through payroll, never declined or revoked
+(in whatever order the log holds them)."""
 
 
 def allowed(role: Role, state: str) -> bool:

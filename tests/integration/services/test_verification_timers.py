@@ -140,6 +140,6 @@ def test_an_overdue_reporter_escalates_to_the_authorities_and_downloads_the_doss
     assert dossier["chain_intact"] is True
     assert [e["type"] for e in dossier["entries"]][-1] == "ExternallyEscalated"
     assert "emp-5" not in json.dumps(dossier), "the dossier names the reporter only by pseudonym"
-    page = verification.get(f"/reports/{report_id}/dossier.html", headers=reporter)
+    page = verification.get(f"/reports/{report_id}/dossier.html", params={"lang": "en"}, headers=reporter)
     assert page.status_code == 200 and "County Emergency Management Bureau" in page.text and "Hash chain intact" in page.text
     assert verification.get(f"/reports/{report_id}/dossier", headers=harness.headers("emp-6")).status_code == 404

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from hazardloop.errors import DomainError, Invalid, TooLarge, UnsupportedMedia
+from hazardloop.media_refusals import MediaTooLarge, MediaUnsupported
 from hazardloop_intake import form_errors
 from hazardloop_intake.domain import FileReport
 from hazardloop_intake.i18n import TEXT, language
@@ -66,6 +67,8 @@ def test_no_validator_english_reaches_the_chinese_form():
         (Invalid("at most 6", field="photos"), "photos", "照片和视频最多 6 个。"),
         (TooLarge("41 MB"), "photos", form_errors.MESSAGES["zh"]["photos_too_large"]),
         (UnsupportedMedia("a zip"), "photos", "只能上传照片或视频。"),
+        (MediaUnsupported("disguised", claimed=".jpg", found="application/pdf"), "photos", "文件声称是 .jpg，实际内容却是 application/pdf，已拒收。"),
+        (MediaTooLarge("metadata_too_large", limit="1.0 MiB"), "photos", "文件附带的元数据（EXIF 等）超过上限 1.0 MiB。"),
         (Invalid("place 'x' is retired", field="place_id"), "place", form_errors.MESSAGES["zh"]["place"]),
         (DomainError("busy", state="busy"), form_errors.FORM, "报告未能提交，请稍后再试。"),
     ],
