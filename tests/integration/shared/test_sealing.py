@@ -2,15 +2,23 @@
 report's live text key, erased for good when the key is destroyed."""
 
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import nats
 import pytest
 
 from hazardloop.events import GENESIS_HASH, Accepted, SealedText, decode_event, encode_event, hash_is_intact
-from hazardloop.sealing import ERASED, TextVault, forget, text_token, withheld
+from hazardloop.sealing import ERASED, TextVault, forget, holds_sealed, text_token, withheld
 
 WORDS = "Zhang San told me to skip the permit"
+
+
+@dataclass(frozen=True)
+class Paged:
+    """A page's rows as a page module hands them to its template."""
+
+    rows: list[dict]
 
 
 @pytest.fixture
@@ -45,6 +53,9 @@ async def test_projections_keep_a_token_that_opens_with_the_key_and_erases_with_
     token = text_token("refinery", event.note)
     assert WORDS not in token
     assert await vault.reveal({"rows": [{"note": token, "place": "bay 3"}]}) == {"rows": [{"note": WORDS, "place": "bay 3"}]}
+    page, plain = Paged(rows=[{"note": token}]), Paged(rows=[{"note": "plain"}])
+    assert await vault.reveal([page, plain]) == [Paged(rows=[{"note": WORDS}]), plain] and page.rows[0]["note"] == token
+    assert holds_sealed(page) and not holds_sealed(plain)
     assert withheld(token, "(sealed)") == "(sealed)" and withheld("plain", "(sealed)") == "plain"
 
     await vault.shred("refinery", "report-2")
