@@ -62,7 +62,7 @@ from hazardloop.sealing import forget, text_token
 from hazardloop.writer import Writer
 from hazardloop_notifications import directory
 from hazardloop_notifications.routing import NEEDS_OWNER, REPORTER, Notice, To, notices_for, report_id_of
-from hazardloop_notifications.store import SEALED_PARAMS, deliveries, digests, inbox, metadata, reports
+from hazardloop_notifications.store import deliveries, digests, inbox, metadata, reports
 
 OPEN_STAGES = ("filed", "accepted", "verified", "rectifying", "under_review")
 
@@ -276,9 +276,10 @@ def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[N
             if (_INBOX, REPORTER) in made:
                 continue
             made.add((_INBOX, REPORTER))
+            encoded = _encoded(params)
             db.insert(
                 inbox, box=params["report_id"], message_id=source, tenant=tenant, report_id=report_id,
-                kind=notice.kind, params=_encoded(params), created_at=at,
+                kind=notice.kind, params=encoded, quotes=_quotes(encoded, report_id), created_at=at,
                 key=delivery_key(source, _INBOX, REPORTER), language=_DEFAULT_LANGUAGE, status="pending", attempts=0,
             )  # read_at, and the delivery's error and settled_at: NULL until then
             continue
@@ -292,7 +293,7 @@ def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[N
             if box is not None:
                 db.insert(
                     inbox, box=box, message_id=source, tenant=tenant, report_id=report_id,
-                    kind=notice.kind, params=encoded, created_at=at,
+                    kind=notice.kind, params=encoded, quotes=_quotes(encoded, report_id), created_at=at,
                     key=delivery_key(source, channel, recipient), language=language, status="pending", attempts=0,
                 )
                 continue
@@ -308,6 +309,7 @@ def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[N
                 format=fmt,
                 language=language,
                 params=encoded,
+                quotes=_quotes(encoded, report_id),
                 source_event_id=source,
                 created_at=at,
                 status="pending",
@@ -315,6 +317,12 @@ def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[N
                 error=None,
                 settled_at=None,
             )
+
+
+def _quotes(encoded: str, report_id: str | None) -> str | None:
+    """The report whose sealed text a message's parameters quote: what its erasure rewrites
+    (most messages quote none, and only those that do are indexed)."""
+    return report_id if "sealed:v1:" in encoded else None
 
 
 _INBOX, _EMAIL, _WEBHOOK = DeliveryChannel.INBOX.value, DeliveryChannel.EMAIL.value, DeliveryChannel.WEBHOOK.value
@@ -422,7 +430,7 @@ def when_text_shredded_forget_it(event: ReportTextShredded, db: Writer) -> None:
         db.update(reports, {"report_id": report_id}, description=forget(row.description, report_id))
     db.flush()
     for table, key in ((inbox, (inbox.c.box, inbox.c.message_id)), (deliveries, (deliveries.c.key,))):
-        quoting = select(*key, table.c.params).where(table.c.report_id == report_id, table.c.params.like(SEALED_PARAMS))
+        quoting = select(*key, table.c.params).where(table.c.quotes == report_id)
         for found in db.connection.execute(quoting).all():
             params = _encoded(forget(json.loads(found.params), report_id))
             db.connection.execute(table.update().where(*(c == found._mapping[c.name] for c in key)).values(params=params))
