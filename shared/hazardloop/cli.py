@@ -150,23 +150,32 @@ def directory_load(
 def rewrap_keys(
     tenant: Annotated[list[str] | None, typer.Option(help="Subsidiary; repeat for several (default: all).")] = None,
 ) -> None:
-    """After adding a new master key: wrap every reporter's data key by the newest one, so
-    that the older master keys can leave HAZARDLOOP_MASTER_KEYS. Safe to repeat."""
+    """After adding a new master key: wrap every reporter's data key and every report's text
+    key by the newest one, so that the older master keys can leave HAZARDLOOP_MASTER_KEYS.
+    Safe to repeat."""
     import nats
 
     from hazardloop.identity import IdentityVault, WrongMasterKey
     from hazardloop.keyring import KeyringError
+    from hazardloop.sealing import TextVault
     from hazardloop.settings import CommonSettings
 
     settings = CommonSettings()
 
-    async def rewrap() -> dict[str, int]:
+    async def rewrap() -> dict[str, list[int]]:
         connection = await nats.connect(settings.nats_servers, connect_timeout=settings.nats_timeout)
         try:
             js = connection.jetstream(timeout=settings.nats_timeout)
-            vault = IdentityVault(js, settings.keys.master_keys, bucket=settings.bucket("reporter-keys"), replicas=settings.stream_replicas)
-            await vault.ensure()
-            return {each: await vault.rewrap(each) for each in tenant or settings.tenants}
+            vaults = [
+                IdentityVault(js, settings.keys.master_keys, bucket=settings.bucket("reporter-keys"), replicas=settings.stream_replicas),
+                TextVault(js, settings.keys.master_keys, bucket=settings.bucket("text-keys"), replicas=settings.stream_replicas),
+            ]
+            counts: dict[str, list[int]] = {each: [] for each in tenant or settings.tenants}
+            for vault in vaults:
+                await vault.ensure()
+                for each, done in counts.items():
+                    done.append(await vault.rewrap(each))
+            return counts
         finally:
             await connection.close()
 
@@ -175,8 +184,8 @@ def rewrap_keys(
     except (KeyringError, WrongMasterKey) as exc:
         typer.echo(f"rewrap-keys: {exc}", err=True)
         raise typer.Exit(1) from None
-    for name, count in counts.items():
-        console.print(f"{name}: {count} data keys re-wrapped by the newest master key")
+    for name, (identities, texts) in counts.items():
+        console.print(f"{name}: {identities} data keys and {texts} text keys re-wrapped by the newest master key", soft_wrap=True)
 
 
 reconcile = typer.Typer(help="Check the log for what should never happen; prints nothing amiss on a healthy system.")

@@ -77,6 +77,10 @@ class KeyRing:
         value = configured.get_secret_value() if configured is not None else ""
         return value if value.strip() else None
 
+    def holds_master(self, tenant: str) -> bool:
+        """Whether ``tenant``'s master key is configured or was generated already (as ``held``)."""
+        return tenant in self._master or (self._folder / f"master-{tenant}.key").exists()
+
     def master_keys(self, tenant: str) -> list[bytes]:
         """The 32-byte keys that wrap ``tenant``'s reporters' data keys, newest first."""
         cached = f"master:{tenant}"

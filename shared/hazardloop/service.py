@@ -33,6 +33,7 @@ from hazardloop.http import BodyLimit, declare_refusals, install_error_handlers
 from hazardloop.oidc import ProviderTokens
 from hazardloop.projection import Projection, ProjectionRunner
 from hazardloop.pseudonyms import PseudonymDirectory
+from hazardloop.sealing import TextVault
 from hazardloop import storeversion
 from hazardloop.settings import CommonSettings
 
@@ -62,12 +63,20 @@ class Runtime:
     store: EventStore | None = None
     directory: PseudonymDirectory | None = None
     runner: ProjectionRunner | None = None
+    text_vault: TextVault | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def event_store(self) -> EventStore:
         if self.store is None:
             raise EventStoreUnavailable("the service is not connected to the broker yet")
         return self.store
+
+    @property
+    def texts(self) -> TextVault:
+        """Seals and opens reports' free text (every service shows some)."""
+        if self.text_vault is None:
+            raise EventStoreUnavailable("the service is not connected to the broker yet")
+        return self.text_vault
 
     def dead_letters(self) -> list[dict[str, Any]]:
         """What the projection parked, oldest first (empty before the first start)."""
@@ -138,10 +147,11 @@ def create_service(
     """``on_connect`` sets up a service's own broker-bound parts (buckets, say) at startup;
     ``larger_bodies`` lets upload paths take bodies over ``max_body_bytes``; ``workers``
     run from startup, once the projection runs, until shutdown; ``keys`` names the keys
-    of the key ring it needs besides the token and pseudonym keys (``master``: every
-    subsidiary's), checked before anything starts; ``on_stop`` releases what the service
+    of the key ring it needs besides the token, pseudonym and master keys (every service
+    opens reports' sealed text with the subsidiaries' master keys), checked before
+    anything starts; ``on_stop`` releases what the service
     holds besides the broker (an HTTP client, say) when it stops."""
-    settings.keys.require(["jwt", "pseudonym", *keys], tenants=settings.tenants)
+    settings.keys.require(["jwt", "pseudonym", "master", *keys], tenants=settings.tenants)
     subjects = Subjects(settings.subject_prefix)
     broker_router = NatsRouter(
         settings.nats_servers,
@@ -175,6 +185,9 @@ def create_service(
         store = runtime.make_store(js)
         # A service that appends nothing (the console) never reconfigures the log.
         await store.ensure_stream(replicas=settings.stream_replicas, update=bool(publishes))
+        texts = TextVault(js, settings.keys.master_keys, bucket=settings.bucket("text-keys"), replicas=settings.stream_replicas)
+        await texts.ensure(create=bool(publishes))
+        runtime.text_vault = texts
         if publishes:  # the console finds nobody's pseudonym: it neither needs nor may read the directory
             directory = PseudonymDirectory(js, settings.secret("pseudonym"), bucket=settings.bucket("reporters"), replicas=settings.stream_replicas)
             await directory.ensure()

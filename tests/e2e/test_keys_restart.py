@@ -136,7 +136,7 @@ def test_after_a_restart_on_fresh_state_every_key_still_opens_what_it_made_and_a
 
     # Every data key re-wrapped by the new master keys, then the old form and master keys dropped:
     # codes printed under the old form key stop opening the form; every identity still opens.
-    assert "refinery: 1 data keys re-wrapped" in system.cli("rewrap-keys").stdout
+    assert "refinery: 1 data keys and 3 text keys re-wrapped" in system.cli("rewrap-keys").stdout
     retired = {"HAZARDLOOP_FORM_KEY": rotated["HAZARDLOOP_FORM_KEY"].split(",")[0], "HAZARDLOOP_MASTER_KEYS": json.dumps(new_masters)}
     mount_keys(system, secrets, rotated | retired)
     restart_on_fresh_state(system, tmp_path, 4)

@@ -30,7 +30,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "audit": ("审计", "Audit"),
     "dashboard": ("集团看板", "Group dashboard"),
     "search": ("搜索", "Search"),
-    "search_hint": ("描述、地点、设备位号", "Description, place, equipment tag"),
+    "search_hint": ("地点、设备位号、举报编号", "Place, equipment tag, report number"),
     "filter": ("筛选", "Filter"),
     "all": ("全部", "All"),
     "subsidiary": ("子公司", "Subsidiary"),

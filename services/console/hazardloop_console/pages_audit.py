@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from hazardloop.auth import Role
+from hazardloop.labels import label
 from hazardloop.ledger_export import ledger_csv, ledger_xlsx
 from hazardloop_console import logcheck
 from hazardloop_console.i18n import WORDS
@@ -109,6 +110,10 @@ async def ledger(view: Auditor) -> Response:
         return retry_later(view, _page(view, status_code=503, **asked))
     start, end = local_day_start(since, book.zone), local_day_start(until + timedelta(days=1), book.zone)
     book.rows = [row for row in book.rows if start <= row.reported_at < end]
+    texts = view.request.app.state.runtime.texts
+    situations = await texts.reveal([row.situation for row in book.rows], erased=label("erased_text", language))
+    for row, situation in zip(book.rows, situations, strict=True):
+        row.situation = situation
     name = f"ledger-{tenant}-{since}_{until}.{kind}"
     if kind == "csv":
         body = ledger_csv(book, language).encode()

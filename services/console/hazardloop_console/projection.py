@@ -13,7 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hazardloop.deadlines import sla_timers
+from sqlalchemy import select
+
 from hazardloop.events import (
+    ReportTextShredded,
     Accepted,
     BudgetCommitted,
     BudgetReleased,
@@ -48,6 +51,7 @@ from hazardloop.events import (
     Verified,
 )
 from hazardloop.instants import in_zone
+from hazardloop.sealing import forget, text_token
 from hazardloop.projection import Projection
 from hazardloop.writer import Writer
 from hazardloop_console import tallies
@@ -79,7 +83,7 @@ def _step(db: Writer, event: Event, report_id: str, detail: str | None = None, *
         return
     db.insert(
         steps, report_id=report_id, position=case.steps, type=event.type, occurred_at=event.occurred_at,
-        actor=event.actor, detail=detail,
+        actor=event.actor, detail=text_token(event.tenant, detail),
     )
     after = {**case, **changes}
     changes |= tallies.derived(after)
@@ -101,7 +105,7 @@ def when_report_filed_open_case(event: ReportFiled, db: Writer) -> None:
     filed = dict(
         report_id=event.aggregate_id, tenant=event.tenant, filed_at=event.occurred_at, observed_at=event.observed_at,
         week=_week(event.occurred_at, policy.timezone), category=event.category.value, subtype=event.subtype,
-        description=event.description, site=location.site, area=location.area, spot=location.spot,
+        description=text_token(event.tenant, event.description), site=location.site, area=location.area, spot=location.spot,
         place_id=location.place_id, equipment_tag=location.equipment_tag, channel=event.channel.value,
         anonymous=event.anonymous, reporter=event.reporter, entered_by=event.entered_by,
         possible_duplicate_of=event.possible_duplicate_of, photos=len(event.attachments), state="filed",
@@ -141,7 +145,7 @@ def when_assigned_start_deadline(event: RectificationAssigned, db: Writer) -> No
 def when_extension_requested_note_it(event: ExtensionRequested, db: Writer) -> None:
     _step(
         db, event, event.aggregate_id, event.reason,
-        extension_requested_until=event.requested_deadline, extension_reason=event.reason,
+        extension_requested_until=event.requested_deadline, extension_reason=text_token(event.tenant, event.reason),
     )
 
 
@@ -246,12 +250,12 @@ def when_reward_granted_show_paid(event: RewardGranted, db: Writer) -> None:
 def when_reward_declined_show_it(event: RewardDeclined, db: Writer) -> None:
     _step(
         db, event, event.report_id, event.reason, reward_status="declined", reward_fen=0,
-        reward_decided_at=event.occurred_at, reward_reason=event.reason,
+        reward_decided_at=event.occurred_at, reward_reason=text_token(event.tenant, event.reason),
     )
 
 
 def when_reward_revoked_show_it(event: RewardRevoked, db: Writer) -> None:
-    _step(db, event, event.report_id, event.reason, reward_status="revoked", reward_reason=event.reason)
+    _step(db, event, event.report_id, event.reason, reward_status="revoked", reward_reason=text_token(event.tenant, event.reason))
 
 
 def _year(event: Event) -> int:
@@ -284,6 +288,20 @@ def when_reward_policy_set_keep_the_version(event: RewardPolicySet, db: Writer) 
             reward_policies, tenant=event.tenant, event_id=str(event.event_id), effective_from=event.effective_from,
             set_at=event.occurred_at, set_by=event.actor, name=event.policy.name, policy=event.policy.model_dump_json(),
         )
+
+
+def when_text_shredded_forget_it(event: ReportTextShredded, db: Writer) -> None:
+    """The report's text is erased: forget what this store kept of it, and say so on its timeline."""
+    report_id = event.aggregate_id
+    case = db.get(cases, report_id=report_id)
+    if case is None:
+        return
+    db.flush()
+    listed = db.connection.execute(select(steps.c.position, steps.c.detail).where(steps.c.report_id == report_id)).all()
+    for step in listed:
+        if (kept := forget(step.detail, report_id)) != step.detail:
+            db.connection.execute(steps.update().where(steps.c.report_id == report_id, steps.c.position == step.position).values(detail=kept))
+    _step(db, event, report_id, None, **{c: forget(case[c], report_id) for c in ("description", "extension_reason", "reward_reason")})
 
 
 def projection(_: object) -> Projection:
@@ -320,5 +338,6 @@ def projection(_: object) -> Projection:
             RewardPolicySet: when_reward_policy_set_keep_the_version,
             BudgetCommitted: when_budget_committed_add_it,
             BudgetReleased: when_budget_released_take_it_back,
+            ReportTextShredded: when_text_shredded_forget_it,
         },
     )

@@ -190,7 +190,7 @@ def conditions_of(tenants: list[str], wanted: QueueFilter, now: datetime, zone: 
     if wanted.text:
         pattern = f"%{wanted.text.replace('%', '').replace('_', '')}%"
         conditions.append(or_(
-            cases.c.description.like(pattern), cases.c.spot.like(pattern), cases.c.area.like(pattern),
+            cases.c.spot.like(pattern), cases.c.area.like(pattern),  # the description is sealed: not searchable
             cases.c.equipment_tag.like(pattern), cases.c.report_id.like(f"{wanted.text}%"),
         ))
     return conditions

@@ -69,7 +69,7 @@ cases = Table(
     # The proposal's lines (rule, detail, amount), as JSON: what an approver weighs.
     Column("reward_referred_for", String(16)),
     Column("reward_reference", String(80)),
-    Column("reward_reason", String(400)),
+    Column("reward_reason", Text),
     Column("steps", Integer, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     # Kept by ``tallies.derived`` for the dashboard: the last due time on which a figure

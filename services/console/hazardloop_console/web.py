@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from hazardloop.sealing import holds_sealed
 from hazardloop.auth import Role
 from hazardloop.instants import in_zone
 from hazardloop.labels import label
@@ -225,10 +226,7 @@ FormDep = Annotated[dict[str, Any], Depends(form_of)]
 
 
 def render(view: Page, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    templates: Jinja2Templates = view.request.app.state.templates
-    response = templates.TemplateResponse(
-        view.request, template, {"page": view, "person": view.person, **context}, status_code=status_code
-    )
+    response = SealedTextPage(view, template, {"page": view, "person": view.person, **context}, status_code=status_code)
     if "lang" in view.request.query_params:
         response.set_cookie(
             LANGUAGE_COOKIE, view.language, max_age=365 * 86400, samesite="lax", httponly=True,
@@ -236,6 +234,29 @@ def render(view: Page, template: str, status_code: int = 200, **context: Any) ->
         )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+class SealedTextPage(HTMLResponse):
+    """A page rendered as it is sent, once the sealed text it shows is opened: opening
+    fetches keys from the broker, which the synchronous page code that made it cannot
+    wait for. Headers and cookies set on it meanwhile are sent with it."""
+
+    def __init__(self, view: Page, template: str, context: dict[str, Any], *, status_code: int) -> None:
+        super().__init__(b"", status_code=status_code)
+        self._view, self._template, self._context = view, template, context
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        view = self._view
+        context = self._context
+        if holds_sealed(context):
+            context = await view.request.app.state.runtime.texts.reveal(context, erased=view.label("erased_text"))
+        templates: Jinja2Templates = view.request.app.state.templates
+        page = templates.TemplateResponse(view.request, self._template, context, status_code=self.status_code)
+        body_headers = (b"content-length", b"content-type")
+        page.raw_headers = [h for h in page.raw_headers if h[0] in body_headers] + [
+            h for h in self.raw_headers if h[0] not in body_headers
+        ]
+        await page(scope, receive, send)
 
 
 def backends(view: Page) -> Backends:

@@ -14,6 +14,7 @@ from hazardloop.events import AttachmentRef
 from hazardloop.eventstore import EventStore, EventStoreUnavailable
 from hazardloop.identity import IdentityVault
 from hazardloop.pseudonyms import PseudonymDirectory
+from hazardloop.sealing import TextVault
 from hazardloop.service import Runtime
 from hazardloop_intake.forms import FormLinks
 from hazardloop_intake.receipts import ReceiptCodes
@@ -55,6 +56,10 @@ class Intake:
 
     def directory(self) -> PseudonymDirectory:
         return self._connected().pseudonyms()
+
+    @property
+    def texts(self) -> TextVault:
+        return self._connected().texts
 
     def vault(self) -> IdentityVault:
         self._connected()

@@ -193,7 +193,7 @@ async def read(report_id: IdInPath, runtime: RuntimeDep, principal: Annotated[Pr
         with runtime.engine.connect() as db:
             return view(db, row, with_timeline=True)
 
-    return await asyncio.to_thread(shown)
+    return await runtime.texts.reveal_model(await asyncio.to_thread(shown))
 
 
 @routes.get("/reports", response_model=list[ReportView])
@@ -221,19 +221,19 @@ async def list_reports(
         with runtime.engine.connect() as db:
             return [view(db, row, with_timeline=not staff) for row in db.execute(query)]
 
-    return await asyncio.to_thread(listed)
+    return [ReportView.model_validate(v) for v in await runtime.texts.reveal([r.model_dump() for r in await asyncio.to_thread(listed)])]
 
 
 @routes.get("/receipt", response_model=ReportView, tags=["anonymous"], responses=refusals(404, 429))
-def follow_by_receipt(
+async def follow_by_receipt(
     request: Request, runtime: RuntimeDep, code: Annotated[ReceiptCode, Header(alias="Receipt-Code", description="The code given at filing.")]
 ) -> ReportView:
     """An anonymous reporter follows their report with its receipt code: no token, no identity.
     Wrong codes are limited per address and overall (429 with Retry-After)."""
-    report = checked_code(request, code, lambda: by_receipt(runtime, code))
+    report = await checked_code(request, code, lambda: by_receipt(runtime, code))
     if report is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no report has this receipt code")
-    return report
+    return await runtime.texts.reveal_model(report)
 
 
 def by_receipt(runtime, code: str) -> ReportView | None:

@@ -18,7 +18,7 @@ from hazardloop.service import RuntimeDep
 from hazardloop.validation import IdInPath
 from hazardloop_intake.api import IntakeDep
 from hazardloop_intake.disclosure import DISCLOSERS, disclosing_role
-from hazardloop_intake.handlers import handle_disclose_identity, handle_shred_reporter_key
+from hazardloop_intake.handlers import handle_disclose_identity, handle_erase_reporter
 from hazardloop_intake.store import disclosures
 
 Purpose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
@@ -92,9 +92,10 @@ async def erase(
     intake: IntakeDep,
     principal: Annotated[Principal, Depends(require(Role.CONFIDENTIALITY_OFFICER))],
 ) -> Erasure:
-    """Erase a reporter's data key: every identity they gave becomes unreadable; history stays."""
+    """Erase a reporter's data key and the text keys of the reports they filed: every identity
+    they gave, and those reports' free text, become unreadable; history stays."""
     check_tenant(principal, body.tenant)
-    event = await handle_shred_reporter_key(intake, body.tenant, reporter, reason=body.reason, actor=f"staff:{principal.subject}")
+    event = await handle_erase_reporter(intake, body.tenant, reporter, reason=body.reason, actor=f"staff:{principal.subject}")
     return Erasure(reporter=reporter, erased_at=event.occurred_at, event_id=str(event.event_id))
 
 

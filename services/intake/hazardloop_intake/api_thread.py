@@ -61,7 +61,7 @@ async def report_and_looker(
     def whose():
         return looker(row, principal=None if receipt_code else principal, receipt_code=receipt_code, own_pseudonyms=own)
 
-    who = checked_code(request, receipt_code, whose) if receipt_code is not None else whose()
+    who = await checked_code(request, receipt_code, whose) if receipt_code is not None else whose()
     if who is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} of yours")
     return row, who
@@ -80,12 +80,14 @@ async def read_thread(report_id: IdInPath, request: Request, runtime: RuntimeDep
         with runtime.engine.connect() as db:
             return messages(db, report_id)
 
+    written = await asyncio.to_thread(read)
+    texts = await runtime.texts.reveal([row.text for row in written])
     return [
         ThreadMessage(
-            message_id=row.event_id, from_reporter=row.from_reporter, text=row.text, written_at=row.written_at,
+            message_id=row.event_id, from_reporter=row.from_reporter, text=text, written_at=row.written_at,
             by=None if who.reporter or row.from_reporter else row.actor,
         )
-        for row in await asyncio.to_thread(read)
+        for row, text in zip(written, texts, strict=True)
     ]
 
 
@@ -93,10 +95,11 @@ async def post_message(runtime: Runtime, row, who: Looker, text: str, idempotenc
     """Append the message (once per key); the thread's own sequence guards the append."""
     event_id = message_id(row.report_id, idempotency_key)
     now = datetime.now(UTC)
-    events = await runtime.event_store().decide(
-        row.tenant, "thread", row.report_id,
-        lambda history: write(history, tenant=row.tenant, report_id=row.report_id, who=who, text=text, event_id=event_id, now=now),
-    )
+    async with runtime.texts.sealing(row.tenant, row.report_id):  # sealed under the report's text key as it is made
+        events = await runtime.event_store().decide(
+            row.tenant, "thread", row.report_id,
+            lambda history: write(history, tenant=row.tenant, report_id=row.report_id, who=who, text=text, event_id=event_id, now=now),
+        )
     await _shown(runtime, str(event_id))
     written = events[0].occurred_at if events else now
     return Written(message_id=str(event_id), written_at=written)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from hazardloop.clock import Clock, SystemClock
 from hazardloop.events import (
     IdentityDisclosed,
     PlaceCatalogued,
@@ -13,6 +14,7 @@ from hazardloop.events import (
     ReportFiled,
     ReporterKeyShredded,
     ReporterWrote,
+    ReportTextShredded,
     StaffWrote,
 )
 from hazardloop.service import create_service
@@ -39,6 +41,7 @@ from hazardloop_intake.lookups import LookupLimiter
 from hazardloop_intake.peers import Peers
 from hazardloop_intake.receipt_sessions import ReceiptSessions
 from hazardloop_intake.receipts import ReceiptCodes
+from hazardloop_intake.retention import Retention
 from hazardloop_intake.settings import IntakeSettings
 
 Settings = IntakeSettings
@@ -47,12 +50,16 @@ KEYS = ["receipt", "form", "master"]
 """Keys of the key ring intake needs besides the token and pseudonym keys."""
 
 
-def build(settings: IntakeSettings | None = None) -> FastAPI:
+def build(settings: IntakeSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     keys = settings.keys
     keys.require(["jwt", "pseudonym", *KEYS], tenants=settings.tenants)  # every missing key named at once, before anything is built
     intake = Intake(settings, ReceiptCodes(keys.versions("receipt")), FormLinks(keys.versions("form"), settings.form_base_url))
     peers = Peers(rewards_url=settings.rewards_url, verification_url=settings.verification_url, timeout=settings.service_timeout)
+    retention = (
+        [Retention(intake, clock or SystemClock(), years=settings.retention_years, interval=settings.retention_interval).run]
+        if settings.retention_years else []
+    )
     app = create_service(
         name="intake",
         settings=settings,
@@ -63,10 +70,13 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
             signin.routes, signin_dev.routes, mine.routes, pages_report.routes,
             api_forms.routes,  # the form's /f/{tenant}/{place_id} last: /f/signin/..., /f/receipt/... are no form
         ],
-        publishes=[ReportFiled, PlaceCatalogued, PlaceRetired, IdentityDisclosed, ReporterKeyShredded, ReporterWrote, StaffWrote],
+        publishes=[
+            ReportFiled, PlaceCatalogued, PlaceRetired, IdentityDisclosed, ReporterKeyShredded, ReportTextShredded, ReporterWrote, StaffWrote,
+        ],
         description="Employees report hazards; reporters follow their reports; identities stay sealed.",
         on_connect=intake.connect,
         keys=KEYS,
+        workers=retention,
         larger_bodies={"/attachments": settings.max_video_bytes + 1024, "/f/": settings.max_video_bytes + 1024 * 1024},
         on_stop=peers.close,
     )

@@ -184,13 +184,14 @@ def file_report(
     )
 
 
-def same_report(stored: ReportFiled, command: FileReport) -> bool:
-    """Whether a stored filing is the one this command describes (an idempotent retry)."""
+def same_report(stored: ReportFiled, command: FileReport, *, description: str | None) -> bool:
+    """Whether a stored filing is the one this command describes (an idempotent retry);
+    ``description`` is the stored one, opened."""
     return (
         stored.tenant == command.tenant
         and stored.category == command.category
         and stored.subtype == command.subtype
-        and stored.description == command.description
+        and description == command.description
         and stored.location.place_id == command.place_id
         and stored.observed_at == command.observed_at
         and stored.anonymous == command.anonymous

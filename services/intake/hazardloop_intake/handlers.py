@@ -18,6 +18,8 @@ from hazardloop.events import (
     PlaceRetired,
     ReportFiled,
     ReporterKeyShredded,
+    ReportTextShredded,
+    ShredReason,
     stable_id,
 )
 from hazardloop.identity import Identity, IdentityErased
@@ -26,7 +28,7 @@ from hazardloop_intake.adapters import Intake
 from hazardloop_intake.catalogue import CataloguePlace, catalogue_place, same_place
 from hazardloop_intake.disclosure import check_disclosure, reward_state
 from hazardloop_intake.domain import ENTERED_BY_STAFF, FileReport, Place, Reporter, file_report, locate, same_report
-from hazardloop_intake.queries import find_place, possible_duplicate, window_start
+from hazardloop_intake.queries import find_place, possible_duplicate, reports_of, window_start
 from hazardloop.receipts import receipt_digest
 
 
@@ -124,22 +126,24 @@ async def handle_file_report(
         equipment_tag=location.equipment_tag,
         since=window_start(now, intake.settings.duplicate_window_hours),
     )
-    event = file_report(
-        command,
-        report_id=report_id,
-        event_id=stable_id(report_id, "filed"),
-        location=location,
-        reporter=reporter,
-        attachments=attachments,
-        possible_duplicate_of=duplicate_of,
-        now=now,
-    )
+    async with intake.texts.sealing(tenant, report_id):
+        event = file_report(
+            command,
+            report_id=report_id,
+            event_id=stable_id(report_id, "filed"),
+            location=location,
+            reporter=reporter,
+            attachments=attachments,
+            possible_duplicate_of=duplicate_of,
+            now=now,
+        )
     appended = await intake.store.append(event, expected_version=0)
     if not appended.duplicate:
         return Filing(event, True, receipt_code)
     history = await intake.store.load(tenant, "report", report_id)
     stored = history.events[0].event
-    if not isinstance(stored, ReportFiled) or not same_report(stored, command):
+    description = await intake.texts.open(tenant, stored.description) if isinstance(stored, ReportFiled) else None
+    if not isinstance(stored, ReportFiled) or not same_report(stored, command, description=description):
         raise Invalid("this Idempotency-Key was already used for a different report", field="Idempotency-Key")
     if stored.anonymous:  # the code on record, even if the receipt key was rotated since
         receipt_code = intake.receipts.code_for(tenant, report_id, idempotency_key, recorded_digest=stored.receipt_digest)
@@ -200,8 +204,12 @@ async def _record_on_reporter(intake: Intake, tenant: str, reporter: str, decide
 
     ``decide`` may return an event already in the record: then nothing is appended.
     """
+    return await _record_on(intake, tenant, "reporter", reporter, decide)
+
+
+async def _record_on(intake: Intake, tenant: str, kind: str, aggregate_id: str, decide: Callable[[History], Event]) -> Event:
     for _ in range(3):
-        history = await intake.store.load(tenant, "reporter", reporter)
+        history = await intake.store.load(tenant, kind, aggregate_id)
         event = decide(history)
         if any(stored.event.event_id == event.event_id for stored in history.events):
             return event
@@ -210,7 +218,7 @@ async def _record_on_reporter(intake: Intake, tenant: str, reporter: str, decide
             return event
         except ConcurrencyError:
             continue
-    raise DomainError("the reporter's record kept changing; try again", state="busy")
+    raise DomainError(f"the {kind}'s record kept changing; try again", state="busy")
 
 
 async def handle_disclose_identity(
@@ -260,4 +268,35 @@ async def handle_shred_reporter_key(
     event = await _record_on_reporter(intake, tenant, reporter, shredding)
     await intake.directory().forget(tenant, reporter)
     await intake.vault().shred(tenant, reporter)
+    return event
+
+
+async def handle_shred_report_text(
+    intake: Intake, tenant: str, report_id: str, *, reason: ShredReason, actor: str
+) -> ReportTextShredded:
+    """Destroy a report's text key: recorded first, then destroyed (a retry finishes it).
+
+    Every text sealed in the report's events (and in its reward's) is then unreadable in
+    every replica and archive of the log; projections forget what they kept of it.
+    """
+
+    def shredding(history: History) -> ReportTextShredded:
+        done = next((s.event for s in history.events if isinstance(s.event, ReportTextShredded)), None)
+        return done or ReportTextShredded.record(
+            prev_hash=history.last_hash, tenant=tenant, aggregate_id=report_id, actor=actor, reason=reason,
+            event_id=stable_id(tenant, report_id, "text-shredded"),
+        )
+
+    event = await _record_on(intake, tenant, "report", report_id, shredding)
+    await intake.texts.shred(tenant, report_id)
+    return event
+
+
+async def handle_erase_reporter(
+    intake: Intake, tenant: str, reporter: str, *, reason: str, actor: str
+) -> ReporterKeyShredded:
+    """Erase a reporter: their identity key, and the text keys of every report they filed."""
+    event = await handle_shred_reporter_key(intake, tenant, reporter, reason=reason, actor=actor)
+    for report_id in await asyncio.to_thread(intake.read, reports_of, tenant, reporter):
+        await handle_shred_report_text(intake, tenant, report_id, reason=ShredReason.REPORTER_ERASURE, actor=actor)
     return event

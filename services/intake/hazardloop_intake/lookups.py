@@ -9,6 +9,7 @@ filed, a reporter pressing again) costs nothing more. Right codes never count.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -67,7 +68,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def checked_code(request: Request, code: str, find: Callable[[], T | None]) -> T | None:
+async def checked_code(request: Request, code: str, find: Callable[[], T | None]) -> T | None:
     """``find()``'s report for a receipt code an API caller sent, counted against guessing:
     a 429 with Retry-After while this address or everyone guessed too often lately."""
     limiter: LookupLimiter = request.app.state.lookups
@@ -76,7 +77,7 @@ def checked_code(request: Request, code: str, find: Callable[[], T | None]) -> T
         limiter.check(address)
     except TooManyLookups as busy:
         raise HTTPException(429, detail=str(busy), headers={"Retry-After": str(busy.retry_after)}) from None
-    found = find()
+    found = await asyncio.to_thread(find)
     if found is None:
         limiter.wrong(address, code)
     return found

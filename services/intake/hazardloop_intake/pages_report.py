@@ -15,6 +15,7 @@ import asyncio
 import math
 import secrets
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -190,6 +191,10 @@ async def report_page(request: Request, lang: str, row: Any, who: Looker, *, csr
             return photos, reward, messages(db, row.report_id)
 
     photos, reward, thread = await asyncio.to_thread(read)
+    opened = await runtime.texts.reveal(  # the reporter's own words and the thread, sealed in the store
+        {"report": dict(row._mapping), "thread": [message.text for message in thread]}, erased=label("erased_text", lang)
+    )
+    row = SimpleNamespace(**opened["report"])
     timeline = [(when(step.occurred_at), _sentence(step, t, lang, when, yuan)) for step in steps(row, attachments=photos)]
     shown = {"form_text": "", "notice": None, "error": None, "voucher": None, "claim_error": None} | extra
     shown.setdefault("idempotency_key", new_idempotency_key())
@@ -209,7 +214,7 @@ async def report_page(request: Request, lang: str, row: Any, who: Looker, *, csr
         paid_how=label(reward.channel, lang) if reward and reward.channel else "",
         claimable=who.anonymous and reward is not None and reward.stage in CLAIMABLE,
         claimed=bool(reward and reward.claimed),
-        thread=[(message.from_reporter, when(message.written_at), message.text) for message in thread],
+        thread=[(message.from_reporter, when(message.written_at), text) for message, text in zip(thread, opened["thread"], strict=True)],
         limit=MESSAGE_LIMIT, csrf=csrf, base=base, nav_path=base,
         **shown,
     )

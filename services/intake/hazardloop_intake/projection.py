@@ -17,6 +17,7 @@ from hazardloop.events import (
     ReportFiled,
     ReporterFedBack,
     ReporterWrote,
+    ReportTextShredded,
     RewardApproved,
     RewardClaimed,
     RewardDeclined,
@@ -27,7 +28,10 @@ from hazardloop.events import (
     StaffWrote,
     Verified,
 )
+from sqlalchemy import select
+
 from hazardloop.projection import Projection
+from hazardloop.sealing import forget, text_token
 from hazardloop.writer import Writer
 from hazardloop_intake.store import attachments, disclosures, metadata, places, reports, rewards, thread
 
@@ -53,7 +57,7 @@ def when_report_filed_record_it(event: ReportFiled, db: Writer) -> None:
         receipt_digest=event.receipt_digest,
         category=event.category.value,
         subtype=event.subtype,
-        description=event.description,
+        description=text_token(event.tenant, event.description),
         site=location.site,
         area=location.area,
         spot=location.spot,
@@ -61,9 +65,9 @@ def when_report_filed_record_it(event: ReportFiled, db: Writer) -> None:
         equipment_tag=location.equipment_tag,
         channel=event.channel.value,
         entered_by=event.entered_by,
-        cause_analysis=event.cause_analysis,
-        suggested_fix=event.suggested_fix,
-        emergency_action=event.emergency_action,
+        cause_analysis=text_token(event.tenant, event.cause_analysis),
+        suggested_fix=text_token(event.tenant, event.suggested_fix),
+        emergency_action=text_token(event.tenant, event.emergency_action),
         possible_duplicate_of=event.possible_duplicate_of,
         observed_at=event.observed_at,
         filed_at=event.occurred_at,
@@ -135,7 +139,7 @@ def when_reward_granted_show_amount(event: RewardGranted, db: Writer) -> None:
 
 def when_reward_declined_show_zero(event: RewardDeclined, db: Writer) -> None:
     db.update(
-        reports, {"report_id": event.report_id}, reward_fen=0, reward_declined=event.reason,
+        reports, {"report_id": event.report_id}, reward_fen=0, reward_declined=text_token(event.tenant, event.reason),
         reward_decided_at=event.occurred_at, updated_at=event.occurred_at,
     )
     when_reward_moved_show_stage(event, db)
@@ -179,10 +183,26 @@ def when_written_add_to_thread(event: ReporterWrote | StaffWrote | ReporterFedBa
         report_id=event.aggregate_id,
         tenant=event.tenant,
         from_reporter=isinstance(event, ReporterWrote),
-        text=event.message if isinstance(event, ReporterFedBack) else event.text,
+        text=text_token(event.tenant, event.message if isinstance(event, ReporterFedBack) else event.text),
         actor=event.actor,
         written_at=event.occurred_at,
     )
+
+
+SEALED_COLUMNS = ("description", "cause_analysis", "suggested_fix", "emergency_action", "reward_declined")
+
+
+def when_text_shredded_forget_it(event: ReportTextShredded, db: Writer) -> None:
+    report = db.get(reports, report_id=event.aggregate_id)
+    if report is None:
+        return
+    forgotten = {column: forget(report[column], event.aggregate_id) for column in SEALED_COLUMNS}
+    db.update(reports, {"report_id": event.aggregate_id}, **forgotten, text_shredded_at=event.occurred_at)
+    db.flush()  # the thread's messages of this batch too
+    written = db.connection.execute(select(thread.c.event_id, thread.c.text).where(thread.c.report_id == event.aggregate_id)).all()
+    for message in written:
+        if (kept := forget(message.text, event.aggregate_id)) != message.text:
+            db.connection.execute(thread.update().where(thread.c.event_id == message.event_id).values(text=kept))
 
 
 def when_place_catalogued_list_it(event: PlaceCatalogued, db: Writer) -> None:
@@ -244,5 +264,6 @@ def projection(_: EventStore) -> Projection:
             PlaceCatalogued: when_place_catalogued_list_it,
             PlaceRetired: when_place_retired_close_it,
             IdentityDisclosed: when_identity_disclosed_log_it,
+            ReportTextShredded: when_text_shredded_forget_it,
         },
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from hazardloop.events import PlaceKind
 from hazardloop_intake.domain import Place
@@ -65,3 +65,21 @@ def possible_duplicate(
 
 def window_start(now: datetime, hours: float) -> datetime:
     return now - timedelta(hours=hours)
+
+
+def reports_of(db: Connection, tenant: str, reporter: str) -> list[str]:
+    """The reports a reporter filed (by pseudonym), whose text is erased with them."""
+    query = select(reports.c.report_id).where(reports.c.tenant == tenant, reports.c.reporter == reporter)
+    return list(db.execute(query.order_by(reports.c.filed_at)).scalars())
+
+
+def past_retention(db: Connection, cutoff: datetime, *, limit: int) -> list[tuple[str, str]]:
+    """(tenant, report id) of closed reports closed before ``cutoff`` whose text is still kept."""
+    closed_at = func.coalesce(reports.c.closed_at, reports.c.verified_at)
+    query = (
+        select(reports.c.tenant, reports.c.report_id)
+        .where(reports.c.status.in_(CLOSED), reports.c.text_shredded_at.is_(None), closed_at <= cutoff)
+        .order_by(closed_at, reports.c.report_id)
+        .limit(limit)
+    )
+    return [(row.tenant, row.report_id) for row in db.execute(query)]

@@ -19,6 +19,11 @@ class IntakeSettings(CommonSettings):
         72, gt=0, description="A report on the same spot or equipment and category as an open one filed "
         "within this many hours is flagged as a possible duplicate."
     )
+    retention_years: int | None = Field(
+        None, ge=1, le=100,
+        description="Years after a report closed that its free text is erased (its text key destroyed); unset: kept.",
+    )
+    retention_interval: float = Field(3600.0, gt=0, description="Seconds between looks for reports past the retention period.")
     form_oidc_client_id: str | None = Field(
         None,
         validation_alias="HAZARDLOOP_INTAKE_OIDC_CLIENT_ID",

@@ -44,6 +44,7 @@ reports = Table(
     Column("reward_fen", BigInteger),
     Column("reward_declined", Text, comment="the reason, when the reward was declined"),
     Column("reward_decided_at", UtcDateTime()),
+    Column("text_shredded_at", UtcDateTime(), comment="when the report's text key was destroyed"),
     Column("updated_at", UtcDateTime(), nullable=False),
 )
 """A report as it stands, with when it reached each step: its timeline is read from here.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
@@ -20,6 +20,7 @@ from hazardloop.auth import Principal, optionally_authenticated
 from hazardloop.edge import Command
 from hazardloop.events import GENESIS_HASH, Language, MessageRead, stable_id
 from hazardloop.http import refusals
+from hazardloop.labels import label
 from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.service import RuntimeDep
 from hazardloop_notifications.render import Renderer, pick_language
@@ -114,7 +115,7 @@ async def read_inbox(
     language = pick_language(lang.value if lang else None, accept_language, request.app.state.settings.default_language.value)
     renderer = _renderer(request)
 
-    def read() -> tuple[list, int]:
+    def read() -> tuple[list[Any], int]:
         with runtime.engine.connect() as db:
             rows = db.execute(query).all()
             return rows, db.execute(select(func.count()).select_from(mine).where(mine.c.read_at.is_(None))).scalar()
@@ -122,10 +123,13 @@ async def read_inbox(
     rows, unread_count = await asyncio.to_thread(read)
     response.headers["X-Unread-Count"] = str(unread_count)
     response.headers["Content-Language"] = language
+    contexts = await runtime.texts.reveal(
+        [report_context(row._mapping, staff=row.box.startswith("@")) | json.loads(row.params) for row in rows],
+        erased=label("erased_text", language),
+    )
     messages = []
-    for row in rows:
-        staff = row.box.startswith("@")
-        rendered = renderer.render(row.kind, language, report_context(row._mapping, staff=staff) | json.loads(row.params))
+    for row, context in zip(rows, contexts, strict=True):
+        rendered = renderer.render(row.kind, language, context)
         messages.append(
             Message(
                 message_id=row.message_id, tenant=row.tenant, report_id=row.report_id, kind=row.kind, subject=rendered.subject,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -108,11 +109,13 @@ async def retry_delivery(
     last = history.events[-1].event.type if history.events else None
     if last != "NotificationFailed":
         raise HTTPException(status.HTTP_409_CONFLICT, detail={"message": "only a dead-lettered delivery can be retried", "state": row.status})
-    event = NotificationRetried.record(
-        prev_hash=history.last_hash, tenant=row.tenant, aggregate_id=key, actor=principal.subject,
-        event_id=stable_id("notification-retried", key, str(len(history.events))), occurred_at=request.app.state.clock.now(),
-        comment=body.comment if body else None,
-    )
+    sealing = runtime.texts.sealing(row.tenant, row.report_id) if row.report_id else contextlib.nullcontext()
+    async with sealing:  # a message about no report (a digest) is about nobody in particular
+        event = NotificationRetried.record(
+            prev_hash=history.last_hash, tenant=row.tenant, aggregate_id=key, actor=principal.subject,
+            event_id=stable_id("notification-retried", key, str(len(history.events))), occurred_at=request.app.state.clock.now(),
+            comment=body.comment if body else None,
+        )
     try:
         await store.append(event, expected_version=history.version)
     except ConcurrencyError as exc:

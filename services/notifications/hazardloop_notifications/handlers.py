@@ -37,6 +37,7 @@ from hazardloop.events import (
     MessageRead,
     NotificationFailed,
     NotificationRetried,
+    ReportTextShredded,
     NotificationSent,
     Outcome,
     RectificationAccepted,
@@ -59,6 +60,7 @@ from hazardloop.events import (
 )
 from hazardloop.instants import shifted
 from hazardloop.projection import Projection
+from hazardloop.sealing import forget, text_token
 from hazardloop.writer import Writer
 from hazardloop_notifications import directory
 from hazardloop_notifications.routing import NEEDS_OWNER, REPORTER, Notice, To, notices_for, report_id_of
@@ -117,7 +119,7 @@ class Notifier:
             category=event.category.value,
             subtype=event.subtype,
             place=f"{where.site} / {where.area} / {where.spot}",
-            description=event.description,
+            description=text_token(event.tenant, event.description),
             filed_at=event.occurred_at,
             stage="filed",
             overdue=False,
@@ -229,6 +231,7 @@ class Notifier:
                 NotificationFailed: when_delivery_settled,
                 NotificationRetried: when_delivery_retried,
                 MessageRead: when_message_read,
+                ReportTextShredded: when_text_shredded_forget_it,
             },
         )
 
@@ -275,9 +278,10 @@ def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[N
             if (_INBOX, REPORTER) in made:
                 continue
             made.add((_INBOX, REPORTER))
+            encoded = _encoded(params)
             db.insert(
                 inbox, box=params["report_id"], message_id=source, tenant=tenant, report_id=report_id,
-                kind=notice.kind, params=_encoded(params), created_at=at,
+                kind=notice.kind, params=encoded, quotes=_quotes(encoded, report_id), created_at=at,
                 key=delivery_key(source, _INBOX, REPORTER), language=_DEFAULT_LANGUAGE, status="pending", attempts=0,
             )  # read_at, and the delivery's error and settled_at: NULL until then
             continue
@@ -291,7 +295,7 @@ def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[N
             if box is not None:
                 db.insert(
                     inbox, box=box, message_id=source, tenant=tenant, report_id=report_id,
-                    kind=notice.kind, params=encoded, created_at=at,
+                    kind=notice.kind, params=encoded, quotes=_quotes(encoded, report_id), created_at=at,
                     key=delivery_key(source, channel, recipient), language=language, status="pending", attempts=0,
                 )
                 continue
@@ -307,6 +311,7 @@ def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[N
                 format=fmt,
                 language=language,
                 params=encoded,
+                quotes=_quotes(encoded, report_id),
                 source_event_id=source,
                 created_at=at,
                 status="pending",
@@ -314,6 +319,12 @@ def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[N
                 error=None,
                 settled_at=None,
             )
+
+
+def _quotes(encoded: str, report_id: str | None) -> str | None:
+    """The report whose sealed text a message's parameters quote: what its erasure rewrites
+    (most messages quote none, and only those that do are indexed)."""
+    return report_id if "sealed:v1:" in encoded else None
 
 
 _INBOX, _EMAIL, _WEBHOOK = DeliveryChannel.INBOX.value, DeliveryChannel.EMAIL.value, DeliveryChannel.WEBHOOK.value
@@ -411,6 +422,20 @@ def when_delivery_retried(event: NotificationRetried, db: Writer) -> None:
     # that says otherwise. The inbox is not indexed by key, so this scans it (rarely).
     db.flush()
     db.connection.execute(inbox.update().where(inbox.c.key == event.aggregate_id).values(status="pending", settled_at=None))
+
+
+def when_text_shredded_forget_it(event: ReportTextShredded, db: Writer) -> None:
+    """Forget the report's sealed text: its description, and the messages that quote it."""
+    report_id = event.aggregate_id
+    row = db.get(reports, report_id=report_id)
+    if row is not None:
+        db.update(reports, {"report_id": report_id}, description=forget(row.description, report_id))
+    db.flush()
+    for table, key in ((inbox, (inbox.c.box, inbox.c.message_id)), (deliveries, (deliveries.c.key,))):
+        quoting = select(*key, table.c.params).where(table.c.quotes == report_id)
+        for found in db.connection.execute(quoting).all():
+            params = _encoded(forget(json.loads(found.params), report_id))
+            db.connection.execute(table.update().where(*(c == found._mapping[c.name] for c in key)).values(params=params))
 
 
 def when_message_read(event: MessageRead, db: Writer) -> None:

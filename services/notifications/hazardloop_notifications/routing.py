@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
 
+from hazardloop.sealing import text_token
 from hazardloop.events import (
     Accepted,
     Audience,
@@ -119,7 +120,7 @@ def _assigned(event: RectificationAssigned, about: dict[str, Any], _: str | None
 
 
 def _extension_requested(event: ExtensionRequested, about: dict[str, Any], _: str | None) -> list[Notice]:
-    params = {**about, "requested_by": event.actor, "requested_deadline": event.requested_deadline.isoformat(), "reason": event.reason}
+    params = {**about, "requested_by": event.actor, "requested_deadline": event.requested_deadline.isoformat(), "reason": text_token(event.tenant, event.reason)}
     return [Notice("extension_requested", _role(DirectoryRole.MANAGER), params)]
 
 
@@ -128,7 +129,7 @@ def _extension_granted(event: ExtensionGranted, about: dict[str, Any], owner: st
 
 
 def _extension_refused(event: ExtensionRefused, about: dict[str, Any], owner: str | None) -> list[Notice]:
-    return [Notice("extension_refused", to, {**about, "reason": event.reason}) for to in _person(owner)]
+    return [Notice("extension_refused", to, {**about, "reason": text_token(event.tenant, event.reason)}) for to in _person(owner)]
 
 
 def _rectified(event: Rectified, about: dict[str, Any], _: str | None) -> list[Notice]:
@@ -143,19 +144,19 @@ def _rectification_accepted(event: RectificationAccepted, about: dict[str, Any],
 
 
 def _rectification_rejected(event: RectificationRejected, about: dict[str, Any], owner: str | None) -> list[Notice]:
-    return [Notice("rectification_rejected", to, {**about, "reason": event.reason}) for to in _person(owner)]
+    return [Notice("rectification_rejected", to, {**about, "reason": text_token(event.tenant, event.reason)}) for to in _person(owner)]
 
 
 def _fed_back(event: ReporterFedBack, about: dict[str, Any], _: str | None) -> list[Notice]:
-    return [Notice("feedback", THE_REPORTER, {**about, "message": event.message})]
+    return [Notice("feedback", THE_REPORTER, {**about, "message": text_token(event.tenant, event.message)})]
 
 
 def _reporter_wrote(event: ReporterWrote, about: dict[str, Any], _: str | None) -> list[Notice]:
-    return [Notice("reporter_wrote", _role(DirectoryRole.SAFETY_DEPARTMENT), {**about, "message": event.text})]
+    return [Notice("reporter_wrote", _role(DirectoryRole.SAFETY_DEPARTMENT), {**about, "message": text_token(event.tenant, event.text)})]
 
 
 def _staff_wrote(event: StaffWrote, about: dict[str, Any], _: str | None) -> list[Notice]:
-    return [Notice("staff_wrote", THE_REPORTER, {**about, "message": event.text})]
+    return [Notice("staff_wrote", THE_REPORTER, {**about, "message": text_token(event.tenant, event.text)})]
 
 
 def _sla_breached(event: SlaBreached, about: dict[str, Any], _: str | None) -> list[Notice]:
@@ -198,7 +199,7 @@ def _reward_granted(event: RewardGranted, about: dict[str, Any], _: str | None) 
 
 
 def _reward_declined(event: RewardDeclined, about: dict[str, Any], _: str | None) -> list[Notice]:
-    return [Notice("not_rewarded", THE_REPORTER, {**about, "reason": event.reason})]
+    return [Notice("not_rewarded", THE_REPORTER, {**about, "reason": text_token(event.tenant, event.reason)})]
 
 
 def _escalation(event: EscalationRaised, about: dict[str, Any], owner: str | None) -> list[Notice]:

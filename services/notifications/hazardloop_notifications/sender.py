@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from hazardloop.clock import Clock
 from hazardloop.events import GENESIS_HASH, NotificationFailed, NotificationSent, stable_id
 from hazardloop.eventstore import ConcurrencyError, EventStore, EventStoreUnavailable, History
+from hazardloop.labels import label
 from hazardloop.service import Runtime
 from hazardloop_notifications import mail, payloads
 from hazardloop_notifications.render import Renderer
@@ -213,14 +214,18 @@ class Sender:
 
     async def _send(self, row: dict[str, Any]) -> None:
         staff = row["channel"] == "email"  # a person handling the report; never a group chat or webhook
-        rendered = self.renderer.render(row["kind"], row["language"], report_context(row, staff=staff) | _params(row))
+        assert self._runtime is not None
+        context, params = await self._runtime.texts.reveal(
+            [report_context(row, staff=staff), _params(row)], erased=label("erased_text", row["language"])
+        )  # sealed text opened only to be sent: the store keeps it sealed
+        rendered = self.renderer.render(row["kind"], row["language"], context | params)
         if row["channel"] == "email":
             message = mail.compose(self.settings, to=row["address"], rendered=rendered, key=row["key"], language=row["language"])
             await mail.send(self.settings, message)
             return
         endpoint = row["recipient"].removeprefix("endpoint:")
         request = payloads.build(
-            row,
+            row | {"params": json.dumps(params, ensure_ascii=False)},
             rendered,
             now=self.clock.now().timestamp(),
             webhook_secret=payloads.endpoint_secret(self.settings.webhook_signing_key(), row["tenant"], endpoint),

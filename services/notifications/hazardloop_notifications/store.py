@@ -69,6 +69,10 @@ inbox = Table(
         "ix_notification_inbox_pending", "created_at",
         sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'"),
     ),
+    Column("quotes", String(64), comment="the report whose sealed text the parameters quote, if any"),
+    Index(
+        "ix_notification_inbox_quotes", "quotes", sqlite_where=text("quotes IS NOT NULL"), postgresql_where=text("quotes IS NOT NULL")
+    ),
 )
 """Keyed by box, then message: one index keeps messages unique and serves the reporter's
 join through ``notification_reports`` as well as a person's own box. The sender finds
@@ -95,6 +99,11 @@ deliveries = Table(
     Column("error", Text),
     Column("settled_at", UtcDateTime()),
     Index("ix_notification_deliveries_status", "status", "created_at"),
+    Column("quotes", String(64), comment="the report whose sealed text the parameters quote, if any"),
+    Index(
+        "ix_notification_deliveries_quotes", "quotes", sqlite_where=text("quotes IS NOT NULL"),
+        postgresql_where=text("quotes IS NOT NULL"),
+    ),
 )
 """The outbox: deliveries through e-mail and endpoints, which the sender must send."""
 
@@ -118,6 +127,7 @@ def inbox_deliveries() -> Select:
         inbox.c.attempts,
         inbox.c.error,
         inbox.c.settled_at,
+        inbox.c.quotes,
     )
 
 

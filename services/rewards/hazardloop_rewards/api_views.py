@@ -3,6 +3,7 @@ budget of each subsidiary, recognition (leaderboard, public notices) and the pay
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -77,7 +78,7 @@ def _view(row: Any) -> RewardView:
 
 
 @routes.get("/rewards", response_model=list[RewardView])
-def list_rewards(
+async def list_rewards(
     runtime: RuntimeDep,
     principal: Reader,
     tenant: Annotated[TenantId, Query()],
@@ -89,8 +90,12 @@ def list_rewards(
     query = select(rewards).where(rewards.c.tenant == tenant)
     if status_ is not None:
         query = query.where(rewards.c.status == status_.value)
-    with runtime.engine.connect() as db:
-        return [_view(row) for row in db.execute(query.order_by(rewards.c.decided_at.desc(), rewards.c.report_id).limit(limit))]
+
+    def read() -> list[dict[str, Any]]:
+        with runtime.engine.connect() as db:
+            return [_view(row).model_dump() for row in db.execute(query.order_by(rewards.c.decided_at.desc(), rewards.c.report_id).limit(limit))]
+
+    return [RewardView.model_validate(view) for view in await runtime.texts.reveal(await asyncio.to_thread(read))]
 
 
 @routes.get("/rewards/totals", response_model=Totals)
@@ -104,13 +109,17 @@ def totals(runtime: RuntimeDep, principal: Reader, tenant: Annotated[TenantId, Q
 
 
 @routes.get("/rewards/{report_id}", response_model=RewardView)
-def read(report_id: IdInPath, runtime: RuntimeDep, principal: Reader) -> RewardView:
+async def read(report_id: IdInPath, runtime: RuntimeDep, principal: Reader) -> RewardView:
     """One report's reward, with the policy's line-by-line breakdown."""
-    with runtime.engine.connect() as db:
-        row = db.execute(select(rewards).where(rewards.c.report_id == report_id)).first()
+
+    def found() -> Any:
+        with runtime.engine.connect() as db:
+            return db.execute(select(rewards).where(rewards.c.report_id == report_id)).first()
+
+    row = await asyncio.to_thread(found)
     if row is None or not principal.may_access(row.tenant):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no reward for report {report_id!r}")
-    return _view(row)
+    return await runtime.texts.reveal_model(_view(row))
 
 
 # --- policy and budget ---------------------------------------------------------------------
@@ -267,7 +276,7 @@ class Notice(BaseModel):
 
 
 @routes.get("/notices", response_model=list[Notice])
-def notices(
+async def notices(
     runtime: RuntimeDep, principal: Annotated[Principal, Depends(authenticated)], tenant: Annotated[TenantId, Query()], period: Period
 ) -> list[Notice]:
     """The public notice of rewarded reports: anyone in the subsidiary may read it.
@@ -282,14 +291,18 @@ def notices(
         .where(rewards.c.tenant == tenant)
         .order_by(rewards.c.paid_at.desc(), rewards.c.report_id)
     )
-    with runtime.engine.connect() as db:
-        return [
-            Notice(
-                reference=notice_reference(r.report_id), paid_at=r.paid_at, place=f"{r.site} / {r.area}", grade=r.grade,
-                amount_fen=r.amount_fen, named=r.display_name,
-            )
-            for r in db.execute(_paid_in(query, period, runtime.settings.timezone))
-        ]
+
+    def read() -> list[dict[str, Any]]:
+        with runtime.engine.connect() as db:
+            return [
+                Notice(
+                    reference=notice_reference(r.report_id), paid_at=r.paid_at, place=f"{r.site} / {r.area}", grade=r.grade,
+                    amount_fen=r.amount_fen, named=r.display_name,
+                ).model_dump()
+                for r in db.execute(_paid_in(query, period, runtime.settings.timezone))
+            ]
+
+    return [Notice.model_validate(notice) for notice in await runtime.texts.reveal(await asyncio.to_thread(read))]
 
 
 PAYROLL_COLUMNS = ("payment_reference", "report_id", "reporter", "amount_fen", "amount_yuan", "channel", "approver", "paid_at")

@@ -103,9 +103,17 @@ class Payouts:
         return self.runtime.event_store()
 
     async def _decide(self, tenant: str, report_id: str, decide: Callable[[Reward], list[Event]]) -> list[Event]:
-        return await self.store.decide(tenant, "reward", report_id, lambda history: decide(Reward.from_history(tenant, report_id, history)))
+        """Append what the reward decides, its text sealed under the report's key."""
+        async with self.runtime.texts.sealing(tenant, report_id):
+            return await self.store.decide(
+                tenant, "reward", report_id, lambda history: decide(Reward.from_history(tenant, report_id, history))
+            )
 
     async def _with_budget(self, tenant: str, report_id: str, decide: Callable[[Reward, Budget], list[Event]]) -> list[Event]:
+        async with self.runtime.texts.sealing(tenant, report_id):
+            return await self._within_budget(tenant, report_id, decide)
+
+    async def _within_budget(self, tenant: str, report_id: str, decide: Callable[[Reward, Budget], list[Event]]) -> list[Event]:
         """Decide with this year's budget; an approval first takes its amount from the budget,
         guarded by the budget's own sequence, so racing approvals cannot both spend the rest.
 

@@ -11,6 +11,7 @@ from hazardloop.events import (
     RecognitionConsented,
     RecognitionWithdrawn,
     ReporterKeyShredded,
+    ReportTextShredded,
     ReportFiled,
     RewardApproved,
     RewardBudgetSet,
@@ -23,6 +24,7 @@ from hazardloop.events import (
     RewardRevoked,
     Verified,
 )
+from hazardloop.sealing import forget, text_token
 from hazardloop.projection import Projection
 from hazardloop.writer import Writer
 from hazardloop_rewards.domain import Stage
@@ -76,7 +78,7 @@ def when_referred_wait_for_hq(event: RewardReferred, db: Writer) -> None:
         amount_fen=event.amount_fen,
         referred_for=event.reason.value,
         approver=event.actor,
-        reason=event.comment,
+        reason=text_token(event.tenant, event.comment),
         decided_at=event.occurred_at,
     )
 
@@ -90,7 +92,7 @@ def when_approved_hand_to_finance(event: RewardApproved, db: Writer) -> None:
         approver=event.actor,
         approval_level=event.level,
         budget_year=event.budget_year,
-        reason=event.reason,
+        reason=text_token(event.tenant, event.reason),
         decided_at=event.occurred_at,
     )
 
@@ -124,7 +126,7 @@ def when_granted_record_payment(event: RewardGranted, db: Writer) -> None:
 
 
 def when_declined_record(event: RewardDeclined, db: Writer) -> None:
-    values = {"status": Stage.DECLINED.value, "amount_fen": 0, "reason": event.reason, "decided_at": event.occurred_at}
+    values = {"status": Stage.DECLINED.value, "amount_fen": 0, "reason": text_token(event.tenant, event.reason), "decided_at": event.occurred_at}
     if db.get(rewards, report_id=event.report_id) is None:
         db.insert(
             rewards, report_id=event.report_id, tenant=event.tenant, reporter=event.reporter, anonymous=False, claimed=False,
@@ -135,7 +137,7 @@ def when_declined_record(event: RewardDeclined, db: Writer) -> None:
 
 
 def when_recognition_consented_name_them(event: RecognitionConsented, db: Writer) -> None:
-    db.update(rewards, {"report_id": event.aggregate_id}, display_name=event.display_name)
+    db.update(rewards, {"report_id": event.aggregate_id}, display_name=text_token(event.tenant, event.display_name))
 
 
 def when_recognition_withdrawn_unname_them(event: RecognitionWithdrawn, db: Writer) -> None:
@@ -150,8 +152,15 @@ def when_reporter_erased_unname_them(event: ReporterKeyShredded, db: Writer) -> 
     )
 
 
+def when_text_shredded_unname_them(event: ReportTextShredded, db: Writer) -> None:
+    """The report's text erased: its reward's reasons too, and the name on the notice."""
+    row = db.get(rewards, report_id=event.aggregate_id)
+    if row is not None:
+        db.update(rewards, {"report_id": event.aggregate_id}, reason=forget(row.reason, event.aggregate_id), display_name=None)
+
+
 def when_revoked_record(event: RewardRevoked, db: Writer) -> None:
-    db.update(rewards, {"report_id": event.report_id}, status=Stage.REVOKED.value, reason=event.reason, revoked_at=event.occurred_at)
+    db.update(rewards, {"report_id": event.report_id}, status=Stage.REVOKED.value, reason=text_token(event.tenant, event.reason), revoked_at=event.occurred_at)
 
 
 def _budget(db: Writer, tenant: str, year: int) -> dict:
@@ -205,6 +214,7 @@ def projection(store: EventStore) -> Projection:
             RecognitionConsented: when_recognition_consented_name_them,
             RecognitionWithdrawn: when_recognition_withdrawn_unname_them,
             ReporterKeyShredded: when_reporter_erased_unname_them,
+            ReportTextShredded: when_text_shredded_unname_them,
             RewardBudgetSet: when_budget_set_record,
             BudgetCommitted: when_budget_committed_add,
             BudgetReleased: when_budget_released_give_back,

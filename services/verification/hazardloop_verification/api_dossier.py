@@ -9,6 +9,7 @@ report's entries are checked against the log, so the document proves itself.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,8 +22,9 @@ from pydantic import BaseModel
 
 from hazardloop.auth import Principal, optionally_authenticated
 from hazardloop.http import refusals
-from hazardloop.labels import language_of
+from hazardloop.labels import label, language_of
 from hazardloop.receipts import ReceiptCode
+from hazardloop.sealing import ERASED_API, as_tokens
 from hazardloop.service import RuntimeDep
 from hazardloop.validation import IdInPath
 from hazardloop_verification.api import STAFF, CaseworkDep, case_row, is_reporter
@@ -93,7 +95,7 @@ async def _history(casework, tenant: str, report_id: str):
     return events, chain_intact(events), await seals_over(casework.store, casework.js, events)
 
 
-async def build_dossier(casework, tenant: str, report_id: str) -> Dossier:
+async def build_dossier(casework, tenant: str, report_id: str, *, erased: str = ERASED_API) -> Dossier:
     events, intact, seals = await _history(casework, tenant, report_id)
     entries = []
     for stored, whole in zip(events, intact, strict=True):
@@ -112,9 +114,10 @@ async def build_dossier(casework, tenant: str, report_id: str) -> Dossier:
                 details={k: v for k, v in document.items() if v not in (None, [], {})},
             )
         )
-    return Dossier(
+    dossier = Dossier(
         report_id=report_id, tenant=tenant, generated_at=casework.clock.now(), chain_intact=all(intact), entries=entries, seals=seals
-    )
+    )  # the reporters' and staff's words opened last: the chain is checked over their ciphertext
+    return Dossier.model_validate(await casework.runtime.texts.reveal(as_tokens(tenant, dossier.model_dump()), erased=erased))
 
 
 @routes.get("/reports/{report_id}/dossier", response_model=Dossier)
@@ -138,6 +141,8 @@ async def dossier_html(
     """The dossier as a document for the authorities, in Chinese or English: print it, or save it as PDF, from any browser."""
     events, intact, seals = await _history(casework, tenant, report_id)
     language = language_of(lang, accept_language)
+    opened = await casework.runtime.texts.open_events(tenant, [s.event for s in events], erased=label("erased_text", language))
+    events = [dataclasses.replace(s, event=e) for s, e in zip(events, opened, strict=True)]  # chains checked above
     page = await dossier_page(
         report_id=report_id,
         tenant=tenant,

@@ -3,6 +3,7 @@ the hazard ledger and one report's case. A subsidiary sees itself; group HQ sees
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -98,27 +99,34 @@ def _scope(runtime: Runtime, principal: Principal, tenant: str | None) -> list[s
     return principal.tenants_within(runtime.settings.tenants)
 
 
-def _list(runtime: Runtime, query: Select) -> list[CaseView]:
-    with runtime.engine.connect() as db:
-        return [CaseView.model_validate(case_view(row)) for row in db.execute(query)]
+async def _list(runtime: Runtime, query: Select) -> list[CaseView]:
+    def read() -> list[dict[str, Any]]:
+        with runtime.engine.connect() as db:
+            return [case_view(row) for row in db.execute(query)]
+
+    return [CaseView.model_validate(case) for case in await runtime.texts.reveal(await asyncio.to_thread(read))]
 
 
 TenantQuery = Annotated[TenantId | None, Query(description="One subsidiary; all of yours (HQ: all) when omitted.")]
 
 
 @routes.get("/reports/{report_id}", response_model=CaseDetail)
-def case(report_id: IdInPath, runtime: RuntimeDep, principal: Staff) -> CaseDetail:
+async def case(report_id: IdInPath, runtime: RuntimeDep, principal: Staff) -> CaseDetail:
     """One report's case, with every clock it started and where each stands."""
-    with runtime.engine.connect() as db:
-        row = db.execute(select(cases).where(cases.c.report_id == report_id)).first()
-        if row is None or not principal.may_access(row.tenant):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
-        clocks = db.execute(select(timers).where(timers.c.report_id == report_id).order_by(timers.c.due_at, timers.c.key))
-        return CaseDetail.model_validate(case_view(row) | {"timers": [TimerView.model_validate(t._mapping) for t in clocks]})
+
+    def read() -> CaseDetail:
+        with runtime.engine.connect() as db:
+            row = db.execute(select(cases).where(cases.c.report_id == report_id)).first()
+            if row is None or not principal.may_access(row.tenant):
+                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
+            clocks = db.execute(select(timers).where(timers.c.report_id == report_id).order_by(timers.c.due_at, timers.c.key))
+            return CaseDetail.model_validate(case_view(row) | {"timers": [TimerView.model_validate(t._mapping) for t in clocks]})
+
+    return await runtime.texts.reveal_model(await asyncio.to_thread(read))
 
 
 @routes.get("/queue", response_model=list[CaseView])
-def queue(
+async def queue(
     runtime: RuntimeDep,
     principal: Staff,
     tenant: TenantQuery = None,
@@ -132,11 +140,11 @@ def queue(
         .order_by(cases.c.filed_at, cases.c.report_id)
         .limit(limit)
     )
-    return _list(runtime, query)
+    return await _list(runtime, query)
 
 
 @routes.get("/overdue", response_model=list[CaseView])
-def overdue(runtime: RuntimeDep, principal: Staff, tenant: TenantQuery = None, limit: Limit = 100) -> list[CaseView]:
+async def overdue(runtime: RuntimeDep, principal: Staff, tenant: TenantQuery = None, limit: Limit = 100) -> list[CaseView]:
     """Rectifications past their deadline and not yet closed, longest overdue first."""
     query = (
         select(cases)
@@ -148,11 +156,11 @@ def overdue(runtime: RuntimeDep, principal: Staff, tenant: TenantQuery = None, l
         .order_by(cases.c.overdue_since, cases.c.report_id)
         .limit(limit)
     )
-    return _list(runtime, query)
+    return await _list(runtime, query)
 
 
 @routes.get("/board", response_model=list[CaseView])
-def board(
+async def board(
     runtime: RuntimeDep,
     principal: Staff,
     tenant: TenantQuery = None,
@@ -168,7 +176,7 @@ def board(
     )
     if owner is not None:
         query = query.where(cases.c.owner == owner)
-    return _list(runtime, query.order_by(cases.c.owner, cases.c.deadline, cases.c.report_id).limit(limit))
+    return await _list(runtime, query.order_by(cases.c.owner, cases.c.deadline, cases.c.report_id).limit(limit))
 
 
 LEDGER_COLUMNS = (
@@ -181,7 +189,7 @@ LEDGER_COLUMNS = (
 
 
 @routes.get("/ledger", response_model=list[CaseView], responses={200: {"content": {"text/csv": {}}}})
-def ledger(
+async def ledger(
     runtime: RuntimeDep,
     principal: Staff,
     tenant: TenantQuery = None,
@@ -196,7 +204,7 @@ def ledger(
         query = query.where(cases.c.filed_at >= since)
     if until is not None:
         query = query.where(cases.c.filed_at < until)
-    rows = _list(runtime, query.order_by(cases.c.filed_at, cases.c.report_id).limit(limit))
+    rows = await _list(runtime, query.order_by(cases.c.filed_at, cases.c.report_id).limit(limit))
     if format == "json":
         return rows
     out = io.StringIO()

@@ -85,10 +85,12 @@ class Casework:
     # --- the one way a case changes ---------------------------------------------------
 
     async def decide(self, tenant: str, report_id: str, decision: Decision) -> list[Event]:
-        """Append what the report's case decides now, guarded by the broker."""
-        return await self.store.decide(
-            tenant, "report", report_id, lambda history: decision(ReportCase.from_history(tenant, report_id, history), self.clock.now())
-        )
+        """Append what the report's case decides now, guarded by the broker (its text sealed)."""
+        async with self.runtime.texts.sealing(tenant, report_id):
+            return await self.store.decide(
+                tenant, "report", report_id,
+                lambda history: decision(ReportCase.from_history(tenant, report_id, history), self.clock.now()),
+            )
 
     # --- commands ---------------------------------------------------------------------
 

@@ -28,10 +28,12 @@ from hazardloop.events import (
     RectificationRejected,
     Rectified,
     ReportFiled,
+    ReportTextShredded,
     ReporterFedBack,
     SlaBreached,
     Verified,
 )
+from hazardloop.sealing import forget, text_token
 from hazardloop.projection import Projection
 from hazardloop.writer import RowView, Writer
 from hazardloop_verification.domain import STAGE_AFTER, Stage
@@ -96,7 +98,7 @@ def when_report_filed_open_case(event: ReportFiled, db: Writer) -> None:
         tenant=event.tenant,
         category=event.category.value,
         subtype=event.subtype,
-        description=event.description,
+        description=text_token(event.tenant, event.description),
         site=location.site,
         area=location.area,
         spot=location.spot,
@@ -183,7 +185,7 @@ def when_extension_requested_note_it(event: ExtensionRequested, db: Writer) -> N
         {"report_id": event.aggregate_id},
         extension_requested_by=event.actor,
         extension_requested_deadline=event.requested_deadline,
-        extension_reason=event.reason,
+        extension_reason=text_token(event.tenant, event.reason),
     )
 
 
@@ -268,6 +270,13 @@ def when_escalated_externally_record(event: ExternallyEscalated, db: Writer) -> 
     )
 
 
+def when_text_shredded_forget_it(event: ReportTextShredded, db: Writer) -> None:
+    case = db.get(cases, report_id=event.aggregate_id)
+    if case is not None:
+        forgotten = {column: forget(case[column], event.aggregate_id) for column in ("description", "extension_reason")}
+        db.update(cases, {"report_id": event.aggregate_id}, **forgotten)
+
+
 def projection(_: object) -> Projection:
     return Projection(
         name="verification",
@@ -289,6 +298,7 @@ def projection(_: object) -> Projection:
             RectificationOverdue: when_overdue_list_it,
             EscalationRaised: when_escalated_record_step,
             ExternallyEscalated: when_escalated_externally_record,
+            ReportTextShredded: when_text_shredded_forget_it,
         },
     )
 

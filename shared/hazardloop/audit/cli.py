@@ -394,6 +394,8 @@ def ledger(
     book = build_ledger(log, tenant)
     start, end, period_name = _period(period, since, until, book.zone)
     book.rows = [row for row in book.rows if (start is None or row.reported_at >= start) and (end is None or row.reported_at < end)]
+    for row, situation in zip(book.rows, _situations(book, settings, creds, archive, lang), strict=True):
+        row.situation = situation
     stem = f"ledger-{tenant}-{period_name.replace('..', '_')}"
     csv_path, xlsx_path = csv_path or Path(f"{stem}.csv"), xlsx_path or Path(f"{stem}.xlsx")
     csv_path.write_bytes(ledger_csv(book, lang).encode())
@@ -407,6 +409,29 @@ def ledger(
                      f"{row.reward_yuan:,.2f} ({label(row.reward_status, lang)})" if row.reward_yuan is not None else "-")
     console.print(view)
     console.print(f"{len(book.rows)} reports ({len(COLUMNS)} columns) from the log through sequence {book.through_sequence:,}: {csv_path}, {xlsx_path}")
+
+
+def _situations(book: Any, settings: CommonSettings, creds: Path | None, archive: Path | None, lang: str) -> list[str]:
+    """The reporters' own words, opened where this tool holds the subsidiary's master key and
+    can read the text keys (an operator on the broker); an auditor's ledger withholds them."""
+    from hazardloop.eventstore import EventStoreUnavailable
+    from hazardloop.keyring import KeyUnavailable
+    from hazardloop.labels import label
+    from hazardloop.sealing import TextVault, withheld
+
+    kept = [row.situation for row in book.rows]
+    if archive is None and settings.keys.holds_master(book.tenant):
+
+        async def opened(nc: Any) -> list[str]:
+            vault = TextVault(nc.jetstream(timeout=settings.nats_timeout), settings.keys.master_keys, bucket=settings.bucket("text-keys"))
+            await vault.ensure(create=False)
+            return await vault.reveal(kept, erased=label("erased_text", lang))
+
+        try:
+            return _with_connection(settings, creds, opened)
+        except (KeyUnavailable, EventStoreUnavailable):
+            pass
+    return [withheld(situation, label("sealed_text", lang)) for situation in kept]
 
 
 @audit.command("reconcile")

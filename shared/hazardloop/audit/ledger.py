@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from hazardloop.sealing import text_token
 from hazardloop.events import (
     CaseworkPolicy,
     CaseworkPolicySet,
@@ -56,6 +57,7 @@ class LedgerRow:
     category: str
     subtype: str
     situation: str
+    """Sealed (``hazardloop.sealing``) as the log has it: whoever shows it opens it, or withholds it."""
     reporter: str
     outcome: str | None = None
     grade: str | None = None
@@ -110,7 +112,7 @@ def build_ledger(
             where = event.location
             rows[event.aggregate_id] = LedgerRow(
                 event.aggregate_id, event.occurred_at, where.site, where.area, where.spot, where.equipment_tag,
-                event.category.value, event.subtype, event.description, event.reporter,
+                event.category.value, event.subtype, text_token(event.tenant, event.description), event.reporter,
             )
             continue
         row = rows.get(getattr(event, "report_id", None) or event.aggregate_id)

@@ -57,6 +57,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PlaceRetired,
     IdentityDisclosed,
     ReporterKeyShredded,
+    ReportTextShredded,
     DirectoryEntrySet,
     DirectoryEntryRemoved,
     NotificationSent,

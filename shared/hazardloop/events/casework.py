@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hazardloop.events.envelope import AggregateId, Event, Fen, LongText, Note, PersonRef, PlaceName
+from hazardloop.events.envelope import AggregateId, Event, Fen, LongText, Note, PersonRef, PlaceName, sealed
 from hazardloop.events.report import AttachmentRef, Grade, Outcome
 
 
@@ -77,7 +77,7 @@ class Accepted(Event):
 
     aggregate_type: ClassVar[str] = "report"
     type: Literal["Accepted"] = "Accepted"
-    note: Note | None = None
+    note: sealed(Note, "A note on the acceptance.") | None = None
 
 
 class Verified(Event):
@@ -99,7 +99,7 @@ class Verified(Event):
     duplicate_of: AggregateId | None = None
     first_report_id: AggregateId | None = None
     """Of this report and the one it duplicates, the one filed first."""
-    comment: Note | None = None
+    comment: sealed(Note, "The verifier's comment.") | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -134,7 +134,7 @@ class ExtensionRequested(Event):
     aggregate_type: ClassVar[str] = "report"
     type: Literal["ExtensionRequested"] = "ExtensionRequested"
     requested_deadline: AwareDatetime
-    reason: LongText
+    reason: sealed(LongText, "Why more time is needed.")
 
 
 class ExtensionGranted(Event):
@@ -143,7 +143,7 @@ class ExtensionGranted(Event):
     aggregate_type: ClassVar[str] = "report"
     type: Literal["ExtensionGranted"] = "ExtensionGranted"
     deadline: AwareDatetime
-    comment: Note | None = None
+    comment: sealed(Note, "The manager's comment.") | None = None
 
 
 class ExtensionRefused(Event):
@@ -151,7 +151,7 @@ class ExtensionRefused(Event):
 
     aggregate_type: ClassVar[str] = "report"
     type: Literal["ExtensionRefused"] = "ExtensionRefused"
-    reason: LongText
+    reason: sealed(LongText, "Why the extension was refused.")
 
 
 class Rectified(Event):
@@ -171,7 +171,7 @@ class RectificationAccepted(Event):
 
     aggregate_type: ClassVar[str] = "report"
     type: Literal["RectificationAccepted"] = "RectificationAccepted"
-    comment: Note | None = None
+    comment: sealed(Note, "The verifier's comment.") | None = None
 
 
 class RectificationRejected(Event):
@@ -179,7 +179,7 @@ class RectificationRejected(Event):
 
     aggregate_type: ClassVar[str] = "report"
     type: Literal["RectificationRejected"] = "RectificationRejected"
-    reason: LongText
+    reason: sealed(LongText, "What is still wanting.")
 
 
 class ReporterFedBack(Event):
@@ -187,7 +187,7 @@ class ReporterFedBack(Event):
 
     aggregate_type: ClassVar[str] = "report"
     type: Literal["ReporterFedBack"] = "ReporterFedBack"
-    message: LongText
+    message: sealed(LongText, "What the reporter was told.")
 
 
 class SlaBreached(Event):
@@ -225,7 +225,7 @@ class ExternallyEscalated(Event):
     aggregate_type: ClassVar[str] = "report"
     type: Literal["ExternallyEscalated"] = "ExternallyEscalated"
     authority: PlaceName
-    note: Note | None = None
+    note: sealed(Note, "A note on the escalation.") | None = None
 
 
 # --- Casework policy (one aggregate per subsidiary, id ``casework``) ------------------------

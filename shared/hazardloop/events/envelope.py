@@ -10,10 +10,12 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of an aggregate's first event."""
@@ -51,6 +53,55 @@ EquipmentTag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r
 SpotName = _text(120, min_length=1)
 LongText = _text(4000, min_length=1)
 Note = _text(4000)
+
+
+class SealedText(BaseModel):
+    """Free text that may be personal, encrypted before it enters the log.
+
+    AES-256-GCM under the text key of one report (``key_id``), with the tenant and report
+    as associated data. The hash chain covers the ciphertext, so chains verify without
+    keys and after the key is gone; destroying the report's text key
+    (``ReportTextShredded``) erases the text from every replica and archive without
+    rewriting the log. Subscribers holding the subsidiary's master key open it with the
+    key from the text-keys bucket.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scheme: Literal["aes-256-gcm"] = "aes-256-gcm"
+    key_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+    """The report whose text key sealed it."""
+    nonce: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16}$")]
+    ciphertext: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{22,24000}$")]
+
+
+SEALING: ContextVar[Callable[[str], SealedText] | None] = ContextVar("hazardloop_sealing", default=None)
+"""Set while a producer decides on one report (``hazardloop.sealing.TextVault.sealing``):
+text given to a sealed field is then sealed as the event is made, so the hash covers
+the ciphertext. Unset (decoding, tests of contracts), text stays as given."""
+
+
+def sealed(text: Any, what: str) -> Any:
+    """A field of free text that may be personal: sealed in the log (``SealedText``).
+
+    Events recorded before sealing carry the text itself: the log is never rewritten, so
+    they keep it (documented in docs/sealed-text.md)."""
+    plain = TypeAdapter(text)
+
+    def seal_in_context(value: Any) -> Any:
+        if isinstance(value, str):
+            value = plain.validate_python(value)
+            seal = SEALING.get()
+            if seal is not None and value:
+                return seal(value)
+        return value
+
+    return Annotated[
+        SealedText | text,
+        BeforeValidator(seal_in_context),
+        Field(description=f"{what} Sealed (SealedText); plain text only in events recorded before text was sealed."),
+    ]
+
 
 PersonRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
 """A member of staff as their bearer token names them (their subject)."""

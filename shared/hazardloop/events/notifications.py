@@ -14,7 +14,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from hazardloop.events.envelope import AggregateId, Event, Note, PersonRef, Token
+from hazardloop.events.envelope import AggregateId, Event, Note, PersonRef, Token, sealed
 
 EmailAddress = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
@@ -142,7 +142,7 @@ class NotificationRetried(Event):
 
     aggregate_type: ClassVar[str] = "delivery"
     type: Literal["NotificationRetried"] = "NotificationRetried"
-    comment: Note | None = None
+    comment: sealed(Note, "The operator's comment (sealed under the message's report, if it has one).") | None = None
 
 
 class MessageRead(Event):

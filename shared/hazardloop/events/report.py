@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from hazardloop.events.envelope import AggregateId, EquipmentTag, Event, LongText, Note, PlaceName, Pseudonym, Sha256Hex, SpotName, Token
+from hazardloop.events.envelope import AggregateId, EquipmentTag, Event, LongText, Note, PlaceName, Pseudonym, Sha256Hex, SpotName, Token, sealed
 
 
 class Category(StrEnum):
@@ -149,17 +149,15 @@ class ReportFiled(Event):
     schema_version: Literal[2] = 2
     category: Category
     subtype: Token
-    description: LongText
-    """What was seen."""
+    description: sealed(LongText, "What was seen.")
     location: Location
     observed_at: AwareDatetime
     reporter: Pseudonym
     anonymous: bool = False
     channel: Channel = Channel.WEB
-    cause_analysis: Note | None = None
-    suggested_fix: Note | None = None
-    emergency_action: Note | None = None
-    """Emergency action the reporter already took, if any."""
+    cause_analysis: sealed(Note, "The reporter's own cause analysis.") | None = None
+    suggested_fix: sealed(Note, "The fix the reporter suggests.") | None = None
+    emergency_action: sealed(Note, "Emergency action the reporter already took, if any.") | None = None
     attachments: tuple[AttachmentRef, ...] = ()
     identity: SealedIdentity | None = None
     receipt_digest: Sha256Hex | None = None
@@ -182,3 +180,19 @@ class ReportFiled(Event):
         if not self.anonymous and self.receipt_digest is not None:
             raise ValueError("only anonymous reports carry a receipt digest")
         return self
+
+
+class ShredReason(StrEnum):
+    RETENTION = "retention"
+    """The report closed longer ago than the retention period."""
+    REPORTER_ERASURE = "reporter_erasure"
+    """The reporter who filed it had their personal data erased."""
+
+
+class ReportTextShredded(Event):
+    """The report's text key was destroyed: every text sealed in its events is unreadable for
+    good, in every replica and archive. Recorded before the key is destroyed."""
+
+    aggregate_type: ClassVar[str] = "report"
+    type: Literal["ReportTextShredded"] = "ReportTextShredded"
+    reason: ShredReason

@@ -10,7 +10,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from hazardloop.events.envelope import AggregateId, Event, Fen, Note, PersonRef, PlaceName, Pseudonym, Sha256Hex
+from hazardloop.events.envelope import AggregateId, Event, Fen, Note, PersonRef, PlaceName, Pseudonym, Sha256Hex, sealed
 from hazardloop.events.report import Grade, Outcome
 
 Percent = Annotated[int, Field(ge=0, le=100, strict=True)]
@@ -152,7 +152,7 @@ class RewardReferred(Event):
     type: Literal["RewardReferred"] = "RewardReferred"
     amount_fen: Fen
     reason: HqReason
-    comment: Note | None = None
+    comment: sealed(Note, "The department head's comment.") | None = None
 
 
 class RewardApproved(Event):
@@ -162,7 +162,7 @@ class RewardApproved(Event):
     type: Literal["RewardApproved"] = "RewardApproved"
     amount_fen: Fen
     proposed_fen: Fen
-    reason: Note | None = None
+    reason: sealed(Note, "Why the amount was adjusted.") | None = None
     level: Literal["department", "group_hq"] = "department"
     budget_year: Annotated[int, Field(ge=2000, le=2200, strict=True)]
 
@@ -200,7 +200,7 @@ class RewardDeclined(Event):
     type: Literal["RewardDeclined"] = "RewardDeclined"
     report_id: AggregateId
     reporter: Pseudonym
-    reason: Reason
+    reason: sealed(Reason, "Why no reward is paid (the policy's own reasons stay plain).")
 
 
 class RecognitionConsented(Event):
@@ -212,7 +212,7 @@ class RecognitionConsented(Event):
 
     aggregate_type: ClassVar[str] = "reward"
     type: Literal["RecognitionConsented"] = "RecognitionConsented"
-    display_name: PlaceName
+    display_name: sealed(PlaceName, "The name to show on the public notice.")
 
 
 class RecognitionWithdrawn(Event):
@@ -230,4 +230,4 @@ class RewardRevoked(Event):
     report_id: AggregateId
     reporter: Pseudonym
     amount_fen: Fen
-    reason: Reason
+    reason: sealed(Reason, "Why the reward was revoked.")

@@ -3,7 +3,8 @@ anonymous ones included, and the safety department of its subsidiary.
 
 A thread of its own, not events on the report: writing to the reporter never races
 with casework for the report's next sequence number, and the casework aggregate's
-invariants stay about casework.
+invariants stay about casework. The text is sealed under the report's text key like the
+report's own words, so erasing the report's text erases its thread too.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, StringConstraints
 
-from hazardloop.events.envelope import Event, _printable
+from hazardloop.events.envelope import Event, _printable, sealed
 
 MESSAGE_LIMIT = 2000
 """Characters a message may have: a phone's worth of writing, read at a glance."""
@@ -31,7 +32,7 @@ class ReporterWrote(Event):
 
     aggregate_type: ClassVar[str] = "thread"
     type: Literal["ReporterWrote"] = "ReporterWrote"
-    text: MessageText
+    text: sealed(MessageText, "The reporter's message.")
 
 
 class StaffWrote(Event):
@@ -39,4 +40,4 @@ class StaffWrote(Event):
 
     aggregate_type: ClassVar[str] = "thread"
     type: Literal["StaffWrote"] = "StaffWrote"
-    text: MessageText
+    text: sealed(MessageText, "The safety department's message.")

@@ -107,7 +107,7 @@ def test_compose_gives_the_console_every_setting_it_needs_and_its_own_broker_use
         "http://intake:8101", "http://verification:8102", "http://rewards:8103", "http://notifications:8104"
     }
     keys = {name for name in environment if name.endswith(("_KEY", "_KEYS", "_SECRET")) and name.startswith("HAZARDLOOP_")}
-    assert keys == {"HAZARDLOOP_JWT_SECRET", "HAZARDLOOP_PSEUDONYM_KEY", "HAZARDLOOP_OIDC_CLIENT_SECRET"}
+    assert keys == {"HAZARDLOOP_JWT_SECRET", "HAZARDLOOP_PSEUDONYM_KEY", "HAZARDLOOP_MASTER_KEYS", "HAZARDLOOP_OIDC_CLIENT_SECRET"}
 
 
 def test_kubernetes_gives_the_console_every_setting_it_needs_and_its_own_broker_user():
@@ -118,7 +118,7 @@ def test_kubernetes_gives_the_console_every_setting_it_needs_and_its_own_broker_
     assert env["HAZARDLOOP_CONSOLE_PUBLIC_URL"]["value"].startswith("https://")  # Secure cookies
     assert env["HAZARDLOOP_OIDC_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "hazardloop", "key": "oidc-client-secret"}
     [keys] = [v for v in deployment("console")["spec"]["template"]["spec"]["volumes"] if v["name"] == "keys"]
-    assert {item["key"] for item in keys["secret"]["items"]} == {"HAZARDLOOP_JWT_SECRET", "HAZARDLOOP_PSEUDONYM_KEY"}
+    assert {item["key"] for item in keys["secret"]["items"]} == {"HAZARDLOOP_JWT_SECRET", "HAZARDLOOP_PSEUDONYM_KEY", "HAZARDLOOP_MASTER_KEYS"}
     [ingress] = k8s_documents("console-ingress.yaml")
     [rule] = ingress["spec"]["rules"]
     assert rule["http"]["paths"][0]["backend"]["service"]["name"] == "console"
