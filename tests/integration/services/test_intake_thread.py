@@ -122,3 +122,22 @@ def test_the_safety_departments_feedback_is_in_the_reporters_thread(harness, int
     assert fed_back.status_code == 201, fed_back.text
     thread = wait_for(lambda: (r := intake.get(f"/reports/{report_id}/thread", headers={"Receipt-Code": code}).json()) and r)
     assert [(m["from_reporter"], m["text"]) for m in thread] == [(False, "We are checking it today.")]
+
+
+def test_messages_are_sealed_in_the_log_and_erased_with_the_reporters_text(harness, intake):
+    filed = intake.post("/reports", json=report_body(), headers=harness.headers("emp-7")).json()
+    report_id = filed["report_id"]
+    officer = harness.headers("officer-li", roles=[Role.VERIFIER])
+    wait_for(lambda: intake.get(f"/reports/{report_id}", headers=officer).status_code == 200)
+    written = "My foreman Zhang Wei told me to keep quiet about it."
+    assert intake.post(f"/reports/{report_id}/thread", json={"text": written}, headers=harness.headers("emp-7")).status_code == 201
+    (_, data), = harness.raw_log("thread")
+    assert b"Zhang Wei" not in data and json.loads(data)["text"]["scheme"] == "aes-256-gcm"
+    assert wait_for(lambda: intake.get(f"/reports/{report_id}/thread", headers=officer).json())[0]["text"] == written
+
+    pseudonym = intake.get(f"/reports/{report_id}", headers=officer).json()["reporter"]
+    confidentiality = harness.headers("co-1", roles=[Role.CONFIDENTIALITY_OFFICER])
+    erased = intake.post(f"/reporters/{pseudonym}/erasure", json={"tenant": "refinery", "reason": "erasure request"}, headers=confidentiality)
+    assert erased.status_code == 200, erased.text
+    assert wait_for(lambda: intake.get(f"/reports/{report_id}/thread", headers=officer).json()[0]["text"] == "(erased)")
+    assert b"Zhang Wei" not in (harness.tmp_path / "intake.db").read_bytes()
