@@ -50,6 +50,8 @@ TEXTS = {
     "acceptance": "私密验收意见：刘大海已返工",
     "feedback": f"私密反馈：感谢您，{NAME}，已处理{COLLEAGUE}的问题",
     "reward_reason": "Private reason for the amount: the reporter Ouyang was at risk",
+    "reporter_message": f"私密留言：班长{COLLEAGUE}让我别再报了",
+    "staff_reply": "Private reply: we will speak to Mr Qiao Sanzhang, not name you",
 }
 YEAR = str(datetime.now(ZoneInfo("Asia/Shanghai")).year)
 PERSONAL = [EMPLOYEE, NAME, PHONE, COLLEAGUE, COLLEAGUE_NUMBER, COLLEAGUE_PHONE, DISPLAY_NAME, *TEXTS.values()]
@@ -142,6 +144,10 @@ def test_no_personal_data_is_stored_in_clear_and_an_erasure_erases_what_was_type
             answer = http.post(f"{case}/{step}", json=body, headers=headers)
             assert answer.status_code == 201, (step, answer.text)
 
+        thread = f"{intake}/reports/{report_id}/thread"
+        assert http.post(thread, json={"text": TEXTS["reporter_message"]}, headers=reporter).status_code == 201
+        assert http.post(thread, json={"text": TEXTS["staff_reply"]}, headers=verifier).status_code == 201
+
         reward = f"{rewards}/rewards/{report_id}"
         wait_for(lambda: http.get(reward, headers=finance).status_code == 200, timeout=20)
         approved = http.post(f"{reward}/approval", json={"approve": True, "amount_fen": 60_000, "reason": TEXTS["reward_reason"]},
@@ -161,6 +167,8 @@ def test_no_personal_data_is_stored_in_clear_and_an_erasure_erases_what_was_type
         assert TEXTS["feedback"] in inbox[0]["text"]
         shown = http.get(case, headers=verifier).json()
         assert shown["description"] == TEXTS["description"]
+        said = [TEXTS["feedback"], TEXTS["reporter_message"], TEXTS["staff_reply"]]  # the feedback is in the thread too
+        wait_for(lambda: [m["text"] for m in http.get(thread, headers=reporter).json()] == said)
         wait_for(lambda: http.get(f"{intake}/reports/{report_id}", headers=reporter).json()["reward_fen"] == 60_000)
 
     # --- nothing personal in clear: log, buckets, object stores, every service's store --------
@@ -193,6 +201,7 @@ def test_no_personal_data_is_stored_in_clear_and_an_erasure_erases_what_was_type
         shown = wait_for(lambda: (c := http.get(case, headers=verifier).json())["description"] == "(erased)" and c)
         assert TEXTS["description"] not in json.dumps(shown, ensure_ascii=False)
         wait_for(lambda: http.get(reward, headers=finance).json()["reason"] == "(erased)")
+        wait_for(lambda: [m["text"] for m in http.get(thread, headers=verifier).json()] == ["(erased)"] * 3)
         wait_for(lambda: [n["named"] for n in http.get(notices, params={"tenant": "refinery", "period": YEAR}, headers=reporter).json()]
                  == [None])
 
