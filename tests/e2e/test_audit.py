@@ -17,7 +17,7 @@ import httpx
 import nats
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from hazardloop import demo
 from hazardloop.audit.replay import checkpoint_of
@@ -44,6 +44,27 @@ def log_subjects(system: System) -> list[str]:
 
 
 def settle(system: System) -> int:
+    """Wait until every inbox message's delivery is recorded and every store has applied the
+    last event of its types; returns the log's length.
+
+    Recording a delivery appends to the log after the store has caught up, so this repeats
+    until the log stops growing.
+    """
+    while True:
+        length = caught_up(system)
+        inbox = create_engine(system.database_url("notifications"))
+        wait_for(lambda: not pending_in_inbox(inbox), timeout=30)
+        inbox.dispose()
+        if len(log_subjects(system)) == length:
+            return length
+
+
+def pending_in_inbox(engine) -> int:
+    with engine.connect() as db:
+        return db.execute(text("SELECT count(*) FROM notification_inbox WHERE status = 'pending'")).scalar_one()
+
+
+def caught_up(system: System) -> int:
     """Wait until every store has applied the last event of its types; returns the log's length."""
     subjects = log_subjects(system)
     for service in SERVICES:
