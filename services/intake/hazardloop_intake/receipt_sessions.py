@@ -1,25 +1,21 @@
 """An anonymous reporter's session after a receipt-code look-up: the code kept on the
 server for a short idle time, so that it never travels in a URL or a page.
 
-The cookie holds a random secret and nothing else. The store keys the session by a
-hash of that secret and keeps the code encrypted (AES-256-GCM) under a key derived
-from it: a copy of intake's store alone opens no session and reveals no code.
+The cookie holds a random secret and nothing else; the code is kept sealed under it
+(``browser_sealed``): a copy of intake's store alone opens no session and reveals no code.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, Engine, LargeBinary, String, Table, delete, insert, select, update
 
 from hazardloop.db import UtcDateTime
+from hazardloop_intake import browser_sealed
 from hazardloop_intake.store import kept
 
 receipt_sessions = Table(
@@ -36,7 +32,7 @@ receipt_sessions = Table(
 LONGEST = timedelta(hours=4)
 """However busy, a session ends this long after the look-up: the code is asked again."""
 TOUCH_EVERY = timedelta(seconds=30)
-NONCE_BYTES = 12
+PURPOSE = "receipt code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +41,8 @@ class ReceiptSession:
     csrf: str
 
 
-def _derive(secret: str, purpose: bytes) -> bytes:
-    return hmac.new(secret.encode(), b"hazardloop receipt session\x1f" + purpose, hashlib.sha256).digest()
-
-
 def _id_hash(secret: str) -> str:
-    return _derive(secret, b"id").hex()
+    return browser_sealed.row_key(secret, PURPOSE)
 
 
 class ReceiptSessions:
@@ -60,9 +52,8 @@ class ReceiptSessions:
 
     def open(self, receipt_code: str) -> str:
         """A new session for ``receipt_code``: the secret goes into the cookie and nowhere else."""
-        secret = secrets.token_urlsafe(32)
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = nonce + AESGCM(_derive(secret, b"key")).encrypt(nonce, receipt_code.encode(), b"receipt-code")
+        secret = browser_sealed.new_secret()
+        sealed = browser_sealed.seal(secret, PURPOSE, receipt_code.encode())
         now = datetime.now(UTC)
         with self._engine.begin() as db:
             db.execute(delete(receipt_sessions).where(receipt_sessions.c.last_seen < now - self.idle))
@@ -75,7 +66,7 @@ class ReceiptSessions:
 
     def find(self, secret: str | None) -> ReceiptSession | None:
         """The live session of the cookie's secret; an idle or old one is ended instead."""
-        if not secret or len(secret) > 100:
+        if not browser_sealed.plausible(secret):
             return None
         key = _id_hash(secret)
         now = datetime.now(UTC)
@@ -86,9 +77,8 @@ class ReceiptSessions:
         if row.last_seen + self.idle <= now or row.started_at + LONGEST <= now:
             self.close(secret)
             return None
-        try:
-            code = AESGCM(_derive(secret, b"key")).decrypt(row.sealed_code[:NONCE_BYTES], row.sealed_code[NONCE_BYTES:], b"receipt-code")
-        except InvalidTag:
+        code = browser_sealed.unseal(secret, PURPOSE, row.sealed_code)
+        if code is None:
             return None
         if now - row.last_seen >= TOUCH_EVERY:
             with self._engine.begin() as db:

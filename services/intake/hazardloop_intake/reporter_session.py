@@ -1,26 +1,28 @@
-"""Reporters' sessions on the report form, kept on the server: the cookie holds only a random id.
+"""Reporters' sessions on the report form, kept on the server: the cookie holds only a random secret.
 
 A reporter signs in only to report in their own name and to follow their reports; the
-access token stays here, never in the phone. A session ends at sign-out, after the idle
-time, or when its token expires, whichever comes first. The tables are not part of the
-projection: a rebuild from the log signs nobody out.
+access token stays here, never in the phone. Who the reporter is (employee number, name,
+tokens) is kept sealed under the cookie's secret (``browser_sealed``), so intake's store
+alone names no reporter. A session ends at sign-out, after the idle time, or when its
+token expires, whichever comes first. The tables are not part of the projection: a
+rebuild from the log signs nobody out.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import Column, Engine, String, Table, Text, delete, insert, select, update
+from sqlalchemy import Column, Engine, LargeBinary, String, Table, delete, insert, select, update
 
 from hazardloop.auth import ALL_TENANTS, Principal, Role
 from hazardloop.db import UtcDateTime
+from hazardloop_intake import browser_sealed
 from hazardloop_intake.store import kept
 
 SESSION_COOKIE = "hl_reporter"
@@ -31,16 +33,13 @@ reporter_sessions = Table(
     "intake_reporter_sessions",
     kept,
     Column("id_hash", String(64), primary_key=True),
-    Column("subject", String(128), nullable=False),
-    Column("name", String(256)),
-    Column("tenants", Text, nullable=False),
-    Column("token", Text, nullable=False),
-    Column("id_token", Text),
+    Column("sealed", LargeBinary, nullable=False, comment="who: employee number, name, subsidiaries, tokens"),
     Column("csrf", String(64), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("last_seen", UtcDateTime(), nullable=False),
 )
 
+PURPOSE = "reporter session"
 TOUCH_EVERY = timedelta(seconds=60)
 """How stale ``last_seen`` may be before a request writes it again."""
 
@@ -72,8 +71,19 @@ class ReporterSession:
         )
 
 
+@dataclass(frozen=True)
+class _Who:
+    """What a session keeps sealed."""
+
+    subject: str
+    name: str | None
+    tenants: list[str]
+    token: str
+    id_token: str | None
+
+
 def _hash(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode()).hexdigest()
+    return browser_sealed.row_key(session_id, PURPOSE)
 
 
 class ReporterSessions:
@@ -85,19 +95,20 @@ class ReporterSessions:
         self, *, subject: str, name: str | None, tenants: list[str], token: str, expires_at: datetime, id_token: str | None = None
     ) -> str:
         """A new session; its id goes into the cookie and nowhere else."""
-        session_id = secrets.token_urlsafe(32)
+        session_id = browser_sealed.new_secret()
+        who = _Who(subject=subject, name=name, tenants=list(tenants), token=token, id_token=id_token)
         now = datetime.now(UTC)
         with self._engine.begin() as db:
             db.execute(delete(reporter_sessions).where(reporter_sessions.c.expires_at < now))
             db.execute(insert(reporter_sessions).values(
-                id_hash=_hash(session_id), subject=subject, name=name, tenants=json.dumps(tenants), token=token,
-                id_token=id_token, csrf=secrets.token_urlsafe(24), expires_at=expires_at, last_seen=now,
+                id_hash=_hash(session_id), sealed=browser_sealed.seal(session_id, PURPOSE, json.dumps(asdict(who)).encode()),
+                csrf=secrets.token_urlsafe(24), expires_at=expires_at, last_seen=now,
             ))
         return session_id
 
     def find(self, session_id: str | None) -> ReporterSession | None:
         """The reporter of a live session; an idle or expired one is closed instead."""
-        if not session_id:
+        if not browser_sealed.plausible(session_id):
             return None
         key = _hash(session_id)
         now = datetime.now(UTC)
@@ -111,12 +122,17 @@ class ReporterSessions:
         if now - row.last_seen >= TOUCH_EVERY:
             with self._engine.begin() as db:
                 db.execute(update(reporter_sessions).where(reporter_sessions.c.id_hash == key).values(last_seen=now))
+        opened = browser_sealed.unseal(session_id, PURPOSE, row.sealed)
+        if opened is None:
+            return None
+        who = _Who(**json.loads(opened))
         return ReporterSession(
-            subject=row.subject, name=row.name, tenants=tuple(json.loads(row.tenants)), token=row.token, csrf=row.csrf,
-            id_token=row.id_token,
+            subject=who.subject, name=who.name, tenants=tuple(who.tenants), token=who.token, csrf=row.csrf, id_token=who.id_token
         )
 
     def close(self, session_id: str) -> None:
+        if not browser_sealed.plausible(session_id):
+            return
         with self._engine.begin() as db:
             db.execute(delete(reporter_sessions).where(reporter_sessions.c.id_hash == _hash(session_id)))
 
