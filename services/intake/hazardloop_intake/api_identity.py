@@ -19,6 +19,7 @@ from hazardloop.validation import IdInPath
 from hazardloop_intake.api import IntakeDep
 from hazardloop_intake.disclosure import DISCLOSERS, disclosing_role
 from hazardloop_intake.handlers import handle_disclose_identity, handle_erase_reporter
+from hazardloop_intake.queries import disclosures_of
 from hazardloop_intake.store import disclosures
 
 Purpose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
@@ -123,7 +124,6 @@ async def my_disclosures(runtime: RuntimeDep, principal: Annotated[Principal, De
     disclosures before it stay in the log, attributed to nobody.
     """
     mine = await runtime.pseudonyms_of(principal)
-    query = select(disclosures).where(disclosures.c.reporter.in_(mine)).order_by(disclosures.c.occurred_at.desc(), disclosures.c.event_id)
 
     def read() -> list[MyDisclosure]:
         with runtime.engine.connect() as db:
@@ -132,7 +132,7 @@ async def my_disclosures(runtime: RuntimeDep, principal: Annotated[Principal, De
                     report_id=r.report_id, tenant=r.tenant, who=r.actor.removeprefix("staff:"), role=r.role, purpose=r.purpose,
                     occurred_at=r.occurred_at,
                 )
-                for r in db.execute(query)
+                for r in disclosures_of(db, mine)
             ]
 
     return await asyncio.to_thread(read)

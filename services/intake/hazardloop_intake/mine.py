@@ -2,6 +2,7 @@
 
 Found by the reporter's pseudonyms as the services know them (the Runtime's own look-up),
 read from intake's projection; states in plain words, times in the group's local time.
+Below them, every time a member of staff opened the reporter's identity, and why.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hazardloop.labels import label
 from hazardloop.service import Runtime, RuntimeDep
 from hazardloop_intake.i18n import language
 from hazardloop_intake.pages import render
+from hazardloop_intake.queries import disclosures_of
 from hazardloop_intake.reporter_session import SignedInReporter
 from hazardloop_intake.signin import signin_notice
 from hazardloop_intake.store import reports
@@ -28,6 +30,17 @@ routes = APIRouter(include_in_schema=False)
 
 SHOWN = 200
 """Most reports the page lists (a reporter files a few a year)."""
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """One time a member of staff opened the reporter's identity, as the reporter is told of it."""
+
+    when: str
+    who: str
+    role: str
+    purpose: str
+    report_link: str
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,19 @@ def _mine(runtime: Runtime, pseudonyms: list[str], lang: str) -> list[MyReport]:
     ]
 
 
+def _looked(runtime: Runtime, pseudonyms: list[str], lang: str) -> list[Disclosure]:
+    zone = ZoneInfo(runtime.settings.timezone)
+    with runtime.engine.connect() as db:
+        rows = disclosures_of(db, pseudonyms)
+    return [
+        Disclosure(
+            when=_local(row.occurred_at, zone), who=row.actor.removeprefix("staff:"), role=label(row.role, lang),
+            purpose=row.purpose, report_link=f"/f/reports/{row.report_id}?lang={lang}",
+        )
+        for row in rows
+    ]
+
+
 @routes.get("/f/mine", response_class=HTMLResponse)
 async def my_reports(
     request: Request, runtime: RuntimeDep, reporter: SignedInReporter, lang: str | None = None, signin: str | None = None
@@ -81,4 +107,5 @@ async def my_reports(
         )
     pseudonyms = await runtime.pseudonyms_of(reporter.principal(runtime.settings.tenants))
     found = await asyncio.to_thread(_mine, runtime, pseudonyms, chosen)
-    return render("mine.html", chosen, reporter=reporter, reports=found, notice=notice, here=here)
+    looked = await asyncio.to_thread(_looked, runtime, pseudonyms, chosen)
+    return render("mine.html", chosen, reporter=reporter, reports=found, looked=looked, notice=notice, here=here)

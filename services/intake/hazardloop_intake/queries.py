@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, or_, select
 from hazardloop.events import PlaceKind
 from hazardloop_intake.domain import Place
 from hazardloop_intake.projection import CLOSED
-from hazardloop_intake.store import places, reports
+from hazardloop_intake.store import disclosures, places, reports
 
 
 def find_place(db: Connection, tenant: str, place_id: str) -> Place | None:
@@ -83,3 +83,12 @@ def past_retention(db: Connection, cutoff: datetime, *, limit: int) -> list[tupl
         .limit(limit)
     )
     return [(row.tenant, row.report_id) for row in db.execute(query)]
+
+
+def disclosures_of(db: Connection, pseudonyms: list[str]) -> list:
+    """Who opened these reporters' identities, newest first (what the reporter may see of it)."""
+    query = (
+        select(disclosures).where(disclosures.c.reporter.in_(pseudonyms))
+        .order_by(disclosures.c.occurred_at.desc(), disclosures.c.event_id)
+    )
+    return db.execute(query).all()
