@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, StringConstraints
@@ -14,7 +14,7 @@ from hazardloop.auth import Principal, Role, authenticated, check_tenant, requir
 from hazardloop.edge import Command
 from hazardloop.events import Pseudonym, TenantId
 from hazardloop.identity import Identity
-from hazardloop.service import RuntimeDep
+from hazardloop.service import Runtime, RuntimeDep
 from hazardloop.validation import IdInPath
 from hazardloop_intake.api import IntakeDep
 from hazardloop_intake.disclosure import DISCLOSERS, disclosing_role
@@ -70,6 +70,8 @@ class DisclosureRecord(BaseModel):
     occurred_at: datetime
 
 
+M = TypeVar("M", bound=BaseModel)
+
 routes = APIRouter(tags=["identity"])
 
 
@@ -100,8 +102,14 @@ async def erase(
     return Erasure(reporter=reporter, erased_at=event.occurred_at, event_id=str(event.event_id))
 
 
+async def opened(runtime: Runtime, records: list[M]) -> list[M]:
+    """The records with their purposes opened (sealed under each report's text key)."""
+    plain = await runtime.texts.reveal([record.model_dump() for record in records])
+    return [type(record).model_validate(fields) for record, fields in zip(records, plain, strict=True)]
+
+
 @routes.get("/disclosures", response_model=list[DisclosureRecord])
-def disclosure_log(
+async def disclosure_log(
     runtime: RuntimeDep,
     principal: Annotated[Principal, Depends(require(Role.CONFIDENTIALITY_OFFICER, Role.AUDITOR))],
     tenant: Annotated[TenantId, Query()],
@@ -112,8 +120,12 @@ def disclosure_log(
     query = select(disclosures).where(disclosures.c.tenant == tenant).order_by(disclosures.c.occurred_at)
     if reporter is not None:
         query = query.where(disclosures.c.reporter == reporter)
-    with runtime.engine.connect() as db:
-        return [DisclosureRecord(**{k: v for k, v in r._mapping.items() if k in DisclosureRecord.model_fields}) for r in db.execute(query)]
+
+    def read() -> list[DisclosureRecord]:
+        with runtime.engine.connect() as db:
+            return [DisclosureRecord(**{k: v for k, v in r._mapping.items() if k in DisclosureRecord.model_fields}) for r in db.execute(query)]
+
+    return await opened(runtime, await asyncio.to_thread(read))
 
 
 @routes.get("/my/disclosures", response_model=list[MyDisclosure])
@@ -135,4 +147,4 @@ async def my_disclosures(runtime: RuntimeDep, principal: Annotated[Principal, De
                 for r in disclosures_of(db, mine)
             ]
 
-    return await asyncio.to_thread(read)
+    return await opened(runtime, await asyncio.to_thread(read))

@@ -239,15 +239,16 @@ async def handle_disclose_identity(
         identity = await intake.vault().open(tenant, report_id, filed.identity)
     except IdentityErased as exc:
         raise DomainError(str(exc), state="erased") from exc
-    event = await _record_on_reporter(
-        intake,
-        tenant,
-        filed.reporter,
-        lambda history: IdentityDisclosed.record(
-            prev_hash=history.last_hash, tenant=tenant, aggregate_id=filed.reporter, actor=actor, report_id=report_id,
-            purpose=purpose, role=role.value,
-        ),
-    )
+    async with intake.texts.sealing(tenant, report_id):  # the purpose is sealed as the event is made
+        event = await _record_on_reporter(
+            intake,
+            tenant,
+            filed.reporter,
+            lambda history: IdentityDisclosed.record(
+                prev_hash=history.last_hash, tenant=tenant, aggregate_id=filed.reporter, actor=actor, report_id=report_id,
+                purpose=purpose, role=role.value,
+            ),
+        )
     return identity, event
 
 

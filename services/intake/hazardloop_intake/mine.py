@@ -107,5 +107,5 @@ async def my_reports(
         )
     pseudonyms = await runtime.pseudonyms_of(reporter.principal(runtime.settings.tenants))
     found = await asyncio.to_thread(_mine, runtime, pseudonyms, chosen)
-    looked = await asyncio.to_thread(_looked, runtime, pseudonyms, chosen)
+    looked = await runtime.texts.reveal(await asyncio.to_thread(_looked, runtime, pseudonyms, chosen), erased=label("erased_text", chosen))
     return render("mine.html", chosen, reporter=reporter, reports=found, looked=looked, notice=notice, here=here)

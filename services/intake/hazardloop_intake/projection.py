@@ -203,6 +203,10 @@ def when_text_shredded_forget_it(event: ReportTextShredded, db: Writer) -> None:
     for message in written:
         if (kept := forget(message.text, event.aggregate_id)) != message.text:
             db.connection.execute(thread.update().where(thread.c.event_id == message.event_id).values(text=kept))
+    looked = db.connection.execute(select(disclosures.c.event_id, disclosures.c.purpose).where(disclosures.c.report_id == event.aggregate_id)).all()
+    for disclosure in looked:
+        if (kept := forget(disclosure.purpose, event.aggregate_id)) != disclosure.purpose:
+            db.connection.execute(disclosures.update().where(disclosures.c.event_id == disclosure.event_id).values(purpose=kept))
 
 
 def when_place_catalogued_list_it(event: PlaceCatalogued, db: Writer) -> None:
@@ -231,7 +235,7 @@ def when_identity_disclosed_log_it(event: IdentityDisclosed, db: Writer) -> None
         tenant=event.tenant,
         reporter=event.aggregate_id,
         report_id=event.report_id,
-        purpose=event.purpose,
+        purpose=text_token(event.tenant, event.purpose),
         role=event.role,
         actor=event.actor,
         occurred_at=event.occurred_at,

@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import StringConstraints
 
-from hazardloop.events.envelope import AggregateId, Event
+from hazardloop.events.envelope import AggregateId, Event, sealed
 
 
 class IdentityDisclosed(Event):
@@ -15,7 +15,10 @@ class IdentityDisclosed(Event):
     aggregate_type: ClassVar[str] = "reporter"
     type: Literal["IdentityDisclosed"] = "IdentityDisclosed"
     report_id: AggregateId
-    purpose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
+    purpose: sealed(
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)],
+        "Why it was opened: often about the reporter, so sealed under the report's text key.",
+    )
     role: Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 

@@ -89,9 +89,10 @@ def test_a_disclosure_is_recorded_before_the_identity_is_shown(harness, intake):
     assert disclosed.json()["identity"] == {"employee_number": NUMBER, "name": NAME, "phone": "+86 139 1234 5678"}
     (subject, data), = harness.raw_log("reporter")
     event = decode_event(data)
-    assert (event.type, event.report_id, event.purpose, event.role) == ("IdentityDisclosed", report_id, "reward payout", "confidentiality_officer")
+    assert (event.type, event.report_id, event.role) == ("IdentityDisclosed", report_id, "confidentiality_officer")
+    assert event.purpose.key_id == report_id and b"reward payout" not in data  # sealed under the report's text key
     log = wait_for(lambda: intake.get("/disclosures", params={"tenant": "refinery"}, headers=officer).json())
-    assert [(d["report_id"], d["actor"]) for d in log] == [(report_id, "staff:co-chen")]
+    assert [(d["report_id"], d["actor"], d["purpose"]) for d in log] == [(report_id, "staff:co-chen", "reward payout")]
 
 
 @pytest.mark.parametrize(
