@@ -17,7 +17,9 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import httpx2
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
+from joserfc.errors import JoseError
 from sqlalchemy import Column, Engine, MetaData, String, Table, Text, delete, insert, select
 
 from hazardloop.db import UtcDateTime
@@ -45,6 +47,34 @@ def provider_client(
             "timeout": timeout,
         },
     )
+
+
+class ProviderDown(Exception):
+    """The provider could not be reached while exchanging the code."""
+
+
+class ProviderRefused(Exception):
+    """The provider's answer does not sign anybody in (bad code, bad ID token, no access token)."""
+
+
+async def exchange_code(
+    provider: StarletteOAuth2App, *, redirect_uri: str, issuer: str, client_id: str, code: str, verifier: str, nonce: str
+) -> tuple[dict, dict]:
+    """The provider's tokens for the code, and the ID token's claims once Authlib has
+    checked its signature, issuer, audience (this client) and nonce."""
+    try:
+        tokens = await provider.fetch_access_token(redirect_uri=redirect_uri, code=code, code_verifier=verifier)
+        identity = await provider.parse_id_token(
+            tokens, nonce=nonce,
+            claims_options={"iss": {"essential": True, "value": issuer}, "aud": {"essential": True, "value": client_id}},
+        )
+    except httpx2.HTTPError as exc:
+        raise ProviderDown(exc) from exc
+    except (AuthlibBaseError, JoseError, ValueError, KeyError) as exc:
+        raise ProviderRefused(repr(exc)) from exc
+    if identity is None or "access_token" not in tokens:
+        raise ProviderRefused("no ID token or no access token")
+    return tokens, identity
 
 
 async def end_session_url(

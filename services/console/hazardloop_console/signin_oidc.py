@@ -15,16 +15,13 @@ import secrets
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-import httpx2
 import jwt
-from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.starlette_client import StarletteOAuth2App
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
-from joserfc.errors import JoseError
 
 from hazardloop.auth import Principal
-from hazardloop.oidc_signin import PROVIDER_UNREACHABLE, provider_client
+from hazardloop.oidc_signin import PROVIDER_UNREACHABLE, ProviderDown, ProviderRefused, exchange_code, provider_client
 from hazardloop_console.attempts import TTL, SignInAttempts
 from hazardloop_console.settings import ConsoleSettings
 from hazardloop_console.signin import safe_next, start_session
@@ -129,23 +126,15 @@ async def from_provider(view: PageDep, state: str = "", code: str = "", error: s
 
 
 async def _exchange(provider: StarletteOAuth2App, settings: ConsoleSettings, code: str, verifier: str, nonce: str):
-    """The provider's tokens for the code, and the ID token's claims once Authlib has checked them."""
     try:
-        tokens = await provider.fetch_access_token(redirect_uri=callback_url(settings), code=code, code_verifier=verifier)
-        identity = await provider.parse_id_token(
-            tokens, nonce=nonce,
-            claims_options={
-                "iss": {"essential": True, "value": settings.oidc_issuer},
-                "aud": {"essential": True, "value": settings.oidc_client_id},
-            },
+        return await exchange_code(
+            provider, redirect_uri=callback_url(settings), issuer=settings.oidc_issuer, client_id=settings.oidc_client_id,
+            code=code, verifier=verifier, nonce=nonce,
         )
-    except httpx2.HTTPError as exc:
+    except ProviderDown as exc:
         raise SignInFailed("provider_down", 503, exc) from exc
-    except (AuthlibBaseError, JoseError, ValueError, KeyError) as exc:
-        raise SignInFailed("signin_refused", 403, repr(exc)) from exc
-    if identity is None or "access_token" not in tokens:
-        raise SignInFailed("signin_refused", 403)
-    return tokens, identity
+    except ProviderRefused as exc:
+        raise SignInFailed("signin_refused", 403, exc) from exc
 
 
 async def _person(view: Page, access_token: str, identity: dict) -> Principal:

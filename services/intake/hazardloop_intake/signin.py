@@ -17,16 +17,13 @@ import secrets
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-import httpx2
 import jwt
-from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.starlette_client import StarletteOAuth2App
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-from joserfc.errors import JoseError
 
 from hazardloop.auth import Principal
-from hazardloop.oidc_signin import PROVIDER_UNREACHABLE, end_session_url, provider_client
+from hazardloop.oidc_signin import PROVIDER_UNREACHABLE, ProviderDown, ProviderRefused, end_session_url, exchange_code, provider_client
 from hazardloop_intake.attempts import TTL, SignInAttempts
 from hazardloop_intake.drafts import DRAFT_COOKIE, Drafts
 from hazardloop_intake.i18n import TEXT, language
@@ -177,23 +174,15 @@ def _draft_url(request: Request) -> str:
 
 
 async def _exchange(provider: StarletteOAuth2App, settings: IntakeSettings, code: str, verifier: str, nonce: str):
-    """The provider's tokens for the code, and the ID token's claims once Authlib has checked them."""
     try:
-        tokens = await provider.fetch_access_token(redirect_uri=callback_url(settings), code=code, code_verifier=verifier)
-        identity = await provider.parse_id_token(
-            tokens, nonce=nonce,
-            claims_options={
-                "iss": {"essential": True, "value": settings.oidc_issuer},
-                "aud": {"essential": True, "value": settings.form_oidc_client_id},
-            },
+        return await exchange_code(
+            provider, redirect_uri=callback_url(settings), issuer=settings.oidc_issuer, client_id=settings.form_oidc_client_id,
+            code=code, verifier=verifier, nonce=nonce,
         )
-    except httpx2.HTTPError as exc:
+    except ProviderDown as exc:
         raise SignInFailed("down", exc) from exc
-    except (AuthlibBaseError, JoseError, ValueError, KeyError) as exc:
-        raise SignInFailed("refused", repr(exc)) from exc
-    if identity is None or "access_token" not in tokens:
-        raise SignInFailed("refused")
-    return tokens, identity
+    except ProviderRefused as exc:
+        raise SignInFailed("refused", exc) from exc
 
 
 async def _person(request: Request, access_token: str, identity: dict) -> Principal:
