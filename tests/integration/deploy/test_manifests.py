@@ -126,6 +126,16 @@ def test_kubernetes_gives_the_console_every_setting_it_needs_and_its_own_broker_
     assert env["HAZARDLOOP_CONSOLE_PUBLIC_URL"]["value"] == f"https://{rule['host']}"
 
 
+def test_kubernetes_publishes_the_reporters_pages_alone_at_the_address_the_qr_codes_and_sign_in_name():
+    [container] = deployment("intake")["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    [ingress] = k8s_documents("report-ingress.yaml")
+    [rule] = ingress["spec"]["rules"]
+    assert [(p["path"], p["backend"]["service"]["name"]) for p in rule["http"]["paths"]] == [("/f", "intake")]
+    assert [rule["host"]] == ingress["spec"]["tls"][0]["hosts"]
+    assert env["HAZARDLOOP_INTAKE_PUBLIC_URL"]["value"] == f"https://{rule['host']}"  # Secure cookies, QR links
+
+
 @pytest.mark.parametrize("template", ["compose.yaml", "k8s/secret.template.yaml"])
 def test_every_variable_the_stack_reads_from_deploy_env_is_in_the_example(template):
     text = re.sub(r"#[^\n]*", "", (DEPLOY / template).read_text())  # comments show examples, not settings
