@@ -2,7 +2,7 @@
 
 A realistic run through the four services as processes (named and anonymous reports with
 personal free text, casework with comments and feedback, a reward with a consented display
-name), then every raw message of every stream on the broker that belongs to this log (the
+name, a form kept while its reporter signs in, a reporter signed in), then every raw message of every stream on the broker that belongs to this log (the
 event stream, every key-value bucket, every object store) and every service's store is
 searched, byte for byte, for each personal string in UTF-8 and as JSON escapes it. Whatever
 is added to the run (thread messages, photos) is covered by the same search.
@@ -34,6 +34,8 @@ COLLEAGUE = "王建国测"
 COLLEAGUE_NUMBER = "E5512X"
 COLLEAGUE_PHONE = "13800001111"
 DISPLAY_NAME = "欧阳小明表彰名"
+FORM_REPORTER, FORM_NAME = "emp-10482", "王工人"
+"""The demo reporter, signed in on the report form (kept in intake's store while signed in)."""
 
 TEXTS = {
     "description": f"私密描述：看到{COLLEAGUE}（工号{COLLEAGUE_NUMBER}）高处作业未系安全带，电话{COLLEAGUE_PHONE}",
@@ -52,9 +54,10 @@ TEXTS = {
     "reward_reason": "Private reason for the amount: the reporter Ouyang was at risk",
     "reporter_message": f"私密留言：班长{COLLEAGUE}让我别再报了",
     "staff_reply": "Private reply: we will speak to Mr Qiao Sanzhang, not name you",
+    "draft": "私密草稿：孙有才在罐区吸烟，我登录后再提交",
 }
 YEAR = str(datetime.now(ZoneInfo("Asia/Shanghai")).year)
-PERSONAL = [EMPLOYEE, NAME, PHONE, COLLEAGUE, COLLEAGUE_NUMBER, COLLEAGUE_PHONE, DISPLAY_NAME, *TEXTS.values()]
+PERSONAL = [EMPLOYEE, NAME, PHONE, COLLEAGUE, COLLEAGUE_NUMBER, COLLEAGUE_PHONE, DISPLAY_NAME, FORM_REPORTER, FORM_NAME, *TEXTS.values()]
 """Everything typed in that names or describes people (never the places or the measures)."""
 
 
@@ -170,6 +173,18 @@ def test_no_personal_data_is_stored_in_clear_and_an_erasure_erases_what_was_type
         said = [TEXTS["feedback"], TEXTS["reporter_message"], TEXTS["staff_reply"]]  # the feedback is in the thread too
         wait_for(lambda: [m["text"] for m in http.get(thread, headers=reporter).json()] == said)
         wait_for(lambda: http.get(f"{intake}/reports/{report_id}", headers=reporter).json()["reward_fen"] == 60_000)
+
+        # On the form: one phone half-way through signing in (its draft kept meanwhile), another signed in.
+        link = http.get(f"{intake}/places/bay-3/form-link", params={"tenant": "refinery"}, headers=manager).json()["url"]
+        observed = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%dT%H:%M")
+        with httpx.Client(timeout=10) as phone:
+            kept = phone.post(link, data={"kind": "unsafe_behaviour:no_protective_equipment", "description": TEXTS["draft"],
+                                          "who": "named", "lang": "zh", "observed_at": observed})
+            assert kept.status_code == 303 and "hl_draft" in kept.headers["set-cookie"], kept.text
+        with httpx.Client(base_url=intake, timeout=10) as phone:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', phone.get("/f/signin/dev").text)[1]
+            assert phone.post("/f/signin/dev", data={"subject": FORM_REPORTER, "csrf": csrf}).status_code == 303
+            assert FORM_NAME in phone.get("/f/mine").text  # signed in, and the page names them to themselves
 
     # --- nothing personal in clear: log, buckets, object stores, every service's store --------
     contents = asyncio.run(broker_contents(system.nats_url, system.stream))
