@@ -12,27 +12,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, Engine, LargeBinary, String, Table, delete, insert, select, update
+from sqlalchemy import Engine
 
-from hazardloop.db import UtcDateTime
-from hazardloop_intake import browser_sealed
+from hazardloop_intake.browser_sealed import BrowserStore, browser_table
 from hazardloop_intake.store import kept
 
-receipt_sessions = Table(
-    "intake_receipt_sessions",
-    kept,
-    Column("id_hash", String(64), primary_key=True),
-    Column("sealed_code", LargeBinary, nullable=False),
-    Column("csrf", String(64), nullable=False),
-    Column("started_at", UtcDateTime(), nullable=False),
-    Column("last_seen", UtcDateTime(), nullable=False),
-)
+receipt_sessions = browser_table("intake_receipt_sessions", kept, holds="the receipt code")
 """Not part of the projection: a rebuild from the log ends nobody's visit."""
 
 LONGEST = timedelta(hours=4)
 """However busy, a session ends this long after the look-up: the code is asked again."""
-TOUCH_EVERY = timedelta(seconds=30)
-PURPOSE = "receipt code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,53 +30,21 @@ class ReceiptSession:
     csrf: str
 
 
-def _id_hash(secret: str) -> str:
-    return browser_sealed.row_key(secret, PURPOSE)
-
-
 class ReceiptSessions:
     def __init__(self, engine: Engine, idle: timedelta) -> None:
-        self._engine = engine
-        self.idle = idle
+        self._store = BrowserStore(engine, receipt_sessions, "receipt code", idle=idle, touch_every=timedelta(seconds=30))
 
     def open(self, receipt_code: str) -> str:
         """A new session for ``receipt_code``: the secret goes into the cookie and nowhere else."""
-        secret = browser_sealed.new_secret()
-        sealed = browser_sealed.seal(secret, PURPOSE, receipt_code.encode())
-        now = datetime.now(UTC)
-        with self._engine.begin() as db:
-            db.execute(delete(receipt_sessions).where(receipt_sessions.c.last_seen < now - self.idle))
-            db.execute(
-                insert(receipt_sessions).values(
-                    id_hash=_id_hash(secret), sealed_code=sealed, csrf=secrets.token_urlsafe(24), started_at=now, last_seen=now
-                )
-            )
-        return secret
+        return self._store.keep(receipt_code.encode(), expires_at=datetime.now(UTC) + LONGEST)
 
     def find(self, secret: str | None) -> ReceiptSession | None:
         """The live session of the cookie's secret; an idle or old one is ended instead."""
-        if not browser_sealed.plausible(secret):
-            return None
-        key = _id_hash(secret)
-        now = datetime.now(UTC)
-        with self._engine.connect() as db:
-            row = db.execute(select(receipt_sessions).where(receipt_sessions.c.id_hash == key)).first()
-        if row is None:
-            return None
-        if row.last_seen + self.idle <= now or row.started_at + LONGEST <= now:
-            self.close(secret)
-            return None
-        code = browser_sealed.unseal(secret, PURPOSE, row.sealed_code)
-        if code is None:
-            return None
-        if now - row.last_seen >= TOUCH_EVERY:
-            with self._engine.begin() as db:
-                db.execute(update(receipt_sessions).where(receipt_sessions.c.id_hash == key).values(last_seen=now))
-        return ReceiptSession(code.decode(), row.csrf)
+        found = self._store.find(secret)
+        return None if found is None else ReceiptSession(found.value.decode(), found.csrf)
 
     def close(self, secret: str) -> None:
-        with self._engine.begin() as db:
-            db.execute(delete(receipt_sessions).where(receipt_sessions.c.id_hash == _id_hash(secret)))
+        self._store.drop(secret)
 
 
 def new_csrf() -> str:

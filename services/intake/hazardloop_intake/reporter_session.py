@@ -11,37 +11,23 @@ rebuild from the log signs nobody out.
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import Column, Engine, LargeBinary, String, Table, delete, insert, select, update
+from sqlalchemy import Engine
 
 from hazardloop.auth import ALL_TENANTS, Principal, Role
-from hazardloop.db import UtcDateTime
-from hazardloop_intake import browser_sealed
+from hazardloop_intake.browser_sealed import BrowserStore, browser_table
 from hazardloop_intake.store import kept
 
 SESSION_COOKIE = "hl_reporter"
 COOKIE_PATH = "/f"
 """The reporter's pages only: intake's API never sees the cookie."""
 
-reporter_sessions = Table(
-    "intake_reporter_sessions",
-    kept,
-    Column("id_hash", String(64), primary_key=True),
-    Column("sealed", LargeBinary, nullable=False, comment="who: employee number, name, subsidiaries, tokens"),
-    Column("csrf", String(64), nullable=False),
-    Column("expires_at", UtcDateTime(), nullable=False),
-    Column("last_seen", UtcDateTime(), nullable=False),
-)
-
-PURPOSE = "reporter session"
-TOUCH_EVERY = timedelta(seconds=60)
-"""How stale ``last_seen`` may be before a request writes it again."""
+reporter_sessions = browser_table("intake_reporter_sessions", kept, holds="who: employee number, name, subsidiaries, tokens")
 
 
 @dataclass(frozen=True)
@@ -82,59 +68,29 @@ class _Who:
     id_token: str | None
 
 
-def _hash(session_id: str) -> str:
-    return browser_sealed.row_key(session_id, PURPOSE)
-
-
 class ReporterSessions:
     def __init__(self, engine: Engine, idle: timedelta) -> None:
-        self._engine = engine
-        self._idle = idle
+        self._store = BrowserStore(engine, reporter_sessions, "reporter session", idle=idle)
 
     def open(
         self, *, subject: str, name: str | None, tenants: list[str], token: str, expires_at: datetime, id_token: str | None = None
     ) -> str:
         """A new session; its id goes into the cookie and nowhere else."""
-        session_id = browser_sealed.new_secret()
         who = _Who(subject=subject, name=name, tenants=list(tenants), token=token, id_token=id_token)
-        now = datetime.now(UTC)
-        with self._engine.begin() as db:
-            db.execute(delete(reporter_sessions).where(reporter_sessions.c.expires_at < now))
-            db.execute(insert(reporter_sessions).values(
-                id_hash=_hash(session_id), sealed=browser_sealed.seal(session_id, PURPOSE, json.dumps(asdict(who)).encode()),
-                csrf=secrets.token_urlsafe(24), expires_at=expires_at, last_seen=now,
-            ))
-        return session_id
+        return self._store.keep(json.dumps(asdict(who)).encode(), expires_at=expires_at)
 
     def find(self, session_id: str | None) -> ReporterSession | None:
         """The reporter of a live session; an idle or expired one is closed instead."""
-        if not browser_sealed.plausible(session_id):
+        found = self._store.find(session_id)
+        if found is None:
             return None
-        key = _hash(session_id)
-        now = datetime.now(UTC)
-        with self._engine.connect() as db:
-            row = db.execute(select(reporter_sessions).where(reporter_sessions.c.id_hash == key)).first()
-        if row is None:
-            return None
-        if row.expires_at <= now or row.last_seen + self._idle <= now:
-            self.close(session_id)
-            return None
-        if now - row.last_seen >= TOUCH_EVERY:
-            with self._engine.begin() as db:
-                db.execute(update(reporter_sessions).where(reporter_sessions.c.id_hash == key).values(last_seen=now))
-        opened = browser_sealed.unseal(session_id, PURPOSE, row.sealed)
-        if opened is None:
-            return None
-        who = _Who(**json.loads(opened))
+        who = _Who(**json.loads(found.value))
         return ReporterSession(
-            subject=who.subject, name=who.name, tenants=tuple(who.tenants), token=who.token, csrf=row.csrf, id_token=who.id_token
+            subject=who.subject, name=who.name, tenants=tuple(who.tenants), token=who.token, csrf=found.csrf, id_token=who.id_token
         )
 
     def close(self, session_id: str) -> None:
-        if not browser_sealed.plausible(session_id):
-            return
-        with self._engine.begin() as db:
-            db.execute(delete(reporter_sessions).where(reporter_sessions.c.id_hash == _hash(session_id)))
+        self._store.drop(session_id)
 
 
 def secure_cookies(request: Request) -> bool:

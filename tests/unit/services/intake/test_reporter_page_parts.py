@@ -62,7 +62,7 @@ def test_a_session_holds_the_code_only_sealed_under_the_cookies_secret(tmp_path)
     assert sessions.find(secret).receipt_code == CODE
     with engine.connect() as db:
         (row,) = db.execute(select(receipt_sessions)).all()
-    assert CODE.encode() not in row.sealed_code and secret not in row.id_hash
+    assert CODE.encode() not in row.sealed and secret not in row.id_hash
     assert sessions.find(secret[:-2] + "xx") is None and sessions.find(None) is None
     sessions.close(secret)
     assert sessions.find(secret) is None
