@@ -12,11 +12,10 @@ import asyncio
 import logging
 from datetime import datetime
 
-from sqlalchemy.exc import OperationalError
 
 from hazardloop.clock import Clock
-from hazardloop.eventstore import EventStoreUnavailable
 from hazardloop.events import ShredReason
+from hazardloop.rounds import every
 from hazardloop.service import Runtime
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.handlers import handle_shred_report_text
@@ -45,14 +44,7 @@ class Retention:
 
     async def run(self, _: Runtime) -> None:
         """The service's background loop: sweep, then wait. Nothing ends it but shutdown."""
-        while True:
-            try:
-                await self.sweep()
-            except (EventStoreUnavailable, OperationalError) as exc:
-                log.warning("retention waits for the broker or store: %s", exc)
-            except Exception:  # noqa: BLE001 - logged, and the next sweep tries again
-                log.exception("retention: a sweep failed")
-            await asyncio.sleep(self._interval)
+        await every(self._interval, self.sweep, what="retention sweeps", log=log)
 
     async def sweep(self) -> int:
         """Erase the text of the reports past the retention period (a batch per sweep: the

@@ -15,11 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from hazardloop.clock import Clock
 from hazardloop.events import GENESIS_HASH, DigestDue, DirectoryRole, RectificationReminderDue, stable_id
-from hazardloop.eventstore import EventStoreUnavailable
+from hazardloop.rounds import every
 from hazardloop.service import Runtime
 from hazardloop_notifications.settings import NotificationsSettings
 from hazardloop_notifications.store import digests, directory_roles, reports
@@ -41,14 +40,7 @@ class Clocks:
 
     async def run(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        while True:
-            try:
-                await self.fire_due()
-            except (EventStoreUnavailable, OperationalError) as exc:
-                log.warning("reminders and digests wait for the broker or store: %s", exc)
-            except Exception:  # noqa: BLE001 - logged; the loop must outlive any one round
-                log.exception("reminders and digests: a round failed")
-            await asyncio.sleep(self.settings.delivery_interval)
+        await every(self.settings.delivery_interval, self.fire_due, what="reminders and digests", log=log)
 
     async def fire_due(self) -> int:
         reminders_due, digests_due = await asyncio.to_thread(self._due)

@@ -27,6 +27,7 @@ from hazardloop.clock import Clock
 from hazardloop.events import GENESIS_HASH, NotificationFailed, NotificationSent, stable_id
 from hazardloop.eventstore import ConcurrencyError, EventStore, EventStoreUnavailable, History
 from hazardloop.labels import label
+from hazardloop.rounds import every
 from hazardloop.service import Runtime
 from hazardloop_notifications import mail, payloads
 from hazardloop_notifications.render import Renderer
@@ -85,14 +86,7 @@ class Sender:
         timeout = httpx.Timeout(self.settings.webhook_timeout)
         async with httpx.AsyncClient(timeout=timeout, transport=self._transport, follow_redirects=False) as http:
             self._http = http
-            while True:
-                try:
-                    await self.send_due()
-                except (EventStoreUnavailable, OperationalError) as exc:
-                    log.warning("deliveries wait for the broker or store: %s", exc)
-                except Exception:  # noqa: BLE001 - logged; the loop must outlive any one round
-                    log.exception("deliveries: a round failed")
-                await asyncio.sleep(self.settings.delivery_interval)
+            await every(self.settings.delivery_interval, self.send_due, what="deliveries", log=log)
 
     @property
     def store(self) -> EventStore:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from hazardloop.eventstore import ConcurrencyError, EventStoreUnavailable
+from hazardloop.rounds import every
 from hazardloop.service import Runtime
 from hazardloop_verification.handlers import Casework
 from hazardloop_verification.projection import PENDING
@@ -34,14 +35,7 @@ class Timekeeper:
     async def run(self, _: Runtime) -> None:
         """The service's background loop: fire what is due, then wait a tick. Nothing
         ends it but shutdown: one report's trouble never stops the others' clocks."""
-        while True:
-            try:
-                await self.fire_due()
-            except (EventStoreUnavailable, OperationalError) as exc:
-                log.warning("timers wait for the broker or store: %s", exc)
-            except Exception:  # noqa: BLE001 - logged, and the next tick tries again
-                log.exception("timers: a look for due clocks failed")
-            await asyncio.sleep(self._interval)
+        await every(self._interval, self.fire_due, what="timers", log=log)
 
     def _due(self) -> dict[tuple[str, str], list[Timer]]:
         now = self._casework.clock.now()
