@@ -39,6 +39,19 @@ def unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+async def one_value_bucket(js: JetStreamContext, name: str, *, description: str, replicas: int, create: bool = True) -> KeyValue | None:
+    """The key-value bucket ``name``, created if missing (with ``create``; else None). One
+    value per key, no history: what is erased from it leaves no earlier version behind."""
+    try:
+        return await js.key_value(name)
+    except BucketNotFoundError:
+        if not create:
+            return None
+        return await js.create_key_value(
+            KeyValueConfig(bucket=name, history=1, storage=StorageType.FILE, replicas=replicas, description=description)
+        )
+
+
 class KeyVault:
     """Data keys named ``<tenant>.<key id>`` in one bucket, wrapped by the tenant's master key.
 
@@ -72,20 +85,9 @@ class KeyVault:
         no history). ``create=False`` (a service that only reads) binds it on first use
         instead when it does not exist yet."""
         async with broker_errors():
-            try:
-                self._kv = await self._js.key_value(self._bucket_name)
-            except BucketNotFoundError:
-                if not create:
-                    return
-                self._kv = await self._js.create_key_value(
-                    KeyValueConfig(
-                        bucket=self._bucket_name,
-                        history=1,
-                        storage=StorageType.FILE,
-                        replicas=self._replicas,
-                        description=self._description,
-                    )
-                )
+            self._kv = await one_value_bucket(
+                self._js, self._bucket_name, description=self._description, replicas=self._replicas, create=create
+            )
 
     async def data_key(self, tenant: str, key_id: str, *, create: bool) -> bytes | None:
         """The data key in clear; with ``create``, a new one if there is none (yet, or any more)."""

@@ -20,11 +20,11 @@ import hmac
 import secrets
 
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from hazardloop.eventstore import broker_errors
+from hazardloop.keyvault import one_value_bucket
 
 
 def random_pseudonym() -> str:
@@ -47,18 +47,10 @@ class PseudonymDirectory:
     async def ensure(self) -> None:
         """Open the bucket, creating it if missing (every service may be the first to start)."""
         async with broker_errors():
-            try:
-                self._kv = await self._js.key_value(self._bucket_name)
-            except BucketNotFoundError:
-                self._kv = await self._js.create_key_value(
-                    KeyValueConfig(
-                        bucket=self._bucket_name,
-                        history=1,
-                        storage=StorageType.FILE,
-                        replicas=self._replicas,
-                        description="Reporters' pseudonyms by person: the only link from a person to a pseudonym",
-                    )
-                )
+            self._kv = await one_value_bucket(
+                self._js, self._bucket_name, replicas=self._replicas,
+                description="Reporters' pseudonyms by person: the only link from a person to a pseudonym",
+            )
 
     def blind_index(self, tenant: str, subject: str) -> str:
         """The lookup key of a person in a subsidiary."""
