@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -225,3 +226,9 @@ class BodyLimit:
 
 async def _nothing() -> Message:
     return {"type": "http.disconnect"}
+
+
+def same_token(sent: object, expected: str | None) -> bool:
+    """Whether a posted form's token is the one expected, compared in constant time as bytes:
+    a forged token with characters outside ASCII is simply wrong, never a server error."""
+    return isinstance(sent, str) and bool(expected) and secrets.compare_digest(sent.encode(), expected.encode())

@@ -27,10 +27,10 @@ from typing import Any, TypeVar
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from nats.js import JetStreamContext
+from pydantic import BaseModel
 
 from hazardloop.events import SEALING, Event, SealedText
 from hazardloop.keyvault import NONCE_BYTES, KeyVault, b64, unb64
-from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", bound=Event)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from hazardloop.auth import Authenticator
+from hazardloop.http import same_token
 from hazardloop.oidc_signin import end_session_url
 from hazardloop_console.people import DEMO_PEOPLE, demo_person
 from hazardloop_console.web import (
@@ -88,7 +89,7 @@ def dev_signin(
     settings = view.request.app.state.runtime.settings
     expected = view.request.cookies.get(PRE_SESSION_COOKIE)
     person = demo_person(subject)
-    if not settings.dev_signin or person is None or not expected or not secrets.compare_digest(expected, csrf):
+    if not settings.dev_signin or person is None or not same_token(csrf, expected):
         raise NotYours()
     authenticator: Authenticator = view.request.app.state.authenticator
     tenants = [t for t in person.tenants if t == "*" or t in settings.tenants]
@@ -119,7 +120,7 @@ async def signout(request: Request, view: PageDep) -> Response:
     form = await request.form()
     session_id = request.cookies.get(SESSION_COOKIE)
     person = view.person
-    if person is None or not session_id or not secrets.compare_digest(str(form.get("csrf", "")), person.csrf):
+    if person is None or not session_id or not same_token(form.get("csrf"), person.csrf):
         person = None  # nobody, or a forged request: sign nobody out anywhere
     else:
         request.app.state.sessions.close(session_id)

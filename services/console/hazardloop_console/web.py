@@ -4,7 +4,6 @@ CSRF checks, and how refusals and outages become messages in that language."""
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.resources import files
@@ -19,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from hazardloop.http import same_token
 from hazardloop.sealing import holds_sealed
 from hazardloop.auth import Role
 from hazardloop.instants import in_zone
@@ -209,7 +209,7 @@ async def form_of(request: Request, view: SignedIn) -> dict[str, Any]:
     """The posted form, once its CSRF token proved it came from a console page."""
     form = await request.form()
     sent = form.get("csrf")
-    if not isinstance(sent, str) or not secrets.compare_digest(sent, view.person.csrf):
+    if not same_token(sent, view.person.csrf):
         raise NotYours()
     values: dict[str, Any] = {}
     for key, value in form.multi_items():

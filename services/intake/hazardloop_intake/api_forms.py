@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import quote
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -17,6 +16,7 @@ from hazardloop.auth import Principal, Role, check_tenant, require
 from hazardloop.errors import DomainError, Invalid
 from hazardloop.eventstore import EventStoreUnavailable
 from hazardloop.events import PlaceKind, TenantId
+from hazardloop.http import same_token
 from hazardloop.validation import IdInPath
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.api import IntakeDep
@@ -217,7 +217,7 @@ def _not_named_here(reporter: ReporterSession | None, csrf: object, tenant: str,
     """
     if reporter is None:
         return ({"who": form_errors.message(lang, "who", detail="signin")}, 422) if csrf is not None else None
-    if not isinstance(csrf, str) or not secrets.compare_digest(csrf, reporter.csrf):
+    if not same_token(csrf, reporter.csrf):
         return {"who": form_errors.message(lang, "who", detail="expired")}, 403
     if not reporter.may_file_in(tenant):
         return {"who": form_errors.message(lang, "who", detail="tenant")}, 403

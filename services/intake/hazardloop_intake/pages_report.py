@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import secrets
 from dataclasses import dataclass
 from types import SimpleNamespace
 from datetime import datetime
@@ -27,6 +26,7 @@ from sqlalchemy import select
 
 from hazardloop.events import MESSAGE_LIMIT, MessageText
 from hazardloop.eventstore import EventStoreUnavailable
+from hazardloop.http import same_token
 from hazardloop.instants import in_zone
 from hazardloop.labels import label
 from hazardloop.service import Runtime
@@ -80,11 +80,6 @@ def words(lang: str) -> dict[str, str]:
 def page(name: str, lang: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
     html = templates.get_template(name).render(lang=lang, t=words(lang), extra_query="", **context)
     return HTMLResponse(html, status_code=status_code, headers=NO_STORE | (headers or {}))
-
-
-def same_token(sent: object, expected: str | None) -> bool:
-    """A form's CSRF token is the one expected (as bytes: a forged non-ASCII one is just wrong)."""
-    return isinstance(sent, str) and bool(expected) and secrets.compare_digest(sent.encode(), expected.encode())
 
 
 def _lang(request: Request, chosen: str | None = None) -> str:

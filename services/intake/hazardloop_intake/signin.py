@@ -23,6 +23,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from hazardloop.auth import Principal
+from hazardloop.http import same_token
 from hazardloop.oidc_signin import PROVIDER_UNREACHABLE, ProviderDown, ProviderRefused, end_session_url, exchange_code, provider_client
 from hazardloop_intake.attempts import TTL, SignInAttempts
 from hazardloop_intake.drafts import DRAFT_COOKIE, Drafts
@@ -217,7 +218,7 @@ async def signout(request: Request, reporter: SignedInReporter) -> Response:
     """Sign out here and at the provider; a post without the session's token signs nobody out."""
     form = await request.form(max_files=0, max_fields=4)
     session_id = request.cookies.get(SESSION_COOKIE)
-    if reporter is None or not session_id or not secrets.compare_digest(str(form.get("csrf", "")), reporter.csrf):
+    if reporter is None or not session_id or not same_token(form.get("csrf"), reporter.csrf):
         return see_other(safe_next(str(form.get("next") or "")))
     request.app.state.reporter_sessions.close(session_id)
     response = see_other(await _provider_sign_out(request, reporter.id_token) or safe_next(str(form.get("next") or "")))

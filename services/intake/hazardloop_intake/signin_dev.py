@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from hazardloop.auth import Authenticator, Principal, Role
+from hazardloop.http import same_token
 from hazardloop_intake.demo_reporters import DEMO_REPORTERS, demo_reporter
 from hazardloop_intake.i18n import language
 from hazardloop_intake.pages import render
@@ -53,7 +54,7 @@ def dev_signin(
     settings: IntakeSettings = request.app.state.intake.settings
     expected = request.cookies.get(DEV_CSRF_COOKIE)
     person = demo_reporter(subject)
-    if not settings.dev_signin or person is None or not expected or not secrets.compare_digest(expected, csrf):
+    if not settings.dev_signin or person is None or not same_token(csrf, expected):
         raise HTTPException(403, detail="not a demo sign-in of this page")
     authenticator: Authenticator = request.app.state.authenticator
     tenants = [t for t in person.tenants if t in settings.tenants]
