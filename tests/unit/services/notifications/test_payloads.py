@@ -37,6 +37,7 @@ def test_our_webhook_is_signed_over_timestamp_and_body_and_carries_its_idempoten
     assert not payloads.verify(secret, timestamp, request.body + b" ", signature, now=NOW)  # tampered
     assert not payloads.verify(secret, timestamp, request.body, signature, now=NOW + 3600)  # replayed late
     assert not payloads.verify("other", timestamp, request.body, signature, now=NOW)
+    assert not payloads.verify(secret, timestamp, request.body, "sha256=签名", now=NOW)  # forged, any characters
 
 
 def test_each_endpoint_has_its_own_secret():
