@@ -71,6 +71,10 @@ def run_everything(*, seed_demo: bool) -> int:
         console.print("stopping...")
         return 0
     finally:
+        # A second Ctrl-C (or a signal a wrapper passes on to the whole group) must not cut
+        # the stop short: that would leave services or the broker running. Each step is bounded.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _stop(processes)
         if broker is not None:
             broker.stop()

@@ -13,9 +13,10 @@ from hazardloop.auth import Authenticator
 from hazardloop.natsserver import free_port
 from hazardloop.registry import SERVICES
 from hazardloop.settings import CommonSettings
+from tests.waiting import wait_for
 
 
-def test_run_seeds_the_demo_and_stops_every_process_on_ctrl_c(nats_url, tmp_path, stream_names):
+def test_run_seeds_the_demo_and_stops_every_process_on_ctrl_c_even_pressed_twice(nats_url, tmp_path, stream_names):
     stream, prefix = stream_names
     env = {
         **os.environ,
@@ -43,6 +44,8 @@ def test_run_seeds_the_demo_and_stops_every_process_on_ctrl_c(nats_url, tmp_path
         children = subprocess.run(["pgrep", "-P", str(run.pid)], capture_output=True, text=True).stdout.split()
         assert len(children) == len(SERVICES)
         run.send_signal(signal.SIGINT)
+        wait_for(lambda: "stopping..." in output.read_text())
+        run.send_signal(signal.SIGINT)  # pressed again while stopping: the stop still finishes
         assert run.wait(timeout=30) == 0
         assert "stopped." in output.read_text()
         for child in children:
