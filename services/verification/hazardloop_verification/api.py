@@ -13,7 +13,7 @@ from hazardloop.receipts import ReceiptCode, receipt_digest
 from hazardloop.recorded import CREATED, Recorded, recorded
 from hazardloop.service import Runtime, RuntimeDep
 from hazardloop.validation import IdInPath
-from hazardloop_verification.commands import (
+from hazardloop_verification.domain import (
     Accept,
     Assign,
     DecideExtension,

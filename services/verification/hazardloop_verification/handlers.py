@@ -21,18 +21,20 @@ from hazardloop.errors import Invalid, NotFound
 from hazardloop.events import AttachmentRef, CaseworkPolicy, CaseworkPolicySet, Event, Outcome, ReportFiled
 from hazardloop.eventstore import EventStore, EventStoreUnavailable
 from hazardloop.service import Runtime
-from hazardloop_verification.commands import (
+from hazardloop_verification.domain import (
     Accept,
     Assign,
     DecideExtension,
     EscalateExternally,
     FeedBack,
+    OPEN_FOR_VERIFICATION,
     Rectify,
+    ReportCase,
     RequestExtension,
     Review,
+    Stage,
     Verify,
 )
-from hazardloop_verification.domain import OPEN_FOR_VERIFICATION, ReportCase, Stage
 from hazardloop_verification.settings import VerificationSettings
 from hazardloop_verification.store import cases, policies
 

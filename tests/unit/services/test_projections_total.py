@@ -12,8 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, event, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, event, example, given, settings, strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from hazardloop.db import create_store_engine
@@ -27,9 +26,17 @@ from hazardloop_intake.domain import FileReport, Place, Reporter, file_report, l
 from hazardloop_intake.projection import projection as intake_projection
 from hazardloop_notifications.handlers import projection as notifications_projection
 from hazardloop_rewards.projection import projection as rewards_projection
-from hazardloop_verification.commands import Accept, DecideExtension, FeedBack, Rectify, RequestExtension, Review, Verify
-from hazardloop_verification.domain import ReportCase
-from hazardloop_verification.projection import projection as verification_projection
+from hazardloop_verififrom hazardloop_verification.domain import (
+    Accept,
+    DecideExtension,
+    FeedBack,
+    Rectify,
+    ReportCase,
+    RequestExtension,
+    Review,
+    Verify,
+)
+cation.projection import projection as verification_projection
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 SPOT = Place("bay-3", PlaceKind.SPOT, "North", "Pipe rack", "Bay 3", None, retired=False)

@@ -7,17 +7,19 @@ from pydantic import ValidationError
 from hazardloop.errors import Invalid, NotFound
 from hazardloop.events import CaseworkPolicy, EscalationRaised, Event, RectificationOverdue, SlaBreached
 from hazardloop.eventstore import History, StoredEvent
-from hazardloop_verification.commands import (
+from hazardloop_verification.domain import (
     Accept,
     Assign,
     DecideExtension,
     EscalateExternally,
     FeedBack,
+    NotAllowed,
+    ReportCase,
     RequestExtension,
     Review,
+    Stage,
     Verify,
 )
-from hazardloop_verification.domain import NotAllowed, ReportCase, Stage
 from hazardloop.deadlines import Timer, TimerKind, deadline_timers, sla_timers
 from tests.factories import report_filed
 
