@@ -14,7 +14,7 @@ import nats
 from nats.aio.client import Client
 
 from bench.stats import rate
-from hazardloop.eventstore import EventStore, Subjects
+from hazardloop.log.eventstore import EventStore, Subjects
 from hazardloop.events import Event, encode_event
 
 MAX_IN_FLIGHT = 8192

@@ -27,7 +27,7 @@ import httpx
 from sqlalchemy import insert
 
 from bench.stats import percentile
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop.events import Category, Grade
 from hazardloop_console.app import build
 from hazardloop_console.settings import ConsoleSettings

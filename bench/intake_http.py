@@ -23,11 +23,11 @@ import nats
 
 from bench.fixtures import AREAS, HAZARDS, SITES, filings
 from bench.load import LoadResult, drive
-from hazardloop.auth import Authenticator, Role
-from hazardloop.eventstore import EventStore, Subjects
+from hazardloop.web.auth import Authenticator, Role
+from hazardloop.log.eventstore import EventStore, Subjects
 from hazardloop.events import encode_event
-from hazardloop.natsserver import free_port
-from hazardloop.settings import CommonSettings
+from hazardloop.log.natsserver import free_port
+from hazardloop.runtime.settings import CommonSettings
 
 SERVICE_STREAM = "BENCH_C_SERVICE"
 SERVICE_PREFIX = "benchcservice"

@@ -28,9 +28,9 @@ from sqlalchemy import Engine, text
 from bench.fixtures import Lifecycle
 from bench.stats import rate
 from hazardloop.db import create_store_engine
-from hazardloop.eventstore import EventStore
+from hazardloop.log.eventstore import EventStore
 from hazardloop.projection import Apply, Projection, ProjectionRunner
-from hazardloop.settings import CommonSettings
+from hazardloop.runtime.settings import CommonSettings
 from hazardloop.writer import Writer
 
 STAGES = 4

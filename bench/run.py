@@ -28,9 +28,9 @@ from bench import appends, archive, console_pages, intake_http, replay
 from bench.fixtures import filings, lifecycles
 from bench.report import show, write_json
 from bench.stats import median, ratio
-from hazardloop.natsserver import NatsServer, find_binary
+from hazardloop.log.natsserver import NatsServer, find_binary
 from hazardloop_intake.projection import projection as intake
-from hazardloop_notifications.handlers import projection as notifications
+from hazardloop_notifications.projection import projection as notifications
 
 console = Console(stderr=True)
 

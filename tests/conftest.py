@@ -11,8 +11,8 @@ import nats
 import pytest
 from sqlalchemy import create_engine, text
 
-from hazardloop.eventstore import EventStore, Subjects
-from hazardloop.natsserver import NatsServer
+from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.log.natsserver import NatsServer
 from tests.oidc import oidc_provider  # noqa: F401 - the session's OpenID provider, for every test
 
 POSTGRES_URL = os.environ.get("HAZARDLOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from hazardloop.events import GENESIS_HASH, Location, ReportFiled, RewardPolicy, Verified
-from hazardloop.eventstore import History, StoredEvent
+from hazardloop.log.eventstore import History, StoredEvent
 from tests.waiting import wait_for
 
 REPORTER = "p-" + "ab" * 16

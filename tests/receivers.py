@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
 
-from hazardloop.natsserver import free_port
+from hazardloop.log.natsserver import free_port
 
 
 class MailReceiver:

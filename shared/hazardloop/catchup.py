@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from fastapi import HTTPException, status
 
-from hazardloop.service import Runtime
+from hazardloop.runtime.service import Runtime
 
 T = TypeVar("T")
 

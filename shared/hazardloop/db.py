@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.types import TypeDecorator
 
-from hazardloop.instants import in_utc
+from hazardloop.timing.instants import in_utc
 
 _SQLITE_DATETIME = "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
 """SQLAlchemy's default storage format of a SQLite DATETIME."""

@@ -31,9 +31,9 @@ from sqlalchemy import BigInteger, Boolean, Column, Connection, Engine, Integer,
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from hazardloop.db import UtcDateTime
-from hazardloop.eventstore import EventStore, EventStoreUnavailable
+from hazardloop.log.eventstore import EventStore, EventStoreUnavailable
 from hazardloop.events import Event, decode_event
-from hazardloop.pull import BatchPuller, Pulled
+from hazardloop.log.pull import BatchPuller, Pulled
 from hazardloop.writer import Writer
 
 log = logging.getLogger("hazardloop.projection")

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser
 
-from hazardloop.auth import Authenticator, Role
-from hazardloop.natsserver import free_port
-from hazardloop.registry import SERVICES
+from hazardloop.web.auth import Authenticator, Role
+from hazardloop.log.natsserver import free_port
+from hazardloop.tools.registry import SERVICES
 from tests.browser import chromium
 from tests.factories import seed_catalogue
 from tests.oidc import OidcProvider
@@ -56,7 +56,7 @@ class System:
         for service in services:
             log = open(self.state / f"{service}.log", "ab")  # noqa: SIM115
             self.processes[service] = subprocess.Popen(
-                [sys.executable, "-m", "hazardloop.cli", "serve", service], env=self.env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "hazardloop.tools.cli", "serve", service], env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
         for service in services:
             self.wait_ready(service)
@@ -102,7 +102,7 @@ class System:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "hazardloop.cli", *args], env=self.env, capture_output=True, text=True, timeout=120, check=True
+            [sys.executable, "-m", "hazardloop.tools.cli", *args], env=self.env, capture_output=True, text=True, timeout=120, check=True
         )
 
     def headers(self, user: str, roles=(Role.REPORTER,), tenants=("refinery",)) -> dict[str, str]:

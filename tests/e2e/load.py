@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.e2e.conftest import TENANTS, System
 from tests.factories import report_body
 

@@ -19,12 +19,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
-from hazardloop import demo
+from hazardloop.tools import demo
 from hazardloop.audit.replay import checkpoint_of
-from hazardloop.auth import Role
-from hazardloop.natsserver import NatsServer
-from hazardloop.registry import SERVICES, projection_factory
-from hazardloop.settings import CommonSettings
+from hazardloop.web.auth import Role
+from hazardloop.log.natsserver import NatsServer
+from hazardloop.tools.registry import SERVICES, projection_factory
+from hazardloop.runtime.settings import CommonSettings
 from tests.e2e.conftest import TENANTS, System
 from tests.factories import report_body
 from tests.waiting import wait_for
@@ -111,7 +111,7 @@ def run(nats_url: str, tmp_path_factory: pytest.TempPathFactory):
 
 def audit(system: System, *args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hazardloop.cli", "audit", *args], env=(env or system.env) | {"COLUMNS": "250"},
+        [sys.executable, "-m", "hazardloop.tools.cli", "audit", *args], env=(env or system.env) | {"COLUMNS": "250"},
         capture_output=True, text=True, timeout=120, cwd=system.state,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import Page, expect
 
-from hazardloop.registry import SERVICES
+from hazardloop.tools.registry import SERVICES
 from tests.factories import report_body
 from tests.waiting import wait_for
 

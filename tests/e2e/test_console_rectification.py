@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from hazardloop.registry import SERVICES
+from hazardloop.tools.registry import SERVICES
 from tests.factories import report_body
 from tests.media import jpeg, pdf
 from tests.waiting import wait_for

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, update
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop_console.people import DEMO_PEOPLE
 from hazardloop_console.sessions import sessions
 from tests.e2e.conftest import System

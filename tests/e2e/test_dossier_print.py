@@ -10,7 +10,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests import media
 from tests.factories import report_body
 from tests.waiting import wait_for

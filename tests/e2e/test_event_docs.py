@@ -11,7 +11,7 @@ import pytest
 import yaml
 from nats.js.errors import NotFoundError
 
-from hazardloop.registry import SERVICES
+from hazardloop.tools.registry import SERVICES
 
 
 @pytest.mark.parametrize("service", SERVICES)

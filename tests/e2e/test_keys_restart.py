@@ -17,8 +17,8 @@ import httpx
 import nats
 import pytest
 
-from hazardloop.auth import Authenticator, Role
-from hazardloop.logreader import read_log
+from hazardloop.web.auth import Authenticator, Role
+from hazardloop.log.reader import read_log
 from tests.e2e.conftest import TENANTS, System
 from tests.factories import report_body
 from tests.waiting import wait_for
@@ -172,7 +172,7 @@ def test_a_wrong_master_key_answers_503_and_records_no_disclosure(system, tmp_pa
 def test_production_without_keys_refuses_to_start_and_names_them(system, tmp_path):
     env = {k: v for k, v in system.env.items() if k not in ("HAZARDLOOP_JWT_SECRET", "HAZARDLOOP_PSEUDONYM_KEY")}
     started = subprocess.run(
-        [sys.executable, "-m", "hazardloop.cli", "serve", "intake"], env=env | {"HAZARDLOOP_ENV": "production"},
+        [sys.executable, "-m", "hazardloop.tools.cli", "serve", "intake"], env=env | {"HAZARDLOOP_ENV": "production"},
         capture_output=True, text=True, timeout=60,
     )
     assert started.returncode == 2

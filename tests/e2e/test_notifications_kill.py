@@ -11,7 +11,7 @@ from collections import Counter
 
 import nats
 
-from hazardloop.eventstore import EventStore, Subjects
+from hazardloop.log.eventstore import EventStore, Subjects
 from tests.factories import report_filed
 from tests.receivers import MailReceiver, WebhookReceiver
 from tests.waiting import wait_for

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from hazardloop.auth import Role
-from hazardloop.registry import SERVICES
+from hazardloop.web.auth import Role
+from hazardloop.tools.registry import SERVICES
 from tests.factories import report_body
 from tests.waiting import wait_for
 

@@ -16,7 +16,7 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from jwt.algorithms import RSAAlgorithm
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.factories import report_body
 from tests.oidc import AUDIENCE, OidcProvider, signing_key
 from tests.waiting import wait_for

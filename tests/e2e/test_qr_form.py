@@ -11,7 +11,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop_intake.forms import qr_code
 from tests.waiting import wait_for
 

@@ -19,8 +19,8 @@ import httpx
 import nats
 import pytest
 
-from hazardloop.natsserver import NatsServer
-from hazardloop.registry import SERVICES
+from hazardloop.log.natsserver import NatsServer
+from hazardloop.tools.registry import SERVICES
 from tests.e2e.conftest import System
 from tests.e2e.load import Load
 from tests.e2e.test_system import dump

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.e2e.conftest import System
 from tests.e2e.test_qr_form import photo
 from tests.oidc import FORM_CLIENT_ID, FORM_CLIENT_SECRET, PASSWORD, OidcProvider

@@ -9,10 +9,10 @@ import subprocess
 import sys
 import time
 
-from hazardloop.auth import Authenticator
-from hazardloop.natsserver import free_port
-from hazardloop.registry import SERVICES
-from hazardloop.settings import CommonSettings
+from hazardloop.web.auth import Authenticator
+from hazardloop.log.natsserver import free_port
+from hazardloop.tools.registry import SERVICES
+from hazardloop.runtime.settings import CommonSettings
 from tests.waiting import wait_for
 
 
@@ -28,7 +28,7 @@ def test_run_seeds_the_demo_and_stops_every_process_on_ctrl_c_even_pressed_twice
     }
     output = tmp_path / "run.out"
     with open(output, "wb") as sink:
-        run = subprocess.Popen([sys.executable, "-m", "hazardloop.cli", "run"], env=env, stdout=sink, stderr=subprocess.STDOUT)
+        run = subprocess.Popen([sys.executable, "-m", "hazardloop.tools.cli", "run"], env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 90
         while "Running" not in output.read_text():

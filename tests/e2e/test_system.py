@@ -8,9 +8,9 @@ import sqlite3
 import httpx
 import nats
 
-from hazardloop.auth import Role
-from hazardloop.eventstore import EventStore, Subjects
-from hazardloop.registry import SERVICES
+from hazardloop.web.auth import Role
+from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.tools.registry import SERVICES
 from tests.factories import report_body, report_filed, verified
 from tests.waiting import wait_for
 

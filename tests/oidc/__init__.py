@@ -30,7 +30,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from hazardloop.natsserver import free_port
+from hazardloop.log.natsserver import free_port
 
 HERE = Path(__file__).parent
 CLIENT_ID = "hazardloop-console"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from hazardloop.natsserver import free_port
+from hazardloop.log.natsserver import free_port
 from hazardloop_console.app import build
 from hazardloop_console.signin import safe_next
 

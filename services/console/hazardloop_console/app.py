@@ -9,8 +9,8 @@ from importlib.resources import files
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hazardloop import assets
-from hazardloop.service import create_service
+from hazardloop.web import assets
+from hazardloop.runtime.service import create_service
 from hazardloop_console import (
     pages_audit,
     pages_cases,

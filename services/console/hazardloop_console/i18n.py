@@ -1,6 +1,6 @@
 """The console's words in Simplified Chinese (the default) and English.
 
-Names of the log's codes (categories, grades, states...) come from ``hazardloop.labels``;
+Names of the log's codes (categories, grades, states...) come from ``hazardloop.web.labels``;
 here are only the console's own words: headings, buttons, messages.
 """
 

@@ -23,9 +23,9 @@ from hazardloop.audit.reconcile import RECONCILE_TYPES, reconcile_all
 from hazardloop.audit.source import connect, last_sequence, parse_headers, read_stream
 from hazardloop.audit.verify import Verifier
 from hazardloop.events import Event, RangeSealed, decode_event
-from hazardloop.eventstore import Subjects
-from hazardloop.logreader import read_log
-from hazardloop.settings import CommonSettings
+from hazardloop.log.eventstore import Subjects
+from hazardloop.log.reader import read_log
+from hazardloop.runtime.settings import CommonSettings
 from hazardloop_console.store import log_checks
 
 T = TypeVar("T")

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop_console import figures
 from hazardloop_console.queries import UNGRADED
 from hazardloop_console.web import Page, for_roles, render

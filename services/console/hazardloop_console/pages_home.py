@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop_console.web import Page, SignedIn, render
 
 routes = APIRouter(prefix="/console", include_in_schema=False)

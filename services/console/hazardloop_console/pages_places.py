@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop_console.pages_cases import visible_case
 from hazardloop_console.web import NotYours, Page, SignedIn, backends, for_roles, render
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop.events import RewardPolicy
 from hazardloop_console import payroll, queries_rewards
 from hazardloop_console.queries import page_number

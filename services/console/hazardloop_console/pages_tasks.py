@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop_console import queries_tasks
 from hazardloop_console.pages_cases import PHOTO_VIEWERS
 from hazardloop_console.queries import page_number

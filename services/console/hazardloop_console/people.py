@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hazardloop.deadlines import sla_timers
+from hazardloop.timing.deadlines import sla_timers
 from sqlalchemy import select
 
 from hazardloop.events import (
@@ -50,8 +50,8 @@ from hazardloop.events import (
     StaffWrote,
     Verified,
 )
-from hazardloop.instants import in_zone
-from hazardloop.sealing import forget, text_token
+from hazardloop.timing.instants import in_zone
+from hazardloop.privacy.sealing import forget, text_token
 from hazardloop.projection import Projection
 from hazardloop.writer import Writer
 from hazardloop_console import tallies

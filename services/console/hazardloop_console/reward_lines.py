@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hazardloop.labels import label
+from hazardloop.web.labels import label
 
 _GRADE = re.compile(r"confirmed (\w+) hazard")
 _MULTIPLIER = re.compile(r"×(\d+)%")

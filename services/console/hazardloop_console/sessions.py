@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Column, Engine, String, Table, Text, delete, insert, select, update
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop.db import UtcDateTime
 from hazardloop_console.store import kept
 

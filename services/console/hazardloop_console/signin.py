@@ -15,9 +15,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from hazardloop.auth import Authenticator
-from hazardloop.http import same_token
-from hazardloop.oidc_signin import end_session_url
+from hazardloop.web.auth import Authenticator
+from hazardloop.web.http import same_token
+from hazardloop.web.oidc_signin import end_session_url
 from hazardloop_console.people import DEMO_PEOPLE, demo_person
 from hazardloop_console.web import (
     PRE_SESSION_COOKIE,

@@ -3,7 +3,7 @@
 Authlib speaks the protocol: discovery, PKCE (S256), the code exchange with the client's
 secret, the ID token's signature (the provider's published keys), issuer, audience and
 nonce. What the person may do comes from the access token, checked and read by the same
-rules every service applies (``hazardloop.oidc``): the console never shows a person more
+rules every service applies (``hazardloop.web.oidc``): the console never shows a person more
 than the services will let them do. Anything going wrong comes back as a page in the
 person's language with a way to try again.
 """
@@ -20,8 +20,8 @@ from authlib.integrations.starlette_client import StarletteOAuth2App
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
-from hazardloop.auth import Principal
-from hazardloop.oidc_signin import PROVIDER_UNREACHABLE, ProviderDown, ProviderRefused, exchange_code, provider_client
+from hazardloop.web.auth import Principal
+from hazardloop.web.oidc_signin import PROVIDER_UNREACHABLE, ProviderDown, ProviderRefused, exchange_code, provider_client
 from hazardloop_console.attempts import TTL, SignInAttempts
 from hazardloop_console.settings import ConsoleSettings
 from hazardloop_console.signin import safe_next, start_session

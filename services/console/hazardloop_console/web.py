@@ -18,11 +18,11 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from hazardloop.http import same_token
-from hazardloop.sealing import holds_sealed
-from hazardloop.auth import Role
-from hazardloop.instants import in_zone
-from hazardloop.labels import label
+from hazardloop.web.http import same_token
+from hazardloop.privacy.sealing import holds_sealed
+from hazardloop.web.auth import Role
+from hazardloop.timing.instants import in_zone
+from hazardloop.web.labels import label
 from hazardloop_console.backends import Backends, Refused, ServiceDown
 from hazardloop_console.i18n import language_of, word
 from hazardloop_console.sessions import Person, Sessions

@@ -8,14 +8,14 @@ from typing import Any, TypeVar
 
 from nats.js import JetStreamContext
 
-from hazardloop.attachments import AttachmentStore
+from hazardloop.media.attachments import AttachmentStore
 from hazardloop.errors import Invalid
 from hazardloop.events import AttachmentRef
-from hazardloop.eventstore import EventStore, EventStoreUnavailable
-from hazardloop.identity import IdentityVault
-from hazardloop.pseudonyms import PseudonymDirectory
-from hazardloop.sealing import TextVault
-from hazardloop.service import Runtime
+from hazardloop.log.eventstore import EventStore, EventStoreUnavailable
+from hazardloop.privacy.identity import IdentityVault
+from hazardloop.privacy.pseudonyms import PseudonymDirectory
+from hazardloop.privacy.sealing import TextVault
+from hazardloop.runtime.service import Runtime
 from hazardloop_intake.forms import FormLinks
 from hazardloop_intake.receipts import ReceiptCodes
 from hazardloop_intake.settings import IntakeSettings

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from hazardloop.clock import Clock, SystemClock
+from hazardloop.timing.clock import Clock, SystemClock
 from hazardloop.events import (
     IdentityDisclosed,
     PlaceCatalogued,
@@ -17,14 +17,8 @@ from hazardloop.events import (
     ReportTextShredded,
     StaffWrote,
 )
-from hazardloop.service import create_service
+from hazardloop.runtime.service import create_service
 from hazardloop_intake import (
-    api,
-    api_attachments,
-    api_catalogue,
-    api_forms,
-    api_identity,
-    api_thread,
     mine,
     pages_report,
     projection,
@@ -33,6 +27,12 @@ from hazardloop_intake import (
     store,
 )
 from hazardloop_intake.adapters import Intake
+from hazardloop_intake.api import attachments as api_attachments
+from hazardloop_intake.api import catalogue as api_catalogue
+from hazardloop_intake.api import form as api_forms
+from hazardloop_intake.api import identity as api_identity
+from hazardloop_intake.api import reports as api
+from hazardloop_intake.api import thread as api_thread
 from hazardloop_intake.attempts import SignInAttempts, attempts
 from hazardloop_intake.drafts import Drafts
 from hazardloop_intake.reporter_session import ReporterSessions

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pydantic import Field, ValidationInfo, field_validator
 
-from hazardloop.edge import Command
+from hazardloop.web.edge import Command
 from hazardloop.errors import Invalid
 from hazardloop.events import GENESIS_HASH, PARENT_KIND, EquipmentTag, PlaceCatalogued, PlaceKind, PlaceName, TenantId, Token
 from hazardloop_intake.domain import Place

@@ -1,6 +1,6 @@
 """The demo's reporters, offered by the form's dev sign-in (never in production).
 
-``emp-10482`` is the reporter whose reports the demo files (``hazardloop.demo``), so
+``emp-10482`` is the reporter whose reports the demo files (``hazardloop.tools.demo``), so
 signing in as him shows them under "my reports".
 """
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop.errors import DomainError
 from hazardloop.events import (
     PayoutChannel,
@@ -23,7 +23,7 @@ from hazardloop.events import (
     RewardReferred,
     RewardRevoked,
 )
-from hazardloop.eventstore import History
+from hazardloop.log.eventstore import History
 
 
 class RewardState(StrEnum):

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from hazardloop.edge import Command, Instant
+from hazardloop.web.edge import Command, Instant
 from hazardloop.errors import Invalid
 from hazardloop.events import (
     GENESIS_HASH,
@@ -35,7 +35,7 @@ from hazardloop.events import (
     TenantId,
     Token,
 )
-from hazardloop.identity import Identity
+from hazardloop.privacy.identity import Identity
 
 CLOCK_SKEW = timedelta(minutes=5)
 OLDEST_OBSERVATION = timedelta(days=366)

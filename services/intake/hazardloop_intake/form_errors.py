@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hazardloop.errors import DomainError, Invalid, TooLarge, UnsupportedMedia
-from hazardloop.media_refusals import MediaRefused
+from hazardloop.media.refusals import MediaRefused
 
 FORM = "form"
 """Errors that belong to no one field: shown above the form."""

@@ -1,14 +1,14 @@
 """Words of the report form in Simplified Chinese and English.
 
 The form's own sentences live here; the names of categories and sub-types come from
-``hazardloop.labels``. The form keeps its short language keys ("zh", "en") because its
+``hazardloop.web.labels``. The form keeps its short language keys ("zh", "en") because its
 links and hidden fields carry them.
 """
 
 from __future__ import annotations
 
 from hazardloop.events import SUBTYPES, Language
-from hazardloop.labels import label, language_of, subtypes_of
+from hazardloop.web.labels import label, language_of, subtypes_of
 
 LANGUAGES = ("zh", "en")
 

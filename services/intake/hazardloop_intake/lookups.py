@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from fastapi import HTTPException, Request
 
-from hazardloop.receipts import receipt_digest
+from hazardloop.privacy.receipts import receipt_digest
 
 T = TypeVar("T")
 

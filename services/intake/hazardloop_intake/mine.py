@@ -17,8 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from hazardloop.labels import label
-from hazardloop.service import Runtime, RuntimeDep
+from hazardloop.web.labels import label
+from hazardloop.runtime.service import Runtime, RuntimeDep
 from hazardloop_intake.i18n import language
 from hazardloop_intake.pages import render
 from hazardloop_intake.queries import disclosures_of

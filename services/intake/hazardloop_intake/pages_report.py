@@ -25,15 +25,15 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
 from hazardloop.events import MESSAGE_LIMIT, MessageText
-from hazardloop.eventstore import EventStoreUnavailable
-from hazardloop.http import same_token
-from hazardloop.instants import in_zone
-from hazardloop.labels import label
-from hazardloop.service import Runtime
-from hazardloop_intake.api import steps
+from hazardloop.log.eventstore import EventStoreUnavailable
+from hazardloop.web.http import same_token
+from hazardloop.timing.instants import in_zone
+from hazardloop.web.labels import label
+from hazardloop.runtime.service import Runtime
+from hazardloop_intake.api.reports import steps
 from hazardloop_intake.pages import NO_STORE, templates
-from hazardloop_intake.api_thread import post_message
-from hazardloop_intake.handlers import new_idempotency_key
+from hazardloop_intake.api.thread import post_message
+from hazardloop_intake.commands import new_idempotency_key
 from hazardloop_intake.i18n import TEXT, language
 from hazardloop_intake.i18n_report import REPORT_TEXT
 from hazardloop_intake.lookups import LookupLimiter, TooManyLookups, client_address

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hazardloop.eventstore import EventStore
+from hazardloop.log.eventstore import EventStore
 from hazardloop.events import (
     Accepted,
     ExtensionGranted,
@@ -31,7 +31,7 @@ from hazardloop.events import (
 from sqlalchemy import select
 
 from hazardloop.projection import Projection
-from hazardloop.sealing import forget, text_token
+from hazardloop.privacy.sealing import forget, text_token
 from hazardloop.writer import Writer
 from hazardloop_intake.store import attachments, disclosures, metadata, places, reports, rewards, thread
 

@@ -22,7 +22,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 
-from hazardloop.receipts import receipt_digest
+from hazardloop.privacy.receipts import receipt_digest
 
 GROUPS = 5
 GROUP_LENGTH = 5

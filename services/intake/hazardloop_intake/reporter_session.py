@@ -19,7 +19,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from hazardloop.auth import ALL_TENANTS, Principal, Role
+from hazardloop.web.auth import ALL_TENANTS, Principal, Role
 from hazardloop_intake.browser_sealed import BrowserStore, browser_table
 from hazardloop_intake.store import kept
 

@@ -13,12 +13,12 @@ import logging
 from datetime import datetime
 
 
-from hazardloop.clock import Clock
+from hazardloop.timing.clock import Clock
 from hazardloop.events import ShredReason
-from hazardloop.rounds import every
-from hazardloop.service import Runtime
+from hazardloop.runtime.rounds import every
+from hazardloop.runtime.service import Runtime
 from hazardloop_intake.adapters import Intake
-from hazardloop_intake.handlers import handle_shred_report_text
+from hazardloop_intake.commands import handle_shred_report_text
 from hazardloop_intake.queries import past_retention
 
 log = logging.getLogger("hazardloop.intake.retention")

@@ -1,7 +1,7 @@
 from pydantic import Field, SecretStr
 
-from hazardloop.attachments import AttachmentLimits
-from hazardloop.settings import CommonSettings
+from hazardloop.media.attachments import AttachmentLimits
+from hazardloop.runtime.settings import CommonSettings
 
 
 class IntakeSettings(CommonSettings):

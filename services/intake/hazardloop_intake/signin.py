@@ -22,9 +22,9 @@ from authlib.integrations.starlette_client import StarletteOAuth2App
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from hazardloop.auth import Principal
-from hazardloop.http import same_token
-from hazardloop.oidc_signin import PROVIDER_UNREACHABLE, ProviderDown, ProviderRefused, end_session_url, exchange_code, provider_client
+from hazardloop.web.auth import Principal
+from hazardloop.web.http import same_token
+from hazardloop.web.oidc_signin import PROVIDER_UNREACHABLE, ProviderDown, ProviderRefused, end_session_url, exchange_code, provider_client
 from hazardloop_intake.attempts import TTL, SignInAttempts
 from hazardloop_intake.drafts import DRAFT_COOKIE, Drafts
 from hazardloop_intake.i18n import TEXT, language

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from hazardloop.auth import Authenticator, Principal, Role
-from hazardloop.http import same_token
+from hazardloop.web.auth import Authenticator, Principal, Role
+from hazardloop.web.http import same_token
 from hazardloop_intake.demo_reporters import DEMO_REPORTERS, demo_reporter
 from hazardloop_intake.i18n import language
 from hazardloop_intake.pages import render

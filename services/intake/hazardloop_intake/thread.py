@@ -16,11 +16,11 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import Connection, select
 
-from hazardloop.auth import Principal, Role
-from hazardloop.edge import Command
+from hazardloop.web.auth import Principal, Role
+from hazardloop.web.edge import Command
 from hazardloop.events import Event, MessageText, ReporterWrote, StaffWrote, stable_id
-from hazardloop.eventstore import History
-from hazardloop.receipts import receipt_digest
+from hazardloop.log.eventstore import History
+from hazardloop.privacy.receipts import receipt_digest
 from hazardloop_intake.store import reports, thread
 
 WRITERS = frozenset({Role.VERIFIER, Role.MANAGER})

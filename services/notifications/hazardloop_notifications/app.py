@@ -5,12 +5,14 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from hazardloop.clock import Clock, SystemClock
+from hazardloop.timing.clock import Clock, SystemClock
 from hazardloop.events import DigestDue, DirectoryEntryRemoved, DirectoryEntrySet, MessageRead, NotificationFailed, NotificationRetried, NotificationSent, RectificationReminderDue
-from hazardloop.service import create_service
-from hazardloop_notifications import api, api_deliveries, api_directory
+from hazardloop.runtime.service import create_service
+from hazardloop_notifications.api import directory as api_directory
+from hazardloop_notifications.api import deliveries as api_deliveries
+from hazardloop_notifications.api import inbox as api
 from hazardloop_notifications.clocks import Clocks
-from hazardloop_notifications.handlers import Notifier
+from hazardloop_notifications.projection import Notifier
 from hazardloop_notifications.render import Renderer
 from hazardloop_notifications.sender import Sender
 from hazardloop_notifications.settings import NotificationsSettings

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from hazardloop.clock import Clock
+from hazardloop.timing.clock import Clock
 from hazardloop.events import GENESIS_HASH, DigestDue, DirectoryRole, RectificationReminderDue, stable_id
-from hazardloop.rounds import every
-from hazardloop.service import Runtime
+from hazardloop.runtime.rounds import every
+from hazardloop.runtime.service import Runtime
 from hazardloop_notifications.settings import NotificationsSettings
 from hazardloop_notifications.store import digests, directory_roles, reports
 

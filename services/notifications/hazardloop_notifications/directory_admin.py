@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import Field
 
-from hazardloop.edge import Command
+from hazardloop.web.edge import Command
 from hazardloop.events import DirectoryEntryRemoved, DirectoryEntrySet, EndpointEntry, PersonEntry
-from hazardloop.eventstore import ConcurrencyError, EventStore
+from hazardloop.log.eventstore import ConcurrencyError, EventStore
 from hazardloop.errors import NotFound
 
 ATTEMPTS = 3

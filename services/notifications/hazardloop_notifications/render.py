@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 
 from hazardloop.events import Language
-from hazardloop.instants import in_zone
-from hazardloop.labels import label, language_of
+from hazardloop.timing.instants import in_zone
+from hazardloop.web.labels import label, language_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = tuple(language.value for language in Language)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
 
-from hazardloop.sealing import text_token
+from hazardloop.privacy.sealing import text_token
 from hazardloop.events import (
     Accepted,
     Audience,

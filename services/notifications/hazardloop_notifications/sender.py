@@ -23,12 +23,12 @@ import httpx
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import OperationalError
 
-from hazardloop.clock import Clock
+from hazardloop.timing.clock import Clock
 from hazardloop.events import GENESIS_HASH, NotificationFailed, NotificationSent, stable_id
-from hazardloop.eventstore import ConcurrencyError, EventStore, EventStoreUnavailable, History
-from hazardloop.labels import label
-from hazardloop.rounds import every
-from hazardloop.service import Runtime
+from hazardloop.log.eventstore import ConcurrencyError, EventStore, EventStoreUnavailable, History
+from hazardloop.web.labels import label
+from hazardloop.runtime.rounds import every
+from hazardloop.runtime.service import Runtime
 from hazardloop_notifications import mail, payloads
 from hazardloop_notifications.render import Renderer
 from hazardloop_notifications.settings import NotificationsSettings

@@ -6,7 +6,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
 from hazardloop.events import Language
-from hazardloop.settings import CommonSettings
+from hazardloop.runtime.settings import CommonSettings
 
 
 class NotificationsSettings(CommonSettings):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hazardloop.clock import Clock, SystemClock
+from hazardloop.timing.clock import Clock, SystemClock
 from hazardloop.events import EVENT_TYPES, RewardPolicySet
-from hazardloop.service import create_service
-from hazardloop_rewards import api, api_preview, api_views
-from hazardloop_rewards.handlers import Payouts
+from hazardloop.runtime.service import create_service
+from hazardloop_rewards.api import views as api_views
+from hazardloop_rewards.api import preview as api_preview
+from hazardloop_rewards.api import rewards as api
+from hazardloop_rewards.commands import Payouts
 from hazardloop_rewards.projection import projection
 from hazardloop_rewards.settings import RewardsSettings
 

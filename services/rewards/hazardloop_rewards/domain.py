@@ -36,7 +36,7 @@ from hazardloop.events import (
     Verified,
     stable_id,
 )
-from hazardloop.eventstore import History
+from hazardloop.log.eventstore import History
 from hazardloop_rewards.policy import Precedence, reward_amount
 
 POLICY_ACTOR = "policy:rewards"

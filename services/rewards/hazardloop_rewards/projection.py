@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hazardloop.eventstore import EventStore
+from hazardloop.log.eventstore import EventStore
 from hazardloop.events import (
     BudgetCommitted,
     BudgetReleased,
@@ -24,11 +24,11 @@ from hazardloop.events import (
     RewardRevoked,
     Verified,
 )
-from hazardloop.sealing import forget, text_token
+from hazardloop.privacy.sealing import forget, text_token
 from hazardloop.projection import Projection
 from hazardloop.writer import Writer
 from hazardloop_rewards.domain import Stage
-from hazardloop_rewards.handlers import RewardDecisions
+from hazardloop_rewards.commands import RewardDecisions
 from hazardloop_rewards.store import budgets, metadata, policies, reports, rewards
 
 

@@ -1,6 +1,6 @@
 from pydantic import Field
 
-from hazardloop.settings import CommonSettings
+from hazardloop.runtime.settings import CommonSettings
 
 
 class RewardsSettings(CommonSettings):

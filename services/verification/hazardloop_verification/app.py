@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hazardloop.clock import Clock, SystemClock
+from hazardloop.timing.clock import Clock, SystemClock
 from hazardloop.events import EVENT_TYPES
-from hazardloop.service import create_service
-from hazardloop_verification import api, api_dossier, api_policy, api_views
-from hazardloop_verification.handlers import Casework
+from hazardloop.runtime.service import create_service
+from hazardloop_verification.api import views as api_views
+from hazardloop_verification.api import policy as api_policy
+from hazardloop_verification.api import dossier as api_dossier
+from hazardloop_verification.api import cases as api
+from hazardloop_verification.commands import Casework
 from hazardloop_verification.projection import projection
 from hazardloop_verification.settings import VerificationSettings
 from hazardloop_verification.timekeeper import Timekeeper

@@ -16,8 +16,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
 
-from hazardloop.deadlines import SLA_KINDS, Timer, TimerKind, end_of_day
-from hazardloop.edge import FURTHEST_AHEAD, Command, Instant
+from hazardloop.timing.deadlines import SLA_KINDS, Timer, TimerKind, end_of_day
+from hazardloop.web.edge import FURTHEST_AHEAD, Command, Instant
 from hazardloop.errors import DomainError, Invalid, NotFound
 from hazardloop.events import (
     Accepted,
@@ -53,8 +53,8 @@ from hazardloop.events import (
     Verified,
     stable_id,
 )
-from hazardloop.eventstore import History
-from hazardloop.validation import reason_required_unless
+from hazardloop.log.eventstore import History
+from hazardloop.web.validation import reason_required_unless
 
 COLOUR_OF_GRADE = {Grade.GENERAL: RiskColour.YELLOW, Grade.LARGER: RiskColour.ORANGE, Grade.MAJOR: RiskColour.RED}
 

@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image
 
-from hazardloop.attachments import AttachmentStore
+from hazardloop.media.attachments import AttachmentStore
 from hazardloop.errors import NotFound
 from hazardloop.events import AttachmentRef, Event, Language, MediaKind, RectificationPlan, ReportFiled
-from hazardloop.eventstore import StoredEvent
-from hazardloop.instants import in_zone
-from hazardloop.labels import label
+from hazardloop.log.eventstore import StoredEvent
+from hazardloop.timing.instants import in_zone
+from hazardloop.web.labels import label
 from hazardloop_verification.dossier_proof import SealProof
 from hazardloop_verification.dossier_words import say
 

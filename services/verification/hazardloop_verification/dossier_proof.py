@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from hazardloop.audit.seal import commit, leaf
 from hazardloop.events import GENESIS_HASH, MARK_LENGTH, SEAL_AGGREGATE_ID, SEAL_TENANT, RangeSealed, hash_is_intact
-from hazardloop.eventstore import EventStore, StoredEvent, broker_errors
+from hazardloop.log.eventstore import EventStore, StoredEvent, broker_errors
 
 _PULL = 1000
 _READ_SECONDS = 10.0

@@ -1,4 +1,4 @@
-"""The dossier's own words in Simplified Chinese and English; codes are named by ``hazardloop.labels``."""
+"""The dossier's own words in Simplified Chinese and English; codes are named by ``hazardloop.web.labels``."""
 
 from __future__ import annotations
 

@@ -33,12 +33,12 @@ from hazardloop.events import (
     SlaBreached,
     Verified,
 )
-from hazardloop.sealing import forget, text_token
+from hazardloop.privacy.sealing import forget, text_token
 from hazardloop.projection import Projection
 from hazardloop.writer import RowView, Writer
 from hazardloop_verification.domain import STAGE_AFTER, Stage
 from hazardloop_verification.store import cases, metadata, policies, timers
-from hazardloop.deadlines import Timer, TimerKind, deadline_timers, sla_timers
+from hazardloop.timing.deadlines import Timer, TimerKind, deadline_timers, sla_timers
 
 PENDING, SUSPENDED, FIRED, STOPPED = "pending", "suspended", "fired", "stopped"
 

@@ -15,13 +15,13 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from hazardloop.eventstore import ConcurrencyError, EventStoreUnavailable
-from hazardloop.rounds import every
-from hazardloop.service import Runtime
-from hazardloop_verification.handlers import Casework
+from hazardloop.log.eventstore import ConcurrencyError, EventStoreUnavailable
+from hazardloop.runtime.rounds import every
+from hazardloop.runtime.service import Runtime
+from hazardloop_verification.commands import Casework
 from hazardloop_verification.projection import PENDING
 from hazardloop_verification.store import timers
-from hazardloop.deadlines import Timer, TimerKind
+from hazardloop.timing.deadlines import Timer, TimerKind
 
 log = logging.getLogger("hazardloop.verification.timekeeper")
 

@@ -22,8 +22,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hazardloop.registry import SERVICES, app_module
-from hazardloop.settings import CommonSettings
+from hazardloop.tools.registry import SERVICES, app_module
+from hazardloop.runtime.settings import CommonSettings
 
 audit = typer.Typer(
     help="Prove the whole history from the log alone: verify, replay, ledger, export/import, reconcile.",
@@ -152,7 +152,7 @@ def verify(archive: ArchiveOption = None, nats_url: UrlOption = None, creds: Cre
 def seal(nats_url: UrlOption = None, creds: CredsOption = None, stream: StreamOption = None) -> None:
     """(Operators) Append seals committing to every message not sealed yet. Needs append rights."""
     from hazardloop.audit.seal import UnsealableError, seal_log
-    from hazardloop.eventstore import ConcurrencyError, EventStore, Subjects
+    from hazardloop.log.eventstore import ConcurrencyError, EventStore, Subjects
 
     settings = _settings(nats_url, stream)
 
@@ -326,8 +326,8 @@ def replay(
 def _events(archive: Path | None, settings: CommonSettings, creds: Path | None, types, until: int | None = None):
     """(sequence, event) of ``types`` from an archive (verified first) or the live log."""
     from hazardloop.audit.archive import ArchiveError, archive_events, require_intact
-    from hazardloop.eventstore import Subjects
-    from hazardloop.logreader import read_log
+    from hazardloop.log.eventstore import Subjects
+    from hazardloop.log.reader import read_log
 
     if archive is not None:
         try:
@@ -385,9 +385,9 @@ def ledger(
 ) -> None:
     """The hazard ledger of a subsidiary and period, built from the log alone, as CSV and XLSX."""
     from hazardloop.audit.ledger import LEDGER_TYPES, build_ledger
-    from hazardloop.instants import in_zone
-    from hazardloop.labels import label
-    from hazardloop.ledger_export import COLUMNS, ledger_csv, ledger_xlsx
+    from hazardloop.timing.instants import in_zone
+    from hazardloop.web.labels import label
+    from hazardloop.exports.ledger import COLUMNS, ledger_csv, ledger_xlsx
 
     settings = _settings(nats_url, stream)
     log, _ = _events(archive, settings, creds, LEDGER_TYPES)
@@ -414,10 +414,10 @@ def ledger(
 def _situations(book: Any, settings: CommonSettings, creds: Path | None, archive: Path | None, lang: str) -> list[str]:
     """The reporters' own words, opened where this tool holds the subsidiary's master key and
     can read the text keys (an operator on the broker); an auditor's ledger withholds them."""
-    from hazardloop.eventstore import EventStoreUnavailable
-    from hazardloop.keyring import KeyUnavailable
-    from hazardloop.labels import label
-    from hazardloop.sealing import TextVault, withheld
+    from hazardloop.log.eventstore import EventStoreUnavailable
+    from hazardloop.privacy.keyring import KeyUnavailable
+    from hazardloop.web.labels import label
+    from hazardloop.privacy.sealing import TextVault, withheld
 
     kept = [row.situation for row in book.rows]
     if archive is None and settings.keys.holds_master(book.tenant):

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from hazardloop.sealing import text_token
+from hazardloop.privacy.sealing import text_token
 from hazardloop.events import (
     CaseworkPolicy,
     CaseworkPolicySet,
@@ -57,7 +57,7 @@ class LedgerRow:
     category: str
     subtype: str
     situation: str
-    """Sealed (``hazardloop.sealing``) as the log has it: whoever shows it opens it, or withholds it."""
+    """Sealed (``hazardloop.privacy.sealing``) as the log has it: whoever shows it opens it, or withholds it."""
     reporter: str
     outcome: str | None = None
     grade: str | None = None
@@ -70,7 +70,7 @@ class LedgerRow:
     closed_at: datetime | None = None
     reward_fen: int | None = None
     reward_status: str | None = None
-    """A code of ``hazardloop.labels.REWARD_STATUSES``, as ``status`` is one of its ``CASE_STATUSES``."""
+    """A code of ``hazardloop.web.labels.REWARD_STATUSES``, as ``status`` is one of its ``CASE_STATUSES``."""
     reward_decided_at: datetime | None = None
     """When the reward was approved or declined."""
     reward_paid_at: datetime | None = None

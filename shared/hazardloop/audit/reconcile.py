@@ -30,8 +30,8 @@ from hazardloop.events import (
     ReportFiled,
     Verified,
 )
-from hazardloop.reconcile import REWARD_TYPES, Finding, reconcile_rewards
-from hazardloop.deadlines import accept_due
+from hazardloop.audit.payouts import REWARD_TYPES, Finding, reconcile_rewards
+from hazardloop.timing.deadlines import accept_due
 
 REPORT_TYPES = tuple(kind.model_fields["type"].default for kind in (
     CaseworkPolicySet, ReportFiled, Accepted, Verified, ReporterFedBack, RectificationAssigned, ExtensionGranted,

@@ -25,12 +25,12 @@ from hazardloop import storeversion
 from hazardloop.audit.archive import EVENT_KEY, lines, verify_archive, where
 from hazardloop.audit.source import connect
 from hazardloop.db import create_store_engine
-from hazardloop.eventstore import EventStore, Subjects
-from hazardloop.logreader import read_stream
+from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.log.reader import read_stream
 from hazardloop.projection import ProjectionRunner
-from hazardloop.pull import Pulled
-from hazardloop.registry import projection_factory
-from hazardloop.settings import CommonSettings
+from hazardloop.log.pull import Pulled
+from hazardloop.tools.registry import projection_factory
+from hazardloop.runtime.settings import CommonSettings
 
 BATCH: int = CommonSettings.model_fields["rebuild_batch_size"].default
 """Events per commit: a service's own rebuild's default."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from nats.aio.client import Client
 
-from hazardloop.eventstore import EventStore
+from hazardloop.log.eventstore import EventStore
 from hazardloop.events import MARK_LENGTH, MAX_SEAL_RANGE, SEAL_AGGREGATE_ID, SEAL_TENANT, RangeSealed, hash_is_intact
 from hazardloop.audit.source import read_stream
 

@@ -1,7 +1,7 @@
 """Raw reads of the log for audits: stored times, header blocks, cut-offs by time.
 
 Audits judge the bytes as stored, so nothing is decoded here; the reads themselves are
-``hazardloop.logreader.read_stream``'s (named consumers the auditor account may create).
+``hazardloop.log.reader.read_stream``'s (named consumers the auditor account may create).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import nats
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
-from hazardloop.logreader import read_stream
+from hazardloop.log.reader import read_stream
 
 __all__ = ["connect", "format_time", "last_sequence", "parse_headers", "read_stream", "sequence_as_of", "time_of_ns"]
 

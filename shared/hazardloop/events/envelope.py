@@ -76,7 +76,7 @@ class SealedText(BaseModel):
 
 
 SEALING: ContextVar[Callable[[str], SealedText] | None] = ContextVar("hazardloop_sealing", default=None)
-"""Set while a producer decides on one report (``hazardloop.sealing.TextVault.sealing``):
+"""Set while a producer decides on one report (``hazardloop.privacy.sealing.TextVault.sealing``):
 text given to a sealed field is then sealed as the event is made, so the hash covers
 the ciphertext. Unset (decoding, tests of contracts), text stays as given."""
 

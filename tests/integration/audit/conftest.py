@@ -9,7 +9,7 @@ import nats
 import pytest
 
 from hazardloop.audit.seal import seal_log
-from hazardloop.eventstore import EventStore, Subjects
+from hazardloop.log.eventstore import EventStore, Subjects
 from tests.factories import paid_report, report_filed, verified
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from hazardloop.audit import archive
 from hazardloop.audit.source import read_stream
-from hazardloop.natsserver import NatsServer
+from hazardloop.log.natsserver import NatsServer
 
 
 def export(log, directory: Path) -> dict:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from hazardloop.natsserver import find_binary, free_port
+from hazardloop.log.natsserver import find_binary, free_port
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy" / "nats"
 PASSWORDS = {

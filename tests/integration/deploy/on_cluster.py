@@ -48,5 +48,5 @@ def replay(harness: Harness, service: str, database: Path) -> None:
     """The operator's rebuild of ``service``'s store into ``database``, read from the log as the harness's user."""
     env = {**os.environ, "NATS_URL": harness.nats_url, "HAZARDLOOP_STATE_DIR": str(harness.tmp_path),
            "HAZARDLOOP_JWT_SECRET": harness.common["jwt_secret"], "HAZARDLOOP_PSEUDONYM_KEY": harness.common["pseudonym_key"]}
-    subprocess.run([sys.executable, "-m", "hazardloop.cli", "replay", service, "--database-url", f"sqlite:///{database}"],
+    subprocess.run([sys.executable, "-m", "hazardloop.tools.cli", "replay", service, "--database-url", f"sqlite:///{database}"],
                    env=env, check=True, capture_output=True, text=True, timeout=60)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from pydantic.aliases import AliasChoices
 
-from hazardloop.registry import SERVICES, app_module
+from hazardloop.tools.registry import SERVICES, app_module
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 COMPOSE = yaml.safe_load((DEPLOY / "compose.yaml").read_text())

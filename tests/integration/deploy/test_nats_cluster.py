@@ -16,11 +16,11 @@ from collections import Counter
 import pytest
 from nats.errors import Error as NatsError
 
-from hazardloop.attachments import AttachmentStore
-from hazardloop.auth import Role
+from hazardloop.media.attachments import AttachmentStore
+from hazardloop.web.auth import Role
 from hazardloop.events import decode_event
-from hazardloop.eventstore import EventStore, Subjects
-from hazardloop.identity import IdentityVault
+from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.privacy.identity import IdentityVault
 from tests.factories import report_body, report_filed
 from tests.integration.deploy.cluster import Cluster
 from tests.integration.deploy.on_cluster import STREAM, replay, run, services_as

@@ -16,7 +16,7 @@ from nats.errors import Error as NatsError
 from nats.js import api
 
 from hazardloop.events import encode_event
-from hazardloop.eventstore import EventStore, EventStoreUnavailable, Subjects
+from hazardloop.log.eventstore import EventStore, EventStoreUnavailable, Subjects
 from tests.factories import report_filed
 from tests.integration.deploy.cluster import Cluster
 from tests.integration.deploy.on_cluster import STREAM, replay, run, services_as

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from hazardloop.registry import SERVICES
+from hazardloop.tools.registry import SERVICES
 from tests.integration.deploy.cluster import DEPLOY
 
 VALUES = DEPLOY.parent / "k8s" / "nats-values.yaml"

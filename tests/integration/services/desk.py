@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.clock import ManualClock
 from tests.factories import report_body
 from tests.media import jpeg

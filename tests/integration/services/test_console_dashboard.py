@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hazardloop.db import create_store_engine
-from hazardloop.deadlines import accept_due
+from hazardloop.timing.deadlines import accept_due
 from hazardloop.events import (
     GENESIS_HASH,
     Accepted,

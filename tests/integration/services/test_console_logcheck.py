@@ -7,7 +7,7 @@ from __future__ import annotations
 from hazardloop.audit.seal import seal_log
 from hazardloop.db import create_store_engine
 from hazardloop.events import GENESIS_HASH, Accepted
-from hazardloop.settings import CommonSettings
+from hazardloop.runtime.settings import CommonSettings
 from hazardloop_console import logcheck
 from hazardloop_console.store import kept
 from tests.factories import paid_report, report_filed, verified

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import nats
 import pytest
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop.events import CaseworkPolicy, RectificationAssigned, decode_event, encode_event
 from tests.factories import report_body
 from tests.waiting import wait_for

@@ -12,7 +12,7 @@ import nats
 import pytest
 from PIL import ExifTags, Image
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests import media
 from tests.integration.services.conftest import Harness
 

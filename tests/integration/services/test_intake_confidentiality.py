@@ -10,7 +10,7 @@ import json
 import nats
 import pytest
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop.events import decode_event
 from tests.factories import report_body
 from tests.waiting import wait_for

@@ -12,7 +12,7 @@ import asyncio
 import nats
 import pytest
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop.events import (
     Accepted,
     RecognitionConsented,
@@ -24,7 +24,7 @@ from hazardloop.events import (
     RewardReferred,
     RewardRevoked,
 )
-from hazardloop.eventstore import EventStore, Subjects
+from hazardloop.log.eventstore import EventStore, Subjects
 from tests.factories import report_body, verified
 
 AMOUNT = 20_000

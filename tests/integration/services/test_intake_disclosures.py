@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.integration.services.reward_desk import RewardDesk, confirmed
 from tests.waiting import wait_for
 

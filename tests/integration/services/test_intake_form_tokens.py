@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from hazardloop.http import same_token
+from hazardloop.web.http import same_token
 
 FORGED = ["", "x" * 32, "令牌", "tökén", "\u202e"]
 

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.factories import report_body
 from tests.waiting import wait_for
 

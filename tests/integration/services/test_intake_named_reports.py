@@ -8,7 +8,7 @@ import pytest
 
 from hazardloop.errors import Invalid
 from hazardloop_intake.domain import FileReport
-from hazardloop_intake.handlers import Filer, handle_file_report
+from hazardloop_intake.commands import Filer, handle_file_report
 from tests.factories import report_body
 
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from hazardloop.auth import Role
-from hazardloop.natsserver import NatsServer, free_port
+from hazardloop.web.auth import Role
+from hazardloop.log.natsserver import NatsServer, free_port
 from tests.integration.services.conftest import Harness
 from tests.factories import report_body
 from tests.waiting import wait_for

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.factories import report_body
 from tests.waiting import wait_for
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.factories import report_body
 from tests.waiting import wait_for
 

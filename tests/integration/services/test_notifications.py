@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop.events import decode_event
 from hazardloop_notifications.payloads import verify
 from tests.clock import ManualClock
@@ -200,7 +200,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_dead_lettered_and_an_op
 
 
 def test_a_slow_endpoint_times_out_and_an_unreachable_smtp_server_holds_nothing_else_up(harness, mail, hooks):
-    from hazardloop.natsserver import free_port
+    from hazardloop.log.natsserver import free_port
 
     hooks.held.add("/slow")
     intake = harness.start("intake")

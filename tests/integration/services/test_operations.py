@@ -6,7 +6,7 @@ import asyncio
 
 import nats
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.waiting import wait_for
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.clock import ManualClock
 from tests.factories import report_body
 from tests.waiting import wait_for

@@ -7,11 +7,11 @@ import json
 
 import nats
 
-from hazardloop.auth import Role
-from hazardloop.eventstore import EventStore, Subjects
+from hazardloop.web.auth import Role
+from hazardloop.log.eventstore import EventStore, Subjects
 from hazardloop.events import decode_event
 from hazardloop.events import RewardPolicy
-from hazardloop_rewards.handlers import RewardDecisions
+from hazardloop_rewards.commands import RewardDecisions
 from tests.factories import report_body
 import pytest
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.integration.services.reward_desk import FINANCE, HEAD, VERIFIER, RewardDesk, confirmed
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.integration.services.reward_desk import RewardDesk, confirmed
 from tests.waiting import wait_for
 

@@ -12,7 +12,7 @@ import io
 
 import pytest
 
-from hazardloop_rewards.api_views import notice_reference
+from hazardloop_rewards.api.views import notice_reference
 from tests.integration.services.reward_desk import HEAD, RewardDesk, confirmed, this_month
 
 ANONYMOUS = "anon-emp-4711"

@@ -3,8 +3,8 @@ their consent, on a real broker."""
 
 from __future__ import annotations
 
-from hazardloop.auth import Role
-from hazardloop_rewards.api_views import notice_reference
+from hazardloop.web.auth import Role
+from hazardloop_rewards.api.views import notice_reference
 from tests.integration.services.reward_desk import RewardDesk, confirmed, this_month
 from tests.waiting import wait_for
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from hazardloop.events import CaseworkPolicy
 from tests.integration.services.desk import Desk, at
 from tests.waiting import wait_for

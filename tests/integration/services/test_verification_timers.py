@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.clock import ManualClock
 from tests.factories import report_body
 from tests.waiting import wait_for

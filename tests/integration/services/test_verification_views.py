@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from hazardloop.auth import Role
+from hazardloop.web.auth import Role
 from tests.factories import report_body
 from tests.integration.services.desk import Desk, at
 from tests.waiting import wait_for

@@ -7,8 +7,8 @@ import nats
 import pytest
 from nats.js.errors import APIError
 
-from hazardloop.eventstore import ConcurrencyError, EventStore, EventStoreUnavailable, Subjects
-from hazardloop.natsserver import NatsServer
+from hazardloop.log.eventstore import ConcurrencyError, EventStore, EventStoreUnavailable, Subjects
+from hazardloop.log.natsserver import NatsServer
 from tests.factories import report_filed, verified
 
 

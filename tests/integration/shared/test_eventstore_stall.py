@@ -12,8 +12,8 @@ import nats
 import pytest
 from nats.js import JetStreamContext
 
-from hazardloop.eventstore import AppendOutcomeUnknown, EventStore, Subjects
-from hazardloop.natsserver import NatsServer
+from hazardloop.log.eventstore import AppendOutcomeUnknown, EventStore, Subjects
+from hazardloop.log.natsserver import NatsServer
 from tests.factories import report_filed, verified
 from tests.stall import stall, wake
 from tests.waiting import eventually

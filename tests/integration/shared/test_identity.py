@@ -7,7 +7,7 @@ import nats
 import pytest
 
 from hazardloop.events import SealedIdentity
-from hazardloop.identity import Identity, IdentityErased, IdentityVault, WrongMasterKey
+from hazardloop.privacy.identity import Identity, IdentityErased, IdentityVault, WrongMasterKey
 
 REPORTER = "p-" + "cd" * 16
 PERSON = Identity(employee_number="E-10482", name="Li Wei", phone="+86 138 0000 0000")

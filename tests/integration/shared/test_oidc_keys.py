@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import jwt
 import pytest
 
-from hazardloop.auth import KeysUnavailable, Role
-from hazardloop.oidc import ProviderKeys, ProviderTokens, UnknownKey
+from hazardloop.web.auth import KeysUnavailable, Role
+from hazardloop.web.oidc import ProviderKeys, ProviderTokens, UnknownKey
 from tests.oidc import OidcProvider, signing_key
 
 

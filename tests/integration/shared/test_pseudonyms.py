@@ -7,7 +7,7 @@ import nats
 import pytest
 from nats.js.errors import NotFoundError
 
-from hazardloop.pseudonyms import PseudonymDirectory
+from hazardloop.privacy.pseudonyms import PseudonymDirectory
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from nats.protocol.parser import Parser
 from nats.js import api
 
 from hazardloop.events import encode_event
-from hazardloop.pull import BatchPuller
+from hazardloop.log.pull import BatchPuller
 from tests.factories import report_filed, verified
 
 

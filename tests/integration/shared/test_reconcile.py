@@ -7,9 +7,9 @@ import asyncio
 import nats
 from typer.testing import CliRunner
 
-from hazardloop.cli import cli
+from hazardloop.tools.cli import cli
 from hazardloop.events import RewardGranted
-from hazardloop.eventstore import EventStore, Subjects
+from hazardloop.log.eventstore import EventStore, Subjects
 from tests.factories import paid_report, report_filed, verified
 
 async def append(nats_url: str, stream: str, prefix: str, *events) -> None:

@@ -9,7 +9,7 @@ import nats
 import pytest
 
 from hazardloop.events import GENESIS_HASH, Accepted, SealedText, decode_event, encode_event, hash_is_intact
-from hazardloop.sealing import ERASED, TextVault, forget, holds_sealed, text_token, withheld
+from hazardloop.privacy.sealing import ERASED, TextVault, forget, holds_sealed, text_token, withheld
 
 WORDS = "Zhang San told me to skip the permit"
 

@@ -20,8 +20,8 @@ from hazardloop.events import (
     RewardGranted,
     RewardProposed,
 )
-from hazardloop.ledger_export import ledger_csv, ledger_xlsx
-from hazardloop.spreadsheet import spreadsheet_safe
+from hazardloop.exports.ledger import ledger_csv, ledger_xlsx
+from hazardloop.exports.spreadsheet import spreadsheet_safe
 from tests.factories import REPORTER, report_filed, verified
 
 AT = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)

@@ -12,21 +12,22 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, event, example, given, settings, strategies as st
+from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from hazardloop.db import create_store_engine
-from hazardloop.deadlines import deadline_timers, sla_timers
+from hazardloop.timing.deadlines import deadline_timers, sla_timers
 from hazardloop.errors import DomainError
 from hazardloop.events import SUBTYPES, CaseworkPolicy, Event, PlaceKind, RectificationAssigned, Verified
-from hazardloop.eventstore import History, StoredEvent
+from hazardloop.log.eventstore import History, StoredEvent
 from hazardloop.projection import Delivery, ProjectionRunner
 from hazardloop_console.projection import projection as console_projection
 from hazardloop_intake.domain import FileReport, Place, Reporter, file_report, locate
 from hazardloop_intake.projection import projection as intake_projection
-from hazardloop_notifications.handlers import projection as notifications_projection
+from hazardloop_notifications.projection import projection as notifications_projection
 from hazardloop_rewards.projection import projection as rewards_projection
-from hazardloop_verififrom hazardloop_verification.domain import (
+from hazardloop_verification.domain import (
     Accept,
     DecideExtension,
     FeedBack,
@@ -36,7 +37,7 @@ from hazardloop_verififrom hazardloop_verification.domain import (
     Review,
     Verify,
 )
-cation.projection import projection as verification_projection
+from hazardloop_verification.projection import projection as verification_projection
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 SPOT = Place("bay-3", PlaceKind.SPOT, "North", "Pipe rack", "Bay 3", None, retired=False)

@@ -6,8 +6,8 @@ import struct
 import pytest
 from PIL import ExifTags, Image, ImageCms
 
-from hazardloop.attachments import AttachmentLimits, inspect
-from hazardloop.media_refusals import MediaTooLarge, MediaUnsupported
+from hazardloop.media.attachments import AttachmentLimits, inspect
+from hazardloop.media.refusals import MediaTooLarge, MediaUnsupported
 from tests import media
 
 CAMERA_WORDS = [media.CAMERA_MAKE.encode(), media.CAMERA_MODEL.encode(), media.OWNER.encode(), b"Exif", b"xmpmeta", b"GPS"]

@@ -4,7 +4,7 @@ import jwt
 import pytest
 from fastapi import HTTPException
 
-from hazardloop.auth import Authenticator, Role, check_tenant
+from hazardloop.web.auth import Authenticator, Role, check_tenant
 
 TENANTS = ["refinery", "mine"]
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.encoders import jsonable_encoder
 from pydantic import Field, TypeAdapter, ValidationError
 
-from hazardloop.edge import EARLIEST, LATEST, Command, Instant
+from hazardloop.web.edge import EARLIEST, LATEST, Command, Instant
 from hazardloop.events import Grade, LongText, Note, RewardFactors
 
 

@@ -19,7 +19,7 @@ from hazardloop.events import (
     event_json_schemas,
     hash_is_intact,
 )
-from hazardloop.eventstore import Subjects, cloudevents_headers
+from hazardloop.log.eventstore import Subjects, cloudevents_headers
 from tests.factories import REPORTER, report_filed, verified
 
 

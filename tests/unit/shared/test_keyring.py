@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from hazardloop.keyring import KeyringError
-from hazardloop.settings import CommonSettings
+from hazardloop.privacy.keyring import KeyringError
+from hazardloop.runtime.settings import CommonSettings
 
 TENANTS = ["refinery", "mine"]
 

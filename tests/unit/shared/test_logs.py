@@ -2,7 +2,7 @@
 
 import logging
 
-from hazardloop.logs import RedactSecrets
+from hazardloop.runtime.logs import RedactSecrets
 
 
 def test_the_access_log_line_of_a_qr_form_keeps_the_path_and_drops_the_signature(caplog):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hazardloop.registry import SERVICES, app_module
+from hazardloop.tools.registry import SERVICES, app_module
 
 ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
 

@@ -3,7 +3,7 @@ from nats.aio.msg import Msg
 from nats.errors import ProtocolError
 from nats.protocol.parser import Parser
 
-from hazardloop.pull import _Tap, ack_position, status_of
+from hazardloop.log.pull import _Tap, ack_position, status_of
 
 V1 = "$JS.ACK.HAZARDLOOP.intake-rebuild.1.4711.12.1763830000123456789.288"
 V2 = "$JS.ACK.hub.ACCHASH.HAZARDLOOP.intake-rebuild.1.4711.12.1763830000123456789.288.x7q"

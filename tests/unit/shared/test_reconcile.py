@@ -1,6 +1,6 @@
 """Each reward anomaly the reconciliation looks for, on hand-made logs."""
 
-from hazardloop.reconcile import reconcile_rewards
+from hazardloop.audit.payouts import reconcile_rewards
 from tests.factories import paid_report
 
 

@@ -1,5 +1,5 @@
-from hazardloop.keyring import load_or_create_secret
-from hazardloop.settings import CommonSettings
+from hazardloop.privacy.keyring import load_or_create_secret
+from hazardloop.runtime.settings import CommonSettings
 
 
 def test_dev_secret_is_created_once_and_reused(tmp_path):

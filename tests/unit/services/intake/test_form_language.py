@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from hazardloop.errors import DomainError, Invalid, TooLarge, UnsupportedMedia
-from hazardloop.media_refusals import MediaTooLarge, MediaUnsupported
+from hazardloop.media.refusals import MediaTooLarge, MediaUnsupported
 from hazardloop_intake import form_errors
 from hazardloop_intake.domain import FileReport
 from hazardloop_intake.i18n import TEXT, language

@@ -1,6 +1,6 @@
 import re
 
-from hazardloop.receipts import receipt_digest
+from hazardloop.privacy.receipts import receipt_digest
 from hazardloop_intake.receipts import ReceiptCodes
 
 KEY = "4f1c0d9e8b7a6c5d4e3f2a1b0c9d8e7f"

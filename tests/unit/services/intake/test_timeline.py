@@ -17,7 +17,7 @@ from hazardloop.events import (
     RewardGranted,
 )
 from hazardloop.writer import Writer
-from hazardloop_intake.api import view
+from hazardloop_intake.api.reports import view
 from hazardloop_intake.projection import projection
 from hazardloop_intake.store import metadata, reports
 from tests.factories import REPORTER, report_filed, verified

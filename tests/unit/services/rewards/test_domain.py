@@ -6,8 +6,8 @@ import pytest
 
 from hazardloop.errors import Invalid
 from hazardloop.events import RewardBudgetSet, RewardPolicy
-from hazardloop.eventstore import History, StoredEvent
-from hazardloop.receipts import receipt_digest
+from hazardloop.log.eventstore import History, StoredEvent
+from hazardloop.privacy.receipts import receipt_digest
 from hazardloop_rewards.domain import Budget, NotAllowed, Reward, Stage, decide_on_verification
 from tests.factories import REPORTER, report_filed, verified
 

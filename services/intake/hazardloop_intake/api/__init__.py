@@ -1,0 +1,1 @@
+"""hazardloop_intake.api.reports"""

@@ -1,0 +1,140 @@
+"""A report's thread over HTTP: the reporter (by receipt code or token) and the safety
+department of its subsidiary (by token) read it and write to each other."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from hazardloop.web.auth import Principal, optionally_authenticated
+from hazardloop.catchup import projected
+from hazardloop.web.http import refusals
+from hazardloop.privacy.receipts import ReceiptCode
+from hazardloop.runtime.service import Runtime, RuntimeDep
+from hazardloop.web.validation import IdInPath
+from hazardloop_intake.api.reports import IdempotencyKey
+from hazardloop_intake.commands import new_idempotency_key
+from hazardloop_intake.lookups import checked_code
+from hazardloop_intake.store import thread
+from hazardloop_intake.thread import Looker, Write, looker, message_id, messages, report_row, write
+
+routes = APIRouter(tags=["thread"])
+
+
+class ThreadMessage(BaseModel):
+    message_id: str
+    from_reporter: bool
+    text: str
+    written_at: datetime
+    by: str | None = None
+    """Who of the safety department wrote it (shown to staff only; the reporter reads "the safety department")."""
+
+
+class Written(BaseModel):
+    message_id: str
+    written_at: datetime
+
+
+async def report_and_looker(
+    request: Request, runtime: Runtime, report_id: str, principal: Principal | None, receipt_code: str | None
+) -> tuple[object, Looker]:
+    """The report and who is looking at it; the same 404 for a report that does not exist,
+    one of another subsidiary, and a receipt code that is not this report's."""
+    if principal is None and receipt_code is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail="a bearer token or a Receipt-Code is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+    def lookup():
+        with runtime.engine.connect() as db:
+            return report_row(db, report_id)
+
+    visible = principal.may_access if principal is not None and receipt_code is None else (lambda _tenant: True)
+    row = await projected(runtime, lookup, aggregate_type="report", aggregate_id=report_id, visible=visible)
+    own = frozenset(await runtime.pseudonyms_of(principal)) if principal is not None and receipt_code is None else frozenset()
+
+    def whose():
+        return looker(row, principal=None if receipt_code else principal, receipt_code=receipt_code, own_pseudonyms=own)
+
+    who = await checked_code(request, receipt_code, whose) if receipt_code is not None else whose()
+    if who is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} of yours")
+    return row, who
+
+
+ReceiptHeader = Annotated[ReceiptCode | None, Header(alias="Receipt-Code", description="An anonymous reporter's receipt code.")]
+Caller = Annotated[Principal | None, Depends(optionally_authenticated)]
+
+
+@routes.get("/reports/{report_id}/thread", response_model=list[ThreadMessage], responses=refusals(401, 404, 429))
+async def read_thread(report_id: IdInPath, request: Request, runtime: RuntimeDep, principal: Caller, receipt_code: ReceiptHeader = None) -> list[ThreadMessage]:
+    """The report's messages, oldest first: for its reporter and the safety department of its subsidiary."""
+    _, who = await report_and_looker(request, runtime, report_id, principal, receipt_code)
+
+    def read():
+        with runtime.engine.connect() as db:
+            return messages(db, report_id)
+
+    written = await asyncio.to_thread(read)
+    texts = await runtime.texts.reveal([row.text for row in written])
+    return [
+        ThreadMessage(
+            message_id=row.event_id, from_reporter=row.from_reporter, text=text, written_at=row.written_at,
+            by=None if who.reporter or row.from_reporter else row.actor,
+        )
+        for row, text in zip(written, texts, strict=True)
+    ]
+
+
+async def post_message(runtime: Runtime, row, who: Looker, text: str, idempotency_key: str) -> Written:
+    """Append the message (once per key); the thread's own sequence guards the append."""
+    event_id = message_id(row.report_id, idempotency_key)
+    now = datetime.now(UTC)
+    async with runtime.texts.sealing(row.tenant, row.report_id):  # sealed under the report's text key as it is made
+        events = await runtime.event_store().decide(
+            row.tenant, "thread", row.report_id,
+            lambda history: write(history, tenant=row.tenant, report_id=row.report_id, who=who, text=text, event_id=event_id, now=now),
+        )
+    await _shown(runtime, str(event_id))
+    written = events[0].occurred_at if events else now
+    return Written(message_id=str(event_id), written_at=written)
+
+
+async def _shown(runtime: Runtime, message_id: str) -> None:
+    """Give intake's projection a moment to take the message in, so that the page (or the
+    client) reading the thread right after sees it; the message is in the log either way."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + runtime.settings.nats_timeout
+
+    def taken_in() -> bool:
+        with runtime.engine.connect() as db:
+            return db.execute(select(thread.c.event_id).where(thread.c.event_id == message_id)).first() is not None
+
+    while not await asyncio.to_thread(taken_in) and loop.time() < deadline:
+        await asyncio.sleep(0.02)
+
+
+@routes.post(
+    "/reports/{report_id}/thread", status_code=status.HTTP_201_CREATED, response_model=Written, responses=refusals(401, 404, 429, 503)
+)
+async def write_to_thread(
+    report_id: IdInPath,
+    request: Request,
+    body: Write,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Caller,
+    receipt_code: ReceiptHeader = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
+) -> Written:
+    """Write to the other side: the reporter to the safety department, its verifiers and
+    managers to the reporter. A retry with the same Idempotency-Key writes nothing twice."""
+    row, who = await report_and_looker(request, runtime, report_id, principal, receipt_code)
+    written = await post_message(runtime, row, who, body.text, idempotency_key or new_idempotency_key())
+    response.headers["Location"] = f"/reports/{report_id}/thread"
+    return written

@@ -1,0 +1,1 @@
+"""hazardloop_notifications.api.inbox"""

@@ -1,0 +1,1 @@
+"""hazardloop_rewards.api.rewards"""

@@ -1,0 +1,1 @@
+"""hazardloop_verification.api.cases"""

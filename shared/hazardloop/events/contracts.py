@@ -1,0 +1,37 @@
+"""Published contracts for subscribers: JSON Schema per event, AsyncAPI per service."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+
+from hazardloop.events import event_json_schemas
+from hazardloop.tools.registry import SERVICES, app_module
+from hazardloop.runtime.settings import DEFAULT_NATS_PORT
+
+
+def render_contracts() -> dict[str, str]:
+    """Relative path -> file content, deterministic so CI can check it is current."""
+    files = {
+        f"events/{kind}.json": _dump({"$id": f"https://hazardloop.dev/schemas/events/{kind}.json", **schema})
+        for kind, schema in event_json_schemas().items()
+    }
+    with tempfile.TemporaryDirectory() as scratch:  # building an app must not touch real state
+        for service in SERVICES:
+            module = app_module(service)
+            settings = module.Settings(
+                state_dir=scratch,
+                nats_url=f"nats://127.0.0.1:{DEFAULT_NATS_PORT}",
+                jwt_secret="contracts-only",
+                pseudonym_key="contracts-only",
+            )
+            app = module.build(settings)
+            router = app.state.runtime.broker_router
+            router.schema.title, router.schema.version = app.title, app.version
+            router.schema.description = app.description
+            files[f"asyncapi/{service}.json"] = _dump(router.schema.to_specification().to_jsonable())
+    return files
+
+
+def _dump(document: object) -> str:
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
