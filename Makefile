@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench schemas check-schemas setup clean browser
+.PHONY: run test docs bench schemas check-schemas setup clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ $(OIDC_STAMP): $(OIDC)/package.json $(OIDC)/package-lock.json
 
 setup: $(STAMP)
 
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[test,docs]"
+	touch $(DOCS_STAMP)
+
 ## Run the whole system: broker, four services, a demo. Ctrl-C stops everything.
 run: $(STAMP)
 	$(BIN)/hazardloop run
@@ -37,6 +42,10 @@ run: $(STAMP)
 test: $(STAMP) browser $(OIDC_STAMP)
 	$(BIN)/hazardloop schemas --check
 	$(BIN)/pytest -q
+
+## Build the documentation site into site/ (offline; the event catalogue is rendered from the code).
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 ## Benchmarks against a raw nats-py baseline measured in the same run.
 bench: $(STAMP)
@@ -47,4 +56,4 @@ schemas: $(STAMP)
 	$(BIN)/hazardloop schemas
 
 clean:
-	rm -rf .hazardloop .pytest_cache
+	rm -rf .hazardloop .pytest_cache site

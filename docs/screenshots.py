@@ -59,10 +59,10 @@ def main() -> None:
     if not subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip():
         sys.exit("No Chinese font: the screenshots would show boxes. Install one, e.g. apt-get install fonts-wqy-microhei")
     sys.path.insert(0, str(ROOT))  # the end-to-end tests' system, reused as it is
-    from hazardloop.demo import seed
-    from hazardloop.natsserver import NatsServer
-    from hazardloop.registry import SERVICES
-    from hazardloop.settings import CommonSettings
+    from hazardloop.tools.demo import seed
+    from hazardloop.log.natsserver import NatsServer
+    from hazardloop.tools.registry import SERVICES
+    from hazardloop.runtime.settings import CommonSettings
     from tests.browser import chromium
     from tests.e2e.conftest import TENANTS, System
     from tests.waiting import wait_for

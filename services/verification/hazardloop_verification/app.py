@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hazardloop.timing.clock import Clock, SystemClock
-from hazardloop.events import EVENT_TYPES
+from hazardloop.events import EVENT_TYPES, CaseworkPolicySet, ReportFiled, ReportTextShredded
 from hazardloop.runtime.service import create_service
 from hazardloop_verification.api import views as api_views
 from hazardloop_verification.api import policy as api_policy
@@ -19,7 +19,9 @@ from hazardloop_verification.timekeeper import Timekeeper
 Settings = VerificationSettings
 """This service's settings type (read by the command line)."""
 
-PUBLISHES = [kind for kind in EVENT_TYPES if kind.aggregate_type in ("report", "policy") and kind.__name__ != "ReportFiled"]
+PUBLISHES = [kind for kind in EVENT_TYPES if kind.aggregate_type == "report" and kind not in (ReportFiled, ReportTextShredded)] + [CaseworkPolicySet]
+"""The casework of a report (intake files it and shreds its text) and the casework policy
+(the reward policy is rewards')."""
 
 
 def build(settings: VerificationSettings | None = None, *, clock: Clock | None = None) -> FastAPI:

@@ -33,7 +33,7 @@ MASTER_KEYS = "HAZARDLOOP_MASTER_KEYS"
 ROTATABLE = frozenset({"jwt", "receipt", "form"})
 """The others name things for good: a second pseudonym key would lose every reporter's entry
 in the pseudonym directory (its lookup keys), a second webhook key would change every
-endpoint's signing secret (see README, Key ring)."""
+endpoint's signing secret (see docs/operations/configuration.md, Key ring)."""
 
 
 class KeyUnavailable(Exception):
