@@ -67,7 +67,7 @@ def stream_names() -> tuple[str, str]:
 @pytest.fixture
 async def store(nc: nats.NATS, stream_names: tuple[str, str]) -> EventStore:
     stream, prefix = stream_names
-    event_store = EventStore(nc.jetstream(), stream=stream, subjects=Subjects(prefix), timeout=2.0)
+    event_store = EventStore(nc, stream=stream, subjects=Subjects(prefix), timeout=2.0)
     await event_store.ensure_stream()
     return event_store
 

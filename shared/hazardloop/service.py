@@ -101,9 +101,9 @@ class Runtime:
         """The caller's pseudonyms in the subsidiaries they act in: how they find their own reports."""
         return await self.pseudonyms().find_all(principal.tenants_within(self.settings.tenants), principal.subject)
 
-    def make_store(self, js: Any) -> EventStore:
+    def make_store(self, nc: NatsClient) -> EventStore:
         return EventStore(
-            js,
+            nc,
             stream=self.settings.stream_name,
             subjects=self.subjects,
             source=f"hazardloop/{self.name}",
@@ -182,7 +182,7 @@ def create_service(
     @broker_router.after_startup
     async def connect_log_and_projection(_: FastAPI) -> None:
         js = broker_router.broker.connection.jetstream(timeout=settings.nats_timeout)
-        store = runtime.make_store(js)
+        store = runtime.make_store(broker_router.broker.connection)
         # A service that appends nothing (the console) never reconfigures the log.
         await store.ensure_stream(replicas=settings.stream_replicas, update=bool(publishes))
         texts = TextVault(js, settings.keys.master_keys, bucket=settings.bucket("text-keys"), replicas=settings.stream_replicas)
