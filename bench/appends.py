@@ -30,7 +30,7 @@ class Prepared:
 
 def scratch_store(nc: Client, name: str) -> EventStore:
     """An event store on a stream and subject prefix nobody else in the run uses."""
-    return EventStore(nc.jetstream(), stream=name.upper(), subjects=Subjects(name.lower()), timeout=10.0)
+    return EventStore(nc, stream=name.upper(), subjects=Subjects(name.lower()), timeout=10.0)
 
 
 async def store_run(url: str, events: list[Event], name: str) -> float:

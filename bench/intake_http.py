@@ -187,7 +187,7 @@ async def broker_load(
     events = filings(warmup + max_requests, seed=5)
     nc = await nats.connect(nats_url)
     try:
-        store = EventStore(nc.jetstream(), stream=BASELINE_STREAM, subjects=Subjects(BASELINE_PREFIX))
+        store = EventStore(nc, stream=BASELINE_STREAM, subjects=Subjects(BASELINE_PREFIX))
         await store.ensure_stream()
         messages = [(store.subjects.of(e), encode_event(e), store._headers(e, 0)) for e in events]  # noqa: SLF001
         js = nc.jetstream()

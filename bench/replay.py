@@ -162,7 +162,7 @@ async def prepare_stream(url: str, reports: list[Lifecycle]) -> int:
     """Fill the default event-log stream; returns how many events it holds."""
     nc = await nats.connect(url)
     try:
-        store = EventStore(nc.jetstream(), timeout=10.0)
+        store = EventStore(nc, timeout=10.0)
         await store.ensure_stream()
         return await fill(store, reports)
     finally:
@@ -202,8 +202,7 @@ async def rebuild_run(url: str, target: Target, db_file: Path, total: int) -> Re
     errors = ClientErrors()
     nc = await nats.connect(url, error_cb=errors.record)
     try:
-        js = nc.jetstream()
-        store = EventStore(js)
+        store = EventStore(nc)
         applied = Applied()
         projection = applied.wrap(target.factory(store))
         runner = ProjectionRunner(projection, engine, store, rebuild_batch_size=BATCH_SIZE, react=False)
@@ -296,7 +295,7 @@ async def raw_run(url: str, stream: str, subject: str, total: int) -> float:
 async def stream_size(url: str) -> int:
     nc = await nats.connect(url)
     try:
-        return await EventStore(nc.jetstream()).last_sequence()
+        return await EventStore(nc).last_sequence()
     finally:
         await nc.close()
 

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 
 from hazardloop.log.eventstore import EventStore, Subjects
 from hazardloop.log.natsserver import NatsServer
+from hazardloop.log.pull import PULL_PATH
 from tests.oidc import oidc_provider  # noqa: F401 - the session's OpenID provider, for every test
 
 POSTGRES_URL = os.environ.get("HAZARDLOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -67,7 +68,7 @@ def stream_names() -> tuple[str, str]:
 @pytest.fixture
 async def store(nc: nats.NATS, stream_names: tuple[str, str]) -> EventStore:
     stream, prefix = stream_names
-    event_store = EventStore(nc.jetstream(), stream=stream, subjects=Subjects(prefix), timeout=2.0)
+    event_store = EventStore(nc, stream=stream, subjects=Subjects(prefix), timeout=2.0)
     await event_store.ensure_stream()
     return event_store
 
@@ -107,3 +108,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
     return fresh_postgres_schema(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=["tap", "public"])
+def pull_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each replay test runs on both ways of reading the log: nats-py's public pull API,
+    and the tap the project's pinned nats-py allows (``hazardloop.log.pull``)."""
+    if request.param == "public":
+        monkeypatch.setenv(PULL_PATH, "public")
+    else:
+        monkeypatch.delenv(PULL_PATH, raising=False)
+    return request.param

@@ -36,7 +36,7 @@ def test_killed_mid_batch_each_delivery_lands_once_and_a_replay_sends_nothing(sy
 
         async def seed() -> None:
             connection = await nats.connect(system.nats_url)
-            store = EventStore(connection.jetstream(), stream=system.stream, subjects=Subjects(system.prefix))
+            store = EventStore(connection, stream=system.stream, subjects=Subjects(system.prefix))
             await store.append_many([(report_filed(), 0) for _ in range(COUNT)])
             await connection.close()
 

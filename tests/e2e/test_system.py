@@ -72,7 +72,7 @@ def test_a_service_killed_mid_batch_resumes_without_a_duplicate_reward(system):
 
     async def seed() -> None:
         connection = await nats.connect(system.nats_url)
-        store = EventStore(connection.jetstream(), stream=system.stream, subjects=Subjects(system.prefix))
+        store = EventStore(connection, stream=system.stream, subjects=Subjects(system.prefix))
         await store.ensure_stream()
         reports = [report_filed() for _ in range(count)]
         await store.append_many([(r, 0) for r in reports])

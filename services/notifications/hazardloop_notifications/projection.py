@@ -10,16 +10,13 @@ made, and sends nothing.
 from __future__ import annotations
 
 import json
-from json.encoder import c_make_encoder as _c_make_encoder, encode_basestring
 from collections.abc import Sequence
 from datetime import timedelta
-from hashlib import sha1
 from typing import Any
 
 from sqlalchemy import and_, func, select
 
 from hazardloop.log.eventstore import EventStore
-from hazardloop.events.envelope import _NAMESPACE as STABLE_ID_NAMESPACE
 from hazardloop.events import (
     Accepted,
     DeliveryChannel,
@@ -57,6 +54,7 @@ from hazardloop.events import (
     SlaBreached,
     StaffWrote,
     Verified,
+    stable_id,
 )
 from hazardloop.timing.instants import shifted
 from hazardloop.projection import Projection
@@ -70,28 +68,18 @@ OPEN_STAGES = ("filed", "accepted", "verified", "rectifying", "under_review")
 
 
 def delivery_key(source_event_id: str, channel: str, recipient: str) -> str:
-    """The idempotency key of one message to one recipient through one channel:
-    ``str(stable_id("delivery", source_event_id, channel, recipient))``, the UUIDv5
-    spelled out from the digest's hex, since building a ``uuid.UUID`` per message cost
-    a replay ~3 µs."""
-    h = sha1(_KEY_PREFIX + f"{source_event_id}\x1f{channel}\x1f{recipient}".encode()).hexdigest()
-    # version 5 in the 13th digit, the RFC 4122 variant in the top bits of the 17th
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+    """The idempotency key of one message to one recipient through one channel. It names
+    the delivery's events in the log, so a replay must derive it unchanged."""
+    return str(stable_id("delivery", source_event_id, channel, recipient))
 
 
-_KEY_PREFIX = STABLE_ID_NAMESPACE.bytes + b"delivery\x1f"
-_VARIANT = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
+_PARAMS_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""Made once: ``json.dumps`` with these options builds an encoder per call."""
 
 
-_dumps = _c_make_encoder(None, json.JSONEncoder().default, encode_basestring, None, ":", ",", True, False, True)
-"""Parameters as stored, as ``json.dumps(params, sort_keys=True, ensure_ascii=False,
-separators=(",", ":"))`` writes them. The C encoder is made once: ``json.dumps`` builds
-an encoder per call, and ``JSONEncoder.encode`` still builds its C encoder per call.
-(No circular check: parameters are built from an event's fields.)"""
-
-
-def _encoded(params: dict[str, Any]) -> str:
-    return "".join(_dumps(params, 0))
+def encode_params(params: dict[str, Any]) -> str:
+    """Parameters as stored: canonical JSON, text as written."""
+    return _PARAMS_JSON.encode(params)
 
 
 class Notifier:
@@ -278,7 +266,7 @@ def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[N
             if (_INBOX, REPORTER) in made:
                 continue
             made.add((_INBOX, REPORTER))
-            encoded = _encoded(params)
+            encoded = encode_params(params)
             db.insert(
                 inbox, box=params["report_id"], message_id=source, tenant=tenant, report_id=report_id,
                 kind=notice.kind, params=encoded, quotes=_quotes(encoded, report_id), created_at=at,
@@ -291,7 +279,7 @@ def notify(db: Writer, listing: directory.Listing, event: Event, notices: list[N
                 continue
             made.add((channel, recipient))
             if encoded is None:
-                encoded = _encoded(params)
+                encoded = encode_params(params)
             if box is not None:
                 db.insert(
                     inbox, box=box, message_id=source, tenant=tenant, report_id=report_id,
@@ -434,7 +422,7 @@ def when_text_shredded_forget_it(event: ReportTextShredded, db: Writer) -> None:
     for table, key in ((inbox, (inbox.c.box, inbox.c.message_id)), (deliveries, (deliveries.c.key,))):
         quoting = select(*key, table.c.params).where(table.c.quotes == report_id)
         for found in db.connection.execute(quoting).all():
-            params = _encoded(forget(json.loads(found.params), report_id))
+            params = encode_params(forget(json.loads(found.params), report_id))
             db.connection.execute(table.update().where(*(c == found._mapping[c.name] for c in key)).values(params=params))
 
 

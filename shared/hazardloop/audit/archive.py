@@ -213,7 +213,7 @@ async def import_archive(
         held = 0
     if held:
         raise ArchiveError(f"stream {stream} already holds {held} messages: import only into an empty stream")
-    store = EventStore(js, stream=stream, subjects=Subjects(manifest["subject_prefix"]), timeout=10.0)
+    store = EventStore(nc, stream=stream, subjects=Subjects(manifest["subject_prefix"]), timeout=10.0)
     await store.ensure_stream(replicas=replicas)
     total, stored, pending = int(manifest["last_sequence"]), 0, []
 

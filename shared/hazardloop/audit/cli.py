@@ -157,7 +157,7 @@ def seal(nats_url: UrlOption = None, creds: CredsOption = None, stream: StreamOp
     settings = _settings(nats_url, stream)
 
     async def run(nc):
-        store = EventStore(nc.jetstream(timeout=10), stream=settings.stream_name, subjects=Subjects(settings.subject_prefix), source="hazardloop/audit")
+        store = EventStore(nc, stream=settings.stream_name, subjects=Subjects(settings.subject_prefix), source="hazardloop/audit", timeout=10.0)
         return await seal_log(nc, store)
 
     try:

@@ -25,11 +25,8 @@ def render_contracts() -> dict[str, str]:
                 jwt_secret="contracts-only",
                 pseudonym_key="contracts-only",
             )
-            app = module.build(settings)
-            router = app.state.runtime.broker_router
-            router.schema.title, router.schema.version = app.title, app.version
-            router.schema.description = app.description
-            files[f"asyncapi/{service}.json"] = _dump(router.schema.to_specification().to_jsonable())
+            event_docs = module.build(settings).state.runtime.event_docs
+            files[f"asyncapi/{service}.json"] = _dump(event_docs.to_specification().to_jsonable())
     return files
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import functools
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -281,7 +282,7 @@ class EventStore(AggregateStore):
 
     def __init__(
         self,
-        js: JetStreamContext,
+        nc: nats.aio.client.Client,
         *,
         stream: str = "HAZARDLOOP",
         subjects: Subjects | None = None,
@@ -289,15 +290,22 @@ class EventStore(AggregateStore):
         timeout: float = 2.0,
         settle: float = 10.0,
     ) -> None:
-        """``settle``: seconds an append whose acknowledgement is late may take to find out
-        its outcome before it raises ``AppendOutcomeUnknown``."""
-        self._js = js
+        """``nc``: the broker connection (JetStream calls wait ``timeout`` seconds, and
+        pipelined appends publish on it directly); ``settle``: seconds an append whose
+        acknowledgement is late may take to find out its outcome before it raises
+        ``AppendOutcomeUnknown``."""
+        self._nc = nc
         self.stream = stream
         self.subjects = subjects or Subjects()
         self._source = source
         self._timeout = timeout
         self._settle = settle
         self._acks: _AckPipeline | None = None
+
+    @functools.cached_property
+    def _js(self) -> JetStreamContext:
+        """Made on first use: a store used only for its stream and subject names has no connection."""
+        return self._nc.jetstream(timeout=self._timeout)
 
     async def ensure_stream(self, *, replicas: int = 1, duplicate_window: float = 120.0, update: bool = True) -> None:
         """Create the stream, or bring an existing one to this configuration (idempotent).
@@ -409,7 +417,7 @@ class EventStore(AggregateStore):
         ``append`` settles it. The first failure is raised after all have settled.
         """
         if self._acks is None:
-            self._acks = _AckPipeline(self._js._nc)
+            self._acks = _AckPipeline(self._nc)
         deadline = asyncio.get_running_loop().time() + self._settle
         futures: list[asyncio.Future[Appended] | None] = [None] * len(items)
         try:

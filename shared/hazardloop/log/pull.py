@@ -1,19 +1,10 @@
-"""Batch pulls from a JetStream consumer, read without nats-py's per-message work.
+"""Batch pulls from a JetStream consumer, for replays and whole-log reads.
 
-For every delivery nats-py matches the frame with regular expressions, parses all
-stored headers into a dict (each event carries ~14: the CloudEvents envelope,
-``Nats-Msg-Id`` and the append guards), builds a ``Msg``, queues it for the
-subscription's task and awaits a callback coroutine. On a replay that was most of
-the read cost, yet a replay needs only three things: the stream sequence (in the
-reply subject), the subject and the body.
-
-So while a puller reads, the connection's protocol parser is stood in for: frames
-for a puller's inbox are cut out of the bytes read and handed over raw, and
-everything else on the connection (other subscriptions, requests, JetStream control
-messages, pings) still goes to nats-py's own dispatch and parser. The subscription
-itself stays an ordinary nats-py subscription, resubscribed on reconnect and removed
-on exit; the only header a pull reply needs is its status line (``404``/``408``/
-``409``: the pull ended short), read from the raw bytes.
+Two ways to read, the same batches either way. By default pull replies are taken raw off
+the connection (``hazardloop.log.natsinternals``: several times less work per message than
+nats-py's own dispatch); where that tap is unavailable (a nats-py release it was not
+tested with) or ``HAZARDLOOP_PULL=public`` is set, nats-py's public pull API reads
+instead, and the first such read logs why.
 
 Pulling, unlike pushing, never runs ahead of the reader: the next batch is asked for
 only when the previous one has been taken, so nothing can overflow the client.
@@ -22,13 +13,23 @@ only when the previous one has been taken, so nothing can overflow the client.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from collections.abc import Callable
+import logging
+import os
 from typing import NamedTuple
 
 from nats.aio.client import Client
-from nats.errors import ProtocolError
-from nats.protocol.parser import AWAITING_CONTROL_LINE, AWAITING_MSG_PAYLOAD
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
+
+from hazardloop.log import natsinternals
+
+log = logging.getLogger("hazardloop.log.pull")
+
+PULL_PATH = "HAZARDLOOP_PULL"
+"""Set to ``public`` to read through nats-py's public pull API only."""
 
 _STATUS_LINE = b"NATS/1.0 "
 """A header block starting so carries an inline status (``NATS/1.0 404 No Messages``)."""
@@ -78,152 +79,84 @@ def ack_metadata(reply: bytes) -> tuple[int, int, int]:
     return int(tokens[first]), int(tokens[first + 2]), int(tokens[first + 3])
 
 
-Route = Callable[[bytes, bytes, bytes, bytes | None], None]
-
-
-class _Tap:
-    """Stands in for a client's protocol parser while pullers read through it: deliveries
-    to routed subscriptions go to their route as raw bytes, every other message to
-    nats-py's own dispatch, and every other protocol line to nats-py's own parser.
-
-    nats-py's parser matches two regular expressions and copies the frame into a dict
-    and out of a growing buffer for each message: on a replay that was most of what
-    reading cost. Here a frame is cut out of the bytes just read with ``find`` and
-    ``split``; only an incomplete frame at the end is kept for the next read.
-    """
-
-    def __init__(self, nc: Client) -> None:
-        self._nc = nc
-        self._parser = nc._ps
-        """nats-py's own parser: it is handed the lines that are not messages, and the
-        connection again once the last route is gone."""
-        self._rest = b""
-        """An incomplete frame at the end of the last read."""
-        self.routes: dict[int, Route] = {}
-
-    @staticmethod
-    def of(nc: Client) -> _Tap:
-        """The connection's tap, installed on first use."""
-        tap = nc._ps
-        if not isinstance(tap, _Tap):
-            tap = _Tap(nc)
-            nc._ps = tap  # type: ignore[assignment]
-        return tap
-
-    def remove(self, sid: int) -> None:
-        """Stop routing ``sid``; the last route gone, nats-py parses everything again."""
-        self.routes.pop(sid, None)
-        if not self.routes and self._nc._ps is self:
-            self._nc._ps = self._parser
-            self._hand_back()
-
-    def _hand_back(self) -> None:
-        """Give nats-py's parser the incomplete frame this tap was holding."""
-        if self._rest:
-            self._parser.buf.extend(self._rest)
-            self._rest = b""
-
-    def reset(self) -> None:
-        """nats-py resets its parser when it reconnects."""
-        self._rest = b""
-        self._parser.reset()
-
-    async def parse(self, data: bytes = b"") -> None:
-        parser = self._parser
-        if parser.buf or parser.state != AWAITING_CONTROL_LINE:
-            data = await self._complete_parsers_frame(data)
-        buffer = self._rest + data if self._rest else data
-        end, at = len(buffer), 0
-        while at < end:
-            line_end = buffer.find(b"\r\n", at)
-            if line_end < 0:
-                break
-            if buffer.startswith(b"HMSG ", at):
-                frame = _frame(buffer, at + 5, line_end, headers=True)
-            elif buffer.startswith(b"MSG ", at):
-                frame = _frame(buffer, at + 4, line_end, headers=False)
-            else:  # PING, PONG, INFO, +OK, -ERR: nats-py's parser acts on them
-                line, at = buffer[at : line_end + 2], line_end + 2
-                await parser.parse(line)
-                continue
-            subject, sid, reply, header_size, size = frame
-            body = line_end + 2
-            if body + size + 2 > end:
-                break
-            headers = buffer[body : body + header_size] if header_size else None
-            payload = buffer[body + header_size : body + size]
-            at = body + size + 2
-            route = self.routes.get(sid)
-            if route is None:
-                await self._nc._process_msg(sid, subject, reply, payload, headers)
-                continue
-            stats = self._nc.stats
-            stats["in_msgs"] += 1
-            stats["in_bytes"] += len(payload)
-            route(subject, reply, payload, headers)
-        self._rest = buffer[at:]
-        if self._nc._ps is not self:  # removed while dispatching: nats-py's parser goes on
-            self._hand_back()
-
-    async def _complete_parsers_frame(self, data: bytes) -> bytes:
-        """Feed nats-py's parser exactly what it lacks of the frame it holds (the tap may
-        be installed between two reads); returns the bytes left for the tap."""
-        parser = self._parser
-        while data and (parser.buf or parser.state != AWAITING_CONTROL_LINE):
-            if parser.state == AWAITING_MSG_PAYLOAD:
-                wanted = parser.needed + len(_CRLF) - len(parser.buf)
-            else:
-                line_end = data.find(b"\n")
-                wanted = len(data) if line_end < 0 else line_end + 1
-            await parser.parse(data[:wanted])
-            data = data[wanted:]
-        return data
-
-
-_CRLF = b"\r\n"
-
-
-def _frame(buffer: bytes, start: int, line_end: int, *, headers: bool) -> tuple[bytes, int, bytes, int, int]:
-    """(subject, sid, reply, header size, total size) of a ``HMSG``/``MSG`` line from
-    ``start``, its first argument: ``<subject> <sid> [reply] [header size] <size>``."""
-    args = buffer[start:line_end].split()
-    count = len(args) - headers
-    try:
-        if count == 4:
-            return args[0], int(args[1]), args[2], int(args[3]) if headers else 0, int(args[-1])
-        if count == 3:
-            return args[0], int(args[1]), b"", int(args[2]) if headers else 0, int(args[-1])
-    except ValueError:
-        pass
-    raise ProtocolError("nats: malformed MSG")
-
-
 class BatchPuller:
-    """Asks a consumer for ``batch`` messages at a time and collects them."""
+    """Asks a consumer for ``batch`` messages at a time and collects them, through the
+    tap where it can read, else through nats-py's public pull API."""
+
+    def __init__(self, nc: Client, stream: str, consumer: str) -> None:
+        self._nc = nc
+        self._stream = stream
+        self._consumer = consumer
+        self._reader: _TappedReader | _PublicReader | None = None
+        self._pulling: asyncio.Future[list[Pulled]] | None = None
+
+    @property
+    def tapped(self) -> bool:
+        """Whether pull replies are taken raw off the connection."""
+        return isinstance(self._reader, _TappedReader)
+
+    async def __aenter__(self) -> BatchPuller:
+        reason = _why_public(self._nc)
+        if reason is None:
+            self._reader = _TappedReader(self._nc, self._stream, self._consumer)
+        else:
+            _announce(reason)
+            self._reader = _PublicReader(self._nc, self._stream, self._consumer)
+        await self._reader.open()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._reader is not None:
+            await self._reader.close()
+
+    async def request(self, batch: int, expires: float) -> asyncio.Future[list[Pulled]]:
+        """Ask for up to ``batch`` messages; the future settles when they came or time ran out."""
+        if self._reader is None:
+            raise RuntimeError("open the puller first (async with)")
+        if self._pulling is not None and not self._pulling.done():
+            raise RuntimeError("one pull at a time")
+        self._pulling = await self._reader.request(batch, expires)
+        return self._pulling
+
+
+def _why_public(nc: Client) -> str | None:
+    """Why this read goes through the public API; None when the tap reads."""
+    if os.environ.get(PULL_PATH) == "public":
+        return f"{PULL_PATH}=public is set"
+    return natsinternals.tap_unavailable(nc)
+
+
+@functools.cache
+def _announce(reason: str) -> None:
+    """Once per process and reason: reads are slower on the public path."""
+    if reason.startswith(PULL_PATH):
+        log.info("log reads use nats-py's public pull API: %s", reason)
+    else:
+        log.warning("log reads use nats-py's public pull API, several times slower: %s", reason)
+
+
+class _TappedReader:
+    """Pull replies taken raw off the connection by ``natsinternals``' tap."""
 
     def __init__(self, nc: Client, stream: str, consumer: str) -> None:
         self._nc = nc
         self._api = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{consumer}"
         self._inbox = nc.new_inbox()
-        self._subscription = None
+        self._subscription: Subscription | None = None
         self._wanted = 0
         self._batch: list[Pulled] = []
         self._filled: asyncio.Future[list[Pulled]] | None = None
 
-    async def __aenter__(self) -> BatchPuller:
+    async def open(self) -> None:
         self._subscription = await self._nc.subscribe(self._inbox)
-        _Tap.of(self._nc).routes[self._subscription._id] = self._on_message
-        return self
+        natsinternals.route(self._nc, self._subscription, self._on_message)
 
-    async def __aexit__(self, *_: object) -> None:
+    async def close(self) -> None:
         if self._subscription is not None:
-            _Tap.of(self._nc).remove(self._subscription._id)
+            natsinternals.unroute(self._nc, self._subscription)
             await self._subscription.unsubscribe()
 
     async def request(self, batch: int, expires: float) -> asyncio.Future[list[Pulled]]:
-        """Ask for up to ``batch`` messages; the future settles when they came or time ran out."""
-        if self._filled is not None and not self._filled.done():
-            raise RuntimeError("one pull at a time")
         self._wanted, self._batch = batch, []
         self._filled = asyncio.get_running_loop().create_future()
         body = json.dumps({"batch": batch, "expires": int(expires * 1e9)}).encode()
@@ -245,3 +178,50 @@ class BatchPuller:
         self._batch.append(Pulled(sequence, subject.decode(), data, pending, headers, stored_ns))
         if len(self._batch) >= self._wanted:
             future.set_result(self._batch)
+
+
+class _PublicReader:
+    """nats-py's pull subscription and ``fetch``: each message parsed, headers and all."""
+
+    def __init__(self, nc: Client, stream: str, consumer: str) -> None:
+        self._js = nc.jetstream()
+        self._stream = stream
+        self._consumer = consumer
+        self._subscription: JetStreamContext.PullSubscription | None = None
+        self._fetching: asyncio.Task[list[Pulled]] | None = None
+
+    async def open(self) -> None:
+        self._subscription = await self._js.pull_subscribe_bind(self._consumer, stream=self._stream)
+
+    async def close(self) -> None:
+        if self._fetching is not None and not self._fetching.done():  # the reader left mid-pull
+            self._fetching.cancel()
+            await asyncio.gather(self._fetching, return_exceptions=True)
+        if self._subscription is not None:
+            await self._subscription.unsubscribe()
+
+    async def request(self, batch: int, expires: float) -> asyncio.Future[list[Pulled]]:
+        self._fetching = asyncio.create_task(self._fetch(batch, expires))
+        return self._fetching
+
+    async def _fetch(self, batch: int, expires: float) -> list[Pulled]:
+        assert self._subscription is not None
+        try:
+            messages = await self._subscription.fetch(batch, timeout=expires)
+        except TimeoutError:  # nats-py's and asyncio's alike: nothing came in time: the pull ended short, as a 408 ends it
+            return []
+        return [_pulled(message) for message in messages]
+
+
+def _pulled(msg: Msg) -> Pulled:
+    sequence, stored_ns, pending = ack_metadata(msg.reply.encode())
+    return Pulled(sequence, msg.subject, msg.data, pending, header_block(msg.headers), stored_ns)
+
+
+def header_block(headers: dict[str, str] | None) -> bytes | None:
+    """A header block as stored (``NATS/1.0\\r\\nName: value\\r\\n...\\r\\n``), rebuilt
+    from the names and values nats-py parsed out of it: the block nats-py sends when it
+    publishes them."""
+    if not headers:
+        return None
+    return b"NATS/1.0\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode() + b"\r\n"

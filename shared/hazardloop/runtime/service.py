@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
-from faststream.nats.fastapi import NatsRouter
+from faststream.exceptions import IncorrectState
+from faststream.nats import NatsBroker
+from faststream.specification import AsyncAPI
 from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
@@ -59,7 +61,10 @@ class Runtime:
     engine: Engine
     projection_factory: ProjectionFactory
     subjects: Subjects
-    broker_router: NatsRouter
+    broker: NatsBroker
+    """Connected from startup to shutdown (the app's lifespan)."""
+    event_docs: AsyncAPI
+    """The AsyncAPI document of the events the service publishes."""
     store: EventStore | None = None
     directory: PseudonymDirectory | None = None
     runner: ProjectionRunner | None = None
@@ -101,9 +106,9 @@ class Runtime:
         """The caller's pseudonyms in the subsidiaries they act in: how they find their own reports."""
         return await self.pseudonyms().find_all(principal.tenants_within(self.settings.tenants), principal.subject)
 
-    def make_store(self, js: Any) -> EventStore:
+    def make_store(self, nc: NatsClient) -> EventStore:
         return EventStore(
-            js,
+            nc,
             stream=self.settings.stream_name,
             subjects=self.subjects,
             source=f"hazardloop/{self.name}",
@@ -153,9 +158,8 @@ def create_service(
     holds besides the broker (an HTTP client, say) when it stops."""
     settings.keys.require(["jwt", "pseudonym", "master", *keys], tenants=settings.tenants)
     subjects = Subjects(settings.subject_prefix)
-    broker_router = NatsRouter(
+    broker = NatsBroker(
         settings.nats_servers,
-        schema_url=None,  # served by hazardloop.web.eventdocs instead
         connect_timeout=settings.nats_timeout,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
@@ -164,25 +168,27 @@ def create_service(
         logger=logging.getLogger(f"hazardloop.{name}.broker"),
     )
     for kind in publishes:
-        broker_router.publisher(
+        broker.publisher(
             subjects.of_type(kind.model_fields["type"].default),
             schema=kind,
             title=f"{kind.__name__}:Publisher",
             description=(kind.__doc__ or "").strip(),
         )
+    title, version = f"hazardloop {name}", "0.1.0"
     runtime = Runtime(
         name=name,
         settings=settings,
         engine=create_store_engine(database_url),
         projection_factory=projection_factory,
         subjects=subjects,
-        broker_router=broker_router,
+        broker=broker,
+        event_docs=AsyncAPI(broker, title=title, version=version, description=description),
     )
 
-    @broker_router.after_startup
-    async def connect_log_and_projection(_: FastAPI) -> None:
-        js = broker_router.broker.connection.jetstream(timeout=settings.nats_timeout)
-        store = runtime.make_store(js)
+    async def connect_log_and_projection() -> None:
+        connection = broker.connection
+        js = connection.jetstream(timeout=settings.nats_timeout)
+        store = runtime.make_store(connection)
         # A service that appends nothing (the console) never reconfigures the log.
         await store.ensure_stream(replicas=settings.stream_replicas, update=bool(publishes))
         texts = TextVault(js, settings.keys.master_keys, bucket=settings.bucket("text-keys"), replicas=settings.stream_replicas)
@@ -198,7 +204,7 @@ def create_service(
         metadata = runner.projection.metadata
         if storeversion.needs_rebuild(runtime.engine, name, metadata):
             log.warning("%s: the store's tables or indexes changed; rebuilding them from the log", name)
-            await runner.rebuild(broker_router.broker.connection)
+            await runner.rebuild(connection)
         runner.create_schema()
         storeversion.record(runtime.engine, name, metadata)
         runtime.store, runtime.runner = store, runner
@@ -206,8 +212,7 @@ def create_service(
         runtime.tasks = [asyncio.create_task(worker(runtime), name=f"{name}-worker") for worker in workers]
         log.info("%s started: projection at sequence %d", name, runner.position)
 
-    @broker_router.on_broker_shutdown
-    async def stop_projection(_: FastAPI) -> None:
+    async def stop_projection() -> None:
         for task in runtime.tasks:
             task.cancel()
         for task in runtime.tasks:
@@ -215,23 +220,31 @@ def create_service(
                 await task
         if runtime.runner is not None:
             await runtime.runner.stop()
-        await close_if_unanswered(broker_router.broker.connection, settings.nats_timeout)
+        await close_if_unanswered(broker.connection, settings.nats_timeout)
         if on_stop is not None:
             await on_stop()
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        """Broker, log and projection up before the first request; down, in reverse, after the last."""
+        await broker.start()
+        try:
+            await connect_log_and_projection()
+            yield
+            await stop_projection()
+        finally:
+            await broker.stop()
+
     # Swagger UI is served by api_docs_routes from the vendored copy, not from a CDN.
-    app = FastAPI(title=f"hazardloop {name}", description=description, version="0.1.0", docs_url=None, redoc_url=None)
-    broker_router.schema.title, broker_router.schema.version = app.title, app.version
-    broker_router.schema.description = app.description
+    app = FastAPI(title=title, description=description, version=version, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.runtime = runtime
     provider = ProviderTokens.from_settings(settings) if settings.oidc_issuer else None
     app.state.authenticator = Authenticator(settings.keys.versions("jwt"), settings.tenants, provider=provider)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
     install_error_handlers(app, retry_after=settings.retry_after_seconds)
-    app.include_router(broker_router)
     app.mount(assets.VENDOR_PATH, assets.vendored_files(), name="vendor")
     app.include_router(api_docs_routes(app.title, app.openapi_url or "/openapi.json"))
-    app.include_router(event_docs_routes(broker_router))
+    app.include_router(event_docs_routes(runtime.event_docs))
     app.include_router(health_routes())
     app.include_router(operator_routes())
     for router in routes:
@@ -281,8 +294,10 @@ def health_routes() -> APIRouter:
     @router.get("/readyz", responses={503: {"description": "Not ready: the body says which part is not."}})
     def readyz(runtime: RuntimeDep) -> JSONResponse:
         """Broker and store reachable, projection running."""
-        connection = runtime.broker_router.broker._connection  # noqa: SLF001 - None until started
-        broker = bool(connection is not None and connection.is_connected)
+        try:
+            broker = runtime.broker.connection.is_connected
+        except IncorrectState:  # not started yet, or stopped
+            broker = False
         try:
             with runtime.engine.connect() as db:
                 db.execute(text("SELECT 1"))

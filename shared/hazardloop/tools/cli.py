@@ -69,7 +69,7 @@ def replay(
     async def rebuild() -> int:
         connection = await nats.connect(settings.nats_servers, connect_timeout=settings.nats_timeout)
         try:
-            store = runtime.make_store(connection.jetstream(timeout=settings.nats_timeout))
+            store = runtime.make_store(connection)
             runner = runtime.make_runner(store, react=database_url is None)
             applied = await runner.rebuild(connection, until_sequence=until_sequence)
             storeversion.record(runtime.engine, runtime.name, runner.projection.metadata)
@@ -127,7 +127,7 @@ def directory_load(
     async def apply() -> dict[str, dict[str, int]]:
         connection = await nats.connect(settings.nats_servers, connect_timeout=settings.nats_timeout)
         try:
-            store = runtime.make_store(connection.jetstream(timeout=settings.nats_timeout))
+            store = runtime.make_store(connection)
             await store.ensure_stream(replicas=settings.stream_replicas)
             results = {}
             for name, doc in parsed.items():

@@ -1,6 +1,6 @@
 """A service's AsyncAPI document over HTTP: JSON, YAML and a page to read it.
 
-Served here rather than by FastStream's router: its page comes with a "try it out"
+Served here rather than by FastStream's own page: it comes with a "try it out"
 endpoint that publishes whatever it is sent to the broker, without a token, its YAML is
 served as a download of no particular type, and its page loads its script, style and
 icons from CDNs a plant's offline network cannot reach.
@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from faststream.nats.fastapi import NatsRouter
+from faststream.specification import AsyncAPI
 
 from hazardloop.web import assets
 
@@ -30,16 +30,16 @@ class YAMLResponse(Response):
     media_type = "application/yaml"
 
 
-def event_docs_routes(broker_router: NatsRouter) -> APIRouter:
+def event_docs_routes(event_docs: AsyncAPI) -> APIRouter:
     router = APIRouter(tags=["asyncapi"])
 
     def specification() -> Any:
-        return broker_router.schema.to_specification()
+        return event_docs.to_specification()
 
     @router.get("/asyncapi", response_class=HTMLResponse)
     def page(request: Request) -> HTMLResponse:
         """The events this service publishes, as a page to read (no "try it out": only commands append)."""
-        return HTMLResponse(asyncapi_page(specification().to_jsonable(), broker_router.schema.title, request))
+        return HTMLResponse(asyncapi_page(specification().to_jsonable(), event_docs.title, request))
 
     @router.get("/asyncapi.json")
     def as_json() -> dict[str, Any]:

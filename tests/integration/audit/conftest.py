@@ -31,7 +31,7 @@ async def append_all(store: EventStore, events) -> None:
 async def _fill(url: str, stream: str, prefix: str) -> Log:
     connection = await nats.connect(url)
     try:
-        store = EventStore(connection.jetstream(), stream=stream, subjects=Subjects(prefix))
+        store = EventStore(connection, stream=stream, subjects=Subjects(prefix))
         await store.ensure_stream()
         paid, others = paid_report(), [report_filed() for _ in range(2)]
         # interleaved, as live traffic is: three filings, three verifications, then the reward

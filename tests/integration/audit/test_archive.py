@@ -14,6 +14,7 @@ import pytest
 from hazardloop.audit import archive
 from hazardloop.audit.source import read_stream
 from hazardloop.log.natsserver import NatsServer
+from hazardloop.log.pull import PULL_PATH
 
 
 def export(log, directory: Path) -> dict:
@@ -49,6 +50,13 @@ def test_an_export_counts_everything_and_verifies(exported):
     assert manifest["seals"] == 1 and manifest["sealed_through"] == log.sealed_through == 10
     _, verdict = archive.verify_archive(directory)
     assert verdict.ok and verdict.events == 13 and verdict.unsealed == 3
+
+
+def test_an_export_read_through_nats_pys_public_pull_api_is_the_same_byte_for_byte(exported, tmp_path, monkeypatch):
+    log, directory, _ = exported
+    monkeypatch.setenv(PULL_PATH, "public")
+    export(log, tmp_path / "public")
+    assert (tmp_path / "public" / archive.EVENTS_FILE).read_bytes() == (directory / archive.EVENTS_FILE).read_bytes()
 
 
 def test_one_changed_byte_is_named_by_its_sequence(exported):

@@ -58,7 +58,7 @@ accounts {{
 async def _fill(url: str) -> int:
     connection = await nats.connect(url)
     try:
-        store = EventStore(connection.jetstream(), subjects=Subjects("hazard"))
+        store = EventStore(connection, subjects=Subjects("hazard"))
         await store.ensure_stream()
         filed = report_filed()
         await append_all(store, [filed, verified(filed, "not_confirmed", None)])
@@ -74,7 +74,7 @@ async def _ignore(_: Exception) -> None:
 async def _try_to_append(url: str) -> None:
     connection = await nats.connect(url, error_cb=_ignore)
     try:
-        store = EventStore(connection.jetstream(), subjects=Subjects("hazard"), timeout=1.0)
+        store = EventStore(connection, subjects=Subjects("hazard"), timeout=1.0)
         await store.append(report_filed(), expected_version=0)
     finally:
         await connection.close()
@@ -107,6 +107,6 @@ def test_the_auditor_reads_everything_and_appends_nothing(secured_broker, monkey
 async def _last(url: str) -> int:
     connection = await nats.connect(url)
     try:
-        return await EventStore(connection.jetstream()).last_sequence()
+        return await EventStore(connection).last_sequence()
     finally:
         await connection.close()

@@ -159,7 +159,7 @@ def test_the_service_user_can_neither_purge_nor_delete_the_event_log_or_the_keys
 
     async def attempt(connection):
         js = connection.jetstream(timeout=5)
-        store = EventStore(js, stream=STREAM, subjects=Subjects("hazard"), timeout=5.0)
+        store = EventStore(connection, stream=STREAM, subjects=Subjects("hazard"), timeout=5.0)
         await store.ensure_stream(replicas=3)
         await store.append(report_filed(), expected_version=0)
         await IdentityVault(js, lambda tenant: b"k" * 32, bucket="HAZARDLOOP-reporter-keys", replicas=3).ensure()

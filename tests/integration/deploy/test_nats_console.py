@@ -42,7 +42,7 @@ def file_reports(cluster: Cluster, count: int) -> list[str]:
     """Reports filed into the log as the services' user; their ids."""
 
     async def append(connection):
-        store = EventStore(connection.jetstream(timeout=5), stream=STREAM, subjects=Subjects("hazard"), timeout=5.0)
+        store = EventStore(connection, stream=STREAM, subjects=Subjects("hazard"), timeout=5.0)
         await store.ensure_stream(replicas=3)
         events = [report_filed() for _ in range(count)]
         for event in events:

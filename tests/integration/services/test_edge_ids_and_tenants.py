@@ -67,7 +67,7 @@ def test_the_event_store_refuses_a_subject_token_that_could_widen_a_read(harness
     async def run() -> list[str]:
         connection = await nats.connect(harness.nats_url)
         try:
-            store = EventStore(connection.jetstream(), stream=harness.stream, subjects=Subjects(harness.prefix))
+            store = EventStore(connection, stream=harness.stream, subjects=Subjects(harness.prefix))
             await store.ensure_stream()
             refused = []
             for tenant, aggregate_id in [("refinery", "*"), ("refinery", ">"), ("*", "r1"), ("refinery", "r1.x"), ("refinery", "r 1"), ("refinery", "r\x00")]:

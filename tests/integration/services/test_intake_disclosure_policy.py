@@ -91,7 +91,7 @@ def bring_to(harness, report_id: str, steps: list[str]) -> None:
     async def run() -> None:
         connection = await nats.connect(harness.nats_url)
         try:
-            store = EventStore(connection.jetstream(), stream=harness.stream, subjects=Subjects(harness.prefix))
+            store = EventStore(connection, stream=harness.stream, subjects=Subjects(harness.prefix))
             report = await store.load("refinery", "report", report_id)
             filed = report.events[0].event
             reward = await store.load("refinery", "reward", report_id)

@@ -52,7 +52,7 @@ def test_the_reward_decision_is_made_once_under_redelivery_and_races(harness):
 
     async def deliver_many_times() -> None:
         connection = await nats.connect(harness.nats_url)
-        store = EventStore(connection.jetstream(), stream=harness.stream, subjects=Subjects(harness.prefix))
+        store = EventStore(connection, stream=harness.stream, subjects=Subjects(harness.prefix))
         decide = RewardDecisions(store).when_verified_propose_reward
         await asyncio.gather(*(decide(verified) for _ in range(6)))  # racing redeliveries
         await decide(verified)  # and one after "a restart"

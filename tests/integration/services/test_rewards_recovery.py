@@ -28,7 +28,7 @@ def commit_ahead(harness, report_id: str, amount_fen: int, year: int) -> None:
     async def commit() -> None:
         connection = await nats.connect(harness.nats_url)
         try:
-            store = EventStore(connection.jetstream(), stream=harness.stream, subjects=Subjects(harness.prefix))
+            store = EventStore(connection, stream=harness.stream, subjects=Subjects(harness.prefix))
             history = await store.load("refinery", "budget", budget_id(year))
             budget = Budget.from_history("refinery", year, history)
             await store.append(budget.commit(report_id, amount_fen, actor=HEAD, now=datetime.now(UTC)), expected_version=history.version)

@@ -82,7 +82,7 @@ def test_a_report_filed_a_moment_ago_can_be_accepted_before_the_projection_has_i
 
     async def file() -> None:
         connection = await nats.connect(harness.nats_url)
-        store = EventStore(connection.jetstream(), stream=harness.stream, subjects=Subjects(harness.prefix))
+        store = EventStore(connection, stream=harness.stream, subjects=Subjects(harness.prefix))
         await store.append_many([(event, 0) for event in [*backlog, just_filed]])
         await connection.close()
 
@@ -99,7 +99,7 @@ def test_a_report_filed_a_moment_ago_can_be_accepted_before_the_projection_has_i
 
 async def append_one(harness, event) -> None:
     connection = await nats.connect(harness.nats_url)
-    await EventStore(connection.jetstream(), stream=harness.stream, subjects=Subjects(harness.prefix)).append(event, expected_version=0)
+    await EventStore(connection, stream=harness.stream, subjects=Subjects(harness.prefix)).append(event, expected_version=0)
     await connection.close()
 
 

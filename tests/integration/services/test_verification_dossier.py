@@ -39,7 +39,7 @@ def seal(harness) -> None:
     async def run() -> None:
         connection = await nats.connect(harness.nats_url)
         try:
-            store = EventStore(connection.jetstream(), stream=harness.stream, subjects=Subjects(harness.prefix))
+            store = EventStore(connection, stream=harness.stream, subjects=Subjects(harness.prefix))
             await seal_log(connection, store)
         finally:
             await connection.close()

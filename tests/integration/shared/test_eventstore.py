@@ -64,7 +64,7 @@ async def test_a_dead_broker_is_a_typed_bounded_unavailability(tmp_path):
         pass
 
     connection = await nats.connect(server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2, error_cb=quiet)
-    store = EventStore(connection.jetstream(), stream="DOWN", subjects=Subjects("down"), timeout=0.5, settle=1.0)
+    store = EventStore(connection, stream="DOWN", subjects=Subjects("down"), timeout=0.5, settle=1.0)
     await store.ensure_stream()
     server.kill()
     loop = asyncio.get_running_loop()

@@ -19,13 +19,24 @@ from tests.stall import stall, wake
 from tests.waiting import eventually
 
 
-class CountingJetStream(JetStreamContext):
-    """The real JetStream client, counting the publishes that wait for an acknowledgement."""
+class CountingClient(nats.NATS):
+    """The real client, counting the JetStream publishes that wait for an acknowledgement."""
 
-    publishes = 0
+    def __init__(self) -> None:
+        super().__init__()
+        self.publishes = 0
+
+    def jetstream(self, **options) -> JetStreamContext:
+        return CountingJetStream(self, **options)
+
+
+class CountingJetStream(JetStreamContext):
+    def __init__(self, client: CountingClient, **options) -> None:
+        super().__init__(client, **options)
+        self.client = client
 
     async def publish(self, *args, **kwargs):
-        self.publishes += 1
+        self.client.publishes += 1
         return await super().publish(*args, **kwargs)
 
 
@@ -41,10 +52,11 @@ class Stallable:
 
 
 @pytest.fixture
-async def broker(tmp_path) -> AsyncIterator[tuple[Stallable, nats.NATS]]:
+async def broker(tmp_path) -> AsyncIterator[tuple[Stallable, CountingClient]]:
     server = NatsServer(tmp_path / "nats").start()
     stall = Stallable(server)
-    connection = await nats.connect(server.url)
+    connection = CountingClient()
+    await connection.connect(server.url)
     try:
         yield stall, connection
     finally:
@@ -61,20 +73,19 @@ async def stored(connection: nats.NATS, stream: str) -> list[str]:
     return [(await js.get_msg(stream, seq)).headers["Nats-Msg-Id"] for seq in range(1, last + 1)]
 
 
-async def make_store(connection: nats.NATS, *, settle: float) -> tuple[EventStore, CountingJetStream]:
-    js = CountingJetStream(connection, timeout=0.3)
-    store = EventStore(js, stream="STALL", subjects=Subjects("stall"), timeout=0.3, settle=settle)
+async def make_store(connection: CountingClient, *, settle: float) -> EventStore:
+    store = EventStore(connection, stream="STALL", subjects=Subjects("stall"), timeout=0.3, settle=settle)
     await store.ensure_stream()
-    return store, js
+    return store
 
 
 async def test_an_append_unanswered_during_a_stall_learns_its_outcome_before_it_returns(broker):
     stall, connection = broker
-    store, js = await make_store(connection, settle=20.0)
+    store = await make_store(connection, settle=20.0)
     filed = report_filed()
     stall.stop()
     appending = asyncio.ensure_future(store.append(filed, expected_version=0))
-    await eventually(lambda: js.publishes >= 2, timeout=10)  # the first went unanswered: it is being settled
+    await eventually(lambda: connection.publishes >= 2, timeout=10)  # the first went unanswered: it is being settled
     stall.resume()
     appended = await appending
     assert not appended.duplicate  # this call stored it: not "already there"
@@ -85,7 +96,7 @@ async def test_an_append_unanswered_during_a_stall_learns_its_outcome_before_it_
 
 async def test_an_outcome_still_unknown_is_said_so_and_a_retry_finds_the_stored_event(broker):
     stall, connection = broker
-    store, _ = await make_store(connection, settle=1.0)
+    store = await make_store(connection, settle=1.0)
     filed = report_filed()
     stall.stop()
     with pytest.raises(AppendOutcomeUnknown) as unknown:
@@ -100,12 +111,12 @@ async def test_an_outcome_still_unknown_is_said_so_and_a_retry_finds_the_stored_
 
 async def test_pipelined_appends_unanswered_during_a_stall_are_each_stored_once(broker):
     stall, connection = broker
-    store, js = await make_store(connection, settle=20.0)
+    store = await make_store(connection, settle=20.0)
     await store.append(report_filed(), expected_version=0)  # the pipeline's inbox exists before the stall
     events = [report_filed() for _ in range(5)]
     stall.stop()
     appending = asyncio.ensure_future(store.append_many([(event, 0) for event in events]))
-    await eventually(lambda: js.publishes >= 1, timeout=10)  # acknowledgements overdue: settling
+    await eventually(lambda: connection.publishes >= 1, timeout=10)  # acknowledgements overdue: settling
     stall.resume()
     appended = await appending
     assert sorted(a.sequence for a in appended) == [2, 3, 4, 5, 6] and not any(a.duplicate for a in appended)

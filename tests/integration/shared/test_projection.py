@@ -52,6 +52,10 @@ def engine(database_url):
     engine.dispose()
 
 
+both_pull_paths = pytest.mark.usefixtures("pull_path")
+"""A rebuild reads the log through ``hazardloop.log.pull``: on both of its paths."""
+
+
 def deliveries_of(events, start=1):
     return [Delivery(start + i, "s", e) for i, e in enumerate(events)]
 
@@ -182,6 +186,7 @@ async def test_a_restart_after_commit_but_before_ack_resumes_without_duplicates(
     assert len(rows(engine, notes)) == 5
 
 
+@both_pull_paths
 async def test_rebuild_from_the_log_equals_the_live_projection(engine, store, nc, tmp_path):
     filed = [report_filed(tenant=t) for t in ("refinery", "mine", "refinery")]
     await append_all(store, [*filed, verified(filed[0]), verified(filed[1], "not_confirmed", None)])
@@ -196,6 +201,7 @@ async def test_rebuild_from_the_log_equals_the_live_projection(engine, store, nc
     assert rows(engine, reports) == before and rebuilt.read_checkpoint() == 5
 
 
+@both_pull_paths
 async def test_rebuild_can_stop_at_a_point_in_the_log(engine, store, nc):
     filed = report_filed()
     await append_all(store, [filed, report_filed(), verified(filed)])
@@ -236,6 +242,7 @@ async def test_an_overlapping_instance_cannot_apply_a_batch_twice(engine, store)
     assert stale.position == 2 and len(rows(engine, reports)) == 2
 
 
+@both_pull_paths
 async def test_rebuilding_a_large_log_applies_every_event(store, nc, tmp_path):
     engine = create_store_engine(f"sqlite:///{tmp_path / 'large.db'}")
     filed = [report_filed() for _ in range(20_000)]
@@ -279,6 +286,7 @@ async def test_an_event_that_keeps_killing_the_process_is_dead_lettered_after_re
     assert runner.attempt_marker() == (None, 0, False)  # cleared: the store again equals a clean replay
 
 
+@both_pull_paths
 async def test_a_rebuild_dead_letters_what_it_cannot_apply_and_applies_the_rest(engine, store, nc):
     def refuses_boom(event, db, notes):
         if event.description == "boom":
@@ -297,6 +305,7 @@ async def test_a_rebuild_dead_letters_what_it_cannot_apply_and_applies_the_rest(
     assert runner.read_checkpoint() == runner.position == 4
 
 
+@both_pull_paths
 async def test_a_rebuild_checkpoints_the_stream_sequence_of_the_last_event_it_applied(engine, store, nc):
     metadata = MetaData()
     grades = Table("grades", metadata, Column("report_id", String(64), primary_key=True), Column("grade", String(16)))
@@ -313,6 +322,7 @@ async def test_a_rebuild_checkpoints_the_stream_sequence_of_the_last_event_it_ap
     assert runner.read_checkpoint() == runner.position == 7
 
 
+@both_pull_paths
 async def test_a_rebuild_commits_in_batches_of_its_own_size_not_the_live_one(engine, store, nc):
     batches: list[Writer] = []
 
@@ -330,6 +340,7 @@ async def test_a_rebuild_commits_in_batches_of_its_own_size_not_the_live_one(eng
     assert len(rows(engine, notes)) == 7 and runner.read_checkpoint() == 7
 
 
+@both_pull_paths
 async def test_a_rebuild_handler_reads_what_the_batch_before_committed(engine, store, nc):
     def count_touches(event, db, notes):
         db.insert(notes, report_id=event.aggregate_id, grade=None, touches=1)
@@ -349,6 +360,7 @@ async def test_a_rebuild_handler_reads_what_the_batch_before_committed(engine, s
     assert rows(engine, runner.dead_letter_table) == [] and runner.read_checkpoint() == 8
 
 
+@both_pull_paths
 async def test_a_rebuild_never_applies_what_another_instance_applied_meanwhile(engine, store, nc, caplog):
     projection, notes = notes_projection(insert_note)
     checkpoint = projection.metadata.tables["projection_checkpoint"]

@@ -14,7 +14,7 @@ from tests.factories import paid_report, report_filed, verified
 
 async def append(nats_url: str, stream: str, prefix: str, *events) -> None:
     connection = await nats.connect(nats_url)
-    store = EventStore(connection.jetstream(), stream=stream, subjects=Subjects(prefix))
+    store = EventStore(connection, stream=stream, subjects=Subjects(prefix))
     await store.ensure_stream()
     for event in events:
         history = await store.load(event.tenant, event.aggregate_type, event.aggregate_id)

@@ -63,7 +63,7 @@ def test_an_absurdly_long_subject_is_refused_with_401():
 
 
 def test_after_a_key_rotation_tokens_are_issued_with_the_newest_and_earlier_ones_still_hold():
-    old, new = b"old-jwt-secret-0123456789abcdef", b"new-jwt-secret-0123456789abcdef"
+    old, new = b"old-jwt-secret-0123456789abcdef!", b"new-jwt-secret-0123456789abcdef!"
     earlier = Authenticator(old, ["refinery"]).issue("u1", ["refinery"], [Role.REPORTER])
     rotated = Authenticator([new, old], ["refinery"])
     assert rotated.verify(earlier).subject == "u1"

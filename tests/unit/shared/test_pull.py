@@ -1,9 +1,13 @@
 import pytest
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import ProtocolError
 from nats.protocol.parser import Parser
 
-from hazardloop.log.pull import _Tap, ack_position, status_of
+from hazardloop.log import natsinternals
+from hazardloop.audit.source import parse_headers
+from hazardloop.log.natsinternals import Tap
+from hazardloop.log.pull import ack_position, header_block, status_of
 
 V1 = "$JS.ACK.HAZARDLOOP.intake-rebuild.1.4711.12.1763830000123456789.288"
 V2 = "$JS.ACK.hub.ACCHASH.HAZARDLOOP.intake-rebuild.1.4711.12.1763830000123456789.288.x7q"
@@ -92,7 +96,7 @@ class Connection:
 
 
 def routed_tap(connection: Connection) -> tuple:
-    tap = _Tap.of(connection)
+    tap = Tap.of(connection)
     routed: list[tuple] = []
     tap.routes[ROUTED] = lambda subject, reply, data, headers: routed.append((subject, reply, data, headers))
     return tap, routed
@@ -130,3 +134,33 @@ async def test_a_malformed_message_line_is_a_protocol_error_as_in_nats_py():
     tap, _ = routed_tap(Connection())
     with pytest.raises(ProtocolError):
         await tap.parse(b"HMSG _INBOX.a seven 10 12\r\n")
+
+
+# --- when the tap may read -------------------------------------------------------------------
+
+
+def test_the_tap_reads_for_a_client_of_the_pinned_nats_py():
+    assert natsinternals.tap_unavailable(Client()) is None
+
+
+@pytest.mark.parametrize("release", ["2.17.0", "3.0.0", "2.15.9", "unknown"])
+def test_a_nats_py_release_the_tap_was_not_tested_with_is_named(release, monkeypatch):
+    monkeypatch.setattr(natsinternals, "version", lambda _: release)
+    assert release in natsinternals.tap_unavailable(Client())
+
+
+def test_a_connection_whose_parser_is_not_nats_pys_is_left_alone():
+    client = Client()
+    client._ps = object()
+    assert "parser" in natsinternals.tap_unavailable(client)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"ce-id": "4711", "Nats-Msg-Id": "4711", "Nats-Expected-Last-Subject-Sequence": "0"}, {"ce-source": "hazardloop/intake", "ce-subject": "北区 3号泵"}],
+)
+def test_a_header_block_rebuilt_from_nats_pys_parsed_headers_reads_back_the_same(headers):
+    block = header_block(headers)
+    assert block.startswith(b"NATS/1.0\r\n") and block.endswith(b"\r\n\r\n")
+    assert parse_headers(block) == headers and status_of(block) is None
+    assert header_block(None) is None and header_block({}) is None
