@@ -63,6 +63,9 @@ def replay(
 
     import nats
 
+    from hazardloop.projections.collector import bulk_collection
+    from hazardloop.projections.replay import rebuild as rebuild_projection
+
     module, settings = _settings(service.value, database_url=database_url)
     runtime = module.build(settings).state.runtime
 
@@ -71,7 +74,8 @@ def replay(
         try:
             store = runtime.make_store(connection.jetstream(timeout=settings.nats_timeout))
             runner = runtime.make_runner(store, react=database_url is None)
-            applied = await runner.rebuild(connection, until_sequence=until_sequence)
+            with bulk_collection:
+                applied = await rebuild_projection(runner, connection, until_sequence=until_sequence)
             storeversion.record(runtime.engine, runtime.name, runner.projection.metadata)
             return applied
         finally:

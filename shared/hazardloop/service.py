@@ -31,7 +31,9 @@ from hazardloop.eventdocs import event_docs_routes
 from hazardloop.events import Event
 from hazardloop.http import BodyLimit, declare_refusals, install_error_handlers
 from hazardloop.oidc import ProviderTokens
-from hazardloop.projection import Projection, ProjectionRunner
+from hazardloop.projections import Projection, ProjectionRunner
+from hazardloop.projections.collector import bulk_collection
+from hazardloop.projections.replay import rebuild
 from hazardloop.pseudonyms import PseudonymDirectory
 from hazardloop.sealing import TextVault
 from hazardloop import storeversion
@@ -198,7 +200,8 @@ def create_service(
         metadata = runner.projection.metadata
         if storeversion.needs_rebuild(runtime.engine, name, metadata):
             log.warning("%s: the store's tables or indexes changed; rebuilding them from the log", name)
-            await runner.rebuild(broker_router.broker.connection)
+            with bulk_collection:
+                await rebuild(runner, broker_router.broker.connection)
         runner.create_schema()
         storeversion.record(runtime.engine, name, metadata)
         runtime.store, runtime.runner = store, runner

@@ -3,7 +3,7 @@
 from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table, Text
 
 from hazardloop.db import UtcDateTime
-from hazardloop.projection import bookkeeping_tables
+from hazardloop.projections import bookkeeping_tables
 
 metadata = MetaData()
 

@@ -10,7 +10,7 @@ last error) is kept apart in ``notification_attempts``, which a rebuild leaves a
 from sqlalchemy import Boolean, Column, Index, Integer, MetaData, Select, String, Table, Text, case, func, literal, null, select, text
 
 from hazardloop.db import UtcDateTime
-from hazardloop.projection import bookkeeping_tables
+from hazardloop.projections import bookkeeping_tables
 
 metadata = MetaData()
 

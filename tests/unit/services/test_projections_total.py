@@ -21,7 +21,8 @@ from hazardloop.deadlines import deadline_timers, sla_timers
 from hazardloop.errors import DomainError
 from hazardloop.events import SUBTYPES, CaseworkPolicy, Event, PlaceKind, RectificationAssigned, Verified
 from hazardloop.eventstore import History, StoredEvent
-from hazardloop.projection import Delivery, ProjectionRunner
+from hazardloop.projections import ProjectionRunner
+from hazardloop.projections.definition import Delivery
 from hazardloop_console.projection import projection as console_projection
 from hazardloop_intake.domain import FileReport, Place, Reporter, file_report, locate
 from hazardloop_intake.projection import projection as intake_projection
