@@ -27,11 +27,13 @@ from sqlalchemy import Engine, text
 
 from bench.fixtures import Lifecycle
 from bench.stats import rate
-from hazardloop.db import create_store_engine
+from hazardloop.projections.db import create_store_engine
 from hazardloop.log.eventstore import EventStore
-from hazardloop.projection import Apply, Projection, ProjectionRunner
+from hazardloop.projections import Projection, ProjectionRunner, Writer
+from hazardloop.projections.collector import bulk_collection
+from hazardloop.projections.definition import Apply
+from hazardloop.projections.replay import rebuild
 from hazardloop.runtime.settings import CommonSettings
-from hazardloop.writer import Writer
 
 STAGES = 4
 """Events per report: filed, verified, rectified, reward granted."""
@@ -197,7 +199,7 @@ async def cancel_strays(before: set[asyncio.Task[Any]]) -> None:
 
 
 async def rebuild_run(url: str, target: Target, db_file: Path, total: int) -> RebuildRun:
-    """Time ``ProjectionRunner.rebuild`` into a fresh SQLite file, then check the result."""
+    """Time a rebuild into a fresh SQLite file, as ``hazardloop replay`` runs it, then check the result."""
     engine = create_store_engine(f"sqlite:///{db_file}")
     errors = ClientErrors()
     nc = await nats.connect(url, error_cb=errors.record)
@@ -207,9 +209,9 @@ async def rebuild_run(url: str, target: Target, db_file: Path, total: int) -> Re
         projection = applied.wrap(target.factory(store))
         runner = ProjectionRunner(projection, engine, store, rebuild_batch_size=BATCH_SIZE, react=False)
         before = asyncio.all_tasks()
-        with Trouble().watching(logging.getLogger("hazardloop.projection")) as trouble:
+        with Trouble().watching(logging.getLogger("hazardloop.projections")) as trouble, bulk_collection:
             started = perf_counter()
-            task = asyncio.create_task(runner.rebuild(nc))
+            task = asyncio.create_task(rebuild(runner, nc))
             finished = await watch(task, runner, trouble, started)
         await cancel_strays(before)
         problem = _problem(task, runner, total, errors, trouble) or verify(engine, [*target.checks, _checkpoint(total)])

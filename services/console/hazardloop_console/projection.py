@@ -52,8 +52,7 @@ from hazardloop.events import (
 )
 from hazardloop.timing.instants import in_zone
 from hazardloop.privacy.sealing import forget, text_token
-from hazardloop.projection import Projection
-from hazardloop.writer import Writer
+from hazardloop.projections import Projection, Writer
 from hazardloop_console import tallies
 from hazardloop_console.store import budgets, cases, metadata, photos, policies, reward_policies, steps
 

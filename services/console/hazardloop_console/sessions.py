@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Column, Engine, String, Table, Text, delete, insert, select, update
 
 from hazardloop.web.auth import Role
-from hazardloop.db import UtcDateTime
+from hazardloop.projections.db import UtcDateTime
 from hazardloop_console.store import kept
 
 sessions = Table(

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Table
 
-from hazardloop.writer import Writer
+from hazardloop.projections import Writer
 from hazardloop_console.queries import UNGRADED
 from hazardloop_console.store import paid_tallies, place_tallies, reporters, tallies, week_figures
 

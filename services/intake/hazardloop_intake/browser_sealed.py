@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, ColumnElement, Engine, LargeBinary, MetaData, String, Table, delete, insert, select, update
 
-from hazardloop.db import UtcDateTime
+from hazardloop.projections.db import UtcDateTime
 
 NONCE_BYTES = 12
 LONGEST_SECRET = 100

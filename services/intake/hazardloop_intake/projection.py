@@ -30,9 +30,8 @@ from hazardloop.events import (
 )
 from sqlalchemy import select
 
-from hazardloop.projection import Projection
+from hazardloop.projections import Projection, Writer
 from hazardloop.privacy.sealing import forget, text_token
-from hazardloop.writer import Writer
 from hazardloop_intake.store import attachments, disclosures, metadata, places, reports, rewards, thread
 
 CLOSED = frozenset({"closed", "not_confirmed", "duplicate"})

@@ -7,7 +7,7 @@ from typing import Any
 from weakref import ref
 
 from hazardloop.events import DirectoryEntryRemoved, DirectoryEntrySet, DirectoryRole, EndpointEntry, PersonEntry
-from hazardloop.writer import Writer
+from hazardloop.projections import Writer
 from hazardloop_notifications.store import directory_entries, directory_roles
 
 Member = dict[str, Any]

@@ -57,9 +57,8 @@ from hazardloop.events import (
     stable_id,
 )
 from hazardloop.timing.instants import shifted
-from hazardloop.projection import Projection
+from hazardloop.projections import Projection, Writer
 from hazardloop.privacy.sealing import forget, text_token
-from hazardloop.writer import Writer
 from hazardloop_notifications import directory
 from hazardloop_notifications.routing import NEEDS_OWNER, REPORTER, Notice, To, notices_for, report_id_of
 from hazardloop_notifications.store import deliveries, digests, inbox, metadata, reports

@@ -9,8 +9,8 @@ last error) is kept apart in ``notification_attempts``, which a rebuild leaves a
 
 from sqlalchemy import Boolean, Column, Index, Integer, MetaData, Select, String, Table, Text, case, func, literal, null, select, text
 
-from hazardloop.db import UtcDateTime
-from hazardloop.projection import bookkeeping_tables
+from hazardloop.projections.db import UtcDateTime
+from hazardloop.projections import bookkeeping_tables
 
 metadata = MetaData()
 

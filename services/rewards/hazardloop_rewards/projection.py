@@ -25,8 +25,7 @@ from hazardloop.events import (
     Verified,
 )
 from hazardloop.privacy.sealing import forget, text_token
-from hazardloop.projection import Projection
-from hazardloop.writer import Writer
+from hazardloop.projections import Projection, Writer
 from hazardloop_rewards.domain import Stage
 from hazardloop_rewards.commands import RewardDecisions
 from hazardloop_rewards.store import budgets, metadata, policies, reports, rewards

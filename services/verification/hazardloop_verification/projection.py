@@ -34,8 +34,7 @@ from hazardloop.events import (
     Verified,
 )
 from hazardloop.privacy.sealing import forget, text_token
-from hazardloop.projection import Projection
-from hazardloop.writer import RowView, Writer
+from hazardloop.projections import Projection, RowView, Writer
 from hazardloop_verification.domain import STAGE_AFTER, Stage
 from hazardloop_verification.store import cases, metadata, policies, timers
 from hazardloop.timing.deadlines import Timer, TimerKind, deadline_timers, sla_timers

@@ -21,13 +21,15 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, inspect, select
 
-from hazardloop import storeversion
+from hazardloop.projections import storeversion
 from hazardloop.audit.archive import EVENT_KEY, lines, verify_archive, where
 from hazardloop.audit.source import connect
-from hazardloop.db import create_store_engine
+from hazardloop.projections.db import create_store_engine
 from hazardloop.log.eventstore import EventStore, Subjects
 from hazardloop.log.reader import read_stream
-from hazardloop.projection import ProjectionRunner
+from hazardloop.projections import ProjectionRunner
+from hazardloop.projections.collector import bulk_collection
+from hazardloop.projections.replay import replay_batches
 from hazardloop.log.pull import Pulled
 from hazardloop.tools.registry import projection_factory
 from hazardloop.runtime.settings import CommonSettings
@@ -77,10 +79,11 @@ def rebuild_service(service: str, source: Source, url: str, until: int | None) -
     runner.drop_schema()
     runner.create_schema()
     started = time.perf_counter()
-    if source.archive is not None:
-        applied = asyncio.run(runner.replay_batches(archive_batches(source.archive, set(projection.event_types), until)))
-    else:
-        applied = asyncio.run(_from_stream(runner, source, projection.event_types, until))
+    with bulk_collection:  # the rebuild has this process to itself
+        if source.archive is not None:
+            applied = asyncio.run(replay_batches(runner, archive_batches(source.archive, set(projection.event_types), until)))
+        else:
+            applied = asyncio.run(_from_stream(runner, source, projection.event_types, until))
     seconds = time.perf_counter() - started
     storeversion.record(engine, service, projection.metadata)
     engine.dispose()
@@ -91,7 +94,7 @@ async def _from_stream(runner: ProjectionRunner, source: Source, types: list[str
     nc = await connect(list(source.servers), timeout=source.timeout, creds=source.creds)
     try:
         subjects = [Subjects(source.prefix).of_type(kind) for kind in types]
-        return await runner.replay_batches(read_stream(nc, source.stream, subjects=subjects, until=until, batch=BATCH))
+        return await replay_batches(runner, read_stream(nc, source.stream, subjects=subjects, until=until, batch=BATCH))
     finally:
         await nc.close()
 

@@ -27,16 +27,18 @@ from sqlalchemy import Engine, inspect, select, text
 from hazardloop.web import assets
 from hazardloop.web.apidocs import api_docs_routes
 from hazardloop.web.auth import Authenticator, Principal, Role, require
-from hazardloop.db import create_store_engine
+from hazardloop.projections.db import create_store_engine
 from hazardloop.log.eventstore import EventStore, EventStoreUnavailable, Subjects
 from hazardloop.web.eventdocs import event_docs_routes
 from hazardloop.events import Event
 from hazardloop.web.http import BodyLimit, declare_refusals, install_error_handlers
 from hazardloop.web.oidc import ProviderTokens
-from hazardloop.projection import Projection, ProjectionRunner
+from hazardloop.projections import Projection, ProjectionRunner
+from hazardloop.projections.collector import bulk_collection
+from hazardloop.projections.replay import rebuild
 from hazardloop.privacy.pseudonyms import PseudonymDirectory
 from hazardloop.privacy.sealing import TextVault
-from hazardloop import storeversion
+from hazardloop.projections import storeversion
 from hazardloop.runtime.settings import CommonSettings
 
 log = logging.getLogger("hazardloop.runtime.service")
@@ -204,7 +206,8 @@ def create_service(
         metadata = runner.projection.metadata
         if storeversion.needs_rebuild(runtime.engine, name, metadata):
             log.warning("%s: the store's tables or indexes changed; rebuilding them from the log", name)
-            await runner.rebuild(connection)
+            with bulk_collection:
+                await rebuild(runner, connection)
         runner.create_schema()
         storeversion.record(runtime.engine, name, metadata)
         runtime.store, runtime.runner = store, runner

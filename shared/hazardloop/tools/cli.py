@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hazardloop import storeversion
+from hazardloop.projections import storeversion
 from hazardloop.tools.registry import SERVICES, app_module
 
 cli = typer.Typer(help="hazardloop: internal hazard reporting with rewards, event-sourced on NATS JetStream.", no_args_is_help=True)
@@ -63,6 +63,9 @@ def replay(
 
     import nats
 
+    from hazardloop.projections.collector import bulk_collection
+    from hazardloop.projections.replay import rebuild as rebuild_projection
+
     module, settings = _settings(service.value, database_url=database_url)
     runtime = module.build(settings).state.runtime
 
@@ -71,7 +74,8 @@ def replay(
         try:
             store = runtime.make_store(connection)
             runner = runtime.make_runner(store, react=database_url is None)
-            applied = await runner.rebuild(connection, until_sequence=until_sequence)
+            with bulk_collection:
+                applied = await rebuild_projection(runner, connection, until_sequence=until_sequence)
             storeversion.record(runtime.engine, runtime.name, runner.projection.metadata)
             return applied
         finally:

@@ -22,7 +22,7 @@ from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
 from joserfc.errors import JoseError
 from sqlalchemy import Column, Engine, MetaData, String, Table, Text, delete, insert, select
 
-from hazardloop.db import UtcDateTime
+from hazardloop.projections.db import UtcDateTime
 
 PROVIDER_UNREACHABLE = (httpx2.HTTPError, ValueError, KeyError, RuntimeError)
 """What Authlib raises when the provider's metadata cannot be had (down, or not a provider's answer)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hazardloop.db import create_store_engine
+from hazardloop.projections.db import create_store_engine
 from hazardloop.timing.deadlines import accept_due
 from hazardloop.events import (
     GENESIS_HASH,
@@ -37,7 +37,8 @@ from hazardloop.events import (
     RewardGranted,
     Verified,
 )
-from hazardloop.projection import ProjectionRunner
+from hazardloop.projections import ProjectionRunner
+from hazardloop.projections.replay import rebuild
 from hazardloop_console import figures, queries
 from hazardloop_console.projection import projection
 
@@ -191,7 +192,7 @@ async def test_every_figure_counts_what_the_log_says_and_drills_down_to_exactly_
     for first in range(0, len(history.events), 500):
         await store.append_many(history.events[first:first + 500])
     engine = create_store_engine(f"sqlite:///{tmp_path / 'console.db'}")
-    await ProjectionRunner(projection(store), engine, store).rebuild(nc)
+    await rebuild(ProjectionRunner(projection(store), engine, store), nc)
 
     since = min(c.filed_at for c in made).astimezone(ZONE).date()
     until = now.astimezone(ZONE).date()
@@ -280,7 +281,7 @@ async def test_one_subsidiary_and_a_shorter_period_narrow_every_figure(store, nc
     history, made, _ = generate(now, count=80, seed=11)
     await store.append_many(history.events)
     engine = create_store_engine(f"sqlite:///{tmp_path / 'console.db'}")
-    await ProjectionRunner(projection(store), engine, store).rebuild(nc)
+    await rebuild(ProjectionRunner(projection(store), engine, store), nc)
     until = now.astimezone(ZONE).date()
     since = until - timedelta(days=20)
     board = figures.dashboard(engine, figures.Scope(["mine"], since, until, now, ZONE))
@@ -311,7 +312,7 @@ def test_the_tallies_kept_step_by_step_equal_those_summed_from_the_final_cases(t
 
     from sqlalchemy import select
 
-    from hazardloop.projection import Delivery
+    from hazardloop.projections.definition import Delivery
     from hazardloop_console.store import cases, paid_tallies, place_tallies, reporters, tallies, week_figures
     from hazardloop_console.tallies import derived, summed
 
@@ -341,7 +342,7 @@ def _folded(tmp_path, now: datetime, count: int, seed: int):
     """The console's store folded from a generated history, batch by batch, without NATS."""
     from itertools import count as numbered
 
-    from hazardloop.projection import Delivery
+    from hazardloop.projections.definition import Delivery
 
     history, made, _ = generate(now, count=count, seed=seed)
     runner = ProjectionRunner(projection(None), create_store_engine(f"sqlite:///{tmp_path / 'console.db'}"), None)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from hazardloop.db import create_store_engine
-from hazardloop.projection import Delivery, ProjectionRunner
+from hazardloop.projections.db import create_store_engine
+from hazardloop.projections import ProjectionRunner
+from hazardloop.projections.definition import Delivery
+from hazardloop.projections.replay import rebuild
 from hazardloop_rewards.projection import projection
 from hazardloop_rewards.store import rewards
 from tests.factories import report_filed, verified
@@ -36,9 +38,9 @@ async def test_an_in_place_rebuild_reacts_to_what_the_old_store_never_reached(st
     await live.process([Delivery(3, "s", first)])  # decides (sequence 4), then the service stops
     await store.append(verified(undecided), expected_version=2)  # arrives while it is down
 
-    await runner().rebuild(nc)
+    await rebuild(runner(), nc)
     assert len(await reward_subjects(store)) == 2  # the missed decision made, the old one not repeated
-    await runner().rebuild(nc)
+    await rebuild(runner(), nc)
     assert len(await reward_subjects(store)) == 2
     with engine.connect() as db:
         assert len(db.execute(select(rewards)).all()) == 2

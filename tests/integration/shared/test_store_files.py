@@ -2,7 +2,7 @@
 
 from sqlalchemy import text
 
-from hazardloop.db import create_store_engine
+from hazardloop.projections.db import create_store_engine
 
 
 def test_a_new_sqlite_store_and_its_folder_are_private(tmp_path):

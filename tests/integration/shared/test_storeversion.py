@@ -2,8 +2,8 @@
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, inspect
 
-from hazardloop import storeversion
-from hazardloop.db import create_store_engine
+from hazardloop.projections import storeversion
+from hazardloop.projections.db import create_store_engine
 
 
 def shape(*extra: Column) -> MetaData:

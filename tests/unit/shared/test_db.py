@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import DateTime
 from sqlalchemy.dialects import sqlite
 
-from hazardloop.db import UtcDateTime, create_store_engine
+from hazardloop.projections.db import UtcDateTime, create_store_engine
 
 
 def test_a_sqlite_store_keeps_a_large_page_cache_and_a_large_wal(tmp_path):

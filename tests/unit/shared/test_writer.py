@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
 
-from hazardloop.db import UtcDateTime
-from hazardloop.writer import Writer
+from hazardloop.projections.db import UtcDateTime
+from hazardloop.projections import Writer
 
 metadata = MetaData()
 rows = Table("rows", metadata, Column("id", String, primary_key=True), Column("status", String), Column("n", Integer))
@@ -112,7 +112,7 @@ def test_a_row_inserted_in_this_batch_reads_back_with_its_unset_columns():
     out read as they will be stored (NULL or their default), not as missing."""
     from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine
 
-    from hazardloop.writer import Writer
+    from hazardloop.projections import Writer
 
     table = Table("rows", MetaData(), Column("id", String, primary_key=True), Column("note", String),
                   Column("count", Integer, default=0))

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from hazardloop.web.auth import Principal, optionally_authenticated
-from hazardloop.catchup import projected
+from hazardloop.projections.catchup import projected
 from hazardloop.web.http import refusals
 from hazardloop.privacy.receipts import ReceiptCode
 from hazardloop.runtime.service import Runtime, RuntimeDep

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_
 from sqlalchemy import select
 
 from hazardloop.web.auth import ALL_TENANTS, Principal, Role, require
-from hazardloop.catchup import projected
+from hazardloop.projections.catchup import projected
 from hazardloop.web.edge import Command
 from hazardloop.privacy.receipts import ReceiptCode, receipt_digest
 from hazardloop.web.recorded import CREATED, Recorded, recorded

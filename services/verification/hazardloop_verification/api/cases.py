@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from sqlalchemy import select
 
 from hazardloop.web.auth import Principal, Role, optionally_authenticated, require
-from hazardloop.catchup import projected
+from hazardloop.projections.catchup import projected
 from hazardloop.privacy.receipts import ReceiptCode, receipt_digest
 from hazardloop.web.recorded import CREATED, Recorded, recorded
 from hazardloop.runtime.service import Runtime, RuntimeDep

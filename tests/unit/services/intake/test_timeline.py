@@ -16,7 +16,7 @@ from hazardloop.events import (
     RewardDeclined,
     RewardGranted,
 )
-from hazardloop.writer import Writer
+from hazardloop.projections import Writer
 from hazardloop_intake.api.reports import view
 from hazardloop_intake.projection import projection
 from hazardloop_intake.store import metadata, reports

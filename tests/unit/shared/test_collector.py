@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from hazardloop.projection import bulk_collection
+from hazardloop.projections.collector import bulk_collection
 
 
 def test_a_rebuild_collects_young_objects_less_often_and_leaves_long_lived_ones_alone():

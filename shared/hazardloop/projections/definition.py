@@ -1,0 +1,74 @@
+"""What a projection is: the events it applies, how, and what it does in reaction; and an
+event as the log delivers it to one."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from sqlalchemy import MetaData
+
+from hazardloop.events import Event, decode_event
+from hazardloop.projections.writer import Writer
+
+Apply = Callable[[Any, Writer], None]
+React = Callable[[Any], Awaitable[None]]
+
+
+class Delivery(NamedTuple):
+    """One event as delivered: where it sits in the log, and the event or why not
+    (a named tuple: immutable, and made per event for a quarter of a frozen dataclass)."""
+
+    sequence: int
+    subject: str
+    event: Event | None
+    error: str | None = None
+
+
+def delivery_of(sequence: int, subject: str, data: bytes) -> Delivery:
+    """Decode a message of the log; an undecodable event is poison, not a crash."""
+    try:
+        event: Event | None = decode_event(data)
+        error = None
+    except Exception as exc:  # noqa: BLE001 - the delivery carries the error instead
+        event, error = None, f"cannot decode event: {exc}"
+    return Delivery(sequence, subject, event, error)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A read model: which events it applies, how, and what it does in reaction.
+
+    ``handlers`` and ``reactions`` map an event class to one small function each; the
+    mapping is the one visible place where a service's subscriptions are registered.
+    """
+
+    name: str
+    metadata: MetaData
+    handlers: Mapping[type[Event], Apply]
+    reactions: Mapping[type[Event], React] = field(default_factory=dict)
+
+    @property
+    def event_types(self) -> list[str]:
+        kinds = {*self.handlers, *self.reactions}
+        return sorted(kind.model_fields["type"].default for kind in kinds)
+
+    def handle(self, writer: Writer, deliveries: Iterable[Delivery], *, after: int) -> tuple[int, Delivery | None]:
+        """Run the handlers of the events past ``after``: (how many, the last of them).
+
+        ``deliveries`` is iterated once, so it may decode each event only when its
+        turn comes: then no batch of decoded events is ever held in memory.
+        """
+        handlers = self.handlers
+        applied, last = 0, None
+        for delivery in deliveries:
+            if delivery.sequence <= after:
+                continue
+            if delivery.event is None:
+                raise ValueError(delivery.error or "undecodable event")
+            handler = handlers.get(type(delivery.event))
+            if handler is not None:
+                handler(delivery.event, writer)
+            applied, last = applied + 1, delivery
+        return applied, last
