@@ -47,7 +47,8 @@ class Intake:
     connected: Connected | None = None
 
     async def connect(self, runtime: Runtime, js: JetStreamContext) -> None:
-        """Set up the key and attachment buckets (the service's startup hook)."""
+        """Set up the key and attachment buckets, open a handle on the log, and take the
+        runtime's text vault, directory and store along (the service's startup hook)."""
         settings = self.settings
         vault = IdentityVault(js, settings.keys.master_keys, bucket=settings.bucket("reporter-keys"), replicas=settings.stream_replicas)
         attachments = AttachmentStore(
