@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from hazardloop.media.attachments import AttachmentStore
 from hazardloop.errors import Invalid
 from hazardloop.events import AttachmentRef
-from hazardloop.log.eventstore import EventStore, EventStoreUnavailable
+from hazardloop.log.eventstore import AggregateStore, EventStoreUnavailable
 from hazardloop.privacy.identity import IdentityVault
 from hazardloop.privacy.pseudonyms import PseudonymDirectory
 from hazardloop.privacy.sealing import TextVault
@@ -28,7 +28,7 @@ T = TypeVar("T")
 class Connected:
     """The adapters that exist once the service has connected to the broker."""
 
-    store: EventStore
+    store: AggregateStore
     texts: TextVault
     directory: PseudonymDirectory
     vault: IdentityVault
@@ -64,7 +64,7 @@ class Intake:
         return self.connected
 
     @property
-    def store(self) -> EventStore:
+    def store(self) -> AggregateStore:
         return self._parts().store
 
     def directory(self) -> PseudonymDirectory:
