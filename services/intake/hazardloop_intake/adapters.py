@@ -1,17 +1,18 @@
-"""What intake's handlers work with: the event log, the key vault, the attachment store, its own store."""
+"""What intake's handlers work with: the event log, the key vaults, the attachment store, its own store."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from nats.js import JetStreamContext
+from sqlalchemy import Engine
 
 from hazardloop.media.attachments import AttachmentStore
 from hazardloop.errors import Invalid
 from hazardloop.events import AttachmentRef
-from hazardloop.log.eventstore import EventStore, EventStoreUnavailable
+from hazardloop.log.eventstore import AggregateStore, EventStoreUnavailable
 from hazardloop.privacy.identity import IdentityVault
 from hazardloop.privacy.pseudonyms import PseudonymDirectory
 from hazardloop.privacy.sealing import TextVault
@@ -23,19 +24,31 @@ from hazardloop_intake.settings import IntakeSettings
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """The adapters that exist once the service has connected to the broker."""
+
+    store: AggregateStore
+    texts: TextVault
+    directory: PseudonymDirectory
+    vault: IdentityVault
+    attachments: AttachmentStore
+    engine: Engine
+    """Intake's own store (its read model)."""
+
+
 @dataclass
 class Intake:
-    """Intake's adapters. The broker-bound ones exist once the service has connected."""
+    """Intake's adapters: the settings' keys now, the broker-bound ones once connected."""
 
     settings: IntakeSettings
     receipts: ReceiptCodes
     links: FormLinks
-    _runtime: Runtime | None = field(default=None, repr=False)
-    _vault: IdentityVault | None = field(default=None, repr=False)
-    _attachments: AttachmentStore | None = field(default=None, repr=False)
+    connected: Connected | None = None
 
     async def connect(self, runtime: Runtime, js: JetStreamContext) -> None:
-        """Set up the key and attachment buckets (the service's startup hook)."""
+        """Set up the key and attachment buckets, open a handle on the log, and take the
+        runtime's text vault, directory and store along (the service's startup hook)."""
         settings = self.settings
         vault = IdentityVault(js, settings.keys.master_keys, bucket=settings.bucket("reporter-keys"), replicas=settings.stream_replicas)
         attachments = AttachmentStore(
@@ -43,31 +56,29 @@ class Intake:
         )
         await vault.ensure()
         await attachments.ensure()
-        self._runtime, self._vault, self._attachments = runtime, vault, attachments
+        self.connected = Connected(runtime.make_store(js), runtime.texts, runtime.pseudonyms(), vault, attachments, runtime.engine)
 
-    def _connected(self) -> Runtime:
-        if self._runtime is None:
+    def _parts(self) -> Connected:
+        if self.connected is None:
             raise EventStoreUnavailable("the service is not connected to the broker yet")
-        return self._runtime
+        return self.connected
 
     @property
-    def store(self) -> EventStore:
-        return self._connected().event_store()
+    def store(self) -> AggregateStore:
+        return self._parts().store
 
     def directory(self) -> PseudonymDirectory:
-        return self._connected().pseudonyms()
+        return self._parts().directory
 
     @property
     def texts(self) -> TextVault:
-        return self._connected().texts
+        return self._parts().texts
 
     def vault(self) -> IdentityVault:
-        self._connected()
-        return self._vault
+        return self._parts().vault
 
     def attachments(self) -> AttachmentStore:
-        self._connected()
-        return self._attachments
+        return self._parts().attachments
 
     async def attachment(self, tenant: str, digest: str, *, field: str) -> AttachmentRef:
         """A stored attachment of this subsidiary, or a 422 naming the field that points nowhere."""
@@ -78,5 +89,5 @@ class Intake:
 
     def read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a read of intake's own store (call it through ``asyncio.to_thread``)."""
-        with self._connected().engine.connect() as db:
+        with self._parts().engine.connect() as db:
             return query(db, *args, **kwargs)

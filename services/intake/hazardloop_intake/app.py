@@ -18,21 +18,10 @@ from hazardloop.events import (
     StaffWrote,
 )
 from hazardloop.runtime.service import create_service
-from hazardloop_intake import (
-    mine,
-    pages_report,
-    projection,
-    signin,
-    signin_dev,
-    store,
-)
+from hazardloop_intake import projection, signin, store
 from hazardloop_intake.adapters import Intake
-from hazardloop_intake.api import attachments as api_attachments
-from hazardloop_intake.api import catalogue as api_catalogue
-from hazardloop_intake.api import form as api_forms
-from hazardloop_intake.api import identity as api_identity
-from hazardloop_intake.api import reports as api
-from hazardloop_intake.api import thread as api_thread
+from hazardloop_intake.api import attachments, catalogue, form, identity, mine, report_page, reports, signin_dev, thread
+from hazardloop_intake.api import signin as signin_routes
 from hazardloop_intake.attempts import SignInAttempts, attempts
 from hazardloop_intake.drafts import Drafts
 from hazardloop_intake.reporter_session import ReporterSessions
@@ -41,6 +30,7 @@ from hazardloop_intake.lookups import LookupLimiter
 from hazardloop_intake.peers import Peers
 from hazardloop_intake.receipt_sessions import ReceiptSessions
 from hazardloop_intake.receipts import ReceiptCodes
+from hazardloop_intake.report_page import ReporterDesk
 from hazardloop_intake.retention import Retention
 from hazardloop_intake.settings import IntakeSettings
 
@@ -66,9 +56,9 @@ def build(settings: IntakeSettings | None = None, *, clock: Clock | None = None)
         database_url=settings.database_url_for("intake", settings.database_url),
         projection_factory=projection.projection,
         routes=[
-            api.routes, api_catalogue.routes, api_attachments.routes, api_identity.routes, api_thread.routes,
-            signin.routes, signin_dev.routes, mine.routes, pages_report.routes,
-            api_forms.routes,  # the form's /f/{tenant}/{place_id} last: /f/signin/..., /f/receipt/... are no form
+            reports.routes, catalogue.routes, attachments.routes, identity.routes, thread.routes,
+            signin_routes.routes, signin_dev.routes, mine.routes, report_page.routes,
+            form.routes,  # the form's /f/{tenant}/{place_id} last: /f/signin/..., /f/receipt/... are no form
         ],
         publishes=[
             ReportFiled, PlaceCatalogued, PlaceRetired, IdentityDisclosed, ReporterKeyShredded, ReportTextShredded, ReporterWrote, StaffWrote,
@@ -85,7 +75,7 @@ def build(settings: IntakeSettings | None = None, *, clock: Clock | None = None)
         per_address=settings.wrong_codes_per_address, overall=settings.wrong_codes_overall, window_seconds=settings.wrong_code_window_seconds
     )
     app.state.lookups = limiter
-    app.state.reporter_desk = pages_report.ReporterDesk(sessions, limiter, peers, secure_cookies=settings.form_base_url.startswith("https://"))
+    app.state.reporter_desk = ReporterDesk(sessions, limiter, peers, secure_cookies=settings.form_base_url.startswith("https://"))
     app.state.intake = intake
     engine = app.state.runtime.engine
     app.state.reporter_sessions = ReporterSessions(engine, timedelta(minutes=settings.reporter_idle_minutes))

@@ -4,17 +4,22 @@ The confidentiality officer may, for any report, with a recorded purpose: that i
 office's job (a retaliation complaint, an investigation, an erasure request). Finance
 may only to pay a reward granted through payroll, where payroll must turn the
 reporter's pseudonym into an employee; in any other state finance has no reason to
-know who reported. Pure: the caller reads the reward's history from the log.
+know who reported. Every look is recorded on the reporter's record before anyone reads
+the identity. Pure: the caller reads the report's and the reward's history from the log.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from hazardloop.web.auth import Role
-from hazardloop.errors import DomainError
+from hazardloop.errors import DomainError, NotFound
 from hazardloop.events import (
+    Event,
+    IdentityDisclosed,
     PayoutChannel,
+    ReportFiled,
     RewardApproved,
     RewardClaimed,
     RewardDeclined,
@@ -22,6 +27,7 @@ from hazardloop.events import (
     RewardProposed,
     RewardReferred,
     RewardRevoked,
+    SealedIdentity,
 )
 from hazardloop.log.eventstore import History
 
@@ -92,3 +98,25 @@ def check_disclosure(role: Role, reward: RewardState) -> None:
             "through payroll, the confidentiality officer for any report",
             state=reward.value,
         )
+
+
+def identity_to_open(filed: ReportFiled | None, *, role: Role, reward: RewardState, tenant: str, report_id: str) -> SealedIdentity:
+    """The sealed identity ``role`` may open now, or the reason it may not."""
+    if filed is None:
+        raise NotFound(f"no report {report_id!r} in {tenant}")
+    check_disclosure(role, reward)
+    if filed.identity is None:
+        raise DomainError("the report was filed anonymously: there is no identity to disclose", state="anonymous")
+    return filed.identity
+
+
+def disclose(
+    history: History, *, filed: ReportFiled, purpose: str, role: Role, actor: str, now: datetime
+) -> list[Event]:
+    """The look at the identity, recorded on its reporter's record: each look is one more."""
+    return [
+        IdentityDisclosed.record(
+            prev_hash=history.last_hash, tenant=filed.tenant, aggregate_id=filed.reporter, actor=actor, occurred_at=now,
+            report_id=filed.aggregate_id, purpose=purpose, role=role.value,
+        )
+    ]

@@ -1,15 +1,17 @@
-"""Reads of intake's own store that commands depend on (the catalogue, open reports)."""
+"""Reads of intake's own store: what commands depend on (the catalogue, open reports) and what pages show."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
 from hazardloop.events import PlaceKind
+from hazardloop.privacy.receipts import receipt_digest
 from hazardloop_intake.domain import Place
 from hazardloop_intake.projection import CLOSED
-from hazardloop_intake.store import disclosures, places, reports
+from hazardloop_intake.store import disclosures, places, reports, thread
 
 
 def find_place(db: Connection, tenant: str, place_id: str) -> Place | None:
@@ -92,3 +94,22 @@ def disclosures_of(db: Connection, pseudonyms: list[str]) -> list:
         .order_by(disclosures.c.occurred_at.desc(), disclosures.c.event_id)
     )
     return db.execute(query).all()
+
+
+def report_row(db: Connection, report_id: str) -> Any:
+    return db.execute(select(reports).where(reports.c.report_id == report_id)).first()
+
+
+def by_receipt_code(db: Connection, code: str) -> Any:
+    """The anonymous report whose receipt code this is."""
+    return db.execute(select(reports).where(reports.c.receipt_digest == receipt_digest(code))).first()
+
+
+def messages(db: Connection, report_id: str) -> list[Any]:
+    """The thread in the order it was written."""
+    return list(db.execute(select(thread).where(thread.c.report_id == report_id).order_by(thread.c.written_at, thread.c.event_id)))
+
+
+def has_message(db: Connection, message_id: str) -> bool:
+    """Whether the thread's read model holds this message yet."""
+    return db.execute(select(thread.c.event_id).where(thread.c.event_id == message_id)).first() is not None

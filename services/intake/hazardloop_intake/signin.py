@@ -7,41 +7,30 @@ employee number), never under a number somebody typed. Authlib speaks the protoc
 nonce); the access token is read by the rules every service applies. A sign-in that
 fails or is cancelled sends the reporter back where they came from (the form, with
 what they typed) with a reason the page words in its language. With
-``HAZARDLOOP_DEV_SIGNIN`` the demo's reporters sign in without a provider (``signin_dev``).
+``HAZARDLOOP_DEV_SIGNIN`` the demo's reporters sign in without a provider. The routes are
+``api.signin`` and ``api.signin_dev``; this module holds the steps they take.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlencode
 
-import jwt
 from authlib.integrations.starlette_client import StarletteOAuth2App
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
 from hazardloop.web.auth import Principal
-from hazardloop.web.http import same_token
 from hazardloop.web.oidc_signin import PROVIDER_UNREACHABLE, ProviderDown, ProviderRefused, end_session_url, exchange_code, provider_client
 from hazardloop_intake.attempts import TTL, SignInAttempts
 from hazardloop_intake.drafts import DRAFT_COOKIE, Drafts
-from hazardloop_intake.i18n import TEXT, language
+from hazardloop_intake.i18n import TEXT
 from hazardloop_intake.pages import see_other
-from hazardloop_intake.reporter_session import (
-    COOKIE_PATH,
-    SESSION_COOKIE,
-    ReporterSessions,
-    SignedInReporter,
-    secure_cookies,
-    set_session_cookie,
-)
+from hazardloop_intake.reporter_session import ReporterSessions, secure_cookies, set_session_cookie
 from hazardloop_intake.settings import IntakeSettings
 
 log = logging.getLogger("hazardloop.intake.signin")
-
-routes = APIRouter(include_in_schema=False)
 
 ATTEMPT_COOKIE = "hl_reporter_oidc"
 """The id of the sign-in under way, sent back only to the sign-in routes."""
@@ -131,50 +120,15 @@ def start_session(request: Request, *, person: Principal, name: str | None, toke
     return response
 
 
-@routes.get(SIGNIN_PATH)
-async def signin(request: Request, next: str | None = None, lang: str | None = None) -> Response:
-    return await start_signin(request, safe_next(next), language(lang, request.headers.get("accept-language")))
-
-
-@routes.get(f"{SIGNIN_PATH}/callback")
-async def from_provider(request: Request, state: str = "", code: str = "", error: str = "") -> Response:
-    """Back from the provider: the code becomes tokens, the tokens a reporter's session."""
-    provider: StarletteOAuth2App | None = request.app.state.form_provider
-    if provider is None:
-        raise HTTPException(404)
-    settings: IntakeSettings = request.app.state.intake.settings
-    attempt = request.app.state.signin_attempts.finish(request.cookies.get(ATTEMPT_COOKIE))
-    next_url = attempt.next_url if attempt else _draft_url(request)
-    try:
-        if attempt is None or not secrets.compare_digest(attempt.state.encode(), state.encode()):
-            raise SignInFailed("stale")
-        if error or not code:
-            raise SignInFailed("refused", f"the provider answered {error or 'no code'}")
-        tokens, identity = await _exchange(provider, settings, code, attempt.verifier, attempt.nonce)
-        person = await _person(request, tokens["access_token"], identity)
-    except SignInFailed as problem:
-        log.warning("a reporter's sign-in at the identity provider failed: %s", problem)
-        response = see_other(with_query(next_url, signin=problem.reason))
-        response.delete_cookie(ATTEMPT_COOKIE, path=SIGNIN_PATH)
-        return response
-    access = tokens["access_token"]
-    expires_at = datetime.fromtimestamp(jwt.decode(access, options={"verify_signature": False})["exp"], UTC)
-    response = start_session(
-        request, person=person, name=person.name or identity.get("name"), token=access, expires_at=expires_at,
-        next_url=next_url, id_token=tokens.get("id_token"),
-    )
-    response.delete_cookie(ATTEMPT_COOKIE, path=SIGNIN_PATH)
-    return response
-
-
-def _draft_url(request: Request) -> str:
+def draft_url(request: Request) -> str:
     """The form a kept draft came from: where a sign-in whose attempt is lost returns to."""
     drafts: Drafts = request.app.state.drafts
     draft = drafts.open(request.cookies.get(DRAFT_COOKIE))
     return safe_next(draft.get("url") if draft else None)
 
 
-async def _exchange(provider: StarletteOAuth2App, settings: IntakeSettings, code: str, verifier: str, nonce: str):
+async def exchange(provider: StarletteOAuth2App, settings: IntakeSettings, code: str, verifier: str, nonce: str):
+    """The provider's tokens for the code, and the ID token's claims; ``SignInFailed`` if not."""
     try:
         return await exchange_code(
             provider, redirect_uri=callback_url(settings), issuer=settings.oidc_issuer, client_id=settings.form_oidc_client_id,
@@ -186,7 +140,7 @@ async def _exchange(provider: StarletteOAuth2App, settings: IntakeSettings, code
         raise SignInFailed("refused", exc) from exc
 
 
-async def _person(request: Request, access_token: str, identity: dict) -> Principal:
+async def person_of(request: Request, access_token: str, identity: dict) -> Principal:
     """Who the access token says the reporter is, as every service will read it."""
     try:
         person: Principal = await request.app.state.authenticator.authenticate(access_token)
@@ -197,7 +151,7 @@ async def _person(request: Request, access_token: str, identity: dict) -> Princi
     return person
 
 
-async def _provider_sign_out(request: Request, id_token: str | None) -> str | None:
+async def provider_sign_out(request: Request, id_token: str | None) -> str | None:
     """Where the provider ends its own session too, so that the next person on a shared
     phone cannot report in this one's name without a password; None when it offers none."""
     provider: StarletteOAuth2App | None = request.app.state.form_provider
@@ -211,16 +165,3 @@ async def _provider_sign_out(request: Request, id_token: str | None) -> str | No
     if ending is None:
         log.warning("the identity provider offered no sign-out; a reporter was signed out of the form only")
     return ending
-
-
-@routes.post("/f/signout")
-async def signout(request: Request, reporter: SignedInReporter) -> Response:
-    """Sign out here and at the provider; a post without the session's token signs nobody out."""
-    form = await request.form(max_files=0, max_fields=4)
-    session_id = request.cookies.get(SESSION_COOKIE)
-    if reporter is None or not session_id or not same_token(form.get("csrf"), reporter.csrf):
-        return see_other(safe_next(str(form.get("next") or "")))
-    request.app.state.reporter_sessions.close(session_id)
-    response = see_other(await _provider_sign_out(request, reporter.id_token) or safe_next(str(form.get("next") or "")))
-    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
-    return response

@@ -3,7 +3,7 @@
 Three kinds of people reach a thread, each proving it differently: the anonymous
 reporter by the receipt code, a named reporter by their token, safety staff of the
 report's subsidiary by theirs. Whoever they are, a message is one event on the
-report's thread aggregate, appended guarded and idempotently.
+report's thread aggregate, written once however often it is sent.
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import Connection, select
 
 from hazardloop.web.auth import Principal, Role
 from hazardloop.web.edge import Command
 from hazardloop.events import Event, MessageText, ReporterWrote, StaffWrote, stable_id
 from hazardloop.log.eventstore import History
 from hazardloop.privacy.receipts import receipt_digest
-from hazardloop_intake.store import reports, thread
 
 WRITERS = frozenset({Role.VERIFIER, Role.MANAGER})
 """Who writes to reporters for the safety department: its verifiers and managers."""
@@ -50,15 +48,6 @@ class Looker:
         return self.receipt_code is not None
 
 
-def report_row(db: Connection, report_id: str) -> Any:
-    return db.execute(select(reports).where(reports.c.report_id == report_id)).first()
-
-
-def by_receipt_code(db: Connection, code: str) -> Any:
-    """The anonymous report whose receipt code this is."""
-    return db.execute(select(reports).where(reports.c.receipt_digest == receipt_digest(code))).first()
-
-
 def looker(row: Any, *, principal: Principal | None, receipt_code: str | None, own_pseudonyms: frozenset[str] = frozenset()) -> Looker | None:
     """Who ``principal`` or ``receipt_code`` is for the report ``row``, or None if nobody of its."""
     if row is None:
@@ -76,19 +65,19 @@ def looker(row: Any, *, principal: Principal | None, receipt_code: str | None, o
     return None
 
 
-def messages(db: Connection, report_id: str) -> list[Any]:
-    """The thread in the order it was written."""
-    return list(db.execute(select(thread).where(thread.c.report_id == report_id).order_by(thread.c.written_at, thread.c.event_id)))
-
-
 def message_id(report_id: str, idempotency_key: str) -> uuid.UUID:
     """A message's event id: the same report and key, the same message (a resent form posts once)."""
     return stable_id(report_id, "thread", idempotency_key)
 
 
+def message(history: History, event_id: uuid.UUID) -> Event | None:
+    """The thread's message with this id, if it holds it."""
+    return next((stored.event for stored in history.events if stored.event.event_id == event_id), None)
+
+
 def write(history: History, *, tenant: str, report_id: str, who: Looker, text: str, event_id: uuid.UUID, now: datetime) -> list[Event]:
     """The message to append, or nothing when this very message is already in the thread."""
-    if any(stored.event.event_id == event_id for stored in history.events):
+    if message(history, event_id) is not None:
         return []
     kind = ReporterWrote if who.reporter else StaffWrote
     return [

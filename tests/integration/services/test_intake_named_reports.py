@@ -7,8 +7,8 @@ from functools import partial
 import pytest
 
 from hazardloop.errors import Invalid
-from hazardloop_intake.domain import FileReport
-from hazardloop_intake.commands import Filer, handle_file_report
+from hazardloop_intake.commands import handle_file_report
+from hazardloop_intake.domain import FileReport, Filer
 from tests.factories import report_body
 
 

@@ -15,8 +15,8 @@ from hazardloop.events import TenantId
 from hazardloop.runtime.service import RuntimeDep
 from hazardloop.web.validation import IdInPath
 from hazardloop_intake.api.reports import IntakeDep
-from hazardloop_intake.catalogue import CataloguePlace
 from hazardloop_intake.commands import handle_catalogue_place, handle_retire_place
+from hazardloop_intake.domain import CataloguePlace
 from hazardloop_intake.store import places
 
 KEEPERS = (Role.MANAGER, Role.OPERATOR)

@@ -20,9 +20,9 @@ from hazardloop.web.http import same_token
 from hazardloop.web.validation import IdInPath
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.api.reports import IntakeDep
-from hazardloop_intake.domain import FileReport
+from hazardloop_intake.commands import handle_file_report
+from hazardloop_intake.domain import FileReport, Filer, new_idempotency_key
 from hazardloop_intake.forms import qr_code
-from hazardloop_intake.commands import Filer, handle_file_report, new_idempotency_key
 from hazardloop_intake import form_errors
 from hazardloop_intake.drafts import DRAFT_COOKIE
 from hazardloop_intake.drafts import TTL as DRAFT_TTL

@@ -16,8 +16,8 @@ from hazardloop.log.eventstore import AppendOutcomeUnknown
 from hazardloop.web.http import refusals
 from hazardloop.runtime.service import RuntimeDep
 from hazardloop_intake.adapters import Intake
-from hazardloop_intake.domain import FileReport
-from hazardloop_intake.commands import Filer, handle_file_report, new_idempotency_key
+from hazardloop_intake.commands import handle_file_report
+from hazardloop_intake.domain import FileReport, Filer, new_idempotency_key
 from hazardloop.privacy.receipts import ReceiptCode, receipt_digest
 from hazardloop.web.validation import IdInPath
 from hazardloop_intake.lookups import checked_code

@@ -4,12 +4,11 @@ department of its subsidiary (by token) read it and write to each other."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from hazardloop.web.auth import Principal, optionally_authenticated
 from hazardloop.projections.catchup import projected
@@ -17,11 +16,13 @@ from hazardloop.web.http import refusals
 from hazardloop.privacy.receipts import ReceiptCode
 from hazardloop.runtime.service import Runtime, RuntimeDep
 from hazardloop.web.validation import IdInPath
-from hazardloop_intake.api.reports import IdempotencyKey
-from hazardloop_intake.commands import new_idempotency_key
+from hazardloop_intake.adapters import Intake
+from hazardloop_intake.api.reports import IdempotencyKey, IntakeDep
+from hazardloop_intake.commands import handle_write_to_thread
+from hazardloop_intake.domain import new_idempotency_key
 from hazardloop_intake.lookups import checked_code
-from hazardloop_intake.store import thread
-from hazardloop_intake.thread import Looker, Write, looker, message_id, messages, report_row, write
+from hazardloop_intake.queries import has_message, messages, report_row
+from hazardloop_intake.thread import Looker, Write, looker
 
 routes = APIRouter(tags=["thread"])
 
@@ -91,32 +92,16 @@ async def read_thread(report_id: IdInPath, request: Request, runtime: RuntimeDep
     ]
 
 
-async def post_message(runtime: Runtime, row, who: Looker, text: str, idempotency_key: str) -> Written:
-    """Append the message (once per key); the thread's own sequence guards the append."""
-    event_id = message_id(row.report_id, idempotency_key)
-    now = datetime.now(UTC)
-    async with runtime.texts.sealing(row.tenant, row.report_id):  # sealed under the report's text key as it is made
-        events = await runtime.event_store().decide(
-            row.tenant, "thread", row.report_id,
-            lambda history: write(history, tenant=row.tenant, report_id=row.report_id, who=who, text=text, event_id=event_id, now=now),
-        )
-    await _shown(runtime, str(event_id))
-    written = events[0].occurred_at if events else now
-    return Written(message_id=str(event_id), written_at=written)
-
-
-async def _shown(runtime: Runtime, message_id: str) -> None:
-    """Give intake's projection a moment to take the message in, so that the page (or the
-    client) reading the thread right after sees it; the message is in the log either way."""
+async def post_message(intake: Intake, row, who: Looker, text: str, idempotency_key: str) -> Written:
+    """Write the message (once per key), then give intake's projection a moment to take it
+    in, so that the page (or the client) reading the thread right after sees it; the
+    message is in the log either way."""
+    event = await handle_write_to_thread(intake, row.tenant, row.report_id, who=who, text=text, idempotency_key=idempotency_key)
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + runtime.settings.nats_timeout
-
-    def taken_in() -> bool:
-        with runtime.engine.connect() as db:
-            return db.execute(select(thread.c.event_id).where(thread.c.event_id == message_id)).first() is not None
-
-    while not await asyncio.to_thread(taken_in) and loop.time() < deadline:
+    deadline = loop.time() + intake.settings.nats_timeout
+    while not await asyncio.to_thread(intake.read, has_message, str(event.event_id)) and loop.time() < deadline:
         await asyncio.sleep(0.02)
+    return Written(message_id=str(event.event_id), written_at=event.occurred_at)
 
 
 @routes.post(
@@ -127,6 +112,7 @@ async def write_to_thread(
     request: Request,
     body: Write,
     response: Response,
+    intake: IntakeDep,
     runtime: RuntimeDep,
     principal: Caller,
     receipt_code: ReceiptHeader = None,
@@ -135,6 +121,6 @@ async def write_to_thread(
     """Write to the other side: the reporter to the safety department, its verifiers and
     managers to the reporter. A retry with the same Idempotency-Key writes nothing twice."""
     row, who = await report_and_looker(request, runtime, report_id, principal, receipt_code)
-    written = await post_message(runtime, row, who, body.text, idempotency_key or new_idempotency_key())
+    written = await post_message(intake, row, who, body.text, idempotency_key or new_idempotency_key())
     response.headers["Location"] = f"/reports/{report_id}/thread"
     return written

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass
 from types import SimpleNamespace
 from datetime import datetime
 from typing import Any
@@ -21,48 +20,44 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
-from hazardloop.events import MESSAGE_LIMIT, MessageText
+from hazardloop.events import MESSAGE_LIMIT
 from hazardloop.log.eventstore import EventStoreUnavailable
 from hazardloop.web.http import same_token
 from hazardloop.timing.instants import in_zone
 from hazardloop.web.labels import label
 from hazardloop.runtime.service import Runtime
+from hazardloop_intake.adapters import Intake
 from hazardloop_intake.api.reports import steps
-from hazardloop_intake.pages import NO_STORE, templates
 from hazardloop_intake.api.thread import post_message
-from hazardloop_intake.commands import new_idempotency_key
-from hazardloop_intake.i18n import TEXT, language
-from hazardloop_intake.i18n_report import REPORT_TEXT
-from hazardloop_intake.lookups import LookupLimiter, TooManyLookups, client_address
-from hazardloop_intake.peers import PeerDown, PeerRefused, Peers
-from hazardloop_intake.receipt_sessions import ReceiptSessions, new_csrf
+from hazardloop_intake.domain import new_idempotency_key
+from hazardloop_intake.i18n import language
+from hazardloop_intake.lookups import TooManyLookups, client_address
+from hazardloop_intake.peers import PeerDown, PeerRefused
+from hazardloop_intake.queries import by_receipt_code, messages, report_row
+from hazardloop_intake.receipt_sessions import new_csrf
+from hazardloop_intake.report_page import (
+    CLAIMABLE,
+    MESSAGE,
+    ReporterDesk,
+    claim_refusal,
+    message_error,
+    page,
+    reward_state,
+    sentence,
+    words,
+)
 from hazardloop_intake.reporter_session import ReporterSession, SignedInReporter
 from hazardloop_intake.signin import start_signin
 from hazardloop_intake.store import attachments, rewards
-from hazardloop_intake.thread import Looker, by_receipt_code, looker, messages, report_row
+from hazardloop_intake.thread import Looker, looker
 
 routes = APIRouter(include_in_schema=False)
 
 RECEIPT_COOKIE = "hl_receipt"
 LOOKUP_COOKIE = "hl_lookup"
 """Double-submit CSRF token of the look-up form, before any session exists."""
-CLAIMABLE = frozenset({"proposed", "referred", "approved"})
-"""Reward stages in which rewards takes an anonymous claim (it is paid only once claimed)."""
-_MESSAGE = TypeAdapter(MessageText)
-
-
-@dataclass
-class ReporterDesk:
-    """What the reporter's pages need besides the store: sessions, the guard against
-    guessing, and the services they ask for the reporter."""
-
-    sessions: ReceiptSessions
-    limiter: LookupLimiter
-    peers: Peers
-    secure_cookies: bool
 
 
 def desk(request: Request) -> ReporterDesk:
@@ -73,13 +68,8 @@ def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def words(lang: str) -> dict[str, str]:
-    return TEXT[lang] | REPORT_TEXT[lang]
-
-
-def page(name: str, lang: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
-    html = templates.get_template(name).render(lang=lang, t=words(lang), extra_query="", **context)
-    return HTMLResponse(html, status_code=status_code, headers=NO_STORE | (headers or {}))
+def intake_of(request: Request) -> Intake:
+    return request.app.state.intake
 
 
 def _lang(request: Request, chosen: str | None = None) -> str:
@@ -190,7 +180,7 @@ async def report_page(request: Request, lang: str, row: Any, who: Looker, *, csr
         {"report": dict(row._mapping), "thread": [message.text for message in thread]}, erased=label("erased_text", lang)
     )
     row = SimpleNamespace(**opened["report"])
-    timeline = [(when(step.occurred_at), _sentence(step, t, lang, when, yuan)) for step in steps(row, attachments=photos)]
+    timeline = [(when(step.occurred_at), sentence(step, t, lang, when, yuan)) for step in steps(row, attachments=photos)]
     shown = {"form_text": "", "notice": None, "error": None, "voucher": None, "claim_error": None} | extra
     shown.setdefault("idempotency_key", new_idempotency_key())
     return page(
@@ -205,7 +195,7 @@ async def report_page(request: Request, lang: str, row: Any, who: Looker, *, csr
         rectified_at=when(row.rectified_at),
         reward=reward,
         reward_amount=yuan(reward.amount_fen) if reward else "",
-        reward_state=label(_reward_state(reward), lang) if reward else "",
+        reward_state=label(reward_state(reward), lang) if reward else "",
         paid_how=label(reward.channel, lang) if reward and reward.channel else "",
         claimable=who.anonymous and reward is not None and reward.stage in CLAIMABLE,
         claimed=bool(reward and reward.claimed),
@@ -213,22 +203,6 @@ async def report_page(request: Request, lang: str, row: Any, who: Looker, *, csr
         limit=MESSAGE_LIMIT, csrf=csrf, base=base, nav_path=base,
         **shown,
     )
-
-
-def _reward_state(reward: Any) -> str:
-    return "claimed" if reward.claimed and reward.stage in CLAIMABLE else reward.stage
-
-
-def _sentence(step: Any, t: dict[str, str], lang: str, when, yuan) -> str:
-    detail = step.detail
-    values = {
-        "outcome": " · ".join(label(code, lang) for code in (detail.get("outcome"), detail.get("grade")) if code),
-        "deadline": when(datetime.fromisoformat(detail["deadline"])) if detail.get("deadline") else "",
-        "measures": detail.get("measures") or "",
-        "amount": yuan(detail.get("amount_fen")),
-        "reason": detail.get("reason") or "",
-    }
-    return t.get(f"step_{step.type}", label(step.type, lang)).format(**values)
 
 
 # --- what the reporter does from the page ---------------------------------------------------
@@ -243,18 +217,6 @@ async def _posted(request: Request) -> tuple[dict[str, str], str, tuple[Any, Loo
     if found is None or not same_token(values.get("csrf"), found[2]):
         return values, lang, None
     return values, lang, found
-
-
-def message_error(text: str, t: dict[str, str]) -> str | None:
-    """What is wrong with a message, in the reporter's words (None: it can be sent)."""
-    try:
-        _MESSAGE.validate_python(text)
-    except ValidationError as invalid:
-        kind = invalid.errors()[0]["type"]
-        if kind == "string_too_long":
-            return t["message_too_long"].format(limit=MESSAGE_LIMIT, n=len(text.strip()))
-        return t["message_empty"] if kind == "string_too_short" else t["message_invalid"]
-    return None
 
 
 @routes.post("/f/receipt/messages", response_class=HTMLResponse)
@@ -277,7 +239,7 @@ async def write_message(request: Request, lang: str, row: Any, who: Looker, *, c
         return await report_page(request, lang, row, who, status_code=422, error=error, **again)
     key = values.get("idempotency_key") or new_idempotency_key()
     try:
-        await post_message(runtime_of(request), row, who, _MESSAGE.validate_python(text), key[:200])
+        await post_message(intake_of(request), row, who, MESSAGE.validate_python(text), key[:200])
     except EventStoreUnavailable:  # not confirmed: sent again with the same key, it is written at most once
         retry = str(runtime_of(request).settings.retry_after_seconds)
         page_again = await report_page(
@@ -303,21 +265,9 @@ async def claim_from_receipt_page(request: Request) -> Response:
         answer.headers["Retry-After"] = str(runtime_of(request).settings.retry_after_seconds)
         return answer
     except PeerRefused as refusal:
-        reason = _claim_refusal(refusal, t, lang)
+        reason = claim_refusal(refusal, t, lang)
         return await report_page(request, lang, row, who, csrf=csrf, base="/f/receipt", status_code=refusal.status, claim_error=reason)
     return await report_page(request, lang, row, who, csrf=csrf, base="/f/receipt", voucher=voucher)
-
-
-def _claim_refusal(refusal: PeerRefused, t: dict[str, str], lang: str) -> str:
-    if refusal.status == 404:
-        return t["claim_not_found"]
-    if refusal.state == "claimed":
-        return t["claim_already"]
-    if refusal.state == "granted":
-        return t["claim_paid"]
-    if refusal.state:
-        return t["claim_not_now"].format(state=label(refusal.state, lang))
-    return t["claim_refused"].format(reason=refusal.reason)
 
 
 @routes.get("/f/receipt/dossier", response_class=HTMLResponse)
