@@ -44,6 +44,7 @@ from hazardloop_notifications.store import (
 
 log = logging.getLogger("hazardloop.notifications.sender")
 
+
 class DeliveryFailed(Exception):
     """The channel did not take the message (refused, unreachable, too slow)."""
 
