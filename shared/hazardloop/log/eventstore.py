@@ -6,16 +6,25 @@ lost race or a retried publish can never produce a second event. An append whose
 acknowledgement does not come (a stalled broker) is sent again, identically, until the
 broker says what became of it, so that an answer never claims "not stored" for an
 event the log holds.
+
+Commands change aggregates by one path, ``AggregateStore.decide_many`` (``decide`` is its
+case of one aggregate): load, let the domain decide, append each event guarded by its own
+aggregate's version, and on a lost race load everything again and decide again. Written
+once over ``load`` and ``append``, it is the same for this store and for the in-memory
+one of ``hazardloop.testing``, which lets command handlers be unit-tested without a
+broker; one contract test runs against both stores to keep the in-memory one honest.
 """
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import json
 import re
-from collections.abc import Callable, AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import nats.aio.client
 import nats.aio.msg
@@ -153,6 +162,101 @@ class History:
         return self.events[-1].event.hash if self.events else GENESIS_HASH
 
 
+class AggregateKey(NamedTuple):
+    """Which aggregate: the subjects of its history and the version that guards it."""
+
+    tenant: str
+    aggregate_type: str
+    aggregate_id: str
+
+    @classmethod
+    def of(cls, event: Event) -> AggregateKey:
+        return cls(event.tenant, event.aggregate_type, event.aggregate_id)
+
+
+Decision = Callable[[Mapping[AggregateKey, History]], Sequence[Event]]
+"""Given each aggregate's history, the new events in the order they are to be appended."""
+
+
+class AggregateStore(abc.ABC):
+    """What command handlers need of the event log, and the one way they change it.
+
+    A store gives guarded ``append`` and ``load``; ``decide_many`` is written once over
+    them, so a command takes the same path on the broker and in memory.
+    """
+
+    stream: str
+    subjects: Subjects
+
+    @abc.abstractmethod
+    async def append(self, event: Event, *, expected_version: int) -> Appended:
+        """Append ``event`` if its aggregate's last sequence is ``expected_version`` (0: new).
+
+        An event id already stored is not stored again: ``Appended(its sequence,
+        duplicate=True)``, whatever the guard says. Else a stale guard raises
+        ``ConcurrencyError``.
+        """
+
+    @abc.abstractmethod
+    async def append_many(self, items: Sequence[tuple[Event, int]]) -> list[Appended]:
+        """``append`` each ``(event, expected_version)``, one per distinct aggregate; the
+        first failure is raised after all the others are stored."""
+
+    @abc.abstractmethod
+    async def load(self, tenant: str, aggregate_type: str, aggregate_id: str) -> History:
+        """An aggregate's full history in order (empty, version 0, if it does not exist)."""
+
+    @abc.abstractmethod
+    async def first_event(self, aggregate_type: str, aggregate_id: str) -> StoredEvent | None:
+        """An aggregate's first event, in whichever subsidiary holds it (None if none does)."""
+
+    @abc.abstractmethod
+    async def last_sequence(self) -> int:
+        """The log's last sequence number (0 when empty)."""
+
+    async def decide(
+        self, tenant: str, aggregate_type: str, aggregate_id: str, decision: Callable[[History], Sequence[Event]], *, attempts: int = 3
+    ) -> list[Event]:
+        """``decide_many`` for one aggregate: ``decision`` gets its history, returns its new events."""
+        key = AggregateKey(tenant, aggregate_type, aggregate_id)
+        return await self.decide_many([key], lambda histories: decision(histories[key]), attempts=attempts)
+
+    async def decide_many(self, keys: Sequence[AggregateKey], decision: Decision, *, attempts: int = 3) -> list[Event]:
+        """Load the aggregates of ``keys``, let ``decision`` choose new events, append them guarded.
+
+        ``decision`` gets each aggregate's ``History`` by key and returns the new events in
+        the order they are to be appended, each of one of ``keys`` (else ``ValueError``,
+        before anything is appended). Each event expects its own aggregate's version: the
+        one loaded, then the sequence of that aggregate's event before it in the decision.
+        A lost race on any of them loads all again and decides again, up to ``attempts``
+        (then ``ConcurrencyError``): the loser sees the winner's events and gets the
+        domain's own answer (a 409 naming the state, say).
+
+        Appends to several aggregates are not one transaction. What landed before a lost
+        race stays in the log, and the next decision sees it in the histories, so the
+        domain completes or compensates it: a budget commitment taken for an approval that
+        then lost its race on the reward is released by the next decision. A decision cut
+        short by an outage is completed or compensated so when the same command comes again.
+        """
+        keys = list(dict.fromkeys(keys))
+        for attempt in range(1, attempts + 1):
+            histories = {key: await self.load(*key) for key in keys}
+            events = list(decision(histories))
+            if stranger := next((AggregateKey.of(e) for e in events if AggregateKey.of(e) not in histories), None):
+                raise ValueError(f"a decision returned an event of {stranger}, an aggregate it did not load")
+            versions = {key: history.version for key, history in histories.items()}
+            try:
+                for event in events:
+                    key = AggregateKey.of(event)
+                    appended = await self.append(event, expected_version=versions[key])
+                    versions[key] = max(versions[key], appended.sequence)  # a duplicate answers with its older sequence
+                return events
+            except ConcurrencyError:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+
 def cloudevents_headers(event: Event, source: str) -> dict[str, str]:
     """The envelope as CloudEvents binary-mode headers, for subscribers without our code."""
     headers = {
@@ -172,8 +276,8 @@ def cloudevents_headers(event: Event, source: str) -> dict[str, str]:
     return headers
 
 
-class EventStore:
-    """Appends to and reads from the one stream of the bounded context."""
+class EventStore(AggregateStore):
+    """Appends to and reads from the one stream of the bounded context (JetStream)."""
 
     def __init__(
         self,
@@ -348,29 +452,6 @@ class EventStore:
                 raise translated from error
         headers = self._headers(event, expected)
         return await self._settle_one(event, self.subjects.of(event), encode_event(event), headers, deadline)
-
-    async def decide(
-        self, tenant: str, aggregate_type: str, aggregate_id: str, decision: Callable[[History], Sequence[Event]], *, attempts: int = 3
-    ) -> list[Event]:
-        """Load an aggregate, let ``decision`` choose its new events, append them guarded.
-
-        Each event expects the one before it. A lost race reloads and decides again: the
-        loser then sees the winner's events and gets the domain's own answer (a 409
-        naming the state, say). A decision of several events cut short after its first
-        landed is left to the domain to complete when the same command comes again.
-        """
-        for attempt in range(1, attempts + 1):
-            history = await self.load(tenant, aggregate_type, aggregate_id)
-            events = list(decision(history))
-            version = history.version
-            try:
-                for event in events:
-                    version = (await self.append(event, expected_version=version)).sequence
-                return events
-            except ConcurrencyError:
-                if attempt == attempts:
-                    raise
-        raise AssertionError("unreachable")
 
     async def load(self, tenant: str, aggregate_type: str, aggregate_id: str) -> History:
         """An aggregate's full history, read from the log (never from a projection)."""

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel
 
 from hazardloop.web.auth import Principal, optionally_authenticated
@@ -35,7 +34,7 @@ from hazardloop_verification.dossier_words import words
 routes = APIRouter(tags=["dossier"], responses=refusals(503))  # a dossier is read from the log
 
 templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
+    loader=PackageLoader("hazardloop_verification"), autoescape=select_autoescape(["html"]), auto_reload=False
 )
 
 WITHHELD = frozenset(
