@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from hazardloop.events import GENESIS_HASH, EndpointEntry, Event, Note, PersonEntry
-from hazardloop.log.eventstore import Appended, EventStore
+from hazardloop.log.eventstore import AggregateStore, Appended
 from hazardloop.privacy.sealing import TextVault
 from hazardloop_notifications.domain import (
     DELIVERY,
@@ -34,12 +34,12 @@ from hazardloop_notifications.domain import (
 # --- the directory ---------------------------------------------------------------------------
 
 
-async def directory_entry(store: EventStore, tenant: str, kind: str, name: str) -> Listed:
+async def directory_entry(store: AggregateStore, tenant: str, kind: str, name: str) -> Listed:
     """An entry as the log has it (so right after it is set, before the read model has it)."""
     return Listed.from_history(tenant, kind, name, await store.load(tenant, DIRECTORY, entry_id(kind, name)))
 
 
-async def set_entry(store: EventStore, tenant: str, entry: PersonEntry | EndpointEntry, *, actor: str, now: datetime) -> bool:
+async def set_entry(store: AggregateStore, tenant: str, entry: PersonEntry | EndpointEntry, *, actor: str, now: datetime) -> bool:
     """Record the entry; False when the directory already says exactly this."""
     kind, name = entry.kind, entry_name(entry)
     events = await store.decide(
@@ -50,7 +50,7 @@ async def set_entry(store: EventStore, tenant: str, entry: PersonEntry | Endpoin
 
 
 async def remove_entry(
-    store: EventStore, tenant: str, kind: str, name: str, *, actor: str, now: datetime, missing_ok: bool = False
+    store: AggregateStore, tenant: str, kind: str, name: str, *, actor: str, now: datetime, missing_ok: bool = False
 ) -> bool:
     """Take the entry out of the directory: ``NotFound`` when it is not there, or False with ``missing_ok``."""
     events = await store.decide(
@@ -61,7 +61,7 @@ async def remove_entry(
 
 
 async def load_directory(
-    store: EventStore, tenant: str, document: DirectoryDocument, *, actor: str, now: datetime, listed: Iterable[tuple[str, str]] = ()
+    store: AggregateStore, tenant: str, document: DirectoryDocument, *, actor: str, now: datetime, listed: Iterable[tuple[str, str]] = ()
 ) -> dict[str, int]:
     """Set every entry of ``document``; with ``prune``, remove the ``listed`` (kind, name) it lacks.
 
@@ -81,12 +81,12 @@ async def load_directory(
 # --- deliveries ------------------------------------------------------------------------------
 
 
-async def delivery(store: EventStore, tenant: str, key: str) -> Delivery:
+async def delivery(store: AggregateStore, tenant: str, key: str) -> Delivery:
     """A delivery as the log has it: what the sender checks before it sends."""
     return Delivery.from_history(tenant, key, await store.load(tenant, DELIVERY, key))
 
 
-async def record_sent(store: EventStore, outgoing: Outgoing, *, attempts: int, now: datetime) -> bool:
+async def record_sent(store: AggregateStore, outgoing: Outgoing, *, attempts: int, now: datetime) -> bool:
     """Record that the channel took the message; False when the log had it sent already."""
     events = await store.decide(
         outgoing.tenant, DELIVERY, outgoing.key,
@@ -95,7 +95,7 @@ async def record_sent(store: EventStore, outgoing: Outgoing, *, attempts: int, n
     return bool(events)
 
 
-async def dead_letter(store: EventStore, outgoing: Outgoing, *, attempts: int, error: str, now: datetime) -> bool:
+async def dead_letter(store: AggregateStore, outgoing: Outgoing, *, attempts: int, error: str, now: datetime) -> bool:
     """Record that the sender gave up on the message; False when the log says it was
     sent or dead-lettered meanwhile."""
     events = await store.decide(
@@ -108,7 +108,7 @@ async def dead_letter(store: EventStore, outgoing: Outgoing, *, attempts: int, e
 
 
 async def retry_delivery(
-    store: EventStore, texts: TextVault, tenant: str, key: str, *, report_id: str | None, actor: str, now: datetime, comment: Note | None = None
+    store: AggregateStore, texts: TextVault, tenant: str, key: str, *, report_id: str | None, actor: str, now: datetime, comment: Note | None = None
 ) -> Event:
     """Send a dead-lettered delivery on its way again (a 409 naming its state otherwise).
 
@@ -124,7 +124,7 @@ async def retry_delivery(
     return event
 
 
-async def record_inbox_deliveries(store: EventStore, messages: Sequence[Outgoing], *, now: datetime) -> int:
+async def record_inbox_deliveries(store: AggregateStore, messages: Sequence[Outgoing], *, now: datetime) -> int:
     """An inbox message is delivered once it is projected: record each as sent, once."""
     await _open_each(store, [message.sent(prev_hash=GENESIS_HASH, attempts=1, now=now) for message in messages])
     return len(messages)
@@ -142,7 +142,7 @@ class Unread(NamedTuple):
     reader: str
 
 
-async def mark_read(store: EventStore, messages: Iterable[Unread], *, now: datetime) -> int:
+async def mark_read(store: AggregateStore, messages: Iterable[Unread], *, now: datetime) -> int:
     """Record each message read; how many were not recorded read before."""
     appended = await _open_each(store, [message_read(m.tenant, m.box, m.message_id, reader=m.reader, now=now) for m in messages])
     return sum(1 for a in appended if not a.duplicate)
@@ -151,12 +151,12 @@ async def mark_read(store: EventStore, messages: Iterable[Unread], *, now: datet
 # --- the clocks ------------------------------------------------------------------------------
 
 
-async def fire(store: EventStore, due: Sequence[Event]) -> int:
+async def fire(store: AggregateStore, due: Sequence[Event]) -> int:
     """Record reminders and digests that fell due (each fires once, however often it is found due)."""
     await _open_each(store, due)
     return len(due)
 
 
-async def _open_each(store: EventStore, events: Sequence[Event]) -> list[Appended]:
+async def _open_each(store: AggregateStore, events: Sequence[Event]) -> list[Appended]:
     """Append events that each open their own aggregate, pipelined, each guarded to be its first."""
     return await store.append_many([(event, 0) for event in events]) if events else []
