@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from hazardloop.timing.clock import Clock
-from hazardloop.events import GENESIS_HASH, DigestDue, DirectoryRole, RectificationReminderDue, stable_id
+from hazardloop.events import DigestDue, DirectoryRole, RectificationReminderDue
 from hazardloop.runtime.rounds import every
 from hazardloop.runtime.service import Runtime
+from hazardloop_notifications import commands
+from hazardloop_notifications.domain import digest_due, digest_slot, reminder_due
 from hazardloop_notifications.settings import NotificationsSettings
 from hazardloop_notifications.store import digests, directory_roles, reports
 
 log = logging.getLogger("hazardloop.notifications.clocks")
-
-ACTOR = "notifications:clock"
 
 
 class Clocks:
@@ -45,10 +45,10 @@ class Clocks:
     async def fire_due(self) -> int:
         reminders_due, digests_due = await asyncio.to_thread(self._due)
         events = [*reminders_due, *digests_due]
-        if events:
-            assert self._runtime is not None
-            await self._runtime.event_store().append_many([(event, 0) for event in events])
-        return len(events)
+        if not events:
+            return 0
+        assert self._runtime is not None
+        return await commands.fire(self._runtime.event_store(), events)
 
     def _due(self) -> tuple[list[RectificationReminderDue], list[DigestDue]]:
         assert self._runtime is not None
@@ -64,24 +64,14 @@ class Clocks:
             .order_by(reports.c.next_reminder_at)
             .limit(self._batch)
         )
-        fired = []
-        for row in db.execute(query):
-            key = f"{row.deadline.isoformat()}/{row.reminder_lead}h"
-            fired.append(
-                RectificationReminderDue.record(
-                    prev_hash=GENESIS_HASH, tenant=row.tenant, aggregate_id=str(stable_id("reminder", row.report_id, key)),
-                    actor=ACTOR, event_id=stable_id("reminder-due", row.report_id, key), occurred_at=now,
-                    report_id=row.report_id, owner=row.owner, deadline=row.deadline, hours_before=row.reminder_lead,
-                )
-            )
-        return fired
+        return [
+            reminder_due(row.tenant, row.report_id, owner=row.owner, deadline=row.deadline, hours_before=row.reminder_lead, now=now)
+            for row in db.execute(query)
+        ]
 
     def _digests(self, db: Any, now: datetime) -> list[DigestDue]:
         """The latest digest each subsidiary with managers has not had (a missed day is not sent late)."""
-        local = now.astimezone(self._zone)
-        slot = datetime.combine(local.date(), self._digest_at, self._zone)
-        if slot > local:
-            slot -= timedelta(days=1)
+        slot = digest_slot(now, self._digest_at, self._zone)
         day = slot.date().isoformat()
         with_managers = set(
             db.execute(
@@ -91,11 +81,4 @@ class Clocks:
             ).scalars()
         )
         done = set(db.execute(select(digests.c.tenant).where(digests.c.day == day)).scalars())
-        return [
-            DigestDue.record(
-                prev_hash=GENESIS_HASH, tenant=tenant, aggregate_id=f"d-{day}", actor=ACTOR,
-                event_id=stable_id("digest", tenant, day), occurred_at=now, day=day, since=slot - timedelta(days=1),
-            )
-            for tenant in sorted(with_managers - done)
-            if tenant in self.settings.tenants
-        ]
+        return [digest_due(tenant, slot, now=now) for tenant in sorted(with_managers - done) if tenant in self.settings.tenants]

@@ -6,8 +6,11 @@ import json
 from typing import Any
 from weakref import ref
 
-from hazardloop.events import DirectoryEntryRemoved, DirectoryEntrySet, DirectoryRole, EndpointEntry, PersonEntry
+from sqlalchemy import Engine, select
+
+from hazardloop.events import DirectoryEntryRemoved, DirectoryEntrySet, DirectoryRole
 from hazardloop.projections import Writer
+from hazardloop_notifications.domain import entry_name
 from hazardloop_notifications.store import directory_entries, directory_roles
 
 Member = dict[str, Any]
@@ -81,10 +84,6 @@ class Listing:
         when_entry_removed(event, db)
 
 
-def entry_name(entry: PersonEntry | EndpointEntry) -> str:
-    return entry.person if isinstance(entry, PersonEntry) else entry.endpoint
-
-
 def when_entry_set(event: DirectoryEntrySet, db: Writer) -> None:
     entry = event.entry
     name = entry_name(entry)
@@ -134,3 +133,11 @@ def _set_members(db: Writer, tenant: str, role: str, listed: list[Member]) -> No
         db.insert(directory_roles, tenant=tenant, role=role, members=value)
     else:
         db.update(directory_roles, {"tenant": tenant, "role": role}, members=value)
+
+
+def listed_entries(engine: Engine, tenant: str) -> list[tuple[str, str]]:
+    """The (kind, name) of every entry the subsidiary's directory lists, as projected:
+    what a whole directory document replaces."""
+    with engine.connect() as db:
+        rows = db.execute(select(directory_entries.c.kind, directory_entries.c.name, directory_entries.c.entry).where(directory_entries.c.tenant == tenant))
+        return [(row.kind, row.name) for row in rows if row.entry != "null"]

@@ -1,5 +1,5 @@
-"""Notifications' projection: follow each report, and turn events into inbox messages and
-deliveries to make, in the same transaction as the checkpoint.
+"""Notifications' projection, its read-model handlers: follow each report, and turn events
+into inbox messages and deliveries to make, in the same transaction as the checkpoint.
 
 Nothing is sent from here. The sender drains ``notification_deliveries`` and records
 each outcome as an event, which this projection applies in turn; so a replay rebuilds
@@ -23,7 +23,6 @@ from hazardloop.events import (
     DigestDue,
     DirectoryEntryRemoved,
     DirectoryEntrySet,
-    DirectoryRole,
     EscalationRaised,
     Event,
     ExtensionGranted,
@@ -60,7 +59,7 @@ from hazardloop.timing.instants import shifted
 from hazardloop.projections import Projection, Writer
 from hazardloop.privacy.sealing import forget, text_token
 from hazardloop_notifications import directory
-from hazardloop_notifications.routing import NEEDS_OWNER, REPORTER, Notice, To, notices_for, report_id_of
+from hazardloop_notifications.routing import NEEDS_OWNER, REPORTER, Notice, digest_notices, notices_for, report_id_of
 from hazardloop_notifications.store import deliveries, digests, inbox, metadata, reports
 
 OPEN_STAGES = ("filed", "accepted", "verified", "rectifying", "under_review")
@@ -184,7 +183,7 @@ class Notifier:
 
     def when_digest_due(self, event: DigestDue, db: Writer, listing: directory.Listing) -> None:
         db.insert(digests, tenant=event.tenant, day=event.day, created_at=event.occurred_at)
-        notify(db, listing, event, [Notice("digest", To(role=DirectoryRole.MANAGER), digest_of(db, event))])
+        notify(db, listing, event, digest_notices(digest_of(db, event)))
 
     # --- the projection --------------------------------------------------------------------
 

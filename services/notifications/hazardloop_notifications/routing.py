@@ -1,13 +1,15 @@
 """Who hears what: each event becomes notices, each for an audience, with its parameters.
 
-Pure functions of the event and the report as notifications knows it, so tests can
-read the whole routing table here. Who holds a role is the directory's business
-(``recipients``); a notice to staff never carries the reporter's pseudonym or name.
+Part of notifications' domain, kept as a module of its own because it is one
+self-contained table with an entry per event type: pure functions of the event and the
+report's owner, so tests read the whole routing table here. Who holds a role is the
+directory's business (the projection resolves audiences to recipients); a notice to
+staff never carries the reporter's pseudonym or name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
@@ -92,6 +94,11 @@ def notices_for(event: Event, owner: str | None = None) -> list[Notice]:
     routing never reads the store for it."""
     route = _route(type(event))
     return [] if route is None else route(event, {"report_id": report_id_of(event)}, owner)
+
+
+def digest_notices(digest: dict[str, Any]) -> list[Notice]:
+    """The daily digest (its figures counted from the read model) goes to the managers."""
+    return [Notice("digest", _role(DirectoryRole.MANAGER), digest)]
 
 
 Route = Callable[[Any, dict[str, Any], str | None], list[Notice]]
@@ -250,17 +257,6 @@ replay up to twenty ``isinstance`` checks per event."""
 def _route(kind: type) -> Route | None:
     """The route of ``kind``, or of the nearest class it derives from."""
     return next((_ROUTES[base] for base in kind.__mro__ if base in _ROUTES), None)
-
-
-def report_context(row: Mapping[str, Any] | None, *, staff: bool) -> dict[str, Any]:
-    """What a message may say about its report, merged into its parameters when rendered:
-    never who reported it, and the reporter's own words only to staff who handle it."""
-    if row is None or row.get("place") is None:
-        return {"place": "", "category": ""}
-    context = {"place": row["place"], "category": row["category"]}
-    if staff:
-        context["description"] = row["description"]
-    return context
 
 
 def report_id_of(event: Event) -> str:

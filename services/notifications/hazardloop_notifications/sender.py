@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,15 +23,14 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import OperationalError
 
 from hazardloop.timing.clock import Clock
-from hazardloop.events import GENESIS_HASH, NotificationFailed, NotificationSent, stable_id
-from hazardloop.log.eventstore import ConcurrencyError, EventStore, EventStoreUnavailable, History
+from hazardloop.log.eventstore import EventStore, EventStoreUnavailable
 from hazardloop.web.labels import label
 from hazardloop.runtime.rounds import every
 from hazardloop.runtime.service import Runtime
-from hazardloop_notifications import mail, payloads
+from hazardloop_notifications import commands, mail, payloads
+from hazardloop_notifications.domain import Outgoing, report_context
 from hazardloop_notifications.render import Renderer
 from hazardloop_notifications.settings import NotificationsSettings
-from hazardloop_notifications.routing import report_context
 from hazardloop_notifications.store import (
     INBOX_PENDING,
     REPORT_CONTEXT,
@@ -46,16 +44,9 @@ from hazardloop_notifications.store import (
 
 log = logging.getLogger("hazardloop.notifications.sender")
 
-SENDER = "notifications"
-"""The actor of delivery events."""
-
 
 class DeliveryFailed(Exception):
     """The channel did not take the message (refused, unreachable, too slow)."""
-
-
-def sent_event_id(key: str) -> uuid.UUID:
-    return stable_id("notification-sent", key)
 
 
 class Sender:
@@ -151,26 +142,23 @@ class Sender:
         """An inbox message is delivered once projected: record it, pipelined, each once."""
         if not rows:
             return 0
-        now = self.clock.now()
-        events = [(self._outcome(NotificationSent, row, GENESIS_HASH, now, attempts=1), 0) for row in rows]
-        await self.store.append_many(events)
+        recorded = await commands.record_inbox_deliveries(self.store, [Outgoing.from_row(row) for row in rows], now=self.clock.now())
         await asyncio.to_thread(self._note_many, [row["key"] for row in rows])
-        return len(rows)
+        return recorded
 
     # --- e-mail and webhooks -------------------------------------------------------------
 
     async def _deliver(self, row: dict[str, Any]) -> bool:
-        key = row["key"]
-        history = await self.store.load(row["tenant"], "delivery", key)
-        kinds = [stored.event.type for stored in history.events]
-        if "NotificationSent" in kinds:
+        key, outgoing = row["key"], Outgoing.from_row(row)
+        logged = await commands.delivery(self.store, outgoing.tenant, key)
+        if logged.sent:
             await asyncio.to_thread(self._note, key, done=True)  # sent before; this store had not caught up
             return False
-        if kinds and kinds[-1] == "NotificationFailed":
-            return False  # dead-lettered; the projection will say so
+        if logged.dead_lettered:
+            return False  # the projection will say so
         tried = row["tried"] or 0
         if tried >= self.settings.delivery_max_attempts:
-            return await self._dead_letter(row, history, tried, row["last_error"] or "gave up")
+            return await self._dead_letter(outgoing, tried, row["last_error"] or "gave up")
         attempt = tried + 1
         try:
             await self._send(row)
@@ -179,11 +167,10 @@ class Sender:
             log.warning("delivery %s (%s to %s) failed, attempt %d: %s", key, row["channel"], row["recipient"], attempt, error)
             if attempt >= self.settings.delivery_max_attempts:
                 await asyncio.to_thread(self._note, key, tried=attempt, error=error)
-                return await self._dead_letter(row, history, attempt, error)
+                return await self._dead_letter(outgoing, attempt, error)
             await asyncio.to_thread(self._note, key, tried=attempt, error=error, retry_at=self.clock.now() + self.backoff(attempt))
             return False
-        event = self._outcome(NotificationSent, row, history.last_hash, self.clock.now(), attempts=attempt)
-        await self._append(event, history)
+        await commands.record_sent(self.store, outgoing, attempts=attempt, now=self.clock.now())
         await asyncio.to_thread(self._note, key, tried=attempt, done=True)
         return True
 
@@ -192,19 +179,10 @@ class Sender:
         seconds = self.settings.delivery_backoff_seconds * 2 ** (attempt - 1)
         return timedelta(seconds=min(seconds, self.settings.delivery_backoff_max_seconds))
 
-    async def _dead_letter(self, row: dict[str, Any], history: History, tried: int, error: str) -> bool:
-        event = self._outcome(NotificationFailed, row, history.last_hash, self.clock.now(), attempts=max(tried, 1), error=error[-2000:], round=len(history.events))
-        await self._append(event, history)
-        log.error("delivery %s dead-lettered after %d attempts: %s", row["key"], tried, error)
+    async def _dead_letter(self, outgoing: Outgoing, tried: int, error: str) -> bool:
+        await commands.dead_letter(self.store, outgoing, attempts=tried, error=error, now=self.clock.now())
+        log.error("delivery %s dead-lettered after %d attempts: %s", outgoing.key, tried, error)
         return True
-
-    async def _append(self, event: NotificationSent | NotificationFailed, history: History) -> None:
-        try:
-            await self.store.append(event, expected_version=history.version)
-        except ConcurrencyError:
-            # Someone else recorded an outcome meanwhile (an operator's retry, say); the
-            # log stays right, and the next tick looks again.
-            log.warning("delivery %s changed while it was sent", event.aggregate_id)
 
     async def _send(self, row: dict[str, Any]) -> None:
         staff = row["channel"] == "email"  # a person handling the report; never a group chat or webhook
@@ -231,29 +209,7 @@ class Sender:
         if refused is not None:
             raise DeliveryFailed(refused)
 
-    # --- events and notes ----------------------------------------------------------------
-
-    def _outcome(self, kind: type, row: dict[str, Any], prev_hash: str, now: datetime, *, attempts: int, round: int = 0, **extra: Any) -> Any:
-        key = row["key"]
-        event_id = sent_event_id(key) if kind is NotificationSent else stable_id("notification-failed", key, str(round))
-        source = uuid.UUID(row["source_event_id"])
-        return kind.record(
-            prev_hash=prev_hash,
-            tenant=row["tenant"],
-            aggregate_id=key,
-            actor=SENDER,
-            event_id=event_id,
-            occurred_at=now,
-            correlation_id=source,
-            causation_id=source,
-            kind=row["kind"],
-            channel=row["channel"],
-            recipient=row["recipient"],
-            report_id=row["report_id"],
-            source_event_id=row["source_event_id"],
-            attempts=attempts,
-            **extra,
-        )
+    # --- notes ---------------------------------------------------------------------------
 
     def _note(self, key: str, *, tried: int | None = None, error: str | None = None, retry_at: datetime | None = None, done: bool = False) -> None:
         assert self._runtime is not None

@@ -116,8 +116,9 @@ def directory_load(
     import nats
     import yaml
 
-    from hazardloop_notifications.api.directory import listed_entries
-    from hazardloop_notifications.directory_admin import DirectoryDocument, load
+    from hazardloop_notifications.commands import load_directory
+    from hazardloop_notifications.directory import listed_entries
+    from hazardloop_notifications.domain import DirectoryDocument
 
     module, settings = _settings("notifications")
     document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
@@ -136,7 +137,7 @@ def directory_load(
             results = {}
             for name, doc in parsed.items():
                 listed = _listed(runtime.engine, name) if doc.prune else []
-                results[name] = await load(store, name, doc, actor=actor, now=datetime.now(UTC), listed=listed)
+                results[name] = await load_directory(store, name, doc, actor=actor, now=datetime.now(UTC), listed=listed)
             return results
         finally:
             await connection.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -13,10 +12,10 @@ from sqlalchemy import select, union_all
 
 from hazardloop.web.auth import Principal, Role, check_tenant, require
 from hazardloop.web.edge import Command
-from hazardloop.events import NotificationRetried, Note, TenantId, stable_id
-from hazardloop.log.eventstore import ConcurrencyError
+from hazardloop.events import Note, TenantId
 from hazardloop.runtime.service import RuntimeDep
 from hazardloop.web.validation import IdInPath
+from hazardloop_notifications import commands
 from hazardloop_notifications.store import attempts, deliveries, inbox, inbox_deliveries
 
 routes = APIRouter(tags=["deliveries"])
@@ -104,21 +103,9 @@ async def retry_delivery(
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such delivery")
     check_tenant(principal, row.tenant)
-    store = runtime.event_store()
-    history = await store.load(row.tenant, "delivery", key)
-    last = history.events[-1].event.type if history.events else None
-    if last != "NotificationFailed":
-        raise HTTPException(status.HTTP_409_CONFLICT, detail={"message": "only a dead-lettered delivery can be retried", "state": row.status})
-    sealing = runtime.texts.sealing(row.tenant, row.report_id) if row.report_id else contextlib.nullcontext()
-    async with sealing:  # a message about no report (a digest) is about nobody in particular
-        event = NotificationRetried.record(
-            prev_hash=history.last_hash, tenant=row.tenant, aggregate_id=key, actor=principal.subject,
-            event_id=stable_id("notification-retried", key, str(len(history.events))), occurred_at=request.app.state.clock.now(),
-            comment=body.comment if body else None,
-        )
-    try:
-        await store.append(event, expected_version=history.version)
-    except ConcurrencyError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="the delivery changed meanwhile; look again") from exc
-    await asyncio.to_thread(request.app.state.sender.forget, key)
+    await commands.retry_delivery(
+        runtime.event_store(), runtime.texts, row.tenant, key, report_id=row.report_id, actor=principal.subject,
+        now=request.app.state.clock.now(), comment=body.comment if body else None,
+    )
+    await asyncio.to_thread(request.app.state.sender.forget, key)  # its attempts counted afresh
     return {"key": key, "status": "pending"}

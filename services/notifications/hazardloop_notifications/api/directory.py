@@ -15,7 +15,9 @@ from hazardloop.web.edge import Command
 from hazardloop.events import DirectoryRole, DisplayName, EmailAddress, EndpointEntry, EndpointFormat, Language, PersonEntry, TenantId, WebhookUrl
 from hazardloop.runtime.service import RuntimeDep
 from hazardloop.web.validation import IdInPath
-from hazardloop_notifications import directory_admin
+from hazardloop_notifications import commands
+from hazardloop_notifications.directory import listed_entries
+from hazardloop_notifications.domain import DirectoryDocument
 from hazardloop_notifications.payloads import endpoint_secret
 from hazardloop_notifications.store import directory_entries
 
@@ -75,14 +77,14 @@ def read_directory(runtime: RuntimeDep, principal: Reader, tenant: Tenant) -> di
 async def set_person(runtime: RuntimeDep, request: Request, principal: Keeper, tenant: Tenant, person: PersonName, body: PersonBody) -> Changed:
     check_tenant(principal, tenant)
     entry = PersonEntry(person=person, **body.model_dump())
-    changed = await directory_admin.set_entry(runtime.event_store(), tenant, entry, actor=principal.subject, now=_now(request))
+    changed = await commands.set_entry(runtime.event_store(), tenant, entry, actor=principal.subject, now=_now(request))
     return Changed(changed=changed)
 
 
 @routes.delete("/directory/people/{person}", response_model=Changed)
 async def remove_person(runtime: RuntimeDep, request: Request, principal: Keeper, tenant: Tenant, person: PersonName) -> Changed:
     check_tenant(principal, tenant)
-    changed = await directory_admin.remove_entry(runtime.event_store(), tenant, "person", person, actor=principal.subject, now=_now(request))
+    changed = await commands.remove_entry(runtime.event_store(), tenant, "person", person, actor=principal.subject, now=_now(request))
     return Changed(changed=changed)
 
 
@@ -90,26 +92,26 @@ async def remove_person(runtime: RuntimeDep, request: Request, principal: Keeper
 async def set_endpoint(runtime: RuntimeDep, request: Request, principal: Keeper, tenant: Tenant, endpoint: IdInPath, body: EndpointBody) -> Changed:
     check_tenant(principal, tenant)
     entry = EndpointEntry(endpoint=endpoint, **body.model_dump())
-    changed = await directory_admin.set_entry(runtime.event_store(), tenant, entry, actor=principal.subject, now=_now(request))
+    changed = await commands.set_entry(runtime.event_store(), tenant, entry, actor=principal.subject, now=_now(request))
     return Changed(changed=changed)
 
 
 @routes.delete("/directory/endpoints/{endpoint}", response_model=Changed)
 async def remove_endpoint(runtime: RuntimeDep, request: Request, principal: Keeper, tenant: Tenant, endpoint: IdInPath) -> Changed:
     check_tenant(principal, tenant)
-    changed = await directory_admin.remove_entry(runtime.event_store(), tenant, "endpoint", endpoint, actor=principal.subject, now=_now(request))
+    changed = await commands.remove_entry(runtime.event_store(), tenant, "endpoint", endpoint, actor=principal.subject, now=_now(request))
     return Changed(changed=changed)
 
 
 @routes.post("/directory")
 async def load_directory(
-    runtime: RuntimeDep, request: Request, principal: Keeper, tenant: Tenant, body: directory_admin.DirectoryDocument
+    runtime: RuntimeDep, request: Request, principal: Keeper, tenant: Tenant, body: DirectoryDocument
 ) -> dict[str, int]:
     """Set every entry of a directory document (unchanged entries add nothing); ``prune``
     removes the entries it does not list."""
     check_tenant(principal, tenant)
     listed = await asyncio.to_thread(listed_entries, runtime.engine, tenant)
-    return await directory_admin.load(runtime.event_store(), tenant, body, actor=principal.subject, now=_now(request), listed=listed)
+    return await commands.load_directory(runtime.event_store(), tenant, body, actor=principal.subject, now=_now(request), listed=listed)
 
 
 @routes.get("/directory/endpoints/{endpoint}/signing-secret")
@@ -121,14 +123,8 @@ async def signing_secret(
     Only for an endpoint the directory lists (as the log has it, so right after it is set).
     """
     check_tenant(principal, tenant)
-    listed, _, _ = await directory_admin.current(runtime.event_store(), tenant, "endpoint", endpoint)
-    if listed is None:
+    listed = await commands.directory_entry(runtime.event_store(), tenant, "endpoint", endpoint)
+    if listed.entry is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no endpoint {endpoint!r} in the directory of {tenant}")
     settings = request.app.state.settings
     return {"endpoint": endpoint, "secret": endpoint_secret(settings.webhook_signing_key(), tenant, endpoint), "algorithm": "hmac-sha256"}
-
-
-def listed_entries(engine, tenant: str) -> list[tuple[str, str]]:
-    with engine.connect() as db:
-        rows = db.execute(select(directory_entries.c.kind, directory_entries.c.name, directory_entries.c.entry).where(directory_entries.c.tenant == tenant))
-        return [(row.kind, row.name) for row in rows if row.entry != "null"]

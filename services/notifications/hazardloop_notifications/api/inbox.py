@@ -18,13 +18,14 @@ from sqlalchemy import func, literal, select, union_all
 
 from hazardloop.web.auth import Principal, optionally_authenticated
 from hazardloop.web.edge import Command
-from hazardloop.events import GENESIS_HASH, Language, MessageRead, stable_id
+from hazardloop.events import Language
 from hazardloop.web.http import refusals
 from hazardloop.web.labels import label
 from hazardloop.privacy.receipts import ReceiptCode, receipt_digest
 from hazardloop.runtime.service import RuntimeDep
+from hazardloop_notifications import commands
+from hazardloop_notifications.domain import report_context
 from hazardloop_notifications.render import Renderer, pick_language
-from hazardloop_notifications.routing import report_context
 from hazardloop_notifications.store import REPORT_CONTEXT, inbox, reports
 
 routes = APIRouter(tags=["inbox"])
@@ -149,7 +150,7 @@ async def mark_read(
 ) -> Marked:
     """Mark messages read (each once, recorded in the log as ``MessageRead``)."""
     mine = (await _boxes(runtime, principal, code)).subquery()
-    query = select(mine.c.box, mine.c.message_id, mine.c.tenant, mine.c.reader).where(mine.c.read_at.is_(None))
+    query = select(mine.c.tenant, mine.c.box, mine.c.message_id, mine.c.reader).where(mine.c.read_at.is_(None))
     if not body.all:
         if not body.message_ids:
             return Marked(read=0)
@@ -159,18 +160,5 @@ async def mark_read(
         with runtime.engine.connect() as db:
             return db.execute(query.limit(5000)).all()
 
-    rows = await asyncio.to_thread(unread_rows)
-    now = request.app.state.clock.now()
-    events = [
-        (
-            MessageRead.record(
-                prev_hash=GENESIS_HASH, tenant=row.tenant, aggregate_id=str(stable_id("inbox", row.box, row.message_id)),
-                actor=row.reader, event_id=stable_id("message-read", row.box, row.message_id), occurred_at=now,
-                box=row.box, message_id=row.message_id,
-            ),
-            0,
-        )
-        for row in rows
-    ]
-    appended = await runtime.event_store().append_many(events) if events else []
-    return Marked(read=sum(1 for a in appended if not a.duplicate))
+    unread = [commands.Unread(*row) for row in await asyncio.to_thread(unread_rows)]
+    return Marked(read=await commands.mark_read(runtime.event_store(), unread, now=request.app.state.clock.now()))

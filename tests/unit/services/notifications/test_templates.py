@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from hazardloop_notifications.domain import report_context
 from hazardloop_notifications.render import LANGUAGES, Renderer, pick_language, yuan
-from hazardloop_notifications.routing import NEEDS_OWNER, notices_for, report_context
+from hazardloop_notifications.routing import NEEDS_OWNER, notices_for
 from tests.factories import REPORTER
 from tests.unit.services.notifications.samples import digest_params, report_row, sample_events
 
