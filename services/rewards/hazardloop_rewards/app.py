@@ -1,16 +1,17 @@
-"""Composition root of rewards."""
+"""Composition root of rewards: settings in, a runnable ASGI app out."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from fastapi import FastAPI
+from nats.js import JetStreamContext
 
 from hazardloop.timing.clock import Clock, SystemClock
 from hazardloop.events import EVENT_TYPES, RewardPolicySet
-from hazardloop.runtime.service import create_service
-from hazardloop_rewards.api import views as api_views
-from hazardloop_rewards.api import preview as api_preview
-from hazardloop_rewards.api import rewards as api
-from hazardloop_rewards.commands import Payouts
+from hazardloop.runtime.service import Runtime, create_service
+from hazardloop_rewards.api import preview, rewards, settings as settings_routes, views
+from hazardloop_rewards.commands import RewardCommands
 from hazardloop_rewards.projection import projection
 from hazardloop_rewards.settings import RewardsSettings
 
@@ -22,14 +23,21 @@ PUBLISHES = [kind for kind in EVENT_TYPES if kind.aggregate_type in ("reward", "
 
 def build(settings: RewardsSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or RewardsSettings()
+    clock, timezone = clock or SystemClock(), ZoneInfo(settings.timezone)
+
+    async def hand_over_to_commands(runtime: Runtime, js: JetStreamContext) -> None:
+        """The command handlers get the log, the text sealer and the pseudonym directory once they exist."""
+        app.state.commands = RewardCommands(runtime.make_store(js), runtime.texts.sealing, runtime.pseudonym_of, clock, timezone)
+
     app = create_service(
         name="rewards",
         settings=settings,
         database_url=settings.database_url_for("rewards", settings.database_url),
         projection_factory=projection,
-        routes=[api_preview.routes, api.routes, api_views.routes],
+        routes=[preview.routes, rewards.routes, views.routes, settings_routes.routes],
         publishes=PUBLISHES,
         description="Every verified report gets one reward decision: proposed by policy, approved, paid once, within budget.",
+        on_connect=hand_over_to_commands,
     )
-    app.state.payouts = Payouts(app.state.runtime, clock or SystemClock())
+    app.state.commands = None
     return app

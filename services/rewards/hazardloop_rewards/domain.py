@@ -1,4 +1,5 @@
-"""A report's reward and a year's budget: pure aggregates rebuilt from their histories.
+"""A report's reward, a year's budget and a subsidiary's policy versions: pure aggregates
+rebuilt from their histories, and the decisions commands make on them.
 
 Three steps, four different people: the verifier who verified proposes (by policy), a
 department head approves, adjusts with a reason, or declines; finance pays. Above the
@@ -7,17 +8,26 @@ cap or beyond the budget, the approval goes to group HQ. The reporter takes no p
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, ValidationInfo, field_validator
 
 from hazardloop.errors import DomainError, Invalid, NotFound
 from hazardloop.events import (
     GENESIS_HASH,
+    BreakdownLine,
     BudgetCommitted,
     BudgetReleased,
     Event,
+    Grade,
     HqReason,
     Outcome,
     PayoutChannel,
@@ -28,18 +38,25 @@ from hazardloop.events import (
     RewardBudgetSet,
     RewardClaimed,
     RewardDeclined,
+    RewardFactors,
     RewardGranted,
     RewardPolicy,
+    RewardPolicySet,
     RewardProposed,
     RewardReferred,
     RewardRevoked,
+    TenantId,
     Verified,
     stable_id,
 )
 from hazardloop.log.eventstore import History
-from hazardloop_rewards.policy import Precedence, reward_amount
+from hazardloop.privacy.receipts import normalised
+from hazardloop.web.edge import FURTHEST_AHEAD, Command
+from hazardloop_rewards.policy import Precedence, in_force, reward_amount
 
 POLICY_ACTOR = "policy:rewards"
+POLICY_ID = "rewards"
+"""The id of a subsidiary's one policy aggregate (its versions, each with its effective date)."""
 
 
 class Stage(StrEnum):
@@ -112,6 +129,102 @@ def decide_on_verification(
     )
 
 
+class Grading(Command):
+    """What the verifier is about to record: the outcome and, for a hazard, its grading
+    (what a reward preview decides on)."""
+
+    tenant: TenantId
+    outcome: Outcome
+    grade: Grade | None = Field(None, validate_default=True, description="Required for a confirmed hazard, and only then.")
+    factors: RewardFactors | None = Field(None, description="The six reward factors of a confirmed hazard.")
+    within_routine_duties: bool = False
+
+    @field_validator("outcome")
+    @classmethod
+    def _rewarded_outcome(cls, outcome: Outcome) -> Outcome:
+        if outcome not in (Outcome.CONFIRMED_HAZARD, Outcome.VALID_NOT_HAZARD):
+            raise ValueError(
+                "a preview needs a confirmed hazard or a valid safety issue: nothing is due when not confirmed, "
+                "and a duplicate follows the grading of the report it duplicates"
+            )
+        return outcome
+
+    @field_validator("grade")
+    @classmethod
+    def _grade_of_a_hazard(cls, grade: Grade | None, info: ValidationInfo) -> Grade | None:
+        hazard = info.data.get("outcome") == Outcome.CONFIRMED_HAZARD
+        if hazard and grade is None:
+            raise ValueError("a confirmed hazard needs its grade")
+        if not hazard and grade is not None:
+            raise ValueError("only a confirmed hazard has a grade")
+        return grade
+
+
+@dataclass(frozen=True, slots=True)
+class RewardPreview:
+    """The proposal a grading would get, before anything is recorded."""
+
+    amount_fen: int
+    breakdown: tuple[BreakdownLine, ...]
+    policy: str
+    """The name of the policy applied."""
+    cap_fen: int
+
+    @property
+    def above_cap(self) -> bool:
+        """The policy's arithmetic exceeded the cap: the amount is the cap, and more needs group HQ."""
+        return any(line.rule == "cap" for line in self.breakdown)
+
+
+@dataclass
+class PolicyVersions:
+    """A subsidiary's reward policy: every version set, each in force from its own date."""
+
+    tenant: str
+    versions: list[RewardPolicySet] = field(default_factory=list)
+    last_hash: str = GENESIS_HASH
+
+    @classmethod
+    def from_history(cls, tenant: str, history: History) -> PolicyVersions:
+        versions = cls(tenant)
+        for stored in history.events:
+            if isinstance(stored.event, RewardPolicySet):
+                versions.versions.append(stored.event)
+            versions.last_hash = stored.event.hash
+        return versions
+
+    def in_force(self, at: datetime) -> tuple[RewardPolicy, datetime | None]:
+        """The policy in force at ``at`` and since when (the defaults, since never, before any is set)."""
+        chosen = in_force(self.versions, at)
+        return (chosen.policy, chosen.effective_from) if chosen else (RewardPolicy(), None)
+
+    def preview(self, grading: Grading, *, now: datetime) -> RewardPreview:
+        """Exactly the proposal the grading's verification would make now (for a report of its
+        own, not a duplicate): the same policy, the same arithmetic."""
+        policy, _ = self.in_force(now)
+        amount, lines = reward_amount(
+            policy, outcome=grading.outcome, grade=grading.grade, factors=grading.factors,
+            within_routine_duties=grading.within_routine_duties,
+        )  # fmt: skip
+        return RewardPreview(amount_fen=amount, breakdown=lines, policy=policy.name, cap_fen=policy.cap_fen)
+
+    def set(self, policy: RewardPolicy, effective_from: datetime | None, *, actor: str, now: datetime) -> list[RewardPolicySet]:
+        """A new version, in force from ``effective_from`` (now when None): never in the past,
+        at most three years ahead. Set again for the same moment, it replaces the earlier one."""
+        if effective_from is None:
+            effective_from = now
+        elif effective_from < now.replace(microsecond=0):
+            raise Invalid("a policy takes effect now or later, never in the past", field="effective_from")
+        elif effective_from > now + FURTHEST_AHEAD:
+            raise Invalid("a policy takes effect at most three years ahead", field="effective_from")
+        return [
+            RewardPolicySet.record(
+                prev_hash=self.last_hash, tenant=self.tenant, aggregate_id=POLICY_ID, actor=actor, occurred_at=now,
+                policy=policy, effective_from=effective_from,
+            )
+        ]  # fmt: skip
+
+
 @dataclass
 class Budget:
     """A subsidiary's reward budget for one year, and what approvals took from it."""
@@ -148,6 +261,17 @@ class Budget:
         """Whether ``amount`` fits; what the report itself already took (an approval retried
         after its commitment landed) is its own, not spent by others."""
         return self.remaining is None or amount <= self.remaining + self.committed.get(report_id, 0)
+
+    def set(self, amount_fen: int, *, actor: str, now: datetime) -> list[Event]:
+        """Set the year's amount; the amount it already has records nothing (a PUT)."""
+        if amount_fen == self.amount_fen:
+            return []
+        return [
+            RewardBudgetSet.record(
+                prev_hash=self.last_hash, tenant=self.tenant, aggregate_id=budget_id(self.year), actor=actor, occurred_at=now,
+                year=self.year, amount_fen=amount_fen,
+            )
+        ]  # fmt: skip
 
     def take(self, report_id: str, amount: int, *, actor: str, now: datetime) -> list[Event]:
         """What an approval of ``amount`` takes from the budget: nothing when the report
@@ -199,6 +323,11 @@ class Budget:
 
 def budget_id(year: int) -> str:
     return f"year-{year}"
+
+
+def budget_year(now: datetime, timezone: ZoneInfo) -> int:
+    """The budget year of ``now``: the calendar year where the group is."""
+    return now.astimezone(timezone).year
 
 
 @dataclass
@@ -367,3 +496,66 @@ class Reward:
                 amount_fen=self.amount_fen, reason=reason,
             )
         ]  # fmt: skip
+
+
+# --- a decision on a reward within the year's budget -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetedDecision:
+    """What a command on a reward decides with the year's budget, in the order it is appended,
+    and the refusal to answer once it is: a commitment the reward no longer needs is given
+    back even when the command itself is refused."""
+
+    decided: list[Event]
+    """The reward's own events: what the command answers with."""
+    taken: list[Event] = field(default_factory=list)
+    """From the budget, before the reward records its approval."""
+    given_back: list[Event] = field(default_factory=list)
+    """To the budget, after the reward records that it is declined or referred."""
+    refusal: DomainError | None = None
+
+    @property
+    def events(self) -> list[Event]:
+        return [*self.taken, *self.decided, *self.given_back]
+
+
+def within_budget(
+    reward: Reward, budget: Budget, decide: Callable[[Reward, Budget], list[Event]], *, now: datetime
+) -> BudgetedDecision:
+    """Decide on the reward with this year's budget.
+
+    An approval takes its amount from the budget before the reward records it, each append
+    guarded by its own aggregate's version, so racing approvals cannot both spend the rest.
+    A reward declined or referred gives back what its report holds, only once its decision
+    is recorded: while it is proposed, a commitment may belong to an approval still on its
+    way, which will use it. So an approval that took its amount and then lost the race on
+    the reward (to a decline, say) finds the reward declined when it decides again, and
+    gives the amount back before it is refused.
+    """
+    try:
+        decided = decide(reward, budget)
+    except DomainError as refusal:
+        return BudgetedDecision([], given_back=_given_back(reward, budget, now), refusal=refusal)
+    approval = next((e for e in decided if isinstance(e, RewardApproved)), None)
+    if approval is None:  # declined or referred now (the decision moved ``reward`` on)
+        return BudgetedDecision(decided, given_back=_given_back(reward, budget, now))
+    taken = budget.take(reward.report_id, approval.amount_fen, actor=approval.actor, now=approval.occurred_at)
+    return BudgetedDecision(decided, taken=taken)
+
+
+def _given_back(reward: Reward, budget: Budget, now: datetime) -> list[Event]:
+    """What the report holds of the budget, once the reward is declined or referred."""
+    if reward.stage not in (Stage.DECLINED, Stage.REFERRED) or reward.proposal is None:
+        return []
+    release = budget.release(reward.report_id, actor=POLICY_ACTOR, now=now)
+    return [release] if release is not None else []
+
+
+def voucher_for(receipt_code: str, tenant: str, report_id: str) -> str:
+    """The voucher of an anonymous claim: keyed by the receipt code itself (as typed, loosely
+    or not), so a claim repeated after a lost answer gets the same voucher back, yet nobody
+    without the code can compute it."""
+    mac = hmac.new(normalised(receipt_code).encode(), f"voucher\x1f{tenant}\x1f{report_id}".encode(), hashlib.sha256).digest()
+    letters = base64.b32encode(mac).decode()[:16]
+    return "-".join(letters[i : i + 4] for i in range(0, 16, 4))

@@ -10,12 +10,13 @@ from sqlalchemy import select
 
 from hazardloop.web.auth import ALL_TENANTS, Principal, Role, require
 from hazardloop.projections.catchup import projected
+from hazardloop.log.eventstore import EventStoreUnavailable
 from hazardloop.web.edge import Command
 from hazardloop.privacy.receipts import ReceiptCode, receipt_digest
 from hazardloop.web.recorded import CREATED, Recorded, recorded
 from hazardloop.runtime.service import Runtime, RuntimeDep
 from hazardloop.web.validation import IdInPath, reason_required_unless
-from hazardloop_rewards.commands import Payouts
+from hazardloop_rewards.commands import RewardCommands
 from hazardloop_rewards.store import reports, rewards
 
 routes = APIRouter(tags=["rewards"])
@@ -24,11 +25,15 @@ RewardAmount = Annotated[int, Field(gt=0, le=100_000_000, strict=True, descripti
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
 
 
-async def payouts_of(request: Request) -> Payouts:
-    return request.app.state.payouts
+async def commands_of(request: Request) -> RewardCommands:
+    """The command handlers, once the service is connected to the broker."""
+    commands = request.app.state.commands
+    if commands is None:
+        raise EventStoreUnavailable("the service is not connected to the broker yet")
+    return commands
 
 
-PayoutsDep = Annotated[Payouts, Depends(payouts_of)]
+CommandsDep = Annotated[RewardCommands, Depends(commands_of)]
 
 
 class Approval(Command):
@@ -98,14 +103,12 @@ async def tenant_of(runtime: Runtime, principal: Principal, report_id: str) -> s
     return tenant
 
 
-
-
 @routes.post("/rewards/{report_id}/approval", **CREATED)
 async def approve(
     report_id: IdInPath,
     body: Approval,
     runtime: RuntimeDep,
-    payouts: PayoutsDep,
+    commands: CommandsDep,
     principal: Annotated[Principal, Depends(require(Role.MANAGER))],
 ) -> Recorded:
     """The department head approves (possibly adjusting, with a reason) or declines.
@@ -115,9 +118,9 @@ async def approve(
     """
     tenant = await tenant_of(runtime, principal, report_id)
     if body.approve:
-        events = await payouts.approve(tenant, report_id, amount_fen=body.amount_fen, reason=body.reason, actor=principal.subject)
+        events = await commands.approve(tenant, report_id, amount_fen=body.amount_fen, reason=body.reason, actor=principal.subject)
     else:
-        events = await payouts.decline(tenant, report_id, reason=body.reason, actor=principal.subject)
+        events = await commands.decline(tenant, report_id, reason=body.reason, actor=principal.subject)
     return recorded(report_id, events)
 
 
@@ -126,7 +129,7 @@ async def hq_decision(
     report_id: IdInPath,
     body: HqDecision,
     runtime: RuntimeDep,
-    payouts: PayoutsDep,
+    commands: CommandsDep,
     principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.LEADER))],
 ) -> Recorded:
     """Group HQ decides an exceptional award or one beyond the budget."""
@@ -134,9 +137,9 @@ async def hq_decision(
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only group headquarters decides referred rewards")
     tenant = await tenant_of(runtime, principal, report_id)
     if body.approve:
-        events = await payouts.approve_at_hq(tenant, report_id, reason=body.reason, actor=principal.subject)
+        events = await commands.approve_at_hq(tenant, report_id, reason=body.reason, actor=principal.subject)
     else:
-        events = await payouts.decline(tenant, report_id, reason=body.reason, actor=principal.subject, hq=True)
+        events = await commands.decline(tenant, report_id, reason=body.reason, actor=principal.subject, hq=True)
     return recorded(report_id, events)
 
 
@@ -145,12 +148,12 @@ async def pay(
     report_id: IdInPath,
     body: Payment,
     runtime: RuntimeDep,
-    payouts: PayoutsDep,
+    commands: CommandsDep,
     principal: Annotated[Principal, Depends(require(Role.FINANCE))],
 ) -> Recorded:
     """Finance records the payout of an approved reward, with its payment reference."""
     tenant = await tenant_of(runtime, principal, report_id)
-    events = await payouts.pay(tenant, report_id, reference=body.payment_reference, voucher_code=body.voucher_code, actor=principal.subject)
+    events = await commands.pay(tenant, report_id, reference=body.payment_reference, voucher_code=body.voucher_code, actor=principal.subject)
     return recorded(report_id, events)
 
 
@@ -159,12 +162,12 @@ async def revoke(
     report_id: IdInPath,
     body: Revocation,
     runtime: RuntimeDep,
-    payouts: PayoutsDep,
+    commands: CommandsDep,
     principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.LEADER))],
 ) -> Recorded:
     """Revoke a paid reward found unjustified (proven fraud): a new event with the reason."""
     tenant = await tenant_of(runtime, principal, report_id)
-    return recorded(report_id, await payouts.revoke(tenant, report_id, reason=body.reason, actor=principal.subject))
+    return recorded(report_id, await commands.revoke(tenant, report_id, reason=body.reason, actor=principal.subject))
 
 
 @routes.post("/rewards/{report_id}/recognition", **CREATED)
@@ -172,13 +175,13 @@ async def recognition(
     report_id: IdInPath,
     body: Recognition,
     runtime: RuntimeDep,
-    payouts: PayoutsDep,
+    commands: CommandsDep,
     principal: Annotated[Principal, Depends(require(Role.REPORTER))],
 ) -> Recorded:
     """The reporter consents to be named on the public notice (or withdraws it); until then,
     and for anonymous reports always, the notice shows their pseudonym."""
     tenant = await tenant_of(runtime, principal, report_id)
-    events = await payouts.recognise(tenant, report_id, body.display_name if body.consent else None, subject=principal.subject)
+    events = await commands.recognise(tenant, report_id, body.display_name if body.consent else None, subject=principal.subject)
     return recorded(report_id, events)
 
 
@@ -186,7 +189,7 @@ async def recognition(
 async def claim(
     report_id: IdInPath,
     runtime: RuntimeDep,
-    payouts: PayoutsDep,
+    commands: CommandsDep,
     receipt_code: Annotated[ReceiptCode, Header(alias="Receipt-Code", description="The code given at filing.")],
 ) -> Voucher:
     """An anonymous reporter claims their reward with the receipt code: no token, no name."""
@@ -194,4 +197,4 @@ async def claim(
         row = db.execute(select(reports.c.tenant, reports.c.receipt_digest).where(reports.c.report_id == report_id)).first()
     if row is None or row.receipt_digest is None or row.receipt_digest != receipt_digest(receipt_code):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no anonymous report with this receipt code")
-    return Voucher(report_id=report_id, voucher_code=await payouts.claim(row.tenant, report_id, receipt_code))
+    return Voucher(report_id=report_id, voucher_code=await commands.claim(row.tenant, report_id, receipt_code))

@@ -1,5 +1,5 @@
-"""Rewards' read routes and settings: rewards and their breakdowns, totals, the policy and
-budget of each subsidiary, recognition (leaderboard, public notices) and the payroll export."""
+"""Rewards' read routes: rewards and their breakdowns, totals, the policy and budget of each
+subsidiary, recognition (leaderboard, public notices) and the payroll export."""
 
 from __future__ import annotations
 
@@ -13,20 +13,18 @@ from zoneinfo import ZoneInfo
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import Select, and_, func, select
 
 from hazardloop.web.auth import Principal, Role, authenticated, check_tenant, require
-from hazardloop.web.edge import Command, Instant
-from hazardloop.events import BreakdownLine, Fen, RewardPolicy, TenantId
-from hazardloop.runtime.service import RuntimeDep
+from hazardloop.events import BreakdownLine, RewardPolicy, TenantId
+from hazardloop.runtime.service import Runtime, RuntimeDep
 from hazardloop.exports.spreadsheet import spreadsheet_safe
 from hazardloop.web.validation import IdInPath
-from hazardloop_rewards.api.rewards import PayoutsDep
 from hazardloop_rewards.domain import Stage
 from hazardloop_rewards.store import budgets, policies, reports, rewards
 
-routes = APIRouter(tags=["rewards: views and settings"])
+routes = APIRouter(tags=["rewards: views"])
 
 Reader = Annotated[Principal, Depends(require(Role.FINANCE, Role.MANAGER, Role.LEADER, Role.AUDITOR, Role.VERIFIER))]
 Period = Annotated[str, Query(pattern=r"^2[01]\d{2}(-(0[1-9]|1[0-2]))?$", description="A year (2026) or a month (2026-11) of the group's local time (HAZARDLOOP_TIMEZONE).")]
@@ -132,10 +130,6 @@ class PolicyInForce(BaseModel):
     upcoming: list[dict[str, Any]] = []
 
 
-class SetPolicy(RewardPolicy, Command):
-    effective_from: Instant | None = Field(None, description="When it takes effect: now when omitted, never in the past, at most three years ahead.")
-
-
 @routes.get("/policy", response_model=PolicyInForce)
 def policy(runtime: RuntimeDep, principal: Reader, tenant: Annotated[TenantId, Query()]) -> PolicyInForce:
     """The reward policy in force now (the defaults until one is set), and any set to come."""
@@ -150,19 +144,6 @@ def policy(runtime: RuntimeDep, principal: Reader, tenant: Annotated[TenantId, Q
     return PolicyInForce(tenant=tenant, effective_from=current[-1].effective_from, policy=RewardPolicy.model_validate_json(current[-1].policy), upcoming=upcoming)
 
 
-@routes.put("/policy", response_model=PolicyInForce)
-async def set_policy(
-    body: SetPolicy,
-    payouts: PayoutsDep,
-    principal: Annotated[Principal, Depends(require(Role.MANAGER, Role.LEADER))],
-    tenant: Annotated[TenantId, Query()],
-) -> PolicyInForce:
-    """Set a new version of the policy; it applies to reports verified from its effective date."""
-    check_tenant(principal, tenant)
-    event = await payouts.set_policy(tenant, RewardPolicy.model_validate(body.model_dump(exclude={"effective_from"})), body.effective_from, principal.subject)
-    return PolicyInForce(tenant=tenant, effective_from=event.effective_from, policy=event.policy)
-
-
 class BudgetView(BaseModel):
     tenant: str
     year: int
@@ -172,35 +153,20 @@ class BudgetView(BaseModel):
     remaining_fen: int | None
 
 
-class SetBudget(Command):
-    amount_fen: Fen
-
-
 @routes.get("/budgets", response_model=BudgetView)
 def budget(runtime: RuntimeDep, principal: Reader, tenant: Annotated[TenantId, Query()], year: Annotated[int, Query(ge=2000, le=2200)]) -> BudgetView:
     """The year's budget: set, committed by approvals, paid, and what is left."""
     check_tenant(principal, tenant)
+    return budget_of(runtime, tenant, year)
+
+
+def budget_of(runtime: Runtime, tenant: str, year: int) -> BudgetView:
+    """The year's budget as the read model has it."""
     with runtime.engine.connect() as db:
         row = db.execute(select(budgets).where(and_(budgets.c.tenant == tenant, budgets.c.year == year))).first()
     amount, committed, paid = (row.amount_fen, row.committed_fen, row.paid_fen) if row else (None, 0, 0)
     remaining = None if amount is None else amount - committed
     return BudgetView(tenant=tenant, year=year, amount_fen=amount, committed_fen=committed, paid_fen=paid, remaining_fen=remaining)
-
-
-@routes.put("/budgets", response_model=BudgetView)
-async def set_budget(
-    body: SetBudget,
-    runtime: RuntimeDep,
-    payouts: PayoutsDep,
-    principal: Annotated[Principal, Depends(require(Role.LEADER, Role.FINANCE))],
-    tenant: Annotated[TenantId, Query()],
-    year: Annotated[int, Query(ge=2000, le=2200)],
-) -> BudgetView:
-    """Set the year's reward budget (kept as an event)."""
-    check_tenant(principal, tenant)
-    await payouts.set_budget(tenant, year, body.amount_fen, principal.subject)
-    known = budget(runtime, principal, tenant, year)
-    return known.model_copy(update={"amount_fen": body.amount_fen, "remaining_fen": body.amount_fen - known.committed_fen})
 
 
 # --- recognition and payroll ---------------------------------------------------------------

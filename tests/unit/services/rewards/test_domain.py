@@ -8,7 +8,7 @@ from hazardloop.errors import Invalid
 from hazardloop.events import RewardBudgetSet, RewardPolicy
 from hazardloop.log.eventstore import History, StoredEvent
 from hazardloop.privacy.receipts import receipt_digest
-from hazardloop_rewards.domain import Budget, NotAllowed, Reward, Stage, decide_on_verification
+from hazardloop_rewards.domain import Budget, NotAllowed, Reward, Stage, decide_on_verification, within_budget
 from tests.factories import REPORTER, report_filed, verified
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
@@ -177,3 +177,37 @@ def test_an_approval_retried_with_another_amount_gives_back_the_first_and_takes_
     again = Budget.from_history("refinery", 2026, history(set_budget, *first)).take("r-1", 45_000, actor="head", now=NOW)
     assert [e.type for e in again] == ["BudgetReleased", "BudgetCommitted"] and again[1].prev_hash == again[0].hash
     assert Budget.from_history("refinery", 2026, history(set_budget, *first, *again)).remaining == 55_000
+
+
+def approve(reward: Reward, budget: Budget) -> list:
+    return reward.approve(amount_fen=None, reason=None, actor="head-liu", pseudonym=OTHER, now=NOW, budget=budget)
+
+
+def test_an_approval_takes_from_the_budget_before_the_reward_records_it():
+    set_budget = RewardBudgetSet.record(prev_hash="0" * 64, tenant="refinery", aggregate_id="year-2026", actor="leader", year=2026, amount_fen=100_000)
+    proposed = proposal()
+    decision = within_budget(reward_of(proposed), Budget.from_history("refinery", 2026, history(set_budget)), approve, now=NOW)
+    assert [e.type for e in decision.events] == ["BudgetCommitted", "RewardApproved"] and decision.refusal is None
+    assert [e.type for e in decision.decided] == ["RewardApproved"], "the command answers with the reward's own events"
+
+
+def test_a_reward_declined_under_an_approval_gives_its_commitment_back_and_refuses_it():
+    set_budget = RewardBudgetSet.record(prev_hash="0" * 64, tenant="refinery", aggregate_id="year-2026", actor="leader", year=2026, amount_fen=100_000)
+    proposed = proposal()
+    taken = Budget.from_history("refinery", 2026, history(set_budget)).commit(proposed.aggregate_id, 50_000, actor="head-liu", now=NOW)
+    declined = reward_of(proposed).decline(reason="Not credible", actor="head-2", pseudonym=OTHER, now=NOW)
+    decision = within_budget(reward_of(proposed, *declined), Budget.from_history("refinery", 2026, history(set_budget, taken)), approve, now=NOW)
+    assert [e.type for e in decision.events] == ["BudgetReleased"] and decision.decided == []
+    assert isinstance(decision.refusal, NotAllowed) and decision.refusal.state == "declined"
+
+
+def test_a_decline_gives_back_what_the_report_holds_only_after_the_reward_records_it():
+    set_budget = RewardBudgetSet.record(prev_hash="0" * 64, tenant="refinery", aggregate_id="year-2026", actor="leader", year=2026, amount_fen=100_000)
+    proposed = proposal()
+    taken = Budget.from_history("refinery", 2026, history(set_budget)).commit(proposed.aggregate_id, 50_000, actor="head-liu", now=NOW)
+    budget = Budget.from_history("refinery", 2026, history(set_budget, taken))
+
+    def decline(reward: Reward, _: Budget) -> list:
+        return reward.decline(reason="Not credible", actor="head-2", pseudonym=OTHER, now=NOW)
+
+    assert [e.type for e in within_budget(reward_of(proposed), budget, decline, now=NOW).events] == ["RewardDeclined", "BudgetReleased"]

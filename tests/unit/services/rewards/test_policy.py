@@ -1,9 +1,12 @@
-"""The policy engine, table by table: each factor, the cap, the duty rule, the duplicate rule."""
+"""The policy engine, table by table: each factor, the cap, the duty rule, the duplicate rule;
+and which version of the policy applies at a given moment."""
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hazardloop.events import BaseAmounts, FactorRule, FactorRules, RewardFactors, RewardPolicy
-from hazardloop_rewards.policy import FACTORS, Precedence, percent, reward_amount
+from hazardloop.events import GENESIS_HASH, BaseAmounts, FactorRule, FactorRules, RewardFactors, RewardPolicy, RewardPolicySet
+from hazardloop_rewards.policy import FACTORS, Precedence, in_force, percent, reward_amount
 
 POLICY = RewardPolicy()  # base 20 / 100 / 500 / 2,000 yuan; cap 5,000 yuan; duty 50 %; duplicates 0 %
 
@@ -89,3 +92,25 @@ def test_policy_amounts_are_whole_fen_never_floats():
         RewardPolicy(cap_fen=100.5)
     with pytest.raises(ValueError):
         BaseAmounts(general=-1)
+
+
+NEW_YEAR = datetime(2027, 1, 1, tzinfo=UTC)
+
+
+def version(name: str, effective_from: datetime, general: int = 10_000) -> RewardPolicySet:
+    return RewardPolicySet.record(
+        prev_hash=GENESIS_HASH, tenant="refinery", aggregate_id="rewards", actor="mgr",
+        policy=RewardPolicy(name=name, base=BaseAmounts(general=general)), effective_from=effective_from,
+    )  # fmt: skip
+
+
+def test_the_latest_version_effective_at_the_moment_applies():
+    history = [version("2026", NEW_YEAR - timedelta(days=365)), version("2027", NEW_YEAR), version("2028", NEW_YEAR + timedelta(days=365))]
+    assert in_force(history, NEW_YEAR - timedelta(seconds=1)).policy.name == "2026"
+    assert in_force(history, NEW_YEAR).policy.name == "2027"
+    assert in_force(history, NEW_YEAR - timedelta(days=366)) is None
+
+
+def test_a_version_set_again_for_the_same_moment_replaces_the_earlier_one():
+    history = [version("2027", NEW_YEAR, general=15_000), version("2027", NEW_YEAR, general=20_000)]
+    assert in_force(history, NEW_YEAR + timedelta(days=1)).policy.base.general == 20_000
