@@ -16,7 +16,7 @@ from hazardloop.privacy.identity import IdentityVault
 from hazardloop.privacy.keyvault import KeyVault
 from hazardloop.privacy.pseudonyms import random_pseudonym
 from hazardloop.privacy.sealing import TextVault
-from hazardloop.writer import Writer
+from hazardloop.projections.writer import Writer
 from hazardloop_intake.adapters import Connected, Intake
 from hazardloop_intake.forms import FormLinks
 from hazardloop_intake.projection import projection
