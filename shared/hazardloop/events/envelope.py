@@ -107,7 +107,8 @@ PersonRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 """A member of staff as their bearer token names them (their subject)."""
 
 
-_NAMESPACE = uuid.UUID("6f1d3c2e-5b8a-4c1e-9a57-2d0f8e4b7a10")
+STABLE_ID_NAMESPACE = uuid.UUID("6f1d3c2e-5b8a-4c1e-9a57-2d0f8e4b7a10")
+"""The namespace of every name-based id the services derive (``stable_id``)."""
 
 
 class Event(BaseModel):
@@ -176,12 +177,12 @@ class Event(BaseModel):
 
         A reaction retried after a crash produces the same id, so the broker drops it.
         """
-        return uuid.uuid5(_NAMESPACE, f"{self.event_id}:{purpose}")
+        return uuid.uuid5(STABLE_ID_NAMESPACE, f"{self.event_id}:{purpose}")
 
 
 def stable_id(*parts: str) -> uuid.UUID:
     """A deterministic id from the given parts (for idempotent commands)."""
-    return uuid.uuid5(_NAMESPACE, "\x1f".join(parts))
+    return uuid.uuid5(STABLE_ID_NAMESPACE, "\x1f".join(parts))
 
 
 def canonical_json(document: dict[str, Any]) -> bytes:
