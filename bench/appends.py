@@ -14,8 +14,8 @@ import nats
 from nats.aio.client import Client
 
 from bench.stats import rate
-from hazardloop.log.eventstore import EventStore, Subjects
 from hazardloop.events import Event, encode_event
+from hazardloop.log.eventstore import EventStore, Subjects
 
 MAX_IN_FLIGHT = 8192
 """The store's own pipeline window; the baseline gets the same so only the code differs."""

@@ -23,8 +23,8 @@ from bench.fixtures import lifecycle, reporters
 from hazardloop.audit.archive import EVENTS_FILE, FORMAT, MANIFEST_FILE, VERSION, archive_line
 from hazardloop.audit.replay import Source, rebuild_all
 from hazardloop.audit.seal import commit, leaf
-from hazardloop.log.eventstore import Subjects, cloudevents_headers
 from hazardloop.events import GENESIS_HASH, MAX_SEAL_RANGE, SEAL_AGGREGATE_ID, SEAL_TENANT, RangeSealed, encode_event
+from hazardloop.log.eventstore import Subjects, cloudevents_headers
 from hazardloop.tools.registry import SERVICES
 
 STREAM = "HAZARDLOOP"

@@ -27,8 +27,8 @@ import httpx
 from sqlalchemy import insert
 
 from bench.stats import percentile
-from hazardloop.web.auth import Role
 from hazardloop.events import Category, Grade
+from hazardloop.web.auth import Role
 from hazardloop_console.app import build
 from hazardloop_console.settings import ConsoleSettings
 from hazardloop_console.store import budgets, cases, metadata

@@ -23,11 +23,11 @@ import nats
 
 from bench.fixtures import AREAS, HAZARDS, SITES, filings
 from bench.load import LoadResult, drive
-from hazardloop.web.auth import Authenticator, Role
-from hazardloop.log.eventstore import EventStore, Subjects
 from hazardloop.events import encode_event
+from hazardloop.log.eventstore import EventStore, Subjects
 from hazardloop.log.natsserver import free_port
 from hazardloop.runtime.settings import CommonSettings
+from hazardloop.web.auth import Authenticator, Role
 
 SERVICE_STREAM = "BENCH_C_SERVICE"
 SERVICE_PREFIX = "benchcservice"

@@ -27,10 +27,10 @@ from sqlalchemy import Engine, text
 
 from bench.fixtures import Lifecycle
 from bench.stats import rate
-from hazardloop.projections.db import create_store_engine
 from hazardloop.log.eventstore import EventStore
 from hazardloop.projections import Projection, ProjectionRunner, Writer
 from hazardloop.projections.collector import bulk_collection
+from hazardloop.projections.db import create_store_engine
 from hazardloop.projections.definition import Apply
 from hazardloop.projections.replay import rebuild
 from hazardloop.runtime.settings import CommonSettings

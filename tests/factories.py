@@ -76,7 +76,11 @@ def report_body(tenant: str = "refinery", **overrides) -> dict:
 
 def paid_report():
     """A report's whole healthy trail: filed, verified, proposed, committed, approved, paid."""
-    from hazardloop_rewards.domain import Budget, Reward, decide_on_verification  # a service's domain, for its tests only
+    from hazardloop_rewards.domain import (  # a service's domain, for its tests only
+        Budget,
+        Reward,
+        decide_on_verification,
+    )
 
     when, someone = datetime(2026, 6, 1, tzinfo=UTC), "p-" + "cd" * 16
     filed = report_filed()

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser
 
-from hazardloop.web.auth import Authenticator, Role
 from hazardloop.log.natsserver import free_port
 from hazardloop.tools.registry import SERVICES
+from hazardloop.web.auth import Authenticator, Role
 from tests.browser import chromium
 from tests.factories import seed_catalogue
 from tests.oidc import OidcProvider

@@ -19,12 +19,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
-from hazardloop.tools import demo
 from hazardloop.audit.replay import checkpoint_of
-from hazardloop.web.auth import Role
 from hazardloop.log.natsserver import NatsServer
-from hazardloop.tools.registry import SERVICES, projection_factory
 from hazardloop.runtime.settings import CommonSettings
+from hazardloop.tools import demo
+from hazardloop.tools.registry import SERVICES, projection_factory
+from hazardloop.web.auth import Role
 from tests.e2e.conftest import TENANTS, System
 from tests.factories import report_body
 from tests.waiting import wait_for

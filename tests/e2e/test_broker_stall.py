@@ -20,8 +20,8 @@ import httpx
 import nats
 import pytest
 
-from hazardloop.web.auth import Role
 from hazardloop.log.natsserver import NatsServer
+from hazardloop.web.auth import Role
 from tests.e2e.conftest import System
 from tests.factories import report_body
 from tests.stall import stall, unread_bytes, wake

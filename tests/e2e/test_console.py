@@ -9,6 +9,7 @@ from hazardloop.tools.registry import SERVICES
 from tests.factories import report_body
 from tests.waiting import wait_for
 
+
 def sign_in(page: Page, console: str, who: str) -> None:
     page.goto(f"{console}/console")
     page.get_by_role("button", name=who).click()

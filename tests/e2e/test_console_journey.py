@@ -19,8 +19,8 @@ import httpx
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 
-from hazardloop.web.auth import Role
 from hazardloop.tools.registry import SERVICES
+from hazardloop.web.auth import Role
 from tests.e2e.conftest import System
 from tests.media import jpeg
 from tests.waiting import wait_for

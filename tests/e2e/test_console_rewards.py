@@ -11,8 +11,8 @@ import httpx
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from hazardloop.web.auth import Role
 from hazardloop.tools.registry import SERVICES
+from hazardloop.web.auth import Role
 from tests.e2e.test_console import sign_in
 from tests.factories import report_body
 from tests.waiting import wait_for

@@ -17,8 +17,8 @@ import httpx
 import nats
 import pytest
 
-from hazardloop.web.auth import Authenticator, Role
 from hazardloop.log.reader import read_log
+from hazardloop.web.auth import Authenticator, Role
 from tests.e2e.conftest import TENANTS, System
 from tests.factories import report_body
 from tests.waiting import wait_for

@@ -9,11 +9,10 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from hazardloop.web.auth import Role
 from hazardloop.tools.registry import SERVICES
+from hazardloop.web.auth import Role
 from tests.factories import report_body
 from tests.waiting import wait_for
-
 
 RENDERED = 20_000  # ms: the AsyncAPI bundle parses the document in the browser, on a busy 2-core machine
 

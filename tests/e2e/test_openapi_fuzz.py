@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from hazardloop.web.auth import ALL_TENANTS, Role
 from hazardloop.tools.registry import SERVICES
+from hazardloop.web.auth import ALL_TENANTS, Role
 
 CHECKS = ",".join(
     [

@@ -22,8 +22,8 @@ import httpx
 import nats
 from nats.js.errors import BadRequestError, NotFoundError
 
-from hazardloop.web.auth import Role
 from hazardloop.tools.registry import SERVICES
+from hazardloop.web.auth import Role
 from tests.factories import report_body
 from tests.waiting import wait_for
 

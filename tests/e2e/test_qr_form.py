@@ -15,6 +15,7 @@ from hazardloop.web.auth import Role
 from hazardloop_intake.forms import qr_code
 from tests.waiting import wait_for
 
+
 def photo(tmp_path) -> str:
     path = tmp_path / "leak.jpg"
     image = Image.new("RGB", (1200, 900), (200, 60, 40))

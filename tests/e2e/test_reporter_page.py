@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from hazardloop.web.auth import Role
 from hazardloop.tools.registry import SERVICES
+from hazardloop.web.auth import Role
 from tests.e2e.conftest import System
 from tests.factories import report_body
 from tests.waiting import wait_for

@@ -9,10 +9,10 @@ import subprocess
 import sys
 import time
 
-from hazardloop.web.auth import Authenticator
 from hazardloop.log.natsserver import free_port
-from hazardloop.tools.registry import SERVICES
 from hazardloop.runtime.settings import CommonSettings
+from hazardloop.tools.registry import SERVICES
+from hazardloop.web.auth import Authenticator
 from tests.waiting import wait_for
 
 

@@ -8,12 +8,11 @@ import sqlite3
 import httpx
 import nats
 
-from hazardloop.web.auth import Role
 from hazardloop.log.eventstore import EventStore, Subjects
 from hazardloop.tools.registry import SERVICES
+from hazardloop.web.auth import Role
 from tests.factories import report_body, report_filed, verified
 from tests.waiting import wait_for
-
 
 OPERATIONAL = {"notification_attempts"}
 """Not projections: the sender's own notes of its attempts, which a rebuild keeps rather than replays."""

@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 from nats.js import JetStreamContext
 from sqlalchemy import Engine
 
-from hazardloop.media.attachments import AttachmentStore
 from hazardloop.errors import Invalid
 from hazardloop.events import AttachmentRef
 from hazardloop.log.eventstore import AggregateStore, EventStoreUnavailable
+from hazardloop.media.attachments import AttachmentStore
 from hazardloop.privacy.identity import IdentityVault
 from hazardloop.privacy.pseudonyms import PseudonymDirectory
 from hazardloop.privacy.sealing import TextVault

@@ -6,31 +6,31 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from hazardloop.timing.clock import Clock, SystemClock
 from hazardloop.events import (
     IdentityDisclosed,
     PlaceCatalogued,
     PlaceRetired,
-    ReportFiled,
     ReporterKeyShredded,
     ReporterWrote,
+    ReportFiled,
     ReportTextShredded,
     StaffWrote,
 )
 from hazardloop.runtime.service import create_service
+from hazardloop.timing.clock import Clock, SystemClock
 from hazardloop_intake import projection, signin, store
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.api import attachments, catalogue, form, identity, mine, report_page, reports, signin_dev, thread
 from hazardloop_intake.api import signin as signin_routes
 from hazardloop_intake.attempts import SignInAttempts, attempts
 from hazardloop_intake.drafts import Drafts
-from hazardloop_intake.reporter_session import ReporterSessions
 from hazardloop_intake.forms import FormLinks
 from hazardloop_intake.lookups import LookupLimiter
 from hazardloop_intake.peers import Peers
 from hazardloop_intake.receipt_sessions import ReceiptSessions
 from hazardloop_intake.receipts import ReceiptCodes
 from hazardloop_intake.report_page import ReporterDesk
+from hazardloop_intake.reporter_session import ReporterSessions
 from hazardloop_intake.retention import Retention
 from hazardloop_intake.settings import IntakeSettings
 

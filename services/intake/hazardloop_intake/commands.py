@@ -12,26 +12,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from hazardloop.web.auth import Role
 from hazardloop.errors import DomainError, Invalid
-from hazardloop.log.eventstore import History
 from hazardloop.events import (
     Event,
     IdentityDisclosed,
     PlaceCatalogued,
     PlaceRetired,
-    ReportFiled,
     ReporterKeyShredded,
+    ReportFiled,
     ReportTextShredded,
     ShredReason,
     stable_id,
 )
+from hazardloop.log.eventstore import History
 from hazardloop.privacy.identity import Identity, IdentityErased
 from hazardloop.privacy.pseudonyms import random_pseudonym
 from hazardloop.privacy.receipts import receipt_digest
+from hazardloop.web.auth import Role
 from hazardloop_intake import disclosure, domain, thread
 from hazardloop_intake.adapters import Intake
-from hazardloop_intake.domain import ANONYMOUS, CataloguePlace, FileReport, Filer, Reporter, report_id_for
+from hazardloop_intake.domain import ANONYMOUS, CataloguePlace, Filer, FileReport, Reporter, report_id_for
 from hazardloop_intake.queries import find_place, possible_duplicate, reports_of, window_start
 from hazardloop_intake.thread import Looker
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from hazardloop.web.auth import Role
 from hazardloop.errors import DomainError, NotFound
 from hazardloop.events import (
     Event,
@@ -30,6 +29,7 @@ from hazardloop.events import (
     SealedIdentity,
 )
 from hazardloop.log.eventstore import History
+from hazardloop.web.auth import Role
 
 
 class RewardState(StrEnum):

@@ -10,12 +10,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
 from typing import Annotated, TypeVar
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from hazardloop.web.edge import Command, Instant
 from hazardloop.errors import DomainError, Invalid, NotFound
 from hazardloop.events import (
     GENESIS_HASH,
@@ -33,8 +31,8 @@ from hazardloop.events import (
     PlaceKind,
     PlaceName,
     PlaceRetired,
-    ReportFiled,
     ReporterKeyShredded,
+    ReportFiled,
     ReportTextShredded,
     SealedIdentity,
     Sha256Hex,
@@ -46,6 +44,7 @@ from hazardloop.events import (
 )
 from hazardloop.log.eventstore import History
 from hazardloop.privacy.identity import Identity
+from hazardloop.web.edge import Command, Instant
 
 E = TypeVar("E", bound=Event)
 

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from hazardloop.web.labels import label
 from hazardloop.runtime.service import Runtime
+from hazardloop.web.labels import label
 from hazardloop_intake.queries import disclosures_of
 from hazardloop_intake.store import reports
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hazardloop.log.eventstore import EventStore
+from sqlalchemy import select
+
 from hazardloop.events import (
     Accepted,
     ExtensionGranted,
@@ -14,9 +15,9 @@ from hazardloop.events import (
     RectificationAssigned,
     RectificationRejected,
     Rectified,
-    ReportFiled,
     ReporterFedBack,
     ReporterWrote,
+    ReportFiled,
     ReportTextShredded,
     RewardApproved,
     RewardClaimed,
@@ -28,10 +29,9 @@ from hazardloop.events import (
     StaffWrote,
     Verified,
 )
-from sqlalchemy import select
-
-from hazardloop.projections import Projection, Writer
+from hazardloop.log.eventstore import EventStore
 from hazardloop.privacy.sealing import forget, text_token
+from hazardloop.projections import Projection, Writer
 from hazardloop_intake.store import attachments, disclosures, metadata, places, reports, rewards, thread
 
 CLOSED = frozenset({"closed", "not_confirmed", "duplicate"})

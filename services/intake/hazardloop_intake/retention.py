@@ -12,11 +12,10 @@ import asyncio
 import logging
 from datetime import datetime
 
-
-from hazardloop.timing.clock import Clock
 from hazardloop.events import ShredReason
 from hazardloop.runtime.rounds import every
 from hazardloop.runtime.service import Runtime
+from hazardloop.timing.clock import Clock
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.commands import handle_shred_report_text
 from hazardloop_intake.queries import past_retention

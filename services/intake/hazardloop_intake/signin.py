@@ -22,7 +22,14 @@ from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
 from hazardloop.web.auth import Principal
-from hazardloop.web.oidc_signin import PROVIDER_UNREACHABLE, ProviderDown, ProviderRefused, end_session_url, exchange_code, provider_client
+from hazardloop.web.oidc_signin import (
+    PROVIDER_UNREACHABLE,
+    ProviderDown,
+    ProviderRefused,
+    end_session_url,
+    exchange_code,
+    provider_client,
+)
 from hazardloop_intake.attempts import TTL, SignInAttempts
 from hazardloop_intake.drafts import DRAFT_COOKIE, Drafts
 from hazardloop_intake.i18n import TEXT

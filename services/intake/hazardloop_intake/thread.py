@@ -15,11 +15,11 @@ from typing import Any
 
 from pydantic import Field
 
-from hazardloop.web.auth import Principal, Role
-from hazardloop.web.edge import Command
 from hazardloop.events import Event, MessageText, ReporterWrote, StaffWrote, stable_id
 from hazardloop.log.eventstore import History
 from hazardloop.privacy.receipts import receipt_digest
+from hazardloop.web.auth import Principal, Role
+from hazardloop.web.edge import Command
 
 WRITERS = frozenset({Role.VERIFIER, Role.MANAGER})
 """Who writes to reporters for the safety department: its verifiers and managers."""

@@ -5,11 +5,20 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from hazardloop.timing.clock import Clock, SystemClock
-from hazardloop.events import DigestDue, DirectoryEntryRemoved, DirectoryEntrySet, MessageRead, NotificationFailed, NotificationRetried, NotificationSent, RectificationReminderDue
+from hazardloop.events import (
+    DigestDue,
+    DirectoryEntryRemoved,
+    DirectoryEntrySet,
+    MessageRead,
+    NotificationFailed,
+    NotificationRetried,
+    NotificationSent,
+    RectificationReminderDue,
+)
 from hazardloop.runtime.service import create_service
-from hazardloop_notifications.api import directory as api_directory
+from hazardloop.timing.clock import Clock, SystemClock
 from hazardloop_notifications.api import deliveries as api_deliveries
+from hazardloop_notifications.api import directory as api_directory
 from hazardloop_notifications.api import inbox as api
 from hazardloop_notifications.clocks import Clocks
 from hazardloop_notifications.projection import Notifier

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from hazardloop.timing.clock import Clock
 from hazardloop.events import DigestDue, DirectoryRole, RectificationReminderDue
 from hazardloop.runtime.rounds import every
 from hazardloop.runtime.service import Runtime
+from hazardloop.timing.clock import Clock
 from hazardloop_notifications import commands
 from hazardloop_notifications.domain import digest_due, digest_slot, reminder_due
 from hazardloop_notifications.settings import NotificationsSettings

@@ -10,15 +10,15 @@ made, and sends nothing.
 from __future__ import annotations
 
 import json
-from hashlib import sha1
 from collections.abc import Sequence
 from datetime import timedelta
+from hashlib import sha1
 from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from hazardloop.log.eventstore import EventStore
 from hazardloop.events import (
+    STABLE_ID_NAMESPACE,
     Accepted,
     DeliveryChannel,
     DigestDue,
@@ -34,7 +34,6 @@ from hazardloop.events import (
     MessageRead,
     NotificationFailed,
     NotificationRetried,
-    ReportTextShredded,
     NotificationSent,
     Outcome,
     RectificationAccepted,
@@ -43,9 +42,10 @@ from hazardloop.events import (
     RectificationRejected,
     RectificationReminderDue,
     Rectified,
-    ReportFiled,
     ReporterFedBack,
     ReporterWrote,
+    ReportFiled,
+    ReportTextShredded,
     RewardApproved,
     RewardDeclined,
     RewardGranted,
@@ -54,12 +54,12 @@ from hazardloop.events import (
     SlaBreached,
     StaffWrote,
     Verified,
-    STABLE_ID_NAMESPACE,
     stable_id,
 )
-from hazardloop.timing.instants import shifted
-from hazardloop.projections import Projection, Writer
+from hazardloop.log.eventstore import EventStore
 from hazardloop.privacy.sealing import forget, text_token
+from hazardloop.projections import Projection, Writer
+from hazardloop.timing.instants import shifted
 from hazardloop_notifications import directory
 from hazardloop_notifications.routing import NEEDS_OWNER, REPORTER, Notice, digest_notices, notices_for, report_id_of
 from hazardloop_notifications.store import deliveries, digests, inbox, metadata, reports

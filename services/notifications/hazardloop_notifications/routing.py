@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
 
-from hazardloop.privacy.sealing import text_token
 from hazardloop.events import (
     Accepted,
     Audience,
@@ -31,9 +30,9 @@ from hazardloop.events import (
     RectificationRejected,
     RectificationReminderDue,
     Rectified,
-    ReportFiled,
     ReporterFedBack,
     ReporterWrote,
+    ReportFiled,
     RewardApproved,
     RewardDeclined,
     RewardGranted,
@@ -43,6 +42,7 @@ from hazardloop.events import (
     StaffWrote,
     Verified,
 )
+from hazardloop.privacy.sealing import text_token
 
 REPORTER = "reporter"
 

@@ -22,11 +22,11 @@ import httpx
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import OperationalError
 
-from hazardloop.timing.clock import Clock
 from hazardloop.log.eventstore import EventStore, EventStoreUnavailable
-from hazardloop.web.labels import label
 from hazardloop.runtime.rounds import every
 from hazardloop.runtime.service import Runtime
+from hazardloop.timing.clock import Clock
+from hazardloop.web.labels import label
 from hazardloop_notifications import commands, mail, payloads
 from hazardloop_notifications.domain import Outgoing, report_context
 from hazardloop_notifications.render import Renderer

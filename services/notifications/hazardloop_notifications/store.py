@@ -7,10 +7,26 @@ so a replay rebuilds it exactly. What the sender learns while sending (attempts,
 last error) is kept apart in ``notification_attempts``, which a rebuild leaves alone.
 """
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, Select, String, Table, Text, case, func, literal, null, select, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    case,
+    func,
+    literal,
+    null,
+    select,
+    text,
+)
 
-from hazardloop.projections.db import UtcDateTime
 from hazardloop.projections import bookkeeping_tables
+from hazardloop.projections.db import UtcDateTime
 
 metadata = MetaData()
 

@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 
-from hazardloop.timing.clock import Clock, SystemClock
 from hazardloop.events import EVENT_TYPES, RewardPolicySet
 from hazardloop.runtime.service import Runtime, create_service
-from hazardloop_rewards.api import preview, rewards, settings as settings_routes, views
+from hazardloop.timing.clock import Clock, SystemClock
+from hazardloop_rewards.api import preview, rewards, views
+from hazardloop_rewards.api import settings as settings_routes
 from hazardloop_rewards.commands import RewardCommands
 from hazardloop_rewards.projection import projection
 from hazardloop_rewards.settings import RewardsSettings

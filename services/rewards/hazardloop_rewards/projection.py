@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 
-from hazardloop.log.eventstore import EventStore
 from hazardloop.events import (
     BudgetCommitted,
     BudgetReleased,
     RecognitionConsented,
     RecognitionWithdrawn,
     ReporterKeyShredded,
-    ReportTextShredded,
     ReportFiled,
+    ReportTextShredded,
     RewardApproved,
     RewardBudgetSet,
     RewardClaimed,
@@ -24,10 +23,11 @@ from hazardloop.events import (
     RewardRevoked,
     Verified,
 )
+from hazardloop.log.eventstore import EventStore
 from hazardloop.privacy.sealing import forget, text_token
 from hazardloop.projections import Projection, Writer
-from hazardloop_rewards.domain import Stage
 from hazardloop_rewards.commands import RewardDecisions
+from hazardloop_rewards.domain import Stage
 from hazardloop_rewards.store import budgets, metadata, policies, reports, rewards
 
 

@@ -2,8 +2,8 @@
 
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
-from hazardloop.projections.db import UtcDateTime
 from hazardloop.projections import bookkeeping_tables
+from hazardloop.projections.db import UtcDateTime
 
 metadata = MetaData()
 

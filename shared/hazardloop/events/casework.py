@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hazardloop.events.envelope import AggregateId, Event, Fen, LongText, Note, PersonRef, PlaceName, sealed
 from hazardloop.events.report import AttachmentRef, Grade, Outcome

@@ -7,7 +7,19 @@ from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from hazardloop.events.envelope import AggregateId, EquipmentTag, Event, LongText, Note, PlaceName, Pseudonym, Sha256Hex, SpotName, Token, sealed
+from hazardloop.events.envelope import (
+    AggregateId,
+    EquipmentTag,
+    Event,
+    LongText,
+    Note,
+    PlaceName,
+    Pseudonym,
+    Sha256Hex,
+    SpotName,
+    Token,
+    sealed,
+)
 
 
 class Category(StrEnum):

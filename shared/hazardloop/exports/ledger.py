@@ -12,9 +12,9 @@ from typing import Any
 
 from hazardloop.audit.ledger import Ledger, LedgerRow
 from hazardloop.events import Language
+from hazardloop.exports.spreadsheet import TIME, YUAN, Column, csv_text, workbook
 from hazardloop.timing.instants import in_zone
 from hazardloop.web.labels import label, language_of
-from hazardloop.exports.spreadsheet import TIME, YUAN, Column, csv_text, workbook
 
 COLUMNS: dict[str, tuple[str, str]] = {
     "report_id": ("报告编号", "Report"),

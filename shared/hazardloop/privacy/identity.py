@@ -19,7 +19,9 @@ from nats.js import JetStreamContext
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from hazardloop.events import SealedIdentity
-from hazardloop.privacy.keyvault import NONCE_BYTES, KeyVault, WrongMasterKey, b64 as _b64, unb64 as _unb64
+from hazardloop.privacy.keyvault import NONCE_BYTES, KeyVault, WrongMasterKey
+from hazardloop.privacy.keyvault import b64 as _b64
+from hazardloop.privacy.keyvault import unb64 as _unb64
 
 __all__ = ["Identity", "IdentityErased", "IdentityVault", "WrongMasterKey"]
 

@@ -17,11 +17,11 @@ from nats.js import api
 from nats.js.errors import NotFoundError
 from sqlalchemy import inspect
 
+from hazardloop.log.pull import BatchPuller, Pulled
 from hazardloop.projections.committer import Committer
 from hazardloop.projections.definition import delivery_of
 from hazardloop.projections.runner import ProjectionRunner, is_outage
 from hazardloop.projections.writer import Writer
-from hazardloop.log.pull import BatchPuller, Pulled
 
 log = logging.getLogger("hazardloop.projections")
 

@@ -17,7 +17,6 @@ conversion, so what is stored is the same on every backend.
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache

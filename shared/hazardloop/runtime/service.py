@@ -24,22 +24,21 @@ from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from sqlalchemy import Engine, inspect, select, text
 
+from hazardloop.events import Event
+from hazardloop.log.eventstore import EventStore, EventStoreUnavailable, Subjects
+from hazardloop.privacy.pseudonyms import PseudonymDirectory
+from hazardloop.privacy.sealing import TextVault
+from hazardloop.projections import Projection, ProjectionRunner, storeversion
+from hazardloop.projections.collector import bulk_collection
+from hazardloop.projections.db import create_store_engine
+from hazardloop.projections.replay import rebuild
+from hazardloop.runtime.settings import CommonSettings
 from hazardloop.web import assets
 from hazardloop.web.apidocs import api_docs_routes
 from hazardloop.web.auth import Authenticator, Principal, Role, require
-from hazardloop.projections.db import create_store_engine
-from hazardloop.log.eventstore import EventStore, EventStoreUnavailable, Subjects
 from hazardloop.web.eventdocs import event_docs_routes
-from hazardloop.events import Event
 from hazardloop.web.http import BodyLimit, declare_refusals, install_error_handlers
 from hazardloop.web.oidc import ProviderTokens
-from hazardloop.projections import Projection, ProjectionRunner
-from hazardloop.projections.collector import bulk_collection
-from hazardloop.projections.replay import rebuild
-from hazardloop.privacy.pseudonyms import PseudonymDirectory
-from hazardloop.privacy.sealing import TextVault
-from hazardloop.projections import storeversion
-from hazardloop.runtime.settings import CommonSettings
 
 log = logging.getLogger("hazardloop.runtime.service")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import get_args
 
-from hazardloop.web.auth import Role
 from hazardloop.events import (
     EVENT_TYPES,
     SUBTYPES,
@@ -26,13 +25,14 @@ from hazardloop.events import (
     MediaKind,
     Outcome,
     PayoutChannel,
-    ShredReason,
     PlaceKind,
     RewardApproved,
     RewardFactors,
     RiskColour,
+    ShredReason,
     SlaClock,
 )
+from hazardloop.web.auth import Role
 
 DEFAULT_LANGUAGE = Language.ZH_CN
 

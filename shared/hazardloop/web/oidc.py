@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import jwt
 
-from hazardloop.web.auth import ALL_TENANTS, KeysUnavailable, Principal, Role
 from hazardloop.runtime.settings import CommonSettings
+from hazardloop.web.auth import ALL_TENANTS, KeysUnavailable, Principal, Role
 
 log = logging.getLogger("hazardloop.web.oidc")
 

@@ -13,9 +13,9 @@ import nats
 import pytest
 from typer.testing import CliRunner
 
-from hazardloop.tools.cli import cli
 from hazardloop.log.eventstore import EventStore, EventStoreUnavailable, Subjects
 from hazardloop.log.natsserver import find_binary, free_port, port_is_open
+from hazardloop.tools.cli import cli
 from tests.factories import report_filed, verified
 from tests.integration.audit.conftest import append_all
 

@@ -16,11 +16,11 @@ from collections import Counter
 import pytest
 from nats.errors import Error as NatsError
 
-from hazardloop.media.attachments import AttachmentStore
-from hazardloop.web.auth import Role
 from hazardloop.events import decode_event
 from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.media.attachments import AttachmentStore
 from hazardloop.privacy.identity import IdentityVault
+from hazardloop.web.auth import Role
 from tests.factories import report_body, report_filed
 from tests.integration.deploy.cluster import Cluster
 from tests.integration.deploy.on_cluster import STREAM, replay, run, services_as

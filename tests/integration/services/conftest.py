@@ -10,8 +10,8 @@ import nats
 import pytest
 from fastapi.testclient import TestClient
 
-from hazardloop.web.auth import Authenticator, Role
 from hazardloop.tools.registry import app_module
+from hazardloop.web.auth import Authenticator, Role
 from tests.factories import seed_catalogue
 
 TENANTS = ["refinery", "mine", "steelmill"]

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hazardloop.projections.db import create_store_engine
-from hazardloop.timing.deadlines import accept_due
 from hazardloop.events import (
     GENESIS_HASH,
     Accepted,
@@ -38,7 +36,9 @@ from hazardloop.events import (
     Verified,
 )
 from hazardloop.projections import ProjectionRunner
+from hazardloop.projections.db import create_store_engine
 from hazardloop.projections.replay import rebuild
+from hazardloop.timing.deadlines import accept_due
 from hazardloop_console import figures, queries
 from hazardloop_console.projection import projection
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from hazardloop.web.auth import Role
 from hazardloop.log.natsserver import free_port
+from hazardloop.web.auth import Role
 from hazardloop_console.app import build
 from hazardloop_console.settings import ConsoleSettings
 

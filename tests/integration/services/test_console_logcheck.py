@@ -5,8 +5,8 @@ a time bound that reports how far it got, and the result kept across page loads.
 from __future__ import annotations
 
 from hazardloop.audit.seal import seal_log
-from hazardloop.projections.db import create_store_engine
 from hazardloop.events import GENESIS_HASH, Accepted
+from hazardloop.projections.db import create_store_engine
 from hazardloop.runtime.settings import CommonSettings
 from hazardloop_console import logcheck
 from hazardloop_console.store import kept

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hazardloop.web.auth import Role
 from hazardloop.tools.demo import TENANT, seed_budget
+from hazardloop.web.auth import Role
 from tests.waiting import wait_for
 
 

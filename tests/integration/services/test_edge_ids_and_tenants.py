@@ -13,8 +13,8 @@ import asyncio
 import nats
 import pytest
 
-from hazardloop.web.auth import Role
 from hazardloop.log.eventstore import EventStore, InvalidSubjectToken, Subjects
+from hazardloop.web.auth import Role
 from tests.factories import REPORTER, report_body
 
 HOSTILE_IDS = ["*", "%3E", "a.b", "a%20b", "%2A", "A1", "a%09b", "x" * 64]

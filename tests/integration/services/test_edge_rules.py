@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import nats
 import pytest
 
-from hazardloop.web.auth import Role
 from hazardloop.events import CaseworkPolicy, RectificationAssigned, decode_event, encode_event
+from hazardloop.web.auth import Role
 from tests.factories import report_body
 from tests.waiting import wait_for
 

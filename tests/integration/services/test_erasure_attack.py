@@ -26,8 +26,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from nats.js.errors import NotFoundError
 
-from hazardloop.web.auth import Role
 from hazardloop.privacy.keyring import KeyRing
+from hazardloop.web.auth import Role
 from tests.factories import report_body
 from tests.integration.services.conftest import TENANTS
 from tests.integration.services.reward_desk import RewardDesk, confirmed

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from hazardloop.web.auth import Role
 from hazardloop.log.natsserver import NatsServer
+from hazardloop.web.auth import Role
 from tests.factories import report_body
 from tests.integration.services.conftest import Harness
 from tests.media import jpeg

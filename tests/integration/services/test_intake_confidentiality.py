@@ -10,8 +10,8 @@ import json
 import nats
 import pytest
 
-from hazardloop.web.auth import Role
 from hazardloop.events import decode_event
+from hazardloop.web.auth import Role
 from tests.factories import report_body
 from tests.waiting import wait_for
 

@@ -12,7 +12,6 @@ import asyncio
 import nats
 import pytest
 
-from hazardloop.web.auth import Role
 from hazardloop.events import (
     Accepted,
     RecognitionConsented,
@@ -25,6 +24,7 @@ from hazardloop.events import (
     RewardRevoked,
 )
 from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.web.auth import Role
 from tests.factories import report_body, verified
 
 AMOUNT = 20_000

@@ -8,7 +8,7 @@ import pytest
 
 from hazardloop.errors import Invalid
 from hazardloop_intake.commands import handle_file_report
-from hazardloop_intake.domain import FileReport, Filer
+from hazardloop_intake.domain import Filer, FileReport
 from tests.factories import report_body
 
 

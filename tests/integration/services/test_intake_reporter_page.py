@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from hazardloop.web.auth import Role
 from hazardloop.log.natsserver import NatsServer, free_port
-from tests.integration.services.conftest import Harness
+from hazardloop.web.auth import Role
 from tests.factories import report_body
+from tests.integration.services.conftest import Harness
 from tests.waiting import wait_for
 
 NOBODY = "AAAAA-BBBBB-CCCCC-DDDDD-EEEEE"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hazardloop.web.auth import Role
 from hazardloop.events import decode_event
+from hazardloop.web.auth import Role
 from hazardloop_notifications.payloads import verify
 from tests.clock import ManualClock
 from tests.factories import REPORTER, report_body

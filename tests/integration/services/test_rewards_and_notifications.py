@@ -6,15 +6,13 @@ import asyncio
 import json
 
 import nats
-
-from hazardloop.web.auth import Role
-from hazardloop.log.eventstore import EventStore, Subjects
-from hazardloop.events import decode_event
-from hazardloop.events import RewardPolicy
-from hazardloop_rewards.commands import RewardDecisions
-from tests.factories import report_body
 import pytest
 
+from hazardloop.events import RewardPolicy, decode_event
+from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.web.auth import Role
+from hazardloop_rewards.commands import RewardDecisions
+from tests.factories import report_body
 from tests.waiting import wait_for
 
 

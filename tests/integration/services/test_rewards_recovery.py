@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import nats
 import pytest
 
-from hazardloop.web.auth import Role
 from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.web.auth import Role
 from hazardloop_rewards.domain import Budget, budget_id
 from tests.integration.services.reward_desk import HEAD, RewardDesk, confirmed, this_month
 from tests.waiting import wait_for

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from hazardloop.projections.db import create_store_engine
 from hazardloop.projections import ProjectionRunner
+from hazardloop.projections.db import create_store_engine
 from hazardloop.projections.definition import Delivery
 from hazardloop.projections.replay import rebuild
 from hazardloop_rewards.projection import projection

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import nats
 import pytest
 
-from hazardloop.web.auth import Role
 from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.web.auth import Role
 from tests.factories import report_body, report_filed
 from tests.waiting import wait_for
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from hazardloop.web.auth import Role
 from hazardloop.events import CaseworkPolicy
+from hazardloop.web.auth import Role
 from tests.integration.services.desk import Desk, at
 from tests.waiting import wait_for
 

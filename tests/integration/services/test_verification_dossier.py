@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 
 from hazardloop.audit.seal import seal_log
-from hazardloop.web.auth import Role
 from hazardloop.events import ReporterFedBack, encode_event
 from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.web.auth import Role
 from tests import media
 from tests.integration.services.desk import Desk, at
 

@@ -12,10 +12,10 @@ import pytest
 from nats.js import api
 from nats.js.errors import NotFoundError
 
-from hazardloop.media.attachments import AttachmentLimits, AttachmentStore
 from hazardloop.errors import NotFound, TooLarge, UnsupportedMedia
 from hazardloop.log.eventstore import EventStoreUnavailable
 from hazardloop.log.natsserver import NatsServer
+from hazardloop.media.attachments import AttachmentLimits, AttachmentStore
 from tests import media
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import gc
 
 import pytest
-
 from sqlalchemy import Column, MetaData, String, Table, func, select
 
-from hazardloop.projections.db import create_store_engine
 from hazardloop.events import ReportFiled, Verified
 from hazardloop.projections import Projection, ProjectionRunner, Writer, bookkeeping_tables
+from hazardloop.projections.db import create_store_engine
 from hazardloop.projections.replay import rebuild
 from hazardloop_intake.projection import projection as intake_projection
 from hazardloop_intake.store import reports

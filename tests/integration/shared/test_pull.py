@@ -8,9 +8,9 @@ import asyncio
 import pytest
 from nats.js import api
 
-from hazardloop.log import natsinternals
 from hazardloop.audit.source import format_time, parse_headers, time_of_ns
 from hazardloop.events import encode_event
+from hazardloop.log import natsinternals
 from hazardloop.log.pull import BatchPuller
 from tests.factories import report_filed, verified
 

@@ -4,13 +4,15 @@ seeded missing decision and a double payment, naming the reports."""
 from __future__ import annotations
 
 import asyncio
+
 import nats
 from typer.testing import CliRunner
 
-from hazardloop.tools.cli import cli
 from hazardloop.events import RewardGranted
 from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.tools.cli import cli
 from tests.factories import paid_report, report_filed, verified
+
 
 async def append(nats_url: str, stream: str, prefix: str, *events) -> None:
     connection = await nats.connect(nats_url)

@@ -6,8 +6,8 @@ import json
 
 from hazardloop.audit.seal import commit, leaf
 from hazardloop.audit.verify import Verifier
-from hazardloop.log.eventstore import Subjects
 from hazardloop.events import GENESIS_HASH, SEAL_AGGREGATE_ID, SEAL_TENANT, RangeSealed, encode_event
+from hazardloop.log.eventstore import Subjects
 from tests.factories import report_filed, verified
 
 SUBJECTS = Subjects("hazard")

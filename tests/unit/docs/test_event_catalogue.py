@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hazardloop.tools.eventcatalogue import render_catalogue
 from hazardloop.events import EVENT_TYPES
+from hazardloop.tools.eventcatalogue import render_catalogue
 from hazardloop.tools.registry import SERVICES, projection_factory
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from hazardloop.tools.registry import SERVICES, app_module
 from hazardloop.runtime.settings import CommonSettings
+from hazardloop.tools.registry import SERVICES, app_module
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCS = ROOT / "docs"

@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from hazardloop.projections.db import create_store_engine
-from hazardloop.timing.deadlines import deadline_timers, sla_timers
 from hazardloop.errors import DomainError
 from hazardloop.events import SUBTYPES, CaseworkPolicy, Event, PlaceKind, RectificationAssigned, Verified
 from hazardloop.log.eventstore import History, StoredEvent
 from hazardloop.projections import ProjectionRunner
+from hazardloop.projections.db import create_store_engine
 from hazardloop.projections.definition import Delivery
+from hazardloop.timing.deadlines import deadline_timers, sla_timers
 from hazardloop_console.projection import projection as console_projection
 from hazardloop_intake.domain import FileReport, Place, Reporter, file_report, locate
 from hazardloop_intake.projection import projection as intake_projection

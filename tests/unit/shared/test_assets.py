@@ -14,9 +14,9 @@ from importlib.resources import files
 import pytest
 from fastapi.testclient import TestClient
 
+from hazardloop.tools.registry import SERVICES, app_module
 from hazardloop.web import assets
 from hazardloop.web.eventdocs import script_json
-from hazardloop.tools.registry import SERVICES, app_module
 
 PACKAGE = files("hazardloop.web.assets")
 VENDOR = PACKAGE / "vendor"

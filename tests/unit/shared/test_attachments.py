@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import ExifTags, Image
 
-from hazardloop.media.attachments import AttachmentLimits, inspect
 from hazardloop.errors import TooLarge, UnsupportedMedia
 from hazardloop.events import MediaKind
+from hazardloop.media.attachments import AttachmentLimits, inspect
 from hazardloop.web.http import install_error_handlers
 from tests import media
 

@@ -1,8 +1,8 @@
 from typer.testing import CliRunner
 
-from hazardloop.web.auth import Authenticator, Role
-from hazardloop.tools.cli import cli
 from hazardloop.runtime.settings import CommonSettings
+from hazardloop.tools.cli import cli
+from hazardloop.web.auth import Authenticator, Role
 
 
 def test_token_command_mints_a_token_the_services_accept(tmp_path, monkeypatch):

@@ -9,8 +9,8 @@ import pytest
 from fastapi.encoders import jsonable_encoder
 from pydantic import Field, TypeAdapter, ValidationError
 
-from hazardloop.web.edge import EARLIEST, LATEST, Command, Instant
 from hazardloop.events import Grade, LongText, Note, RewardFactors
+from hazardloop.web.edge import EARLIEST, LATEST, Command, Instant
 
 
 class Sample(Command):

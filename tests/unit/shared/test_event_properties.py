@@ -6,7 +6,16 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hazardloop.events import GENESIS_HASH, Category, Channel, Location, ReportFiled, decode_event, encode_event, hash_is_intact
+from hazardloop.events import (
+    GENESIS_HASH,
+    Category,
+    Channel,
+    Location,
+    ReportFiled,
+    decode_event,
+    encode_event,
+    hash_is_intact,
+)
 
 text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=200).filter(lambda s: s.strip())
 token = st.from_regex(r"^[a-z0-9][a-z0-9_-]{0,20}$", fullmatch=True)

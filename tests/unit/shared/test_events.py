@@ -5,9 +5,9 @@ import pytest
 from pydantic import ValidationError
 
 from hazardloop.events import (
+    EVENT_TYPES,
     GENESIS_HASH,
     UPCASTERS,
-    EVENT_TYPES,
     Rectified,
     ReportFiled,
     RewardFactors,

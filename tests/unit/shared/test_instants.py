@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from hazardloop.timing.deadlines import Timer, TimerKind, deadline_timers, end_of_day
 from hazardloop.events import CaseworkPolicy
+from hazardloop.timing.deadlines import Timer, TimerKind, deadline_timers, end_of_day
 from hazardloop.timing.instants import in_utc, in_zone, shifted
 
 WEST = timezone(timedelta(hours=-5))

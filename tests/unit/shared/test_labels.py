@@ -8,7 +8,16 @@ import pytest
 
 import hazardloop.events as events
 from hazardloop.web.auth import Role
-from hazardloop.web.labels import CASE_STATUSES, KINDS, NAMES, REWARD_STATUSES, label, labels_for, language_of, subtypes_of
+from hazardloop.web.labels import (
+    CASE_STATUSES,
+    KINDS,
+    NAMES,
+    REWARD_STATUSES,
+    label,
+    labels_for,
+    language_of,
+    subtypes_of,
+)
 from hazardloop_intake.disclosure import RewardState
 from hazardloop_rewards.domain import Stage as RewardStage
 from hazardloop_verification.domain import Stage as CaseStage

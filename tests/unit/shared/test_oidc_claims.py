@@ -2,9 +2,9 @@
 
 import pytest
 
+from hazardloop.runtime.settings import CommonSettings
 from hazardloop.web.auth import Role
 from hazardloop.web.oidc import claim_values, principal_from_claims
-from hazardloop.runtime.settings import CommonSettings
 
 SUBSIDIARIES = ["refinery", "mine", "steelmill"]
 

@@ -4,8 +4,8 @@ from nats.aio.msg import Msg
 from nats.errors import ProtocolError
 from nats.protocol.parser import Parser
 
-from hazardloop.log import natsinternals
 from hazardloop.audit.source import parse_headers
+from hazardloop.log import natsinternals
 from hazardloop.log.natsinternals import Tap
 from hazardloop.log.pull import ack_position, header_block, status_of
 

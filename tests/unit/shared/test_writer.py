@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
 
-from hazardloop.projections.db import UtcDateTime
 from hazardloop.projections import Writer
+from hazardloop.projections.db import UtcDateTime
 
 metadata = MetaData()
 rows = Table("rows", metadata, Column("id", String, primary_key=True), Column("status", String), Column("n", Integer))

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from sqlalchemy import select
 
-from hazardloop.web.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.events import AttachmentRef, Sha256Hex, TenantId
-from hazardloop.web.http import refusals
 from hazardloop.media.refusals import MediaRefused
 from hazardloop.runtime.service import RuntimeDep
+from hazardloop.web.auth import Principal, Role, authenticated, check_tenant, require
+from hazardloop.web.http import refusals
 from hazardloop_intake.api.reports import STAFF, IntakeDep
 from hazardloop_intake.store import attachments, reports
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, StringConstraints
 from sqlalchemy import select
 
-from hazardloop.web.auth import Principal, Role, authenticated, check_tenant, require
-from hazardloop.web.edge import Command
 from hazardloop.events import TenantId
 from hazardloop.runtime.service import RuntimeDep
+from hazardloop.web.auth import Principal, Role, authenticated, check_tenant, require
+from hazardloop.web.edge import Command
 from hazardloop.web.validation import IdInPath
 from hazardloop_intake.api.reports import IntakeDep
 from hazardloop_intake.commands import handle_catalogue_place, handle_retire_place

@@ -2,35 +2,35 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from hazardloop.errors import DomainError, Invalid
+from hazardloop.events import PlaceKind, TenantId
+from hazardloop.log.eventstore import EventStoreUnavailable
 from hazardloop.media.attachments import Upload
 from hazardloop.web.auth import Principal, Role, check_tenant, require
-from hazardloop.errors import DomainError, Invalid
-from hazardloop.log.eventstore import EventStoreUnavailable
-from hazardloop.events import PlaceKind, TenantId
 from hazardloop.web.http import same_token
 from hazardloop.web.validation import IdInPath
+from hazardloop_intake import form_errors
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.api.reports import IntakeDep
 from hazardloop_intake.commands import handle_file_report
-from hazardloop_intake.domain import FileReport, Filer, new_idempotency_key
-from hazardloop_intake.forms import qr_code
-from hazardloop_intake import form_errors
+from hazardloop_intake.domain import Filer, FileReport, new_idempotency_key
 from hazardloop_intake.drafts import DRAFT_COOKIE
 from hazardloop_intake.drafts import TTL as DRAFT_TTL
+from hazardloop_intake.forms import qr_code
 from hazardloop_intake.i18n import choices, language
 from hazardloop_intake.pages import render
+from hazardloop_intake.queries import find_place
 from hazardloop_intake.reporter_session import COOKIE_PATH, ReporterSession, SignedInReporter, secure_cookies
 from hazardloop_intake.signin import signin_available, signin_notice, start_signin
-from hazardloop_intake.queries import find_place
 
 routes = APIRouter()
 

@@ -10,15 +10,15 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, StringConstraints
 from sqlalchemy import select
 
-from hazardloop.web.auth import Principal, Role, authenticated, check_tenant, require
-from hazardloop.web.edge import Command
 from hazardloop.events import Pseudonym, TenantId
 from hazardloop.privacy.identity import Identity
 from hazardloop.runtime.service import Runtime, RuntimeDep
+from hazardloop.web.auth import Principal, Role, authenticated, check_tenant, require
+from hazardloop.web.edge import Command
 from hazardloop.web.validation import IdInPath
 from hazardloop_intake.api.reports import IntakeDep
-from hazardloop_intake.disclosure import DISCLOSERS, disclosing_role
 from hazardloop_intake.commands import handle_disclose_identity, handle_erase_reporter
+from hazardloop_intake.disclosure import DISCLOSERS, disclosing_role
 from hazardloop_intake.queries import disclosures_of
 from hazardloop_intake.store import disclosures
 

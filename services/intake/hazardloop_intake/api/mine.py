@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from hazardloop.web.labels import label
 from hazardloop.runtime.service import RuntimeDep
+from hazardloop.web.labels import label
 from hazardloop_intake.i18n import language
 from hazardloop_intake.mine import looks_at_identity, my_reports
 from hazardloop_intake.pages import render

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from types import SimpleNamespace
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,10 +24,10 @@ from sqlalchemy import select
 
 from hazardloop.events import MESSAGE_LIMIT
 from hazardloop.log.eventstore import EventStoreUnavailable
-from hazardloop.web.http import same_token
-from hazardloop.timing.instants import in_zone
-from hazardloop.web.labels import label
 from hazardloop.runtime.service import Runtime
+from hazardloop.timing.instants import in_zone
+from hazardloop.web.http import same_token
+from hazardloop.web.labels import label
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.api.reports import steps
 from hazardloop_intake.api.thread import post_message

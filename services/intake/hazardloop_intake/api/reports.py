@@ -10,16 +10,16 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from pydantic import BaseModel, StringConstraints
 from sqlalchemy import Connection, select
 
-from hazardloop.web.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.errors import Invalid
 from hazardloop.log.eventstore import AppendOutcomeUnknown
-from hazardloop.web.http import refusals
+from hazardloop.privacy.receipts import ReceiptCode, receipt_digest
 from hazardloop.runtime.service import RuntimeDep
+from hazardloop.web.auth import Principal, Role, authenticated, check_tenant, require
+from hazardloop.web.http import refusals
+from hazardloop.web.validation import IdInPath
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.commands import handle_file_report
-from hazardloop_intake.domain import FileReport, Filer, new_idempotency_key
-from hazardloop.privacy.receipts import ReceiptCode, receipt_digest
-from hazardloop.web.validation import IdInPath
+from hazardloop_intake.domain import Filer, FileReport, new_idempotency_key
 from hazardloop_intake.lookups import checked_code
 from hazardloop_intake.store import attachments, reports
 

@@ -10,11 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel
 
-from hazardloop.web.auth import Principal, optionally_authenticated
-from hazardloop.projections.catchup import projected
-from hazardloop.web.http import refusals
 from hazardloop.privacy.receipts import ReceiptCode
+from hazardloop.projections.catchup import projected
 from hazardloop.runtime.service import Runtime, RuntimeDep
+from hazardloop.web.auth import Principal, optionally_authenticated
+from hazardloop.web.http import refusals
 from hazardloop.web.validation import IdInPath
 from hazardloop_intake.adapters import Intake
 from hazardloop_intake.api.reports import IdempotencyKey, IntakeDep

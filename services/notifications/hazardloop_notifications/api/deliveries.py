@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 from sqlalchemy import select, union_all
 
-from hazardloop.web.auth import Principal, Role, check_tenant, require
-from hazardloop.web.edge import Command
 from hazardloop.events import Note, TenantId
 from hazardloop.runtime.service import RuntimeDep
+from hazardloop.web.auth import Principal, Role, check_tenant, require
+from hazardloop.web.edge import Command
 from hazardloop.web.validation import IdInPath
 from hazardloop_notifications import commands
 from hazardloop_notifications.store import attempts, deliveries, inbox, inbox_deliveries

@@ -10,10 +10,20 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, sta
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from hazardloop.events import (
+    DirectoryRole,
+    DisplayName,
+    EmailAddress,
+    EndpointEntry,
+    EndpointFormat,
+    Language,
+    PersonEntry,
+    TenantId,
+    WebhookUrl,
+)
+from hazardloop.runtime.service import RuntimeDep
 from hazardloop.web.auth import Principal, Role, check_tenant, require
 from hazardloop.web.edge import Command
-from hazardloop.events import DirectoryRole, DisplayName, EmailAddress, EndpointEntry, EndpointFormat, Language, PersonEntry, TenantId, WebhookUrl
-from hazardloop.runtime.service import RuntimeDep
 from hazardloop.web.validation import IdInPath
 from hazardloop_notifications import commands
 from hazardloop_notifications.directory import listed_entries

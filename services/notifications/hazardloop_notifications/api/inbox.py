@@ -16,13 +16,13 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from pydantic import BaseModel, Field
 from sqlalchemy import func, literal, select, union_all
 
-from hazardloop.web.auth import Principal, optionally_authenticated
-from hazardloop.web.edge import Command
 from hazardloop.events import Language
-from hazardloop.web.http import refusals
-from hazardloop.web.labels import label
 from hazardloop.privacy.receipts import ReceiptCode, receipt_digest
 from hazardloop.runtime.service import RuntimeDep
+from hazardloop.web.auth import Principal, optionally_authenticated
+from hazardloop.web.edge import Command
+from hazardloop.web.http import refusals
+from hazardloop.web.labels import label
 from hazardloop_notifications import commands
 from hazardloop_notifications.domain import report_context
 from hazardloop_notifications.render import Renderer, pick_language

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 from sqlalchemy import select
 
-from hazardloop.web.auth import ALL_TENANTS, Principal, Role, require
-from hazardloop.projections.catchup import projected
 from hazardloop.log.eventstore import EventStoreUnavailable
-from hazardloop.web.edge import Command
 from hazardloop.privacy.receipts import ReceiptCode, receipt_digest
-from hazardloop.web.recorded import CREATED, Recorded, recorded
+from hazardloop.projections.catchup import projected
 from hazardloop.runtime.service import Runtime, RuntimeDep
+from hazardloop.web.auth import ALL_TENANTS, Principal, Role, require
+from hazardloop.web.edge import Command
+from hazardloop.web.recorded import CREATED, Recorded, recorded
 from hazardloop.web.validation import IdInPath, reason_required_unless
 from hazardloop_rewards.commands import RewardCommands
 from hazardloop_rewards.store import reports, rewards

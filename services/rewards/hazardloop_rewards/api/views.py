@@ -9,17 +9,17 @@ import hashlib
 import io
 import json
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel
 from sqlalchemy import Select, and_, func, select
 
-from hazardloop.web.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.events import BreakdownLine, RewardPolicy, TenantId
-from hazardloop.runtime.service import Runtime, RuntimeDep
 from hazardloop.exports.spreadsheet import spreadsheet_safe
+from hazardloop.runtime.service import Runtime, RuntimeDep
+from hazardloop.web.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.web.validation import IdInPath
 from hazardloop_rewards.domain import Stage
 from hazardloop_rewards.store import budgets, policies, reports, rewards

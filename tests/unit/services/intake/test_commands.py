@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hazardloop.errors import DomainError, Invalid, NotFound
-from hazardloop.log.eventstore import EventStoreUnavailable, History
 from hazardloop.events import (
     IdentityDisclosed,
     PlaceRetired,
@@ -20,6 +19,7 @@ from hazardloop.events import (
     ShredReason,
     StaffWrote,
 )
+from hazardloop.log.eventstore import EventStoreUnavailable, History
 from hazardloop.privacy.identity import Identity
 from hazardloop.privacy.receipts import receipt_digest
 from hazardloop.privacy.sealing import ERASED_API
@@ -36,7 +36,7 @@ from hazardloop_intake.commands import (
     handle_write_to_thread,
 )
 from hazardloop_intake.disclosure import DisclosureRefused
-from hazardloop_intake.domain import CataloguePlace, FileReport, Filer
+from hazardloop_intake.domain import CataloguePlace, Filer, FileReport
 from hazardloop_intake.thread import Looker
 from tests.factories import CATALOGUE, report_body
 from tests.unit.services.intake.in_memory import intake_in_process, project

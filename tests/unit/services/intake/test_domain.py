@@ -6,12 +6,21 @@ import pytest
 from pydantic import ValidationError
 
 from hazardloop.errors import DomainError, Invalid, NotFound
-from hazardloop.events import SUBTYPES, Category, Channel, PlaceKind, PlaceRetired, ReporterKeyShredded, ReportTextShredded, ShredReason
+from hazardloop.events import (
+    SUBTYPES,
+    Category,
+    Channel,
+    PlaceKind,
+    PlaceRetired,
+    ReporterKeyShredded,
+    ReportTextShredded,
+    ShredReason,
+)
 from hazardloop.log.eventstore import History, StoredEvent
 from hazardloop_intake.domain import (
     CataloguePlace,
-    FileReport,
     Filer,
+    FileReport,
     Place,
     Reporter,
     catalogue,
@@ -26,8 +35,8 @@ from hazardloop_intake.domain import (
     retire,
     same_place,
     same_report,
-    shred_reporter_key,
     shred_report_text,
+    shred_reporter_key,
 )
 from tests.factories import REPORTER, new_id, report_body
 

@@ -10,8 +10,8 @@ from sqlalchemy import create_engine, select
 
 from hazardloop_intake.i18n_report import REPORT_TEXT
 from hazardloop_intake.lookups import LookupLimiter, TooManyLookups
-from hazardloop_intake.report_page import message_error, words
 from hazardloop_intake.receipt_sessions import ReceiptSessions, receipt_sessions
+from hazardloop_intake.report_page import message_error, words
 from hazardloop_intake.store import kept
 
 CODE = "ABCDE-FGHIJ-KLMNO-PQRST-UVWXY"

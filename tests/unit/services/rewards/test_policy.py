@@ -5,7 +5,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hazardloop.events import GENESIS_HASH, BaseAmounts, FactorRule, FactorRules, RewardFactors, RewardPolicy, RewardPolicySet
+from hazardloop.events import (
+    GENESIS_HASH,
+    BaseAmounts,
+    FactorRule,
+    FactorRules,
+    RewardFactors,
+    RewardPolicy,
+    RewardPolicySet,
+)
 from hazardloop_rewards.policy import FACTORS, Precedence, in_force, percent, reward_amount
 
 POLICY = RewardPolicy()  # base 20 / 100 / 500 / 2,000 yuan; cap 5,000 yuan; duty 50 %; duplicates 0 %

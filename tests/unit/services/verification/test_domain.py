@@ -7,6 +7,7 @@ from pydantic import ValidationError
 from hazardloop.errors import Invalid, NotFound
 from hazardloop.events import CaseworkPolicy, EscalationRaised, Event, RectificationOverdue, SlaBreached
 from hazardloop.log.eventstore import History, StoredEvent
+from hazardloop.timing.deadlines import Timer, TimerKind, deadline_timers, sla_timers
 from hazardloop_verification.domain import (
     Accept,
     Assign,
@@ -20,7 +21,6 @@ from hazardloop_verification.domain import (
     Stage,
     Verify,
 )
-from hazardloop.timing.deadlines import Timer, TimerKind, deadline_timers, sla_timers
 from tests.factories import report_filed
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
