@@ -41,4 +41,6 @@ def test_the_reporter_sees_who_opened_their_identity_when_and_why_in_their_langu
     assert f"/f/reports/{filed.json()['report_id']}?lang=en" in shown
     assert "保密专员" in looked_section(intake.get("/f/mine?lang=zh-CN").text)
 
-    assert "co-chen" not in intake.get("/f/mine?lang=en", cookies={"hl_reporter": "not-a-session"}).text
+    intake.cookies.clear()
+    intake.cookies.set("hl_reporter", "not-a-session")
+    assert "co-chen" not in intake.get("/f/mine?lang=en").text
