@@ -11,21 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from hazardloop.web import assets
 from hazardloop.runtime.service import create_service
-from hazardloop_console import (
-    pages_audit,
-    pages_cases,
-    pages_dashboard,
-    pages_home,
-    pages_places,
-    pages_rewards,
-    pages_tasks,
-    projection,
-    reward_lines,
-    signin,
-    signin_oidc,
-    store,
-    web,
-)
+from hazardloop_console import projection, reward_lines, store, web
+from hazardloop_console.api import audit, cases, dashboard, home, places, rewards, signin, signin_oidc, tasks
 from hazardloop_console.attempts import SignInAttempts, attempts
 from hazardloop_console.backends import Backends
 from hazardloop_console.sessions import Sessions
@@ -48,13 +35,13 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
         routes=[
             signin.routes,
             signin_oidc.routes,
-            pages_home.routes,
-            pages_cases.routes,
-            pages_tasks.routes,
-            pages_rewards.routes,
-            pages_places.routes,
-            pages_dashboard.routes,
-            pages_audit.routes,
+            home.routes,
+            cases.routes,
+            tasks.routes,
+            rewards.routes,
+            places.routes,
+            dashboard.routes,
+            audit.routes,
         ],
         publishes=[],
         description="Every role's pages: queues, cases, rewards, audit and the group's dashboard.",
@@ -67,7 +54,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.provider = signin_oidc.group_provider(settings)
     store.kept.create_all(runtime.engine)  # sessions, sign-ins under way, log checks: not folded from the log
     app.state.backends = backends
-    app.state.navigation = pages_home.navigation
+    app.state.navigation = home.navigation
     app.state.assets = SimpleNamespace(htmx=assets.HTMX_JS, echarts=assets.ECHARTS_JS)
     app.mount("/console/static", StaticFiles(directory=str(files("hazardloop_console") / "static")), name="console-static")
     web.install(app)

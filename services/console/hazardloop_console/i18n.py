@@ -138,7 +138,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "places_hint": ("打印二维码张贴在现场：员工扫码即可举报该地点的隐患。",
                     "Print a code and hang it on site: scanning it opens the report form for that place."),
     "place_kind": ("类型", "Kind"),
-    # the reward pages (pages_rewards.py) and the case page's reward preview
+    # the reward pages (api/rewards.py) and the case page's reward preview
     "reward_approvals": ("奖励审批", "Reward approvals"),
     "reward_approvals_hint": ("按奖励标准拟定的奖励，等待部门负责人批准；调整金额须说明理由。超过单笔上限或年度预算剩余的，批准后报集团总部审批。",
                               "Rewards the policy proposed, awaiting the department head; adjusting an amount needs a reason. "
@@ -207,7 +207,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "yes": ("是", "Yes"),
     "no": ("否", "No"),
     "none": ("无", "None"),
-    # the owner's tasks and the manager's decisions (pages_tasks.py), and the case page's parts for them
+    # the owner's tasks and the manager's decisions (api/tasks.py), and the case page's parts for them
     "no_tasks": ("目前没有需要您整改的隐患。", "Nothing for you to rectify right now."),
     "plan_measures": ("方案中的整改措施", "Measures in the plan"),
     "open_case": ("查看案件", "Open the case"),
@@ -223,7 +223,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "rectified_at": ("整改完成时间", "Rectified"),
     "review_reason": ("验收意见（退回时必填）", "Comment (required to send back)"),
     "reviewed_by": ("由{r}验收。", "Accepted by a {r}."),
-    # Signing in at the group's identity provider (signin_oidc.py)
+    # Signing in at the group's identity provider (api/signin_oidc.py)
     "try_again": ("重新登录", "Try again"),
     "provider_down": ("暂时无法连接集团身份提供方，请稍后重试。",
                       "The group's identity provider cannot be reached right now; please try again shortly."),
@@ -231,7 +231,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "signin_refused": ("集团身份提供方未能确认您的登录。", "The group's identity provider did not confirm your sign-in."),
     "signin_no_roles": ("您的账号在本系统中没有角色，请联系管理员。",
                         "Your account has no role in this system; ask an administrator."),
-    # The group dashboard and the auditor's page (pages_dashboard.py, pages_audit.py):
+    # The group dashboard and the auditor's page (api/dashboard.py, api/audit.py):
     "not_a_date": ("请输入日期", "Enter a date"),
     "since_after_until": ("开始日期晚于结束日期", "The start is after the end"),
     "period_too_long": ("时间段不能超过五年", "The period may not exceed five years"),

@@ -1,17 +1,21 @@
-"""Composition root of verification."""
+"""Composition root of verification: settings in, a runnable ASGI app out."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from functools import partial
+from zoneinfo import ZoneInfo
 
-from hazardloop.timing.clock import Clock, SystemClock
+from fastapi import FastAPI
+from nats.js import JetStreamContext
+
 from hazardloop.events import EVENT_TYPES, CaseworkPolicySet, ReportFiled, ReportTextShredded
-from hazardloop.runtime.service import create_service
-from hazardloop_verification.api import views as api_views
-from hazardloop_verification.api import policy as api_policy
-from hazardloop_verification.api import dossier as api_dossier
-from hazardloop_verification.api import cases as api
+from hazardloop.media.attachments import AttachmentStore
+from hazardloop.runtime.service import Runtime, create_service
+from hazardloop.timing.clock import Clock, SystemClock
+from hazardloop_verification import queries
+from hazardloop_verification.api import cases, dossier, policy, views
 from hazardloop_verification.commands import Casework
+from hazardloop_verification.dossier.document import Dossiers
 from hazardloop_verification.projection import projection
 from hazardloop_verification.settings import VerificationSettings
 from hazardloop_verification.timekeeper import Timekeeper
@@ -26,17 +30,30 @@ PUBLISHES = [kind for kind in EVENT_TYPES if kind.aggregate_type == "report" and
 
 def build(settings: VerificationSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or VerificationSettings()
-    casework = Casework(settings, clock or SystemClock())
+    clock = clock or SystemClock()
+
+    async def connect(runtime: Runtime, js: JetStreamContext) -> None:
+        """Once on the broker: the attachment bucket (rectification evidence is uploaded
+        through intake), then the command handlers and the dossiers over the log."""
+        attachments = AttachmentStore(js, bucket=settings.bucket("attachments"), replicas=settings.stream_replicas)
+        await attachments.ensure()
+        store = runtime.make_store(js)
+        app.state.casework = Casework(store, runtime.texts, clock, attachments, partial(queries.merged_into, runtime.engine))
+        app.state.dossiers = Dossiers(store, js, runtime.texts, attachments, clock, ZoneInfo(settings.timezone))
+
+    async def keep_time(runtime: Runtime) -> None:
+        await Timekeeper(app.state.casework, runtime.engine, interval=settings.timer_interval).run()
+
     app = create_service(
         name="verification",
         settings=settings,
         database_url=settings.database_url_for("verification", settings.database_url),
         projection_factory=projection,
-        routes=[api.routes, api_views.routes, api_policy.routes, api_dossier.routes],
+        routes=[cases.routes, views.routes, policy.routes, dossier.routes],
         publishes=PUBLISHES,
         description="The safety department accepts, verifies and grades reports, and sees them rectified on time.",
-        on_connect=casework.connect,
-        workers=[Timekeeper(casework, interval=settings.timer_interval).run],
+        on_connect=connect,
+        workers=[keep_time],
     )
-    app.state.casework = casework
+    app.state.casework = app.state.dossiers = None  # until connected: their routes answer 503
     return app

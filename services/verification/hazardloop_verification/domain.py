@@ -8,7 +8,7 @@ allow raises ``NotAllowed`` naming the state (HTTP 409).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -24,6 +24,7 @@ from hazardloop.events import (
     AggregateId,
     AttachmentRef,
     CaseworkPolicy,
+    CaseworkPolicySet,
     EscalationRaised,
     EscalationStep,
     Event,
@@ -150,7 +151,13 @@ class EscalateExternally(Command):
     note: Note | None = None
 
 
+class SetCaseworkPolicy(CaseworkPolicy, Command):
+    """The policy as a request body: strict JSON, safe text."""
+
+
 TIMER_ACTOR = "clock:verification"
+POLICY_ID = "casework"
+"""The one policy aggregate of each subsidiary's casework."""
 
 
 class Stage(StrEnum):
@@ -180,6 +187,21 @@ def check_deadline(deadline: datetime, now: datetime) -> None:
         raise Invalid("the deadline must lie in the future", field="deadline")
     if deadline > now + FURTHEST_AHEAD:
         raise Invalid("the deadline must lie within three years", field="deadline")
+
+
+def policy_in_force(history: History) -> CaseworkPolicy:
+    """The last policy set in the subsidiary's policy history; the defaults until one is set."""
+    return next((s.event.policy for s in reversed(history.events) if isinstance(s.event, CaseworkPolicySet)), CaseworkPolicy())
+
+
+def set_policy(history: History, tenant: str, command: SetCaseworkPolicy, *, actor: str, now: datetime) -> list[Event]:
+    """A new policy, chained onto the ones before it: it applies to reports filed and deadlines set from now on."""
+    policy = CaseworkPolicy.model_validate(command.model_dump())
+    return [
+        CaseworkPolicySet.record(
+            prev_hash=history.last_hash, tenant=tenant, aggregate_id=POLICY_ID, actor=actor, occurred_at=now, policy=policy
+        )
+    ]
 
 
 @dataclass
@@ -322,6 +344,24 @@ class ReportCase:
         elif command.rectification is not None:
             events.extend(self.assign(command.rectification, actor=actor, now=now, policy=policy or CaseworkPolicy()))
         return events
+
+    def first_of_cluster(self, duplicate_of: str, target: History, merged: Mapping[str, datetime]) -> str:
+        """Which report of the hazard came first: this one, the report it merges into, or one
+        merged into that report before (``merged``, with when each was filed): the first
+        reporter keeps the claim. Only a verified report that is no duplicate takes merges."""
+        if duplicate_of == self.report_id:
+            raise Invalid("a report cannot duplicate itself", field="duplicate_of")
+        if not target.events or not isinstance(target.events[0].event, ReportFiled):
+            raise Invalid(f"no report {duplicate_of!r} in {self.tenant} to merge into", field="duplicate_of")
+        primary = ReportCase.from_history(self.tenant, duplicate_of, target)
+        if primary.stage in OPEN_FOR_VERIFICATION:
+            raise Invalid(f"verify report {duplicate_of} first: a duplicate merges into a verified report", field="duplicate_of")
+        if primary.stage == Stage.DUPLICATE and primary.outcome == Outcome.DUPLICATE:
+            raise Invalid(
+                f"report {duplicate_of} was itself merged into {primary.duplicate_of}: merge into that one", field="duplicate_of"
+            )
+        filed = {self.report_id: self.filed.occurred_at, duplicate_of: primary.filed.occurred_at} | dict(merged)
+        return min(filed, key=lambda report_id: (filed[report_id], report_id))
 
     def _same_verification(self, command: Verify, actor: str) -> bool:
         recorded = self.verification

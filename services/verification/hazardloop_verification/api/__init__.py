@@ -1,1 +1,1 @@
-"""hazardloop_verification.api.cases"""
+"""Verification's HTTP routes: commands (cases, policy), read views and the dossier; each only translates."""

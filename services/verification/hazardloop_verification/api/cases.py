@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
-from sqlalchemy import select
 
 from hazardloop.web.auth import Principal, Role, optionally_authenticated, require
 from hazardloop.projections.catchup import projected
 from hazardloop.privacy.receipts import ReceiptCode, receipt_digest
 from hazardloop.web.recorded import CREATED, Recorded, recorded
+from hazardloop.log.eventstore import EventStoreUnavailable
 from hazardloop.runtime.service import Runtime, RuntimeDep
 from hazardloop.web.validation import IdInPath
+from hazardloop_verification import queries
 from hazardloop_verification.domain import (
     Accept,
     Assign,
@@ -25,7 +27,6 @@ from hazardloop_verification.domain import (
     Verify,
 )
 from hazardloop_verification.commands import Casework
-from hazardloop_verification.store import cases
 
 routes = APIRouter(tags=["casework"])
 
@@ -33,22 +34,25 @@ STAFF = (Role.VERIFIER, Role.RECTIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR)
 
 
 async def casework_of(request: Request) -> Casework:
-    return request.app.state.casework
+    """The command handlers, once the service is connected to the broker (503 before)."""
+    casework = request.app.state.casework
+    if casework is None:
+        raise EventStoreUnavailable("the service is not connected to the broker yet")
+    return casework
 
 
 CaseworkDep = Annotated[Casework, Depends(casework_of)]
-
-
-def case_row(runtime: Runtime, report_id: str):
-    with runtime.engine.connect() as db:
-        return db.execute(select(cases).where(cases.c.report_id == report_id)).first()
 
 
 async def tenant_of(runtime: Runtime, principal: Principal, report_id: str) -> str:
     """The report's subsidiary, from the read model (once it holds a report just filed);
     hidden if the caller may not see it."""
     row = await projected(
-        runtime, lambda: case_row(runtime, report_id), aggregate_type="report", aggregate_id=report_id, visible=principal.may_access
+        runtime,
+        lambda: queries.case_row(runtime.engine, report_id),
+        aggregate_type="report",
+        aggregate_id=report_id,
+        visible=principal.may_access,
     )
     if row is None or not principal.may_access(row.tenant):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
@@ -150,7 +154,7 @@ async def reporter_of(
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, detail="a bearer token or a Receipt-Code is required", headers={"WWW-Authenticate": "Bearer"}
         )
-    row = case_row(runtime, report_id)
+    row = await asyncio.to_thread(queries.case_row, runtime.engine, report_id)
     if row is not None and await is_reporter(runtime, row, principal, receipt_code):
         return row.tenant, row.reporter
     raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} of yours")

@@ -6,13 +6,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel
-from sqlalchemy import Select, select
 
 from hazardloop.exports.spreadsheet import spreadsheet_safe
 from hazardloop.web.auth import Principal, Role, check_tenant, require
@@ -20,9 +18,9 @@ from hazardloop.web.edge import Instant
 from hazardloop.events import EscalationStep, RectificationPlan, RewardFactors, TenantId
 from hazardloop.runtime.service import Runtime, RuntimeDep
 from hazardloop.web.validation import IdInPath
+from hazardloop_verification import queries
 from hazardloop_verification.api.cases import STAFF
-from hazardloop_verification.domain import TERMINAL, Stage
-from hazardloop_verification.store import cases, timers
+from hazardloop_verification.domain import Stage
 
 routes = APIRouter(tags=["casework views"])
 
@@ -82,15 +80,6 @@ class CaseDetail(CaseView):
     timers: list[TimerView]
 
 
-def case_view(row: Any) -> dict[str, Any]:
-    values = dict(row._mapping)
-    values["factors"] = json.loads(values["factors"]) if values["factors"] else None
-    values["plan"] = json.loads(values["plan"]) if values["plan"] else None
-    values["escalation"] = json.loads(values.pop("ladder") or "[]")
-    values["sla_breaches"] = [b for b in (values["sla_breaches"] or "").split(",") if b]
-    return values
-
-
 def _scope(runtime: Runtime, principal: Principal, tenant: str | None) -> list[str]:
     """The subsidiaries asked for: one, or (no tenant given) every one the caller acts in."""
     if tenant is not None:
@@ -99,12 +88,8 @@ def _scope(runtime: Runtime, principal: Principal, tenant: str | None) -> list[s
     return principal.tenants_within(runtime.settings.tenants)
 
 
-async def _list(runtime: Runtime, query: Select) -> list[CaseView]:
-    def read() -> list[dict[str, Any]]:
-        with runtime.engine.connect() as db:
-            return [case_view(row) for row in db.execute(query)]
-
-    return [CaseView.model_validate(case) for case in await runtime.texts.reveal(await asyncio.to_thread(read))]
+async def _shown(runtime: Runtime, found: list[queries.Case]) -> list[CaseView]:
+    return [CaseView.model_validate(case) for case in await runtime.texts.reveal(found)]
 
 
 TenantQuery = Annotated[TenantId | None, Query(description="One subsidiary; all of yours (HQ: all) when omitted.")]
@@ -113,16 +98,10 @@ TenantQuery = Annotated[TenantId | None, Query(description="One subsidiary; all 
 @routes.get("/reports/{report_id}", response_model=CaseDetail)
 async def case(report_id: IdInPath, runtime: RuntimeDep, principal: Staff) -> CaseDetail:
     """One report's case, with every clock it started and where each stands."""
-
-    def read() -> CaseDetail:
-        with runtime.engine.connect() as db:
-            row = db.execute(select(cases).where(cases.c.report_id == report_id)).first()
-            if row is None or not principal.may_access(row.tenant):
-                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
-            clocks = db.execute(select(timers).where(timers.c.report_id == report_id).order_by(timers.c.due_at, timers.c.key))
-            return CaseDetail.model_validate(case_view(row) | {"timers": [TimerView.model_validate(t._mapping) for t in clocks]})
-
-    return await runtime.texts.reveal_model(await asyncio.to_thread(read))
+    found = await asyncio.to_thread(queries.case_with_clocks, runtime.engine, report_id)
+    if found is None or not principal.may_access(found["tenant"]):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no report {report_id!r} visible to you")
+    return await runtime.texts.reveal_model(CaseDetail.model_validate(found))
 
 
 @routes.get("/queue", response_model=list[CaseView])
@@ -134,29 +113,15 @@ async def queue(
     limit: Limit = 100,
 ) -> list[CaseView]:
     """Reports at one stage, oldest first: by default the triage queue of new reports."""
-    query = (
-        select(cases)
-        .where(cases.c.tenant.in_(_scope(runtime, principal, tenant)), cases.c.stage == stage.value)
-        .order_by(cases.c.filed_at, cases.c.report_id)
-        .limit(limit)
-    )
-    return await _list(runtime, query)
+    tenants = _scope(runtime, principal, tenant)
+    return await _shown(runtime, await asyncio.to_thread(queries.at_stage, runtime.engine, tenants, stage, limit))
 
 
 @routes.get("/overdue", response_model=list[CaseView])
 async def overdue(runtime: RuntimeDep, principal: Staff, tenant: TenantQuery = None, limit: Limit = 100) -> list[CaseView]:
     """Rectifications past their deadline and not yet closed, longest overdue first."""
-    query = (
-        select(cases)
-        .where(
-            cases.c.tenant.in_(_scope(runtime, principal, tenant)),
-            cases.c.overdue_since.is_not(None),
-            cases.c.stage.not_in([s.value for s in TERMINAL]),
-        )
-        .order_by(cases.c.overdue_since, cases.c.report_id)
-        .limit(limit)
-    )
-    return await _list(runtime, query)
+    tenants = _scope(runtime, principal, tenant)
+    return await _shown(runtime, await asyncio.to_thread(queries.overdue, runtime.engine, tenants, limit))
 
 
 @routes.get("/board", response_model=list[CaseView])
@@ -170,13 +135,8 @@ async def board(
     """Open rectifications by owner, each owner's nearest deadline first."""
     if not principal.has_any(frozenset(STAFF) - {Role.RECTIFIER}):  # a rectifier (maybe also a reporter) sees their own
         owner = principal.subject
-    query = select(cases).where(
-        cases.c.tenant.in_(_scope(runtime, principal, tenant)),
-        cases.c.stage.in_([Stage.RECTIFYING.value, Stage.UNDER_REVIEW.value]),
-    )
-    if owner is not None:
-        query = query.where(cases.c.owner == owner)
-    return await _list(runtime, query.order_by(cases.c.owner, cases.c.deadline, cases.c.report_id).limit(limit))
+    tenants = _scope(runtime, principal, tenant)
+    return await _shown(runtime, await asyncio.to_thread(queries.board, runtime.engine, tenants, owner, limit))
 
 
 LEDGER_COLUMNS = (
@@ -184,8 +144,6 @@ LEDGER_COLUMNS = (
     "outcome", "grade", "risk_colour", "owner", "measures", "deadline", "rectified_at", "closed_at", "overdue_since",
     "externally_escalated_at", "recurrence_of",
 )  # fmt: skip
-
-
 
 
 @routes.get("/ledger", response_model=list[CaseView], responses={200: {"content": {"text/csv": {}}}})
@@ -199,12 +157,8 @@ async def ledger(
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> Any:
     """The hazard ledger: time, place, situation, grade, measures, deadline and closure of each report."""
-    query = select(cases).where(cases.c.tenant.in_(_scope(runtime, principal, tenant)))
-    if since is not None:
-        query = query.where(cases.c.filed_at >= since)
-    if until is not None:
-        query = query.where(cases.c.filed_at < until)
-    rows = await _list(runtime, query.order_by(cases.c.filed_at, cases.c.report_id).limit(limit))
+    tenants = _scope(runtime, principal, tenant)
+    rows = await _shown(runtime, await asyncio.to_thread(queries.ledger, runtime.engine, tenants, since, until, limit))
     if format == "json":
         return rows
     out = io.StringIO()

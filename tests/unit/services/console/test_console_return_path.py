@@ -2,7 +2,7 @@
 
 import pytest
 
-from hazardloop_console.pages_cases import console_path
+from hazardloop_console.api.cases import console_path
 
 
 @pytest.mark.parametrize("path", ["/console/decisions", "/console/decisions?page=2&lang=en", "/console/tasks"])

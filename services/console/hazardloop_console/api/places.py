@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from hazardloop.web.auth import Role
-from hazardloop_console.pages_cases import visible_case
+from hazardloop_console.api.cases import visible_case
 from hazardloop_console.web import NotYours, Page, SignedIn, backends, for_roles, render
 
 routes = APIRouter(prefix="/console", include_in_schema=False)

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from hazardloop.web.auth import Role
 from hazardloop_console import queries_tasks
-from hazardloop_console.pages_cases import PHOTO_VIEWERS
+from hazardloop_console.api.cases import PHOTO_VIEWERS
 from hazardloop_console.queries import page_number
 from hazardloop_console.web import Page, for_roles, render
 

@@ -24,8 +24,8 @@ from hazardloop.events import AttachmentRef, Event, Language, MediaKind, Rectifi
 from hazardloop.log.eventstore import StoredEvent
 from hazardloop.timing.instants import in_zone
 from hazardloop.web.labels import label
-from hazardloop_verification.dossier_proof import SealProof
-from hazardloop_verification.dossier_words import say
+from hazardloop_verification.dossier.proof import SealProof
+from hazardloop_verification.dossier.words import say
 
 PSEUDONYM = re.compile(r"p-[0-9a-f]{32}")
 PRINT_PX = 1400
