@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hazardloop.projections import storeversion
+from hazardloop.tools.audit_cli import audit
 from hazardloop.tools.registry import SERVICES, app_module
 
 cli = typer.Typer(help="hazardloop: internal hazard reporting with rewards, event-sourced on NATS JetStream.", no_args_is_help=True)
@@ -229,8 +230,6 @@ def reconcile_rewards_command() -> None:
     console.print(view)
     raise typer.Exit(1)
 
-
-from hazardloop.audit.cli import audit  # noqa: E402 - the group is defined beside the audit code
 
 cli.add_typer(audit, name="audit")
 
