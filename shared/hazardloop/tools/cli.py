@@ -283,7 +283,7 @@ def schemas(
     check: Annotated[bool, typer.Option(help="Fail if the files on disk are not current.")] = False,
 ) -> None:
     """Write (or check) the JSON Schema of every event and each service's AsyncAPI document."""
-    from hazardloop.events.contracts import render_contracts
+    from hazardloop.tools.contracts import render_contracts
 
     stale = []
     for path, content in render_contracts().items():
