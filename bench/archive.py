@@ -25,7 +25,7 @@ from hazardloop.audit.replay import Source, rebuild_all
 from hazardloop.audit.seal import commit, leaf
 from hazardloop.events import GENESIS_HASH, MAX_SEAL_RANGE, SEAL_AGGREGATE_ID, SEAL_TENANT, RangeSealed, encode_event
 from hazardloop.log.eventstore import Subjects, cloudevents_headers
-from hazardloop.tools.registry import SERVICES
+from hazardloop.tools.registry import SERVICES, projection_factory
 
 STREAM = "HAZARDLOOP"
 
@@ -84,7 +84,8 @@ def write_archive(directory: Path, events: int, *, seed: int = 4) -> dict[str, A
 def measure(directory: Path, into: Path) -> dict[str, Any]:
     """Rebuild all four projections from the archive (verified alongside); check the stores."""
     manifest = json.loads((directory / MANIFEST_FILE).read_text())
-    result = rebuild_all(Source(STREAM, "hazard", archive=directory), into, {service: None for service in SERVICES})
+    result = rebuild_all(Source(STREAM, "hazard", archive=directory), into, {service: None for service in SERVICES},
+                         projections={service: projection_factory(service) for service in SERVICES})
     reports = manifest["types"].get("ReportFiled", 0)
     checks = {  # every report, complete: a fast but partial rebuild cannot pass
         "intake": ("SELECT count(*) FROM intake_reports WHERE reward_fen IS NOT NULL", reports),

@@ -4,7 +4,8 @@ compare stores table by table.
 Each service is rebuilt in its own process (their handlers and SQLite writes are CPU
 work, and a machine's cores are better used side by side), reading the log for
 itself with a named consumer, or the archive's file directly. The rebuilt stores are
-pure copies: no reaction runs, nothing is appended.
+pure copies: no reaction runs, nothing is appended. The projections are the caller's
+(service -> the function building it), so auditing never imports a service.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Iterable
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, inspect, select
+from sqlalchemy import Engine, MetaData, create_engine, inspect, select
 
 from hazardloop.projections import storeversion
 from hazardloop.audit.archive import EVENT_KEY, lines, verify_archive, where
@@ -31,8 +32,10 @@ from hazardloop.projections import ProjectionRunner
 from hazardloop.projections.collector import bulk_collection
 from hazardloop.projections.replay import replay_batches
 from hazardloop.log.pull import Pulled
-from hazardloop.tools.registry import projection_factory
 from hazardloop.runtime.settings import CommonSettings
+
+if TYPE_CHECKING:
+    from hazardloop.runtime.service import ProjectionFactory
 
 BATCH: int = CommonSettings.model_fields["rebuild_batch_size"].default
 """Events per commit: a service's own rebuild's default."""
@@ -70,11 +73,11 @@ def store_url(directory: Path, service: str) -> str:
     return f"sqlite:///{(directory / f'{service}.db').resolve()}"
 
 
-def rebuild_service(service: str, source: Source, url: str, until: int | None) -> Rebuilt:
-    """Rebuild one service's projection into ``url`` from scratch, up to ``until``."""
+def rebuild_service(service: str, factory: ProjectionFactory, source: Source, url: str, until: int | None) -> Rebuilt:
+    """Rebuild one service's projection (built by ``factory``) into ``url`` from scratch, up to ``until``."""
     engine = create_store_engine(url)
     store = EventStore(None, stream=source.stream, subjects=Subjects(source.prefix))  # type: ignore[arg-type]
-    projection = projection_factory(service)(store)
+    projection = factory(store)
     runner = ProjectionRunner(projection, engine, store, batch_size=BATCH, react=False)
     runner.drop_schema()
     runner.create_schema()
@@ -163,11 +166,12 @@ def rebuild_all(
     directory: Path,
     until: dict[str, int | None],
     *,
+    projections: Mapping[str, ProjectionFactory],
     progress: Callable[[str, int], None] | None = None,
     workers: int | None = None,
 ) -> RebuildAll:
-    """Rebuild each service of ``until`` (service -> last sequence, None: all) side by side;
-    an archive is verified in parallel with the rebuilds."""
+    """Rebuild each service of ``until`` (service -> last sequence, None: all) side by side,
+    each by its function in ``projections``; an archive is verified in parallel with the rebuilds."""
     directory.mkdir(parents=True, exist_ok=True)
     urls = {service: store_url(directory, service) for service in until}
     result = RebuildAll()
@@ -175,7 +179,8 @@ def rebuild_all(
     jobs = len(until) + (source.archive is not None)
     with ProcessPoolExecutor(max_workers=workers or jobs, mp_context=get_context("spawn")) as pool:
         futures: dict[Future[Any], str] = {
-            pool.submit(rebuild_service, service, source, urls[service], last): service for service, last in until.items()
+            pool.submit(rebuild_service, service, projections[service], source, urls[service], last): service
+            for service, last in until.items()
         }
         if source.archive is not None:
             futures[pool.submit(_verify_job, source.archive)] = ""
@@ -220,9 +225,8 @@ class TableDiff:
         return not (self.only_left or self.only_right or self.differing)
 
 
-def diff_stores(service: str, left_url: str, right_url: str, *, examples: int = 3) -> list[TableDiff]:
-    """Compare every table of ``service``'s projection in two stores, row by row by key."""
-    metadata = projection_factory(service)(None).metadata  # type: ignore[arg-type]
+def diff_stores(metadata: MetaData, left_url: str, right_url: str, *, examples: int = 3) -> list[TableDiff]:
+    """Compare every table of a projection (its ``metadata``) in two stores, row by row by key."""
     left, right = create_engine(left_url), create_engine(right_url)
     try:
         return [_diff_table(table, left, right, examples) for table in metadata.sorted_tables]

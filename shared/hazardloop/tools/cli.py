@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hazardloop.projections import storeversion
+from hazardloop.tools.audit_cli import audit
 from hazardloop.tools.registry import SERVICES, app_module
 
 cli = typer.Typer(help="hazardloop: internal hazard reporting with rewards, event-sourced on NATS JetStream.", no_args_is_help=True)
@@ -230,8 +231,6 @@ def reconcile_rewards_command() -> None:
     raise typer.Exit(1)
 
 
-from hazardloop.audit.cli import audit  # noqa: E402 - the group is defined beside the audit code
-
 cli.add_typer(audit, name="audit")
 
 
@@ -284,7 +283,7 @@ def schemas(
     check: Annotated[bool, typer.Option(help="Fail if the files on disk are not current.")] = False,
 ) -> None:
     """Write (or check) the JSON Schema of every event and each service's AsyncAPI document."""
-    from hazardloop.events.contracts import render_contracts
+    from hazardloop.tools.contracts import render_contracts
 
     stale = []
     for path, content in render_contracts().items():

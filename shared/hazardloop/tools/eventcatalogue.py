@@ -37,8 +37,8 @@ class Entry:
 
 def catalogue_entries() -> list[Entry]:
     """Every registered event with its producers and consumers, in the registry's order."""
-    from hazardloop.events.contracts import render_contracts
     from hazardloop.events import EVENT_TYPES
+    from hazardloop.tools.contracts import render_contracts
     from hazardloop.tools.registry import SERVICES, projection_factory
 
     contracts = render_contracts()

@@ -1,30 +1,33 @@
-"""The services by name; imported lazily so one service never loads another."""
+"""The services by name; imported lazily so one service never loads another.
+
+Every service has the same shape, so its parts are found by name:
+``hazardloop_<service>.app`` and ``hazardloop_<service>.projection``.
+"""
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hazardloop.runtime.service import ProjectionFactory
 
 SERVICES = ("intake", "verification", "rewards", "notifications", "console")
 
 
-def app_module(service: str) -> ModuleType:
-    """The composition root of ``service``: it offers ``Settings`` and ``build(settings)``."""
+def _module(service: str, name: str) -> ModuleType:
     if service not in SERVICES:
         raise KeyError(service)
-    return importlib.import_module(f"hazardloop_{service}.app")
+    return importlib.import_module(f"hazardloop_{service}.{name}")
 
 
-_PROJECTIONS = {
-    "intake": "hazardloop_intake.projection",
-    "verification": "hazardloop_verification.projection",
-    "rewards": "hazardloop_rewards.projection",
-    "notifications": "hazardloop_notifications.projection",
-    "console": "hazardloop_console.projection",
-}
+def app_module(service: str) -> ModuleType:
+    """The composition root of ``service``: it offers ``Settings`` and ``build(settings)``."""
+    return _module(service, "app")
 
 
-def projection_factory(service: str):
+def projection_factory(service: str) -> ProjectionFactory:
     """The function building ``service``'s projection from an event store, without
     building the service (no settings, secrets or connections): what audits replay."""
-    return importlib.import_module(_PROJECTIONS[service]).projection
+    return _module(service, "projection").projection

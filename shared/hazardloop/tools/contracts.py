@@ -1,4 +1,8 @@
-"""Published contracts for subscribers: JSON Schema per event, AsyncAPI per service."""
+"""Published contracts for subscribers: JSON Schema per event, AsyncAPI per service.
+
+Each service's AsyncAPI document is read off the service as built, so this lives with
+the command line, the one shared code that may build services.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ import json
 import tempfile
 
 from hazardloop.events import event_json_schemas
-from hazardloop.tools.registry import SERVICES, app_module
 from hazardloop.runtime.settings import DEFAULT_NATS_PORT
+from hazardloop.tools.registry import SERVICES, app_module
 
 
 def render_contracts() -> dict[str, str]:

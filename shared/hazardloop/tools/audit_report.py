@@ -1,0 +1,142 @@
+"""How ``hazardloop audit`` shows its results on the terminal: tables, lines, progress bars."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from hazardloop.audit.archive import Progress as Advance
+    from hazardloop.audit.ledger import Ledger
+    from hazardloop.audit.payouts import Finding
+    from hazardloop.audit.seal import SealResult
+    from hazardloop.audit.session import ReplayPlan, Replayed
+    from hazardloop.audit.verify import Verdict
+
+console = Console()
+
+
+@contextmanager
+def bar(description: str) -> Iterator[Advance]:
+    """A progress bar for long work; yields ``update(done, total)``."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:  # fmt: skip
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total or None)
+
+        yield update
+
+
+@contextmanager
+def service_bars(limits: dict[str, int | None]) -> Iterator[Any]:
+    """One progress bar per service; yields ``update(service, position)``."""
+    with Progress(TextColumn("{task.description:>14}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:  # fmt: skip
+        tasks = {name: progress.add_task(name, total=limit or None) for name, limit in limits.items()}
+        yield lambda name, at: progress.update(tasks[name], completed=at)
+
+
+def rejected(reason: object) -> None:
+    console.print(f"[red]rejected:[/red] {reason}")
+
+
+def show_verdict(verdict: Verdict, title: str) -> None:
+    """The summary, then OK or every fault (up to 200) and the first one named."""
+    from hazardloop.audit.archive import where
+
+    summary = Table("", "", title=title, show_header=False)
+    summary.add_row("messages read", f"{verdict.events:,}")
+    summary.add_row("last sequence", f"{verdict.last_sequence:,}")
+    summary.add_row("seals", f"{verdict.seals:,}, covering 1..{verdict.sealed_through:,}")
+    summary.add_row("not yet sealed", f"{verdict.unsealed:,} (chained per aggregate only)")
+    summary.add_row("head seal", verdict.head_seal or "-")
+    console.print(summary)
+    if verdict.ok:
+        console.print(f"[green]OK[/green]: {verdict.events:,} messages, every hash, chain and seal intact")
+        return
+    faults = Table("position", "fault", "detail", title=f"{len(verdict.faults)} faults")
+    for fault in verdict.faults[:200]:
+        faults.add_row(where(fault), fault.kind, fault.detail)
+    console.print(faults)
+    first = verdict.first_fault()
+    console.print(f"[red]ALTERED[/red]: first fault at sequence {first.sequence}: {first.kind}")
+
+
+def show_seals(result: SealResult) -> None:
+    for item in result.seals:
+        console.print(f"sealed {item.first_sequence:,}..{item.last_sequence:,} ({item.count:,} messages): {item.hash}")
+    console.print(f"the log is sealed through sequence {result.sealed_through:,}" if result.seals else "nothing new to seal")
+
+
+def show_export(directory: Path, manifest: dict[str, Any], digest: str) -> None:
+    """The archive's messages by type, its digests, and whether the log verified."""
+    view = Table("type", "messages", title=f"archive {directory}: {manifest['events']:,} messages, sequences 1..{manifest['last_sequence']:,}")
+    for kind, count in manifest["types"].items():
+        view.add_row(kind, f"{count:,}")
+    console.print(view)
+    console.print(f"events.jsonl sha256 {manifest['events_sha256']}")
+    console.print(f"manifest sha256 {digest}  (note it: it identifies this archive)")
+    if not manifest["verified"]:
+        console.print(f"[red]the log did not verify[/red]: {len(manifest['faults'])} faults, listed in the manifest")
+
+
+def show_replay(plan: ReplayPlan, replayed: Replayed, *, origin: str, into: Path, moment: datetime | None) -> None:
+    """Each service's rebuild and comparison, the totals, then every table that differs."""
+    result = replayed.rebuild
+    view = Table("service", "events applied", "through sequence", "seconds", "events/s", "compared with", "result",
+                 title=f"replay of {origin} into {into}" + (f", as of {moment.isoformat()}" if moment else ""))  # fmt: skip
+    for rebuilt in result.rebuilt:
+        verdict = "-"
+        if rebuilt.service in plan.compare:
+            diffs = replayed.differences[rebuilt.service]
+            verdict = "[green]identical[/green]" if not diffs else f"[red]{len(diffs)} tables differ[/red]"
+        compared = "snapshot" if plan.against else ("live store" if rebuilt.service in plan.compare else "-")
+        rate = rebuilt.applied / rebuilt.seconds if rebuilt.seconds else 0.0
+        view.add_row(rebuilt.service, f"{rebuilt.applied:,}", f"{rebuilt.position:,}", f"{rebuilt.seconds:.2f}",
+                     f"{rate:,.0f}", compared, verdict)  # fmt: skip
+    console.print(view)
+    total = sum(r.applied for r in result.rebuilt)
+    console.print(f"log through sequence {plan.target:,}; {total:,} events applied in {result.seconds:.2f}s "
+                  f"({total / max(result.seconds, 1e-9):,.0f} events/s across {len(plan.limits)} projections)")  # fmt: skip
+    differences = [(rebuilt.service, d) for rebuilt in result.rebuilt for d in replayed.differences.get(rebuilt.service, [])]
+    if differences:
+        diff_view = Table("service", "table", "left rows", "replayed rows", "only left", "only replayed", "differing", "examples", title="differences")
+        for name, d in differences:
+            diff_view.add_row(name, d.table, str(d.left_rows), str(d.right_rows), str(d.only_left), str(d.only_right), str(d.differing), "; ".join(d.examples))
+        console.print(diff_view)
+
+
+def show_ledger(book: Ledger, title: str, lang: str, columns: int, files: Sequence[Path]) -> None:
+    """The first 50 rows in the subsidiary's time and ``lang``, then where the whole ledger went."""
+    from hazardloop.timing.instants import in_zone
+    from hazardloop.web.labels import label
+
+    view = Table("reported at", "place", "category", "grade", "status", "closed at", "reward", title=f"hazard ledger {title} ({book.timezone})")
+    for row in book.rows[:50]:
+        closed = in_zone(row.closed_at, book.zone) if row.closed_at else None
+        view.add_row(f"{in_zone(row.reported_at, book.zone):%Y-%m-%d %H:%M}", f"{row.site} / {row.area} / {row.spot}",
+                     label(row.category, lang), label(row.grade or row.outcome, lang) or "-", label(row.status, lang),
+                     f"{closed:%Y-%m-%d}" if closed else "-",
+                     f"{row.reward_yuan:,.2f} ({label(row.reward_status, lang)})" if row.reward_yuan is not None else "-")  # fmt: skip
+    console.print(view)
+    console.print(f"{len(book.rows)} reports ({columns} columns) from the log through sequence {book.through_sequence:,}: "
+                  f"{', '.join(map(str, files))}")  # fmt: skip
+
+
+def show_reconcile(findings: Sequence[Finding], read: int, now: datetime) -> None:
+    if not findings:
+        console.print(f"reconcile: {read:,} events read, as of {now.isoformat()}: no exceptions")
+        return
+    view = Table("exception", "tenant", "report", "sequence", "detail", title=f"reconcile: {len(findings)} exceptions as of {now.isoformat()}")
+    for finding in findings:
+        view.add_row(finding.kind, finding.tenant, finding.report_id, str(finding.sequence), finding.detail)
+    console.print(view)
