@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hazardloop.log.natsserver import free_port
-from hazardloop_console.app import build
 from hazardloop_console.api.signin import safe_next
+from hazardloop_console.app import build
 
 
 @pytest.fixture

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from types import SimpleNamespace
 from importlib.resources import files
+from types import SimpleNamespace
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hazardloop.web import assets
 from hazardloop.runtime.service import create_service
+from hazardloop.web import assets
 from hazardloop_console import projection, reward_lines, store, web
 from hazardloop_console.api import audit, cases, dashboard, home, places, rewards, signin, signin_oidc, tasks
 from hazardloop_console.attempts import SignInAttempts, attempts

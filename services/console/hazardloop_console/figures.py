@@ -26,7 +26,16 @@ from hazardloop_console.queries import (
     overdue_now,
     year_span,
 )
-from hazardloop_console.store import WEEK_FIGURES, budgets, cases, paid_tallies, place_tallies, reporters, tallies, week_figures
+from hazardloop_console.store import (
+    WEEK_FIGURES,
+    budgets,
+    cases,
+    paid_tallies,
+    place_tallies,
+    reporters,
+    tallies,
+    week_figures,
+)
 from hazardloop_console.tallies import SPANS
 
 RECURRING_AT_LEAST = 2

@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hazardloop.web.labels import label
 from hazardloop.exports.spreadsheet import TIME, YUAN, Column, csv_text, workbook
+from hazardloop.web.labels import label
 
 COLUMNS: dict[str, tuple[str, str]] = {
     "payment_reference": ("付款凭证号", "Payment reference"),

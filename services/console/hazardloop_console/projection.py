@@ -12,11 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hazardloop.timing.deadlines import sla_timers
 from sqlalchemy import select
 
 from hazardloop.events import (
-    ReportTextShredded,
     Accepted,
     BudgetCommitted,
     BudgetReleased,
@@ -34,9 +32,10 @@ from hazardloop.events import (
     RectificationOverdue,
     RectificationRejected,
     Rectified,
-    ReportFiled,
     ReporterFedBack,
     ReporterWrote,
+    ReportFiled,
+    ReportTextShredded,
     RewardApproved,
     RewardBudgetSet,
     RewardClaimed,
@@ -50,9 +49,10 @@ from hazardloop.events import (
     StaffWrote,
     Verified,
 )
-from hazardloop.timing.instants import in_zone
 from hazardloop.privacy.sealing import forget, text_token
 from hazardloop.projections import Projection, Writer
+from hazardloop.timing.deadlines import sla_timers
+from hazardloop.timing.instants import in_zone
 from hazardloop_console import tallies
 from hazardloop_console.store import budgets, cases, metadata, photos, policies, reward_policies, steps
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Column, Engine, String, Table, Text, delete, insert, select, update
 
-from hazardloop.web.auth import Role
 from hazardloop.projections.db import UtcDateTime
+from hazardloop.web.auth import Role
 from hazardloop_console.store import kept
 
 sessions = Table(

@@ -6,8 +6,8 @@ the console never reads another service's database.
 
 from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
 
-from hazardloop.projections.db import UtcDateTime
 from hazardloop.projections import bookkeeping_tables
+from hazardloop.projections.db import UtcDateTime
 
 metadata = MetaData()
 

@@ -4,10 +4,10 @@ CSRF checks, and how refusals and outages become messages in that language."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.resources import files
-from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -18,10 +18,10 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from hazardloop.web.http import same_token
 from hazardloop.privacy.sealing import holds_sealed
-from hazardloop.web.auth import Role
 from hazardloop.timing.instants import in_zone
+from hazardloop.web.auth import Role
+from hazardloop.web.http import same_token
 from hazardloop.web.labels import label
 from hazardloop_console.backends import Backends, Refused, ServiceDown
 from hazardloop_console.i18n import language_of, word

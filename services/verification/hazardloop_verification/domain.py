@@ -16,8 +16,6 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
 
-from hazardloop.timing.deadlines import SLA_KINDS, Timer, TimerKind, end_of_day
-from hazardloop.web.edge import FURTHEST_AHEAD, Command, Instant
 from hazardloop.errors import DomainError, Invalid, NotFound
 from hazardloop.events import (
     Accepted,
@@ -44,8 +42,8 @@ from hazardloop.events import (
     RectificationPlan,
     RectificationRejected,
     Rectified,
-    ReportFiled,
     ReporterFedBack,
+    ReportFiled,
     RewardFactors,
     RiskColour,
     Sha256Hex,
@@ -55,6 +53,8 @@ from hazardloop.events import (
     stable_id,
 )
 from hazardloop.log.eventstore import History
+from hazardloop.timing.deadlines import SLA_KINDS, Timer, TimerKind, end_of_day
+from hazardloop.web.edge import FURTHEST_AHEAD, Command, Instant
 from hazardloop.web.validation import reason_required_unless
 
 COLOUR_OF_GRADE = {Grade.GENERAL: RiskColour.YELLOW, Grade.LARGER: RiskColour.ORANGE, Grade.MAJOR: RiskColour.RED}

@@ -16,8 +16,8 @@ from hazardloop.events import (
     Accepted,
     CaseworkPolicy,
     CaseworkPolicySet,
-    EscalationStep,
     EscalationRaised,
+    EscalationStep,
     ExtensionGranted,
     ExtensionRefused,
     ExtensionRequested,
@@ -27,17 +27,17 @@ from hazardloop.events import (
     RectificationOverdue,
     RectificationRejected,
     Rectified,
+    ReporterFedBack,
     ReportFiled,
     ReportTextShredded,
-    ReporterFedBack,
     SlaBreached,
     Verified,
 )
 from hazardloop.privacy.sealing import forget, text_token
 from hazardloop.projections import Projection, RowView, Writer
+from hazardloop.timing.deadlines import Timer, TimerKind, deadline_timers, sla_timers
 from hazardloop_verification.domain import STAGE_AFTER, Stage
 from hazardloop_verification.store import cases, metadata, policies, timers
-from hazardloop.timing.deadlines import Timer, TimerKind, deadline_timers, sla_timers
 
 PENDING, SUSPENDED, FIRED, STOPPED = "pending", "suspended", "fired", "stopped"
 

@@ -3,8 +3,8 @@ the timers the closed loop is waiting on, and each subsidiary's casework policy.
 
 from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
-from hazardloop.projections.db import UtcDateTime
 from hazardloop.projections import bookkeeping_tables
+from hazardloop.projections.db import UtcDateTime
 
 metadata = MetaData()
 

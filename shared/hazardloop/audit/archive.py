@@ -30,8 +30,8 @@ from nats.js.errors import NotFoundError
 
 from hazardloop.audit.source import last_sequence, parse_headers, read_stream, time_of_ns
 from hazardloop.audit.verify import Verdict, Verifier
-from hazardloop.log.eventstore import EventStore, Subjects
 from hazardloop.events import Event, decode_event
+from hazardloop.log.eventstore import EventStore, Subjects
 
 FORMAT = "hazardloop-archive"
 VERSION = 1

@@ -14,7 +14,6 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from hazardloop.privacy.sealing import text_token
 from hazardloop.events import (
     CaseworkPolicy,
     CaseworkPolicySet,
@@ -35,6 +34,7 @@ from hazardloop.events import (
     RewardRevoked,
     Verified,
 )
+from hazardloop.privacy.sealing import text_token
 
 LEDGER_TYPES = tuple(kind.model_fields["type"].default for kind in (
     CaseworkPolicySet, ReportFiled, Verified, RectificationAssigned, ExtensionGranted, Rectified, RectificationRejected,

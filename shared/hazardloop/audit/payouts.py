@@ -10,7 +10,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from hazardloop.events import GENESIS_HASH, BudgetCommitted, BudgetReleased, Event, RewardApproved, RewardDeclined, RewardGranted, RewardProposed, Verified
+from hazardloop.events import (
+    GENESIS_HASH,
+    BudgetCommitted,
+    BudgetReleased,
+    Event,
+    RewardApproved,
+    RewardDeclined,
+    RewardGranted,
+    RewardProposed,
+    Verified,
+)
 
 REWARD_TYPES = ("Verified", "RewardProposed", "RewardDeclined", "RewardApproved", "RewardGranted", "BudgetCommitted", "BudgetReleased")
 """The event types the reward checks read."""

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from hazardloop.audit.payouts import REWARD_TYPES, Finding, reconcile_rewards
 from hazardloop.events import (
     Accepted,
     CaseworkPolicy,
@@ -30,7 +31,6 @@ from hazardloop.events import (
     ReportFiled,
     Verified,
 )
-from hazardloop.audit.payouts import REWARD_TYPES, Finding, reconcile_rewards
 from hazardloop.timing.deadlines import accept_due
 
 REPORT_TYPES = tuple(kind.model_fields["type"].default for kind in (

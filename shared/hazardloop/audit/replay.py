@@ -22,16 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, MetaData, create_engine, inspect, select
 
-from hazardloop.projections import storeversion
 from hazardloop.audit.archive import EVENT_KEY, lines, verify_archive, where
 from hazardloop.audit.source import connect
-from hazardloop.projections.db import create_store_engine
 from hazardloop.log.eventstore import EventStore, Subjects
-from hazardloop.log.reader import read_stream
-from hazardloop.projections import ProjectionRunner
-from hazardloop.projections.collector import bulk_collection
-from hazardloop.projections.replay import replay_batches
 from hazardloop.log.pull import Pulled
+from hazardloop.log.reader import read_stream
+from hazardloop.projections import ProjectionRunner, storeversion
+from hazardloop.projections.collector import bulk_collection
+from hazardloop.projections.db import create_store_engine
+from hazardloop.projections.replay import replay_batches
 from hazardloop.runtime.settings import CommonSettings
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from nats.aio.client import Client
 
-from hazardloop.log.eventstore import EventStore
-from hazardloop.events import MARK_LENGTH, MAX_SEAL_RANGE, SEAL_AGGREGATE_ID, SEAL_TENANT, RangeSealed, hash_is_intact
 from hazardloop.audit.source import read_stream
+from hazardloop.events import MARK_LENGTH, MAX_SEAL_RANGE, SEAL_AGGREGATE_ID, SEAL_TENANT, RangeSealed, hash_is_intact
+from hazardloop.log.eventstore import EventStore
 
 SEALER = "system:sealer"
 

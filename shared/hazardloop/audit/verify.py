@@ -17,8 +17,8 @@ import json
 from array import array
 from dataclasses import dataclass, field
 
-from hazardloop.events import EVENT_TYPES, GENESIS_HASH, MARK_LENGTH, RangeSealed, chain_hash
 from hazardloop.audit.seal import commit, leaf
+from hazardloop.events import EVENT_TYPES, GENESIS_HASH, MARK_LENGTH, RangeSealed, chain_hash
 
 AGGREGATE_OF = {kind.model_fields["type"].default: kind.aggregate_type for kind in EVENT_TYPES}
 _LEAF = 32

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from hazardloop.audit.ledger import Ledger
     from hazardloop.audit.payouts import Finding
     from hazardloop.audit.seal import SealResult
-    from hazardloop.audit.session import ReplayPlan, Replayed
+    from hazardloop.audit.session import Replayed, ReplayPlan
     from hazardloop.audit.verify import Verdict
 
 console = Console()

@@ -204,9 +204,9 @@ def reconcile_rewards_command() -> None:
     without approval; exits 1 when anything is found."""
     import nats
 
+    from hazardloop.audit.payouts import REWARD_TYPES, reconcile_rewards
     from hazardloop.log.eventstore import Subjects
     from hazardloop.log.reader import read_log
-    from hazardloop.audit.payouts import REWARD_TYPES, reconcile_rewards
     from hazardloop.runtime.settings import CommonSettings
 
     settings = CommonSettings()
@@ -244,9 +244,9 @@ def token(
     """Mint a bearer token signed with the local dev secret (for trying the APIs)."""
     from datetime import timedelta
 
-    from hazardloop.web.auth import Authenticator, Role
     from hazardloop.privacy.keyring import KeyringError
     from hazardloop.runtime.settings import CommonSettings
+    from hazardloop.web.auth import Authenticator, Role
 
     settings = CommonSettings()
     if not settings.keys.held("jwt"):

@@ -14,8 +14,8 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from hazardloop.web.auth import Authenticator, Role
 from hazardloop.runtime.settings import CommonSettings
+from hazardloop.web.auth import Authenticator, Role
 
 console = Console()
 

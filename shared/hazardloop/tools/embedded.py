@@ -11,10 +11,10 @@ import time
 import httpx
 from rich.console import Console
 
-from hazardloop.privacy.keyring import VARIABLES
 from hazardloop.log.natsserver import NatsServer, port_is_open
-from hazardloop.tools.registry import SERVICES, app_module
+from hazardloop.privacy.keyring import VARIABLES
 from hazardloop.runtime.settings import DEFAULT_NATS_PORT, CommonSettings
+from hazardloop.tools.registry import SERVICES, app_module
 
 console = Console()
 

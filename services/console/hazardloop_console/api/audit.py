@@ -14,9 +14,9 @@ import nats.errors
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from hazardloop.exports.ledger import ledger_csv, ledger_xlsx
 from hazardloop.web.auth import Role
 from hazardloop.web.labels import label
-from hazardloop.exports.ledger import ledger_csv, ledger_xlsx
 from hazardloop_console import logcheck
 from hazardloop_console.i18n import WORDS
 from hazardloop_console.queries import local_day_start

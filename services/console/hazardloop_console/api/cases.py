@@ -17,8 +17,8 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile  # what a parsed form holds (FastAPI's is a subclass of it)
 
-from hazardloop.web.auth import Role
 from hazardloop.events import Category, Grade, Outcome, RiskColour
+from hazardloop.web.auth import Role
 from hazardloop_console import queries
 from hazardloop_console.backends import Refused, ServiceDown
 from hazardloop_console.forms import (

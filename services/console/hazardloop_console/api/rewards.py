@@ -14,11 +14,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from hazardloop.web.auth import Role
 from hazardloop.events import RewardPolicy
+from hazardloop.web.auth import Role
 from hazardloop_console import payroll, queries_rewards
-from hazardloop_console.queries import page_number
 from hazardloop_console.forms_rewards import FACTORS, GRADES, ApprovalForm, BudgetForm, HqForm, PaymentForm, PolicyForm
+from hazardloop_console.queries import page_number
 from hazardloop_console.web import FormDep, NotYours, Page, attempt, backends, for_roles, render
 
 routes = APIRouter(prefix="/console/rewards", include_in_schema=False)

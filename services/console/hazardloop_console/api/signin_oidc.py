@@ -21,10 +21,16 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from hazardloop.web.auth import Principal
-from hazardloop.web.oidc_signin import PROVIDER_UNREACHABLE, ProviderDown, ProviderRefused, exchange_code, provider_client
+from hazardloop.web.oidc_signin import (
+    PROVIDER_UNREACHABLE,
+    ProviderDown,
+    ProviderRefused,
+    exchange_code,
+    provider_client,
+)
+from hazardloop_console.api.signin import safe_next, start_session
 from hazardloop_console.attempts import TTL, SignInAttempts
 from hazardloop_console.settings import ConsoleSettings
-from hazardloop_console.api.signin import safe_next, start_session
 from hazardloop_console.web import Page, PageDep, render, secure_cookies, see_other
 
 log = logging.getLogger("hazardloop.console.signin")

@@ -7,14 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 
-from hazardloop.web.auth import Principal, Role, optionally_authenticated, require
-from hazardloop.projections.catchup import projected
-from hazardloop.privacy.receipts import ReceiptCode, receipt_digest
-from hazardloop.web.recorded import CREATED, Recorded, recorded
 from hazardloop.log.eventstore import EventStoreUnavailable
+from hazardloop.privacy.receipts import ReceiptCode, receipt_digest
+from hazardloop.projections.catchup import projected
 from hazardloop.runtime.service import Runtime, RuntimeDep
+from hazardloop.web.auth import Principal, Role, optionally_authenticated, require
+from hazardloop.web.recorded import CREATED, Recorded, recorded
 from hazardloop.web.validation import IdInPath
 from hazardloop_verification import queries
+from hazardloop_verification.commands import Casework
 from hazardloop_verification.domain import (
     Accept,
     Assign,
@@ -26,7 +27,6 @@ from hazardloop_verification.domain import (
     Review,
     Verify,
 )
-from hazardloop_verification.commands import Casework
 
 routes = APIRouter(tags=["casework"])
 

@@ -12,11 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel
 
+from hazardloop.events import EscalationStep, RectificationPlan, RewardFactors, TenantId
 from hazardloop.exports.spreadsheet import spreadsheet_safe
+from hazardloop.runtime.service import Runtime, RuntimeDep
 from hazardloop.web.auth import Principal, Role, check_tenant, require
 from hazardloop.web.edge import Instant
-from hazardloop.events import EscalationStep, RectificationPlan, RewardFactors, TenantId
-from hazardloop.runtime.service import Runtime, RuntimeDep
 from hazardloop.web.validation import IdInPath
 from hazardloop_verification import queries
 from hazardloop_verification.api.cases import STAFF

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image
 
-from hazardloop.media.attachments import AttachmentStore
 from hazardloop.errors import NotFound
 from hazardloop.events import AttachmentRef, Event, Language, MediaKind, RectificationPlan, ReportFiled
 from hazardloop.log.eventstore import StoredEvent
+from hazardloop.media.attachments import AttachmentStore
 from hazardloop.timing.instants import in_zone
 from hazardloop.web.labels import label
 from hazardloop_verification.dossier.proof import SealProof
