@@ -1,1 +1,1 @@
-"""hazardloop.exports"""
+"""Files people open: the hazard ledger and spreadsheets Excel reads."""

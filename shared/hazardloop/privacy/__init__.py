@@ -1,1 +1,1 @@
-"""hazardloop.privacy"""
+"""Keeping people's identities and words safe: keys, sealing, pseudonyms, identities, receipt codes."""

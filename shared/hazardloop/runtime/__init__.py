@@ -1,1 +1,1 @@
-"""hazardloop.runtime"""
+"""What every service shares at run time: the broker, the store, the projection, background rounds, settings, logs."""

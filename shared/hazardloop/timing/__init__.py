@@ -1,1 +1,1 @@
-"""hazardloop.timing"""
+"""Time: the clock services read, the closed loop's deadlines, arithmetic that saturates."""

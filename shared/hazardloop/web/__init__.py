@@ -1,1 +1,1 @@
-"""hazardloop.web"""
+"""What every HTTP surface shares: authentication, sign-in, refusals, validation at the edge, labels, assets, docs."""

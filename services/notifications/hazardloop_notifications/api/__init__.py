@@ -1,1 +1,1 @@
-"""hazardloop_notifications.api.inbox"""
+"""Notifications' HTTP routes: inboxes, the directory and the delivery log; each only translates."""
