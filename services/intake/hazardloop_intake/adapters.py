@@ -47,8 +47,8 @@ class Intake:
     connected: Connected | None = None
 
     async def connect(self, runtime: Runtime, js: JetStreamContext) -> None:
-        """Set up the key and attachment buckets, open a handle on the log, and take the
-        runtime's text vault, directory and store along (the service's startup hook)."""
+        """Set up the key and attachment buckets, and take the runtime's log, text vault and
+        directory along (the service's startup hook)."""
         settings = self.settings
         vault = IdentityVault(js, settings.keys.master_keys, bucket=settings.bucket("reporter-keys"), replicas=settings.stream_replicas)
         attachments = AttachmentStore(
@@ -56,7 +56,7 @@ class Intake:
         )
         await vault.ensure()
         await attachments.ensure()
-        self.connected = Connected(runtime.make_store(js), runtime.texts, runtime.pseudonyms(), vault, attachments, runtime.engine)
+        self.connected = Connected(runtime.event_store(), runtime.texts, runtime.pseudonyms(), vault, attachments, runtime.engine)
 
     def _parts(self) -> Connected:
         if self.connected is None:

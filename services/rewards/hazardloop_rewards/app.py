@@ -28,7 +28,7 @@ def build(settings: RewardsSettings | None = None, *, clock: Clock | None = None
 
     async def hand_over_to_commands(runtime: Runtime, js: JetStreamContext) -> None:
         """The command handlers get the log, the text sealer and the pseudonym directory once they exist."""
-        app.state.commands = RewardCommands(runtime.make_store(js), runtime.texts.sealing, runtime.pseudonym_of, clock, timezone)
+        app.state.commands = RewardCommands(runtime.event_store(), runtime.texts.sealing, runtime.pseudonym_of, clock, timezone)
 
     app = create_service(
         name="rewards",

@@ -37,7 +37,7 @@ def build(settings: VerificationSettings | None = None, *, clock: Clock | None =
         through intake), then the command handlers and the dossiers over the log."""
         attachments = AttachmentStore(js, bucket=settings.bucket("attachments"), replicas=settings.stream_replicas)
         await attachments.ensure()
-        store = runtime.make_store(js)
+        store = runtime.event_store()
         app.state.casework = Casework(store, runtime.texts, clock, attachments, partial(queries.merged_into, runtime.engine))
         app.state.dossiers = Dossiers(store, js, runtime.texts, attachments, clock, ZoneInfo(settings.timezone))
 

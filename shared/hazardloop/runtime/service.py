@@ -189,7 +189,7 @@ def create_service(
     async def connect_log_and_projection() -> None:
         connection = broker.connection
         js = connection.jetstream(timeout=settings.nats_timeout)
-        store = runtime.make_store(connection)
+        store = runtime.store = runtime.make_store(connection)  # the startup hook's handle on the log too
         # A service that appends nothing (the console) never reconfigures the log.
         await store.ensure_stream(replicas=settings.stream_replicas, update=bool(publishes))
         texts = TextVault(js, settings.keys.master_keys, bucket=settings.bucket("text-keys"), replicas=settings.stream_replicas)
@@ -209,7 +209,7 @@ def create_service(
                 await rebuild(runner, connection)
         runner.create_schema()
         storeversion.record(runtime.engine, name, metadata)
-        runtime.store, runtime.runner = store, runner
+        runtime.runner = runner
         runner.start(js)
         runtime.tasks = [asyncio.create_task(worker(runtime), name=f"{name}-worker") for worker in workers]
         log.info("%s started: projection at sequence %d", name, runner.position)
