@@ -53,15 +53,22 @@ class System:
         return f"sqlite:///{self.state / f'{service}.db'}"
 
     def start(self, *services: str) -> None:
-        for service in services:
-            log = open(self.state / f"{service}.log", "ab")  # noqa: SIM115
-            self.processes[service] = subprocess.Popen(
-                [sys.executable, "-m", "hazardloop.tools.cli", "serve", service], env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
+        self.launch(*services)
         for service in services:
             self.wait_ready(service)
         if "intake" in services:
             self.catalogue()
+
+    def launch(self, *services: str) -> None:
+        """Start each process, without waiting for it to be ready."""
+        for service in services:
+            with open(self.log(service), "ab") as log:  # the child holds its own copy
+                self.processes[service] = subprocess.Popen(
+                    [sys.executable, "-m", "hazardloop.tools.cli", "serve", service], env=self.env, stdout=log, stderr=subprocess.STDOUT
+                )
+
+    def log(self, service: str) -> Path:
+        return self.state / f"{service}.log"
 
     def catalogue(self) -> None:
         """Give every subsidiary the test catalogue (idempotent: a restart re-sends it harmlessly)."""

@@ -71,6 +71,9 @@ class Runtime:
     runner: ProjectionRunner | None = None
     text_vault: TextVault | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set by the server when the service is asked to stop: a startup still waiting for
+    the broker gives up (waiting is endless by design, for a broker that comes up later)."""
 
     def event_store(self) -> EventStore:
         if self.store is None:
@@ -222,16 +225,19 @@ def create_service(
                 await task
         if runtime.runner is not None:
             await runtime.runner.stop()
-        await close_if_unanswered(broker.connection, settings.nats_timeout)
+        if runtime.store is not None:  # connected
+            await close_if_unanswered(broker.connection, settings.nats_timeout)
         if on_stop is not None:
             await on_stop()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         """Broker, log and projection up before the first request; down, in reverse, after the last."""
-        await broker.start()
         try:
-            await connect_log_and_projection()
+            if await unless_stopped(broker.start(), runtime.stop_requested):
+                await connect_log_and_projection()
+            else:
+                log.warning("%s stopped before its broker answered", name)
             yield
             await stop_projection()
         finally:
@@ -253,6 +259,21 @@ def create_service(
         app.include_router(router)
     declare_refusals(app)
     return app
+
+
+async def unless_stopped(work: Awaitable[None], stop: asyncio.Event) -> bool:
+    """Await ``work``, or cancel it once ``stop`` is set: whether it finished."""
+    working, stopping = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({working, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        working.cancel()  # nothing, if it finished
+        await asyncio.wait({working})
+    if working.cancelled():
+        return False
+    working.result()  # its error, if any
+    return True
 
 
 async def close_if_unanswered(connection: NatsClient | None, timeout: float) -> None:

@@ -33,10 +33,13 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default: the service's setting).")] = None,
 ) -> None:
     """Run one service: its HTTP API and its projection consumer."""
+    import contextlib
+
     import uvicorn
 
     from hazardloop.privacy.keyring import KeyringError
     from hazardloop.runtime.logs import configure_logging
+    from hazardloop.runtime.server import Server
 
     module, settings = _settings(service.value)
     configure_logging(settings.log_level)
@@ -46,7 +49,9 @@ def serve(
         typer.echo(f"hazardloop {service.value} cannot start: {exc}", err=True)
         raise typer.Exit(2) from None
     # log_config=None: uvicorn's loggers write through the root handler, which redacts credentials.
-    uvicorn.run(app, host=host, port=port or settings.port, log_level=settings.log_level.lower(), log_config=None)
+    config = uvicorn.Config(app, host=host, port=port or settings.port, log_level=settings.log_level.lower(), log_config=None)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, passed on once the service has stopped
+        Server(config, app.state.runtime.stop_requested).run()
 
 
 @cli.command()
