@@ -76,7 +76,7 @@ class System:
         with httpx.Client(base_url=self.url("intake")) as intake:
             seed_catalogue(intake, manager, TENANTS)
 
-    def wait_ready(self, service: str, timeout: float = 30) -> None:
+    def wait_ready(self, service: str, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while True:
             if self.processes[service].poll() is not None:
