@@ -139,6 +139,7 @@ def test_an_idle_or_run_out_session_signs_in_again_and_comes_back_to_the_page(pr
     page.goto(f"{console}{case}")
     page.get_by_role("link", name=PROVIDER_BUTTON).click()
     at_provider(page, "safety-officer-li")
+    page.wait_for_url(f"{console}{case}", timeout=30_000)  # back from the provider: reloading earlier detaches the page
     wait_for(lambda: page.reload().status == 200, timeout=20)  # the console has the report
     expect(page).to_have_url(f"{console}{case}")
 
