@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import nats
 import pytest
 from playwright.sync_api import Browser
 
@@ -89,6 +92,35 @@ class System:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{service} not ready: {(self.state / f'{service}.log').read_text()[-2000:]}")
             time.sleep(0.1)
+
+    def settled(self) -> bool:
+        """Nothing left in flight: notifications has nothing left to send, and every
+        projection has applied and acknowledged the whole log, with no event appended
+        meanwhile. A store compared with its replay must be taken in this state: a
+        delivery's outcome is an event of its own, appended after the inbox shows it.
+        """
+        notifications = self.state / "notifications.db"
+        if notifications.exists():
+            with sqlite3.connect(notifications) as db:
+                sending = sum(
+                    db.execute(f"SELECT count(*) FROM {table} WHERE status = 'pending'").fetchone()[0]
+                    for table in ("notification_inbox", "notification_deliveries")
+                )
+            if sending:
+                return False
+
+        async def idle() -> bool:
+            connection = await nats.connect(self.nats_url)
+            try:
+                js = connection.jetstream()
+                head = (await js.stream_info(self.stream)).state.last_seq
+                consumers = [c for c in await js.consumers_info(self.stream) if c.config.durable_name]
+                caught_up = all(c.num_pending == 0 and c.num_ack_pending == 0 for c in consumers)
+                return caught_up and (await js.stream_info(self.stream)).state.last_seq == head
+            finally:
+                await connection.close()
+
+        return asyncio.run(idle())
 
     def stop(self, *services: str, kill: bool = False) -> None:
         """Stop each; one that ignores SIGTERM for 15 s is killed, and named once all are stopped."""

@@ -56,6 +56,7 @@ def test_file_verify_rectify_reward_inbox_then_replay_is_identical(system):
         assert sorted(m["kind"] for m in inbox) == ["received", "rectification_assigned", "rectified", "reward_proposed", "rewarded", "verified"]
         report = wait_for(lambda: (r := http.get(f"{system.url('intake')}/reports/{report_id}", headers=reporter).json())["status"] == "rectified" and r)
         assert report["reward_fen"] == 50_000 and report["measures"] == "Harness anchor points installed"
+    wait_for(system.settled)
     system.stop()
 
     for service in SERVICES:
