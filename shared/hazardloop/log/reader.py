@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
 
 from nats.aio.client import Client
 from nats.js import api
@@ -64,3 +65,29 @@ async def read_log(
     async for messages in read_stream(nc, stream, subjects=subjects, until=until, batch=batch):
         for message in messages:
             yield message.sequence, decode_event(message.data)
+
+
+async def sequence_stored_by(nc: Client, stream: str, moment: datetime) -> int:
+    """The last sequence stored at or before ``moment`` (0: none), by JetStream's own
+    lookup by time: a consumer starting at the first message stored after ``moment``
+    begins with everything before it delivered. Only a named consumer is created (as
+    every reader here), so any account that may read the log may ask.
+
+    Stored times are compared to the microsecond, as ``moment`` carries them (a message
+    stored within the microsecond of ``moment`` is at it).
+    """
+    js = nc.jetstream()
+    start = (moment.astimezone(UTC) + timedelta(microseconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    info = await js.add_consumer(
+        stream,
+        config=api.ConsumerConfig(
+            name=f"log-reader-{uuid.uuid4().hex[:12]}",
+            ack_policy=api.AckPolicy.NONE,
+            deliver_policy=api.DeliverPolicy.BY_START_TIME,
+            opt_start_time=start,  # type: ignore[arg-type]  # passed as written: no rounding
+            inactive_threshold=10,
+            mem_storage=True,
+            description="log reader: a sequence by time (read-only; expires on its own)",
+        ),
+    )
+    return info.delivered.stream_seq

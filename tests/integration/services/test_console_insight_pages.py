@@ -63,3 +63,9 @@ async def test_a_ledger_while_the_log_cannot_be_read_is_a_503_to_retry(console):
     page = await auditor.get("/console/audit/ledger", params={"tenant": "refinery", "since": "2026-01-01", "until": "2026-06-01",
                                                                "format": "csv", "ledger_lang": "zh-CN"})
     assert page.status_code == 503 and page.headers["Retry-After"] and "text/html" in page.headers["content-type"]
+
+
+async def test_the_dashboard_as_of_a_moment_while_the_log_cannot_be_read_is_a_503_to_retry(console):
+    auditor = await console("auditor-qian", ["refinery"], [Role.AUDITOR])
+    page = await auditor.get("/console/dashboard", params={"as_of": "2026-06-30", "lang": "en"})
+    assert page.status_code == 503 and page.headers["Retry-After"] and "The log cannot be reached" in page.text

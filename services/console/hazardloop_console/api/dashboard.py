@@ -3,22 +3,32 @@ reward spend against budget, participation and places that keep coming back.
 
 Each figure is drawn by ECharts from JSON in the page and repeated as a plain table
 (the page reads without JavaScript); every number links to the queue listing its cases.
+Asked "as of" a past moment, the same figures come from the console's read model
+replayed from the log up to that moment (``snapshots``); its numbers link nowhere, as
+the queue shows cases as they are now.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import nats.errors
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
+from hazardloop.projections.db import create_store_engine
+from hazardloop.timing.asof import PERIOD_ENDS, AsOfRefused, end_of_last, moment_of, wall_time
 from hazardloop.web.auth import Role
 from hazardloop_console import figures
 from hazardloop_console.queries import UNGRADED
-from hazardloop_console.web import Page, for_roles, render
+from hazardloop_console.snapshots import BeforeTheLog, Snapshot, Snapshots, StillBuilding
+from hazardloop_console.web import Page, for_roles, render, retry_later
 
+log = logging.getLogger("hazardloop.console")
 routes = APIRouter(prefix="/console", include_in_schema=False)
 
 Overseer = Annotated[Page, Depends(for_roles(Role.LEADER, Role.AUDITOR))]
@@ -41,14 +51,14 @@ def _day(view: Page, name: str, default: date) -> date:
         return default
 
 
-def scope_of(view: Page) -> figures.Scope:
-    """The subsidiaries and days asked for; a field asked wrongly is marked, and the default used."""
+def scope_of(view: Page, now: datetime) -> figures.Scope:
+    """The subsidiaries and days asked for, seen at ``now``; a field asked wrongly is
+    marked, and the default used."""
     tenants = view.tenants
     chosen = view.request.query_params.get("tenant") or None
     if chosen and chosen not in tenants:
         view.fields["tenant"] = view.t("invalid")
         chosen = None
-    now = datetime.now(UTC)
     today = now.astimezone(view.zone).date()
     until = _day(view, "until", today)
     since = _day(view, "since", until - timedelta(days=until.weekday()) - timedelta(weeks=DEFAULT_WEEKS - 1))
@@ -58,27 +68,30 @@ def scope_of(view: Page) -> figures.Scope:
     if (until - since).days > LONGEST_DAYS:
         view.fields["since"] = view.t("period_too_long")
         since = until - timedelta(days=LONGEST_DAYS)
-    if view.fields:
-        view.errors.append(view.t("fix_fields"))
     return figures.Scope([chosen] if chosen else tenants, since, until, now, view.zone)
 
 
-def _series(view: Page, weeks: list[str], series: dict[str, dict[str, figures.Count]], name) -> list[dict[str, Any]]:
+def _series(weeks: list[str], series: dict[str, dict[str, figures.Count]], name, linked) -> list[dict[str, Any]]:
     return [{
         "name": name(key), "stack": "total",
-        "data": [{"value": counts[w].value, "link": queue_link(counts[w].link)} if w in counts else 0 for w in weeks],
+        "data": [linked(counts[w]) if w in counts else 0 for w in weeks],
     } for key, counts in sorted(series.items())]
 
 
-def charts(view: Page, board: figures.Dashboard) -> list[dict[str, Any]]:
-    """What the chart script draws: categories along an axis, series of values with their links."""
+def charts(view: Page, board: figures.Dashboard, *, drill: bool = True) -> list[dict[str, Any]]:
+    """What the chart script draws: categories along an axis, series of values with their
+    links (none when ``drill`` is off: the figures of a past moment)."""
     grade = lambda code: view.t("ungraded") if code == UNGRADED else view.label(code)  # noqa: E731
     tenant_clock = [f"{view.label(r['tenant'])} · {view.t('clock_' + r['clock'] + '_short')}" for r in board.clocks]
     tenant_year = [f"{view.label(r['tenant'])} {r['year']}" for r in board.spend]
-    linked = lambda count: {"value": count.value, "link": queue_link(count.link)}  # noqa: E731
+
+    def linked(count: figures.Count, value: float | None = None) -> dict[str, Any]:
+        shown = count.value if value is None else value
+        return {"value": shown, "link": queue_link(count.link)} if drill else {"value": shown}
+
     return [
-        {"id": "chart-category", "x": board.weeks, "series": _series(view, board.weeks, board.by_category, view.label)},
-        {"id": "chart-grade", "x": board.weeks, "series": _series(view, board.weeks, board.by_grade, grade)},
+        {"id": "chart-category", "x": board.weeks, "series": _series(board.weeks, board.by_category, view.label, linked)},
+        {"id": "chart-grade", "x": board.weeks, "series": _series(board.weeks, board.by_grade, grade, linked)},
         {"id": "chart-clocks", "x": tenant_clock, "unit": "%", "series": [
             {"name": view.t("within_sla"), "data": [round(100 * r["share"], 1) if r["share"] is not None else 0 for r in board.clocks]},
         ]},
@@ -87,7 +100,7 @@ def charts(view: Page, board: figures.Dashboard) -> list[dict[str, Any]]:
             {"name": view.t("escalated"), "data": [linked(r["escalated"]) for r in board.late]},
         ]},
         {"id": "chart-spend", "x": tenant_year, "series": [
-            {"name": view.t("paid"), "data": [{"value": r["paid_fen"] / 100, "link": queue_link(r["paid"].link)} for r in board.spend]},
+            {"name": view.t("paid"), "data": [linked(r["paid"], r["paid_fen"] / 100) for r in board.spend]},
             {"name": view.t("budget"), "data": [(r["budget_fen"] or 0) / 100 for r in board.spend]},
         ]},
         {"id": "chart-participation", "x": [view.label(r["tenant"]) for r in board.participation], "series": [
@@ -104,12 +117,73 @@ def hours(view: Page, seconds: float | None) -> str:
     return "" if seconds is None else view.t("hours_short", h=f"{seconds / 3600:,.1f}")
 
 
-@routes.get("/dashboard")
-def dashboard_page(view: Overseer) -> Response:
-    scope = scope_of(view)
-    board = figures.dashboard(view.engine, scope)
+def snapshots(view: Page) -> Snapshots:
+    return view.request.app.state.snapshots
+
+
+async def _as_of(view: Page, text: str, now: datetime) -> tuple[Snapshot | None, Response | None]:
+    """The store as of the moment asked for; a moment no view can show is marked on the
+    field (422), a log that cannot be read now is a 503 to retry."""
+    try:
+        moment = moment_of(text, now, view.zone)
+        return await snapshots(view).at(moment, wait=view.settings.audit_check_seconds), None
+    except AsOfRefused as refused:
+        view.fields["as_of"] = view.t(refused.reason)
+    except BeforeTheLog:
+        view.fields["as_of"] = view.t("as_of_before_log")
+    except StillBuilding:
+        view.errors.append(view.t("as_of_building"))
+        return None, retry_later(view, _page(view, scope_of(view, now), figures.Dashboard(), None, status_code=503))
+    except (OSError, TimeoutError, nats.errors.Error) as exc:
+        view.errors.append(view.t("log_unreachable", r=type(exc).__name__))
+        return None, retry_later(view, _page(view, scope_of(view, now), figures.Dashboard(), None, status_code=503))
+    except Exception:  # noqa: BLE001 - a replay that failed is the log's or the broker's trouble, never the page's
+        log.warning("figures as of %s could not be computed", text, exc_info=True)
+        view.errors.append(view.t("as_of_failed"))
+        return None, retry_later(view, _page(view, scope_of(view, now), figures.Dashboard(), None, status_code=503))
+    return None, None
+
+
+def _figures(url: str, scope: figures.Scope) -> figures.Dashboard:
+    engine = create_store_engine(url)
+    try:
+        return figures.dashboard(engine, scope)
+    finally:
+        engine.dispose()
+
+
+def _field_time(moment: datetime, view: Page) -> str:
+    """A moment as a date-and-time field holds it (and reads it back: ``moment_of``)."""
+    return wall_time(moment, view.zone).replace(" ", "T")
+
+
+def _page(view: Page, scope: figures.Scope, board: figures.Dashboard, snapshot: Snapshot | None, *,
+          status_code: int = 200) -> Response:
+    now = datetime.now(UTC)
+    ends = {period: _field_time(end_of_last(period, now, view.zone), view) for period in PERIOD_ENDS}
     return render(
-        view, "dashboard.html", status_code=422 if view.fields else 200, scope=scope, board=board,
-        figures_json={"charts": charts(view, board)}, link=queue_link, hours=hours, ungraded=UNGRADED,
-        tenants=view.tenants, chosen=view.request.query_params.get("tenant") if not view.fields.get("tenant") else None,
+        view, "dashboard.html", status_code=status_code, scope=scope, board=board,
+        figures_json={"charts": charts(view, board, drill=snapshot is None)}, link=queue_link, hours=hours,
+        ungraded=UNGRADED, tenants=view.tenants, snapshot=snapshot, ends=ends,
+        as_of=view.request.query_params.get("as_of", "") if snapshot is None else _field_time(snapshot.moment, view),
+        chosen=view.request.query_params.get("tenant") if not view.fields.get("tenant") else None,
     )
+
+
+@routes.get("/dashboard")
+async def dashboard_page(view: Overseer) -> Response:
+    """Today's figures, or (``as_of``) the figures as they stood at a past moment."""
+    now = datetime.now(UTC)
+    snapshot = None
+    if text := view.request.query_params.get("as_of", "").strip():
+        snapshot, failed = await _as_of(view, text, now)
+        if failed is not None:
+            return failed
+    scope = scope_of(view, snapshot.moment if snapshot else now)
+    if view.fields:
+        view.errors.append(view.t("fix_fields"))
+    if snapshot is None:
+        board = await run_in_threadpool(figures.dashboard, view.engine, scope)
+    else:
+        board = await run_in_threadpool(_figures, snapshot.url, scope)
+    return _page(view, scope, board, snapshot, status_code=422 if view.fields else 200)

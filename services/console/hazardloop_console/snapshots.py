@@ -1,0 +1,125 @@
+"""The console's read model as it stood at a past moment, replayed from the log.
+
+The log's last sequence stored at or before the moment is found by the broker's own
+lookup by time; the console's projection is replayed up to it into a store of its
+own (the audit's replay, in a process of its own, so the pages keep answering), and
+the store is kept: the log below a sequence never changes, so a second view of that
+moment reads it at once. A store's name carries the projection's table fingerprint,
+so a console whose tables changed never reads a store of the old shape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from multiprocessing import get_context
+from pathlib import Path
+
+from sqlalchemy import create_engine
+
+from hazardloop.audit.replay import Source, rebuild_service
+from hazardloop.audit.source import connect
+from hazardloop.log.reader import sequence_stored_by
+from hazardloop.projections.storeversion import fingerprint
+from hazardloop.runtime.settings import CommonSettings
+from hazardloop_console import projection, store
+
+log = logging.getLogger("hazardloop.console")
+
+SETTLED = timedelta(minutes=5)
+"""A moment this far back has every message stored at or before it stored already
+(whatever the broker's and the console's clocks disagree by): its sequence is kept."""
+REMEMBERED = 1000
+"""Moments whose sequence is kept in memory at most (a dashboard offers a few)."""
+
+
+class BeforeTheLog(Exception):
+    """Nothing was stored at or before the moment: there is nothing to show."""
+
+
+class StillBuilding(Exception):
+    """The store of that moment is still being replayed; it will be there shortly."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    moment: datetime
+    sequence: int
+    """The last sequence of the log stored at or before ``moment``: the figures are as of it."""
+    url: str
+
+
+class Snapshots:
+    """Stores of the console's read model as of past moments, built on demand and kept."""
+
+    def __init__(self, settings: CommonSettings, directory: Path | None = None) -> None:
+        self._settings = settings
+        self._directory = directory or settings.state_dir / "console-as-of" / settings.stream_name
+        self._shape = fingerprint(store.metadata, create_engine("sqlite://"))[:16]
+        self._sequences: dict[datetime, int] = {}
+        self._building: dict[int, asyncio.Future[None]] = {}
+
+    def path(self, sequence: int) -> Path:
+        return self._directory / f"console-{self._shape}-{sequence}.db"
+
+    async def at(self, moment: datetime, *, wait: float) -> Snapshot:
+        """The store as of ``moment``, waiting up to ``wait`` seconds for its replay
+        (which goes on meanwhile: ``StillBuilding`` says to come back)."""
+        sequence = await self.sequence_at(moment)
+        if sequence == 0:
+            raise BeforeTheLog()
+        target = self.path(sequence)
+        if not target.exists():
+            building = self._building.get(sequence)
+            if building is None:
+                building = asyncio.ensure_future(asyncio.to_thread(self._build, sequence, target))
+                self._building[sequence] = building
+                building.add_done_callback(lambda done: self._built(sequence, done))
+            try:
+                await asyncio.wait_for(asyncio.shield(building), wait)
+            except TimeoutError as exc:
+                raise StillBuilding() from exc
+        return Snapshot(moment, sequence, f"sqlite:///{target}")
+
+    async def sequence_at(self, moment: datetime) -> int:
+        if (known := self._sequences.get(moment)) is not None:
+            return known
+        settings = self._settings
+        nc = await connect(settings.nats_servers, timeout=settings.nats_timeout)
+        try:
+            sequence = await sequence_stored_by(nc, settings.stream_name, moment)
+        finally:
+            await nc.close()
+        if moment < datetime.now(UTC) - SETTLED:
+            if len(self._sequences) >= REMEMBERED:
+                self._sequences.clear()
+            self._sequences[moment] = sequence
+        return sequence
+
+    def _built(self, sequence: int, done: asyncio.Future[None]) -> None:
+        self._building.pop(sequence, None)
+        if not done.cancelled() and (failure := done.exception()) is not None:
+            log.warning("the console's store as of sequence %d could not be replayed: %s", sequence, failure)
+
+    def _build(self, sequence: int, target: Path) -> None:
+        """Replay into a file of its own, then move it into place whole: a store in the
+        folder is always complete."""
+        settings = self._settings
+        source = Source(settings.stream_name, settings.subject_prefix, servers=tuple(settings.nats_servers),
+                        timeout=max(settings.nats_timeout, 5.0))  # fmt: skip
+        self._directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        partial = self._directory / f".{target.stem}-{uuid.uuid4().hex[:8]}.partial"
+        try:
+            with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+                pool.submit(rebuild_service, "console", projection.projection, source, f"sqlite:///{partial}", sequence).result()
+            os.replace(partial, target)
+        finally:
+            for leftover in (partial, partial.with_name(partial.name + "-wal"), partial.with_name(partial.name + "-shm")):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
