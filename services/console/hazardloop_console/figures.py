@@ -40,10 +40,17 @@ from hazardloop_console.tallies import SPANS
 
 RECURRING_AT_LEAST = 2
 """Reports at one place (site, area, spot) that make it a place that keeps coming back."""
+DEFAULT_WEEKS = 13
+"""The period a dashboard shows unless asked: this many filing weeks up to its last day."""
 PLACES_SHOWN = 20
 PLACES_CHECKED = 4 * PLACES_SHOWN
 """The places most reported ever whose reports in the period are counted first: when the
 last place shown has more than any other place ever had, no other can take its seat."""
+
+
+def default_since(until: date) -> date:
+    """The first day of the default period ending on ``until``: a Monday, ``DEFAULT_WEEKS`` weeks back."""
+    return until - timedelta(days=until.weekday()) - timedelta(weeks=DEFAULT_WEEKS - 1)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """``hazardloop audit``: what an auditor runs, with read-only access to the log.
 
-verify, replay, ledger, export and reconcile only read (the live stream through named
+verify, replay, figures, ledger, export and reconcile only read (the live stream through named
 consumers, or an archive offline). ``import`` writes only into the broker and stream
 it is explicitly given, and only when that stream is empty. ``seal`` is the one
 command that appends to the production log: it is the operators', not the auditors'.
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from hazardloop.tools import audit_report as report
-from hazardloop.tools.registry import SERVICES, app_module, projection_factory
+from hazardloop.tools.registry import SERVICES, app_module, dashboard_figures, projection_factory
 
 if TYPE_CHECKING:
     from hazardloop.audit.session import AuditSession
@@ -270,3 +270,51 @@ def reconcile_command(
     report.show_reconcile(findings, len(log), now)
     if findings:
         raise typer.Exit(1)
+
+
+@audit.command("figures")
+def figures_command(
+    as_of: Annotated[str, typer.Option(help="last-month, last-quarter, last-year, a date (its end) or a time (to the second), "
+                                            "in the group's time zone.")],
+    tenant: Annotated[list[str] | None, typer.Option(help="Only this subsidiary; repeat for several (default: every one).")] = None,
+    since: Annotated[str | None, typer.Option(help="Reports filed on or after this date (default: 13 weeks back).")] = None,
+    until: Annotated[str | None, typer.Option(help="Reports filed on or before this date (default: the moment's day).")] = None,
+    into: Annotated[Path | None, typer.Option(help="Folder for the replayed console store (default: a new temporary one).")] = None,
+    archive: ArchiveOption = None, nats_url: UrlOption = None, creds: CredsOption = None, stream: StreamOption = None,
+) -> None:
+    """The group dashboard's figures as they stood at a moment, replayed from the log alone."""
+    from hazardloop.audit.session import replay as replay_log
+    from hazardloop.projections.db import create_store_engine
+    from hazardloop.timing.asof import AsOfRefused, moment_of
+
+    session = _session(nats_url, stream, creds)
+    zone = ZoneInfo(session.settings.timezone)
+    try:
+        moment = moment_of(as_of, datetime.now(UTC), zone)
+    except AsOfRefused as refused:
+        raise typer.BadParameter(f"{as_of!r}: " + {"as_of_future": "that moment has not come yet"}.get(
+            refused.reason, "give last-month, last-quarter, last-year, 2026-09-30 or 2026-09-30T18:00:00"), param_hint="--as-of") from None
+    tenants = tenant or list(session.settings.tenants)
+    try:
+        last = date.fromisoformat(until) if until else moment.astimezone(zone).date()
+        figures = dashboard_figures()
+        first = date.fromisoformat(since) if since else figures.default_since(last)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not a date: {exc}", param_hint="--since/--until") from None
+    plan = session.plan_replay(["console"], archive=archive, moment=moment, live_store=_live_store)
+    if plan.target == 0:
+        report.rejected(f"{moment.isoformat()} is before the log's first event: there is nothing to show")
+        raise typer.Exit(1)
+    into = into or Path(tempfile.mkdtemp(prefix="hazardloop-figures-"))
+    with report.service_bars(plan.limits) as update:
+        replayed = replay_log(plan, into, {"console": projection_factory("console")}, progress=update)
+    if replayed.rebuild.archive_fault is not None:
+        report.rejected(f"the archive failed verification at {replayed.rebuild.archive_fault}")
+        raise typer.Exit(1)
+    engine = create_store_engine(replayed.rebuild.rebuilt[0].url)
+    try:
+        board = figures.dashboard(engine, figures.Scope(tenants, first, last, moment, zone))
+    finally:
+        engine.dispose()
+    report.show_figures(board, moment=moment, zone=zone, sequence=plan.target, since=first, until=last,
+                        origin=str(archive or "the live log"))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -140,3 +141,39 @@ def show_reconcile(findings: Sequence[Finding], read: int, now: datetime) -> Non
     for finding in findings:
         view.add_row(finding.kind, finding.tenant, finding.report_id, str(finding.sequence), finding.detail)
     console.print(view)
+
+
+def show_figures(board: Any, *, moment: datetime, zone: ZoneInfo, sequence: int, since: date, until: date, origin: str) -> None:
+    """The dashboard's figures (the console's ``figures.Dashboard``) as of a moment, table by table."""
+    from hazardloop.timing.asof import wall_time
+    from hazardloop.web.labels import label
+
+    console.print(f"as of {wall_time(moment, zone)} ({zone.key}), from {origin} through event #{sequence:,}; "
+                  f"reports filed {since} to {until}")  # fmt: skip
+    late = {row["tenant"]: row for row in board.late}
+    view = Table("subsidiary", "reports", "reporters", "overdue", "escalated", title="participation, overdue and escalated")
+    for row in board.participation:
+        view.add_row(row["tenant"], str(row["reports"].value), str(row["reporters"]), str(late[row["tenant"]]["overdue"].value),
+                     str(late[row["tenant"]]["escalated"].value))  # fmt: skip
+    console.print(view)
+    categories = Table("category", "reports", title="reports by category")
+    for category, weeks in sorted(board.by_category.items()):
+        categories.add_row(label(category, "en"), str(sum(count.value for count in weeks.values())))
+    console.print(categories)
+    clocks = Table("subsidiary", "step", "done", "within the time limit", "median hours", "late", title="service levels")
+    for row in board.clocks:
+        share = f"{100 * row['share']:.1f}%" if row["share"] is not None else "-"
+        median = f"{row['median_seconds'] / 3600:,.1f}" if row["median_seconds"] is not None else "-"
+        clocks.add_row(row["tenant"], row["clock"], str(row["measured"]), share, median, str(row["late"].value))
+    console.print(clocks)
+    spend = Table("subsidiary", "year", "budget", "committed", "paid", "rewards paid", title="reward spend against budget (yuan)")
+    for row in board.spend:
+        budget = f"{row['budget_fen'] / 100:,.2f}" if row["budget_fen"] is not None else "no budget"
+        spend.add_row(row["tenant"], str(row["year"]), budget, f"{row['committed_fen'] / 100:,.2f}", f"{row['paid_fen'] / 100:,.2f}",
+                      str(row["paid"].value))  # fmt: skip
+    console.print(spend)
+    if board.places:
+        places = Table("subsidiary", "place", "reports", title="places reported again and again")
+        for row in board.places:
+            places.add_row(row["tenant"], f"{row['site']} / {row['area']} / {row['spot']}", str(row["reports"].value))
+        console.print(places)

@@ -31,3 +31,9 @@ def projection_factory(service: str) -> ProjectionFactory:
     """The function building ``service``'s projection from an event store, without
     building the service (no settings, secrets or connections): what audits replay."""
     return _module(service, "projection").projection
+
+
+def dashboard_figures() -> ModuleType:
+    """The console's dashboard figures over a console store (``Scope``, ``dashboard``): what an
+    audit shows of a store it replayed as of a moment."""
+    return _module("console", "figures")

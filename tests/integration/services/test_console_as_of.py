@@ -15,6 +15,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import nats
+from typer.testing import CliRunner
 
 from hazardloop.audit.replay import diff_stores
 from hazardloop.events import (
@@ -39,13 +40,14 @@ from hazardloop.projections.db import create_store_engine
 from hazardloop.projections.replay import rebuild
 from hazardloop.runtime.settings import CommonSettings
 from hazardloop.timing.asof import wall_time
+from hazardloop.tools.cli import cli
 from hazardloop.web.auth import Role
 from hazardloop_console import figures
 from hazardloop_console.projection import projection
 from hazardloop_console.snapshots import Snapshots
 from hazardloop_console.store import metadata
 from tests.integration.services.test_console_dashboard import PLACES, TENANTS, ZONE, History
-from tests.waiting import wait_for
+from tests.waiting import eventually, wait_for
 
 COLOURS = {"general": "yellow", "larger": "orange", "major": "red"}
 
@@ -194,3 +196,40 @@ def test_the_dashboard_page_shows_a_moment_as_of_the_log_or_says_why_not(harness
         page = console.get("/console/dashboard", params={"as_of": wrong, "lang": "en"})
         assert page.status_code == status and f'id="as_of-error">{message}' in page.text, (wrong, page.status_code)
         assert "from the log through event" not in page.text
+
+
+async def test_an_auditor_prints_the_figures_as_of_a_moment_from_the_command_line(store, nc, nats_url, tmp_path, monkeypatch):
+    now = datetime.now(UTC)
+    history, cut = two_batches(now)
+    await append(store, history.events[:cut])
+    first_only = create_store_engine(f"sqlite:///{tmp_path / 'first-batch.db'}")
+    await rebuild(ProjectionRunner(projection(store), first_only, store), nc)
+    moment = datetime.now(UTC)
+    asked = wall_time(moment, ZONE).replace(" ", "T")
+    await eventually(lambda: datetime.now(UTC).replace(microsecond=0) > moment)
+    await append(store, history.events[cut:])
+    monkeypatch.setenv("HAZARDLOOP_SUBJECT_PREFIX", store.subjects.prefix)
+    monkeypatch.chdir(tmp_path)
+
+    def figures_of(*args: str):
+        # the command runs its own event loop: off this test's
+        return asyncio.to_thread(CliRunner().invoke, cli, ["audit", "figures", *args, "--nats-url", nats_url, "--stream", store.stream],
+                                 env={"COLUMNS": "200"})
+
+    result = await figures_of("--as-of", asked, "--tenant", "mine", "--tenant", "refinery")
+    assert result.exit_code == 0, result.output
+    assert f"as of {asked.replace('T', ' ')} (Asia/Shanghai), from the live log through event #{cut}" in result.output
+    day = moment.astimezone(ZONE).date()
+    expected = figures.dashboard(first_only, figures.Scope(["mine", "refinery"], figures.default_since(day), day, moment, ZONE))
+    for row in expected.participation:
+        overdue = next(r for r in expected.late if r["tenant"] == row["tenant"])
+        shown = [row["tenant"], row["reports"].value, row["reporters"], overdue["overdue"].value, overdue["escalated"].value]
+        assert re.search(r"\s+│\s+".join(map(str, shown)) + r"\s+│", result.output), (shown, result.output)
+    assert "steelmill" not in result.output
+
+    for wrong in ("2026-02-30", wall_time(now + timedelta(days=1), ZONE)):
+        result = await figures_of("--as-of", wrong)
+        assert result.exit_code == 2 and "--as-of" in result.output, result.output
+    result = await figures_of("--as-of", "2001-01-01")
+    assert result.exit_code == 1 and "before the log's first event" in result.output, result.output
+    first_only.dispose()

@@ -32,7 +32,6 @@ log = logging.getLogger("hazardloop.console")
 routes = APIRouter(prefix="/console", include_in_schema=False)
 
 Overseer = Annotated[Page, Depends(for_roles(Role.LEADER, Role.AUDITOR))]
-DEFAULT_WEEKS = 13
 LONGEST_DAYS = 5 * 366
 
 
@@ -61,10 +60,10 @@ def scope_of(view: Page, now: datetime) -> figures.Scope:
         chosen = None
     today = now.astimezone(view.zone).date()
     until = _day(view, "until", today)
-    since = _day(view, "since", until - timedelta(days=until.weekday()) - timedelta(weeks=DEFAULT_WEEKS - 1))
+    since = _day(view, "since", figures.default_since(until))
     if since > until:
         view.fields["since"] = view.t("since_after_until")
-        since = until - timedelta(weeks=DEFAULT_WEEKS)
+        since = until - timedelta(weeks=figures.DEFAULT_WEEKS)
     if (until - since).days > LONGEST_DAYS:
         view.fields["since"] = view.t("period_too_long")
         since = until - timedelta(days=LONGEST_DAYS)
