@@ -27,7 +27,8 @@ class ConsoleSettings(CommonSettings):
     service_timeout: float = Field(10.0, gt=0, description="Seconds the console waits for a service before calling it down.")
     audit_check_seconds: float = Field(
         60.0, gt=0, le=3600,
-        description="Longest an auditor's check of the log (or a ledger read from it) may run before it reports how far it got.",
+        description="Longest an auditor's check of the log (or a ledger read from it) may run before it reports how far it got; "
+        "also how long the dashboard waits for its figures as of a moment to be replayed (the replay goes on).",
     )
     subsidiary_names: dict[str, dict[str, str]] = Field(
         {
