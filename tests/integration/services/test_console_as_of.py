@@ -179,7 +179,7 @@ def test_the_dashboard_page_shows_a_moment_as_of_the_log_or_says_why_not(harness
     assert f'name="as_of" value="{asked}"' in page.text
     reports = [int(n) for n in re.findall(r'<tr><td>[^<]+</td><td class="num">\d+</td><td class="num">(\d+)</td></tr>',
                                           page.text.split('id="participation"')[1].split("</table>")[0])]
-    assert sum(reports) == 40  # the first batch's reports, none of the second's
+    assert sum(reports) == 40 and "<td>Refinery</td>" in page.text  # the first batch's reports, none of the second's
     assert "/console/queue?" not in page.text.split('id="by-category"')[1]  # a past moment links to no queue of today
     live = console.get("/console/dashboard", params={"lang": "en"})
     assert "from the log through event" not in live.text and "/console/queue?" in live.text
@@ -196,6 +196,7 @@ def test_the_dashboard_page_shows_a_moment_as_of_the_log_or_says_why_not(harness
         page = console.get("/console/dashboard", params={"as_of": wrong, "lang": "en"})
         assert page.status_code == status and f'id="as_of-error">{message}' in page.text, (wrong, page.status_code)
         assert "from the log through event" not in page.text
+        assert 'id="participation"' in page.text and "<td>Refinery</td>" not in page.text  # no figures pass for that moment's
 
 
 async def test_an_auditor_prints_the_figures_as_of_a_moment_from_the_command_line(store, nc, nats_url, tmp_path, monkeypatch):
