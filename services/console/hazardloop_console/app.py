@@ -55,7 +55,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.provider = signin_oidc.group_provider(settings)
     store.kept.create_all(runtime.engine)  # sessions, sign-ins under way, log checks: not folded from the log
     app.state.backends = backends
-    app.state.snapshots = Snapshots(settings)
+    app.state.snapshots = Snapshots(settings, kept=settings.as_of_stores_kept)
     app.state.navigation = home.navigation
     app.state.assets = SimpleNamespace(htmx=assets.HTMX_JS, echarts=assets.ECHARTS_JS)
     app.mount("/console/static", StaticFiles(directory=str(files("hazardloop_console") / "static")), name="console-static")

@@ -30,6 +30,10 @@ class ConsoleSettings(CommonSettings):
         description="Longest an auditor's check of the log (or a ledger read from it) may run before it reports how far it got; "
         "also how long the dashboard waits for its figures as of a moment to be replayed (the replay goes on).",
     )
+    as_of_stores_kept: int = Field(
+        12, ge=1, le=1000,
+        description="Stores of the dashboard as of past moments kept on disk (in the state folder); the one viewed least recently goes first.",
+    )
     subsidiary_names: dict[str, dict[str, str]] = Field(
         {
             "refinery": {"zh-CN": "炼油厂", "en": "Refinery"},

@@ -5,7 +5,8 @@ lookup by time; the console's projection is replayed up to it into a store of it
 own (the audit's replay, in a process of its own, so the pages keep answering), and
 the store is kept: the log below a sequence never changes, so a second view of that
 moment reads it at once. A store's name carries the projection's table fingerprint,
-so a console whose tables changed never reads a store of the old shape.
+so a console whose tables changed never reads a store of the old shape; the stores
+viewed least recently go once more than ``kept`` are there. Stores are read-only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
+import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 
 from hazardloop.audit.replay import Source, rebuild_service
 from hazardloop.audit.source import connect
@@ -37,6 +40,8 @@ SETTLED = timedelta(minutes=5)
 (whatever the broker's and the console's clocks disagree by): its sequence is kept."""
 REMEMBERED = 1000
 """Moments whose sequence is kept in memory at most (a dashboard offers a few)."""
+ABANDONED = 24 * 3600
+"""Seconds after which a replay's unfinished file is taken for one whose process died."""
 
 
 class BeforeTheLog(Exception):
@@ -52,14 +57,22 @@ class Snapshot:
     moment: datetime
     sequence: int
     """The last sequence of the log stored at or before ``moment``: the figures are as of it."""
-    url: str
+    path: Path
+
+    @property
+    def url(self) -> str:
+        """The store, read-only: one pruned meanwhile fails to open, never comes back empty."""
+        return f"sqlite:///file:{self.path}?mode=ro&uri=true"
+
+    def engine(self) -> Engine:
+        return create_engine(self.url)
 
 
 class Snapshots:
     """Stores of the console's read model as of past moments, built on demand and kept."""
 
-    def __init__(self, settings: CommonSettings, directory: Path | None = None) -> None:
-        self._settings = settings
+    def __init__(self, settings: CommonSettings, directory: Path | None = None, *, kept: int = 12) -> None:
+        self._settings, self._kept = settings, kept
         self._directory = directory or settings.state_dir / "console-as-of" / settings.stream_name
         self._shape = fingerprint(store.metadata, create_engine("sqlite://"))[:16]
         self._sequences: dict[datetime, int] = {}
@@ -85,7 +98,9 @@ class Snapshots:
                 await asyncio.wait_for(asyncio.shield(building), wait)
             except TimeoutError as exc:
                 raise StillBuilding() from exc
-        return Snapshot(moment, sequence, f"sqlite:///{target}")
+        else:
+            os.utime(target)  # viewed now: the last to be pruned
+        return Snapshot(moment, sequence, target)
 
     async def sequence_at(self, moment: datetime) -> int:
         if (known := self._sequences.get(moment)) is not None:
@@ -109,7 +124,7 @@ class Snapshots:
 
     def _build(self, sequence: int, target: Path) -> None:
         """Replay into a file of its own, then move it into place whole: a store in the
-        folder is always complete."""
+        folder is always complete (and in one file, so it opens read-only)."""
         settings = self._settings
         source = Source(settings.stream_name, settings.subject_prefix, servers=tuple(settings.nats_servers),
                         timeout=max(settings.nats_timeout, 5.0))  # fmt: skip
@@ -118,8 +133,25 @@ class Snapshots:
         try:
             with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
                 pool.submit(rebuild_service, "console", projection.projection, source, f"sqlite:///{partial}", sequence).result()
+            with contextlib.closing(sqlite3.connect(partial)) as db:
+                db.execute("PRAGMA journal_mode=DELETE")
             os.replace(partial, target)
         finally:
             for leftover in (partial, partial.with_name(partial.name + "-wal"), partial.with_name(partial.name + "-shm")):
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
+        self._prune(keep=target)
+
+    def _prune(self, keep: Path) -> None:
+        """Remove the stores viewed least recently beyond ``kept`` (and those of another
+        shape), and replays' files left by a process that died."""
+        now, stores = time.time(), []
+        for path in self._directory.iterdir():
+            if path.name.endswith(".partial") or ".partial-" in path.name:
+                if now - path.stat().st_mtime > ABANDONED:
+                    path.unlink(missing_ok=True)
+            elif path.suffix == ".db" and path != keep:
+                stores.append(path)
+        current = sorted((p for p in stores if p.name.startswith(f"console-{self._shape}-")), key=lambda p: p.stat().st_mtime)
+        for path in [p for p in stores if p not in current] + current[: max(0, len(current) + 1 - self._kept)]:
+            path.unlink(missing_ok=True)

@@ -11,10 +11,15 @@ from __future__ import annotations
 import random
 import uuid
 import asyncio
+import os
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import nats
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from hazardloop.audit.replay import diff_stores
@@ -45,7 +50,7 @@ from hazardloop.web.auth import Role
 from hazardloop_console import figures
 from hazardloop_console.projection import projection
 from hazardloop_console.snapshots import Snapshots
-from hazardloop_console.store import metadata
+from hazardloop_console.store import cases, metadata
 from tests.integration.services.test_console_dashboard import PLACES, TENANTS, ZONE, History
 from tests.waiting import eventually, wait_for
 
@@ -134,7 +139,7 @@ async def test_the_figures_as_of_a_moment_are_those_of_a_console_that_saw_the_lo
 
     day = moment.astimezone(ZONE).date()
     scope = figures.Scope(TENANTS, day - timedelta(weeks=10), day, moment, ZONE)
-    as_of = create_store_engine(snapshot.url)
+    as_of = snapshot.engine()
     board = figures.dashboard(as_of, scope)
     assert board == figures.dashboard(first_only, scope)
     assert board != figures.dashboard(everything, scope)  # the second batch changed the figures
@@ -143,11 +148,33 @@ async def test_the_figures_as_of_a_moment_are_those_of_a_console_that_saw_the_lo
     assert all(diff.identical for diff in diff_stores(metadata, str(first_only.url), snapshot.url)), "the stores differ"
 
     # a second view of the moment reads the kept store: nothing replayed again
-    kept = snapshots.path(cut).stat()
+    kept = snapshots.path(cut).stat().st_ino
     again = await Snapshots(settings).at(moment, wait=1)
-    assert again.url == snapshot.url and snapshots.path(cut).stat().st_mtime_ns == kept.st_mtime_ns
+    assert again.url == snapshot.url and snapshots.path(cut).stat().st_ino == kept
     for engine in (as_of, first_only, everything):
         engine.dispose()
+
+
+async def test_the_stores_viewed_least_recently_go_first(store, nats_url, tmp_path):
+    history, _ = two_batches(datetime.now(UTC))
+    await append(store, history.events)
+    settings = CommonSettings(nats_url=nats_url, stream_name=store.stream, subject_prefix=store.subjects.prefix,
+                              state_dir=tmp_path, tenants=TENANTS)
+    snapshots = Snapshots(settings, kept=2)
+    folder = snapshots.path(1).parent
+    folder.mkdir(parents=True)
+    older, recent = snapshots.path(1), snapshots.path(2)
+    other_shape = folder / "console-0123456789abcdef-3.db"
+    for age, path in enumerate([recent, older, other_shape]):
+        path.write_bytes(b"")
+        os.utime(path, (time.time() - 3600 * (age + 1),) * 2)
+
+    latest = await snapshots.at(datetime.now(UTC), wait=300)
+    assert sorted(folder.iterdir()) == sorted([recent, latest.path])
+    with latest.engine().connect() as db:
+        assert db.execute(select(func.count()).select_from(cases)).scalar() == 65
+        with pytest.raises(OperationalError):  # read-only
+            db.execute(cases.delete())
 
 
 async def _append_to(harness, events) -> None:

@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 import nats.errors
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
-from hazardloop.projections.db import create_store_engine
 from hazardloop.timing.asof import PERIOD_ENDS, AsOfRefused, end_of_last, moment_of, wall_time
 from hazardloop.web.auth import Role
 from hazardloop_console import figures
@@ -144,8 +144,8 @@ async def _as_of(view: Page, text: str, now: datetime) -> tuple[Snapshot | None,
     return None, None
 
 
-def _figures(url: str, scope: figures.Scope) -> figures.Dashboard:
-    engine = create_store_engine(url)
+def _figures(snapshot: Snapshot, scope: figures.Scope) -> figures.Dashboard:
+    engine = snapshot.engine()
     try:
         return figures.dashboard(engine, scope)
     finally:
@@ -187,5 +187,9 @@ async def dashboard_page(view: Overseer) -> Response:
     elif snapshot is None:
         board = await run_in_threadpool(figures.dashboard, view.engine, scope)
     else:
-        board = await run_in_threadpool(_figures, snapshot.url, scope)
+        try:
+            board = await run_in_threadpool(_figures, snapshot, scope)
+        except OperationalError:  # its store was pruned that instant: the next view replays it again
+            view.errors.append(view.t("as_of_failed"))
+            return retry_later(view, _page(view, scope, figures.Dashboard(), None, status_code=503))
     return _page(view, scope, board, snapshot, status_code=422 if view.fields else 200)
