@@ -15,9 +15,9 @@ from hazardloop_console import projection, reward_lines, store, web
 from hazardloop_console.api import audit, cases, dashboard, home, places, rewards, signin, signin_oidc, tasks
 from hazardloop_console.attempts import SignInAttempts, attempts
 from hazardloop_console.backends import Backends
+from hazardloop_console.snapshots import Snapshots
 from hazardloop_console.sessions import Sessions
 from hazardloop_console.settings import ConsoleSettings
-from hazardloop_console.snapshots import Snapshots
 
 Settings = ConsoleSettings
 """This service's settings type (read by the command line)."""
@@ -55,10 +55,10 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.provider = signin_oidc.group_provider(settings)
     store.kept.create_all(runtime.engine)  # sessions, sign-ins under way, log checks: not folded from the log
     app.state.backends = backends
-    app.state.snapshots = Snapshots(settings, kept=settings.as_of_stores_kept)
     app.state.navigation = home.navigation
     app.state.assets = SimpleNamespace(htmx=assets.HTMX_JS, echarts=assets.ECHARTS_JS)
     app.mount("/console/static", StaticFiles(directory=str(files("hazardloop_console") / "static")), name="console-static")
     web.install(app)
     app.state.templates.env.globals["reward_line"] = reward_lines.explain
+    app.state.snapshots = Snapshots(settings, kept=settings.as_of_stores_kept)
     return app
