@@ -276,6 +276,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "end_of_last_month": ("上月末", "End of last month"),
     "end_of_last_quarter": ("上季度末", "End of last quarter"),
     "end_of_last_year": ("去年年末", "End of last year"),
+    "as_of_dashboard": ("历史时点的集团看板", "The dashboard as of a moment"),
+    "as_of_dashboard_hint": ("集团看板在过去某一时刻的全部数据，按事件日志重新计算；也可在看板上选择任意时刻。",
+                             "Every figure of the group dashboard as it stood at a past moment, recomputed from the log; "
+                             "any moment can be chosen on the dashboard."),
     "as_of_now": ("回到当前数据", "Back to today's figures"),
     "as_of_line": ("以下为截至 {t}（{z}）的数据，依据事件日志至第 {s} 号事件重新计算。",
                    "As of {t} ({z}), from the log through event #{s}."),

@@ -4,11 +4,14 @@ request is answered: over the console's real ASGI app and store (no broker neede
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from hazardloop.log.natsserver import free_port
+from hazardloop.timing.asof import end_of_last
 from hazardloop.web.auth import Role
 from hazardloop_console.app import build
 from hazardloop_console.settings import ConsoleSettings
@@ -69,3 +72,12 @@ async def test_the_dashboard_as_of_a_moment_while_the_log_cannot_be_read_is_a_50
     auditor = await console("auditor-qian", ["refinery"], [Role.AUDITOR])
     page = await auditor.get("/console/dashboard", params={"as_of": "2026-06-30", "lang": "en"})
     assert page.status_code == 503 and page.headers["Retry-After"] and "The log cannot be reached" in page.text
+
+
+async def test_the_auditors_page_offers_the_dashboard_as_of_the_usual_period_ends(console):
+    auditor = await console("auditor-qian", ["refinery"], [Role.AUDITOR])
+    page = await auditor.get("/console/audit", params={"lang": "en"})
+    now = datetime.now(UTC)
+    quarter = end_of_last("quarter", now, ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%dT%H:%M:%S")
+    assert page.status_code == 200 and "The dashboard as of a moment" in page.text
+    assert f'href="/console/dashboard?as_of={quote(quarter)}">End of last quarter</a>' in page.text

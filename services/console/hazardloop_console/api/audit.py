@@ -18,6 +18,7 @@ from hazardloop.exports.ledger import ledger_csv, ledger_xlsx
 from hazardloop.web.auth import Role
 from hazardloop.web.labels import label
 from hazardloop_console import logcheck
+from hazardloop_console.api.dashboard import period_ends
 from hazardloop_console.i18n import WORDS
 from hazardloop_console.queries import local_day_start
 from hazardloop_console.web import FormDep, Page, for_roles, render, retry_later, see_other
@@ -43,7 +44,7 @@ def _page(view: Page, status_code: int = 200, **ledger: object) -> Response:
     form = {"tenant": tenants[0] if tenants else "", "since": date(today.year, 1, 1).isoformat(), "until": today.isoformat(),
             "ledger_lang": "zh-CN"} | {k: str(v) for k, v in ledger.items()}
     return render(view, "audit.html", status_code=status_code, check=check, findings=findings, tenants=tenants,
-                  form=form, plainly=plainly)
+                  form=form, plainly=plainly, ends=period_ends(view))
 
 
 @routes.get("/audit")

@@ -157,10 +157,15 @@ def _field_time(moment: datetime, view: Page) -> str:
     return wall_time(moment, view.zone).replace(" ", "T")
 
 
+def period_ends(view: Page) -> dict[str, str]:
+    """The moments the shortcuts offer (the end of last month, quarter, year), as the field holds them."""
+    now = datetime.now(UTC)
+    return {period: _field_time(end_of_last(period, now, view.zone), view) for period in PERIOD_ENDS}
+
+
 def _page(view: Page, scope: figures.Scope, board: figures.Dashboard, snapshot: Snapshot | None, *,
           status_code: int = 200) -> Response:
-    now = datetime.now(UTC)
-    ends = {period: _field_time(end_of_last(period, now, view.zone), view) for period in PERIOD_ENDS}
+    ends = period_ends(view)
     return render(
         view, "dashboard.html", status_code=status_code, scope=scope, board=board,
         figures_json={"charts": charts(view, board, drill=snapshot is None)}, link=queue_link, hours=hours,
