@@ -2,9 +2,11 @@
 
 The log's last sequence stored at or before the moment is found by the broker's own
 lookup by time; the console's projection is replayed up to it into a store of its
-own (the audit's replay, in a process of its own, so the pages keep answering), and
-the store is kept: the log below a sequence never changes, so a second view of that
-moment reads it at once. A store's name carries the projection's table fingerprint,
+own, in a process of its own (so the pages keep answering), starting from a copy of
+the kept store of the latest earlier moment if there is one: the end of September
+replays only the third quarter when the end of June is kept. The store is kept in
+turn: the log below a sequence never changes, so a second view of that moment reads
+it at once. A store's name carries the projection's table fingerprint,
 so a console whose tables changed never reads a store of the old shape; the stores
 viewed least recently go once more than ``kept`` are there. Stores are read-only.
 """
@@ -15,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import sqlite3
 import time
 import uuid
@@ -26,9 +29,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
 
-from hazardloop.audit.replay import Source, rebuild_service
+from hazardloop.audit.replay import BATCH, Source
 from hazardloop.audit.source import connect
-from hazardloop.log.reader import sequence_stored_by
+from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.log.reader import read_stream, sequence_stored_by
+from hazardloop.projections import ProjectionRunner, storeversion
+from hazardloop.projections.collector import bulk_collection
+from hazardloop.projections.db import create_store_engine
+from hazardloop.projections.replay import replay_batches
 from hazardloop.projections.storeversion import fingerprint
 from hazardloop.runtime.settings import CommonSettings
 from hazardloop_console import projection, store
@@ -131,8 +139,12 @@ class Snapshots:
         self._directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         partial = self._directory / f".{target.stem}-{uuid.uuid4().hex[:8]}.partial"
         try:
+            if (earlier := self._latest_before(sequence)) is not None:
+                with contextlib.suppress(FileNotFoundError):  # pruned meanwhile: replayed from the start
+                    shutil.copyfile(earlier, partial)
+                    partial.chmod(0o600)
             with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-                pool.submit(rebuild_service, "console", projection.projection, source, f"sqlite:///{partial}", sequence).result()
+                pool.submit(replay_into, f"sqlite:///{partial}", source, sequence).result()
             with contextlib.closing(sqlite3.connect(partial)) as db:
                 db.execute("PRAGMA journal_mode=DELETE")
             os.replace(partial, target)
@@ -141,6 +153,13 @@ class Snapshots:
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
         self._prune(keep=target)
+
+    def _latest_before(self, sequence: int) -> Path | None:
+        """The kept store of the latest sequence before ``sequence``, if any."""
+        prefix = f"console-{self._shape}-"
+        kept = [(int(p.stem.removeprefix(prefix)), p) for p in self._directory.glob(f"{prefix}*.db") if p.stem[len(prefix):].isdigit()]
+        earlier = [(at, path) for at, path in kept if at < sequence]
+        return max(earlier)[1] if earlier else None
 
     def _prune(self, keep: Path) -> None:
         """Remove the stores viewed least recently beyond ``kept`` (and those of another
@@ -155,3 +174,29 @@ class Snapshots:
         current = sorted((p for p in stores if p.name.startswith(f"console-{self._shape}-")), key=lambda p: p.stat().st_mtime)
         for path in [p for p in stores if p not in current] + current[: max(0, len(current) + 1 - self._kept)]:
             path.unlink(missing_ok=True)
+
+
+def replay_into(url: str, source: Source, until: int) -> int:
+    """Bring the console store at ``url`` (new, or a copy of a store as of an earlier
+    sequence) up to sequence ``until``: the events past its checkpoint, of the types the
+    projection reads, applied as a rebuild applies them (no reaction runs). Run in a
+    process of its own: the replay's collector setting is the process's. The events applied."""
+    engine = create_store_engine(url)
+    log_store = EventStore(None, stream=source.stream, subjects=Subjects(source.prefix))  # type: ignore[arg-type]
+    runner = ProjectionRunner(projection.projection(log_store), engine, log_store, batch_size=BATCH, react=False)
+    runner.create_schema()
+    subjects = [log_store.subjects.of_type(kind) for kind in runner.projection.event_types]
+
+    async def replay() -> int:
+        nc = await connect(list(source.servers), timeout=source.timeout, creds=source.creds)
+        try:
+            batches = read_stream(nc, source.stream, subjects=subjects, start=runner.position + 1, until=until, batch=BATCH)
+            return await replay_batches(runner, batches)
+        finally:
+            await nc.close()
+
+    with bulk_collection:
+        applied = asyncio.run(replay())
+    storeversion.record(engine, "console", store.metadata)
+    engine.dispose()
+    return applied

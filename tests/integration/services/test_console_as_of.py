@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
-from hazardloop.audit.replay import diff_stores
+from hazardloop.audit.replay import Source, diff_stores
 from hazardloop.events import (
     Accepted,
     BudgetCommitted,
@@ -49,7 +49,7 @@ from hazardloop.tools.cli import cli
 from hazardloop.web.auth import Role
 from hazardloop_console import figures
 from hazardloop_console.projection import projection
-from hazardloop_console.snapshots import Snapshots
+from hazardloop_console.snapshots import Snapshots, replay_into
 from hazardloop_console.store import cases, metadata
 from tests.integration.services.test_console_dashboard import PLACES, TENANTS, ZONE, History
 from tests.waiting import eventually, wait_for
@@ -151,6 +151,11 @@ async def test_the_figures_as_of_a_moment_are_those_of_a_console_that_saw_the_lo
     kept = snapshots.path(cut).stat().st_ino
     again = await Snapshots(settings).at(moment, wait=1)
     assert again.url == snapshot.url and snapshots.path(cut).stat().st_ino == kept
+
+    # a later moment starts from the kept earlier store and replays only what came after it
+    latest = await snapshots.at(datetime.now(UTC), wait=300)
+    assert latest.sequence == len(history.events)
+    assert all(diff.identical for diff in diff_stores(metadata, str(everything.url), latest.url)), "the stores differ"
     for engine in (as_of, first_only, everything):
         engine.dispose()
 
@@ -261,3 +266,19 @@ async def test_an_auditor_prints_the_figures_as_of_a_moment_from_the_command_lin
     result = await figures_of("--as-of", "2001-01-01")
     assert result.exit_code == 1 and "before the log's first event" in result.output, result.output
     first_only.dispose()
+
+
+async def test_a_store_as_of_an_earlier_event_is_brought_up_to_a_later_one_by_the_events_between(store, nc, nats_url, tmp_path):
+    history, cut = two_batches(datetime.now(UTC))
+    await append(store, history.events[:cut])
+    earlier = tmp_path / "earlier.db"
+    await rebuild(ProjectionRunner(projection(store), create_store_engine(f"sqlite:///{earlier}"), store), nc)
+    await append(store, history.events[cut:])
+    everything = create_store_engine(f"sqlite:///{tmp_path / 'everything.db'}")
+    await rebuild(ProjectionRunner(projection(store), everything, store), nc)
+
+    source = Source(store.stream, store.subjects.prefix, servers=(nats_url,))
+    applied = await asyncio.to_thread(replay_into, f"sqlite:///{earlier}", source, len(history.events))
+    assert applied == len(history.events) - cut
+    assert all(diff.identical for diff in diff_stores(metadata, str(everything.url), f"sqlite:///{earlier}"))
+    everything.dispose()
