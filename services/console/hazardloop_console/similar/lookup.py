@@ -134,9 +134,9 @@ def _seek(db: Connection, case: dict[str, Any], tenants: list[str], *where: Any)
 
 
 def _rows(db: Connection, ids: set[str], case: dict[str, Any], tenants: list[str]) -> list[dict[str, Any]]:
+    """The candidates' rows, filed before ``case`` in ``tenants``: read by primary key alone and
+    filtered here (with the other conditions in SQL, SQLite scans a subsidiary's filing range)."""
     if not ids:
         return []
-    query = select(*COLUMNS).where(
-        cases.c.report_id.in_(sorted(ids)), cases.c.tenant.in_(tenants), cases.c.filed_at < case["filed_at"],
-    )
-    return [dict(row._mapping) for row in db.execute(query)]
+    found = (dict(row._mapping) for row in db.execute(select(*COLUMNS).where(cases.c.report_id.in_(sorted(ids)))))
+    return [row for row in found if row["tenant"] in tenants and row["filed_at"] < case["filed_at"]]
