@@ -29,8 +29,8 @@ from hazardloop.log.pull import Pulled
 from hazardloop.log.reader import read_stream
 from hazardloop.projections import ProjectionRunner, storeversion
 from hazardloop.projections.collector import bulk_collection
-from hazardloop.projections.definition import NEEDS_TEXT_KEYS
 from hazardloop.projections.db import create_store_engine
+from hazardloop.projections.definition import NEEDS_TEXT_KEYS
 from hazardloop.projections.replay import replay_batches
 from hazardloop.runtime.settings import CommonSettings
 
