@@ -12,17 +12,21 @@ earlier reports):
   and are skipped. It weighs ``3 x share``, and is a reason to show the report from 0.2;
 * the same equipment tag: 2; the same place: 1;
 * the same category and subtype: 1 (the same category alone: 0.5), never a reason alone.
+
+A lookup searches at most 64 of the report's tokens (words and tags first), each a seek of
+at most 501 postings, all in one statement: its cost is bounded whatever the store's size.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, select
+from sqlalchemy import Connection, Engine, TextClause, and_, func, or_, select, text
 
 from hazardloop_console.similar.tokens import digest, tokens
 from hazardloop_console.store import cases, place_tallies, text_index
@@ -31,15 +35,13 @@ SHOWN = 8
 COMMON_SHARE, COMMON_FLOOR, MAX_POSTINGS = 0.05, 20, 500
 TEXT_CANDIDATES, SEEK_CANDIDATES = 200, 50
 SIMILAR_TEXT = 0.2
+MAX_TOKENS = 64
+SEEKS_PER_STATEMENT = 200
+"""Under SQLite's limit of 500 terms in one compound SELECT."""
 WEIGHTS = {"description": 3.0, "same_equipment": 2.0, "same_place": 1.0, "same_subtype": 1.0, "same_category": 0.5}
 COLUMNS = (
     cases.c.report_id, cases.c.tenant, cases.c.filed_at, cases.c.state, cases.c.category, cases.c.subtype,
     cases.c.description, cases.c.site, cases.c.area, cases.c.spot, cases.c.equipment_tag,
-)
-_POSTINGS = (
-    select(text_index.c.report_id)
-    .where(text_index.c.tenant == bindparam("tenant"), text_index.c.digest == bindparam("digest"))
-    .limit(bindparam("cap"))
 )
 
 
@@ -59,7 +61,7 @@ def similar_to(
 ) -> list[Similar]:
     """The reports filed before ``case`` in ``tenants`` most like it (``text``: its description
     in clear; ``key_of``: a subsidiary's index key)."""
-    words = tokens(text)
+    words = searched(text)
     with engine.connect() as db:
         shares = description_shares(db, words, tenants, key_of)
         ids = {report_id for report_id, _ in sorted(shares.items(), key=lambda item: -item[1])[:TEXT_CANDIDATES]}
@@ -100,25 +102,64 @@ def description_shares(db: Connection, words: list[str], tenants: list[str], key
         select(place_tallies.c.tenant, func.sum(place_tallies.c.reports)).where(place_tallies.c.tenant.in_(tenants))
         .group_by(place_tallies.c.tenant)
     ).all())
+    caps = {t: min(MAX_POSTINGS, max(COMMON_FLOOR, int(n * COMMON_SHARE))) for t, n in totals.items() if n}
+    asked = [(tenant, digest(key_of(tenant), word)) for tenant in tenants if tenant in caps for word in words]
+    counted = _counts(db, asked, caps)
+    rare = [ask for ask, held in zip(asked, counted, strict=True) if 0 < held <= caps[ask[0]]]  # more: very common, says nothing
+    weights = {ask: math.log(1 + int(totals[ask[0]]) / max(held, 1)) for ask, held in zip(asked, counted, strict=True)
+               if held <= caps[ask[0]]}
+    whole: dict[str, float] = defaultdict(float)
+    for (tenant, _), weight in weights.items():
+        whole[tenant] += weight
     shares: dict[str, float] = defaultdict(float)
-    for tenant in tenants:
-        reports = int(totals.get(tenant) or 0)
-        if not reports or not words:
-            continue
-        key = key_of(tenant)
-        cap = min(MAX_POSTINGS, max(COMMON_FLOOR, int(reports * COMMON_SHARE)))
-        held, whole = {}, 0.0
-        for word in words:
-            postings = db.execute(_POSTINGS, {"tenant": tenant, "digest": digest(key, word), "cap": cap + 1}).scalars().all()
-            if len(postings) > cap:
-                continue  # very common: says nothing
-            weight = math.log(1 + reports / max(len(postings), 1))
-            whole += weight
-            for report_id in postings:
-                held[report_id] = held.get(report_id, 0.0) + weight
-        for report_id, weight in held.items():
-            shares[report_id] = weight / whole
+    for tenant, token, report_id in _postings(db, rare):
+        shares[report_id] += weights[(tenant, token)] / whole[tenant]
     return shares
+
+
+def _counts(db: Connection, asked: list[tuple[str, str]], caps: dict[str, int]) -> list[int]:
+    """How many reports hold each token asked, counted up to one past its subsidiary's cap:
+    bounded seeks in the index alone, in as few statements as SQLite allows."""
+    held = [0] * len(asked)
+    for first in range(0, len(asked), SEEKS_PER_STATEMENT):
+        part = asked[first:first + SEEKS_PER_STATEMENT]
+        values: dict[str, Any] = {}
+        for number, (tenant, token) in enumerate(part):
+            values |= {f"t{number}": tenant, f"d{number}": token, f"c{number}": caps[tenant] + 1}
+        for number, count in db.execute(_counting(len(part)), values):
+            held[first + number] = count
+    return held
+
+
+@lru_cache(maxsize=SEEKS_PER_STATEMENT)
+def _counting(seeks: int) -> TextClause:
+    """One statement of ``seeks`` capped counts (written once per size: building it as an
+    expression each time cost more than running it)."""
+    table = text_index.name
+    return text(" UNION ALL ".join(
+        f"SELECT {n} AS asked, count(*) AS held FROM (SELECT 1 AS one FROM {table} WHERE tenant = :t{n} AND digest = :d{n} LIMIT :c{n}) AS s{n}"
+        for n in range(seeks)
+    ))
+
+
+def _postings(db: Connection, rare: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """(subsidiary, digest, report) of the rare tokens (none holds more than its cap)."""
+    by_tenant: dict[str, list[str]] = defaultdict(list)
+    for tenant, token in rare:
+        by_tenant[tenant].append(token)
+    if not by_tenant:
+        return []
+    query = select(text_index.c.tenant, text_index.c.digest, text_index.c.report_id).where(
+        or_(*(and_(text_index.c.tenant == tenant, text_index.c.digest.in_(tokens)) for tenant, tokens in by_tenant.items()))
+    )
+    return [tuple(row) for row in db.execute(query)]
+
+
+def searched(text: str | None) -> list[str]:
+    """The tokens a lookup searches: words and tags first (the likeliest to name the equipment),
+    then Chinese pairs, at most ``MAX_TOKENS`` (a long description is compared on those)."""
+    found = tokens(text)
+    return sorted(found, key=lambda token: not token.isascii())[:MAX_TOKENS]
 
 
 def _seek(db: Connection, case: dict[str, Any], tenants: list[str], *where: Any) -> set[str]:

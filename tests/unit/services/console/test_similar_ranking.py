@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from hazardloop_console.queries import one_case
-from hazardloop_console.similar.lookup import similar_to
+from hazardloop_console.similar.lookup import MAX_TOKENS, searched, similar_to
 from hazardloop_console.store import text_index
 from tests.unit.services.console.similar_store import Store, key_of
 
@@ -98,3 +98,16 @@ def test_the_index_holds_digests_only(store):
     with store.engine.connect() as db:
         held = db.execute(select(text_index.c.digest).where(text_index.c.report_id == report)).scalars().all()
     assert len(held) == 12 and not any(word in digest for digest in held for word in ("p-101", "101", "泵", "密封"))
+
+
+def test_a_long_description_is_searched_on_its_tags_and_first_words_within_bounds(store):
+    long_text = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(3990)) + " P-101"
+    tenants = ["refinery", "steelmill", "mine", "harbour"]  # 4 x 64 seeks: more than one statement
+    copies = {tenant: store.file(long_text, tenant=tenant, day=1, spot="Bay 9") for tenant in tenants[1:]}
+    same_spot = store.file("地面油污", day=2, spot="Bay 8")
+    case = store.file(long_text, day=3, spot="Bay 8")
+
+    found = {s.row["report_id"]: s.reasons for s in lookup(store, case, long_text, tenants)}
+
+    assert found == {**{copy: ("similar_description",) for copy in copies.values()}, same_spot: ("same_place",)}
+    assert searched(long_text)[:2] == ["p-101", "p101"] and len(searched(long_text)) == MAX_TOKENS
