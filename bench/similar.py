@@ -21,7 +21,8 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
+from sqlalchemy import text as sql
 
 from bench.console_pages import TENANTS, rows
 from bench.stats import percentile
@@ -87,7 +88,7 @@ def filled(workdir: Path, count: int, seed: int = 7, database_url: str | None = 
     if engine.dialect.name == "postgresql":  # as autovacuum leaves a table after a load: statistics, visibility map
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
             for table in (cases, text_index):
-                db.execute(text(f"VACUUM ANALYZE {table.name}"))
+                db.execute(sql(f"VACUUM ANALYZE {table.name}"))
     return app, texts, len(postings)
 
 
