@@ -10,11 +10,12 @@ its text was erased, a report has no text to open, so it gets no rows, as it had
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from hazardloop.events import ReportFiled
 from hazardloop.privacy.sealing import TextVault, text_token
 from hazardloop.projections.definition import Delivery
-from hazardloop_console.similar.tokens import digests, tokens
+from hazardloop_console.similar.tokens import digest, tokens
 
 
 class DescriptionIndexer:
@@ -25,13 +26,17 @@ class DescriptionIndexer:
         self._texts = texts
         self.key = key_of
         self._prepared: dict[str, list[str]] = {}
+        self._digest = lru_cache(maxsize=1 << 16)(digest)  # a subsidiary's reports share most of their words
 
     async def prepare(self, deliveries: Sequence[Delivery]) -> None:
         filed = [d.event for d in deliveries if isinstance(d.event, ReportFiled)]
         if not filed:
             return
         opened = await self._texts().reveal([text_token(e.tenant, e.description) for e in filed], erased="")
-        self._prepared = {str(e.event_id): digests(self.key(e.tenant), tokens(text)) for e, text in zip(filed, opened, strict=True)}
+        self._prepared = {
+            str(e.event_id): list(dict.fromkeys(self._digest(self.key(e.tenant), word) for word in tokens(text)))
+            for e, text in zip(filed, opened, strict=True)
+        }
 
     def take(self, event: ReportFiled) -> list[str]:
         """The digests of the filed report's description (prepared for its batch)."""
