@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Iterable
 
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -56,8 +55,3 @@ def index_key(secret: bytes, tenant: str) -> bytes:
 
 def digest(key: bytes, token: str) -> str:
     return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:DIGEST_CHARS]
-
-
-def digests(key: bytes, words: Iterable[str]) -> list[str]:
-    """Each token's digest, distinct, in order."""
-    return list(dict.fromkeys(digest(key, word) for word in words))
