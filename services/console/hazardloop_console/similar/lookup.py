@@ -13,20 +13,22 @@ earlier reports):
 * the same equipment tag: 2; the same place: 1;
 * the same category and subtype: 1 (the same category alone: 0.5), never a reason alone.
 
-A lookup searches at most 64 of the report's tokens (words and tags first), each a seek of
-at most 501 postings, all in one statement: its cost is bounded whatever the store's size.
+A lookup searches at most 64 of the report's tokens (words and tags first): each token's
+reports are counted by a seek stopped one past the cap, all in one statement, and only the
+rare tokens' postings are read, so its cost is bounded whatever the store's size.
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, TextClause, and_, func, or_, select, text
+from sqlalchemy import Connection, Engine, TextClause, and_, func, or_, select
+from sqlalchemy import text as sql
 
 from hazardloop_console.similar.tokens import digest, tokens
 from hazardloop_console.store import cases, place_tallies, text_index
@@ -136,7 +138,7 @@ def _counting(seeks: int) -> TextClause:
     """One statement of ``seeks`` capped counts (written once per size: building it as an
     expression each time cost more than running it)."""
     table = text_index.name
-    return text(" UNION ALL ".join(
+    return sql(" UNION ALL ".join(
         f"SELECT {n} AS asked, count(*) AS held FROM (SELECT 1 AS one FROM {table} WHERE tenant = :t{n} AND digest = :d{n} LIMIT :c{n}) AS s{n}"
         for n in range(seeks)
     ))
