@@ -91,7 +91,8 @@ class CheckWork:
 
     async def fire_clocks(self, tenant: str, check_id: str, due: Sequence[Timer]) -> list[Event]:
         """The task's due clocks that still run, each once (its event id comes from the clock's key)."""
-        return await self._on_task(tenant, check_id, lambda task, check, now: [e for t in due for e in task.fire(check, t, now=now)])
+        ordered = sorted(due, key=lambda t: (t.due_at, t.step is not None, t.step or 0))  # overdue before the rung due with it
+        return await self._on_task(tenant, check_id, lambda task, check, now: [e for t in ordered for e in task.fire(check, t, now=now)])
 
     async def close(self, tenant: str, check_id: str, command: CloseCheck, actor: str) -> list[Event]:
         origin = AggregateKey(tenant, "check", check_id)

@@ -102,8 +102,8 @@ def may_raise(case: ReportCase, policy: CaseworkPolicy) -> Grade:
         raise NotAllowed(f"report {case.report_id} is not a verified hazard ({state}): verify it first", state=state)
     if GRADE_RANK[case.grade] < GRADE_RANK[policy.check_from_grade]:
         raise NotAllowed(
-            f"report {case.report_id} is a {case.grade.value} hazard: checks elsewhere are raised from "
-            f"{policy.check_from_grade.value} hazards up (the casework policy)", state="grade_too_low",
+            f"report {case.report_id} has grade {case.grade.value}: the casework policy raises checks elsewhere "
+            f"from grade {policy.check_from_grade.value} up", state="grade_too_low",
         )
     return case.grade
 

@@ -33,7 +33,9 @@ ANSWERERS = (Role.VERIFIER, Role.MANAGER)
 """Who answers for a subsidiary: its safety officers."""
 DECIDERS = (Role.MANAGER, Role.LEADER)
 """Who gives a subsidiary more time."""
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=200, pattern=r"^[\x21-\x7e]+$")]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=8, max_length=200, pattern=r"^[\x21-\x7e]+$")
+]
 
 
 async def checks_of(request: Request) -> CheckWork:
@@ -122,7 +124,7 @@ async def raise_check(
     runtime: RuntimeDep,
     checks: ChecksDep,
     principal: Annotated[Principal, Depends(require(*RAISERS))],
-    idempotency_key: IdempotencyKey | None = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> CheckRecorded:
     """Ask subsidiaries whether this verified hazard occurs with them too. The same
     Idempotency-Key again finds the same check (200) and opens any task still missing."""
