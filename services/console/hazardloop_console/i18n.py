@@ -320,6 +320,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "finding_fed_back_late": ("反馈举报人超时", "Reporter told late"),
     "finding_no_rectification": ("确认的隐患未安排整改", "Confirmed hazard never assigned nor fixed"),
     "finding_overdue_not_escalated": ("整改逾期但未升级", "Overdue, not escalated"),
+    "finding_check_task_missing": ("举一反三排查漏发给子公司", "Check elsewhere never reached a subsidiary"),
+    "finding_check_overdue_not_escalated": ("举一反三排查逾期但未升级", "Check elsewhere overdue, not escalated"),
     "finding_verified_no_reward_decision": ("已核查但缺少奖励决定", "Verified, but no reward decided"),
     "finding_decided_twice": ("奖励被决定两次", "Reward decided twice"),
     "finding_paid_and_declined": ("已拒绝却仍发放", "Paid although declined"),
