@@ -363,7 +363,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "subtype": ("细分类型", "Sub-type"),
     "spot_detail": ("具体位置（选择区域时必填）", "Where exactly (required for an area)"),
     "file_report": ("提交举报", "File the report"),
-    "not_answered_yet": ("尚未答复", "No answer yet"),
     "finding_verified_no_reward_decision": ("已核查但缺少奖励决定", "Verified, but no reward decided"),
     "finding_decided_twice": ("奖励被决定两次", "Reward decided twice"),
     "finding_paid_and_declined": ("已拒绝却仍发放", "Paid although declined"),

@@ -54,6 +54,22 @@ async def attempt(view: Page, send: Callable[[], Awaitable[str]], again: Callabl
         return retry_later(view, await again(503))
 
 
+TIMES = frozenset({"raised_at", "closed_at", "due", "opened_at", "deadline", "answered_at", "overdue_since", "extension_requested_deadline"})
+
+
+def with_times(value: Any) -> Any:
+    """A service's answer with its times as datetimes (JSON carries them as text), for the page to show locally."""
+    if isinstance(value, list):
+        return [with_times(item) for item in value]
+    if isinstance(value, dict):
+        return {k: datetime.fromisoformat(v) if k in TIMES and isinstance(v, str) else with_times(v) for k, v in value.items()}
+    return value
+
+
+async def read(view: Page, path: str, **params: Any) -> Any:
+    return with_times(await backends(view).read(view.person.token, "verification", path, **params))
+
+
 def status_of(task: dict[str, Any]) -> str:
     """Where a subsidiary's task stands, as one word of the page."""
     if task["answer"]:
@@ -83,13 +99,13 @@ def _done(view: Page) -> None:
 
 @routes.get("/checks")
 async def checks_page(view: Overseer) -> Response:
-    checks = await backends(view).read(view.person.token, "verification", "/checks")
+    checks = await read(view, "/checks")
     _done(view)
     return render(view, "checks.html", checks=checks, summaries={c["check_id"]: summary(c) for c in checks}, now=datetime.now(UTC))
 
 
 async def show_check(view: Page, check_id: str, status_code: int = 200, failed: str | None = None, **form: Any) -> Response:
-    check = await backends(view).read(view.person.token, "verification", f"/checks/{_id(check_id)}")
+    check = await read(view, f"/checks/{_id(check_id)}")
     _done(view)
     return render(
         view, "check.html", status_code=status_code, check=check, summary=summary(check), status_of=status_of, now=datetime.now(UTC),
@@ -160,7 +176,7 @@ async def raise_check(report_id: str, view: Raiser, values: FormDep) -> Response
 async def show_tasks(view: Page, status_code: int = 200, failed: str | None = None, **form: Any) -> Response:
     tasks = []
     for tenant in view.tenants:
-        tasks += await backends(view).read(view.person.token, "verification", "/check-tasks", tenant=tenant)
+        tasks += await read(view, "/check-tasks", tenant=tenant)
     tasks.sort(key=lambda t: (t["deadline"], t["check_id"], t["tenant"]))
     _done(view)
     return render(view, "check_tasks.html", status_code=status_code, tasks=tasks, now=datetime.now(UTC), failed=failed, form=form)
@@ -198,8 +214,7 @@ async def more_time(check_id: str, tenant: str, view: Answerer, values: FormDep)
 async def _found_form(view: Page, check_id: str, tenant: str, status_code: int = 200, **form: Any) -> Response:
     if tenant not in view.tenants:
         raise NotYours()
-    task = next((t for t in await backends(view).read(view.person.token, "verification", "/check-tasks", tenant=tenant)
-                 if t["check_id"] == check_id), None)
+    task = next((t for t in await read(view, "/check-tasks", tenant=tenant) if t["check_id"] == check_id), None)
     if task is None:
         raise NotYours()
     listed = await backends(view).read(view.person.token, "intake", "/catalogue", tenant=tenant)
