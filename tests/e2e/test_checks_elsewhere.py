@@ -13,6 +13,7 @@ import httpx
 
 from hazardloop.tools.registry import SERVICES
 from hazardloop.web.auth import Role
+from tests.e2e.test_audit import audit, settle
 from tests.factories import report_body
 from tests.waiting import wait_for
 
@@ -113,3 +114,13 @@ def test_one_finds_it_one_has_not_got_it_one_is_late_and_escalated(system):
     wait_for(lambda: httpx.get(f"{verification}/checks/{check_id}", headers=hq).json().get("closed_at"), timeout=60)
     system.stop("verification")
     assert check_tables(store) == live
+
+    # Every service's store equals a replay of the log, checks and their messages included;
+    # the audit finds every addressed subsidiary accounted for.
+    system.start("verification")
+    settle(system)
+    system.stop()
+    replayed = audit(system, "replay")
+    assert replayed.returncode == 0 and replayed.stdout.count("identical") == len(SERVICES), replayed.stdout + replayed.stderr
+    reconciled = audit(system, "reconcile")
+    assert "check task missing" not in reconciled.stdout and "check overdue" not in reconciled.stdout, reconciled.stdout
