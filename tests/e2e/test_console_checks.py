@@ -68,6 +68,23 @@ def test_a_check_raised_by_headquarters_is_answered_by_each_subsidiary_and_follo
     expect(zhou.locator(card)).to_contain_text("AT-*")
     expect(zhou.locator(card)).to_contain_text("剩余")
     assert fits_the_phone(zhou)
+    # More time: without a reason it is marked, not sent; with one it is asked, and headquarters gives it.
+    zhou.locator(f"{card} summary").tap()
+    later = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=30)
+    zhou.locator(f"#deadline-{check_id}-mine").fill(f"{later:%Y-%m-%dT%H:%M}")
+    zhou.locator(f"{card} .more-time button").tap()
+    expect(zhou.locator(f"{card} #reason-error")).to_be_visible()
+    zhou.locator(f"#reason-{check_id}-mine").fill("井下检测仪需逐台停机检查")
+    zhou.locator(f"{card} .more-time button").tap()
+    expect(zhou.get_by_role("status")).to_contain_text("已保存")
+    expect(zhou.locator(card)).to_contain_text(f"申请延期至 {later:%Y-%m-%d %H:%M}")
+    he.goto(f"{console}/console/checks/{check_id}")
+    expect(he.locator("#task-mine")).to_contain_text("井下检测仪需逐台停机检查")
+    he.locator("#task-mine").get_by_role("button", name="批准", exact=True).tap()
+    expect(he.get_by_role("status")).to_contain_text("已保存")
+    wait_for(lambda: he.reload() or f"答复期限 {later:%Y-%m-%d %H:%M}" in he.locator("#task-mine").inner_text())  # once verification has it
+
+    zhou.goto(f"{console}/console/check-tasks")
     zhou.locator(card).get_by_role("link", name="发现同类隐患，登记举报").tap()
     observed = datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(hours=1)
     zhou.locator("#observed_at").fill(f"{observed:%Y-%m-%dT%H:%M}")
@@ -101,6 +118,19 @@ def test_a_check_raised_by_headquarters_is_answered_by_each_subsidiary_and_follo
     expect(he.locator("h1")).to_contain_text("一号井口气体检测仪报警被旁路")
     for text in ("CheckAnswered", "not_present", "found_report_id"):
         assert text not in he.content(), "no codes on a page"
+
+    # A second check, to the mine alone: its officer answers "checked, not present" with a note.
+    second = httpx.post(f"{verification}/reports/{report_id}/checks", json={"look_for": "安全阀前后截止阀被关闭", "subsidiaries": ["mine"]},
+                        headers=system.headers("hq-safety-he", roles=["verifier", "manager"], tenants=["*"]))
+    assert second.status_code == 201, second.text
+    other = f"#check-task-{second.json()['check_id']}-mine"
+    open_when_listed(zhou, f"{console}/console/check-tasks", other)
+    zhou.locator(f"{other} textarea[name=note]").fill("已逐台检查，均处于开启状态")
+    zhou.locator(other).get_by_role("button", name="已排查，不存在").tap()
+    expect(zhou.get_by_role("status")).to_contain_text("已保存")
+    expect(zhou.locator(other)).to_have_count(0)
+    wait_for(lambda: httpx.get(f"{verification}/checks/{second.json()['check_id']}", headers=system.headers(
+        "hq-safety-he", roles=["verifier"], tenants=["*"])).json()["tasks"][0]["note"] == "已逐台检查，均处于开启状态")
 
     # Every subsidiary answered: the check closes, and the mine can no longer answer it.
     he.goto(f"{console}/console/checks/{check_id}")
