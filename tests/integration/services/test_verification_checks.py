@@ -153,3 +153,17 @@ def test_a_late_subsidiary_goes_overdue_and_escalates_and_the_store_rebuilds_ide
     harness.stop(rebuilt)
     assert tables(harness.tmp_path / "verification.db") == live
     assert len([e for e in check_events(harness) if e["type"] == "CheckEscalationRaised"]) == 2, "the rebuild fired nothing again"
+
+
+def test_a_found_report_filed_while_verification_is_down_answers_the_check_when_it_is_back(harness, desk, hq):
+    report_id = major(desk)
+    raised = desk.api.post(f"/reports/{report_id}/checks", json=WHAT | {"subsidiaries": ["mine"]}, headers=hq)
+    check_id = raised.json()["check_id"]
+    wait_for(lambda: desk.api.get(f"/checks/{check_id}", headers=hq).json().get("tasks"))
+    harness.stop(desk.api)  # verification is unreachable; intake still takes the mine's report, checked against the log
+    filed = desk.intake.post("/reports", json=report_body("mine", check_id=check_id), headers=officer(desk, "mine"))
+    assert filed.status_code == 201, filed.text
+    back = harness.start("verification", clock=desk.clock, timer_interval=0.05)
+    task = wait_for(lambda: (t := back.get(f"/checks/{check_id}", headers=hq).json()["tasks"][0])["answer"] and t)
+    assert (task["answer"], task["found_report_id"]) == ("found", filed.json()["report_id"])
+    assert [e["type"] for e in check_events(harness)].count("CheckAnswered") == 1

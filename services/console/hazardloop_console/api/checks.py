@@ -236,7 +236,7 @@ async def found_page(check_id: str, tenant: str, view: Answerer) -> Response:
 async def found(check_id: str, tenant: str, view: Answerer, values: FormDep) -> Response:
     async def send() -> str:
         body = FoundForm.read(values, zone=view.zone).body(tenant, _id(check_id))
-        filed = await backends(view).send(view.person.token, "intake", "/reports", body)
-        return f"/console/check-tasks?done=1&filed={filed['report_id']}"
+        filed = await backends(view).call(view.person.token, "intake", "POST", "/reports", json=body, language=view.language)
+        return f"/console/check-tasks?done=1&filed={filed.json()['report_id']}"
 
     return await attempt(view, send, lambda status: _found_form(view, _id(check_id), tenant, status, **values))
