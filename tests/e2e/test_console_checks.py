@@ -22,15 +22,15 @@ HQ, ZHOU = "何部长（集团安全部）", "周安全（矿山安全员）"
 LOOK_FOR = "可燃气体检测仪在报警盘被旁路或关闭"
 
 
-def verified_major(system) -> str:
-    """A refinery report verified as a major hazard, through the services' APIs."""
+def verified_major(system, grade: str = "major") -> str:
+    """A refinery report verified as a hazard of ``grade`` (major), through the services' APIs."""
     verification = system.url("verification")
     filed = httpx.post(f"{system.url('intake')}/reports", json=report_body(description="二号装置可燃气体报警器被旁路"),
                        headers=system.headers("emp-1"))
     report_id = filed.json()["report_id"]
     officer = system.headers("safety-officer-li", roles=["verifier"])
     wait_for(lambda: httpx.get(f"{verification}/reports/{report_id}", headers=officer).status_code == 200)
-    answer = httpx.post(f"{verification}/reports/{report_id}/verification", json={"outcome": "confirmed_hazard", "grade": "major"},
+    answer = httpx.post(f"{verification}/reports/{report_id}/verification", json={"outcome": "confirmed_hazard", "grade": grade},
                         headers=officer)
     assert answer.status_code == 201, answer.text
     return report_id
@@ -43,6 +43,10 @@ def test_a_check_raised_by_headquarters_is_answered_by_each_subsidiary_and_follo
 
     # Group safety raises the check from the report's page; a check sent to nobody is marked, not sent.
     _, he = phone_of(browser, console, HQ)
+    larger = verified_major(system, "larger")
+    open_when_listed(he, f"{console}/console/cases/{larger}/check", "#grade-too-low")  # below the policy's grade: no form
+    expect(he.locator("#grade-too-low")).to_contain_text("重大隐患")
+    assert he.locator("#raise-check").count() == 0
     open_when_listed(he, f"{console}/console/cases/{report_id}", "#check-elsewhere")
     he.locator("#check-elsewhere").get_by_role("link", name="发起举一反三排查").tap()
     he.locator("#look_for").fill(LOOK_FOR)

@@ -336,6 +336,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "answer_by": ("答复期限", "Answer by"),
     "answer_by_default": ("不填则按各单位该等级隐患的整改期限。", "Leave empty for each subsidiary's rectification deadline for the grade."),
     "send_check": ("发出排查", "Send the check"),
+    "check_grade_too_low": ("按本单位的处置规则，{g}及以上才发起举一反三排查。", "By the casework policy, checks elsewhere are raised from {g} up."),
     "no_checks": ("还没有举一反三排查。", "No checks elsewhere yet."),
     "no_check_tasks": ("没有待答复的排查任务。", "No checks awaiting your answer."),
     "from_report": ("源自举报", "From report"),

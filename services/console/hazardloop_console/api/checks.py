@@ -17,16 +17,18 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from hazardloop.events import SUBTYPES, Category, Outcome
+from hazardloop.events import SUBTYPES, Category, Grade, Outcome
 from hazardloop.web.auth import Role
+from hazardloop_console import queries_checks
 from hazardloop_console.api.cases import visible_case
+from hazardloop_console.backends import Refused, ServiceDown
 from hazardloop_console.forms import DecisionForm
 from hazardloop_console.forms_checks import FoundForm, MoreTimeForm, NotPresentForm, RaiseCheckForm
-from hazardloop_console.backends import Refused, ServiceDown
 from hazardloop_console.web import FormDep, NotYours, Page, backends, for_roles, render, retry_later, see_other
 
 routes = APIRouter(prefix="/console", include_in_schema=False)
 
+GRADE_RANK = {Grade.GENERAL: 0, Grade.LARGER: 1, Grade.MAJOR: 2}
 OVERSEERS = (Role.VERIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR)
 RAISERS = (Role.VERIFIER, Role.MANAGER)
 ANSWERERS = (Role.VERIFIER, Role.MANAGER)
@@ -146,8 +148,10 @@ def _raise_form(view: Page, report_id: str, status_code: int = 200, **form: Any)
     case, _, _ = visible_case(view, report_id)
     if case["outcome"] != Outcome.CONFIRMED_HAZARD.value:
         raise NotYours()
+    lowest = queries_checks.check_from_grade(view.engine, case["tenant"])
     return render(view, "check_raise.html", status_code=status_code, case=case, form=form, categories=list(Category),
-                  tenants=[t for t in view.settings.tenants if view.person.group_wide or t in view.person.tenants])
+                  tenants=[t for t in view.settings.tenants if view.person.group_wide or t in view.person.tenants],
+                  lowest=lowest, allowed=GRADE_RANK[Grade(case["grade"])] >= GRADE_RANK[lowest])
 
 
 @routes.get("/cases/{report_id}/check")
