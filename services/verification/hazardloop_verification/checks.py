@@ -176,8 +176,8 @@ def raise_check(
     events: list[Event] = []
     if origin_history.events:
         raised = Check.from_history(tenant, check_id, origin_history).raised
-        if raised.report_id != case.report_id or raised.actor != actor:
-            raise NotAllowed(f"check {check_id} was raised already", state="raised")
+        if raised.report_id != case.report_id or raised.actor != actor or set(raised.subsidiaries) != set(subsidiaries):
+            raise NotAllowed(f"check {check_id} was raised already, otherwise", state="raised")
     else:
         if command.due is not None:
             check_deadline(command.due, now)
