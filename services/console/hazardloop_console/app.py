@@ -14,7 +14,7 @@ from hazardloop.projections import Projection
 from hazardloop.runtime.service import create_service
 from hazardloop.web import assets
 from hazardloop_console import projection, reward_lines, store, web
-from hazardloop_console.api import audit, cases, dashboard, home, places, rewards, signin, signin_oidc, tasks
+from hazardloop_console.api import audit, cases, checks, dashboard, home, places, rewards, signin, signin_oidc, tasks
 from hazardloop_console.attempts import SignInAttempts, attempts
 from hazardloop_console.backends import Backends
 from hazardloop_console.sessions import Sessions
@@ -53,6 +53,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
             places.routes,
             dashboard.routes,
             audit.routes,
+            checks.routes,
         ],
         publishes=[],
         description="Every role's pages: queues, cases, rewards, audit and the group's dashboard.",
