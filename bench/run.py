@@ -24,7 +24,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import appends, archive, console_pages, intake_http, replay
+from bench import appends, archive, console_pages, intake_http, replay, similar
 from bench.fixtures import filings, lifecycles
 from bench.report import show, write_json
 from bench.stats import median, ratio
@@ -53,6 +53,9 @@ class Parameters:
     console_reports: int = 100_000
     console_requests: int = 60
     console_seconds: float = 60.0
+    similar_reports: int = 100_000
+    similar_lookups: int = 300
+    similar_seconds: float = 60.0
 
 
 class CountingHandler(logging.Handler):
@@ -172,6 +175,12 @@ def bench_console(workdir: Path, p: Parameters) -> dict[str, Any]:
     return console_pages.measure(workdir / "console", p.console_reports, p.console_requests, p.console_seconds)
 
 
+def bench_similar(workdir: Path, p: Parameters) -> dict[str, Any]:
+    """(f): similar earlier reports looked up over a full store, beside the case's own read."""
+    console.log(f"(f) similar-case lookups over {p.similar_reports:,} reports, up to {p.similar_lookups}")
+    return similar.measure(workdir / "similar", p.similar_reports, p.similar_lookups, p.similar_seconds)
+
+
 def bench_archive(workdir: Path, p: Parameters) -> dict[str, Any]:
     """(d): write an archive (untimed), then rebuild all four projections from it, once."""
     console.log(f"(d) writing an archive of {p.archive_events:,} events")
@@ -214,6 +223,7 @@ def main() -> None:
             server.stop()
         document["archive"] = bench_archive(workdir, p)
         document["console"] = bench_console(workdir, p)
+        document["similar"] = bench_similar(workdir, p)
     document["project_log_records"] = dict(logged.counts)
     document["environment"]["load_average_at_end"] = os.getloadavg()
     document["elapsed_seconds"] = perf_counter() - started

@@ -55,6 +55,9 @@ TEXTS = {
     "reporter_message": f"私密留言：班长{COLLEAGUE}让我别再报了",
     "staff_reply": "Private reply: we will speak to Mr Qiao Sanzhang, not name you",
     "draft": "私密草稿：孙有才在罐区吸烟，我登录后再提交",
+    "check_look_for": "私密排查内容：查一查钱多多是否也把泄压阀盲死了",
+    "check_more_time": "Private reason for more time: inspector Gu Xiaomei is away",
+    "check_note": "私密排查备注：顾小美已逐台检查",
 }
 YEAR = str(datetime.now(ZoneInfo("Asia/Shanghai")).year)
 PERSONAL = [EMPLOYEE, NAME, PHONE, COLLEAGUE, COLLEAGUE_NUMBER, COLLEAGUE_PHONE, DISPLAY_NAME, FORM_REPORTER, FORM_NAME, *TEXTS.values()]
@@ -146,6 +149,26 @@ def test_no_personal_data_is_stored_in_clear_and_an_erasure_erases_what_was_type
         for headers, step, body in steps:
             answer = http.post(f"{case}/{step}", json=body, headers=headers)
             assert answer.status_code == 201, (step, answer.text)
+
+        # A check elsewhere on a major hazard: what to look for, more time asked, the answer's note.
+        major = http.post(f"{intake}/reports", headers=reporter, json=report_body(description="Relief valve blanked off"))
+        major_id = major.json()["report_id"]
+        wait_for(lambda: http.get(f"{verification}/reports/{major_id}", headers=verifier).status_code == 200)
+        graded = http.post(f"{verification}/reports/{major_id}/verification", json={"outcome": "confirmed_hazard", "grade": "major"},
+                           headers=verifier)
+        assert graded.status_code == 201, graded.text
+        hq = system.headers("hq-safety", roles=[Role.VERIFIER, Role.MANAGER], tenants=["*"])
+        raised = http.post(f"{verification}/reports/{major_id}/checks", json={"look_for": TEXTS["check_look_for"], "subsidiaries": ["mine"]},
+                           headers=hq)
+        assert raised.status_code == 201, raised.text
+        task = f"{verification}/checks/{raised.json()['check_id']}/tasks/mine"
+        mine = system.headers("mine-safety", roles=[Role.VERIFIER], tenants=["mine"])
+        later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+        assert http.post(f"{task}/extension", json={"deadline": later, "reason": TEXTS["check_more_time"]}, headers=mine).status_code == 201
+        assert http.post(f"{task}/answer", json={"answer": "not_present", "note": TEXTS["check_note"]}, headers=mine).status_code == 201
+        check = f"{verification}/checks/{raised.json()['check_id']}"
+        wait_for(lambda: (c := http.get(check, headers=hq).json()).get("tasks") and c["tasks"][0]["note"] == TEXTS["check_note"])
+        assert http.get(check, headers=hq).json()["look_for"] == TEXTS["check_look_for"]
 
         thread = f"{intake}/reports/{report_id}/thread"
         assert http.post(thread, json={"text": TEXTS["reporter_message"]}, headers=reporter).status_code == 201

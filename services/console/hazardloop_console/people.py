@@ -32,6 +32,8 @@ DEMO_PEOPLE = (
     DemoPerson("finance-zhao", "赵会计（财务）", "Zhao, finance", ("refinery",), (Role.FINANCE,)),
     DemoPerson("auditor-qian", "钱审计（审计）", "Qian, auditor", ("refinery",), (Role.AUDITOR,)),
     DemoPerson("hq-liu", "刘总（集团总部）", "Liu, group headquarters", ("*",), (Role.LEADER, Role.AUDITOR)),
+    DemoPerson("hq-safety-he", "何部长（集团安全部）", "He, group safety department", ("*",), (Role.VERIFIER, Role.MANAGER)),
+    DemoPerson("mine-safety-zhou", "周安全（矿山安全员）", "Zhou, mine safety officer", ("mine",), (Role.VERIFIER,)),
 )
 
 

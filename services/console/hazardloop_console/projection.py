@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,7 +55,8 @@ from hazardloop.projections import Projection, Writer
 from hazardloop.timing.deadlines import sla_timers
 from hazardloop.timing.instants import in_zone
 from hazardloop_console import tallies
-from hazardloop_console.store import budgets, cases, metadata, photos, policies, reward_policies, steps
+from hazardloop_console.similar.indexer import DescriptionIndexer
+from hazardloop_console.store import budgets, cases, metadata, photos, policies, reward_policies, steps, text_index
 
 _STATE_AFTER = {
     Outcome.CONFIRMED_HAZARD: "verified",
@@ -97,7 +99,9 @@ def when_policy_set_keep_it(event: CaseworkPolicySet, db: Writer) -> None:
         db.update(policies, {"tenant": event.tenant}, policy=event.policy.model_dump_json())
 
 
-def when_report_filed_open_case(event: ReportFiled, db: Writer) -> None:
+def when_report_filed_open_case(event: ReportFiled, db: Writer, indexer: DescriptionIndexer | None = None) -> None:
+    """Open the report's case; with an ``indexer`` (the service's own, holding the keys),
+    index its description's tokens for similar cases."""
     policy = _policy(db, event.tenant)
     accept, verify, feedback = (timer.due_at for timer in sla_timers(event.occurred_at, policy))
     location = event.location
@@ -120,6 +124,9 @@ def when_report_filed_open_case(event: ReportFiled, db: Writer) -> None:
             kind=attachment.kind.value, thumbnail=attachment.thumbnail, position=position,
         )
     _step(db, event, event.aggregate_id, event.description)
+    if indexer is not None:
+        for digest in indexer.take(event):
+            db.insert(text_index, tenant=event.tenant, digest=digest, report_id=event.aggregate_id)
 
 
 def when_accepted_start_work(event: Accepted, db: Writer) -> None:
@@ -290,12 +297,14 @@ def when_reward_policy_set_keep_the_version(event: RewardPolicySet, db: Writer) 
 
 
 def when_text_shredded_forget_it(event: ReportTextShredded, db: Writer) -> None:
-    """The report's text is erased: forget what this store kept of it, and say so on its timeline."""
+    """The report's text is erased: forget what this store kept of it (its words in the blind
+    index too, so nothing finds it by them), and say so on its timeline."""
     report_id = event.aggregate_id
     case = db.get(cases, report_id=report_id)
     if case is None:
         return
     db.flush()
+    db.connection.execute(text_index.delete().where(text_index.c.report_id == report_id))
     listed = db.connection.execute(select(steps.c.position, steps.c.detail).where(steps.c.report_id == report_id)).all()
     for step in listed:
         if (kept := forget(step.detail, report_id)) != step.detail:
@@ -303,13 +312,16 @@ def when_text_shredded_forget_it(event: ReportTextShredded, db: Writer) -> None:
     _step(db, event, report_id, None, **{c: forget(case[c], report_id) for c in ("description", "extension_reason", "reward_reason")})
 
 
-def projection(_: object) -> Projection:
+def projection(_: object, indexer: DescriptionIndexer | None = None) -> Projection:
+    """The console's projection; the service gives it an ``indexer`` of descriptions (without
+    one, as in an auditor's rebuild, which holds no keys, the blind index stays empty)."""
     return Projection(
         name="console",
         metadata=metadata,
+        prepare=indexer.prepare if indexer is not None else None,
         handlers={
             CaseworkPolicySet: when_policy_set_keep_it,
-            ReportFiled: when_report_filed_open_case,
+            ReportFiled: partial(when_report_filed_open_case, indexer=indexer),
             Accepted: when_accepted_start_work,
             Verified: when_verified_record_outcome,
             RectificationAssigned: when_assigned_start_deadline,

@@ -7,6 +7,7 @@ the console never reads another service's database.
 from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
 
 from hazardloop.projections import bookkeeping_tables
+from hazardloop.projections.definition import NEEDS_TEXT_KEYS
 from hazardloop.projections.db import UtcDateTime
 
 metadata = MetaData()
@@ -102,7 +103,23 @@ cases = Table(
     # A place's or a reporter's reports within a period, by seek.
     Index("ix_console_cases_place", "tenant", "site", "area", "spot", "filed_at"),
     Index("ix_console_cases_reporter", "tenant", "reporter", "filed_at"),
+    # A piece of equipment's earlier reports (similar cases), by seek.
+    Index("ix_console_cases_equipment", "tenant", "equipment_tag", "filed_at"),
 )
+
+text_index = Table(
+    "console_text_index",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("digest", String(16), primary_key=True),
+    # A token of a report's description as its keyed digest (``similar.tokens``): never the word.
+    Column("report_id", String(64), primary_key=True),
+    Index("ix_console_text_index_report", "report_id"),
+    info={NEEDS_TEXT_KEYS: True},
+)
+"""The blind index of descriptions: which reports hold each token, per subsidiary. Folded
+from the sealed text, opened with the subsidiaries' keys; a report's rows go when its text
+is erased."""
 
 tallies = Table(
     "console_tallies",

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 from hazardloop.errors import DomainError, Invalid
 from hazardloop.events import (
+    CHECK_TASK,
+    CheckTaskOpened,
     Event,
     IdentityDisclosed,
     PlaceCatalogued,
@@ -78,6 +80,9 @@ async def handle_file_report(
         raise Invalid(f"at most {intake.settings.max_attachments} photos or videos per report", field="attachments")
     attachments = [await intake.attachment(tenant, digest, field=f"attachments.{i}") for i, digest in enumerate(command.attachments)]
 
+    if command.check_id is not None:
+        await _answerable(intake, command, filer)
+
     receipt_code = None
     if command.anonymous:
         report_id = report_id_for(tenant, ANONYMOUS, idempotency_key)
@@ -121,6 +126,16 @@ async def handle_file_report(
     if stored.anonymous:  # the code on record, even if the receipt key was rotated since
         receipt_code = intake.receipts.code_for(tenant, report_id, idempotency_key, recorded_digest=stored.receipt_digest)
     return Filing(stored, False, receipt_code)
+
+
+async def _answerable(intake: Intake, command: FileReport, filer: Filer) -> None:
+    """The check the report answers, as the log holds it: its task in this subsidiary and the check itself."""
+    task = await intake.store.load(command.tenant, CHECK_TASK, command.check_id)
+    opened = task.events[0].event if task.events else None
+    check = None
+    if isinstance(opened, CheckTaskOpened):
+        check = await intake.store.load(opened.origin_tenant, "check", command.check_id)
+    domain.answerable_check(command, filer, task, check)
 
 
 async def handle_catalogue_place(intake: Intake, command: CataloguePlace, *, actor: str) -> tuple[PlaceCatalogued, bool]:

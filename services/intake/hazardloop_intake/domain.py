@@ -22,6 +22,9 @@ from hazardloop.events import (
     AttachmentRef,
     Category,
     Channel,
+    CheckAnswered,
+    CheckClosed,
+    CheckTaskOpened,
     EquipmentTag,
     Event,
     Location,
@@ -81,6 +84,7 @@ class FileReport(Command):
     anonymous: bool = False
     reporter: Identity | None = None
     attachments: Annotated[list[Sha256Hex], Field(max_length=12)] = []
+    check_id: Token | None = Field(None, description="The check elsewhere this report answers: the hazard was found here too.")
 
     # Field validators, not one model validator, so that each refusal names its field.
     @field_validator("subtype")
@@ -200,6 +204,19 @@ def locate(command: FileReport, place: Place | None) -> Location:
     )
 
 
+def answerable_check(command: FileReport, filer: Filer, task: History, check: History | None) -> None:
+    """A report may answer a check addressed to its subsidiary, filed by one of its safety
+    officers, while the task awaits an answer and the check is open."""
+    if not filer.staff or command.anonymous:
+        raise Invalid("a report answering a check is filed in their own name by a safety officer", field="check_id")
+    if not task.events or not isinstance(task.events[0].event, CheckTaskOpened):
+        raise Invalid(f"no check {command.check_id!r} is addressed to {command.tenant}", field="check_id")
+    if any(isinstance(stored.event, CheckAnswered) for stored in task.events):
+        raise DomainError(f"{command.tenant} already answered check {command.check_id}", state="answered")
+    if check is not None and any(isinstance(stored.event, CheckClosed) for stored in check.events):
+        raise DomainError(f"check {command.check_id} is closed", state="closed")
+
+
 def file_report(
     command: FileReport,
     *,
@@ -239,6 +256,7 @@ def file_report(
         receipt_digest=reporter.receipt_digest,
         entered_by=reporter.entered_by,
         possible_duplicate_of=possible_duplicate_of,
+        check_id=command.check_id,
     )
 
 

@@ -18,6 +18,9 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from hazardloop.events import (
+    CheckEscalationRaised,
+    CheckTaskOpened,
+    CheckTaskOverdue,
     STABLE_ID_NAMESPACE,
     Accepted,
     DeliveryChannel,
@@ -188,6 +191,10 @@ class Notifier:
         db.update(reports, {"report_id": report_id_of(event)}, reward=REWARD_STATUS[type(event)])
         notify(db, listing, event, notices_for(event))
 
+    def when_check_moved(self, event: Event, db: Writer, listing: directory.Listing) -> None:
+        """A check's task opened, went overdue or escalated: tell the subsidiary it concerns."""
+        notify(db, listing, event, notices_for(event))
+
     def when_reminder_due(self, event: RectificationReminderDue, db: Writer, listing: directory.Listing) -> None:
         after = shifted(event.deadline, -timedelta(hours=event.hours_before))
         leads = self._leads(db.get(reports, report_id=event.report_id))
@@ -222,6 +229,7 @@ class Notifier:
                     )
                 },
                 **{kind: reward for kind in (RewardProposed, RewardReferred, RewardApproved, RewardGranted, RewardDeclined)},
+                **{kind: bound(self.when_check_moved) for kind in (CheckTaskOpened, CheckTaskOverdue, CheckEscalationRaised)},
                 RectificationReminderDue: bound(self.when_reminder_due),
                 DigestDue: bound(self.when_digest_due),
                 DirectoryEntrySet: bound(listing.when_entry_set),

@@ -17,6 +17,9 @@ from typing import Any, NamedTuple
 from hazardloop.events import (
     Accepted,
     Audience,
+    CheckEscalationRaised,
+    CheckTaskOpened,
+    CheckTaskOverdue,
     DirectoryRole,
     EscalationRaised,
     Event,
@@ -224,6 +227,40 @@ def _escalation(event: EscalationRaised, about: dict[str, Any], owner: str | Non
     return notices
 
 
+# --- checks elsewhere: each subsidiary's task goes to its safety department ------------------
+# ``report_id`` names the check: a message about a check quotes nothing of the original
+# report (its description stays with the subsidiary that filed it).
+
+
+def _check_task(event: CheckTaskOpened, about: dict[str, Any], _: str | None) -> list[Notice]:
+    params = {
+        "report_id": event.aggregate_id, "check_id": event.aggregate_id, "category": event.category.value,
+        "equipment": event.equipment or "", "look_for": text_token(event.tenant, event.look_for), "deadline": event.deadline.isoformat(),
+    }
+    return [Notice("check_task", _role(DirectoryRole.SAFETY_DEPARTMENT), params)]
+
+
+def _check_overdue(event: CheckTaskOverdue, about: dict[str, Any], _: str | None) -> list[Notice]:
+    params = {"report_id": event.aggregate_id, "check_id": event.aggregate_id, "deadline": event.deadline.isoformat()}
+    return [Notice("check_overdue", _role(DirectoryRole.SAFETY_DEPARTMENT), params)]
+
+
+def _check_escalation(event: CheckEscalationRaised, about: dict[str, Any], _: str | None) -> list[Notice]:
+    """Each audience of the rung, in the subsidiary that has not answered; its safety
+    department (the task's owner) was told at the deadline, so hears again only later."""
+    days = max(0, (event.due_at - event.deadline).days)
+    params = {"report_id": event.aggregate_id, "check_id": event.aggregate_id, "step": event.step + 1,
+              "deadline": event.deadline.isoformat(), "days_overdue": days}
+    notices = []
+    for audience in event.notify:
+        if audience == Audience.OWNER:
+            if event.due_at > event.deadline:
+                notices.append(Notice("check_escalation", _role(DirectoryRole.SAFETY_DEPARTMENT), params))
+        elif audience != Audience.SAFETY_DEPARTMENT or event.due_at > event.deadline:
+            notices.append(Notice("check_escalation", _role(ESCALATION_ROLES[audience]), params))
+    return notices
+
+
 _ROUTES: dict[type, Route] = {
     ReportFiled: _filed,
     Accepted: _accepted,
@@ -248,6 +285,9 @@ _ROUTES: dict[type, Route] = {
     RewardApproved: _reward_approved,
     RewardGranted: _reward_granted,
     RewardDeclined: _reward_declined,
+    CheckTaskOpened: _check_task,
+    CheckTaskOverdue: _check_overdue,
+    CheckEscalationRaised: _check_escalation,
 }
 """Each event type's notices, looked up by type: a chain of class patterns cost a
 replay up to twenty ``isinstance`` checks per event."""

@@ -33,9 +33,12 @@ from hazardloop.events import (
     SlaBreached,
     Verified,
 )
+from hazardloop.log.eventstore import AggregateStore
 from hazardloop.privacy.sealing import forget, text_token
 from hazardloop.projections import Projection, RowView, Writer
 from hazardloop.timing.deadlines import Timer, TimerKind, deadline_timers, sla_timers
+from hazardloop_verification import check_projection
+from hazardloop_verification.check_commands import FoundAnswers
 from hazardloop_verification.domain import STAGE_AFTER, Stage
 from hazardloop_verification.store import cases, metadata, policies, timers
 
@@ -276,7 +279,8 @@ def when_text_shredded_forget_it(event: ReportTextShredded, db: Writer) -> None:
         db.update(cases, {"report_id": event.aggregate_id}, **forgotten)
 
 
-def projection(_: object) -> Projection:
+def projection(store: AggregateStore | None) -> Projection:
+    found = FoundAnswers(store)
     return Projection(
         name="verification",
         metadata=metadata,
@@ -298,6 +302,8 @@ def projection(_: object) -> Projection:
             EscalationRaised: when_escalated_record_step,
             ExternallyEscalated: when_escalated_externally_record,
             ReportTextShredded: when_text_shredded_forget_it,
+            **check_projection.HANDLERS,
         },
+        reactions={ReportFiled: found.when_found_report_filed_answer},
     )
 

@@ -80,3 +80,66 @@ policies = Table(
 )
 
 bookkeeping_tables(metadata)
+
+checks = Table(
+    "verification_checks",
+    metadata,
+    Column("check_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("report_id", String(64), nullable=False),
+    Column("grade", String(16), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("equipment", String(40)),
+    Column("look_for", Text, nullable=False),
+    Column("subsidiaries", Text, nullable=False),
+    Column("all_subsidiaries", Boolean, nullable=False),
+    Column("due", UtcDateTime()),
+    Column("raised_by", String(200), nullable=False),
+    Column("raised_at", UtcDateTime(), nullable=False),
+    Column("closed_by", String(200)),
+    Column("closed_at", UtcDateTime()),
+    Index("ix_verification_checks_raised", "tenant", "raised_at"),
+)
+"""Every check elsewhere, in the subsidiary of the report it learns from."""
+
+check_tasks = Table(
+    "verification_check_tasks",
+    metadata,
+    Column("check_id", String(64), primary_key=True),
+    Column("tenant", String(64), primary_key=True),
+    Column("origin_tenant", String(64), nullable=False),
+    Column("report_id", String(64), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("equipment", String(40)),
+    Column("look_for", Text, nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("deadline", UtcDateTime(), nullable=False),
+    Column("ladder", Text, nullable=False),
+    Column("answer", String(16)),
+    Column("found_report_id", String(64)),
+    Column("note", Text),
+    Column("answered_by", String(200)),
+    Column("answered_at", UtcDateTime()),
+    Column("extension_requested_by", String(200)),
+    Column("extension_requested_deadline", UtcDateTime()),
+    Column("extension_reason", Text),
+    Column("overdue_since", UtcDateTime()),
+    Column("escalation_step", Integer),
+    Index("ix_verification_check_tasks_tenant", "tenant", "answer", "deadline"),
+)
+"""Each addressed subsidiary's task of a check: its deadline, its answer, how late it is."""
+
+check_timers = Table(
+    "verification_check_timers",
+    metadata,
+    Column("check_id", String(64), primary_key=True),
+    Column("tenant", String(64), primary_key=True),
+    Column("key", String(80), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("deadline", UtcDateTime()),
+    Column("step", Integer),
+    Column("status", String(12), nullable=False),
+    Index("ix_verification_check_timers_due", "status", "due_at"),
+)
+"""The overdue and escalation clocks of each task: pending, fired or stopped."""

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from hazardloop.audit.checks import CHECK_TYPES, reconcile_checks
 from hazardloop.audit.payouts import REWARD_TYPES, Finding, reconcile_rewards
 from hazardloop.events import (
     Accepted,
@@ -37,7 +38,7 @@ REPORT_TYPES = tuple(kind.model_fields["type"].default for kind in (
     CaseworkPolicySet, ReportFiled, Accepted, Verified, ReporterFedBack, RectificationAssigned, ExtensionGranted,
     Rectified, RectificationAccepted, RectificationRejected, RectificationOverdue, EscalationRaised,
 ))  # fmt: skip
-RECONCILE_TYPES = tuple(sorted({*REPORT_TYPES, *REWARD_TYPES}))
+RECONCILE_TYPES = tuple(sorted({*REPORT_TYPES, *REWARD_TYPES, *CHECK_TYPES}))
 
 
 @dataclass
@@ -128,7 +129,11 @@ def _exceptions(key: tuple[str, str], case: _Case, now: datetime) -> Iterable[Fi
 
 
 def reconcile_all(log: Iterable[tuple[int, Event]], now: datetime) -> list[Finding]:
-    """Report exceptions and reward exceptions, in one pass over the events."""
+    """Report, reward and check exceptions, in one pass over the events."""
     events = list(log)
-    reward_types = set(REWARD_TYPES)
-    return [*reconcile_reports(events, now), *reconcile_rewards((s, e) for s, e in events if e.type in reward_types)]
+    reward_types, check_types = set(REWARD_TYPES), set(CHECK_TYPES)
+    return [
+        *reconcile_reports(events, now),
+        *reconcile_rewards((s, e) for s, e in events if e.type in reward_types),
+        *reconcile_checks([(s, e) for s, e in events if e.type in check_types], now),
+    ]

@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 # Every public name of every aggregate's module is importable from here.
 from hazardloop.events.casework import *  # noqa: F403
 from hazardloop.events.catalogue import *  # noqa: F403
+from hazardloop.events.checks import *  # noqa: F403
 from hazardloop.events.envelope import *  # noqa: F403
 from hazardloop.events.notifications import *  # noqa: F403
 from hazardloop.events.report import *  # noqa: F403
@@ -69,6 +70,15 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     RangeSealed,
     ReporterWrote,
     StaffWrote,
+    CheckRaised,
+    CheckTaskOpened,
+    CheckAnswered,
+    CheckExtensionRequested,
+    CheckExtensionGranted,
+    CheckExtensionRefused,
+    CheckTaskOverdue,
+    CheckEscalationRaised,
+    CheckClosed,
 )
 AnyEvent = Annotated[Union[EVENT_TYPES], Field(discriminator="type")]  # noqa: UP007 - a tuple needs Union
 _ANY_EVENT: TypeAdapter[Event] = TypeAdapter(AnyEvent, config=ConfigDict(cache_strings="keys"))

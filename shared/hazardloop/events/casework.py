@@ -266,6 +266,8 @@ class CaseworkPolicy(BaseModel):
     """Remind the rectification owner so many hours before the deadline."""
     recurrence_window_days: Annotated[int, Field(ge=0, le=3650, strict=True)] = 90
     """A new report on the same spot and category this soon after a closure is a recurrence."""
+    check_from_grade: Grade = Grade.MAJOR
+    """A verified hazard of this grade or above may be raised as a check elsewhere."""
 
     @field_validator("timezone")
     @classmethod

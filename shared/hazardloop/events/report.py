@@ -180,6 +180,9 @@ class ReportFiled(Event):
     """The safety officer who entered a hotline, verbal or e-mailed report."""
     possible_duplicate_of: AggregateId | None = None
     """An open report on the same spot or equipment and category, filed shortly before."""
+    check_id: Annotated[AggregateId | None, Field(exclude_if=lambda value: value is None)] = None
+    """The check elsewhere this report answers: the hazard was found here too. Left out
+    when absent, so that reports filed before checks existed keep their hashes."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

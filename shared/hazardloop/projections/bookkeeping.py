@@ -87,12 +87,13 @@ class Bookkeeping:
     # --- dead letters ------------------------------------------------------------------
 
     def park(self, writer: Writer, delivery: Delivery, error: str, attempts: int) -> None:
-        """Record an event that cannot be applied (the error's end: where it was raised)."""
+        """Record an event that cannot be applied: the error's first line (what went wrong)
+        and its end (where it was raised), within 4,000 characters."""
         writer.insert(
             self.dead_letters,
             sequence=delivery.sequence,
             subject=delivery.subject,
-            error=error[-4000:],
+            error=error if len(error) <= 4000 else f"{error[:600]}\n…\n{error[-3390:]}",
             attempts=attempts,
             recorded_at=datetime.now(UTC),
         )

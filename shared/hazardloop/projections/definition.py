@@ -3,7 +3,7 @@ event as the log delivers it to one."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -14,6 +14,12 @@ from hazardloop.projections.writer import Writer
 
 Apply = Callable[[Any, Writer], None]
 React = Callable[[Any], Awaitable[None]]
+Prepare = Callable[[Sequence["Delivery"]], Awaitable[None]]
+NEEDS_TEXT_KEYS = "needs_text_keys"
+"""Marks (in a table's ``info``) a table folded from reports' sealed text opened with the
+subsidiaries' keys (the console's blind index of descriptions): a rebuild without the keys
+(an auditor's) leaves it empty, so audits do not compare it; the service's own rebuild,
+which holds the keys, rebuilds it like any other."""
 
 
 class Delivery(NamedTuple):
@@ -42,12 +48,16 @@ class Projection:
 
     ``handlers`` and ``reactions`` map an event class to one small function each; the
     mapping is the one visible place where a service's subscriptions are registered.
+    ``prepare``, when given, is awaited on every batch before its handlers run, live and
+    in a rebuild: it fetches what the (synchronous) handlers need from outside the log,
+    such as the keys that open sealed text, and never writes the store itself.
     """
 
     name: str
     metadata: MetaData
     handlers: Mapping[type[Event], Apply]
     reactions: Mapping[type[Event], React] = field(default_factory=dict)
+    prepare: Prepare | None = None
 
     @property
     def event_types(self) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Iterable
 
 from nats.aio.client import Client
 from nats.js import api
@@ -19,7 +19,7 @@ from sqlalchemy import inspect
 
 from hazardloop.log.pull import BatchPuller, Pulled
 from hazardloop.projections.committer import Committer
-from hazardloop.projections.definition import delivery_of
+from hazardloop.projections.definition import Delivery, delivery_of
 from hazardloop.projections.runner import ProjectionRunner, is_outage
 from hazardloop.projections.writer import Writer
 
@@ -125,7 +125,10 @@ async def _apply_pulled(runner: ProjectionRunner, messages: list[Pulled], commit
     """
     if not messages:
         return
-    decoded = (delivery_of(m.sequence, m.subject, m.data) for m in messages)
+    decoded: Iterable[Delivery] = (delivery_of(m.sequence, m.subject, m.data) for m in messages)
+    if runner.projection.prepare is not None:  # it needs the whole batch decoded first
+        decoded = [d for d in decoded if d.sequence > committer.position]
+        await runner.prepare(decoded)
     if runner.react and runner.projection.reactions and messages[-1].sequence > runner.react_after:
         await committer.settled()
         await runner.process(list(decoded))

@@ -147,6 +147,7 @@ class ProjectionRunner:
             return
         if all(d.event is not None for d in fresh):
             try:
+                await self.prepare(fresh)
                 await self._react(fresh)
                 await asyncio.to_thread(self.apply, fresh)
                 return
@@ -164,6 +165,7 @@ class ProjectionRunner:
             return
         for attempt in range(1, self.max_attempts + 1):
             try:
+                await self.prepare([delivery])
                 await self._react([delivery])
                 await asyncio.to_thread(self.apply, [delivery])
                 return
@@ -174,6 +176,11 @@ class ProjectionRunner:
                     await asyncio.to_thread(self.dead_letter, delivery, traceback.format_exc(), attempt)
                     return
                 await asyncio.sleep(self.retry_base_delay * 2 ** (attempt - 1))
+
+    async def prepare(self, deliveries: Sequence[Delivery]) -> None:
+        """The projection's own preparation of a batch (see ``Projection.prepare``)."""
+        if self.projection.prepare is not None:
+            await self.projection.prepare([d for d in deliveries if d.event is not None])
 
     async def _react(self, deliveries: Sequence[Delivery]) -> None:
         if not self.react or not self.projection.reactions:

@@ -120,6 +120,16 @@ class Runtime:
             settle=self.settings.append_settle_seconds,
         )
 
+    async def open_texts(self, js: JetStreamContext, *, create: bool) -> TextVault:
+        """Bind the log's text keys (``create``: the bucket too, for a service that seals):
+        what pages open reports' text with, and a projection that reads it (the console's
+        blind index) rebuilds with."""
+        settings = self.settings
+        texts = TextVault(js, settings.keys.master_keys, bucket=settings.bucket("text-keys"), replicas=settings.stream_replicas)
+        await texts.ensure(create=create)
+        self.text_vault = texts
+        return texts
+
     def make_runner(self, store: EventStore, *, react: bool = True) -> ProjectionRunner:
         return ProjectionRunner(
             self.projection_factory(store),
@@ -195,9 +205,7 @@ def create_service(
         store = runtime.store = runtime.make_store(connection)  # the startup hook's handle on the log too
         # A service that appends nothing (the console) never reconfigures the log.
         await store.ensure_stream(replicas=settings.stream_replicas, update=bool(publishes))
-        texts = TextVault(js, settings.keys.master_keys, bucket=settings.bucket("text-keys"), replicas=settings.stream_replicas)
-        await texts.ensure(create=bool(publishes))
-        runtime.text_vault = texts
+        await runtime.open_texts(js, create=bool(publishes))
         if publishes:  # the console finds nobody's pseudonym: it neither needs nor may read the directory
             directory = PseudonymDirectory(js, settings.secret("pseudonym"), bucket=settings.bucket("reporters"), replicas=settings.stream_replicas)
             await directory.ensure()

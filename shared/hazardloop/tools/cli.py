@@ -79,6 +79,7 @@ def replay(
         connection = await nats.connect(settings.nats_servers, connect_timeout=settings.nats_timeout)
         try:
             store = runtime.make_store(connection)
+            await runtime.open_texts(connection.jetstream(timeout=settings.nats_timeout), create=False)
             runner = runtime.make_runner(store, react=database_url is None)
             with bulk_collection:
                 applied = await rebuild_projection(runner, connection, until_sequence=until_sequence)

@@ -120,6 +120,7 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
             if "rectify" in demo:
                 _post_once(http, f"{case}/rectification", demo["rectify"], owner)
                 _post_once(http, f"{case}/review", {"accept": True, "reason": "Alarm chain tested in my presence."}, verifier)
+        seed_check(http, urls["verification"], auth.issue("hq-safety-he", ["*"], [Role.VERIFIER, Role.MANAGER]), report_ids[0])
         seed_budget(http, urls["rewards"], leader)
         for index, report_id in enumerate(report_ids, start=1):
             reward = f"{urls['rewards']}/rewards/{report_id}"
@@ -140,7 +141,8 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
     if "console" in urls:
         console.print(f"\n[bold]Start here: {urls['console']}[/bold] — the console, in Chinese (English at the top right).")
         console.print("  Sign in as a demo person: 李安全 the safety officer has new reports to accept and grade;")
-        console.print("  陈维修 owns a rectification; 张部长 approves rewards, 赵会计 pays them; 刘总 sees the group dashboard.")
+        console.print("  陈维修 owns a rectification; 张部长 approves rewards, 赵会计 pays them; 刘总 sees the group dashboard;")
+        console.print("  何部长 follows the group-wide check for the demo's major hazard, which 周安全 answers for the mine.")
     console.print("\nOr call the APIs (tokens valid 8 hours; mint more with `hazardloop token`):")
     for line in (  # never wrapped at the terminal's width: a token or link broken in two cannot be pasted
         f"  export REPORTER={reporter}",
@@ -153,6 +155,15 @@ def seed(urls: dict[str, str], settings: CommonSettings, *, timeout: float = 30)
         f"  open {urls['intake']}/places/pipe-rack-3/qr.svg?tenant={TENANT}  (needs a manager token)",
     ):
         console.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
+def seed_check(http: httpx.Client, verification: str, hq_safety: str, report_id: str) -> None:
+    """Group safety asks every subsidiary to look for the demo's major hazard (once: the
+    same Idempotency-Key on a later run finds the same check)."""
+    body = {"look_for": "H2S and gas detectors bypassed or reading zero with their alarm lights off.", "equipment": "AT-*",
+            "all_subsidiaries": True}
+    headers = _bearer(hq_safety) | {"Idempotency-Key": "demo-check-0001"}
+    http.post(f"{verification}/reports/{report_id}/checks", json=body, headers=headers).raise_for_status()
 
 
 def seed_budget(http: httpx.Client, rewards: str, leader: str) -> None:

@@ -186,6 +186,18 @@ NAMES: dict[str, tuple[str, str]] = {
     "IdentityDisclosed": ("查看举报人身份", "Reporter's identity disclosed"),
     "ReporterKeyShredded": ("销毁举报人密钥", "Reporter's key destroyed"),
     "ReportTextShredded": ("销毁举报文字密钥", "Report's text erased"),
+    # checks elsewhere ("could it occur here?")
+    "CheckRaised": ("发起举一反三排查", "Check elsewhere raised"),
+    "CheckTaskOpened": ("下达排查任务", "Check task given to a subsidiary"),
+    "CheckAnswered": ("答复排查", "Check answered"),
+    "CheckExtensionRequested": ("申请延期答复", "More time asked to check"),
+    "CheckExtensionGranted": ("批准延期答复", "More time given to check"),
+    "CheckExtensionRefused": ("驳回延期答复", "More time to check refused"),
+    "CheckTaskOverdue": ("排查逾期未答复", "Check overdue"),
+    "CheckEscalationRaised": ("排查逾期升级督办", "Check escalated"),
+    "CheckClosed": ("关闭排查", "Check closed"),
+    "not_present": ("已排查，不存在", "Checked, not present"),
+    "found": ("发现同类隐患", "Found here too"),
     # why a report's text was erased
     "retention": ("超过保存期限", "Retention period passed"),
     "reporter_erasure": ("举报人要求删除个人信息", "Reporter's personal data erased"),

@@ -166,3 +166,38 @@ async def test_a_rebuild_leaves_the_collector_as_whoever_started_it_set_it(engin
     runner = ProjectionRunner(projection, engine, store, react=False)
     assert await rebuild(runner, nc) == 3
     assert collector == [before] * 3
+
+
+@both_pull_paths
+async def test_a_projections_preparation_runs_before_each_batch_live_and_in_a_rebuild(engine, store, nc):
+    """What handlers need from outside the log (text keys, say) is fetched for the whole batch
+    first: live, and in a rebuild, which would otherwise apply the batch without it."""
+    metadata = MetaData()
+    seen = Table("seen", metadata, Column("report_id", String(64), primary_key=True), Column("fetched", String(80)))
+    bookkeeping_tables(metadata)
+    fetched: dict[str, str] = {}
+    batches: list[int] = []
+
+    async def prepare(deliveries) -> None:
+        batches.append(len(deliveries))
+        fetched.clear()
+        fetched.update({d.event.aggregate_id: f"fetched for {d.event.description}" for d in deliveries if isinstance(d.event, ReportFiled)})
+
+    def when_filed(event: ReportFiled, db: Writer) -> None:
+        db.insert(seen, report_id=event.aggregate_id, fetched=fetched.pop(event.aggregate_id))
+
+    filed = [report_filed(description=f"report {n}") for n in range(5)]
+    await append_all(store, filed)
+    live = ProjectionRunner(Projection("seen", metadata, {ReportFiled: when_filed}, prepare=prepare), engine, store, batch_size=2)
+    live.create_schema()
+    live.start(nc.jetstream())
+    await eventually(lambda: live.position == 5)
+    await live.stop()
+    before = rows(engine, seen)
+    assert sorted(r[1] for r in before) == [f"fetched for report {n}" for n in range(5)]
+    batches.clear()
+    rebuilt = ProjectionRunner(Projection("seen", metadata, {ReportFiled: when_filed}, prepare=prepare), engine, store, batch_size=2,
+                               rebuild_batch_size=2, react=False)
+    assert await rebuild(rebuilt, nc) == 5
+    assert rows(engine, seen) == before and rows(engine, rebuilt.bookkeeping.dead_letters) == []
+    assert sum(batches) == 5 and 2 in batches, "the rebuild prepared its events one by one, not by batch"

@@ -8,6 +8,7 @@ refused, and with a notice that the service is down when it is.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from hazardloop_console.forms import (
     ReplyForm,
     VerifyForm,
 )
+from hazardloop_console.similar.lookup import Similar, similar_to
 from hazardloop_console.web import FormDep, NotYours, Page, SignedIn, attempt, backends, for_roles, render
 
 routes = APIRouter(prefix="/console", include_in_schema=False)
@@ -94,9 +96,10 @@ def visible_case(view: Page, report_id: str) -> tuple[dict[str, Any], list, list
 
 def show_case(
     view: Page, report_id: str, status_code: int = 200, preview: dict[str, Any] | None = None, failed: str | None = None,
-    **forms: Any,
+    similar: list[Similar] | None = None, **forms: Any,
 ) -> Response:
-    """The case page; ``failed`` names the form that came back wrong (several have a ``reason``)."""
+    """The case page; ``failed`` names the form that came back wrong (several have a ``reason``);
+    ``similar``, the earlier reports like it (None: not shown)."""
     case, history, pictures = visible_case(view, report_id)
     if view.request.query_params.get("done"):
         view.notices.append(view.t("done"))
@@ -107,12 +110,24 @@ def show_case(
         outcomes=list(Outcome), grades=list(Grade), colours=list(RiskColour), factors=FACTORS, form=forms, preview=preview,
         failed=failed, writes=view.person.has(*WRITERS),
         thread=[step for step in history if step["type"] in THREAD] if view.person.has(*TRIAGE) else None,
+        similar=similar,
     )
 
 
+async def similar_cases(view: Page, report_id: str) -> list[Similar] | None:
+    """Earlier reports like this one in the person's subsidiaries, for those who triage them
+    (an owner opens only the cases given to them: they are shown none)."""
+    if not view.person.has(*TRIAGE):
+        return None
+    case, _, _ = await asyncio.to_thread(visible_case, view, report_id)
+    text = await view.request.app.state.runtime.texts.reveal(case["description"], erased="")
+    return await asyncio.to_thread(similar_to, view.engine, case, text, view.tenants, view.request.app.state.index_key)
+
+
 @routes.get("/cases/{report_id}")
-def case_page(report_id: str, view: SignedIn) -> Response:
-    return show_case(view, report_id)
+async def case_page(report_id: str, view: SignedIn) -> Response:
+    similar = await similar_cases(view, report_id)
+    return await asyncio.to_thread(show_case, view, report_id, similar=similar)
 
 
 def console_path(value: Any) -> str | None:

@@ -22,6 +22,8 @@ NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("/console/rewards/policy", "reward_policy", frozenset({Role.MANAGER, Role.LEADER, Role.FINANCE, Role.AUDITOR})),
     ("/console/dashboard", "dashboard", frozenset({Role.LEADER, Role.AUDITOR})),
     ("/console/audit", "audit", frozenset({Role.AUDITOR})),
+    ("/console/checks", "checks_elsewhere", frozenset({Role.VERIFIER, Role.MANAGER, Role.LEADER, Role.AUDITOR})),
+    ("/console/check-tasks", "check_tasks", frozenset({Role.VERIFIER, Role.MANAGER})),
 ]
 """(path, word, roles that use it): the pages of the console, in the order they are offered."""
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hazardloop.events import (
+    CheckEscalationRaised,
+    CheckTaskOpened,
+    CheckTaskOverdue,
     GENESIS_HASH,
     Accepted,
     Audience,
@@ -83,6 +86,20 @@ def sample_events() -> list:
         _on(RewardApproved, amount_fen=396_000, proposed_fen=396_000, budget_year=2026),
         _on(RewardGranted, **reward, amount_fen=396_050, outcome="confirmed_hazard", grade="major", policy="default", payment_reference="PAY-1", approved_by="head-liu"),
         _on(RewardDeclined, **reward, reason="Nothing due by policy"),
+        *check_events(),
+    ]
+
+
+def check_events() -> list:
+    """A check's task in the mine, gone overdue and escalated."""
+    task = {"prev_hash": GENESIS_HASH, "tenant": "mine", "aggregate_id": "c-1", "actor": "hq", "occurred_at": WHEN}
+    return [
+        CheckTaskOpened.record(**task, origin_tenant="refinery", report_id="r-1", category="unsafe_equipment", equipment="AT-*",
+                               look_for="Bypass switches left on at the alarm panel", deadline=DEADLINE),
+        CheckTaskOverdue.record(**task, deadline=DEADLINE),
+        CheckEscalationRaised.record(**task, step=0, deadline=DEADLINE, due_at=DEADLINE, notify=(Audience.OWNER, Audience.SAFETY_DEPARTMENT)),
+        CheckEscalationRaised.record(**task, step=1, deadline=DEADLINE, due_at=DEADLINE + timedelta(days=3),
+                                     notify=(Audience.OWNER, Audience.SUBSIDIARY_LEADERSHIP)),
     ]
 
 

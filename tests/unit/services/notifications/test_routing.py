@@ -44,6 +44,11 @@ HEARD = {
     "RewardApproved": [("reward_approved", f"role:{R.FINANCE.value}")],
     "RewardGranted": [("rewarded", "reporter")],
     "RewardDeclined": [("not_rewarded", "reporter")],
+    # a check elsewhere: the task of the subsidiary addressed
+    "CheckTaskOpened": [("check_task", SAFETY)],
+    "CheckTaskOverdue": [("check_overdue", SAFETY)],
+    "CheckEscalationRaised at the deadline": [],
+    "CheckEscalationRaised later": [("check_escalation", SAFETY), ("check_escalation", LEADERSHIP)],
 }
 """Each sample event (named by its type, and what sets it apart) and who hears of it, in order."""
 
@@ -60,8 +65,8 @@ def named(event) -> str:
     """The sample's entry in ``HEARD``."""
     if event.type == "Rectified" and event.on_the_spot:
         return "Rectified on the spot"
-    if event.type == "EscalationRaised":
-        return f"EscalationRaised {'later' if event.due_at > event.deadline else 'at the deadline'}"
+    if event.type in ("EscalationRaised", "CheckEscalationRaised"):
+        return f"{event.type} {'later' if event.due_at > event.deadline else 'at the deadline'}"
     return event.type
 
 
@@ -110,5 +115,7 @@ def test_no_notice_to_staff_names_the_reporter():
 
 
 def test_every_notice_says_which_report_it_is_about():
+    """A check's notices name the check, never the original report of another subsidiary."""
     for event in sample_events():
-        assert all(n.params["report_id"] == "r-1" for n in notices_for(event, owner_of(event))), event.type
+        about = "c-1" if event.type.startswith("Check") else "r-1"
+        assert all(n.params["report_id"] == about for n in notices_for(event, owner_of(event))), event.type
