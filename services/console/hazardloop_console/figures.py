@@ -36,6 +36,7 @@ from hazardloop_console.store import (
     tallies,
     week_figures,
 )
+from hazardloop_console import follow_up
 from hazardloop_console.tallies import SPANS
 
 RECURRING_AT_LEAST = 2
@@ -147,6 +148,8 @@ class Dashboard:
     spend: list[dict[str, Any]] = field(default_factory=list)
     participation: list[dict[str, Any]] = field(default_factory=list)
     places: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    """Per subsidiary asked: checks elsewhere raised, answered, found, overdue (``follow_up``)."""
 
 
 def _flag(condition):
@@ -370,6 +373,6 @@ def dashboard(engine: Engine, scope: Scope) -> Dashboard:
     weeks, by_category, by_grade = weekly(engine, scope)
     return Dashboard(
         weeks=sorted(weeks), by_category=by_category, by_grade=by_grade, spend=spend(engine, scope),
-        places=places(engine, scope), **per_subsidiary(engine, scope),
+        places=places(engine, scope), checks=follow_up.checks(engine, scope), **per_subsidiary(engine, scope),
     )
 

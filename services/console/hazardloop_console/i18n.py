@@ -284,6 +284,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "end_of_last_month": ("上月末", "End of last month"),
     "end_of_last_quarter": ("上季度末", "End of last quarter"),
     "end_of_last_year": ("去年年末", "End of last year"),
+    "board_checks": ("举一反三排查", "Checks elsewhere"),
+    "board_checks_raised": ("收到排查", "Asked to check"),
+    "board_checks_answered": ("已答复", "Answered"),
+    "board_checks_found": ("发现同类隐患", "Found there too"),
+    "board_checks_overdue": ("逾期未答复", "Overdue, no answer"),
+    "board_no_checks": ("该时段内没有单位收到举一反三排查。", "No subsidiary was asked to check in this period."),
+    "board_checks_hint": ("按各单位收到排查任务的日期统计；逾期未答复指已过答复期限仍未答复（获准延期后不再计入）。",
+                          "Counted by the day each subsidiary was asked; overdue: past its deadline with no answer "
+                          "(until more time is granted)."),
     "as_of_dashboard": ("历史时点的集团看板", "The dashboard as of a moment"),
     "as_of_dashboard_hint": ("集团看板在过去某一时刻的全部数据，按事件日志重新计算；也可在看板上选择任意时刻。",
                              "Every figure of the group dashboard as it stood at a past moment, recomputed from the log; "

@@ -21,6 +21,10 @@ from hazardloop.events import (
     BudgetReleased,
     CaseworkPolicy,
     CaseworkPolicySet,
+    CheckAnswered,
+    CheckExtensionGranted,
+    CheckTaskOpened,
+    CheckTaskOverdue,
     EscalationRaised,
     Event,
     ExtensionGranted,
@@ -56,7 +60,17 @@ from hazardloop.timing.deadlines import sla_timers
 from hazardloop.timing.instants import in_zone
 from hazardloop_console import tallies
 from hazardloop_console.similar.indexer import DescriptionIndexer
-from hazardloop_console.store import budgets, cases, metadata, photos, policies, reward_policies, steps, text_index
+from hazardloop_console.store import (
+    budgets,
+    cases,
+    check_tasks,
+    metadata,
+    photos,
+    policies,
+    reward_policies,
+    steps,
+    text_index,
+)
 
 _STATE_AFTER = {
     Outcome.CONFIRMED_HAZARD: "verified",
@@ -312,6 +326,29 @@ def when_text_shredded_forget_it(event: ReportTextShredded, db: Writer) -> None:
     _step(db, event, report_id, None, **{c: forget(case[c], report_id) for c in ("description", "extension_reason", "reward_reason")})
 
 
+def when_check_task_opened_count_it(event: CheckTaskOpened, db: Writer) -> None:
+    if db.get(check_tasks, check_id=event.aggregate_id, tenant=event.tenant) is None:
+        db.insert(check_tasks, check_id=event.aggregate_id, tenant=event.tenant, opened_at=event.occurred_at, answer=None,
+                  answered_at=None, overdue=False)  # fmt: skip
+
+
+def _check_task(event: Event, db: Writer, **changes: Any) -> None:
+    if db.get(check_tasks, check_id=event.aggregate_id, tenant=event.tenant) is not None:
+        db.update(check_tasks, {"check_id": event.aggregate_id, "tenant": event.tenant}, **changes)
+
+
+def when_check_answered_count_it(event: CheckAnswered, db: Writer) -> None:
+    _check_task(event, db, answer=event.answer.value, answered_at=event.occurred_at)
+
+
+def when_check_overdue_count_it(event: CheckTaskOverdue, db: Writer) -> None:
+    _check_task(event, db, overdue=True)
+
+
+def when_check_extended_clear_overdue(event: CheckExtensionGranted, db: Writer) -> None:
+    _check_task(event, db, overdue=False)
+
+
 def projection(_: object, indexer: DescriptionIndexer | None = None) -> Projection:
     """The console's projection; the service gives it an ``indexer`` of descriptions (without
     one, as in an auditor's rebuild, which holds no keys, the blind index stays empty)."""
@@ -350,5 +387,9 @@ def projection(_: object, indexer: DescriptionIndexer | None = None) -> Projecti
             BudgetCommitted: when_budget_committed_add_it,
             BudgetReleased: when_budget_released_take_it_back,
             ReportTextShredded: when_text_shredded_forget_it,
+            CheckTaskOpened: when_check_task_opened_count_it,
+            CheckAnswered: when_check_answered_count_it,
+            CheckTaskOverdue: when_check_overdue_count_it,
+            CheckExtensionGranted: when_check_extended_clear_overdue,
         },
     )

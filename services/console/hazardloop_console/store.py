@@ -222,6 +222,22 @@ budgets = Table(
     Column("committed_fen", BigInteger, nullable=False),
 )
 
+check_tasks = Table(
+    "console_check_tasks",
+    metadata,
+    Column("check_id", String(64), primary_key=True),
+    Column("tenant", String(64), primary_key=True),
+    # The subsidiary asked to check: each has a task of its own.
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("answer", String(16)),
+    # None until answered: ``not_present`` or ``found``.
+    Column("answered_at", UtcDateTime()),
+    Column("overdue", Boolean, nullable=False),
+    # Its deadline passed with no answer (until more time is granted).
+    Index("ix_console_check_tasks_opened", "tenant", "opened_at"),
+)
+"""Each subsidiary's task of each check elsewhere: what the dashboard counts of checks."""
+
 reward_policies = Table(
     "console_reward_policies",
     metadata,

@@ -172,6 +172,10 @@ def show_figures(board: Any, *, moment: datetime, zone: ZoneInfo, sequence: int,
         spend.add_row(row["tenant"], str(row["year"]), budget, f"{row['committed_fen'] / 100:,.2f}", f"{row['paid_fen'] / 100:,.2f}",
                       str(row["paid"].value))  # fmt: skip
     console.print(spend)
+    checks = Table("subsidiary", "asked to check", "answered", "found there too", "overdue, no answer", title="checks elsewhere")
+    for row in board.checks:
+        checks.add_row(row["tenant"], *(str(row[part]) for part in ("raised", "answered", "found", "overdue")))
+    console.print(checks)
     if board.places:
         places = Table("subsidiary", "place", "reports", title="places reported again and again")
         for row in board.places:
