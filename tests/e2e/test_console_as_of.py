@@ -71,7 +71,7 @@ def test_headquarters_and_the_auditor_see_the_figures_as_they_stood_at_a_moment(
     expect(page.locator("#as_of-error")).to_have_text("该时刻早于事件日志中的第一条事件，没有可显示的数据")
     expect(page.locator("#as-of")).to_have_count(0)
 
-    auditor = browser.new_page(locale="en")
+    auditor = browser.new_page(locale="en", viewport={"width": 390, "height": 844})  # on a phone
     sign_in(auditor, console, "钱审计（审计）")
     auditor.goto(f"{console}/console/dashboard?lang=en")
     auditor.locator('input[name="as_of"]').fill(asked)
@@ -80,5 +80,5 @@ def test_headquarters_and_the_auditor_see_the_figures_as_they_stood_at_a_moment(
         f"As of {asked.replace('T', ' ')} (Asia/Shanghai), from the log through event #{through}.")
     expect(auditor.locator("#participation tbody tr", has_text="Refinery").locator("td").nth(2)).to_have_text("2")
     assert re.search(r"as_of=" + re.escape(asked.replace(":", "%3A")), auditor.url)
-    auditor.set_viewport_size({"width": 390, "height": 844})  # a phone: the form and the figures fit its width
-    assert auditor.evaluate("document.documentElement.scrollWidth") <= 390
+    expect(auditor.locator("#chart-participation svg").first).to_be_attached()
+    assert auditor.evaluate("document.documentElement.scrollWidth") <= 390  # the form and the figures fit its width
