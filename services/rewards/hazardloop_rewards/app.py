@@ -19,7 +19,7 @@ from hazardloop_rewards.settings import RewardsSettings
 Settings = RewardsSettings
 """This service's settings type (read by the command line)."""
 
-PUBLISHES = [kind for kind in EVENT_TYPES if kind.aggregate_type in ("reward", "budget") or kind is RewardPolicySet]
+PUBLISHES = [kind for kind in EVENT_TYPES if kind.aggregate_type in ("reward", "budget", "signal", "signal_rules") or kind is RewardPolicySet]
 
 
 def build(settings: RewardsSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
