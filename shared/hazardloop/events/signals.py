@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from hazardloop.events.envelope import AggregateId, Event, Note, sealed
 
@@ -22,6 +23,15 @@ Share = Annotated[int, Field(ge=1, le=100, strict=True)]
 """A share in percent."""
 Ratio = Annotated[int, Field(ge=100, le=10_000, strict=True)]
 """How many times the expected figure, in percent (300: three times)."""
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
+
+
+ZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_zone)]
 SignalId = Annotated[str, StringConstraints(pattern=r"^sig-[0-9a-f]{32}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 
@@ -71,7 +81,10 @@ class NearDuplicatesRule(_Rule):
 
 class PeriodEndBurstRule(_Rule):
     period: Literal["month", "year"] = "month"
-    """The reward period: a month (payroll) or the budget year, in the group's time zone."""
+    """The reward period: a month (payroll's) or the budget year."""
+    time_zone: ZoneName = "Asia/Shanghai"
+    """Where the period's days begin and end: the group's time zone (kept with the rule, so
+    every replay of the log draws the same boundaries)."""
     last_days: Days = 5
     """The days before the period closes that count as "just before"."""
     usual_days: Days = 90

@@ -1,0 +1,57 @@
+"""(f) A team's rewards concentrated on a few of its people.
+
+Per team (as reporters give it when filing): the reward amounts proposed for each of its
+people. A signal when the ``top`` people's share of the team's total exceeds
+``max_share_percent``, in a team of at least ``min_reporters`` rewarded people and
+``min_rewards`` rewards (in a small team a few people are most of it anyway). Its
+evidence is the top people's rewarded reports.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from hazardloop.events import SignalRule, TeamConcentrationRule
+from hazardloop_rewards.signals.seen import Finding, Rewarded, gathered
+
+
+@dataclass
+class Team:
+    total_fen: int = 0
+    rewards: int = 0
+    amounts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    reports: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+class Concentration:
+    def __init__(self) -> None:
+        self.teams: dict[str, Team] = defaultdict(Team)
+
+    def count(self, reward: Rewarded) -> Team | None:
+        if reward.team is None:
+            return None
+        team = self.teams[reward.team.casefold()]
+        team.total_fen += reward.amount_fen
+        team.rewards += 1
+        team.amounts[reward.reporter] += reward.amount_fen
+        team.reports[reward.reporter].append(reward.report_id)
+        return team
+
+    def observe(self, reward: Rewarded, rule: TeamConcentrationRule) -> Finding | None:
+        team = self.count(reward)
+        if team is None or not rule.enabled or len(team.amounts) < rule.min_reporters or team.rewards < rule.min_rewards:
+            return None
+        top = sorted(team.amounts, key=lambda reporter: (-team.amounts[reporter], reporter))[: rule.top]
+        share = sum(team.amounts[reporter] for reporter in top) * 100 / team.total_fen if team.total_fen else 0
+        if share <= rule.max_share_percent:
+            return None
+        evidence = tuple(report for reporter in top for report in team.reports[reporter])
+        return Finding(SignalRule.TEAM_CONCENTRATION, (reward.team.casefold(),), None, evidence,
+                       {"team": reward.team, "top": list(top), "share_percent": round(share, 1), "people": len(team.amounts)})  # fmt: skip
+
+
+def findings(history: Iterable[Rewarded], rule: TeamConcentrationRule = TeamConcentrationRule()) -> list[Finding]:
+    state = Concentration()
+    return gathered(state.observe(reward, rule) for reward in history)

@@ -1,0 +1,91 @@
+"""What the rules see of the log: a filing and a reward proposal, hand-buildable in tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from hazardloop.events import ReportFiled, RewardProposed, SignalRule, stable_id
+
+
+@dataclass(frozen=True, slots=True)
+class Filing:
+    report_id: str
+    reporter: str
+    at: datetime
+    place: str
+    """Where, as one key: the equipment tag if given, else the catalogued place, else site / area / spot."""
+    category: str
+    site: str = ""
+    area: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rewarded:
+    """A reward proposed by policy for a verified report."""
+
+    report_id: str
+    reporter: str
+    verifier: str
+    amount_fen: int
+    routine: bool = False
+    """The verification found it within the reporter's own routine duties."""
+    team: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A rule's finding: what it is about, the reports that show it, and its figures."""
+
+    rule: SignalRule
+    subject: tuple[str, ...]
+    reporter: str | None
+    evidence: tuple[str, ...]
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def signal_id(self, tenant: str) -> str:
+        """Stable: the same rule on the same subject is the same signal, replay after replay."""
+        return signal_id(tenant, self.rule, *self.subject)
+
+
+def signal_id(tenant: str, rule: SignalRule, *subject: str) -> str:
+    return "sig-" + stable_id(tenant, "signal", rule.value, *subject).hex
+
+
+def place_key(event: ReportFiled) -> str:
+    location = event.location
+    if location.equipment_tag:
+        return f"tag:{location.equipment_tag.casefold()}"
+    if location.place_id:
+        return f"place:{location.place_id}"
+    return "name:" + " / ".join(part.strip().casefold() for part in (location.site, location.area, location.spot))
+
+
+def filing_of(event: ReportFiled) -> Filing:
+    return Filing(event.aggregate_id, event.reporter, event.occurred_at, place_key(event), event.category.value,
+                  event.location.site, event.location.area)  # fmt: skip
+
+
+def within_routine_duties(event: RewardProposed) -> bool:
+    """The policy's own line says so: the verification found it within the reporter's duties."""
+    return any(line.rule == "routine_duty" for line in event.breakdown)
+
+
+def rewarded_of(event: RewardProposed, team: str | None) -> Rewarded:
+    return Rewarded(event.report_id, event.reporter, event.proposer, event.amount_fen, within_routine_duties(event), team, event.occurred_at)
+
+
+def gathered(found: Iterable[Finding | None]) -> list[Finding]:
+    """The signals a run of findings raises: one per subject, its evidence every report any
+    of its findings named (as the rewards projection merges them), its figures the latest."""
+    signals: dict[tuple[SignalRule, tuple[str, ...]], Finding] = {}
+    for finding in found:
+        if finding is None:
+            continue
+        earlier = signals.get((finding.rule, finding.subject))
+        evidence = set(finding.evidence) | set(earlier.evidence if earlier else ())
+        signals[(finding.rule, finding.subject)] = replace(finding, evidence=tuple(sorted(evidence)))
+    return list(signals.values())
