@@ -69,7 +69,7 @@ class RoutineDutyRule(_Rule):
 class FrequentPairRule(_Rule):
     min_pairs: Count = 5
     """Rewards of the pair before it is a signal."""
-    min_ratio_percent: Ratio = 300
+    min_ratio_percent: Ratio = 400
     """...and how far above chance: the pair's count against reporter total × verifier total / all rewards."""
 
 
@@ -95,7 +95,7 @@ class PeriodEndBurstRule(_Rule):
 
 
 class UnusualPlaceRule(_Rule):
-    min_reports: Count = 2
+    min_reports: Count = 3
     """Reports outside the places the reporter's directory entry lists (only for people with places listed)."""
 
 
@@ -103,7 +103,7 @@ class TeamConcentrationRule(_Rule):
     top: Annotated[int, Field(ge=1, le=20, strict=True)] = 2
     """How many people count as "a few"."""
     max_share_percent: Share = 70
-    """A signal when the top people's share of the team's reward amounts exceeds this."""
+    """A signal when the top people's share of the team's rewards (their number) exceeds this."""
     min_reporters: Annotated[int, Field(ge=2, le=1000, strict=True)] = 5
     """Only in teams with at least this many rewarded people..."""
     min_rewards: Count = 10

@@ -1,10 +1,12 @@
 """(f) A team's rewards concentrated on a few of its people.
 
-Per team (as reporters give it when filing): the reward amounts proposed for each of its
-people. A signal when the ``top`` people's share of the team's total exceeds
+Per team (as reporters give it when filing): the rewards proposed for each of its people.
+A signal when the ``top`` people's share of the team's rewards exceeds
 ``max_share_percent``, in a team of at least ``min_reporters`` rewarded people and
 ``min_rewards`` rewards (in a small team a few people are most of it anyway). Its
-evidence is the top people's rewarded reports.
+evidence is the top people's rewarded reports; the figures give their share of the
+amounts too. Counted in rewards, not amounts: one major hazard is worth twenty general
+ones, and an honest team with a major find or two would otherwise look concentrated.
 """
 
 from __future__ import annotations
@@ -43,13 +45,15 @@ class Concentration:
         team = self.count(reward)
         if team is None or not rule.enabled or len(team.amounts) < rule.min_reporters or team.rewards < rule.min_rewards:
             return None
-        top = sorted(team.amounts, key=lambda reporter: (-team.amounts[reporter], reporter))[: rule.top]
-        share = sum(team.amounts[reporter] for reporter in top) * 100 / team.total_fen if team.total_fen else 0
+        counts = team.reports
+        top = sorted(counts, key=lambda reporter: (-len(counts[reporter]), -team.amounts[reporter], reporter))[: rule.top]
+        share = sum(len(counts[reporter]) for reporter in top) * 100 / team.rewards
         if share <= rule.max_share_percent:
             return None
-        evidence = tuple(report for reporter in top for report in team.reports[reporter])
-        return Finding(SignalRule.TEAM_CONCENTRATION, (reward.team.casefold(),), None, evidence,
-                       {"team": reward.team, "top": list(top), "share_percent": round(share, 1), "people": len(team.amounts)})  # fmt: skip
+        amounts = sum(team.amounts[reporter] for reporter in top) * 100 / team.total_fen if team.total_fen else 0
+        evidence = tuple(report for reporter in top for report in counts[reporter])
+        figures = {"team": reward.team, "top": list(top), "share_percent": round(share, 1), "amount_share_percent": round(amounts, 1), "people": len(counts)}
+        return Finding(SignalRule.TEAM_CONCENTRATION, (reward.team.casefold(),), None, evidence, figures)
 
 
 def findings(history: Iterable[Rewarded], rule: TeamConcentrationRule = TeamConcentrationRule()) -> list[Finding]:

@@ -56,11 +56,11 @@ def test_routine_duty_findings_now_and_then_among_many_rewards_raise_nothing() -
 
 
 def _verifiers_shared_evenly(reporters: int, rounds: int) -> list[Rewarded]:
-    """Every reporter's rewards proposed in turn by four verifiers: what chance looks like."""
+    """Every reporter's rewards proposed in turn by eight verifiers: what chance looks like."""
     n, history = 0, []
     for _ in range(rounds):
         for r in range(reporters):
-            for v in range(4):
+            for v in range(8):
                 n += 1
                 history.append(reward(n, person(10 + r), f"v-{v}"))
     return history
@@ -146,9 +146,11 @@ def test_reports_outside_the_reporters_listed_work_places_are_flagged() -> None:
         filing(2, ALICE, START, site="South", area="Tank farm"),
         filing(3, ALICE, START, site="Harbour", area="Jetty"),
         filing(4, BOB, START, site="Harbour", area="Jetty"),
+        filing(5, ALICE, START, site="East", area="Unit 7"),
+        filing(6, ALICE, START, site="East", area="Jetty"),
     ]
     found = places.finding(ALICE, history, ["north", " Unit 7 "])
-    assert found is not None and found.evidence == ("r-2", "r-3") and found.reporter == ALICE
+    assert found is not None and found.evidence == ("r-2", "r-3", "r-6") and found.reporter == ALICE
 
 
 def test_no_work_places_listed_or_reports_where_they_work_raise_nothing() -> None:
@@ -156,7 +158,8 @@ def test_no_work_places_listed_or_reports_where_they_work_raise_nothing() -> Non
     assert places.finding(ALICE, at_work, ["North"]) is None
     elsewhere = [filing(n, ALICE, START, site="South", area="Tank farm") for n in range(5)]
     assert places.finding(ALICE, elsewhere, []) is None
-    assert places.finding(ALICE, elsewhere[:1], ["North"], UnusualPlaceRule(min_reports=2)) is None
+    assert places.finding(ALICE, elsewhere[:2], ["North"]) is None
+    assert places.finding(ALICE, elsewhere[:2], ["North"], UnusualPlaceRule(min_reports=2)) is not None
 
 
 # --- (f) a team's rewards on a few people ---------------------------------------------------
@@ -164,7 +167,7 @@ def test_no_work_places_listed_or_reports_where_they_work_raise_nothing() -> Non
 
 def test_a_team_whose_rewards_go_mostly_to_two_people_is_flagged_with_their_reports() -> None:
     others = [reward(n, person(20 + n), team="Shift B") for n in range(4)]
-    favoured = [reward(100 + k, [ALICE, BOB][k % 2], amount=50_000, team="shift b") for k in range(8)]
+    favoured = [reward(100 + k, [ALICE, BOB][k % 2], amount=50_000, team="shift b") for k in range(12)]
     [found] = concentration.findings([*others, *favoured])
     assert found.subject == ("shift b",) and found.figures["top"] == [ALICE, BOB]
     assert found.evidence == tuple(sorted(r.report_id for r in favoured)) and found.figures["share_percent"] > 70
@@ -172,9 +175,9 @@ def test_a_team_whose_rewards_go_mostly_to_two_people_is_flagged_with_their_repo
 
 def test_rewards_spread_over_a_team_or_a_team_too_small_to_judge_raise_nothing() -> None:
     spread = [reward(n, person(30 + n % 8), team="Shift C") for n in range(40)]
-    small = [reward(100 + n, [ALICE, BOB, CAROL][n % 3], amount=90_000 if n % 3 == 0 else 1_000, team="Shift D") for n in range(30)]
+    small = [reward(100 + n, ALICE if n % 3 else [BOB, CAROL][n % 2], team="Shift D") for n in range(30)]  # Alice: 20 of 30
     assert concentration.findings([*spread, *small]) == []
-    assert concentration.findings(small, TeamConcentrationRule(top=1, min_reporters=3, max_share_percent=50)) != []
+    assert concentration.findings(small, TeamConcentrationRule(top=1, min_reporters=3, max_share_percent=60)) != []
 
 
 # --- rules can be switched off --------------------------------------------------------------
