@@ -40,7 +40,19 @@ from hazardloop_rewards.signals.seen import place_key
 from hazardloop_rewards.store import budgets, metadata, policies, reports, rewards
 
 
-def when_report_filed_note_reporter(event: ReportFiled, db: Writer) -> None:
+def note_reporter_and_count(book: SignalBook) -> Apply:
+    """Note the filing with what the signals read of it (its place as one key, its category
+    and time), and let the signal rules count it."""
+
+    def apply(event: ReportFiled, db: Writer) -> None:
+        key = place_key(event)
+        when_report_filed_note_reporter(event, db, category=event.category.value, place_key=key, filed_at=event.occurred_at)
+        book.filed(event, db, key)
+
+    return apply
+
+
+def when_report_filed_note_reporter(event: ReportFiled, db: Writer, **for_signals: Any) -> None:
     db.insert(
         reports,
         report_id=event.aggregate_id,
@@ -52,9 +64,7 @@ def when_report_filed_note_reporter(event: ReportFiled, db: Writer) -> None:
         area=event.location.area,
         spot=event.location.spot,
         team=event.team,
-        category=event.category.value,
-        place_key=place_key(event),
-        filed_at=event.occurred_at,
+        **for_signals,
     )
 
 
@@ -213,7 +223,7 @@ def projection(store: EventStore, *, signals: bool = True) -> Projection:
     what they cost) the fraud-signal rules run over the same events."""
     decisions = RewardDecisions(store)
     handlers: dict[type, Apply] = {
-        ReportFiled: when_report_filed_note_reporter,
+        ReportFiled: when_report_filed_note_reporter,  # without what only the signals read
         RewardProposed: when_proposed_list_for_approval,
         RewardReferred: when_referred_wait_for_hq,
         RewardApproved: when_approved_hand_to_finance,
@@ -233,7 +243,7 @@ def projection(store: EventStore, *, signals: bool = True) -> Projection:
     book = SignalBook()
     if signals:
         handlers |= {
-            ReportFiled: both(when_report_filed_note_reporter, book.filed),
+            ReportFiled: note_reporter_and_count(book),
             RewardProposed: both(when_proposed_list_for_approval, book.proposed),
             ReportTextShredded: both(when_text_shredded_unname_them, book.text_shredded),
             SignalRulesSet: book.rules_set,

@@ -1,6 +1,6 @@
 """Rewards' read models: each report's reward, each year's budget, the policies set."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 from hazardloop.projections import bookkeeping_tables
 from hazardloop.projections.db import UtcDateTime
@@ -86,17 +86,16 @@ signals = Table(
     Column("tenant", String(64), nullable=False),
     Column("rule", String(24), nullable=False),
     Column("reporter", String(40)),
-    Column("subject", Text, nullable=False),
-    Column("evidence", Text, nullable=False),
+    Column("subject", JSON, nullable=False),
     Column("evidence_count", Integer, nullable=False),
-    Column("figures", Text, nullable=False),
+    Column("figures", JSON, nullable=False),
     Column("raised_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Index("ix_reward_signals_tenant", "tenant", "rule"),
     Index("ix_reward_signals_reporter", "tenant", "reporter"),
 )
-"""Fraud signals the rules raised from the log: what about, the reports that show it (JSON,
-sorted), the rule's figures when it last grew."""
+"""Fraud signals the rules raised from the log: what about, how many reports show it (they
+are in ``reward_signal_evidence``), the rule's figures when it last grew."""
 
 signal_evidence = Table(
     "reward_signal_evidence",
@@ -105,7 +104,7 @@ signal_evidence = Table(
     Column("report_id", String(64), primary_key=True),
     Index("ix_reward_signal_evidence_report", "report_id"),
 )
-"""Which signals name a report: how a reward finds the signals on it."""
+"""The reports each signal names, and so the signals on a report."""
 
 signal_decisions = Table(
     "reward_signal_decisions",

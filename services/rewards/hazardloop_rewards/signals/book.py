@@ -79,15 +79,17 @@ class SignalBook:
         self.subsidiaries: dict[str, Subsidiary] = defaultdict(Subsidiary)
         self.known: dict[str, set[str]] = {}
         """Each signal raised: the reports it names."""
+        self.ids: dict[tuple[str, Any, tuple[str, ...]], str] = {}
+        """Signal ids as computed (a name-based UUID each)."""
         self.teams: dict[str, str | None] = {}
         """The team given on each filing not proposed a reward yet."""
 
     # --- the projection's handlers --------------------------------------------------------
 
-    def filed(self, event: ReportFiled, db: Writer) -> None:
+    def filed(self, event: ReportFiled, db: Writer, place: str | None = None) -> None:
         self._load(db)
         self.teams[event.aggregate_id] = event.team
-        for finding in self.subsidiaries[event.tenant].filed(filing_of(event)):
+        for finding in self.subsidiaries[event.tenant].filed(filing_of(event, place)):
             self._raise(db, event.tenant, finding, event.occurred_at)
 
     def proposed(self, event: RewardProposed, db: Writer) -> None:
@@ -146,18 +148,21 @@ class SignalBook:
         """Write what a rule found: a new signal, or new evidence on a known one."""
         if finding is None:
             return
-        signal_id = finding.signal_id(tenant)
+        key = (tenant, finding.rule, finding.subject)
+        signal_id = self.ids.get(key)
+        if signal_id is None:
+            signal_id = self.ids[key] = finding.signal_id(tenant)
         known = self.known.get(signal_id)
         new = [report for report in finding.evidence if known is None or report not in known]
         if not new:
             return
-        values = {"figures": json.dumps(finding.figures, sort_keys=True, ensure_ascii=False), "updated_at": at}
+        values = {"figures": finding.figures, "updated_at": at}  # JSON: written once per batch, as it stands last
         if known is None:
             known = self.known[signal_id] = set()
             db.insert(signals, signal_id=signal_id, tenant=tenant, rule=finding.rule.value, reporter=finding.reporter,
-                      subject=json.dumps(finding.subject, ensure_ascii=False), raised_at=at, evidence="[]", evidence_count=0, **values)  # fmt: skip
+                      subject=list(finding.subject), raised_at=at, evidence_count=0, **values)  # fmt: skip
         known.update(new)
-        db.update(signals, {"signal_id": signal_id}, evidence=json.dumps(sorted(known)), evidence_count=len(known), **values)
+        db.update(signals, {"signal_id": signal_id}, evidence_count=len(known), **values)
         for report in new:
             db.insert(signal_evidence, signal_id=signal_id, report_id=report)
 
@@ -178,8 +183,8 @@ def count_from_store(book: SignalBook, db: Connection) -> None:
     """Count again what the log has shown so far, from the projection's own rows."""
     for row in db.execute(select(signal_rules)):
         book.subsidiaries[row.tenant].rules = SignalRules.model_validate_json(row.rules)
-    for row in db.execute(select(signals.c.signal_id, signals.c.evidence)):
-        book.known[row.signal_id] = set(json.loads(row.evidence))
+    for row in db.execute(select(signal_evidence)):
+        book.known.setdefault(row.signal_id, set()).add(row.report_id)
     latest = dict(db.execute(select(reports.c.tenant, func.max(reports.c.filed_at)).group_by(reports.c.tenant)).all())
     for tenant, last in latest.items():
         if last is None:

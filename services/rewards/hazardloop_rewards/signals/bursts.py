@@ -9,9 +9,8 @@ more than ``min_ratio_percent`` of the usual rate's figure.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -19,6 +18,9 @@ from hazardloop.events import PeriodEndBurstRule, SignalRule
 from hazardloop_rewards.signals.seen import Filing, Finding, gathered
 
 SWEEP_EVERY = 10_000
+
+
+DAY = 86_400.0
 
 
 @lru_cache(maxsize=64)
@@ -36,40 +38,52 @@ def period_of(at: datetime, period: str, zone: str) -> tuple[str, datetime]:
 
 
 class Bursts:
-    """Per reporter: their filings over the usual days and the last days, oldest first."""
+    """Per reporter: their filings over the usual days and the last days (timestamp, report), oldest first."""
 
     def __init__(self) -> None:
-        self.filed: dict[str, deque[tuple[datetime, str]]] = {}
+        self.filed: dict[str, tuple[tuple[float, str], ...]] = {}
+        """Tuples of strings and numbers, which the garbage collector stops tracking."""
         self._since_sweep = 0
+        self._last_period: tuple[tuple[str, str], float, str, float] | None = None
 
     def observe(self, filing: Filing, rule: PeriodEndBurstRule) -> Finding | None:
-        horizon = timedelta(days=rule.usual_days + rule.last_days)
-        filed = self.filed.get(filing.reporter)
-        if filed is None:
-            filed = self.filed[filing.reporter] = deque()
-        while filed and filed[0][0] < filing.at - horizon:
-            filed.popleft()
-        filed.append((filing.at, filing.report_id))
-        self._sweep(filing.at, horizon)
+        at = filing.at.timestamp()
+        horizon = (rule.usual_days + rule.last_days) * DAY
+        earlier = self.filed.get(filing.reporter, ())
+        if earlier and earlier[0][0] < at - horizon:
+            earlier = tuple(seen for seen in earlier if seen[0] >= at - horizon)
+        filed = self.filed[filing.reporter] = (*earlier, (at, filing.report_id))
+        self._since_sweep += 1
+        if self._since_sweep >= SWEEP_EVERY:
+            self._sweep(at, horizon)
         if not rule.enabled:
             return None
-        label, closes = period_of(filing.at, rule.period, rule.time_zone)
-        last_from = closes - timedelta(days=rule.last_days)
-        if filing.at < last_from:
+        label, closes = self._period(at, rule)
+        last_from = closes - rule.last_days * DAY
+        if at < last_from:
             return None
-        usual_from = last_from - timedelta(days=rule.usual_days)
-        last = [report for at, report in filed if at >= last_from]
-        usual = sum(1 for at, _ in filed if usual_from <= at < last_from)
+        usual_from = last_from - rule.usual_days * DAY
+        last = [report for when, report in filed if when >= last_from]
+        if len(last) < rule.min_reports:
+            return None
+        usual = sum(1 for when, _ in filed if usual_from <= when < last_from)
         expected = usual * rule.last_days / rule.usual_days
-        if len(last) < rule.min_reports or len(last) * 100 <= rule.min_ratio_percent * expected:
+        if len(last) * 100 <= rule.min_ratio_percent * expected:
             return None
         return Finding(SignalRule.PERIOD_END_BURST, (filing.reporter, label), filing.reporter, tuple(last),
                        {"period": label, "last_days": rule.last_days, "reports": len(last), "expected": round(expected, 2)})  # fmt: skip
 
-    def _sweep(self, now: datetime, horizon: timedelta) -> None:
-        self._since_sweep += 1
-        if self._since_sweep < SWEEP_EVERY:
-            return
+    def _period(self, at: float, rule: PeriodEndBurstRule) -> tuple[str, float]:
+        """The period of ``at``: filings come in time order, so mostly the one found last (kept
+        with the time it was found for: from then to its close, it is the same)."""
+        kept = self._last_period
+        if kept is not None and kept[0] == (rule.period, rule.time_zone) and kept[1] <= at < kept[3]:
+            return kept[2], kept[3]
+        label, closes = period_of(datetime.fromtimestamp(at, UTC), rule.period, rule.time_zone)
+        self._last_period = ((rule.period, rule.time_zone), at, label, closes.timestamp())
+        return label, closes.timestamp()
+
+    def _sweep(self, now: float, horizon: float) -> None:
         self._since_sweep = 0
         for reporter in [r for r, filed in self.filed.items() if filed[-1][0] < now - horizon]:
             del self.filed[reporter]

@@ -11,6 +11,7 @@ ones, and an honest team with a major find or two would otherwise look concentra
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,7 +25,24 @@ class Team:
     total_fen: int = 0
     rewards: int = 0
     amounts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    reports: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    reports: dict[str, tuple[str, ...]] = field(default_factory=lambda: defaultdict(tuple))
+    top: tuple[str, ...] = ()
+    """The ``top_of`` people by rewards (then amount, then pseudonym), kept as each reward comes."""
+    top_of: int = 0
+    flagged: tuple[str, ...] = ()
+    """The top people when a signal last fired on the team."""
+
+    def rank(self, reporter: str) -> tuple[int, int, str]:
+        return (-len(self.reports[reporter]), -self.amounts[reporter], reporter)
+
+    def moved(self, reporter: str, k: int) -> None:
+        """Only ``reporter`` moved up: the others keep their order, so they stay in or out of the top."""
+        if k != self.top_of:
+            self.top, self.top_of = tuple(heapq.nsmallest(k, self.reports, key=self.rank)), k
+        elif reporter in self.top or len(self.top) < k:
+            self.top = tuple(sorted({*self.top, reporter}, key=self.rank))
+        elif self.rank(reporter) < self.rank(self.top[-1]):
+            self.top = tuple(sorted((*self.top[:-1], reporter), key=self.rank))
 
 
 class Concentration:
@@ -38,20 +56,26 @@ class Concentration:
         team.total_fen += reward.amount_fen
         team.rewards += 1
         team.amounts[reward.reporter] += reward.amount_fen
-        team.reports[reward.reporter].append(reward.report_id)
+        team.reports[reward.reporter] += (reward.report_id,)
         return team
 
     def observe(self, reward: Rewarded, rule: TeamConcentrationRule) -> Finding | None:
         team = self.count(reward)
-        if team is None or not rule.enabled or len(team.amounts) < rule.min_reporters or team.rewards < rule.min_rewards:
+        if team is None:
             return None
-        counts = team.reports
-        top = sorted(counts, key=lambda reporter: (-len(counts[reporter]), -team.amounts[reporter], reporter))[: rule.top]
+        team.moved(reward.reporter, rule.top)
+        # the share only grows with a reward to one of the top people: only then can a signal be due
+        if not rule.enabled or reward.reporter not in team.top or len(team.amounts) < rule.min_reporters or team.rewards < rule.min_rewards:
+            return None
+        counts, top = team.reports, team.top
         share = sum(len(counts[reporter]) for reporter in top) * 100 / team.rewards
         if share <= rule.max_share_percent:
             return None
         amounts = sum(team.amounts[reporter] for reporter in top) * 100 / team.total_fen if team.total_fen else 0
-        evidence = tuple(report for reporter in top for report in counts[reporter])
+        if team.flagged == top:  # the same people as when it last fired: only this report is new
+            evidence: tuple[str, ...] = (reward.report_id,)
+        else:
+            evidence, team.flagged = tuple(report for reporter in top for report in counts[reporter]), top
         figures = {"team": reward.team, "top": list(top), "share_percent": round(share, 1), "amount_share_percent": round(amounts, 1), "people": len(counts)}
         return Finding(SignalRule.TEAM_CONCENTRATION, (reward.team.casefold(),), None, evidence, figures)
 

@@ -7,9 +7,7 @@ the same person filing it over and over, each time hoping for a reward, is the p
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
-from datetime import timedelta
 
 from hazardloop.events import NearDuplicatesRule, SignalRule
 from hazardloop_rewards.signals.seen import Filing, Finding, gathered
@@ -19,34 +17,34 @@ SWEEP_EVERY = 10_000
 
 
 class NearDuplicates:
-    """Per reporter, place and category: their filings within the window, oldest first."""
+    """Per reporter, place and category: their filings within the window (timestamp, report),
+    oldest first. Kept in tuples of strings and numbers, which the garbage collector stops
+    tracking: a rebuild's collections then never pass over these counters."""
 
     def __init__(self) -> None:
-        self.recent: dict[tuple[str, str, str], deque[tuple[object, str]]] = {}
+        self.recent: dict[tuple[str, str, str], tuple[tuple[float, str], ...]] = {}
         self._since_sweep = 0
 
     def observe(self, filing: Filing, rule: NearDuplicatesRule) -> Finding | None:
-        window = timedelta(days=rule.window_days)
+        at, window = filing.at.timestamp(), rule.window_days * 86_400.0
         key = (filing.reporter, filing.place, filing.category)
-        recent = self.recent.get(key)
-        if recent is None:
-            recent = self.recent[key] = deque()
-        while recent and recent[0][0] < filing.at - window:
-            recent.popleft()
-        recent.append((filing.at, filing.report_id))
-        self._sweep(filing, window)
+        earlier = self.recent.get(key)
+        if earlier is None:
+            recent = ((at, filing.report_id),)
+        else:
+            recent = (*(seen for seen in earlier if seen[0] >= at - window), (at, filing.report_id))
+        self.recent[key] = recent
+        self._since_sweep += 1
+        if self._since_sweep >= SWEEP_EVERY:
+            self._sweep(at, window)
         if not rule.enabled or len(recent) < rule.min_reports:
             return None
         return Finding(SignalRule.NEAR_DUPLICATES, key, filing.reporter, tuple(report for _, report in recent),
                        {"reports": len(recent), "days": rule.window_days})  # fmt: skip
 
-    def _sweep(self, filing: Filing, window: timedelta) -> None:
-        self._since_sweep += 1
-        if self._since_sweep < SWEEP_EVERY:
-            return
+    def _sweep(self, now: float, window: float) -> None:
         self._since_sweep = 0
-        stale = [key for key, recent in self.recent.items() if recent[-1][0] < filing.at - window]
-        for key in stale:
+        for key in [key for key, recent in self.recent.items() if recent[-1][0] < now - window]:
             del self.recent[key]
 
 

@@ -24,13 +24,16 @@ class Pairs:
         self.total = 0
         self.by_reporter: dict[str, int] = defaultdict(int)
         self.by_verifier: dict[str, int] = defaultdict(int)
-        self.pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.pairs: dict[tuple[str, str], tuple[str, ...]] = defaultdict(tuple)
+        """Tuples of strings, which the garbage collector stops tracking."""
+        self.flagged: set[tuple[str, str]] = set()
+        """Pairs a signal fired on: each further finding names only its new report."""
 
     def count(self, reward: Rewarded) -> None:
         self.total += 1
         self.by_reporter[reward.reporter] += 1
         self.by_verifier[reward.verifier] += 1
-        self.pairs[(reward.reporter, reward.verifier)].append(reward.report_id)
+        self.pairs[(reward.reporter, reward.verifier)] += (reward.report_id,)
 
     def observe(self, reward: Rewarded, rule: FrequentPairRule) -> Finding | None:
         self.count(reward)
@@ -40,8 +43,11 @@ class Pairs:
         expected = self.by_reporter[reward.reporter] * self.by_verifier[reward.verifier] / self.total
         if len(pair) < rule.min_pairs or len(pair) * 100 < rule.min_ratio_percent * expected:
             return None
+        key = (reward.reporter, reward.verifier)
+        evidence = (reward.report_id,) if key in self.flagged else pair
+        self.flagged.add(key)
         return Finding(
-            SignalRule.FREQUENT_PAIR, (reward.reporter, reward.verifier), reward.reporter, tuple(pair),
+            SignalRule.FREQUENT_PAIR, key, reward.reporter, evidence,
             {"pair": len(pair), "expected": round(expected, 2), "verifier": reward.verifier},
         )  # fmt: skip
 

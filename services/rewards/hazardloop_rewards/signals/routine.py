@@ -19,12 +19,15 @@ class RoutineDuties:
 
     def __init__(self) -> None:
         self.rewards: dict[str, int] = defaultdict(int)
-        self.routine: dict[str, list[str]] = defaultdict(list)
+        self.routine: dict[str, tuple[str, ...]] = defaultdict(tuple)
+        """Tuples of strings, which the garbage collector stops tracking."""
+        self.flagged: set[str] = set()
+        """Reporters a signal fired on: each further finding names only its new report."""
 
     def count(self, reward: Rewarded) -> None:
         self.rewards[reward.reporter] += 1
         if reward.routine:
-            self.routine[reward.reporter].append(reward.report_id)
+            self.routine[reward.reporter] += (reward.report_id,)
 
     def observe(self, reward: Rewarded, rule: RoutineDutyRule) -> Finding | None:
         self.count(reward)
@@ -33,7 +36,9 @@ class RoutineDuties:
         routine, total = self.routine[reward.reporter], self.rewards[reward.reporter]
         if len(routine) < rule.min_rewards or len(routine) * 100 < rule.min_share_percent * total:
             return None
-        return Finding(SignalRule.ROUTINE_DUTY, (reward.reporter,), reward.reporter, tuple(routine),
+        evidence = (reward.report_id,) if reward.reporter in self.flagged else routine
+        self.flagged.add(reward.reporter)
+        return Finding(SignalRule.ROUTINE_DUTY, (reward.reporter,), reward.reporter, evidence,
                        {"routine": len(routine), "rewards": total})  # fmt: skip
 
 

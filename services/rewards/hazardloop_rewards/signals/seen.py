@@ -58,14 +58,14 @@ def signal_id(tenant: str, rule: SignalRule, *subject: str) -> str:
 def place_key(event: ReportFiled) -> str:
     location = event.location
     if location.equipment_tag:
-        return f"tag:{location.equipment_tag.casefold()}"
+        return "tag:" + location.equipment_tag.casefold()
     if location.place_id:
-        return f"place:{location.place_id}"
-    return "name:" + " / ".join(part.strip().casefold() for part in (location.site, location.area, location.spot))
+        return "place:" + location.place_id
+    return f"name:{location.site.strip().casefold()} / {location.area.strip().casefold()} / {location.spot.strip().casefold()}"
 
 
-def filing_of(event: ReportFiled) -> Filing:
-    return Filing(event.aggregate_id, event.reporter, event.occurred_at, place_key(event), event.category.value,
+def filing_of(event: ReportFiled, place: str | None = None) -> Filing:
+    return Filing(event.aggregate_id, event.reporter, event.occurred_at, place or place_key(event), event.category.value,
                   event.location.site, event.location.area)  # fmt: skip
 
 

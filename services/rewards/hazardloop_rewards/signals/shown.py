@@ -59,12 +59,22 @@ def _decisions(db: Connection, ids: Iterable[str]) -> dict[str, Any]:
     return {row.signal_id: row for row in db.execute(select(signal_decisions).where(signal_decisions.c.signal_id.in_(ids)))}
 
 
+def _evidence(db: Connection, ids: list[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {signal: [] for signal in ids}
+    if ids:
+        query = select(signal_evidence).where(signal_evidence.c.signal_id.in_(ids)).order_by(signal_evidence.c.signal_id, signal_evidence.c.report_id)
+        for row in db.execute(query):
+            found[row.signal_id].append(row.report_id)
+    return found
+
+
 def _views(db: Connection, rows: list[Any]) -> list[SignalView]:
     decisions = _decisions(db, (row.signal_id for row in rows))
+    evidence = _evidence(db, [row.signal_id for row in rows])
     return [
         SignalView(
-            signal_id=row.signal_id, tenant=row.tenant, rule=row.rule, reporter=row.reporter, subject=json.loads(row.subject),
-            evidence=json.loads(row.evidence), figures=json.loads(row.figures), raised_at=row.raised_at, updated_at=row.updated_at,
+            signal_id=row.signal_id, tenant=row.tenant, rule=row.rule, reporter=row.reporter, subject=row.subject,
+            evidence=evidence[row.signal_id], figures=row.figures, raised_at=row.raised_at, updated_at=row.updated_at,
             **_status(row.evidence_count, decisions.get(row.signal_id)),
         )
         for row in rows
