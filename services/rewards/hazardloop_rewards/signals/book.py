@@ -41,6 +41,9 @@ from hazardloop_rewards.signals.seen import Filing, Finding, Rewarded, filing_of
 from hazardloop_rewards.store import reports, rewards, signal_decisions, signal_evidence, signal_rules, signals, work_places
 
 
+_UNKNOWN = object()
+
+
 @dataclass
 class Subsidiary:
     """One subsidiary's rules and the counters its rules keep."""
@@ -52,16 +55,13 @@ class Subsidiary:
     bursts: Bursts = field(default_factory=Bursts)
     concentration: Concentration = field(default_factory=Concentration)
 
-    def filed(self, filing: Filing) -> list[Finding | None]:
-        return [self.duplicates.observe(filing, self.rules.near_duplicates), self.bursts.observe(filing, self.rules.period_end_burst)]
-
-    def rewarded(self, reward: Rewarded) -> list[Finding | None]:
+    def rewarded(self, reward: Rewarded) -> tuple[Finding | None, ...]:
         rules = self.rules
-        return [
+        return (
             self.routine.observe(reward, rules.routine_duty),
             self.pairs.observe(reward, rules.frequent_pair),
             self.concentration.observe(reward, rules.team_concentration),
-        ]
+        )
 
     def horizon(self) -> timedelta:
         """How far back the filing rules look."""
@@ -87,20 +87,25 @@ class SignalBook:
     # --- the projection's handlers --------------------------------------------------------
 
     def filed(self, event: ReportFiled, db: Writer, place: str | None = None) -> None:
-        self._load(db)
+        if not self.loaded:
+            self._load(db)
         self.teams[event.aggregate_id] = event.team
-        for finding in self.subsidiaries[event.tenant].filed(filing_of(event, place)):
-            self._raise(db, event.tenant, finding, event.occurred_at)
+        subsidiary, filing = self.subsidiaries[event.tenant], filing_of(event, place)
+        rules = subsidiary.rules
+        for finding in (subsidiary.duplicates.observe(filing, rules.near_duplicates), subsidiary.bursts.observe(filing, rules.period_end_burst)):
+            if finding is not None:
+                self._raise(db, event.tenant, finding, event.occurred_at)
 
     def proposed(self, event: RewardProposed, db: Writer) -> None:
-        self._load(db)
-        if event.report_id in self.teams:
-            team = self.teams.pop(event.report_id)
-        else:  # filed before this book counted: the store has it
+        if not self.loaded:
+            self._load(db)
+        team = self.teams.pop(event.report_id, _UNKNOWN)
+        if team is _UNKNOWN:  # filed before this book counted: the store has it
             row = db.get(reports, report_id=event.report_id)
             team = row.team if row is not None else None
         for finding in self.subsidiaries[event.tenant].rewarded(rewarded_of(event, team)):
-            self._raise(db, event.tenant, finding, event.occurred_at)
+            if finding is not None:
+                self._raise(db, event.tenant, finding, event.occurred_at)
 
     def rules_set(self, event: SignalRulesSet, db: Writer) -> None:
         self._load(db)
@@ -144,10 +149,8 @@ class SignalBook:
 
     # --- inside ---------------------------------------------------------------------------
 
-    def _raise(self, db: Writer, tenant: str, finding: Finding | None, at: datetime) -> None:
+    def _raise(self, db: Writer, tenant: str, finding: Finding, at: datetime) -> None:
         """Write what a rule found: a new signal, or new evidence on a known one."""
-        if finding is None:
-            return
         key = (tenant, finding.rule, finding.subject)
         signal_id = self.ids.get(key)
         if signal_id is None:
@@ -167,9 +170,8 @@ class SignalBook:
             db.insert(signal_evidence, signal_id=signal_id, report_id=report)
 
     def _load(self, db: Writer) -> None:
-        if not self.loaded:
-            count_from_store(self, db.connection)
-            self.loaded = True
+        count_from_store(self, db.connection)
+        self.loaded = True
 
 
 def _upsert(db: Writer, table: Any, key: dict[str, Any], values: dict[str, Any]) -> None:

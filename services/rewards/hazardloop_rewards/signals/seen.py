@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from hazardloop.events import ReportFiled, RewardProposed, SignalRule, stable_id
 
 
-@dataclass(frozen=True, slots=True)
-class Filing:
+class Filing(NamedTuple):
+    """A named tuple: made for every filing a rebuild applies, for a third of a dataclass's cost."""
+
     report_id: str
     reporter: str
     at: datetime
@@ -22,9 +23,8 @@ class Filing:
     area: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Rewarded:
-    """A reward proposed by policy for a verified report."""
+class Rewarded(NamedTuple):
+    """A reward proposed by policy for a verified report (a named tuple, like ``Filing``)."""
 
     report_id: str
     reporter: str
@@ -65,13 +65,17 @@ def place_key(event: ReportFiled) -> str:
 
 
 def filing_of(event: ReportFiled, place: str | None = None) -> Filing:
+    location = event.location
     return Filing(event.aggregate_id, event.reporter, event.occurred_at, place or place_key(event), event.category.value,
-                  event.location.site, event.location.area)  # fmt: skip
+                  location.site, location.area)  # fmt: skip
 
 
 def within_routine_duties(event: RewardProposed) -> bool:
     """The policy's own line says so: the verification found it within the reporter's duties."""
-    return any(line.rule == "routine_duty" for line in event.breakdown)
+    for line in event.breakdown:
+        if line.rule == "routine_duty":
+            return True
+    return False
 
 
 def rewarded_of(event: RewardProposed, team: str | None) -> Rewarded:
