@@ -28,7 +28,7 @@ from sqlalchemy import select
 from bench import replay
 from bench.signals_data import TENANT, Generated, generate
 from bench.stats import median
-from hazardloop.events import GENESIS_HASH, DirectoryEntrySet, ReportFiled, SignalRule, SignalRules, SignalRulesSet
+from hazardloop.events import GENESIS_HASH, DirectoryEntrySet, Event, ReportFiled, SignalRule, SignalRules, SignalRulesSet
 from hazardloop.log.eventstore import EventStore
 from hazardloop.log.natsserver import NatsServer
 from hazardloop.projections import Writer
@@ -84,15 +84,37 @@ def quality(generated: Generated, raised: dict[SignalRule, set[tuple[str, ...]]]
     return table
 
 
-async def _fill(url: str, events: list) -> int:
+async def append_all(store: EventStore, events: list[Event], size: int = BATCH) -> None:
+    """Append the events in log order with ``append_many`` calls of at most ``size``, none
+    holding two events of one aggregate, each guarded by its aggregate's last sequence."""
+    last: dict[tuple[str, str], int] = {}
+    call: list[Event] = []
+
+    async def send() -> None:
+        items = [(event, last.get((event.aggregate_type, event.aggregate_id), 0)) for event in call]
+        for event, appended in zip(call, await store.append_many(items), strict=True):
+            last[(event.aggregate_type, event.aggregate_id)] = appended.sequence
+
+    held: set[tuple[str, str]] = set()
+    for event in events:
+        key = (event.aggregate_type, event.aggregate_id)
+        if key in held or len(call) >= size:
+            await send()
+            call, held = [], set()
+        call.append(event)
+        held.add(key)
+    if call:
+        await send()
+
+
+async def _fill(url: str, events: list[Event]) -> int:
     import nats
 
     nc = await nats.connect(url)
     try:
         store = EventStore(nc, timeout=10.0)
         await store.ensure_stream()
-        for start in range(0, len(events), BATCH):
-            await store.append_many([(event, 0) for event in events[start : start + BATCH]])
+        await append_all(store, events)
         return await store.last_sequence()
     finally:
         await nc.close()

@@ -4,8 +4,10 @@ true cases of each pattern planted among them, as the events the log would hold.
 Six months (January to June 2026) of one subsidiary: three sites, a safety department
 of six verifiers who take reports as they come, teams of about eight. Honest people
 report at their own rate, mostly at their own site, now and then a finding within their
-own routine duties; verification confirms about three in four, which proposes a reward
-by the default policy. Planted among them, each a different person or team:
+own routine duties; every report is verified, three in four confirmed, which proposes a
+reward by the default policy (the others' rewards are declined by policy), so the log
+holds what the rewards projection reads of a real one: filings, verifications, reward
+decisions. Planted among them, each a different person or team:
 
 - routine duties: four people whose rewards are four in five for their own routine duties;
 - frequent pair: four people whose reports one particular verifier proposes nine times in ten;
@@ -38,9 +40,11 @@ from hazardloop.events import (
     Outcome,
     PersonEntry,
     ReportFiled,
+    RewardDeclined,
     RewardPolicy,
     RewardProposed,
     SignalRule,
+    Verified,
 )
 from hazardloop_rewards.policy import percent
 
@@ -106,8 +110,20 @@ class _Maker:
             location=location, observed_at=at - timedelta(minutes=30), reporter=person.pseudonym, team=person.team,
         )  # fmt: skip
         self.pending.append(filed)
+        verified_at = at + timedelta(hours=rng.randint(2, 60))
         if rng.random() < 0.75:
-            self.propose(person, filed, at + timedelta(hours=rng.randint(2, 60)))
+            self.propose(person, filed, verified_at)
+        else:  # not confirmed: verified, and no reward due
+            checked = Verified.record(
+                prev_hash=filed.hash, tenant=TENANT, aggregate_id=filed.aggregate_id, actor=rng.choice(VERIFIERS),
+                event_id=uuid.UUID(int=rng.getrandbits(128), version=4), occurred_at=verified_at, outcome=Outcome.NOT_CONFIRMED,
+            )  # fmt: skip
+            declined = RewardDeclined.record(
+                prev_hash=GENESIS_HASH, tenant=TENANT, aggregate_id=filed.aggregate_id, actor="policy:rewards",
+                event_id=uuid.UUID(int=rng.getrandbits(128), version=4), occurred_at=verified_at + timedelta(seconds=1),
+                report_id=filed.aggregate_id, reporter=person.pseudonym, reason="verification outcome: not_confirmed",
+            )  # fmt: skip
+            self.pending += [checked, declined]
 
     def propose(self, person: Person, filed: ReportFiled, at: datetime) -> None:
         rng = self.rng
@@ -116,9 +132,18 @@ class _Maker:
         verifier = person.verifier if person.verifier and rng.random() < 0.9 else rng.choice(VERIFIERS)
         amount = BASE[grade]
         lines = [BreakdownLine(rule="base", detail=f"a confirmed {grade.value} hazard", amount_fen=amount)]
-        if rng.random() < person.routine:
+        routine = rng.random() < person.routine
+        if routine:
             amount = percent(amount, POLICY.routine_duty_percent)
             lines.append(BreakdownLine(rule="routine_duty", detail="within the reporter's routine duties: 50%", amount_fen=amount))
+        colour = {Grade.GENERAL: "yellow", Grade.LARGER: "orange", Grade.MAJOR: "red"}[grade]
+        self.pending.append(
+            Verified.record(
+                prev_hash=filed.hash, tenant=TENANT, aggregate_id=filed.aggregate_id, actor=verifier,
+                event_id=uuid.UUID(int=rng.getrandbits(128), version=4), occurred_at=at - timedelta(seconds=1),
+                outcome=Outcome.CONFIRMED_HAZARD, grade=grade, risk_colour=colour, factors={}, within_routine_duties=routine,
+            )
+        )  # fmt: skip
         self.pending.append(
             RewardProposed.record(
                 prev_hash=GENESIS_HASH, tenant=TENANT, aggregate_id=filed.aggregate_id, actor="policy:rewards",

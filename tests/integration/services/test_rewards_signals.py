@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bench.signals import append_all
 from bench.signals_data import TENANT, generate
 from hazardloop.events import GENESIS_HASH, Location, ReportFiled, SignalDismissed, SignalRule
 from hazardloop.privacy.sealing import text_token
@@ -28,8 +29,7 @@ def rows(engine) -> dict[str, list[tuple]]:
 
 
 async def fill(store, events) -> None:
-    for start in range(0, len(events), 2000):
-        await store.append_many([(event, 0) for event in events[start : start + 2000]])
+    await append_all(store, events, 2000)
 
 
 async def test_signals_survive_a_stop_half_way_and_equal_a_clean_rebuild(store, nc, tmp_path):
