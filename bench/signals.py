@@ -8,13 +8,14 @@ planted: true cases caught, and false alarms (signals on anyone or any team not 
 for that rule).
 
 Cost: the same kind of log, larger, in a fresh nats-server; the rewards projection is
-rebuilt from it with and without signals, alternately, as ``bench.replay`` times
+rebuilt from it with and without signals, in turns (each first every other round), as ``bench.replay`` times
 rebuilds (events applied per second, the rebuilt store checked).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import asyncio
 import json
 import tempfile
@@ -136,7 +137,8 @@ async def rebuild_rates(size: int, runs: int, workdir: Path) -> dict[str, Any]:
         ]
         rates: dict[str, list[float]] = {target.name: [] for target in targets}
         for index in range(runs):
-            for target in targets:
+            for target in targets if index % 2 == 0 else targets[::-1]:  # neither always runs first
+                gc.collect()
                 run = await replay.rebuild_run(server.url, target, workdir / f"{target.name.replace(' ', '-')}-{index}.db", total)
                 if not run.ok:
                     raise RuntimeError(f"{target.name}: {run.problem}")
