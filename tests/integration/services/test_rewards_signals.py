@@ -5,6 +5,7 @@ matching report opens it again."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -15,9 +16,10 @@ from hazardloop.events import GENESIS_HASH, Location, ReportFiled, SignalDismiss
 from hazardloop.privacy.sealing import text_token
 from hazardloop.projections import ProjectionRunner
 from hazardloop.projections.db import create_store_engine
+from hazardloop.projections.definition import Delivery
 from hazardloop.projections.replay import catch_up, rebuild
 from hazardloop_rewards.projection import projection
-from hazardloop_rewards.signals.shown import counted, counted_one
+from hazardloop_rewards.signals.shown import all_counted, counted, counted_one
 from hazardloop_rewards.store import signal_decisions, signal_evidence, signals
 
 SIGNAL_TABLES = (signals, signal_evidence, signal_decisions)
@@ -92,3 +94,39 @@ async def test_a_dismissal_covers_the_evidence_it_saw_and_a_new_matching_report_
     with engine.connect() as db:
         grown = counted_one(db, signal.signal_id)
     assert grown.status == "open" and grown.evidence == ["dup-0", "dup-2", "dup-4", "dup-6"]
+
+
+async def test_a_batch_that_fails_half_way_is_counted_once_when_applied_again(store, nc, tmp_path):
+    """The counters a failed batch touched are dropped with its transaction: applied again one
+    by one, the store ends as a clean rebuild leaves it."""
+    reporter, at = "p-" + "ab" * 16, generate(1).events[-1].occurred_at
+    filings = [
+        ReportFiled.record(
+            prev_hash=GENESIS_HASH, tenant=TENANT, aggregate_id=f"leak-{n}", actor="reporter:x", occurred_at=at + timedelta(days=n),
+            category="unsafe_equipment", subtype="other", description="Flange leaks",
+            location=Location(site="North", area="Tank farm", spot="F-2", equipment_tag="F-2"), observed_at=at, reporter=reporter,
+        )
+        for n in range(3)
+    ]  # fmt: skip
+    await fill(store, filings)
+    built, failures = projection(store), {"left": 1}
+    counted = built.handlers[ReportFiled]
+
+    def fails_once_on_the_last(event, db) -> None:
+        counted(event, db)
+        if event.aggregate_id == "leak-2" and failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("a glitch after the counters moved")
+
+    flaky = ProjectionRunner(replace(built, handlers={**built.handlers, ReportFiled: fails_once_on_the_last}),
+                             create_store_engine(f"sqlite:///{tmp_path / 'flaky.db'}"), store, react=False, retry_base_delay=0.001)  # fmt: skip
+    flaky.create_schema()
+    await flaky.process([Delivery(n + 1, "s", event) for n, event in enumerate(filings)])
+    assert failures["left"] == 0 and flaky.position == 3
+
+    clean = create_store_engine(f"sqlite:///{tmp_path / 'clean.db'}")
+    await rebuild(ProjectionRunner(projection(store), clean, store, react=False), nc)
+    assert rows(flaky.engine) == rows(clean)
+    with clean.connect() as db:
+        [signal] = all_counted(db, TENANT, 10)
+    assert signal.figures["reports"] == 3 and signal.evidence == ["leak-0", "leak-1", "leak-2"]
