@@ -245,6 +245,7 @@ def projection(store: EventStore, *, signals: bool = True) -> Projection:
         handlers |= {
             ReportFiled: note_reporter_and_count(book),
             RewardProposed: both(when_proposed_list_for_approval, book.proposed),
+            RewardDeclined: both(when_declined_record, book.declined),
             ReportTextShredded: both(when_text_shredded_unname_them, book.text_shredded),
             SignalRulesSet: book.rules_set,
             SignalDismissed: book.decided,

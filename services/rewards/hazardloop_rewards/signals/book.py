@@ -24,6 +24,7 @@ from hazardloop.events import (
     PersonEntry,
     ReportFiled,
     ReportTextShredded,
+    RewardDeclined,
     RewardProposed,
     SignalConfirmed,
     SignalDismissed,
@@ -106,6 +107,10 @@ class SignalBook:
         for finding in self.subsidiaries[event.tenant].rewarded(rewarded_of(event, team)):
             if finding is not None:
                 self._raise(db, event.tenant, finding, event.occurred_at)
+
+    def declined(self, event: RewardDeclined, db: Writer) -> None:
+        """No reward for the report: its team is no longer needed."""
+        self.teams.pop(event.report_id, None)
 
     def rules_set(self, event: SignalRulesSet, db: Writer) -> None:
         self._load(db)
