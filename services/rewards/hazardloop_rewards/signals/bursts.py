@@ -47,7 +47,7 @@ class Bursts:
         self._last_period: tuple[tuple[str, str], float, str, float] | None = None
 
     def observe(self, filing: Filing, rule: PeriodEndBurstRule) -> Finding | None:
-        at = filing.at.timestamp()
+        at = filing.timestamp
         horizon = (rule.usual_days + rule.last_days) * DAY
         earlier = self.filed.get(filing.reporter, ())
         if earlier and earlier[0][0] < at - horizon:

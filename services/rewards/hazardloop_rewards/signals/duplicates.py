@@ -26,7 +26,7 @@ class NearDuplicates:
         self._since_sweep = 0
 
     def observe(self, filing: Filing, rule: NearDuplicatesRule) -> Finding | None:
-        at, window = filing.at.timestamp(), rule.window_days * 86_400.0
+        at, window = filing.timestamp, rule.window_days * 86_400.0
         key = (filing.reporter, filing.place, filing.category)
         earlier = self.recent.get(key)
         if earlier is None:

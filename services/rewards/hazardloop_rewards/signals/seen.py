@@ -21,6 +21,12 @@ class Filing(NamedTuple):
     category: str
     site: str = ""
     area: str = ""
+    ts: float | None = None
+    """``at`` as a timestamp, when the caller has it already (the rules compare timestamps)."""
+
+    @property
+    def timestamp(self) -> float:
+        return self.at.timestamp() if self.ts is None else self.ts
 
 
 class Rewarded(NamedTuple):
@@ -65,9 +71,9 @@ def place_key(event: ReportFiled) -> str:
 
 
 def filing_of(event: ReportFiled, place: str | None = None) -> Filing:
-    location = event.location
-    return Filing(event.aggregate_id, event.reporter, event.occurred_at, place or place_key(event), event.category.value,
-                  location.site, location.area)  # fmt: skip
+    location, at = event.location, event.occurred_at
+    return Filing(event.aggregate_id, event.reporter, at, place or place_key(event), event.category,  # a StrEnum: a str
+                  location.site, location.area, at.timestamp())  # fmt: skip
 
 
 def within_routine_duties(event: RewardProposed) -> bool:
