@@ -5,13 +5,15 @@ rule parameters set per subsidiary."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import nats
 
-from hazardloop.events import GENESIS_HASH, Location, ReportFiled
+from hazardloop.events import GENESIS_HASH, DirectoryEntrySet, Location, PersonEntry, ReportFiled
 from hazardloop.log.eventstore import EventStore, Subjects
 from hazardloop.web.auth import Role
+from tests.factories import report_body
 from tests.waiting import wait_for
 
 REPORTER = "p-" + "ef" * 16
@@ -97,3 +99,40 @@ def test_signal_rules_are_set_per_subsidiary_by_managers_and_checked_strictly(ha
     wait_for(lambda: rewards.get("/signal-rules", params={"tenant": "refinery"}, headers=head).json()["rules"]["near_duplicates"]["min_reports"] == 4)
     assert rewards.get("/signal-rules", params={"tenant": "mine"}, headers=harness.headers("hq", tenants=["*"], roles=[Role.MANAGER])).json()["rules"]["near_duplicates"]["min_reports"] == 3
     assert len(harness.raw_log("signal_rules")) == 1
+
+
+def test_reports_outside_the_directorys_work_places_are_shown_and_decided_without_storing_who_the_reporter_is(harness):
+    intake, rewards = harness.start("intake"), harness.start("rewards")
+    head = harness.headers("head-liu", roles=[Role.MANAGER])
+    reports = []
+    for n in range(3):  # named reports at North's pipe rack (the test catalogue's bay-3)
+        filed = intake.post("/reports", json=report_body(description=f"Loose grating {n}"), headers=harness.headers("emp-7"))
+        assert filed.status_code == 201, filed.text
+        reports.append(filed.json()["report_id"])
+    entry = DirectoryEntrySet.record(
+        prev_hash=GENESIS_HASH, tenant="refinery", aggregate_id="person-emp-7", actor="hr-import",
+        entry=PersonEntry(person="emp-7", work_places=("South works",)),
+    )
+
+    async def append() -> None:
+        connection = await nats.connect(harness.nats_url)
+        try:
+            await EventStore(connection, stream=harness.stream, subjects=Subjects(harness.prefix), timeout=2.0).append(entry, expected_version=0)
+        finally:
+            await connection.close()
+
+    asyncio.run(append())
+
+    def shown() -> list[dict]:
+        listed = rewards.get("/signals", params={"tenant": "refinery", "report": reports[0], "status": "all"}, headers=head).json()
+        return [s for s in listed if s["rule"] == "unusual_place"]
+
+    [signal] = wait_for(shown)
+    assert sorted(signal["evidence"]) == sorted(reports) and signal["figures"]["work_places"] == ["South works"]
+    done = rewards.post(f"/signals/{signal['signal_id']}/dismissal", json={"tenant": "refinery", "reason": "Seconded to North this month."}, headers=head)
+    assert done.status_code == 201, done.text
+    assert [s["status"] for s in shown()] == ["dismissed"]
+    with sqlite3.connect(harness.tmp_path / "rewards.db") as db:  # who holds the pseudonym is never kept
+        people = {row[0] for row in db.execute("SELECT person FROM reward_work_places")}
+        assert people == {"emp-7"}
+        assert not db.execute("SELECT count(*) FROM reward_reports WHERE reporter = 'emp-7'").fetchone()[0]
