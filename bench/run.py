@@ -16,6 +16,7 @@ import sys
 import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass
+from functools import partial
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -31,6 +32,7 @@ from bench.stats import median, ratio
 from hazardloop.log.natsserver import NatsServer, find_binary
 from hazardloop_intake.projection import projection as intake
 from hazardloop_notifications.projection import projection as notifications
+from hazardloop_rewards.projection import projection as rewards
 
 console = Console(stderr=True)
 
@@ -89,10 +91,15 @@ async def bench_appends(url: str, p: Parameters) -> dict[str, Any]:
 
 
 def replay_targets(reports: int) -> list[replay.Target]:
-    """The two projections replayed, each with the row counts a complete replay yields."""
+    """The projections replayed, each with the row counts a complete replay yields; rewards
+    with and without its fraud signals (``python -m bench.signals`` measures them on a log
+    where the signal rules have more to do)."""
     done = "SELECT count(*) FROM intake_reports WHERE status = 'rectified' AND reward_fen IS NOT NULL"
+    paid = (replay.Check("SELECT count(*) FROM rewards WHERE status = 'granted'", reports),)
     return [
         replay.Target("intake", intake, (replay.Check(done, reports),)),
+        replay.Target("rewards", rewards, paid),
+        replay.Target("rewards without signals", partial(rewards, signals=False), paid),
         replay.Target("notifications", notifications, (
             replay.Check("SELECT count(*) FROM notification_inbox", reports * replay.STAGES),
             replay.Check(  # an inbox message is its own delivery record; e-mails and webhooks are in the outbox

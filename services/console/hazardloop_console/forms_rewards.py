@@ -161,3 +161,24 @@ class PolicyForm(Form):
         if self.effective_from:
             body["effective_from"] = local_time(self.effective_from, self.zone).isoformat()
         return body
+
+
+class SignalDismissalForm(Form):
+    """A reviewer finds a fraud signal unfounded: the reason is required, and kept."""
+
+    tenant: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
+
+    def body(self) -> dict[str, Any]:
+        return {"tenant": self.tenant, "reason": self.reason}
+
+
+class SignalConfirmationForm(Form):
+    """A reviewer finds a fraud signal founded, with an optional note."""
+
+    tenant: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    note: optional_text(4000) = None
+
+    def body(self) -> dict[str, Any]:
+        return {"tenant": self.tenant} | ({"note": self.note} if self.note else {})
+

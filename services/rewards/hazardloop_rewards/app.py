@@ -10,7 +10,7 @@ from nats.js import JetStreamContext
 from hazardloop.events import EVENT_TYPES, RewardPolicySet
 from hazardloop.runtime.service import Runtime, create_service
 from hazardloop.timing.clock import Clock, SystemClock
-from hazardloop_rewards.api import preview, rewards, views
+from hazardloop_rewards.api import preview, rewards, signals, views
 from hazardloop_rewards.api import settings as settings_routes
 from hazardloop_rewards.commands import RewardCommands
 from hazardloop_rewards.projection import projection
@@ -19,7 +19,7 @@ from hazardloop_rewards.settings import RewardsSettings
 Settings = RewardsSettings
 """This service's settings type (read by the command line)."""
 
-PUBLISHES = [kind for kind in EVENT_TYPES if kind.aggregate_type in ("reward", "budget") or kind is RewardPolicySet]
+PUBLISHES = [kind for kind in EVENT_TYPES if kind.aggregate_type in ("reward", "budget", "signal", "signal_rules") or kind is RewardPolicySet]
 
 
 def build(settings: RewardsSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -35,7 +35,7 @@ def build(settings: RewardsSettings | None = None, *, clock: Clock | None = None
         settings=settings,
         database_url=settings.database_url_for("rewards", settings.database_url),
         projection_factory=projection,
-        routes=[preview.routes, rewards.routes, views.routes, settings_routes.routes],
+        routes=[preview.routes, rewards.routes, views.routes, settings_routes.routes, signals.routes],
         publishes=PUBLISHES,
         description="Every verified report gets one reward decision: proposed by policy, approved, paid once, within budget.",
         on_connect=hand_over_to_commands,

@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from hazardloop.errors import NotFound
-from hazardloop.events import Event, Outcome, ReportFiled, RewardPolicy, RewardPolicySet, Verified
+from hazardloop.events import Event, Outcome, ReportFiled, RewardPolicy, RewardPolicySet, SignalRules, Verified
 from hazardloop.log.eventstore import AggregateKey, AggregateStore, History
 from hazardloop.privacy.receipts import receipt_digest
 from hazardloop.timing.clock import Clock
@@ -33,6 +33,7 @@ from hazardloop_rewards.domain import (
     voucher_for,
     within_budget,
 )
+from hazardloop_rewards.signals.review import RULES_ID, SignalReview, SignalRulesVersions, SignalSeen
 
 Sealing = Callable[[str, str], AbstractAsyncContextManager[None]]
 """Seals the text of the events made inside under a report's key: ``(tenant, report id)``."""
@@ -194,3 +195,27 @@ class RewardCommands:
         """The reward ``grading`` would get by the policy in force now, from the log (so a
         policy set a moment ago counts); nothing is recorded."""
         return (await policy_versions(self.store, grading.tenant)).preview(grading, now=self.clock.now())
+
+    # --- fraud signals ---------------------------------------------------------------------
+
+    async def set_signal_rules(self, tenant: str, rules: SignalRules, *, actor: str) -> list[Event]:
+        """Set the subsidiary's signal parameters; the ones in force already record nothing."""
+        now = self.clock.now()
+        return await self.store.decide(
+            tenant, "signal_rules", RULES_ID, lambda history: SignalRulesVersions.from_history(tenant, history).set(rules, actor=actor, now=now)
+        )
+
+    async def _review(self, seen: SignalSeen, decide) -> list[Event]:
+        """Append a reviewer's decision, its text sealed under the first report the signal names."""
+        async with self.sealing(seen.tenant, seen.evidence[0]):
+            return await self.store.decide(
+                seen.tenant, "signal", seen.signal_id, lambda history: decide(SignalReview.from_history(seen.tenant, seen.signal_id, history))
+            )
+
+    async def dismiss_signal(self, seen: SignalSeen, *, reason: str, actor: str) -> list[Event]:
+        now, me = self.clock.now(), await self.pseudonym_of(seen.tenant, actor)
+        return await self._review(seen, lambda review: review.dismiss(seen, reason=reason, actor=actor, pseudonym=me, now=now))
+
+    async def confirm_signal(self, seen: SignalSeen, *, note: str | None, actor: str) -> list[Event]:
+        now, me = self.clock.now(), await self.pseudonym_of(seen.tenant, actor)
+        return await self._review(seen, lambda review: review.confirm(seen, note=note, actor=actor, pseudonym=me, now=now))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from hazardloop.events import (
     BudgetCommitted,
+    DirectoryEntryRemoved,
+    DirectoryEntrySet,
     BudgetReleased,
     RecognitionConsented,
     RecognitionWithdrawn,
@@ -21,17 +24,35 @@ from hazardloop.events import (
     RewardProposed,
     RewardReferred,
     RewardRevoked,
+    SignalConfirmed,
+    SignalDismissed,
+    SignalRulesSet,
     Verified,
 )
 from hazardloop.log.eventstore import EventStore
 from hazardloop.privacy.sealing import forget, text_token
 from hazardloop.projections import Projection, Writer
+from hazardloop.projections.definition import Apply
 from hazardloop_rewards.commands import RewardDecisions
 from hazardloop_rewards.domain import Stage
+from hazardloop_rewards.signals.book import SignalBook
+from hazardloop_rewards.signals.seen import place_key
 from hazardloop_rewards.store import budgets, metadata, policies, reports, rewards
 
 
-def when_report_filed_note_reporter(event: ReportFiled, db: Writer) -> None:
+def note_reporter_and_count(book: SignalBook) -> Apply:
+    """Note the filing with what the signals read of it (its place as one key, its category
+    and time), and let the signal rules count it."""
+
+    def apply(event: ReportFiled, db: Writer) -> None:
+        key = place_key(event)
+        when_report_filed_note_reporter(event, db, category=event.category.value, place_key=key, filed_at=event.occurred_at)
+        book.filed(event, db, key)
+
+    return apply
+
+
+def when_report_filed_note_reporter(event: ReportFiled, db: Writer, **for_signals: Any) -> None:
     db.insert(
         reports,
         report_id=event.aggregate_id,
@@ -43,6 +64,7 @@ def when_report_filed_note_reporter(event: ReportFiled, db: Writer) -> None:
         area=event.location.area,
         spot=event.location.spot,
         team=event.team,
+        **for_signals,
     )
 
 
@@ -196,28 +218,53 @@ def when_policy_set_record(event: RewardPolicySet, db: Writer) -> None:
         db.update(policies, key, **values)
 
 
-def projection(store: EventStore) -> Projection:
+def projection(store: EventStore, *, signals: bool = True) -> Projection:
+    """Rewards' read model; with ``signals`` (always, but in the benchmark that measures
+    what they cost) the fraud-signal rules run over the same events."""
     decisions = RewardDecisions(store)
+    handlers: dict[type, Apply] = {
+        ReportFiled: when_report_filed_note_reporter,  # without what only the signals read
+        RewardProposed: when_proposed_list_for_approval,
+        RewardReferred: when_referred_wait_for_hq,
+        RewardApproved: when_approved_hand_to_finance,
+        RewardClaimed: when_claimed_note_it,
+        RewardGranted: when_granted_record_payment,
+        RewardDeclined: when_declined_record,
+        RewardRevoked: when_revoked_record,
+        RecognitionConsented: when_recognition_consented_name_them,
+        RecognitionWithdrawn: when_recognition_withdrawn_unname_them,
+        ReporterKeyShredded: when_reporter_erased_unname_them,
+        ReportTextShredded: when_text_shredded_unname_them,
+        RewardBudgetSet: when_budget_set_record,
+        BudgetCommitted: when_budget_committed_add,
+        BudgetReleased: when_budget_released_give_back,
+        RewardPolicySet: when_policy_set_record,
+    }
+    book = SignalBook()
+    if signals:
+        handlers |= {
+            ReportFiled: note_reporter_and_count(book),
+            RewardProposed: both(when_proposed_list_for_approval, book.proposed),
+            RewardDeclined: both(when_declined_record, book.declined),
+            ReportTextShredded: both(when_text_shredded_unname_them, book.text_shredded),
+            SignalRulesSet: book.rules_set,
+            SignalDismissed: book.decided,
+            SignalConfirmed: book.decided,
+            DirectoryEntrySet: book.directory_set,
+            DirectoryEntryRemoved: book.directory_removed,
+        }
     return Projection(
         name="rewards",
         metadata=metadata,
-        handlers={
-            ReportFiled: when_report_filed_note_reporter,
-            RewardProposed: when_proposed_list_for_approval,
-            RewardReferred: when_referred_wait_for_hq,
-            RewardApproved: when_approved_hand_to_finance,
-            RewardClaimed: when_claimed_note_it,
-            RewardGranted: when_granted_record_payment,
-            RewardDeclined: when_declined_record,
-            RewardRevoked: when_revoked_record,
-            RecognitionConsented: when_recognition_consented_name_them,
-            RecognitionWithdrawn: when_recognition_withdrawn_unname_them,
-            ReporterKeyShredded: when_reporter_erased_unname_them,
-            ReportTextShredded: when_text_shredded_unname_them,
-            RewardBudgetSet: when_budget_set_record,
-            BudgetCommitted: when_budget_committed_add,
-            BudgetReleased: when_budget_released_give_back,
-            RewardPolicySet: when_policy_set_record,
-        },
+        handlers=handlers,
         reactions={Verified: decisions.when_verified_propose_reward},
+        reset=book.reset,
     )
+
+
+def both(first: Apply, then: Apply) -> Apply:
+    def apply(event: Any, db: Writer) -> None:
+        first(event, db)
+        then(event, db)
+
+    return apply

@@ -22,6 +22,7 @@ from hazardloop.events.report import *  # noqa: F403
 from hazardloop.events.reporter import *  # noqa: F403
 from hazardloop.events.rewards import *  # noqa: F403
 from hazardloop.events.seal import *  # noqa: F403
+from hazardloop.events.signals import *  # noqa: F403
 from hazardloop.events.thread import *  # noqa: F403
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -79,6 +80,9 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CheckTaskOverdue,
     CheckEscalationRaised,
     CheckClosed,
+    SignalRulesSet,
+    SignalDismissed,
+    SignalConfirmed,
 )
 AnyEvent = Annotated[Union[EVENT_TYPES], Field(discriminator="type")]  # noqa: UP007 - a tuple needs Union
 _ANY_EVENT: TypeAdapter[Event] = TypeAdapter(AnyEvent, config=ConfigDict(cache_strings="keys"))

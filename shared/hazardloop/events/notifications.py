@@ -22,6 +22,7 @@ EmailAddress = Annotated[
 WebhookUrl = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s]+$")]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$")]
 ErrorText = Annotated[str, StringConstraints(max_length=2000)]
+WorkPlace = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class Language(StrEnum):
@@ -74,6 +75,9 @@ class PersonEntry(BaseModel):
     email: EmailAddress | None = None
     language: Language = Language.ZH_CN
     roles: Annotated[tuple[DirectoryRole, ...], Field(max_length=len(DirectoryRole))] = ()
+    work_places: Annotated[tuple[WorkPlace, ...], Field(max_length=50)] = ()
+    """The sites or areas (names as in the place catalogue) where they work; empty when not
+    given. Rewards' fraud signals compare a named reporter's reports with it."""
 
 
 class EndpointEntry(BaseModel):

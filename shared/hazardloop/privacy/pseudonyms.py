@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 
 from nats.js import JetStreamContext
 from nats.js.errors import KeyDeletedError, KeyNotFoundError, KeyWrongLastSequenceError
@@ -65,6 +66,16 @@ class PseudonymDirectory:
         """The person's pseudonyms in each of ``tenants`` where they have one, read at once."""
         found = await asyncio.gather(*(self.find(tenant, subject) for tenant in tenants))
         return [pseudonym for pseudonym in found if pseudonym is not None]
+
+    async def holder(self, tenant: str, pseudonym: str, people: Iterable[str]) -> str | None:
+        """Which of ``people`` holds ``pseudonym`` in ``tenant`` (None: none of them, or it
+        was erased). One read, the pseudonym's own entry (its person's blind index), then
+        each candidate's blind index computed and compared: a person is found only among
+        people the caller already names, never listed."""
+        blind = await self._get(self._pseudonym_entry(tenant, pseudonym))
+        if blind is None:
+            return None
+        return next((person for person in people if hmac.compare_digest(self.blind_index(tenant, person), blind)), None)
 
     async def assign(self, tenant: str, subject: str) -> str:
         """The person's pseudonym, created at random on first use.

@@ -58,6 +58,14 @@ class Projection:
     handlers: Mapping[type[Event], Apply]
     reactions: Mapping[type[Event], React] = field(default_factory=dict)
     prepare: Prepare | None = None
+    reset: Callable[[], None] | None = None
+    """Drops what the handlers keep in memory between batches (counters derived from the
+    store), for them to count again from the store: called when a batch is abandoned
+    (its transaction rolled back) or the checkpoint moved behind this runner's back."""
+
+    def forget(self) -> None:
+        if self.reset is not None:
+            self.reset()
 
     @property
     def event_types(self) -> list[str]:

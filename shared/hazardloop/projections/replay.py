@@ -99,11 +99,15 @@ async def replay_batches(runner: ProjectionRunner, batches: AsyncIterable[list[P
     """Apply batches read elsewhere, in order, as ``catch_up`` applies its own; returns
     the events handed over."""
     applied = 0
-    async with Committer(runner) as committer:
-        async for batch in batches:
-            await _apply_pulled(runner, batch, committer)
-            applied += len(batch)
-        await committer.settled()
+    try:
+        async with Committer(runner) as committer:
+            async for batch in batches:
+                await _apply_pulled(runner, batch, committer)
+                applied += len(batch)
+            await committer.settled()
+    except BaseException:
+        runner.projection.forget()  # a batch in flight may never be committed
+        raise
     return applied
 
 
@@ -145,6 +149,7 @@ async def _apply_pulled(runner: ProjectionRunner, messages: list[Pulled], commit
         runner.bookkeeping.save_checkpoint(writer, last.sequence, last.event.occurred_at, first=runner.position == 0)
     except Exception as exc:
         committer.discard()
+        runner.projection.forget()
         if is_outage(exc):
             raise
         await committer.settled()  # a commit that failed stops the replay: it raises here

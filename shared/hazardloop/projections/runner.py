@@ -112,7 +112,10 @@ class ProjectionRunner:
         can never apply an event twice.
         """
         with self.engine.begin() as connection:
-            self.position = self.bookkeeping.locked_checkpoint(connection)
+            found = self.bookkeeping.locked_checkpoint(connection)
+            if found != self.position:  # another instance applied events: what this one counted is stale
+                self.projection.forget()
+            self.position = found
             writer = Writer(connection)
             applied, last = self.projection.handle(writer, deliveries, after=self.position)
             if last is None:
@@ -152,6 +155,7 @@ class ProjectionRunner:
                 await asyncio.to_thread(self.apply, fresh)
                 return
             except Exception as exc:  # noqa: BLE001 - isolate the failing event below
+                self.projection.forget()
                 if is_outage(exc):
                     raise
                 log.warning("batch failed; applying its events one by one", exc_info=True)
@@ -170,6 +174,7 @@ class ProjectionRunner:
                 await asyncio.to_thread(self.apply, [delivery])
                 return
             except Exception as exc:  # noqa: BLE001 - bounded retries, then dead-letter
+                self.projection.forget()
                 if is_outage(exc):
                     raise
                 if attempt == self.max_attempts:

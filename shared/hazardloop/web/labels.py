@@ -91,6 +91,13 @@ NAMES: dict[str, tuple[str, str]] = {
     "subsidiary_leadership": ("公司领导", "Subsidiary leadership"),
     "group_hq": ("集团总部", "Group HQ"),
     "approver": ("奖励审批人", "Reward approver"),
+    # fraud signals beside a reward (rewards' signal rules)
+    # ("routine_duty" is named with the policy's rules below)
+    "frequent_pair": ("举报人与核查人配对过于频繁", "Reporter and verifier paired unusually often"),
+    "near_duplicates": ("同一人反复举报同一部位", "The same place reported again and again"),
+    "period_end_burst": ("奖励周期结束前集中举报", "A burst of reports before the reward period closes"),
+    "unusual_place": ("举报地点不在本人工作区域", "Reports where the reporter does not work"),
+    "team_concentration": ("班组奖励集中在少数人", "A team's rewards concentrated on a few people"),
     # why group HQ decides, who approves, how it is paid
     "above_cap": ("超过单笔上限", "Above the cap"),
     "over_budget": ("超出年度预算", "Beyond the year's budget"),
@@ -179,6 +186,9 @@ NAMES: dict[str, tuple[str, str]] = {
     "RewardGranted": ("发放奖励", "Reward paid"),
     "RewardDeclined": ("不予奖励", "Reward declined"),
     "RewardRevoked": ("撤销奖励", "Reward revoked"),
+    "SignalRulesSet": ("设定复核提示规则", "Fraud-signal rules set"),
+    "SignalDismissed": ("排除复核提示", "Fraud signal dismissed"),
+    "SignalConfirmed": ("确认复核提示", "Fraud signal confirmed"),
     "RecognitionConsented": ("同意公开表彰", "Agreed to be named on the notice"),
     "RecognitionWithdrawn": ("撤回公开表彰", "No longer named on the notice"),
     "PlaceCatalogued": ("登记地点", "Place catalogued"),

@@ -52,3 +52,13 @@ async def test_forgetting_a_pseudonym_leaves_nothing_of_the_person_in_the_bucket
     assert await directory.find("refinery", "E-1") is None and await directory.find("refinery", "E-2") == kept
     again = await directory.assign("refinery", "E-1")
     assert again != erased  # a new start, unlinked to the erased one
+
+
+async def test_the_holder_of_a_pseudonym_is_found_only_among_people_named_and_not_after_erasure(directory: PseudonymDirectory):
+    pseudonym = await directory.assign("refinery", "E-7")
+    await directory.assign("refinery", "E-8")
+    assert await directory.holder("refinery", pseudonym, ["E-8", "E-7", "E-9"]) == "E-7"
+    assert await directory.holder("refinery", pseudonym, ["E-8", "E-9"]) is None
+    assert await directory.holder("mine", pseudonym, ["E-7"]) is None  # another subsidiary's directory
+    assert await directory.forget("refinery", pseudonym)
+    assert await directory.holder("refinery", pseudonym, ["E-7"]) is None

@@ -17,7 +17,18 @@ from fastapi.responses import Response
 from hazardloop.events import RewardPolicy
 from hazardloop.web.auth import Role
 from hazardloop_console import payroll, queries_rewards
-from hazardloop_console.forms_rewards import FACTORS, GRADES, ApprovalForm, BudgetForm, HqForm, PaymentForm, PolicyForm
+from hazardloop_console.forms_rewards import (
+    FACTORS,
+    GRADES,
+    ApprovalForm,
+    BudgetForm,
+    HqForm,
+    PaymentForm,
+    PolicyForm,
+    SignalConfirmationForm,
+    SignalDismissalForm,
+)
+from hazardloop_console.signals import signals_on
 from hazardloop_console.queries import page_number
 from hazardloop_console.web import FormDep, NotYours, Page, attempt, backends, for_roles, render
 
@@ -74,9 +85,17 @@ def _send(view: Page, report_id: str, step: str, body: dict[str, Any]):
 # --- the department head -----------------------------------------------------------------
 
 
+async def _approvals_signals(view: Page) -> dict[str, Any]:
+    """The fraud signals on the rewards of this page of approvals, from rewards (shown beside
+    each reward; they never decide it)."""
+    number = page_number(view.request.query_params.get("page"))
+    rows, _ = queries_rewards.at_step(view.engine, view.tenants, "proposed", number, view.settings.page_size)
+    return {"signals": await signals_on(view, rows)}
+
+
 @routes.get("/approvals")
-def approvals(view: Head) -> Response:
-    return _listing(view, "proposed", "rewards_approvals.html")
+async def approvals(view: Head) -> Response:
+    return _listing(view, "proposed", "rewards_approvals.html", **await _approvals_signals(view))
 
 
 @routes.post("/{report_id}/approval")
@@ -84,10 +103,42 @@ async def approve(report_id: str, view: Head, values: FormDep) -> Response:
     async def send(row):
         return await _send(view, report_id, "approval", ApprovalForm.read(values, proposed_fen=row["reward_proposed_fen"]).body())
 
+    shown = await _approvals_signals(view)
+
     def again(code: int) -> Response:
-        return _listing(view, "proposed", "rewards_approvals.html", code, report_id, values)
+        return _listing(view, "proposed", "rewards_approvals.html", code, report_id, values, **shown)
 
     return await _decide(view, report_id, "approvals", send, again)
+
+
+# --- fraud signals beside the rewards --------------------------------------------------------
+
+
+async def _on_signal(view: Page, signal_id: str, step: str, form: type[SignalDismissalForm | SignalConfirmationForm], values: dict[str, Any]) -> Response:
+    """A reviewer's dismissal or confirmation, sent to rewards as them; back to the approvals."""
+    shown = await _approvals_signals(view)
+
+    async def send() -> str:
+        decision = form.read(values)
+        if decision.tenant not in view.tenants:
+            raise NotYours()
+        await backends(view).send(view.person.token, "rewards", f"/signals/{signal_id[:40]}/{step}", decision.body())
+        return "/console/rewards/approvals?done=1"
+
+    def again(code: int) -> Response:
+        return _listing(view, "proposed", "rewards_approvals.html", code, None, values, failed_signal=signal_id, **shown)
+
+    return await attempt(view, send, again)
+
+
+@routes.post("/signals/{signal_id}/dismissal")
+async def dismiss_signal(signal_id: str, view: Head, values: FormDep) -> Response:
+    return await _on_signal(view, signal_id, "dismissal", SignalDismissalForm, values)
+
+
+@routes.post("/signals/{signal_id}/confirmation")
+async def confirm_signal(signal_id: str, view: Head, values: FormDep) -> Response:
+    return await _on_signal(view, signal_id, "confirmation", SignalConfirmationForm, values)
 
 
 # --- group HQ ----------------------------------------------------------------------------

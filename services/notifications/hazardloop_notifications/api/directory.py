@@ -20,6 +20,7 @@ from hazardloop.events import (
     PersonEntry,
     TenantId,
     WebhookUrl,
+    WorkPlace,
 )
 from hazardloop.runtime.service import RuntimeDep
 from hazardloop.web.auth import Principal, Role, check_tenant, require
@@ -52,6 +53,7 @@ class PersonBody(Command):
     email: EmailAddress | None = None
     language: Language = Language.ZH_CN
     roles: Annotated[list[DirectoryRole], Field(max_length=len(DirectoryRole))] = []
+    work_places: Annotated[list[WorkPlace], Field(max_length=50, description="Sites or areas where they work (rewards' fraud signals).")] = []
 
 
 class EndpointBody(Command):

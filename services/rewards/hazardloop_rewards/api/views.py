@@ -21,7 +21,9 @@ from hazardloop.exports.spreadsheet import spreadsheet_safe
 from hazardloop.runtime.service import Runtime, RuntimeDep
 from hazardloop.web.auth import Principal, Role, authenticated, check_tenant, require
 from hazardloop.web.validation import IdInPath
+from hazardloop_rewards.api.signals import SIGNAL_READERS, signals_for
 from hazardloop_rewards.domain import Stage
+from hazardloop_rewards.signals.shown import SignalView
 from hazardloop_rewards.store import budgets, policies, reports, rewards
 
 routes = APIRouter(tags=["rewards: views"])
@@ -57,6 +59,9 @@ class RewardView(BaseModel):
     decided_at: datetime
     paid_at: datetime | None
     revoked_at: datetime | None
+    signals: list[SignalView] = []
+    """Fraud signals on this report and its reporter, for those who decide or audit rewards
+    (open and confirmed ones): shown beside the reward, never deciding it."""
 
 
 class Totals(BaseModel):
@@ -117,7 +122,11 @@ async def read(report_id: IdInPath, runtime: RuntimeDep, principal: Reader) -> R
     row = await asyncio.to_thread(found)
     if row is None or not principal.may_access(row.tenant):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no reward for report {report_id!r}")
-    return await runtime.texts.reveal_model(_view(row))
+    view = await runtime.texts.reveal_model(_view(row))
+    if principal.has_any(SIGNAL_READERS):
+        signals = await signals_for(runtime, row.tenant, [report_id], [row.reporter])
+        view = view.model_copy(update={"signals": [s for s in signals if s.status != "dismissed"]})
+    return view
 
 
 # --- policy and budget ---------------------------------------------------------------------
