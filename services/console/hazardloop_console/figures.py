@@ -150,6 +150,8 @@ class Dashboard:
     places: list[dict[str, Any]] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
     """Per subsidiary asked: checks elsewhere raised, answered, found, overdue (``follow_up``)."""
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    """Per subsidiary: fraud signals dismissed and confirmed by reviewers."""
 
 
 def _flag(condition):
@@ -373,6 +375,7 @@ def dashboard(engine: Engine, scope: Scope) -> Dashboard:
     weeks, by_category, by_grade = weekly(engine, scope)
     return Dashboard(
         weeks=sorted(weeks), by_category=by_category, by_grade=by_grade, spend=spend(engine, scope),
-        places=places(engine, scope), checks=follow_up.checks(engine, scope), **per_subsidiary(engine, scope),
+        places=places(engine, scope), checks=follow_up.checks(engine, scope),
+        signals=follow_up.signals(engine, scope), **per_subsidiary(engine, scope),
     )
 

@@ -1,10 +1,10 @@
-"""The dashboard's figures of what follows a verified hazard beyond its own report: the
-checks elsewhere each subsidiary was asked for, what it answered, what it found there
-too, and what is overdue.
+"""The dashboard's figures of what follows a report beyond its own loop: the checks
+elsewhere each subsidiary was asked for (what it answered, what it found there too, what
+is overdue), and reviewers' decisions on fraud signals (dismissed, confirmed).
 
-Checks are few beside reports (a check a week, a task per subsidiary), so each figure is
-one GROUP BY over the console's rows of the tasks, under the dashboard's period (the day
-each subsidiary was asked) and subsidiaries.
+Both are few beside reports (a check a week, a task per subsidiary; a decision a day), so
+each figure is one GROUP BY over the console's rows of them, under the dashboard's period
+and subsidiaries.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, and_, case, func, select
 
-from hazardloop_console.store import check_tasks
+from hazardloop_console.store import check_tasks, signal_decisions
 
 if TYPE_CHECKING:
     from hazardloop_console.figures import Scope
 
 CHECK_FIGURES = ("raised", "answered", "found", "overdue")
+SIGNAL_FIGURES = ("dismissed", "confirmed")
 
 
 def _flag(condition):
@@ -38,3 +39,17 @@ def checks(engine: Engine, scope: Scope) -> list[dict[str, Any]]:
     )  # fmt: skip
     with engine.connect() as db:
         return [dict(zip(("tenant", *CHECK_FIGURES), row, strict=True)) for row in db.execute(query)]
+
+
+def signals(engine: Engine, scope: Scope) -> list[dict[str, Any]]:
+    """Per subsidiary, reviewers' decisions on fraud signals made in the period: dismissed,
+    confirmed (a signal dismissed that comes back may be decided again, and counts again)."""
+    start, end = scope.instants()
+    decided = signal_decisions.c
+    query = (
+        select(decided.tenant, *(_flag(decided.decision == figure) for figure in SIGNAL_FIGURES))
+        .where(decided.tenant.in_(scope.tenants), decided.decided_at >= start, decided.decided_at < end)
+        .group_by(decided.tenant).order_by(decided.tenant)
+    )
+    with engine.connect() as db:
+        return [dict(zip(("tenant", *SIGNAL_FIGURES), row, strict=True)) for row in db.execute(query)]

@@ -323,6 +323,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "board_checks_hint": ("按各单位收到排查任务的日期统计；逾期未答复指已过答复期限仍未答复（获准延期后不再计入）。",
                           "Counted by the day each subsidiary was asked; overdue: past its deadline with no answer "
                           "(until more time is granted)."),
+    "board_signals": ("舞弊风险提示的审核", "Fraud signals reviewed"),
+    "board_signals_dismissed": ("已排除", "Dismissed"),
+    "board_signals_confirmed": ("已确认", "Confirmed"),
+    "board_no_signals": ("该时段内没有审核过的舞弊风险提示。", "No fraud signal was reviewed in this period."),
+    "board_signals_hint": ("按审核日期统计。风险提示由奖励服务根据日志随时计算，本身不记入日志，因此这里不统计提示总数；审核人在每笔奖励旁可看到提示。",
+                           "Counted by the day of the review. Signals are worked out by the rewards service from the log and are not "
+                           "recorded in it, so how many were raised is not shown here; reviewers see them beside each reward."),
     "as_of_dashboard": ("历史时点的集团看板", "The dashboard as of a moment"),
     "as_of_dashboard_hint": ("集团看板在过去某一时刻的全部数据，按事件日志重新计算；也可在看板上选择任意时刻。",
                              "Every figure of the group dashboard as it stood at a past moment, recomputed from the log; "

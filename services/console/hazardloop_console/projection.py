@@ -50,6 +50,8 @@ from hazardloop.events import (
     RewardProposed,
     RewardReferred,
     RewardRevoked,
+    SignalConfirmed,
+    SignalDismissed,
     SlaBreached,
     StaffWrote,
     Verified,
@@ -68,6 +70,7 @@ from hazardloop_console.store import (
     photos,
     policies,
     reward_policies,
+    signal_decisions,
     steps,
     text_index,
 )
@@ -349,6 +352,12 @@ def when_check_extended_clear_overdue(event: CheckExtensionGranted, db: Writer) 
     _check_task(event, db, overdue=False)
 
 
+def when_signal_decided_count_it(event: SignalDismissed | SignalConfirmed, db: Writer) -> None:
+    decision = "dismissed" if isinstance(event, SignalDismissed) else "confirmed"
+    db.insert(signal_decisions, event_id=str(event.event_id), tenant=event.tenant, signal_id=event.aggregate_id,
+              rule=event.rule.value, decision=decision, decided_at=event.occurred_at)  # fmt: skip
+
+
 def projection(_: object, indexer: DescriptionIndexer | None = None) -> Projection:
     """The console's projection; the service gives it an ``indexer`` of descriptions (without
     one, as in an auditor's rebuild, which holds no keys, the blind index stays empty)."""
@@ -391,5 +400,7 @@ def projection(_: object, indexer: DescriptionIndexer | None = None) -> Projecti
             CheckAnswered: when_check_answered_count_it,
             CheckTaskOverdue: when_check_overdue_count_it,
             CheckExtensionGranted: when_check_extended_clear_overdue,
+            SignalDismissed: when_signal_decided_count_it,
+            SignalConfirmed: when_signal_decided_count_it,
         },
     )

@@ -238,6 +238,21 @@ check_tasks = Table(
 )
 """Each subsidiary's task of each check elsewhere: what the dashboard counts of checks."""
 
+signal_decisions = Table(
+    "console_signal_decisions",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("signal_id", String(64), nullable=False),
+    Column("rule", String(32), nullable=False),
+    Column("decision", String(16), nullable=False),
+    # ``dismissed`` or ``confirmed``.
+    Column("decided_at", UtcDateTime(), nullable=False),
+    Index("ix_console_signal_decisions_decided", "tenant", "decided_at"),
+)
+"""Every reviewer's decision on a fraud signal (the signals themselves are worked out by
+rewards each time it replays, and are not in the log)."""
+
 reward_policies = Table(
     "console_reward_policies",
     metadata,

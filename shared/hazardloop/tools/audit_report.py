@@ -176,6 +176,10 @@ def show_figures(board: Any, *, moment: datetime, zone: ZoneInfo, sequence: int,
     for row in board.checks:
         checks.add_row(row["tenant"], *(str(row[part]) for part in ("raised", "answered", "found", "overdue")))
     console.print(checks)
+    signals = Table("subsidiary", "dismissed", "confirmed", title="fraud signals reviewed")
+    for row in board.signals:
+        signals.add_row(row["tenant"], str(row["dismissed"]), str(row["confirmed"]))
+    console.print(signals)
     if board.places:
         places = Table("subsidiary", "place", "reports", title="places reported again and again")
         for row in board.places:

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from hazardloop.timing.asof import PERIOD_ENDS, AsOfRefused, end_of_last, moment_of, wall_time
 from hazardloop.web.auth import Role
 from hazardloop_console import figures
-from hazardloop_console.follow_up import CHECK_FIGURES
+from hazardloop_console.follow_up import CHECK_FIGURES, SIGNAL_FIGURES
 from hazardloop_console.queries import UNGRADED
 from hazardloop_console.snapshots import BeforeTheLog, Snapshot, Snapshots, StillBuilding
 from hazardloop_console.web import Page, for_roles, render, retry_later
@@ -101,6 +101,9 @@ def charts(view: Page, board: figures.Dashboard, *, drill: bool = True) -> list[
         ]},
         {"id": "chart-checks", "x": [view.label(r["tenant"]) for r in board.checks], "series": [
             {"name": view.t(f"board_checks_{part}"), "data": [r[part] for r in board.checks]} for part in CHECK_FIGURES
+        ]},
+        {"id": "chart-signals", "x": [view.label(r["tenant"]) for r in board.signals], "series": [
+            {"name": view.t(f"board_signals_{part}"), "data": [r[part] for r in board.signals]} for part in SIGNAL_FIGURES
         ]},
         {"id": "chart-spend", "x": tenant_year, "series": [
             {"name": view.t("paid"), "data": [linked(r["paid"], r["paid_fen"] / 100) for r in board.spend]},
