@@ -14,6 +14,7 @@ from hazardloop_rewards.api import preview, rewards, signals, views
 from hazardloop_rewards.api import settings as settings_routes
 from hazardloop_rewards.commands import RewardCommands
 from hazardloop_rewards.projection import projection
+from hazardloop_rewards.recorder import SignalRecorder
 from hazardloop_rewards.settings import RewardsSettings
 
 Settings = RewardsSettings
@@ -30,6 +31,10 @@ def build(settings: RewardsSettings | None = None, *, clock: Clock | None = None
         """The command handlers get the log, the text sealer and the pseudonym directory once they exist."""
         app.state.commands = RewardCommands(runtime.event_store(), runtime.texts.sealing, runtime.pseudonym_of, clock, timezone)
 
+    async def record_signals(runtime: Runtime) -> None:
+        """Each signal the rules raise is recorded in the log once (``SignalRaised``)."""
+        await SignalRecorder(app.state.commands, runtime.engine, interval=settings.signal_interval).run()
+
     app = create_service(
         name="rewards",
         settings=settings,
@@ -39,6 +44,7 @@ def build(settings: RewardsSettings | None = None, *, clock: Clock | None = None
         publishes=PUBLISHES,
         description="Every verified report gets one reward decision: proposed by policy, approved, paid once, within budget.",
         on_connect=hand_over_to_commands,
+        workers=[record_signals],
     )
     app.state.commands = None
     return app

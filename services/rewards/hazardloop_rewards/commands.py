@@ -33,6 +33,7 @@ from hazardloop_rewards.domain import (
     voucher_for,
     within_budget,
 )
+from hazardloop_rewards.signals.raised import Unrecorded, record_raised
 from hazardloop_rewards.signals.review import RULES_ID, SignalReview, SignalRulesVersions, SignalSeen
 
 Sealing = Callable[[str, str], AbstractAsyncContextManager[None]]
@@ -219,3 +220,8 @@ class RewardCommands:
     async def confirm_signal(self, seen: SignalSeen, *, note: str | None, actor: str) -> list[Event]:
         now, me = self.clock.now(), await self.pseudonym_of(seen.tenant, actor)
         return await self._review(seen, lambda review: review.confirm(seen, note=note, actor=actor, pseudonym=me, now=now))
+
+    async def record_raised(self, signal: Unrecorded) -> list[Event]:
+        """Record that the rules raised ``signal``, once: nothing if its history holds it already."""
+        now = self.clock.now()
+        return await self.store.decide(signal.tenant, "signal", signal.signal_id, lambda history: record_raised(signal, history, now=now))

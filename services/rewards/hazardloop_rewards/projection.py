@@ -26,6 +26,7 @@ from hazardloop.events import (
     RewardRevoked,
     SignalConfirmed,
     SignalDismissed,
+    SignalRaised,
     SignalRulesSet,
     Verified,
 )
@@ -37,7 +38,7 @@ from hazardloop_rewards.commands import RewardDecisions
 from hazardloop_rewards.domain import Stage
 from hazardloop_rewards.signals.book import SignalBook
 from hazardloop_rewards.signals.seen import place_key
-from hazardloop_rewards.store import budgets, metadata, policies, reports, rewards
+from hazardloop_rewards.store import budgets, metadata, policies, reports, rewards, signal_raised
 
 
 def note_reporter_and_count(book: SignalBook) -> Apply:
@@ -218,6 +219,12 @@ def when_policy_set_record(event: RewardPolicySet, db: Writer) -> None:
         db.update(policies, key, **values)
 
 
+def when_signal_raised_note_it_recorded(event: SignalRaised, db: Writer) -> None:
+    """The signal is in the log: the round that records signals leaves it alone."""
+    if db.get(signal_raised, signal_id=event.aggregate_id) is None:
+        db.insert(signal_raised, signal_id=event.aggregate_id, tenant=event.tenant, recorded_at=event.occurred_at)
+
+
 def projection(store: EventStore, *, signals: bool = True) -> Projection:
     """Rewards' read model; with ``signals`` (always, but in the benchmark that measures
     what they cost) the fraud-signal rules run over the same events."""
@@ -239,6 +246,7 @@ def projection(store: EventStore, *, signals: bool = True) -> Projection:
         BudgetCommitted: when_budget_committed_add,
         BudgetReleased: when_budget_released_give_back,
         RewardPolicySet: when_policy_set_record,
+        SignalRaised: when_signal_raised_note_it_recorded,
     }
     book = SignalBook()
     if signals:

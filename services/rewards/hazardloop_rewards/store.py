@@ -119,6 +119,16 @@ signal_decisions = Table(
 )
 """A reviewer's last decision on a signal; a dismissal covers ``covered`` reports of evidence."""
 
+signal_raised = Table(
+    "reward_signal_raised",
+    metadata,
+    Column("signal_id", String(40), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+)
+"""The signals whose ``SignalRaised`` the log holds: filled from the log alone, so which
+signals are still to be recorded never depends on when the rules write their rows."""
+
 signal_rules = Table(
     "reward_signal_rules",
     metadata,

@@ -81,6 +81,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CheckEscalationRaised,
     CheckClosed,
     SignalRulesSet,
+    SignalRaised,
     SignalDismissed,
     SignalConfirmed,
 )

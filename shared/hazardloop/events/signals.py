@@ -1,10 +1,12 @@
 """Fraud signals: each subsidiary's rule parameters, and reviewers' decisions on a signal.
 
-A signal itself is not an event: rewards derives it from the log (filings, proposals,
-the directory) each time it replays. What the log keeps is what people decided: the
-parameters a manager set, and a reviewer's dismissal (with its reason, sealed) or
-confirmation of one signal, named by its stable id. A signal only informs the reviewer
-of a reward; it never decides anything by itself.
+Rewards derives a signal from the log (filings, proposals, the directory) each time it
+replays; when a rule first fires, rewards records that it was raised (``SignalRaised``:
+the rule, the reports and the rule's figures, no names), so the log can say how many
+were raised and when. It also keeps what people decided: the parameters a manager set,
+and a reviewer's dismissal (with its reason, sealed) or confirmation of one signal, named
+by its stable id. A signal only informs the reviewer of a reward; it never decides
+anything by itself.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
 
-from hazardloop.events.envelope import AggregateId, Event, Note, sealed
+from hazardloop.events.envelope import AggregateId, Event, Note, Pseudonym, sealed
 
 Count = Annotated[int, Field(ge=1, le=1000, strict=True)]
 Days = Annotated[int, Field(ge=1, le=366, strict=True)]
@@ -130,6 +132,34 @@ class SignalRulesSet(Event):
     aggregate_type: ClassVar[str] = "signal_rules"
     type: Literal["SignalRulesSet"] = "SignalRulesSet"
     rules: SignalRules
+
+
+Evidence = Annotated[tuple[AggregateId, ...], Field(min_length=1, max_length=500)]
+"""The reports a signal names (at most 500)."""
+FigureName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,31}$")]
+Figure = Annotated[StrictInt | StrictFloat, Field(ge=0)]
+
+
+class SignalRaised(Event):
+    """A rule fired for the first time on its subject (aggregate ``signal``, id the signal's):
+    recorded once by rewards, after the rule fired, so the log counts the signals raised.
+
+    It carries no names and no free text: the reporter only as a pseudonym (none for a
+    team's signal), the reports by id, the rule's figures as numbers."""
+
+    aggregate_type: ClassVar[str] = "signal"
+    type: Literal["SignalRaised"] = "SignalRaised"
+    rule: SignalRule
+    reporter: Pseudonym | None = None
+    """The reporter the signal is about, as a pseudonym; none for a team's signal."""
+    evidence: Evidence
+    """The reports the signal named when it was recorded (the first 500 by id, if more)."""
+    figures: Annotated[dict[FigureName, Figure], Field(max_length=20)] = Field(default_factory=dict)
+    """The rule's figures then, numbers only (how many reports, the expected count, a share
+    in percent); names the rule works with (a verifier, a team, places) are left out."""
+    raised_at: AwareDatetime
+    """When the rule fired: the time of the event in the log that made it fire (the
+    envelope's ``occurred_at`` is when rewards recorded it)."""
 
 
 class SignalDismissed(Event):
