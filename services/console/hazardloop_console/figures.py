@@ -151,7 +151,7 @@ class Dashboard:
     checks: list[dict[str, Any]] = field(default_factory=list)
     """Per subsidiary asked: checks elsewhere raised, answered, found, overdue (``follow_up``)."""
     signals: list[dict[str, Any]] = field(default_factory=list)
-    """Per subsidiary: fraud signals dismissed and confirmed by reviewers."""
+    """Per subsidiary: fraud signals raised by the rules, dismissed and confirmed by reviewers (``follow_up``)."""
 
 
 def _flag(condition):

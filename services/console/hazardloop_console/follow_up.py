@@ -1,10 +1,11 @@
 """The dashboard's figures of what follows a report beyond its own loop: the checks
 elsewhere each subsidiary was asked for (what it answered, what it found there too, what
-is overdue), and reviewers' decisions on fraud signals (dismissed, confirmed).
+is overdue), and fraud signals: raised by the rewards rules, dismissed or confirmed by
+reviewers.
 
-Both are few beside reports (a check a week, a task per subsidiary; a decision a day), so
-each figure is one GROUP BY over the console's rows of them, under the dashboard's period
-and subsidiaries.
+Both are few beside reports (a check a week, a task per subsidiary; a signal or a
+decision a day), so each figure is one GROUP BY over the console's rows of them, under
+the dashboard's period and subsidiaries.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, and_, case, func, select
 
-from hazardloop_console.store import check_tasks, signal_decisions
+from hazardloop_console.store import check_tasks, signal_decisions, signals_raised
 
 if TYPE_CHECKING:
     from hazardloop_console.figures import Scope
 
 CHECK_FIGURES = ("raised", "answered", "found", "overdue")
-SIGNAL_FIGURES = ("dismissed", "confirmed")
+SIGNAL_FIGURES = ("raised", "dismissed", "confirmed")
+DECISIONS = ("dismissed", "confirmed")
 
 
 def _flag(condition):
@@ -42,14 +44,25 @@ def checks(engine: Engine, scope: Scope) -> list[dict[str, Any]]:
 
 
 def signals(engine: Engine, scope: Scope) -> list[dict[str, Any]]:
-    """Per subsidiary, reviewers' decisions on fraud signals made in the period: dismissed,
-    confirmed (a signal dismissed that comes back may be decided again, and counts again)."""
+    """Per subsidiary, the fraud signals of the period: raised (by the day the rule first
+    fired), dismissed and confirmed (by the day of the decision; a signal dismissed that
+    comes back may be decided again, and counts again)."""
     start, end = scope.instants()
-    decided = signal_decisions.c
-    query = (
-        select(decided.tenant, *(_flag(decided.decision == figure) for figure in SIGNAL_FIGURES))
-        .where(decided.tenant.in_(scope.tenants), decided.decided_at >= start, decided.decided_at < end)
-        .group_by(decided.tenant).order_by(decided.tenant)
+    raised, decided = signals_raised.c, signal_decisions.c
+    raised_query = (
+        select(raised.tenant, func.count())
+        .where(raised.tenant.in_(scope.tenants), raised.raised_at >= start, raised.raised_at < end)
+        .group_by(raised.tenant)
     )
+    decided_query = (
+        select(decided.tenant, *(_flag(decided.decision == figure) for figure in DECISIONS))
+        .where(decided.tenant.in_(scope.tenants), decided.decided_at >= start, decided.decided_at < end)
+        .group_by(decided.tenant)
+    )
+    counts: dict[str, dict[str, Any]] = {}
     with engine.connect() as db:
-        return [dict(zip(("tenant", *SIGNAL_FIGURES), row, strict=True)) for row in db.execute(query)]
+        for tenant, count in db.execute(raised_query):
+            counts.setdefault(tenant, dict.fromkeys(SIGNAL_FIGURES, 0))["raised"] = count
+        for tenant, *figures in db.execute(decided_query):
+            counts.setdefault(tenant, dict.fromkeys(SIGNAL_FIGURES, 0)).update(zip(DECISIONS, figures, strict=True))
+    return [{"tenant": tenant, **counts[tenant]} for tenant in sorted(counts)]

@@ -323,13 +323,16 @@ WORDS: dict[str, tuple[str, str]] = {
     "board_checks_hint": ("按各单位收到排查任务的日期统计；逾期未答复指已过答复期限仍未答复（获准延期后不再计入）。",
                           "Counted by the day each subsidiary was asked; overdue: past its deadline with no answer "
                           "(until more time is granted)."),
-    "board_signals": ("舞弊风险提示的审核", "Fraud signals reviewed"),
+    "board_signals": ("舞弊风险提示", "Fraud signals"),
+    "board_signals_raised": ("已提示", "Raised"),
     "board_signals_dismissed": ("已排除", "Dismissed"),
     "board_signals_confirmed": ("已确认", "Confirmed"),
-    "board_no_signals": ("该时段内没有审核过的舞弊风险提示。", "No fraud signal was reviewed in this period."),
-    "board_signals_hint": ("按审核日期统计。风险提示由奖励服务根据日志随时计算，本身不记入日志，因此这里不统计提示总数；审核人在每笔奖励旁可看到提示。",
-                           "Counted by the day of the review. Signals are worked out by the rewards service from the log and are not "
-                           "recorded in it, so how many were raised is not shown here; reviewers see them beside each reward."),
+    "board_no_signals": ("该时段内没有新的舞弊风险提示，也没有审核过的提示。", "No fraud signal was raised or reviewed in this period."),
+    "board_signals_hint": ("已提示按规则首次发现的日期统计；已排除、已确认按审核日期统计，排除后因新证据再次审核的再计一次。"
+                           "“举报地点不在本人工作区域”的提示只在审核奖励时判断，不计入已提示。",
+                           "Raised: by the day a rule first found the pattern; dismissed and confirmed: by the day of the review "
+                           "(a signal dismissed that comes back and is decided again counts again). \"Reports where the reporter does "
+                           "not work\" is judged only when a reward is reviewed, and is not counted as raised."),
     "as_of_dashboard": ("历史时点的集团看板", "The dashboard as of a moment"),
     "as_of_dashboard_hint": ("集团看板在过去某一时刻的全部数据，按事件日志重新计算；也可在看板上选择任意时刻。",
                              "Every figure of the group dashboard as it stood at a past moment, recomputed from the log; "

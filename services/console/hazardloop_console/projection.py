@@ -52,6 +52,7 @@ from hazardloop.events import (
     RewardRevoked,
     SignalConfirmed,
     SignalDismissed,
+    SignalRaised,
     SlaBreached,
     StaffWrote,
     Verified,
@@ -71,6 +72,7 @@ from hazardloop_console.store import (
     policies,
     reward_policies,
     signal_decisions,
+    signals_raised,
     steps,
     text_index,
 )
@@ -358,6 +360,11 @@ def when_signal_decided_count_it(event: SignalDismissed | SignalConfirmed, db: W
               rule=event.rule.value, decision=decision, decided_at=event.occurred_at)  # fmt: skip
 
 
+def when_signal_raised_count_it(event: SignalRaised, db: Writer) -> None:
+    if db.get(signals_raised, signal_id=event.aggregate_id) is None:
+        db.insert(signals_raised, signal_id=event.aggregate_id, tenant=event.tenant, rule=event.rule.value, raised_at=event.raised_at)
+
+
 def projection(_: object, indexer: DescriptionIndexer | None = None) -> Projection:
     """The console's projection; the service gives it an ``indexer`` of descriptions (without
     one, as in an auditor's rebuild, which holds no keys, the blind index stays empty)."""
@@ -400,6 +407,7 @@ def projection(_: object, indexer: DescriptionIndexer | None = None) -> Projecti
             CheckAnswered: when_check_answered_count_it,
             CheckTaskOverdue: when_check_overdue_count_it,
             CheckExtensionGranted: when_check_extended_clear_overdue,
+            SignalRaised: when_signal_raised_count_it,
             SignalDismissed: when_signal_decided_count_it,
             SignalConfirmed: when_signal_decided_count_it,
         },

@@ -250,8 +250,19 @@ signal_decisions = Table(
     Column("decided_at", UtcDateTime(), nullable=False),
     Index("ix_console_signal_decisions_decided", "tenant", "decided_at"),
 )
-"""Every reviewer's decision on a fraud signal (the signals themselves are worked out by
-rewards each time it replays, and are not in the log)."""
+"""Every reviewer's decision on a fraud signal."""
+
+signals_raised = Table(
+    "console_signals_raised",
+    metadata,
+    Column("signal_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("rule", String(32), nullable=False),
+    Column("raised_at", UtcDateTime(), nullable=False),
+    # When the rule first fired (the event's ``raised_at``).
+    Index("ix_console_signals_raised_raised", "tenant", "raised_at"),
+)
+"""Every fraud signal rewards recorded as raised (``SignalRaised``, once per signal)."""
 
 reward_policies = Table(
     "console_reward_policies",

@@ -176,9 +176,9 @@ def show_figures(board: Any, *, moment: datetime, zone: ZoneInfo, sequence: int,
     for row in board.checks:
         checks.add_row(row["tenant"], *(str(row[part]) for part in ("raised", "answered", "found", "overdue")))
     console.print(checks)
-    signals = Table("subsidiary", "dismissed", "confirmed", title="fraud signals reviewed")
+    signals = Table("subsidiary", "raised", "dismissed", "confirmed", title="fraud signals")
     for row in board.signals:
-        signals.add_row(row["tenant"], str(row["dismissed"]), str(row["confirmed"]))
+        signals.add_row(row["tenant"], *(str(row[part]) for part in ("raised", "dismissed", "confirmed")))
     console.print(signals)
     if board.places:
         places = Table("subsidiary", "place", "reports", title="places reported again and again")

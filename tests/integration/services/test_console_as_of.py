@@ -214,7 +214,7 @@ def test_the_dashboard_page_shows_a_moment_as_of_the_log_or_says_why_not(harness
     assert sum(reports) == 40 and "<td>Refinery</td>" in page.text  # the first batch's reports, none of the second's
     assert "/console/queue?" not in page.text.split('id="by-category"')[1]  # a past moment links to no queue of today
     assert "Checks elsewhere" in page.text and "No subsidiary was asked to check in this period." in page.text
-    assert "Fraud signals reviewed" in page.text and "No fraud signal was reviewed in this period." in page.text
+    assert "Fraud signals" in page.text and "No fraud signal was raised or reviewed in this period." in page.text
     live = console.get("/console/dashboard", params={"lang": "en"})
     assert "from the log through event" not in live.text and "/console/queue?" in live.text
 
@@ -260,7 +260,7 @@ async def test_an_auditor_prints_the_figures_as_of_a_moment_from_the_command_lin
         overdue = next(r for r in expected.late if r["tenant"] == row["tenant"])
         shown = [row["tenant"], row["reports"].value, row["reporters"], overdue["overdue"].value, overdue["escalated"].value]
         assert re.search(r"\s+│\s+".join(map(str, shown)) + r"\s+│", result.output), (shown, result.output)
-    assert "steelmill" not in result.output and "checks elsewhere" in result.output and "fraud signals reviewed" in result.output
+    assert "steelmill" not in result.output and "checks elsewhere" in result.output and "fraud signals" in result.output
 
     for wrong in ("2026-02-30", wall_time(now + timedelta(days=1), ZONE)):
         result = await figures_of("--as-of", wrong)
