@@ -1,10 +1,10 @@
 """A reviewer's decisions on a signal, and a subsidiary's signal rules: aggregates rebuilt
 from their histories, deciding what commands append.
 
-A signal is not an event, so a decision names what the reviewer saw: the signal's id,
-rule and evidence as rewards shows them. A dismissal covers that evidence; a later
-matching report makes the signal open again, and it can be dismissed again. A
-confirmation is final. Nobody decides a signal about themselves.
+A signal is derived from the log (only its being raised is recorded, once), so a
+decision names what the reviewer saw: the signal's id, rule and evidence as rewards
+shows them. A dismissal covers that evidence; a later matching report makes the signal
+open again, and it can be dismissed again. A confirmation is final. Nobody decides a signal about themselves.
 """
 
 from __future__ import annotations
