@@ -1,6 +1,7 @@
 """Fraud signals beside a reward in a real Chromium, through the real services on a real
 nats-server: the department head sees why a reward deserves a second look (never a
-decision), dismisses the signal with a reason, and the signal leaves the page."""
+decision), dismisses the signal with a reason, and the signal leaves the page; group
+headquarters' dashboard counts it raised and dismissed."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.waiting import wait_for
 
 
 def test_the_head_sees_a_signal_beside_a_reward_and_dismisses_it_with_a_reason(system, browser):
+    system.env["HAZARDLOOP_SIGNAL_INTERVAL"] = "0.2"
     system.start(*SERVICES)
     console, rewards = system.url("console"), system.url("rewards")
     # One reporter files the same spot and category three times: serial near-duplicates.
@@ -54,3 +56,12 @@ def test_the_head_sees_a_signal_beside_a_reward_and_dismisses_it_with_a_reason(s
     assert httpx.get(f"{rewards}/signals", params={"tenant": "refinery"}, headers=system.headers("emp-1")).status_code == 403
     finance = system.headers("finance-zhao", roles=[Role.FINANCE])
     assert httpx.get(f"{rewards}/rewards/{third}", headers=finance).json()["signals"] == []
+
+    # Headquarters' dashboard: the signal raised (recorded by rewards in the log) and dismissed.
+    hq = browser.new_page(locale="zh-CN")
+    sign_in(hq, console, "刘总（集团总部）")
+    hq.get_by_role("link", name="集团看板").first.click()
+    refinery = hq.locator("#signals tbody tr", has_text="炼油厂")
+    wait_for(lambda: hq.reload() or refinery.count() == 1 and [c.inner_text() for c in refinery.locator("td").all()][1:] == ["1", "1", "0"])
+    expect(hq.locator("#signals thead")).to_contain_text("已提示")
+    expect(hq.locator("#chart-signals svg").first).to_be_attached()
