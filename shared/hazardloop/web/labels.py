@@ -187,6 +187,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "RewardDeclined": ("不予奖励", "Reward declined"),
     "RewardRevoked": ("撤销奖励", "Reward revoked"),
     "SignalRulesSet": ("设定复核提示规则", "Fraud-signal rules set"),
+    "SignalRaised": ("触发复核提示", "Fraud signal raised"),
     "SignalDismissed": ("排除复核提示", "Fraud signal dismissed"),
     "SignalConfirmed": ("确认复核提示", "Fraud signal confirmed"),
     "RecognitionConsented": ("同意公开表彰", "Agreed to be named on the notice"),
