@@ -73,4 +73,5 @@ def test_the_chinese_dossier_prints_to_a4(system, browser, sealed_report):
     document = printed(system, browser, sealed_report, "zh-CN")
     assert all(is_a4(sheet) for sheet in document.pages)
     text = " ".join(sheet.extract_text() for sheet in document.pages)
-    assert sealed_report in text and "Replace the relief valve on V-301" in text
+    # Copied off the paper as typed: no "ﬁ" or "ﬀ" ligature in a subsidiary's code or an id.
+    assert "refinery" in text and sealed_report in text and "Replace the relief valve on V-301" in text
