@@ -25,6 +25,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from hazardloop.tools.registry import SERVICES
 from hazardloop.web.auth import Role
 from tests.factories import report_body
+from tests.streams import every_stream
 from tests.waiting import wait_for
 
 EMPLOYEE = "e7301pii"
@@ -80,7 +81,7 @@ async def broker_contents(nats_url: str, stream: str) -> dict[str, list[bytes]]:
     try:
         js = connection.jetstream(timeout=10)
         found: dict[str, list[bytes]] = {}
-        for info in await js.streams_info():
+        for info in await every_stream(js):
             name = info.config.name
             if name != stream and not re.fullmatch(rf"(KV|OBJ)_{re.escape(stream)}-.+", name):
                 continue

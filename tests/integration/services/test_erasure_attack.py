@@ -31,6 +31,7 @@ from hazardloop.web.auth import Role
 from tests.factories import report_body
 from tests.integration.services.conftest import TENANTS
 from tests.integration.services.reward_desk import RewardDesk, confirmed
+from tests.streams import every_stream
 from tests.waiting import wait_for
 
 ERASED = {"employee_number": "E-10001", "name": "Chen Jing", "phone": "+86 138 0000 1111"}
@@ -65,7 +66,7 @@ def gather(harness) -> Holdings:
         connection = await nats.connect(harness.nats_url)
         try:
             js = connection.jetstream()
-            names = [name for name in await js.streams_info() if harness.stream in name.config.name]
+            names = [name for name in await every_stream(js) if harness.stream in name.config.name]
             for info in names:
                 stream = info.config.name
                 for sequence in range(max(info.state.first_seq, 1), info.state.last_seq + 1):
