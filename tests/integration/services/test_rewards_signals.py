@@ -19,6 +19,7 @@ from hazardloop.projections.db import create_store_engine
 from hazardloop.projections.definition import Delivery
 from hazardloop.projections.replay import catch_up, rebuild
 from hazardloop_rewards.projection import projection
+from hazardloop_rewards.signals.seen import signal_id
 from hazardloop_rewards.signals.shown import all_counted, counted, counted_one
 from hazardloop_rewards.store import signal_decisions, signal_evidence, signals
 
@@ -130,3 +131,43 @@ async def test_a_batch_that_fails_half_way_is_counted_once_when_applied_again(st
     with clean.connect() as db:
         [signal] = all_counted(db, TENANT, 10)
     assert signal.figures["reports"] == 3 and signal.evidence == ["leak-0", "leak-1", "leak-2"]
+
+
+async def test_a_rebuild_raises_the_same_signals_as_counting_live_event_by_event(store, nc, tmp_path):
+    """A rebuild leaves the signals to one pass at its end; a live runner counts each event as
+    it comes. Over the same log (a subsidiary's six months, then near-duplicates dismissed and
+    a further one opening the signal again) both leave the same signal rows."""
+    reporter, at = "p-" + "ef" * 16, generate(1).events[-1].occurred_at
+
+    def filed(days: int) -> ReportFiled:
+        return ReportFiled.record(
+            prev_hash=GENESIS_HASH, tenant=TENANT, aggregate_id=f"again-{days}", actor="reporter:x", occurred_at=at + timedelta(days=days),
+            category="unsafe_equipment", subtype="other", description="Valve leaks again",
+            location=Location(site="North", area="Pump house", spot="P-7", equipment_tag="P-7"),
+            observed_at=at + timedelta(days=days), reporter=reporter,
+        )  # fmt: skip
+
+    first = [filed(0), filed(2), filed(4)]
+    subject = (reporter, "tag:p-7", "unsafe_equipment")
+    dismissal = SignalDismissed.record(
+        prev_hash=GENESIS_HASH, tenant=TENANT, aggregate_id=signal_id(TENANT, SignalRule.NEAR_DUPLICATES, *subject), actor="head-liu",
+        occurred_at=at + timedelta(days=5), rule=SignalRule.NEAR_DUPLICATES, evidence=tuple(e.aggregate_id for e in first),
+        reason="Three separate leaks, each confirmed on site.",
+    )  # fmt: skip
+    events = [*generate(1, seed=11).events, *first, dismissal, filed(6)]
+    await fill(store, events)
+
+    live = ProjectionRunner(projection(store), create_store_engine(f"sqlite:///{tmp_path / 'live.db'}"), store, react=False)
+    live.create_schema()
+    deliveries = [Delivery(n + 1, "s", event) for n, event in enumerate(events)]
+    for start in range(0, len(deliveries), 200):  # as the live consumer hands them over
+        await live.process(deliveries[start : start + 200])
+
+    rebuilt = create_store_engine(f"sqlite:///{tmp_path / 'rebuilt.db'}")
+    await rebuild(ProjectionRunner(projection(store), rebuilt, store, react=False), nc)
+    assert rows(live.engine) == rows(rebuilt)
+    with rebuilt.connect() as db:
+        reopened = counted_one(db, dismissal.aggregate_id)
+        raised = {row.rule for row in db.execute(select(signals))}
+    assert reopened.status == "open" and reopened.evidence == ["again-0", "again-2", "again-4", "again-6"]
+    assert raised == {rule.value for rule in SignalRule if rule != SignalRule.UNUSUAL_PLACE}
