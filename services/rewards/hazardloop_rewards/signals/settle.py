@@ -1,16 +1,16 @@
-"""The signals a replay from an empty store left to its end, raised in one pass over the rows
-the projection keeps anyway (filings, proposals).
+"""The signals a replay from an empty store left to its end, raised in one pass.
 
-Counting per event costs a rebuild about a third of its rate, and most of it is spent on
+Counting per event cost a rebuild about a third of its rate, and most of it went on
 counters that never come near a rule's threshold. At the end the whole history is known,
 so the pass first picks, per rule, the subjects that can reach it at all (a place filed
 ``min_reports`` times, a reporter with that many filings within the last days' span, a
 pair proposed ``min_pairs`` times, a team big enough), and runs the rules' own counters,
-in the order of the log, only for them. Every rule's state is a function of its own
-subject's history (a pair's expectation also of the subsidiary's totals, which are
-counted for every proposal), so the findings, and the rows written, are the ones counting
-per event gives. The counters are not kept: the next live event counts again from the
-store as after any restart.
+in the log's order, only for them. Every rule's state is a function of its own subject's
+history (a pair's expectation also of the subsidiary's totals, which are counted for
+every proposal), so the findings, and the rows written, are the ones counting per event
+gives. The filings and proposals come as the replay noted them (the log's order); after
+an abandoned batch, from the store's rows in time order, as a restart counts them. The
+counters are not kept: the next live event counts again from the store.
 """
 
 from __future__ import annotations
