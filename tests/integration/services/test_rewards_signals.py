@@ -12,7 +12,17 @@ from sqlalchemy import select
 
 from bench.signals import append_all
 from bench.signals_data import TENANT, generate
-from hazardloop.events import GENESIS_HASH, Location, ReportFiled, SignalDismissed, SignalRule
+from hazardloop.events import (
+    GENESIS_HASH,
+    FrequentPairRule,
+    Location,
+    NearDuplicatesRule,
+    ReportFiled,
+    SignalDismissed,
+    SignalRule,
+    SignalRules,
+    SignalRulesSet,
+)
 from hazardloop.privacy.sealing import text_token
 from hazardloop.projections import ProjectionRunner
 from hazardloop.projections.db import create_store_engine
@@ -171,3 +181,27 @@ async def test_a_rebuild_raises_the_same_signals_as_counting_live_event_by_event
         raised = {row.rule for row in db.execute(select(signals))}
     assert reopened.status == "open" and reopened.evidence == ["again-0", "again-2", "again-4", "again-6"]
     assert raised == {rule.value for rule in SignalRule if rule != SignalRule.UNUSUAL_PLACE}
+
+
+async def test_rules_set_half_way_through_the_log_apply_from_there_on_in_a_rebuild_as_live(store, nc, tmp_path):
+    """What a rebuild owes is raised by the rules before a new setting; the rest by the new ones."""
+    events = list(generate(1, seed=13).events)
+    half = len(events) // 2
+    stricter = SignalRules(near_duplicates=NearDuplicatesRule(window_days=30, min_reports=2), frequent_pair=FrequentPairRule(min_pairs=3))
+    rules = SignalRulesSet.record(prev_hash=GENESIS_HASH, tenant=TENANT, aggregate_id="signals", actor="head-liu",
+                                  occurred_at=events[half].occurred_at, rules=stricter)  # fmt: skip
+    events.insert(half, rules)
+    await fill(store, events)
+
+    live = ProjectionRunner(projection(store), create_store_engine(f"sqlite:///{tmp_path / 'live.db'}"), store, react=False)
+    live.create_schema()
+    deliveries = [Delivery(n + 1, "s", event) for n, event in enumerate(events)]
+    for start in range(0, len(deliveries), 200):
+        await live.process(deliveries[start : start + 200])
+
+    rebuilt = create_store_engine(f"sqlite:///{tmp_path / 'rebuilt.db'}")
+    await rebuild(ProjectionRunner(projection(store), rebuilt, store, react=False), nc)
+    assert rows(live.engine) == rows(rebuilt)
+    with rebuilt.connect() as db:
+        at = {row.signal_id: row.raised_at for row in db.execute(select(signals).where(signals.c.rule == SignalRule.NEAR_DUPLICATES.value))}
+    assert min(at.values()) < rules.occurred_at < max(at.values())  # raised under both settings

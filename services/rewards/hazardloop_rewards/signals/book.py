@@ -169,9 +169,13 @@ class SignalBook:
         self.teams.pop(event.report_id, None)
 
     def rules_set(self, event: SignalRulesSet, db: Writer) -> None:
-        """Signals owed are raised by the rules before this set; a replay then counts per event."""
+        """Signals owed are raised by the rules before this set; a replay then counts per event.
+        The counters are counted again from the store, this batch's rows flushed first (counting
+        on top of those in memory would count every filing and proposal twice)."""
         self.deferring = False
         self.settle(db)
+        db.flush()
+        self.reset()
         self._load(db)
         self.subsidiaries[event.tenant].rules = event.rules
         values = {"rules": event.rules.model_dump_json(), "set_by": event.actor, "set_at": event.occurred_at}
