@@ -31,7 +31,7 @@ from hazardloop.projections.replay import catch_up, rebuild
 from hazardloop_rewards.projection import projection
 from hazardloop_rewards.signals.seen import signal_id
 from hazardloop_rewards.signals.shown import all_counted, counted, counted_one
-from hazardloop_rewards.store import signal_decisions, signal_evidence, signals
+from hazardloop_rewards.store import signal_decisions, signal_evidence, signals, signals_owed
 
 SIGNAL_TABLES = (signals, signal_evidence, signal_decisions)
 
@@ -205,3 +205,26 @@ async def test_rules_set_half_way_through_the_log_apply_from_there_on_in_a_rebui
     with rebuilt.connect() as db:
         at = {row.signal_id: row.raised_at for row in db.execute(select(signals).where(signals.c.rule == SignalRule.NEAR_DUPLICATES.value))}
     assert min(at.values()) < rules.occurred_at < max(at.values())  # raised under both settings
+
+
+async def test_a_rebuild_stopped_before_its_end_leaves_the_signals_owed_and_the_next_run_raises_them(store, nc, tmp_path):
+    generated = generate(1, seed=17)
+    await fill(store, generated.events)
+    half = (await store.last_sequence()) // 2
+
+    stopped = create_store_engine(f"sqlite:///{tmp_path / 'stopped.db'}")
+    built = projection(store)
+    first = ProjectionRunner(replace(built, settle=None), stopped, store, react=False)  # stops before its end's pass
+    first.create_schema()
+    await catch_up(first, nc, until_sequence=half)
+    with stopped.connect() as db:
+        assert db.execute(select(signals_owed)).all() and not db.execute(select(signals)).all()
+    again = ProjectionRunner(projection(store), stopped, store, react=False)
+    again.create_schema()
+    await catch_up(again, nc)
+
+    clean = create_store_engine(f"sqlite:///{tmp_path / 'clean.db'}")
+    await rebuild(ProjectionRunner(projection(store), clean, store, react=False), nc)
+    assert rows(stopped) == rows(clean)
+    with stopped.connect() as db:
+        assert not db.execute(select(signals_owed)).all()
