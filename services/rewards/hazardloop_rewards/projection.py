@@ -267,6 +267,8 @@ def projection(store: EventStore, *, signals: bool = True) -> Projection:
         handlers=handlers,
         reactions={Verified: decisions.when_verified_propose_reward},
         reset=book.reset,
+        defer=book.defer if signals else None,
+        settle=book.settle if signals else None,
     )
 
 

@@ -147,4 +147,12 @@ work_places = Table(
 )
 """The work places directory entries list, by person (only people with some listed)."""
 
+signals_owed = Table(
+    "reward_signals_owed",
+    metadata,
+    Column("owed", Integer, primary_key=True),
+)
+"""One row while a replay from an empty store has left the signals to be counted at its end
+(from the rows above): whoever finds it there counts them before counting anything else."""
+
 bookkeeping_tables(metadata)

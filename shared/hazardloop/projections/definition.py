@@ -63,6 +63,12 @@ class Projection:
     store), for them to count again from the store: called when a batch is abandoned
     (its transaction rolled back) or the checkpoint moved behind this runner's back."""
 
+    defer: Callable[[bool], None] | None = None
+    """Told when a replay from an empty store starts (True) and ends (False): meanwhile the
+    handlers may leave to ``settle`` what they can work out from the store's rows at the end."""
+    settle: Callable[[Writer], object] | None = None
+    """Run at the end of such a replay, in a transaction of its own after its last batch."""
+
     def forget(self) -> None:
         if self.reset is not None:
             self.reset()

@@ -73,6 +73,9 @@ async def catch_up(runner: ProjectionRunner, nc: Client, *, until_sequence: int 
         ),
     )
     applied = 0
+    bulk = runner.position == 0 and runner.projection.defer is not None
+    if bulk:
+        runner.projection.defer(True)
     try:
         async with BatchPuller(nc, store.stream, consumer.name) as puller, Committer(runner) as committer:
             pending = consumer.num_pending
@@ -89,10 +92,26 @@ async def catch_up(runner: ProjectionRunner, nc: Client, *, until_sequence: int 
                 await _apply_pulled(runner, batch, committer)
                 applied += len(batch)
             await committer.settled()
+            if bulk:
+                await _settle(runner, committer)
     finally:
+        if bulk:
+            runner.projection.defer(False)
         with contextlib.suppress(Exception):
             await js.delete_consumer(store.stream, consumer.name)
     return applied
+
+
+async def _settle(runner: ProjectionRunner, committer: Committer) -> None:
+    """What the handlers left to the end of a replay from an empty store, in one transaction
+    (if it fails, the handlers find it owed in the store and do it on their next event)."""
+    if runner.projection.settle is None:
+        return
+    writer = Writer(committer.begin())
+    runner.projection.settle(writer)
+    writer.flush()
+    committer.commit(committer.position)
+    await committer.settled()
 
 
 async def replay_batches(runner: ProjectionRunner, batches: AsyncIterable[list[Pulled]]) -> int:

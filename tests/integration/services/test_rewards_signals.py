@@ -12,15 +12,26 @@ from sqlalchemy import select
 
 from bench.signals import append_all
 from bench.signals_data import TENANT, generate
-from hazardloop.events import GENESIS_HASH, Location, ReportFiled, SignalDismissed, SignalRule
+from hazardloop.events import (
+    GENESIS_HASH,
+    FrequentPairRule,
+    Location,
+    NearDuplicatesRule,
+    ReportFiled,
+    SignalDismissed,
+    SignalRule,
+    SignalRules,
+    SignalRulesSet,
+)
 from hazardloop.privacy.sealing import text_token
 from hazardloop.projections import ProjectionRunner
 from hazardloop.projections.db import create_store_engine
 from hazardloop.projections.definition import Delivery
 from hazardloop.projections.replay import catch_up, rebuild
 from hazardloop_rewards.projection import projection
+from hazardloop_rewards.signals.seen import signal_id
 from hazardloop_rewards.signals.shown import all_counted, counted, counted_one
-from hazardloop_rewards.store import signal_decisions, signal_evidence, signals
+from hazardloop_rewards.store import signal_decisions, signal_evidence, signals, signals_owed
 
 SIGNAL_TABLES = (signals, signal_evidence, signal_decisions)
 
@@ -130,3 +141,90 @@ async def test_a_batch_that_fails_half_way_is_counted_once_when_applied_again(st
     with clean.connect() as db:
         [signal] = all_counted(db, TENANT, 10)
     assert signal.figures["reports"] == 3 and signal.evidence == ["leak-0", "leak-1", "leak-2"]
+
+
+async def test_a_rebuild_raises_the_same_signals_as_counting_live_event_by_event(store, nc, tmp_path):
+    """A rebuild leaves the signals to one pass at its end; a live runner counts each event as
+    it comes. Over the same log (a subsidiary's six months, then near-duplicates dismissed and
+    a further one opening the signal again) both leave the same signal rows."""
+    reporter, at = "p-" + "ef" * 16, generate(1).events[-1].occurred_at
+
+    def filed(days: int) -> ReportFiled:
+        return ReportFiled.record(
+            prev_hash=GENESIS_HASH, tenant=TENANT, aggregate_id=f"again-{days}", actor="reporter:x", occurred_at=at + timedelta(days=days),
+            category="unsafe_equipment", subtype="other", description="Valve leaks again",
+            location=Location(site="North", area="Pump house", spot="P-7", equipment_tag="P-7"),
+            observed_at=at + timedelta(days=days), reporter=reporter,
+        )  # fmt: skip
+
+    first = [filed(0), filed(2), filed(4)]
+    subject = (reporter, "tag:p-7", "unsafe_equipment")
+    dismissal = SignalDismissed.record(
+        prev_hash=GENESIS_HASH, tenant=TENANT, aggregate_id=signal_id(TENANT, SignalRule.NEAR_DUPLICATES, *subject), actor="head-liu",
+        occurred_at=at + timedelta(days=5), rule=SignalRule.NEAR_DUPLICATES, evidence=tuple(e.aggregate_id for e in first),
+        reason="Three separate leaks, each confirmed on site.",
+    )  # fmt: skip
+    events = [*generate(1, seed=11).events, *first, dismissal, filed(6)]
+    await fill(store, events)
+
+    live = ProjectionRunner(projection(store), create_store_engine(f"sqlite:///{tmp_path / 'live.db'}"), store, react=False)
+    live.create_schema()
+    deliveries = [Delivery(n + 1, "s", event) for n, event in enumerate(events)]
+    for start in range(0, len(deliveries), 200):  # as the live consumer hands them over
+        await live.process(deliveries[start : start + 200])
+
+    rebuilt = create_store_engine(f"sqlite:///{tmp_path / 'rebuilt.db'}")
+    await rebuild(ProjectionRunner(projection(store), rebuilt, store, react=False), nc)
+    assert rows(live.engine) == rows(rebuilt)
+    with rebuilt.connect() as db:
+        reopened = counted_one(db, dismissal.aggregate_id)
+        raised = {row.rule for row in db.execute(select(signals))}
+    assert reopened.status == "open" and reopened.evidence == ["again-0", "again-2", "again-4", "again-6"]
+    assert raised == {rule.value for rule in SignalRule if rule != SignalRule.UNUSUAL_PLACE}
+
+
+async def test_rules_set_half_way_through_the_log_apply_from_there_on_in_a_rebuild_as_live(store, nc, tmp_path):
+    """What a rebuild owes is raised by the rules before a new setting; the rest by the new ones."""
+    events = list(generate(1, seed=13).events)
+    half = len(events) // 2
+    stricter = SignalRules(near_duplicates=NearDuplicatesRule(window_days=30, min_reports=2), frequent_pair=FrequentPairRule(min_pairs=3))
+    rules = SignalRulesSet.record(prev_hash=GENESIS_HASH, tenant=TENANT, aggregate_id="signals", actor="head-liu",
+                                  occurred_at=events[half].occurred_at, rules=stricter)  # fmt: skip
+    events.insert(half, rules)
+    await fill(store, events)
+
+    live = ProjectionRunner(projection(store), create_store_engine(f"sqlite:///{tmp_path / 'live.db'}"), store, react=False)
+    live.create_schema()
+    deliveries = [Delivery(n + 1, "s", event) for n, event in enumerate(events)]
+    for start in range(0, len(deliveries), 200):
+        await live.process(deliveries[start : start + 200])
+
+    rebuilt = create_store_engine(f"sqlite:///{tmp_path / 'rebuilt.db'}")
+    await rebuild(ProjectionRunner(projection(store), rebuilt, store, react=False), nc)
+    assert rows(live.engine) == rows(rebuilt)
+    with rebuilt.connect() as db:
+        at = {row.signal_id: row.raised_at for row in db.execute(select(signals).where(signals.c.rule == SignalRule.NEAR_DUPLICATES.value))}
+    assert min(at.values()) < rules.occurred_at < max(at.values())  # raised under both settings
+
+
+async def test_a_rebuild_stopped_before_its_end_leaves_the_signals_owed_and_the_next_run_raises_them(store, nc, tmp_path):
+    generated = generate(1, seed=17)
+    await fill(store, generated.events)
+    half = (await store.last_sequence()) // 2
+
+    stopped = create_store_engine(f"sqlite:///{tmp_path / 'stopped.db'}")
+    built = projection(store)
+    first = ProjectionRunner(replace(built, settle=None), stopped, store, react=False)  # stops before its end's pass
+    first.create_schema()
+    await catch_up(first, nc, until_sequence=half)
+    with stopped.connect() as db:
+        assert db.execute(select(signals_owed)).all() and not db.execute(select(signals)).all()
+    again = ProjectionRunner(projection(store), stopped, store, react=False)
+    again.create_schema()
+    await catch_up(again, nc)
+
+    clean = create_store_engine(f"sqlite:///{tmp_path / 'clean.db'}")
+    await rebuild(ProjectionRunner(projection(store), clean, store, react=False), nc)
+    assert rows(stopped) == rows(clean)
+    with stopped.connect() as db:
+        assert not db.execute(select(signals_owed)).all()

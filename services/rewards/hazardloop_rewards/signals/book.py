@@ -6,6 +6,12 @@ evidence). They are not stored as such: on its first event the book counts them 
 from the rows the projection keeps anyway (filings, proposals), and whenever the
 runner abandons a batch or finds the checkpoint moved it is ``reset`` and counts again
 from what was committed. Either way it holds exactly what replaying the log would.
+
+A replay from an empty store (a rebuild) counts nothing per event: told to ``defer``, the
+book only marks the signals owed (``signals_owed``) and raises them at the replay's end
+in one pass over the same rows (``settle``). Whoever meets the mark first (the end, a new
+rule set, or a live event after a replay that stopped half-way) runs that pass, so the
+store ends as counting per event leaves it.
 """
 
 from __future__ import annotations
@@ -38,8 +44,9 @@ from hazardloop_rewards.signals.concentration import Concentration
 from hazardloop_rewards.signals.duplicates import NearDuplicates
 from hazardloop_rewards.signals.pairing import Pairs
 from hazardloop_rewards.signals.routine import RoutineDuties
-from hazardloop_rewards.signals.seen import Filing, Finding, Rewarded, filing_of, rewarded_of
-from hazardloop_rewards.store import reports, rewards, signal_decisions, signal_evidence, signal_rules, signals, work_places
+from hazardloop_rewards.signals.seen import Filing, Finding, Rewarded, filing_of, place_key, rewarded_of, within_routine_duties
+from hazardloop_rewards.signals.settle import Filed, Proposed, from_store, raise_all
+from hazardloop_rewards.store import reports, rewards, signal_decisions, signal_evidence, signal_rules, signals, signals_owed, work_places
 
 
 _UNKNOWN = object()
@@ -72,11 +79,47 @@ class Subsidiary:
 
 class SignalBook:
     def __init__(self) -> None:
+        self.deferring = False
+        self.owed_noted: bool | None = False
+        """Whether this run wrote the owed mark: None once a batch was abandoned (it may be gone)."""
         self.reset()
+
+    def defer(self, on: bool) -> None:
+        """A replay from an empty store starts (``on``) or ends: counting is left to ``settle``."""
+        self.deferring, self.owed_noted = on, False
+        self.reset()
+        if on:
+            self.seen = ({}, {})
+
+    def settle(self, db: Writer) -> bool:
+        """Raise the signals owed, from the store's rows (this batch's flushed first); True if any were."""
+        if db.get(signals_owed, owed=1) is None:
+            return False
+        db.flush()
+        filed, proposed = (self.seen[0].values(), self.seen[1].values()) if self.seen is not None else from_store(db.connection)
+        self.reset()
+        raise_all(db.connection, self.subsidiaries, self.known, lambda tenant, finding, at: self._raise(db, tenant, finding, at), filed, proposed)
+        db.flush()
+        db.connection.execute(signals_owed.delete())
+        self.reset()  # the pass kept only what could fire: count again from the store
+        self.owed_noted = False
+        return True
+
+    def _owe(self, db: Writer) -> None:
+        if self.owed_noted is None:
+            self.owed_noted = db.get(signals_owed, owed=1) is not None
+        if not self.owed_noted:
+            db.insert(signals_owed, owed=1)
+            self.owed_noted = True
 
     def reset(self) -> None:
         """Forget everything counted: the next event counts again from the store."""
         self.loaded = False
+        if self.owed_noted:
+            self.owed_noted = None
+        self.seen: tuple[dict[str, Filed], dict[str, Proposed]] | None = None
+        """A replay's filings and proposals in the log's order, while it defers; dropped with
+        an abandoned batch (the store's rows, in time order, stand in)."""
         self.subsidiaries: dict[str, Subsidiary] = defaultdict(Subsidiary)
         self.known: dict[str, set[str]] = {}
         """Each signal raised: the reports it names."""
@@ -88,8 +131,15 @@ class SignalBook:
     # --- the projection's handlers --------------------------------------------------------
 
     def filed(self, event: ReportFiled, db: Writer, place: str | None = None) -> None:
-        if not self.loaded:
-            self._load(db)
+        if self.deferring:
+            if self.seen is not None:
+                location = event.location
+                self.seen[0][event.aggregate_id] = Filed(event.tenant, event.aggregate_id, event.reporter, event.occurred_at,
+                                                         place or place_key(event), event.category.value, location.site, location.area, event.team)  # fmt: skip
+            self._owe(db)
+            return
+        if not self.loaded and self._load(db):
+            return  # the signals owed were raised, this filing's among them
         self.teams[event.aggregate_id] = event.team
         subsidiary, filing = self.subsidiaries[event.tenant], filing_of(event, place)
         rules = subsidiary.rules
@@ -98,8 +148,14 @@ class SignalBook:
                 self._raise(db, event.tenant, finding, event.occurred_at)
 
     def proposed(self, event: RewardProposed, db: Writer) -> None:
-        if not self.loaded:
-            self._load(db)
+        if self.deferring:
+            if self.seen is not None:
+                self.seen[1][event.report_id] = Proposed(event.tenant, event.report_id, event.reporter, event.proposer, event.amount_fen,
+                                                         within_routine_duties(event), event.occurred_at)  # fmt: skip
+            self._owe(db)
+            return
+        if not self.loaded and self._load(db):
+            return  # the signals owed were raised, this proposal's among them
         team = self.teams.pop(event.report_id, _UNKNOWN)
         if team is _UNKNOWN:  # filed before this book counted: the store has it
             row = db.get(reports, report_id=event.report_id)
@@ -113,6 +169,13 @@ class SignalBook:
         self.teams.pop(event.report_id, None)
 
     def rules_set(self, event: SignalRulesSet, db: Writer) -> None:
+        """Signals owed are raised by the rules before this set; a replay then counts per event.
+        The counters are counted again from the store, this batch's rows flushed first (counting
+        on top of those in memory would count every filing and proposal twice)."""
+        self.deferring = False
+        self.settle(db)
+        db.flush()
+        self.reset()
         self._load(db)
         self.subsidiaries[event.tenant].rules = event.rules
         values = {"rules": event.rules.model_dump_json(), "set_by": event.actor, "set_at": event.occurred_at}
@@ -174,9 +237,12 @@ class SignalBook:
         for report in new:
             db.insert(signal_evidence, signal_id=signal_id, report_id=report)
 
-    def _load(self, db: Writer) -> None:
+    def _load(self, db: Writer) -> bool:
+        """Count again from the store; True if signals owed were raised first (this batch's rows with them)."""
+        settled = self.settle(db)
         count_from_store(self, db.connection)
         self.loaded = True
+        return settled
 
 
 def _upsert(db: Writer, table: Any, key: dict[str, Any], values: dict[str, Any]) -> None:
