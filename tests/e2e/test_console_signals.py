@@ -48,7 +48,7 @@ def test_the_head_sees_a_signal_beside_a_reward_and_dismisses_it_with_a_reason(s
     head.locator(f"#reward-{third} .signals").get_by_role("button", name="排除此提示").click()
     expect(head.get_by_role("status")).to_contain_text("已保存")
     expect(head.locator(f"#reward-{third}")).to_be_visible()  # the reward itself is still there to decide
-    expect(head.locator(f"#reward-{third} .signals")).to_have_count(0)
+    wait_for(lambda: head.reload() or head.locator(f"#reward-{third} .signals").count() == 0)  # once rewards' read model has the dismissal
 
     [dismissed] = httpx.get(f"{rewards}/signals", params={"tenant": "refinery", "report": third, "status": "all"}, headers=manager).json()
     assert (dismissed["status"], dismissed["decided_by"], dismissed["reason"]) == ("dismissed", "head-of-safety-zhang", "三次分别是不同楼层的踏板，现场已核实。")
