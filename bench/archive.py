@@ -3,8 +3,8 @@
 The archive is written the way ``hazardloop audit export`` writes it (one report's
 filing, verification, rectification and paid reward after another, a seal every
 10,000 messages) before any clock starts. The timed part is what ``hazardloop audit
-replay --archive`` does: the four projections rebuilt side by side, each in its own
-process, while a fifth verifies every hash, chain and seal of the archive.
+replay --archive`` does: every projection rebuilt side by side, each in its own
+process, while one more verifies every hash, chain and seal of the archive.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def write_archive(directory: Path, events: int, *, seed: int = 4) -> dict[str, A
 
 
 def measure(directory: Path, into: Path) -> dict[str, Any]:
-    """Rebuild all four projections from the archive (verified alongside); check the stores."""
+    """Rebuild every service's projection from the archive (verified alongside); check the stores."""
     manifest = json.loads((directory / MANIFEST_FILE).read_text())
     result = rebuild_all(Source(STREAM, "hazard", archive=directory), into, {service: None for service in SERVICES},
                          projections={service: projection_factory(service) for service in SERVICES})
@@ -92,6 +92,7 @@ def measure(directory: Path, into: Path) -> dict[str, Any]:
         "notifications": ("SELECT count(*) FROM notification_inbox", 4 * reports),
         "verification": ("SELECT count(*) FROM verification_cases", reports),
         "rewards": ("SELECT count(*) FROM reward_reports", reports),
+        "console": ("SELECT count(*) FROM console_cases", reports),
     }
     problems = [] if result.archive_fault is None else [f"archive did not verify: {result.archive_fault}"]
     for rebuilt in result.rebuilt:

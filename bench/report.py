@@ -100,7 +100,7 @@ def notes(document: dict[str, Any]) -> list[str]:
     )
     if (rebuilt := document.get("archive")) is not None:
         per = ", ".join(f"{name} {f['applied']:,} in {f['seconds']:.0f}s" for name, f in rebuilt["projections"].items())
-        lines.append(f"(d) {rebuilt['events']:,} archived events, all four projections side by side and the archive "
+        lines.append(f"(d) {rebuilt['events']:,} archived events, every projection side by side and the archive "
                      f"verified alongside: {per}" + (f"; PROBLEMS: {'; '.join(rebuilt['problems'])}" if rebuilt["problems"] else ""))
     if (pages := document.get("console")) is not None:
         lines.append(f"(e) {pages['reports']:,} reports in the console's store; server time in-process, the home page as baseline: "

@@ -189,7 +189,7 @@ def bench_similar(workdir: Path, p: Parameters) -> dict[str, Any]:
 
 
 def bench_archive(workdir: Path, p: Parameters) -> dict[str, Any]:
-    """(d): write an archive (untimed), then rebuild all four projections from it, once."""
+    """(d): write an archive (untimed), then rebuild every projection from it, once."""
     console.log(f"(d) writing an archive of {p.archive_events:,} events")
     manifest = archive.write_archive(workdir / "archive", p.archive_events)
     console.log(f"(d) {manifest['events']:,} messages, {manifest['events_bytes'] / 2**20:,.0f} MiB; rebuilding every projection")
