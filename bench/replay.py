@@ -35,7 +35,8 @@ from hazardloop.projections.definition import Apply
 from hazardloop.projections.replay import rebuild
 from hazardloop.runtime.settings import CommonSettings
 
-STAGES = 4
+STAGE_TYPES = ("ReportFiled", "Verified", "Rectified", "RewardGranted")
+STAGES = len(STAGE_TYPES)
 """Events per report: filed, verified, rectified, reward granted."""
 BATCH_SIZE: int = CommonSettings.model_fields["rebuild_batch_size"].default
 """Events per commit: a service's rebuild, as configured by default."""
@@ -214,7 +215,8 @@ async def rebuild_run(url: str, target: Target, db_file: Path, total: int) -> Re
             task = asyncio.create_task(rebuild(runner, nc))
             finished = await watch(task, runner, trouble, started)
         await cancel_strays(before)
-        problem = _problem(task, runner, total, errors, trouble) or verify(engine, [*target.checks, _checkpoint(total)])
+        read = total // STAGES * sum(kind in projection.event_types for kind in STAGE_TYPES)  # the events of its subjects
+        problem = _problem(task, runner, read, errors, trouble) or verify(engine, [*target.checks, _checkpoint(total)])
         seconds = finished - started
         return RebuildRun(
             problem is None,
@@ -240,7 +242,7 @@ def _problem(
     if task.exception() is not None:
         return f"rebuild raised {task.exception()!r}"
     if task.result() != total:
-        return f"rebuild reported {task.result():,} events applied, the log holds {total:,}"
+        return f"rebuild reported {task.result():,} events applied, the log holds {total:,} of its kinds"
     if errors.dropped:
         return f"nats-py dropped {errors.dropped:,} messages (slow consumer)"
     if errors.other:
