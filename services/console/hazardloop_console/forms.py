@@ -24,6 +24,10 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 Person = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Optional = BeforeValidator(_blank_is_none)
+Ticked = Annotated[bool, BeforeValidator(lambda value: value in ("1", "on", True))]
+"""A checkbox: sent ("on") when ticked, absent when not."""
+Chosen = Annotated[list[str], BeforeValidator(lambda value: value if isinstance(value, list) else [value])]
+"""Boxes of one name: a list when several are ticked, a single value when one is."""
 
 
 def optional_text(max_length: int) -> Any:
@@ -70,18 +74,10 @@ class VerifyForm(Form):
     outcome: Outcome
     grade: Annotated[Grade | None, Optional] = None
     risk_colour: Annotated[RiskColour | None, Optional] = None
-    factors: list[str] = []
-    within_routine_duties: bool = False
+    factors: Chosen = []
+    within_routine_duties: Ticked = False
     duplicate_of: optional_text(64) = None
     comment: optional_text(4000) = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _lists(cls, values: dict[str, Any]) -> dict[str, Any]:
-        factors = values.get("factors", [])
-        values["factors"] = factors if isinstance(factors, list) else [factors]
-        values["within_routine_duties"] = values.get("within_routine_duties") in ("1", "on", True)
-        return values
 
     @model_validator(mode="after")
     def _grade_for_a_hazard(self) -> Self:

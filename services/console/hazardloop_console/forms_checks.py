@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from hazardloop.events import Category
-from hazardloop_console.forms import Form, Optional, Text, local_time, optional_text
+from hazardloop_console.forms import Chosen, Form, Optional, Text, Ticked, local_time, optional_text
 
 Pattern = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9*][A-Za-z0-9._/*-]{0,39}$")]
 
@@ -29,17 +29,9 @@ class RaiseCheckForm(Form):
     category: Annotated[Category | None, Optional] = None
     equipment: Annotated[Pattern | None, Optional] = None
     look_for: Text
-    everyone: bool = False
-    subsidiaries: list[str] = []
+    everyone: Ticked = False
+    subsidiaries: Chosen = []
     due: optional_text(40) = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _lists(cls, values: dict[str, Any]) -> dict[str, Any]:
-        chosen = values.get("subsidiaries", [])
-        values["subsidiaries"] = chosen if isinstance(chosen, list) else [chosen]
-        values["everyone"] = values.get("everyone") in ("1", "on", True)
-        return values
 
     @model_validator(mode="after")
     def _somebody(self) -> Self:
