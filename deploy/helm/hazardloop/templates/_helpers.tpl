@@ -35,7 +35,7 @@ console:
 
 {{/* The image by digest: a tag can be moved, a digest names one build. */}}
 {{- define "hazardloop.image" -}}
-{{- $digest := required "image.digest is required: the sha256 digest of the pushed hazardloop image (deploy/README.md, Kubernetes)" .Values.image.digest -}}
+{{- $digest := required "image.digest is required: the sha256 digest of the pushed hazardloop image (deploy/README.md, Images)" .Values.image.digest -}}
 {{- if not (regexMatch "^sha256:[0-9a-f]{64}$" $digest) -}}
 {{- fail (printf "image.digest must be sha256:<64 hex digits>, not %q" $digest) -}}
 {{- end -}}
