@@ -5,6 +5,7 @@ digest."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,9 @@ def render(values_file: str | None = None, **values: Any) -> list[dict[str, Any]
     return [doc for text in manifests.values() for doc in yaml.safe_load_all(text) if doc]
 
 
+@cache
 def rendered(values_file: str | None = None) -> list[dict[str, Any]]:
+    """The chart as installed with a digest; rendered once per values file, only read after."""
     return render(values_file, image={"digest": DIGEST})
 
 
