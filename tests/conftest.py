@@ -37,7 +37,7 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         from testcontainers.core.container import DockerContainer
         from testcontainers.core.waiting_utils import wait_for_logs
 
-        container = DockerContainer("nats:2.11").with_command("-js").with_exposed_ports(4222)
+        container = DockerContainer("nats:2.15.1").with_command("-js").with_exposed_ports(4222)
         with container:
             wait_for_logs(container, "Server is ready")
             yield f"nats://{container.get_container_host_ip()}:{container.get_exposed_port(4222)}"
