@@ -28,7 +28,7 @@ from nats.js import JetStreamContext
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import ColumnElement, Connection, func, inspect, select
+from sqlalchemy import ColumnElement, Connection, Table, func, inspect, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hazardloop.audit.seal import seal_subject
@@ -143,30 +143,32 @@ class ServiceState(Collector):
         yield from self.store_gauges(service)
 
     def store_gauges(self, service: str) -> Iterator[Metric]:
-        """Dead letters and the service's own gauges, all read on one connection."""
+        """Dead letters and the service's own gauges; one that cannot be read is there
+        without a value (its name and help stay known)."""
         runner = self.runtime.runner
-        gauges = ([dead_letters(runner.projection.metadata.tables["dead_letter"])] if runner else []) + list(self.gauges)
-        if not gauges:
-            return
+        gauges = [dead_letters(runner.projection.metadata.tables["dead_letter"] if runner else None), *self.gauges]
+        for store_gauge, values in zip(gauges, self.read_store(gauges), strict=True):
+            labelled = {(service, *labels): value for labels, value in values.items()}
+            yield gauge(store_gauge.name, store_gauge.documentation, labelled, labels=store_gauge.labels)
+
+    def read_store(self, gauges: Sequence[StoreGauge]) -> list[Mapping[tuple[str, ...], float]]:
+        """Each gauge's values, all read on one connection."""
         try:
-            connection = self.runtime.engine.connect()
+            with self.runtime.engine.connect() as connection:
+                return [read_gauge(connection, store_gauge) for store_gauge in gauges]
         except Exception as exc:  # noqa: BLE001 - the store away: its gauges are unknown
             log.debug("the store could not be read for metrics: %r", exc)
-            return
-        with connection:
-            for store_gauge in gauges:
-                try:
-                    values = store_gauge.read(connection)
-                except Exception as exc:  # noqa: BLE001 - one unreadable gauge does not hide the others
-                    log.debug("metric %s could not be read: %r", store_gauge.name, exc)
-                    connection.rollback()
-                    continue
-                yield gauge(
-                    store_gauge.name,
-                    store_gauge.documentation,
-                    {(service, *labels): value for labels, value in values.items()},
-                    labels=store_gauge.labels,
-                )
+            return [{} for _ in gauges]
+
+
+def read_gauge(connection: Connection, store_gauge: StoreGauge) -> Mapping[tuple[str, ...], float]:
+    """One gauge's values; none if it cannot be read (one does not hide the others)."""
+    try:
+        return store_gauge.read(connection)
+    except Exception as exc:  # noqa: BLE001 - a table not created yet, a query the store refuses
+        log.debug("metric %s could not be read: %r", store_gauge.name, exc)
+        connection.rollback()
+        return {}
 
 
 def gauge(name: str, documentation: str, values: Mapping[tuple[str, ...], float | None], *, labels: Iterable[str] = ()) -> Metric:
@@ -178,10 +180,13 @@ def gauge(name: str, documentation: str, values: Mapping[tuple[str, ...], float 
     return family
 
 
-def dead_letters(table) -> StoreGauge:  # noqa: ANN001 - a sqlalchemy Table
-    """How many events the projection parked (listed at ``GET /dead-letters``)."""
+def dead_letters(table: Table | None) -> StoreGauge:
+    """How many events the projection parked (listed at ``GET /dead-letters``); unknown
+    before the projection runs (``table`` None)."""
 
     def read(connection: Connection) -> Mapping[tuple[str, ...], float]:
+        if table is None:
+            return {}
         if not inspect(connection).has_table(table.name):
             return {(): 0}
         return {(): connection.execute(select(func.count()).select_from(table)).scalar_one()}

@@ -9,6 +9,8 @@ import uuid
 import nats
 from prometheus_client.parser import text_string_to_metric_families
 
+from hazardloop.audit.seal import seal_log
+from hazardloop.log.eventstore import EventStore, Subjects
 from hazardloop.log.natsserver import NatsServer, free_port
 from hazardloop.web.auth import Role
 from tests.clock import ManualClock
@@ -132,6 +134,42 @@ def test_deliveries_to_a_dead_mail_server_and_a_failing_endpoint_show_retrying_t
         samples = scrape(notifications)
         assert value(samples, "hazardloop_notification_oldest_pending_seconds", service="notifications") == 0
         assert value(samples, "hazardloop_notification_deliveries_retrying", service="notifications", channel="email") is None
+
+
+def test_clocks_due_and_not_fired_show_with_how_late_the_oldest_is(harness):
+    clock = ManualClock()
+    intake = harness.start("intake")
+    verification = harness.start("verification", clock=clock, timer_interval=3600)  # a timekeeper that does not come round
+    intake.post("/reports", json=report_body(), headers=harness.headers("emp-1")).raise_for_status()
+    scrape_until(verification, lambda s: value(s, "hazardloop_projection_lag_events", service="verification") == 0)
+    samples = scrape(verification)
+    assert value(samples, "hazardloop_timers_due", service="verification", clock="report") == 0
+    assert value(samples, "hazardloop_timers_overdue_seconds", service="verification", clock="report") == 0
+
+    clock.advance(days=1, minutes=2)  # the report was not accepted within its day
+    samples = scrape(verification)
+    assert value(samples, "hazardloop_timers_due", service="verification", clock="report") == 1
+    assert value(samples, "hazardloop_timers_overdue_seconds", service="verification", clock="report") >= 60
+    assert value(samples, "hazardloop_timers_due", service="verification", clock="check") == 0
+
+
+def test_the_seal_age_and_the_unsealed_events_follow_the_log(harness):
+    intake = harness.start("intake")
+    intake.post("/reports", json=report_body(), headers=harness.headers("emp-1")).raise_for_status()
+    samples = scrape_until(intake, lambda s: value(s, "hazardloop_unsealed_events", service="intake"))
+    assert value(samples, "hazardloop_seal_age_seconds", service="intake") == math.inf  # events, and never sealed
+    assert value(samples, "hazardloop_unsealed_events", service="intake") == value(samples, "hazardloop_stream_last_sequence", service="intake")
+
+    async def seal() -> None:
+        connection = await nats.connect(harness.nats_url)
+        try:
+            await seal_log(connection, EventStore(connection, stream=harness.stream, subjects=Subjects(harness.prefix)))
+        finally:
+            await connection.close()
+
+    asyncio.run(seal())
+    sealed = scrape_until(intake, lambda s: value(s, "hazardloop_seal_age_seconds", service="intake") < 60)
+    assert value(sealed, "hazardloop_unsealed_events", service="intake") == 1  # the seal itself, sealed by the next one
 
 
 def test_metrics_still_answer_while_the_broker_is_down(harness, tmp_path):
