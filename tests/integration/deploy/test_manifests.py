@@ -142,3 +142,25 @@ def test_every_variable_the_stack_reads_from_deploy_env_is_in_the_example(templa
     referenced = set(re.findall(r"\$\{([A-Z0-9_]+)", text)) - {"POSTGRES_HOST"}
     listed = set(re.findall(r"^([A-Z0-9_]+)=", ENV_EXAMPLE, re.MULTILINE))
     assert referenced - listed == set()
+
+
+def test_the_console_ingress_publishes_every_page_but_the_metrics():
+    [ingress] = k8s_documents("console-ingress.yaml")
+    [rule] = ingress["spec"]["rules"]
+    [path] = rule["http"]["paths"]
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/use-regex"] == "true"
+    published = re.compile(path["path"])  # ingress-nginx anchors it at the start of the path
+    for page in ("/", "/console", "/console/cases/RPT-1", "/signin/callback", "/metrics-explained"):
+        assert published.match(page), page
+    for scrape in ("/metrics", "/metrics/", "/metrics/anything"):
+        assert not published.match(scrape), scrape
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_kubernetes_pods_announce_their_metrics_on_their_own_port(service):
+    template = deployment(service)["spec"]["template"]
+    annotations = template["metadata"]["annotations"]
+    [container] = template["spec"]["containers"]
+    [port] = container["ports"]
+    assert annotations == {"prometheus.io/scrape": "true", "prometheus.io/port": str(port["containerPort"]), "prometheus.io/path": "/metrics"}
+    assert template["metadata"]["labels"]["app.kubernetes.io/part-of"] == "hazardloop"  # what the example scrape job selects
