@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection, func, literal, select, union_all
 
-from hazardloop.runtime.metrics import StoreGauge, timers_due
+from hazardloop.runtime.storegauges import StoreGauge, timers_due
 from hazardloop.timing.clock import Clock
 from hazardloop_notifications.store import attempts, deliveries, inbox, reports
 

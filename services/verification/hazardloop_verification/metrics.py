@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hazardloop.runtime.metrics import StoreGauge, timers_due
+from hazardloop.runtime.storegauges import StoreGauge, timers_due
 from hazardloop.timing.clock import Clock
 from hazardloop_verification import check_projection, projection
 from hazardloop_verification.store import check_timers, timers

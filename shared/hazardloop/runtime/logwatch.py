@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from nats.js import JetStreamContext
 
@@ -92,7 +92,3 @@ class LogWatch:
             seal=seal,
             taken_at=now,
         )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -4,9 +4,9 @@ Each app has its own registry (several services share one process in tests and i
 ``hazardloop run``), and every series is labelled with the service's name. HTTP requests
 are counted by route *template*, never by raw path: ids are unbounded and a path may
 carry what a person typed. The rest is read at scrape time: the projection from the
-runner and the log (``logwatch``), dead letters and each service's own gauges
-(``StoreGauge``) from its store. Nothing here needs the broker to answer: a reading that
-fails is left out, and the scrape still succeeds.
+runner and the log (``logwatch``), dead letters and each service's own gauges from its
+store (``storegauges``). Nothing here needs the broker to answer: a reading that fails
+leaves its series out, and the scrape still succeeds.
 
 The endpoint needs no token (a scraper has none) and so answers only requests that did
 not come through a reverse proxy: it is for the cluster's Prometheus, not for the web.
@@ -17,22 +17,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from faststream.exceptions import IncorrectState
 from nats.js import JetStreamContext
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import ColumnElement, Connection, Table, func, inspect, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hazardloop.audit.seal import seal_subject
-from hazardloop.runtime.logwatch import LogReading, LogWatch, utcnow
+from hazardloop.runtime.logwatch import LogReading, LogWatch
+from hazardloop.runtime.storegauges import StoreGauge, dead_letters, read_gauge
 
 if TYPE_CHECKING:
     from hazardloop.runtime.service import Runtime
@@ -50,23 +49,8 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 UNMATCHED = "unmatched"
 """The route label of a request no route took (a 404, or refused before routing)."""
 
-PROXY_HEADERS = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 """Set by every reverse proxy: a scrape that carries one came from outside the cluster."""
-
-
-@dataclass(frozen=True)
-class StoreGauge:
-    """A gauge a service reads from its own store at each scrape.
-
-    ``read`` gets a connection and returns the value of each label combination (in the
-    order of ``labels``); ``service`` is added to every series. A reading that fails (the
-    table not created yet, the database away) leaves the gauge out of that scrape.
-    """
-
-    name: str
-    documentation: str
-    read: Callable[[Connection], Mapping[tuple[str, ...], float]]
-    labels: tuple[str, ...] = ()
 
 
 class RequestMetrics:
@@ -133,7 +117,7 @@ class ServiceState(Collector):
         yield gauge(
             "hazardloop_seal_age_seconds",
             "Seconds since the last seal of the log (+Inf: events, and no seal yet).",
-            {(service,): reading.seal_age_seconds(utcnow())},
+            {(service,): reading.seal_age_seconds(datetime.now(UTC))},
         )
         yield gauge(
             "hazardloop_unsealed_events",
@@ -161,16 +145,6 @@ class ServiceState(Collector):
             return [{} for _ in gauges]
 
 
-def read_gauge(connection: Connection, store_gauge: StoreGauge) -> Mapping[tuple[str, ...], float]:
-    """One gauge's values; none if it cannot be read (one does not hide the others)."""
-    try:
-        return store_gauge.read(connection)
-    except Exception as exc:  # noqa: BLE001 - a table not created yet, a query the store refuses
-        log.debug("metric %s could not be read: %r", store_gauge.name, exc)
-        connection.rollback()
-        return {}
-
-
 def gauge(name: str, documentation: str, values: Mapping[tuple[str, ...], float | None], *, labels: Iterable[str] = ()) -> Metric:
     """A gauge family of the series whose value is known."""
     family = GaugeMetricFamily(name, documentation, labels=["service", *labels])
@@ -178,45 +152,6 @@ def gauge(name: str, documentation: str, values: Mapping[tuple[str, ...], float 
         if value is not None:
             family.add_metric(list(label_values), value)
     return family
-
-
-def dead_letters(table: Table | None) -> StoreGauge:
-    """How many events the projection parked (listed at ``GET /dead-letters``); unknown
-    before the projection runs (``table`` None)."""
-
-    def read(connection: Connection) -> Mapping[tuple[str, ...], float]:
-        if table is None:
-            return {}
-        if not inspect(connection).has_table(table.name):
-            return {(): 0}
-        return {(): connection.execute(select(func.count()).select_from(table)).scalar_one()}
-
-    return StoreGauge("hazardloop_dead_letters", "Events the projection parked because they could not be applied.", read)
-
-
-def timers_due(now: Callable[[], datetime], clocks: Mapping[str, tuple[ColumnElement[datetime], ColumnElement[bool]]]) -> list[StoreGauge]:
-    """How many clocks are due and not fired, and how late the oldest is, per kind of clock.
-
-    ``clocks`` names each kind by its due column and the condition of a clock still to
-    fire; ``now`` is the service's clock, the one its timekeeper fires by. A timekeeper
-    keeps both near zero: a count that stays up means it is not firing.
-    """
-
-    def count(connection: Connection) -> Mapping[tuple[str, ...], float]:
-        moment = now()
-        return {(kind,): connection.execute(select(func.count()).where(waiting, due <= moment)).scalar_one() for kind, (due, waiting) in clocks.items()}
-
-    def lateness(connection: Connection) -> Mapping[tuple[str, ...], float]:
-        moment, late = now(), {}
-        for kind, (due, waiting) in clocks.items():
-            oldest = connection.execute(select(func.min(due)).where(waiting, due <= moment)).scalar_one()
-            late[(kind,)] = max(0.0, (moment - oldest).total_seconds()) if oldest is not None else 0.0
-        return late
-
-    return [
-        StoreGauge("hazardloop_timers_due", "Clocks due by now that have not fired yet.", count, ("clock",)),
-        StoreGauge("hazardloop_timers_overdue_seconds", "How long the oldest due clock has waited to fire (0: none due).", lateness, ("clock",)),
-    ]
 
 
 def install_metrics(app: FastAPI, runtime: Runtime, gauges: Sequence[StoreGauge] = ()) -> CollectorRegistry:
@@ -243,8 +178,8 @@ def install_metrics(app: FastAPI, runtime: Runtime, gauges: Sequence[StoreGauge]
     @app.get(METRICS_PATH, include_in_schema=False)
     async def metrics(request: Request) -> Response:
         """The service's metrics for a scraper inside the cluster; 404 through a proxy."""
-        if any(name in PROXY_HEADERS for name, _ in request.scope["headers"]):
-            return Response(status_code=404)
+        if any(header in request.headers for header in PROXY_HEADERS):
+            raise HTTPException(status_code=404)
         runner = runtime.runner
         state.reading = await watch.read(jetstream_of(runtime), runner.projection.name if runner else None)
         body = await asyncio.to_thread(generate_latest, registry)  # the store gauges query the database

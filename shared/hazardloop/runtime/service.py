@@ -32,7 +32,8 @@ from hazardloop.projections import Projection, ProjectionRunner, storeversion
 from hazardloop.projections.collector import bulk_collection
 from hazardloop.projections.db import create_store_engine
 from hazardloop.projections.replay import rebuild
-from hazardloop.runtime.metrics import StoreGauge, install_metrics
+from hazardloop.runtime.metrics import install_metrics
+from hazardloop.runtime.storegauges import StoreGauge
 from hazardloop.runtime.settings import CommonSettings
 from hazardloop.web import assets
 from hazardloop.web.apidocs import api_docs_routes

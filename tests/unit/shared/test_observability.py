@@ -51,7 +51,8 @@ def names(tmp_path_factory: pytest.TempPathFactory) -> frozenset[str]:
 
 def metrics_in(expression: str) -> set[str]:
     """The series an expression selects (ours are prefixed; the rest is PromQL or labels)."""
-    return set(re.findall(r"\bhazardloop_\w+", expression)) | {word for word in re.findall(r"\b\w+(?=\{)", expression) if word in PROMETHEUS_OWN}
+    ours = set(re.findall(r"\bhazardloop_\w+", expression))
+    return ours | {word for word in re.findall(r"\b\w+(?=\{)", expression) if word in PROMETHEUS_OWN}
 
 
 def test_every_service_exports_the_families_operators_rely_on(names):
