@@ -31,3 +31,5 @@ def test_each_service_is_scraped_without_a_token_and_counts_what_it_was_asked(sy
         lag = ("hazardloop_projection_lag_events", frozenset({"service": service}.items()))
         wait_for(lambda service=service, lag=lag: samples(system.url(service)).get(lag) == 0)
         assert httpx.get(f"{system.url(service)}/metrics", headers={"X-Forwarded-For": "198.51.100.4"}).status_code == 404
+    sealed = {service for service in SERVICES if ("hazardloop_seal_age_seconds", frozenset({"service": service}.items())) in samples(system.url(service))}
+    assert sealed == set(SERVICES) - {"console"}  # its broker user reads no message by sequence

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 
 from hazardloop.audit.seal import LastSeal, last_seal
 
@@ -37,11 +39,14 @@ class LogReading:
     """Events of the projection's kinds in the log that it has not applied yet: those
     its consumer has not delivered, and those delivered but not yet committed."""
     seal: LastSeal | None = None
-    taken_at: float = 0.0
+    seal_read: bool = False
+    """Whether the seal chain was looked at (``seal`` None: no seal yet)."""
+    taken_at: float = -math.inf
+    """``time.monotonic()`` when taken: the first reading is always stale."""
 
     def seal_age_seconds(self, now: datetime) -> float | None:
         """Time since the last seal; infinite when the log holds events but no seal yet."""
-        if self.stream_last_sequence is None:
+        if self.stream_last_sequence is None or not self.seal_read:
             return None
         if self.seal is None:
             return float("inf") if self.stream_last_sequence else None
@@ -49,7 +54,7 @@ class LogReading:
 
     def unsealed_events(self) -> int | None:
         """Messages after the last one a seal covers."""
-        if self.stream_last_sequence is None:
+        if self.stream_last_sequence is None or not self.seal_read:
             return None
         return self.stream_last_sequence - (self.seal.last_sequence if self.seal else 0)
 
@@ -58,9 +63,13 @@ UNKNOWN = LogReading()
 
 
 class LogWatch:
-    """Reads the log for a scrape, at most once per ``lifetime``, one reading at a time."""
+    """Reads the log for a scrape, at most once per ``lifetime``, one reading at a time.
 
-    def __init__(self, *, stream: str, seal_subject: str, timeout: float = READING_TIMEOUT, lifetime: float = READING_LIFETIME) -> None:
+    ``seal_subject`` None leaves the seal chain alone: the console's NATS user may not read
+    the log's messages by sequence (the services' may), and the seal is the same for all.
+    """
+
+    def __init__(self, *, stream: str, seal_subject: str | None, timeout: float = READING_TIMEOUT, lifetime: float = READING_LIFETIME) -> None:
         self.stream, self.seal_subject = stream, seal_subject
         self.timeout, self.lifetime = timeout, lifetime
         self.reading = UNKNOWN
@@ -81,14 +90,19 @@ class LogWatch:
         try:
             async with asyncio.timeout(self.timeout):
                 stream = await js.stream_info(self.stream)
-                consumer = await js.consumer_info(self.stream, consumer_name)
-                seal = await last_seal(js, self.stream, self.seal_subject)
-        except Exception as exc:  # noqa: BLE001 - broker down or slow, consumer being recreated: unknown
+                seal = await last_seal(js, self.stream, self.seal_subject) if self.seal_subject else None
+                try:
+                    consumer = await js.consumer_info(self.stream, consumer_name)
+                    pending = (consumer.num_pending or 0) + (consumer.num_ack_pending or 0)
+                except NotFoundError:  # the runner is recreating it at its checkpoint
+                    pending = None
+        except Exception as exc:  # noqa: BLE001 - broker down or slow: unknown
             log.debug("the log could not be read for metrics: %r", exc)
             return LogReading(taken_at=now)
         return LogReading(
             stream_last_sequence=stream.state.last_seq,
-            projection_pending=(consumer.num_pending or 0) + (consumer.num_ack_pending or 0),
+            projection_pending=pending,
             seal=seal,
+            seal_read=self.seal_subject is not None,
             taken_at=now,
         )

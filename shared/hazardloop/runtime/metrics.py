@@ -154,8 +154,9 @@ def gauge(name: str, documentation: str, values: Mapping[tuple[str, ...], float 
     return family
 
 
-def install_metrics(app: FastAPI, runtime: Runtime, gauges: Sequence[StoreGauge] = ()) -> CollectorRegistry:
-    """Count the app's requests and serve ``GET /metrics`` from a registry of its own."""
+def install_metrics(app: FastAPI, runtime: Runtime, gauges: Sequence[StoreGauge] = (), *, seals: bool = True) -> CollectorRegistry:
+    """Count the app's requests and serve ``GET /metrics`` from a registry of its own;
+    ``seals``: also the seal chain's age (see ``LogWatch``)."""
     registry = CollectorRegistry()
     requests = Counter(
         "hazardloop_http_requests",
@@ -172,7 +173,7 @@ def install_metrics(app: FastAPI, runtime: Runtime, gauges: Sequence[StoreGauge]
     )
     state = ServiceState(runtime, gauges)
     registry.register(state)
-    watch = LogWatch(stream=runtime.settings.stream_name, seal_subject=seal_subject(runtime.subjects))
+    watch = LogWatch(stream=runtime.settings.stream_name, seal_subject=seal_subject(runtime.subjects) if seals else None)
     app.add_middleware(RequestMetrics, requests=requests, latency=latency, service=runtime.name)
 
     @app.get(METRICS_PATH, include_in_schema=False)

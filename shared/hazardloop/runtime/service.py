@@ -269,7 +269,7 @@ def create_service(
     app.include_router(operator_routes())
     for router in routes:
         app.include_router(router)
-    install_metrics(app, runtime, gauges)
+    install_metrics(app, runtime, gauges, seals=bool(publishes))  # the console's broker user reads no message by sequence
     declare_refusals(app)
     return app
 
