@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, func, literal, select, union_all
+from sqlalchemy import Connection, Subquery, func, literal, select, union_all
 
 from hazardloop.runtime.storegauges import StoreGauge, timers_due
 from hazardloop.timing.clock import Clock
@@ -18,7 +18,7 @@ from hazardloop_notifications.store import attempts, deliveries, inbox, reports
 STATES = ("pending", "failed")
 
 
-def _all_deliveries():  # noqa: ANN202 - a subquery
+def all_deliveries() -> Subquery:
     """Outbox and inbox alike: channel, status, creation and key of each delivery."""
     outbox = select(deliveries.c.channel, deliveries.c.status, deliveries.c.created_at, deliveries.c.key)
     inboxes = select(literal("inbox").label("channel"), inbox.c.status, inbox.c.created_at, inbox.c.key)
@@ -26,13 +26,13 @@ def _all_deliveries():  # noqa: ANN202 - a subquery
 
 
 def by_state(connection: Connection) -> Mapping[tuple[str, ...], float]:
-    every = _all_deliveries()
+    every = all_deliveries()
     query = select(every.c.channel, every.c.status, func.count()).where(every.c.status.in_(STATES)).group_by(every.c.channel, every.c.status)
     return {(channel, status): count for channel, status, count in connection.execute(query)}
 
 
 def retrying(connection: Connection) -> Mapping[tuple[str, ...], float]:
-    every = _all_deliveries()
+    every = all_deliveries()
     query = (
         select(every.c.channel, func.count())
         .select_from(every.join(attempts, attempts.c.key == every.c.key))
@@ -44,7 +44,7 @@ def retrying(connection: Connection) -> Mapping[tuple[str, ...], float]:
 
 def gauges(clock: Clock) -> list[StoreGauge]:
     def oldest_pending(connection: Connection) -> Mapping[tuple[str, ...], float]:
-        every = _all_deliveries()
+        every = all_deliveries()
         oldest = connection.execute(select(func.min(every.c.created_at)).where(every.c.status == "pending")).scalar_one()
         return {(): max(0.0, (clock.now() - oldest).total_seconds()) if oldest is not None else 0.0}
 

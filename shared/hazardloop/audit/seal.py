@@ -47,7 +47,7 @@ class LastSeal:
 
 
 def seal_subject(subjects: Subjects) -> str:
-    """The one subject every seal is appended on."""
+    """The seal chain's subjects (one aggregate, every seal appended to it)."""
     return subjects.aggregate(SEAL_TENANT, RangeSealed.aggregate_type, SEAL_AGGREGATE_ID)
 
 
