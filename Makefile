@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test docs bench schemas check-schemas setup clean browser
+.PHONY: run test docs bench schemas check-schemas setup clean browser promtool
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,17 @@ ifeq ($(CHROMIUM),)
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium || \
 	  sudo sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium'
 endif
+
+# promtool checks the shipped alert rules: the one binary from Debian's prometheus package,
+# unpacked into the venv (no Prometheus server is installed or started). Without apt the
+# test that runs it is skipped.
+PROMTOOL := $(BIN)/promtool
+$(PROMTOOL): | $(STAMP)
+	@work=$$(mktemp -d) && (cd $$work && apt-get download -qq prometheus 2>/dev/null \
+	  && dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x ./usr/bin/promtool \
+	  && mv usr/bin/promtool $(CURDIR)/$(PROMTOOL)) \
+	  || echo "promtool not available: the alert rules get the structural check only"; rm -rf $$work
+promtool: $(PROMTOOL)
 
 # The test session's OpenID provider (the certified oidc-provider on Node), as locked.
 OIDC := tests/oidc
@@ -39,7 +50,7 @@ run: $(STAMP)
 	$(BIN)/hazardloop run
 
 ## Set up and pass every test (unit, integration on real NATS/SQLite/PostgreSQL, end to end).
-test: $(STAMP) browser $(OIDC_STAMP)
+test: $(STAMP) browser $(OIDC_STAMP) $(PROMTOOL)
 	$(BIN)/hazardloop schemas --check
 	$(BIN)/pytest -q
 

@@ -21,6 +21,7 @@ from hazardloop_notifications.api import deliveries as api_deliveries
 from hazardloop_notifications.api import directory as api_directory
 from hazardloop_notifications.api import inbox as api
 from hazardloop_notifications.clocks import Clocks
+from hazardloop_notifications.metrics import gauges
 from hazardloop_notifications.projection import Notifier
 from hazardloop_notifications.render import Renderer
 from hazardloop_notifications.sender import Sender
@@ -52,6 +53,7 @@ def build(
         description="Everyone hears what they need, on time, exactly once: inbox, e-mail, webhooks and group chats.",
         workers=[sender.run, Clocks(settings, clock).run],
         keys=["webhook"],
+        gauges=gauges(clock),
     )
     app.state.settings, app.state.clock, app.state.renderer, app.state.sender = settings, clock, renderer, sender
     return app

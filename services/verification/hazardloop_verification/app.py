@@ -17,6 +17,7 @@ from hazardloop_verification.api import cases, checks, dossier, policy, views
 from hazardloop_verification.check_commands import CheckWork
 from hazardloop_verification.commands import Casework
 from hazardloop_verification.dossier.document import Dossiers
+from hazardloop_verification.metrics import gauges
 from hazardloop_verification.projection import projection
 from hazardloop_verification.settings import VerificationSettings
 from hazardloop_verification.timekeeper import Timekeeper
@@ -58,6 +59,7 @@ def build(settings: VerificationSettings | None = None, *, clock: Clock | None =
         description="The safety department accepts, verifies and grades reports, and sees them rectified on time.",
         on_connect=connect,
         workers=[keep_time],
+        gauges=gauges(clock),
     )
     app.state.casework = app.state.dossiers = app.state.checks = None  # until connected: their routes answer 503
     return app

@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 
 from hazardloop.audit.source import read_stream
-from hazardloop.events import MARK_LENGTH, MAX_SEAL_RANGE, SEAL_AGGREGATE_ID, SEAL_TENANT, RangeSealed, hash_is_intact
-from hazardloop.log.eventstore import EventStore
+from hazardloop.events import MARK_LENGTH, MAX_SEAL_RANGE, SEAL_AGGREGATE_ID, SEAL_TENANT, RangeSealed, decode_event, hash_is_intact
+from hazardloop.log.eventstore import EventStore, Subjects
 
 SEALER = "system:sealer"
 
@@ -33,6 +36,32 @@ def commit(leaves: list[bytes]) -> tuple[str, str]:
 
 class UnsealableError(Exception):
     """The range holds a message that is not intact: sealing it would bless the damage."""
+
+
+@dataclass(frozen=True, slots=True)
+class LastSeal:
+    """Where the seal chain stands: what an operator's staleness alert watches."""
+
+    last_sequence: int
+    sealed_at: datetime
+
+
+def seal_subject(subjects: Subjects) -> str:
+    """The seal chain's subjects (one aggregate, every seal appended to it)."""
+    return subjects.aggregate(SEAL_TENANT, RangeSealed.aggregate_type, SEAL_AGGREGATE_ID)
+
+
+async def last_seal(js: JetStreamContext, stream: str, subject: str) -> LastSeal | None:
+    """The newest seal on ``subject`` (see ``seal_subject``), or None before the first:
+    one lookup of the subject's last message, however long the chain."""
+    try:
+        message = await js.get_last_msg(stream, subject)
+    except NotFoundError:
+        return None
+    seal = decode_event(message.data or b"")
+    if not isinstance(seal, RangeSealed):
+        return None
+    return LastSeal(seal.last_sequence, seal.occurred_at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,8 @@ from hazardloop.projections import Projection, ProjectionRunner, storeversion
 from hazardloop.projections.collector import bulk_collection
 from hazardloop.projections.db import create_store_engine
 from hazardloop.projections.replay import rebuild
+from hazardloop.runtime.metrics import install_metrics
+from hazardloop.runtime.storegauges import StoreGauge
 from hazardloop.runtime.settings import CommonSettings
 from hazardloop.web import assets
 from hazardloop.web.apidocs import api_docs_routes
@@ -162,6 +164,7 @@ def create_service(
     workers: Sequence[Worker] = (),
     keys: Sequence[str] = (),
     on_stop: Callable[[], Awaitable[None]] | None = None,
+    gauges: Sequence[StoreGauge] = (),
 ) -> FastAPI:
     """``on_connect`` sets up a service's own broker-bound parts (buckets, say) at startup;
     ``larger_bodies`` lets upload paths take bodies over ``max_body_bytes``; ``workers``
@@ -169,7 +172,8 @@ def create_service(
     of the key ring it needs besides the token, pseudonym and master keys (every service
     opens reports' sealed text with the subsidiaries' master keys), checked before
     anything starts; ``on_stop`` releases what the service
-    holds besides the broker (an HTTP client, say) when it stops."""
+    holds besides the broker (an HTTP client, say) when it stops; ``gauges`` are the
+    service's own metrics, read from its store at each scrape of ``/metrics``."""
     settings.keys.require(["jwt", "pseudonym", "master", *keys], tenants=settings.tenants)
     subjects = Subjects(settings.subject_prefix)
     broker = NatsBroker(
@@ -265,6 +269,7 @@ def create_service(
     app.include_router(operator_routes())
     for router in routes:
         app.include_router(router)
+    install_metrics(app, runtime, gauges, seals=bool(publishes))  # the console's broker user reads no message by sequence
     declare_refusals(app)
     return app
 

@@ -5,6 +5,7 @@ digest."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,25 @@ def test_a_site_runs_the_four_services_without_the_console_on_its_own_domain_and
 def test_the_settings_the_chart_owns_cannot_be_overridden():
     with pytest.raises(helm.HelmRenderError, match="settings.HAZARDLOOP_ENV is set by the chart"):
         render(image={"digest": DIGEST}, settings={"HAZARDLOOP_ENV": "development"})
+
+
+def test_the_console_ingress_publishes_every_page_but_the_metrics():
+    ingress = objects(rendered(), "Ingress")["console"]
+    [rule] = ingress["spec"]["rules"]
+    [path] = rule["http"]["paths"]
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/use-regex"] == "true"
+    published = re.compile(path["path"])  # ingress-nginx anchors it at the start of the path
+    for page in ("/", "/console", "/console/cases/RPT-1", "/signin/callback", "/metrics-explained"):
+        assert published.match(page), page
+    for scrape in ("/metrics", "/metrics/", "/metrics/anything"):
+        assert not published.match(scrape), scrape
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_pods_announce_their_metrics_on_their_own_port(service):
+    template = objects(rendered(), "Deployment")[service]["spec"]["template"]
+    annotations = template["metadata"]["annotations"]
+    [port] = container(objects(rendered(), "Deployment")[service])["ports"]
+    scrape = {key: value for key, value in annotations.items() if key.startswith("prometheus.io/")}
+    assert scrape == {"prometheus.io/scrape": "true", "prometheus.io/port": str(port["containerPort"]), "prometheus.io/path": "/metrics"}
+    assert template["metadata"]["labels"]["app.kubernetes.io/part-of"] == "hazardloop"  # what the example scrape job selects

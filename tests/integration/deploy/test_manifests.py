@@ -74,3 +74,4 @@ def test_every_variable_the_stack_reads_from_deploy_env_is_in_the_example(templa
     referenced = set(re.findall(r"\$\{([A-Z0-9_]+)", text)) - {"POSTGRES_HOST"}
     listed = set(re.findall(r"^([A-Z0-9_]+)=", ENV_EXAMPLE, re.MULTILINE))
     assert referenced - listed == set()
+
