@@ -26,8 +26,10 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import Span as SdkSpan
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Link, Span, SpanContext, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -58,36 +60,34 @@ def configured(environ: Mapping[str, str] = os.environ) -> bool:
     return any(environ.get(name, "").strip() for name in ENDPOINT_VARIABLES)
 
 
-def enabled() -> bool:
-    return _State.enabled
-
-
 def configure_tracing(service: str, environ: Mapping[str, str] = os.environ) -> bool:
-    """Install a provider exporting to the configured OTLP endpoint, as ``hazardloop-<service>``.
+    """Install a provider exporting to the configured OTLP endpoint: whether tracing is on.
 
-    Whether tracing is on. The exporter is imported only then: a service that does not
-    trace does not load it.
+    The exporter is imported only then: a service that does not trace does not load it.
     """
     if not configured(environ):
         return False
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: f"hazardloop-{service}"}))
-    provider.add_span_processor(_RedactQuery())
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
+    trace.set_tracer_provider(tracer_provider(service, OTLPSpanExporter()))
     _State.enabled = True
     return True
 
 
-def http_telemetry() -> dict[str, Any]:
+def tracer_provider(service: str, exporter: SpanExporter) -> TracerProvider:
+    """Spans of ``hazardloop-<service>``, credentials taken out of URLs, exported in batches
+    by a background thread (``OTEL_BSP_*`` tune it)."""
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: f"hazardloop-{service}"}))
+    provider.add_span_processor(_RedactQuery())
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
+
+
+def http_telemetry(provider: TracerProvider | None = None) -> dict[str, Any]:
     """FastAPI's own telemetry, as the services use it: a server span per request (once a
-    provider is installed), without its log records, which carry the rejected input
-    (personal data); health probes are left out."""
-    return {"logs": False, "operation_spans": False, "exclude": _is_probe}
+    provider is installed, or with ``provider``), without its log records, which carry the
+    rejected input (personal data); health probes are left out."""
+    return {"tracer_provider": provider, "logs": False, "operation_spans": False, "exclude": _is_probe}
 
 
 def _is_probe(scope: Any) -> bool:
