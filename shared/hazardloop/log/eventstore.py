@@ -244,10 +244,7 @@ class AggregateStore(abc.ABC):
         keys = list(dict.fromkeys(keys))
         first = keys[0] if keys else None
         report_id = first.aggregate_id if first is not None and first.aggregate_type == "report" else None
-        with (
-            bound(tenant=first.tenant if first else None, report_id=report_id),
-            tracing.span(f"decide {first.aggregate_type if first else 'nothing'}", attributes=_decision_attributes(keys)),
-        ):
+        with bound(tenant=first.tenant if first else None, report_id=report_id), tracing.deciding(keys):
             return await self._decide(keys, decision, attempts)
 
     async def _decide(self, keys: list[AggregateKey], decision: Decision, attempts: int) -> list[Event]:
@@ -267,20 +264,6 @@ class AggregateStore(abc.ABC):
                 if attempt == attempts:
                     raise
         raise AssertionError("unreachable")
-
-
-def _decision_attributes(keys: Sequence[AggregateKey]) -> dict[str, str | int]:
-    """What a decision's span says: the aggregates it decides on (ids, never contents)."""
-    if not keys:
-        return {}
-    first = keys[0]
-    attributes: dict[str, str | int] = {
-        "hazardloop.tenant": first.tenant, "hazardloop.aggregate.type": first.aggregate_type,
-        "hazardloop.aggregate.id": first.aggregate_id, "hazardloop.aggregates": len(keys),
-    }
-    if first.aggregate_type == "report":
-        attributes["hazardloop.report.id"] = first.aggregate_id
-    return attributes
 
 
 def cloudevents_headers(event: Event, source: str) -> dict[str, str]:

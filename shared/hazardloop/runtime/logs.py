@@ -74,8 +74,11 @@ def bound(*, tenant: str | None = None, report_id: str | None = None, event_type
     """Lines logged inside the block name this report, subsidiary or event kind (ids only:
     never a person or their words)."""
     values = {k: v for k, v in (("tenant", tenant), ("report_id", report_id), ("event_type", event_type)) if v is not None}
-    with structlog.contextvars.bound_contextvars(**values):
+    tokens = structlog.contextvars.bind_contextvars(**values)  # tokens restore what was bound before, cheaply
+    try:
         yield
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
 
 
 def _add_trace(_: Any, __: str, line: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -104,12 +107,21 @@ _COMMON: list[Any] = [
 ]
 
 
+def _first_things_first(_: Any, __: str, line: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """``timestamp``, ``level``, ``logger``, ``message`` lead every line, for a person scanning them."""
+    return {key: line[key] for key in _LEADING if key in line} | line
+
+
+_LEADING = ("timestamp", "level", "logger", "message")
+
+
 def handler(stream: TextIO, log_format: LogFormat = "json") -> logging.Handler:
     """A handler rendering every record in ``log_format``, credentials redacted."""
     if log_format == "json":
         ending: list[Any] = [
             structlog.processors.format_exc_info,
             structlog.processors.EventRenamer("message"),
+            _first_things_first,
             structlog.processors.JSONRenderer(ensure_ascii=False, default=str),
         ]
     else:

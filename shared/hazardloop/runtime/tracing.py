@@ -21,7 +21,7 @@ import contextlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -166,6 +166,21 @@ def span(
         return
     with _tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes, links=list(links)) as current:
         yield current
+
+
+def deciding(keys: Sequence[tuple[str, str, str]]) -> contextlib.AbstractContextManager[Span | None]:
+    """The span of a command's decision over aggregates (tenant, aggregate type, id): their
+    ids, never their contents."""
+    if not _State.enabled or not keys:
+        return contextlib.nullcontext()
+    tenant, aggregate_type, aggregate_id = keys[0]
+    attributes: dict[str, str | int] = {
+        "hazardloop.tenant": tenant, "hazardloop.aggregate.type": aggregate_type,
+        "hazardloop.aggregate.id": aggregate_id, "hazardloop.aggregates": len(keys),
+    }
+    if aggregate_type == "report":
+        attributes["hazardloop.report.id"] = aggregate_id
+    return span(f"decide {aggregate_type}", attributes=attributes)
 
 
 def appending(events: list[Event] | tuple[Event, ...]) -> contextlib.AbstractContextManager[Span | None]:
