@@ -1,8 +1,8 @@
 """End to end: a report's trace, as a real OTLP receiver gets it from the services as processes.
 
 One trace runs from intake's HTTP request through the append, across the log, into
-verification's and notifications' handling of the event; no span says what the report
-says or who filed it. Without an endpoint nothing is traced, and events without trace
+verification's and notifications' handling of the event, and the reporter's inbox message
+is recorded in a trace linked to it; no span says what the report says or who filed it. Without an endpoint nothing is traced, and events without trace
 headers (or with broken ones) are consumed as ever.
 """
 
@@ -71,6 +71,9 @@ def test_one_trace_runs_from_the_form_through_the_log_into_every_consumer_and_sa
         assert spans["verification"].parent_span_id == spans["append"].span_id
         assert spans["notifications"].parent_span_id == spans["append"].span_id
         assert spans["append"].attributes["hazardloop.tenant"] == "refinery"
+        trace_id = spans["server"].trace_id
+        recorded = wait_for(lambda: [s for s in receiver.received() if s.name == "notifications record inbox" and trace_id in s.links])
+        assert all(s.trace_id != trace_id for s in recorded)  # the sender's own trace, linked to the report's
         personal = [DESCRIPTION, NAME, PHONE, EMPLOYEE, "Qiao Sanzhang"]
         for span in receiver.received():
             said = json.dumps([span.name, span.attributes], ensure_ascii=False)
