@@ -1,7 +1,7 @@
 """Traces from an HTTP request through the append, across the log, into every consumer.
 
-Off unless an OTLP endpoint is configured (``OTEL_EXPORTER_OTLP_ENDPOINT`` or
-``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``, the OpenTelemetry SDK's own variables): then no
+On only when an OTLP endpoint is configured (``OTEL_EXPORTER_OTLP_ENDPOINT`` or
+``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``, the OpenTelemetry SDK's own variables). Off, no
 provider is installed, no exporter thread runs, FastAPI's server spans stay off (it
 traces only once a provider is installed) and the helpers here return at their first test.
 
@@ -10,7 +10,8 @@ CloudEvents Distributed Tracing extension's ``traceparent`` and ``tracestate`` a
 ``ce-`` prefixed like every other attribute in binary mode. Headers only: the event's body,
 and so its hash, never changes. A consumer's span for one event (its projection applying
 it, a reaction to it) is a child of that context, so a report's trace runs from the form
-to every service that handled it; the appends a reaction makes continue that trace.
+to every service that handled it; the appends a reaction makes continue that trace. Work
+done later on its own clock (a notification's delivery) is linked to it instead.
 
 Span attributes name events, aggregates and subsidiaries, never people or their words.
 """
