@@ -23,6 +23,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import OperationalError
 
 from hazardloop.log.eventstore import EventStore, EventStoreUnavailable
+from hazardloop.runtime import tracing
+from hazardloop.runtime.logs import bound
 from hazardloop.runtime.rounds import every
 from hazardloop.runtime.service import Runtime
 from hazardloop.timing.clock import Clock
@@ -142,14 +144,27 @@ class Sender:
         """An inbox message is delivered once projected: record it, pipelined, each once."""
         if not rows:
             return 0
-        recorded = await commands.record_inbox_deliveries(self.store, [Outgoing.from_row(row) for row in rows], now=self.clock.now())
+        outgoing = [Outgoing.from_row(row) for row in rows]
+        with tracing.following("notifications record inbox", [o.source_event_id for o in outgoing], {"messaging.batch.message_count": len(rows)}):
+            recorded = await commands.record_inbox_deliveries(self.store, outgoing, now=self.clock.now())
         await asyncio.to_thread(self._note_many, [row["key"] for row in rows])
         return recorded
 
     # --- e-mail and webhooks -------------------------------------------------------------
 
     async def _deliver(self, row: dict[str, Any]) -> bool:
-        key, outgoing = row["key"], Outgoing.from_row(row)
+        outgoing = Outgoing.from_row(row)
+        attributes = {"hazardloop.tenant": outgoing.tenant, "hazardloop.notification.kind": outgoing.kind, "hazardloop.notification.channel": outgoing.channel}
+        if outgoing.report_id is not None:
+            attributes["hazardloop.report.id"] = outgoing.report_id
+        with (
+            bound(tenant=outgoing.tenant, report_id=outgoing.report_id),
+            tracing.following(f"notifications deliver {outgoing.channel}", [outgoing.source_event_id], attributes),
+        ):
+            return await self._deliver_once(row, outgoing)
+
+    async def _deliver_once(self, row: dict[str, Any], outgoing: Outgoing) -> bool:
+        key = row["key"]
         logged = await commands.delivery(self.store, outgoing.tenant, key)
         if logged.sent:
             await asyncio.to_thread(self._note, key, done=True)  # sent before; this store had not caught up

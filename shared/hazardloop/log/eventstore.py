@@ -35,6 +35,8 @@ from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, NotFoundError
 
 from hazardloop.events import GENESIS_HASH, Event, decode_event, encode_event
+from hazardloop.runtime import tracing
+from hazardloop.runtime.logs import bound
 
 WRONG_LAST_SEQUENCE = 10071
 """JetStream: the expected last subject sequence did not match."""
@@ -240,6 +242,12 @@ class AggregateStore(abc.ABC):
         short by an outage is completed or compensated so when the same command comes again.
         """
         keys = list(dict.fromkeys(keys))
+        first = keys[0] if keys else None
+        report_id = first.aggregate_id if first is not None and first.aggregate_type == "report" else None
+        with bound(tenant=first.tenant if first else None, report_id=report_id), tracing.deciding(keys):
+            return await self._decide(keys, decision, attempts)
+
+    async def _decide(self, keys: list[AggregateKey], decision: Decision, attempts: int) -> list[Event]:
         for attempt in range(1, attempts + 1):
             histories = {key: await self.load(*key) for key in keys}
             events = list(decision(histories))
@@ -350,6 +358,7 @@ class EventStore(AggregateStore):
                 event.tenant, event.aggregate_type, event.aggregate_id
             ),
             **cloudevents_headers(event, self._source),
+            **tracing.event_headers(),  # the appending span: where the event's consumers continue its trace
         }
 
     async def append(self, event: Event, *, expected_version: int) -> Appended:
@@ -359,6 +368,10 @@ class EventStore(AggregateStore):
         ``duplicate``, inside or after the broker's duplicate window. An append left
         without an answer is settled before this returns (see ``_settle_one``).
         """
+        with tracing.appending((event,)):
+            return await self._append(event, expected_version)
+
+    async def _append(self, event: Event, expected_version: int) -> Appended:
         deadline = asyncio.get_running_loop().time() + self._settle
         subject, payload, headers = self.subjects.of(event), encode_event(event), self._headers(event, expected_version)
         try:
@@ -416,6 +429,12 @@ class EventStore(AggregateStore):
         still guarded on its own, and one left without an answer is settled as
         ``append`` settles it. The first failure is raised after all have settled.
         """
+        if not items:
+            return []
+        with tracing.appending([event for event, _ in items]):
+            return await self._append_many(items)
+
+    async def _append_many(self, items: Sequence[tuple[Event, int]]) -> list[Appended]:
         if self._acks is None:
             self._acks = _AckPipeline(self._nc)
         deadline = asyncio.get_running_loop().time() + self._settle

@@ -7,10 +7,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from opentelemetry.context import Context
 from sqlalchemy import MetaData
 
 from hazardloop.events import Event, decode_event
 from hazardloop.projections.writer import Writer
+from hazardloop.runtime import tracing
+from hazardloop.runtime.logs import bound_to
 
 Apply = Callable[[Any, Writer], None]
 React = Callable[[Any], Awaitable[None]]
@@ -30,16 +33,18 @@ class Delivery(NamedTuple):
     subject: str
     event: Event | None
     error: str | None = None
+    trace: Context | None = None
+    """The context the event was appended in, to continue its trace (None when not tracing)."""
 
 
-def delivery_of(sequence: int, subject: str, data: bytes) -> Delivery:
+def delivery_of(sequence: int, subject: str, data: bytes, headers: dict[str, str] | None = None) -> Delivery:
     """Decode a message of the log; an undecodable event is poison, not a crash."""
     try:
         event: Event | None = decode_event(data)
         error = None
     except Exception as exc:  # noqa: BLE001 - the delivery carries the error instead
         event, error = None, f"cannot decode event: {exc}"
-    return Delivery(sequence, subject, event, error)
+    return Delivery(sequence, subject, event, error, tracing.event_context(headers))
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,12 @@ class Projection:
             if delivery.event is None:
                 raise ValueError(delivery.error or "undecodable event")
             handler = handlers.get(type(delivery.event))
-            if handler is not None:
+            if handler is None:
+                pass
+            elif delivery.trace is None:
                 handler(delivery.event, writer)
+            else:  # traced: the handler's part of the event's trace (a rebuild traces nothing)
+                with tracing.consuming(self.name, "apply", delivery.event, delivery.sequence, delivery.trace), bound_to(delivery.event):
+                    handler(delivery.event, writer)
             applied, last = applied + 1, delivery
         return applied, last

@@ -28,6 +28,8 @@ from hazardloop.log.eventstore import EventStore, EventStoreUnavailable
 from hazardloop.projections.bookkeeping import Bookkeeping
 from hazardloop.projections.definition import Delivery, Projection, delivery_of
 from hazardloop.projections.writer import Writer
+from hazardloop.runtime import tracing
+from hazardloop.runtime.logs import bound_to
 
 log = logging.getLogger("hazardloop.projections")
 
@@ -196,7 +198,10 @@ class ProjectionRunner:
                 continue
             reaction = reactions.get(type(delivery.event))
             if reaction is not None:
-                await reaction(delivery.event)
+                event = delivery.event
+                # A child of the span that appended the event: what the reaction appends continues the event's trace.
+                with tracing.consuming(self.projection.name, "react", event, delivery.sequence, delivery.trace), bound_to(event):
+                    await reaction(event)
 
     # --- live consumption ------------------------------------------------------------
 
@@ -248,7 +253,7 @@ class ProjectionRunner:
                             return
                         if not messages:
                             continue
-                        deliveries = [delivery_of(m.metadata.sequence.stream, m.subject, m.data) for m in messages]
+                        deliveries = [delivery_of(m.metadata.sequence.stream, m.subject, m.data, m.headers) for m in messages]
                         if not await self._process_live(deliveries):
                             return
                         await messages[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch

@@ -35,6 +35,7 @@ from hazardloop.projections.replay import rebuild
 from hazardloop.runtime.metrics import install_metrics
 from hazardloop.runtime.storegauges import StoreGauge
 from hazardloop.runtime.settings import CommonSettings
+from hazardloop.runtime.tracing import http_telemetry
 from hazardloop.web import assets
 from hazardloop.web.apidocs import api_docs_routes
 from hazardloop.web.auth import Authenticator, Principal, Role, require
@@ -256,7 +257,9 @@ def create_service(
             await broker.stop()
 
     # Swagger UI is served by api_docs_routes from the vendored copy, not from a CDN.
-    app = FastAPI(title=title, description=description, version=version, docs_url=None, redoc_url=None, lifespan=lifespan)
+    app = FastAPI(
+        title=title, description=description, version=version, docs_url=None, redoc_url=None, lifespan=lifespan, telemetry=http_telemetry()
+    )
     app.state.runtime = runtime
     provider = ProviderTokens.from_settings(settings) if settings.oidc_issuer else None
     app.state.authenticator = Authenticator(settings.keys.versions("jwt"), settings.tenants, provider=provider)

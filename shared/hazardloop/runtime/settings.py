@@ -96,6 +96,11 @@ class CommonSettings(BaseSettings):
         5000, ge=1, le=50_000, description="Events per commit while a projection is rebuilt from the log."
     )
     log_level: str = Field("INFO", description="Log level of the services.")
+    log_format: Literal["json", "console"] = Field(
+        "json",
+        description="`json`: one JSON object a line, for a log collector; `console`: plain lines for a person "
+        "(`hazardloop run` uses it for the logs it writes under the state folder).",
+    )
 
     @classmethod
     def settings_customise_sources(

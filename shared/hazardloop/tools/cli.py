@@ -40,9 +40,11 @@ def serve(
     from hazardloop.privacy.keyring import KeyringError
     from hazardloop.runtime.logs import configure_logging
     from hazardloop.runtime.server import Server
+    from hazardloop.runtime.tracing import configure_tracing
 
     module, settings = _settings(service.value)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    configure_tracing(service.value)
     try:
         app = module.build(settings)
     except KeyringError as exc:

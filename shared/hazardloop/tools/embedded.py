@@ -45,6 +45,7 @@ def run_everything(*, seed_demo: bool) -> int:
         console.print(f"broker: using {os.environ['NATS_URL']}")
     urls = {service: f"http://127.0.0.1:{app_module(service).Settings().port}" for service in SERVICES}
     env |= {f"HAZARDLOOP_{service.upper()}_URL": url for service, url in urls.items()}
+    env.setdefault("HAZARDLOOP_LOG_FORMAT", "console")  # its logs are files a person reads
     env.setdefault("HAZARDLOOP_DEV_SIGNIN", "true")  # the demo's people sign in without a provider; production never sets it
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
