@@ -13,8 +13,10 @@ from hazardloop.events import (
     NotificationFailed,
     NotificationRetried,
     NotificationSent,
+    RangeSealed,
     RectificationReminderDue,
 )
+from hazardloop.audit.seal_schedule import SealSchedule
 from hazardloop.runtime.service import create_service
 from hazardloop.timing.clock import Clock, SystemClock
 from hazardloop_notifications.api import deliveries as api_deliveries
@@ -31,8 +33,10 @@ Settings = NotificationsSettings
 
 PUBLISHES = [
     DirectoryEntrySet, DirectoryEntryRemoved, NotificationSent, NotificationFailed, NotificationRetried,
-    MessageRead, RectificationReminderDue, DigestDue,
+    MessageRead, RectificationReminderDue, DigestDue, RangeSealed,
 ]
+"""Seals too: notifications seals the log on a schedule (``SealSchedule``), as its work is
+all background, so a seal's reading and hashing delays nobody's page."""
 
 
 def build(
@@ -50,7 +54,7 @@ def build(
         routes=[api.routes, api_directory.routes, api_deliveries.routes],
         publishes=PUBLISHES,
         description="Everyone hears what they need, on time, exactly once: inbox, e-mail, webhooks and group chats.",
-        workers=[sender.run, Clocks(settings, clock).run],
+        workers=[sender.run, Clocks(settings, clock).run, SealSchedule.of(settings, clock).run],
         keys=["webhook"],
     )
     app.state.settings, app.state.clock, app.state.renderer, app.state.sender = settings, clock, renderer, sender

@@ -10,12 +10,23 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from nats.aio.client import Client
+from nats.js.errors import NotFoundError
 
 from hazardloop.audit.source import read_stream
-from hazardloop.events import MARK_LENGTH, MAX_SEAL_RANGE, SEAL_AGGREGATE_ID, SEAL_TENANT, RangeSealed, hash_is_intact
-from hazardloop.log.eventstore import EventStore
+from hazardloop.events import (
+    GENESIS_HASH,
+    MARK_LENGTH,
+    MAX_SEAL_RANGE,
+    SEAL_AGGREGATE_ID,
+    SEAL_TENANT,
+    RangeSealed,
+    decode_event,
+    hash_is_intact,
+)
+from hazardloop.log.eventstore import EventStore, StoredEvent, broker_errors
 
 SEALER = "system:sealer"
 
@@ -35,22 +46,43 @@ class UnsealableError(Exception):
     """The range holds a message that is not intact: sealing it would bless the damage."""
 
 
+def seal_subjects(store: EventStore) -> str:
+    """The seal chain's subjects: what its appends are guarded over."""
+    return store.subjects.aggregate(SEAL_TENANT, RangeSealed.aggregate_type, SEAL_AGGREGATE_ID)
+
+
+async def last_seal(nc: Client, store: EventStore) -> StoredEvent | None:
+    """The seal chain's last seal, in one read (None: never sealed).
+
+    All a guarded append of the next seal needs (its sequence and hash), without
+    reading the whole chain, which grows by a seal every few minutes for good.
+    """
+    async with broker_errors():
+        try:
+            message = await nc.jetstream().get_msg(store.stream, subject=seal_subjects(store))
+        except NotFoundError:
+            return None
+    return StoredEvent(message.seq, decode_event(message.data))
+
+
 @dataclass(frozen=True, slots=True)
 class SealResult:
     seals: list[RangeSealed]
     sealed_through: int
 
 
-async def seal_log(nc: Client, store: EventStore, *, until: int | None = None, chunk: int = MAX_SEAL_RANGE) -> SealResult:
-    """Seal every message after the last seal, up to ``until`` (default: the last now).
+async def seal_log(
+    nc: Client, store: EventStore, *, until: int | None = None, chunk: int = MAX_SEAL_RANGE, at: datetime | None = None
+) -> SealResult:
+    """Seal every message after the last seal, up to ``until`` (default: the last now);
+    ``at`` is the seals' time (default: now).
 
     Each seal is appended guarded by the seal chain's last sequence, so two sealers
     cannot both seal one range: the loser gets a conflict and may simply run again.
     """
-    history = await store.load(SEAL_TENANT, RangeSealed.aggregate_type, SEAL_AGGREGATE_ID)
-    previous = history.events[-1].event if history.events else None
-    start = previous.last_sequence + 1 if isinstance(previous, RangeSealed) else 1
-    version, prev_hash = history.version, history.last_hash
+    previous = await last_seal(nc, store)
+    start = previous.event.last_sequence + 1 if previous is not None and isinstance(previous.event, RangeSealed) else 1
+    version, prev_hash = (previous.sequence, previous.event.hash) if previous is not None else (0, GENESIS_HASH)
     end = await store.last_sequence() if until is None else until
     seals: list[RangeSealed] = []
     leaves: list[bytes] = []
@@ -64,6 +96,7 @@ async def seal_log(nc: Client, store: EventStore, *, until: int | None = None, c
             tenant=SEAL_TENANT,
             aggregate_id=SEAL_AGGREGATE_ID,
             actor=SEALER,
+            occurred_at=at,
             first_sequence=first,
             last_sequence=first + len(leaves) - 1,
             count=len(leaves),

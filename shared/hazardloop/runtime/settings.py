@@ -96,6 +96,12 @@ class CommonSettings(BaseSettings):
         5000, ge=1, le=50_000, description="Events per commit while a projection is rebuilt from the log."
     )
     log_level: str = Field("INFO", description="Log level of the services.")
+    seal_every_minutes: int = Field(
+        15, ge=0, description="Seal the log when its last seal is this old and events wait (notifications seals; 0: no time trigger)."
+    )
+    seal_every_events: int = Field(
+        10_000, ge=0, description="Seal the log once this many events wait, seals not counted (0: no count trigger)."
+    )
 
     @classmethod
     def settings_customise_sources(
