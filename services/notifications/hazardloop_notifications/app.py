@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from hazardloop.audit.seal_schedule import SealSchedule
 from hazardloop.events import (
     DigestDue,
     DirectoryEntryRemoved,
@@ -16,7 +17,6 @@ from hazardloop.events import (
     RangeSealed,
     RectificationReminderDue,
 )
-from hazardloop.audit.seal_schedule import SealSchedule
 from hazardloop.runtime.service import create_service
 from hazardloop.timing.clock import Clock, SystemClock
 from hazardloop_notifications.api import deliveries as api_deliveries

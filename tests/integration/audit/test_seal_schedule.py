@@ -8,15 +8,18 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+import nats
 import pytest
+from typer.testing import CliRunner
 
 from hazardloop.audit.seal_schedule import Outcome, SealSchedule
 from hazardloop.audit.seal_status import seal_status
 from hazardloop.audit.session import AuditSession
 from hazardloop.events import RangeSealed
-from hazardloop.log.eventstore import EventStore
+from hazardloop.log.eventstore import EventStore, Subjects
 from hazardloop.log.reader import read_log
 from hazardloop.runtime.settings import CommonSettings
+from hazardloop.tools.cli import cli
 from tests.clock import ManualClock
 from tests.factories import report_filed
 from tests.integration.audit.conftest import append_all
@@ -132,6 +135,37 @@ async def test_damage_stops_sealing_is_reported_and_is_not_retried_at_once(nc, s
     status = await seal_status(nc, store, now=clock.now())
     assert (status.sealed_through, status.unsealed_events) == (3, 3)
     assert status.stale(timedelta(minutes=10))  # the alert keeps firing
+
+
+async def _file_a_report_made(url: str, stream: str, prefix: str, ago: timedelta) -> None:
+    connection = await nats.connect(url)
+    try:
+        store = EventStore(connection, stream=stream, subjects=Subjects(prefix))
+        await store.ensure_stream()
+        await append_all(store, [report_filed(occurred_at=datetime.now(UTC) - ago)])
+    finally:
+        await connection.close()
+
+
+def test_seal_status_exits_1_while_events_wait_too_long_for_a_seal(nats_url, stream_names, monkeypatch, tmp_path):
+    stream, prefix = stream_names
+    asyncio.run(_file_a_report_made(nats_url, stream, prefix, timedelta(hours=2)))
+    monkeypatch.delenv("NATS_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    environment = {"HAZARDLOOP_SUBJECT_PREFIX": prefix, "HAZARDLOOP_SEAL_EVERY_MINUTES": "15", "COLUMNS": "200"}
+
+    def audit(*args: str):
+        return CliRunner().invoke(cli, ["audit", *args, "--nats-url", nats_url, "--stream", stream], env=environment)
+
+    stale = audit("seal-status")  # waited 2 hours, stale after twice 15 minutes
+    assert stale.exit_code == 1 and "stale" in stale.output, stale.output
+    assert "sealed through sequence 0 of 1; 1 events not sealed yet" in stale.output and "never sealed" in stale.output
+    assert audit("seal-status", "--stale-after", "180").exit_code == 0
+
+    assert (sealed := audit("seal")).exit_code == 0, sealed.output
+    fresh = audit("seal-status")
+    assert fresh.exit_code == 0 and "fresh" in fresh.output, fresh.output
+    assert "sealed through sequence 1 of 2; 0 events not sealed yet" in fresh.output
 
 
 @pytest.mark.parametrize(("minutes", "events", "enabled"), [(15, 0, True), (0, 10, True), (0, 0, False)])
