@@ -39,6 +39,8 @@ PAUSE_AFTER_DAMAGE = timedelta(minutes=15)
 
 
 class Outcome(enum.Enum):
+    """What one round did."""
+
     NOTHING_DUE = "nothing due"
     SEALED = "sealed"
     SEALED_ELSEWHERE = "sealed by another sealer"
@@ -47,6 +49,8 @@ class Outcome(enum.Enum):
 
 
 class SealSchedule:
+    """Seals the log when either trigger fires; remembers only a pause after damage."""
+
     def __init__(
         self, clock: Clock, *, every_minutes: int, every_events: int, interval: float = ROUND_SECONDS, chunk: int = MAX_SEAL_RANGE
     ) -> None:
@@ -63,7 +67,7 @@ class SealSchedule:
 
     @property
     def enabled(self) -> bool:
-        """Both triggers off: sealing is left to operators."""
+        """False with both triggers off: sealing is then left to operators."""
         return bool(self._period or self._events)
 
     def due(self, status: SealStatus) -> bool:
