@@ -2,7 +2,7 @@
 
 The leaf of a message binds its sequence, its subject and its event's hash, so a
 sealed message cannot be altered, dropped, moved or re-addressed unnoticed. Sealing
-is an operator's act (it appends); verifying a seal is an auditor's (it only reads).
+appends (notifications' schedule, an operator's command); verifying a seal only reads.
 """
 
 from __future__ import annotations
