@@ -23,6 +23,8 @@ from hazardloop.log.eventstore import EventStore, broker_errors
 
 @dataclass(frozen=True, slots=True)
 class SealStatus:
+    """How far the log is sealed: ``age_seconds`` and ``unsealed_events`` are what a monitor watches."""
+
     last_sequence: int
     """The log's last sequence (0: empty)."""
     sealed_through: int
