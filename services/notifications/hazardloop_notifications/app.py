@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from hazardloop.audit.seal_schedule import SealSchedule
 from hazardloop.events import (
     DigestDue,
     DirectoryEntryRemoved,
@@ -13,6 +14,7 @@ from hazardloop.events import (
     NotificationFailed,
     NotificationRetried,
     NotificationSent,
+    RangeSealed,
     RectificationReminderDue,
 )
 from hazardloop.runtime.service import create_service
@@ -32,8 +34,10 @@ Settings = NotificationsSettings
 
 PUBLISHES = [
     DirectoryEntrySet, DirectoryEntryRemoved, NotificationSent, NotificationFailed, NotificationRetried,
-    MessageRead, RectificationReminderDue, DigestDue,
+    MessageRead, RectificationReminderDue, DigestDue, RangeSealed,
 ]
+"""Seals too: notifications seals the log on a schedule (``SealSchedule``), as its work is
+all background, so a seal's reading and hashing delays nobody's page."""
 
 
 def build(
@@ -51,7 +55,7 @@ def build(
         routes=[api.routes, api_directory.routes, api_deliveries.routes],
         publishes=PUBLISHES,
         description="Everyone hears what they need, on time, exactly once: inbox, e-mail, webhooks and group chats.",
-        workers=[sender.run, Clocks(settings, clock).run],
+        workers=[sender.run, Clocks(settings, clock).run, SealSchedule.of(settings, clock).run],
         keys=["webhook"],
         gauges=gauges(clock),
     )

@@ -2,7 +2,7 @@
 
 The leaf of a message binds its sequence, its subject and its event's hash, so a
 sealed message cannot be altered, dropped, moved or re-addressed unnoticed. Sealing
-is an operator's act (it appends); verifying a seal is an auditor's (it only reads).
+appends (notifications' schedule, an operator's command); verifying a seal only reads.
 """
 
 from __future__ import annotations
@@ -13,12 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from nats.aio.client import Client
-from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from hazardloop.audit.source import read_stream
-from hazardloop.events import MARK_LENGTH, MAX_SEAL_RANGE, SEAL_AGGREGATE_ID, SEAL_TENANT, RangeSealed, decode_event, hash_is_intact
-from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.events import (
+    GENESIS_HASH,
+    MARK_LENGTH,
+    MAX_SEAL_RANGE,
+    SEAL_AGGREGATE_ID,
+    SEAL_TENANT,
+    RangeSealed,
+    decode_event,
+    hash_is_intact,
+)
+from hazardloop.log.eventstore import EventStore, StoredEvent, broker_errors
 
 SEALER = "system:sealer"
 
@@ -38,30 +46,23 @@ class UnsealableError(Exception):
     """The range holds a message that is not intact: sealing it would bless the damage."""
 
 
-@dataclass(frozen=True, slots=True)
-class LastSeal:
-    """Where the seal chain stands: what an operator's staleness alert watches."""
-
-    last_sequence: int
-    sealed_at: datetime
+def seal_subjects(store: EventStore) -> str:
+    """The seal chain's subjects: what its appends are guarded over."""
+    return store.subjects.aggregate(SEAL_TENANT, RangeSealed.aggregate_type, SEAL_AGGREGATE_ID)
 
 
-def seal_subject(subjects: Subjects) -> str:
-    """The seal chain's subjects (one aggregate, every seal appended to it)."""
-    return subjects.aggregate(SEAL_TENANT, RangeSealed.aggregate_type, SEAL_AGGREGATE_ID)
+async def last_seal(nc: Client, store: EventStore) -> StoredEvent | None:
+    """The seal chain's last seal, in one read (None: never sealed).
 
-
-async def last_seal(js: JetStreamContext, stream: str, subject: str) -> LastSeal | None:
-    """The newest seal on ``subject`` (see ``seal_subject``), or None before the first:
-    one lookup of the subject's last message, however long the chain."""
-    try:
-        message = await js.get_last_msg(stream, subject)
-    except NotFoundError:
-        return None
-    seal = decode_event(message.data or b"")
-    if not isinstance(seal, RangeSealed):
-        return None
-    return LastSeal(seal.last_sequence, seal.occurred_at)
+    All a guarded append of the next seal needs (its sequence and hash), without
+    reading the whole chain, which grows by a seal every few minutes for good.
+    """
+    async with broker_errors():
+        try:
+            message = await nc.jetstream().get_msg(store.stream, subject=seal_subjects(store))
+        except NotFoundError:
+            return None
+    return StoredEvent(message.seq, decode_event(message.data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +71,18 @@ class SealResult:
     sealed_through: int
 
 
-async def seal_log(nc: Client, store: EventStore, *, until: int | None = None, chunk: int = MAX_SEAL_RANGE) -> SealResult:
-    """Seal every message after the last seal, up to ``until`` (default: the last now).
+async def seal_log(
+    nc: Client, store: EventStore, *, until: int | None = None, chunk: int = MAX_SEAL_RANGE, at: datetime | None = None
+) -> SealResult:
+    """Seal every message after the last seal, up to ``until`` (default: the last now);
+    ``at`` is the seals' time (default: now).
 
     Each seal is appended guarded by the seal chain's last sequence, so two sealers
     cannot both seal one range: the loser gets a conflict and may simply run again.
     """
-    history = await store.load(SEAL_TENANT, RangeSealed.aggregate_type, SEAL_AGGREGATE_ID)
-    previous = history.events[-1].event if history.events else None
-    start = previous.last_sequence + 1 if isinstance(previous, RangeSealed) else 1
-    version, prev_hash = history.version, history.last_hash
+    previous = await last_seal(nc, store)
+    start = previous.event.last_sequence + 1 if previous is not None and isinstance(previous.event, RangeSealed) else 1
+    version, prev_hash = (previous.sequence, previous.event.hash) if previous is not None else (0, GENESIS_HASH)
     end = await store.last_sequence() if until is None else until
     seals: list[RangeSealed] = []
     leaves: list[bytes] = []
@@ -93,6 +96,7 @@ async def seal_log(nc: Client, store: EventStore, *, until: int | None = None, c
             tenant=SEAL_TENANT,
             aggregate_id=SEAL_AGGREGATE_ID,
             actor=SEALER,
+            occurred_at=at,
             first_sequence=first,
             last_sequence=first + len(leaves) - 1,
             count=len(leaves),

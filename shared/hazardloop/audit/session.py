@@ -31,6 +31,7 @@ from hazardloop.audit.replay import (
     store_url,
 )
 from hazardloop.audit.seal import SealResult, seal_log
+from hazardloop.audit.seal_status import SealStatus, seal_status
 from hazardloop.audit.source import connect, format_time, last_sequence, parse_headers, read_stream, sequence_as_of
 from hazardloop.audit.verify import Verdict, Verifier
 from hazardloop.events import Event
@@ -126,6 +127,16 @@ class AuditSession:
             return await seal_log(nc, store)
 
         return self.run(sealed)
+
+    def seal_status(self, now: datetime) -> SealStatus:
+        """How far the log is sealed and since when, as of ``now`` (reads only)."""
+        settings = self.settings
+
+        async def status(nc: Client) -> SealStatus:
+            store = EventStore(nc, stream=settings.stream_name, subjects=Subjects(settings.subject_prefix))
+            return await seal_status(nc, store, now=now)
+
+        return self.run(status)
 
     def export(self, directory: Path, *, progress: Progress | None = None) -> dict[str, Any]:
         """Write the whole log to an archive in ``directory``; its manifest."""

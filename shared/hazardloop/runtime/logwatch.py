@@ -14,12 +14,13 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from nats.js import JetStreamContext
+from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
-from hazardloop.audit.seal import LastSeal, last_seal
+from hazardloop.audit.seal_status import SealStatus, seal_status
+from hazardloop.log.eventstore import EventStore
 
 log = logging.getLogger("hazardloop.runtime.logwatch")
 
@@ -38,26 +39,18 @@ class LogReading:
     projection_pending: int | None = None
     """Events of the projection's kinds in the log that it has not applied yet: those
     its consumer has not delivered, and those delivered but not yet committed."""
-    seal: LastSeal | None = None
-    seal_read: bool = False
-    """Whether the seal chain was looked at (``seal`` None: no seal yet)."""
+    seal: SealStatus | None = None
+    """How far the log is sealed (None: not looked at, or the broker did not say)."""
     taken_at: float = -math.inf
     """``time.monotonic()`` when taken: the first reading is always stale."""
 
-    def seal_age_seconds(self, now: datetime) -> float | None:
-        """Time since the last seal; infinite when the log holds events but no seal yet."""
-        if self.stream_last_sequence is None or not self.seal_read:
-            return None
-        if self.seal is None:
-            return float("inf") if self.stream_last_sequence else None
-        return max(0.0, (now - self.seal.sealed_at).total_seconds())
+    def seal_age_seconds(self) -> float | None:
+        """Time since the last seal (never sealed: since the first event); 0 for an empty log."""
+        return self.seal.age_seconds if self.seal else None
 
     def unsealed_events(self) -> int | None:
-        """Messages after the last one a seal covers."""
-        if self.stream_last_sequence is None or not self.seal_read:
-            return None
-        return self.stream_last_sequence - (self.seal.last_sequence if self.seal else 0)
-
+        """Events after the last one a seal covers, seals not counted."""
+        return self.seal.unsealed_events if self.seal else None
 
 UNKNOWN = LogReading()
 
@@ -65,32 +58,33 @@ UNKNOWN = LogReading()
 class LogWatch:
     """Reads the log for a scrape, at most once per ``lifetime``, one reading at a time.
 
-    ``seal_subject`` None leaves the seal chain alone: the console's NATS user may not read
-    the log's messages by sequence (the services' may), and the seal is the same for all.
+    ``seals`` False leaves the seal chain alone: the console's NATS user may not read the
+    log's messages by sequence (the services' may), and the seal is the same for all.
     """
 
-    def __init__(self, *, stream: str, seal_subject: str | None, timeout: float = READING_TIMEOUT, lifetime: float = READING_LIFETIME) -> None:
-        self.stream, self.seal_subject = stream, seal_subject
+    def __init__(self, *, stream: str, seals: bool, timeout: float = READING_TIMEOUT, lifetime: float = READING_LIFETIME) -> None:
+        self.stream, self.seals = stream, seals
         self.timeout, self.lifetime = timeout, lifetime
         self.reading = UNKNOWN
         self._lock = asyncio.Lock()
 
-    async def read(self, js: JetStreamContext | None, consumer: str | None) -> LogReading:
-        """The latest reading, refreshed if older than its lifetime. ``js`` is None while the
+    async def read(self, nc: Client | None, store: EventStore | None, consumer: str | None) -> LogReading:
+        """The latest reading, refreshed if older than its lifetime. ``nc`` is None while the
         service is not connected, ``consumer`` (the projection's durable) before it runs."""
         async with self._lock:
             if time.monotonic() - self.reading.taken_at >= self.lifetime:
-                self.reading = await self._take(js, consumer)
+                self.reading = await self._take(nc, store, consumer)
             return self.reading
 
-    async def _take(self, js: JetStreamContext | None, consumer_name: str | None) -> LogReading:
+    async def _take(self, nc: Client | None, store: EventStore | None, consumer_name: str | None) -> LogReading:
         now = time.monotonic()
-        if js is None or consumer_name is None:
+        if nc is None or store is None or consumer_name is None:
             return LogReading(taken_at=now)
+        js = nc.jetstream(timeout=self.timeout)
         try:
             async with asyncio.timeout(self.timeout):
                 stream = await js.stream_info(self.stream)
-                seal = await last_seal(js, self.stream, self.seal_subject) if self.seal_subject else None
+                seal = await seal_status(nc, store, now=datetime.now(UTC)) if self.seals else None
                 try:
                     consumer = await js.consumer_info(self.stream, consumer_name)
                     pending = (consumer.num_pending or 0) + (consumer.num_ack_pending or 0)
@@ -103,6 +97,5 @@ class LogWatch:
             stream_last_sequence=stream.state.last_seq,
             projection_pending=pending,
             seal=seal,
-            seal_read=self.seal_subject is not None,
             taken_at=now,
         )

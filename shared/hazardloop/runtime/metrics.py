@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from faststream.exceptions import IncorrectState
-from nats.js import JetStreamContext
+from nats.aio.client import Client as NatsClient
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hazardloop.audit.seal import seal_subject
 from hazardloop.runtime.logwatch import LogReading, LogWatch
 from hazardloop.runtime.storegauges import StoreGauge, dead_letters, read_gauge
 
@@ -117,7 +116,7 @@ class ServiceState(Collector):
         yield gauge(
             "hazardloop_seal_age_seconds",
             "Seconds since the last seal of the log (+Inf: events, and no seal yet).",
-            {(service,): reading.seal_age_seconds(datetime.now(UTC))},
+            {(service,): reading.seal_age_seconds()},
         )
         yield gauge(
             "hazardloop_unsealed_events",
@@ -173,7 +172,7 @@ def install_metrics(app: FastAPI, runtime: Runtime, gauges: Sequence[StoreGauge]
     )
     state = ServiceState(runtime, gauges)
     registry.register(state)
-    watch = LogWatch(stream=runtime.settings.stream_name, seal_subject=seal_subject(runtime.subjects) if seals else None)
+    watch = LogWatch(stream=runtime.settings.stream_name, seals=seals)
     app.add_middleware(RequestMetrics, requests=requests, latency=latency, service=runtime.name)
 
     @app.get(METRICS_PATH, include_in_schema=False)
@@ -182,15 +181,15 @@ def install_metrics(app: FastAPI, runtime: Runtime, gauges: Sequence[StoreGauge]
         if any(header in request.headers for header in PROXY_HEADERS):
             raise HTTPException(status_code=404)
         runner = runtime.runner
-        state.reading = await watch.read(jetstream_of(runtime), runner.projection.name if runner else None)
+        state.reading = await watch.read(connection_of(runtime), runtime.store, runner.projection.name if runner else None)
         body = await asyncio.to_thread(generate_latest, registry)  # the store gauges query the database
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return registry
 
 
-def jetstream_of(runtime: Runtime) -> JetStreamContext | None:
-    """The broker's JetStream while the service is connected, else None."""
+def connection_of(runtime: Runtime) -> NatsClient | None:
+    """The broker connection while the service is connected, else None."""
     if runtime.store is None:
         return None
     try:
@@ -199,4 +198,4 @@ def jetstream_of(runtime: Runtime) -> JetStreamContext | None:
         return None
     if not connection.is_connected:
         return None
-    return connection.jetstream(timeout=runtime.settings.nats_timeout)
+    return connection

@@ -101,6 +101,12 @@ class CommonSettings(BaseSettings):
         description="`json`: one JSON object a line, for a log collector; `console`: plain lines for a person "
         "(`hazardloop run` uses it for the logs it writes under the state folder).",
     )
+    seal_every_minutes: int = Field(
+        15, ge=0, description="Seal the log when its last seal is this old and events wait (notifications seals; 0: no time trigger)."
+    )
+    seal_every_events: int = Field(
+        10_000, ge=0, description="Seal the log once this many events wait, seals not counted (0: no count trigger)."
+    )
 
     @classmethod
     def settings_customise_sources(

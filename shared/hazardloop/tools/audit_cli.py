@@ -3,7 +3,8 @@
 verify, replay, figures, ledger, export and reconcile only read (the live stream through named
 consumers, or an archive offline). ``import`` writes only into the broker and stream
 it is explicitly given, and only when that stream is empty. ``seal`` is the one
-command that appends to the production log: it is the operators', not the auditors'.
+command that appends to the production log: it is the operators', not the auditors'
+(notifications also seals on a schedule); ``seal-status`` only reads.
 
 The commands parse options, run ``hazardloop.audit`` and show its results
 (``audit_report``); the services' stores and projections are found here, through the
@@ -97,6 +98,22 @@ def seal(nats_url: UrlOption = None, creds: CredsOption = None, stream: StreamOp
         report.console.print("[yellow]another sealer sealed meanwhile[/yellow]: nothing lost; run it again to seal what is left")
         raise typer.Exit(1) from None
     report.show_seals(result)
+
+
+@audit.command("seal-status")
+def seal_status(
+    stale_after: Annotated[int | None, typer.Option(
+        help="Minutes events may wait for a seal before the status is stale (exit 1); "
+             "default: twice HAZARDLOOP_SEAL_EVERY_MINUTES, or 120 without a schedule.", min=1)] = None,
+    nats_url: UrlOption = None, creds: CredsOption = None, stream: StreamOption = None,
+) -> None:
+    """How far the log is sealed and since when; exits 1 when events have waited too long (for cron monitors)."""
+    session = _session(nats_url, stream, creds)
+    limit = timedelta(minutes=stale_after or 2 * session.settings.seal_every_minutes or 120)
+    status = session.seal_status(datetime.now(UTC))
+    report.show_seal_status(status, limit)
+    if status.stale(limit):
+        raise typer.Exit(1)
 
 
 @audit.command("export")

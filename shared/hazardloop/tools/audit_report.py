@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from hazardloop.audit.ledger import Ledger
     from hazardloop.audit.payouts import Finding
     from hazardloop.audit.seal import SealResult
+    from hazardloop.audit.seal_status import SealStatus
     from hazardloop.audit.session import Replayed, ReplayPlan
     from hazardloop.audit.verify import Verdict
 
@@ -76,6 +77,22 @@ def show_seals(result: SealResult) -> None:
     for item in result.seals:
         console.print(f"sealed {item.first_sequence:,}..{item.last_sequence:,} ({item.count:,} messages): {item.hash}")
     console.print(f"the log is sealed through sequence {result.sealed_through:,}" if result.seals else "nothing new to seal")
+
+
+def show_seal_status(status: SealStatus, stale_after: timedelta) -> None:
+    """Sealed through where, how many events wait, since when; and whether that is stale."""
+    console.print(f"sealed through sequence {status.sealed_through:,} of {status.last_sequence:,}; "
+                  f"{status.unsealed_events:,} events not sealed yet (seals not counted)")  # fmt: skip
+    age = timedelta(seconds=round(status.age_seconds))
+    if status.sealed_through:
+        console.print(f"last seal made {age} ago ({status.since:%Y-%m-%d %H:%M:%S %Z})")
+    elif status.since is not None:
+        console.print(f"never sealed: the first event was made {age} ago")
+    if status.stale(stale_after):
+        console.print(f"[red]stale[/red]: events have waited longer than {stale_after} for a seal; see the sealer's "
+                      "log (notifications), run `hazardloop audit verify`, then `hazardloop audit seal`")  # fmt: skip
+    else:
+        console.print(f"[green]fresh[/green] (stale after {stale_after} with events waiting)")
 
 
 def show_export(directory: Path, manifest: dict[str, Any], digest: str) -> None:

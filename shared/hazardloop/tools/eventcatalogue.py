@@ -72,8 +72,8 @@ def render_catalogue(entries: Iterable[Entry] | None = None) -> str:
         "(`hazardloop.events.EVENT_TYPES`), each event's JSON Schema (as published in",
         "`schemas/events/`), the events each service declares it appends (its AsyncAPI",
         "document, `schemas/asyncapi/`), and each service's projection: the events its",
-        "handlers apply to its read model, and those it reacts to by appending. An event no",
-        "service appends (—) is appended by the command line: the seals, by `hazardloop audit seal`.",
+        "handlers apply to its read model, and those it reacts to by appending. The seals are",
+        "appended by notifications on a schedule and by operators' `hazardloop audit seal`.",
         "",
         "Each event is stored on the subject `hazard.<tenant>.<aggregate>.<aggregate id>.<Event>`.",
         "Every event also carries the envelope: "

@@ -97,6 +97,7 @@ def test_the_auditor_reads_everything_and_appends_nothing(secured_broker, monkey
     result = audit("reconcile")  # no rewards service ran here: the verified report has no decision
     assert result.exit_code == 1 and "verified, no reward decision" in result.output, result.output
     assert (result := audit("ledger", "--tenant", "refinery")).exit_code == 0, result.output
+    assert (result := audit("seal-status")).exit_code == 0 and "2 events not sealed yet" in result.output, result.output
 
     with pytest.raises(EventStoreUnavailable):
         asyncio.run(_try_to_append(auditor))

@@ -309,3 +309,13 @@ def test_a_staff_inbox_holds_only_the_subsidiaries_its_token_acts_in(harness, ma
     assert task[0]["report_id"] == report_id
     namesake = harness.headers("maint-wang", tenants=["mine"], roles=[Role.RECTIFIER])  # the same id, another subsidiary
     assert notifications.get("/inbox", headers=namesake).json() == []
+
+
+def test_notifications_seals_the_log_on_its_schedule(harness):
+    harness.start("intake")  # the test catalogue's events wait for a seal
+    waiting = len(harness.raw_log())
+    harness.start("notifications", seal_every_events=waiting, seal_every_minutes=0)
+    (subject, stored), *_ = wait_for(lambda: harness.raw_log("seal"))
+    seal = decode_event(stored)
+    assert subject.endswith(".group.seal.log.RangeSealed") and seal.actor == "system:sealer"
+    assert (seal.first_sequence, seal.last_sequence) == (1, seal.count) and seal.count >= waiting

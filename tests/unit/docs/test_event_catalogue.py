@@ -53,7 +53,7 @@ def test_what_readers_rely_on(rows: dict) -> None:
     assert rows["RewardGranted"]["appended"] == {"rewards"}
     assert rows["CaseworkPolicySet"]["appended"] == {"verification"}
     assert rows["RewardPolicySet"]["appended"] == {"rewards"}
-    assert rows["RangeSealed"]["appended"] == set()  # the command line seals, no service
+    assert rows["RangeSealed"]["appended"] == {"notifications"}  # on a schedule; operators' command line too
 
 
 def test_fields_come_from_the_contracts(catalogue: str) -> None:
