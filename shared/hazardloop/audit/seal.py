@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from nats.aio.client import Client
 
 from hazardloop.audit.source import read_stream
-from hazardloop.events import MARK_LENGTH, MAX_SEAL_RANGE, SEAL_AGGREGATE_ID, SEAL_TENANT, RangeSealed, hash_is_intact
+from hazardloop.events import MARK_LENGTH, MAX_SEAL_RANGE, SEAL_TENANT, RangeSealed, hash_is_intact
 from hazardloop.log.eventstore import EventStore
+from hazardloop.log.placement import seal_aggregate_id
 
 SEALER = "system:sealer"
 
@@ -46,8 +47,12 @@ async def seal_log(nc: Client, store: EventStore, *, until: int | None = None, c
 
     Each seal is appended guarded by the seal chain's last sequence, so two sealers
     cannot both seal one range: the loser gets a conflict and may simply run again.
+    A site's store seals its own stream in its site's chain.
     """
-    history = await store.load(SEAL_TENANT, RangeSealed.aggregate_type, SEAL_AGGREGATE_ID)
+    if store.topology.is_hub:
+        raise UnsealableError("the group stream only holds the sites' sealed streams: seal each site's stream")
+    chain = seal_aggregate_id(store.topology.site)
+    history = await store.load(SEAL_TENANT, RangeSealed.aggregate_type, chain)
     previous = history.events[-1].event if history.events else None
     start = previous.last_sequence + 1 if isinstance(previous, RangeSealed) else 1
     version, prev_hash = history.version, history.last_hash
@@ -62,7 +67,7 @@ async def seal_log(nc: Client, store: EventStore, *, until: int | None = None, c
         seal = RangeSealed.record(
             prev_hash=prev_hash,
             tenant=SEAL_TENANT,
-            aggregate_id=SEAL_AGGREGATE_ID,
+            aggregate_id=chain,
             actor=SEALER,
             first_sequence=first,
             last_sequence=first + len(leaves) - 1,

@@ -122,7 +122,7 @@ class AuditSession:
 
         async def sealed(nc: Client) -> SealResult:
             store = EventStore(nc, stream=settings.stream_name, subjects=Subjects(settings.subject_prefix),
-                               source="hazardloop/audit", timeout=10.0)  # fmt: skip
+                               source="hazardloop/audit", timeout=10.0, topology=settings.topology)  # fmt: skip
             return await seal_log(nc, store)
 
         return self.run(sealed)
