@@ -30,6 +30,7 @@ from hazardloop.audit.replay import (
     rebuild_all,
     store_url,
 )
+from hazardloop.audit.group import GroupVerifier
 from hazardloop.audit.seal import SealResult, seal_log
 from hazardloop.audit.source import connect, format_time, last_sequence, parse_headers, read_stream, sequence_as_of
 from hazardloop.audit.verify import Verdict, Verifier
@@ -105,14 +106,16 @@ class AuditSession:
         stream = self.settings.stream_name
 
         async def check(nc: Client) -> Verdict:
-            verifier = Verifier()
+            config = (await nc.jetstream().stream_info(stream)).config
+            # The hub's group stream: each message is proved at its site's own sequence.
+            verifier = GroupVerifier() if config.sources and not config.subjects else Verifier()
             end = await last_sequence(nc, stream)
             async for batch in read_stream(nc, stream, until=end):
                 for m in batch:
                     verifier.feed(m.sequence, m.subject, m.data, headers=parse_headers(m.headers))
                 if progress:
                     progress(batch[-1].sequence if batch else end, end)
-            return verifier.finish(expected_last=end)
+            return verifier.finish() if isinstance(verifier, GroupVerifier) else verifier.finish(expected_last=end)
 
         return self.run(check)
 
