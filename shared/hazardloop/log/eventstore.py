@@ -612,4 +612,6 @@ def _translate(exc: BaseException) -> BaseException:
         return EventStoreUnavailable(f"event log unavailable: {type(exc).__name__}")
     if isinstance(exc, nats.js.errors.NoStreamResponseError):
         return EventStoreUnavailable("event log unavailable: no stream responded")
+    if isinstance(exc, nats.js.errors.ServiceUnavailableError):  # no JetStream answers: a site cut off from here
+        return EventStoreUnavailable("event log unavailable: JetStream did not respond")
     return exc
