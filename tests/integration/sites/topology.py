@@ -7,6 +7,7 @@ and stream stay), and restored by restarting it with the remote again.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,12 @@ class Site:
         """Restart without the leaf remote: the site goes on alone, the hub loses it."""
         self.stop()
         self.start(linked=False)
+
+    def lose_store(self) -> None:
+        """Restart on an empty store, as after a lost disk: the site's stream is gone."""
+        self.stop()
+        shutil.rmtree(self.folder / self.name)
+        self.start()
 
     def restore(self) -> None:
         self.stop()
