@@ -11,6 +11,7 @@ exactly once, in each site's order, and verifies (hashes, chains, each site's se
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -95,6 +96,25 @@ class SiteDesk:
 
 
 @pytest.fixture
+def hq_console(group, connected, tmp_path: Path) -> Iterator[Path]:
+    """HQ's console at the hub, reading the group stream; the path of its store."""
+    harness = Harness(group.hub.url, tmp_path / "hub-services", GROUP_STREAM, "hazard")
+    harness.tmp_path.mkdir()
+    harness.common |= {"placement": PLACEMENT}
+    harness.start("console")
+    try:
+        yield harness.tmp_path / "console.db"
+    finally:
+        harness.close()
+
+
+def cases_by_tenant(store: Path) -> dict[str, set[str]]:
+    with sqlite3.connect(store) as db:
+        rows = db.execute("SELECT tenant, report_id FROM console_cases").fetchall()
+    return {tenant: {r for t, r in rows if t == tenant} for tenant in {t for t, _ in rows}}
+
+
+@pytest.fixture
 def desks(group, connected, tmp_path: Path) -> Iterator[dict[str, SiteDesk]]:
     harnesses = {name: SiteHarness(site, tmp_path / f"{name}-services") for name, site in group.sites.items()}
     try:
@@ -130,7 +150,7 @@ async def settled_group(group) -> dict:
             await nc.close()
 
 
-def test_two_sites_work_through_a_cut_and_the_group_holds_every_event_once(group, desks) -> None:
+def test_two_sites_work_through_a_cut_and_the_group_holds_every_event_once(group, desks, hq_console) -> None:
     a, b = desks["site-a"], desks["site-b"]
     paid = {"site-a": [a.whole_loop("PAY-A1")], "site-b": [b.whole_loop("PAY-B1")]}
     major = b.file()
@@ -162,6 +182,13 @@ def test_two_sites_work_through_a_cut_and_the_group_holds_every_event_once(group
     for name, reports in paid.items():
         granted = [m.subject for m in logs["group"] if m.subject.endswith(".RewardGranted")]
         assert {subject.split(".")[3] for subject in granted} >= set(reports), name
+
+    filed = {}  # the reports each site's stream holds, by subsidiary: what HQ's console must show
+    for name in HOSTS:
+        for m in logs[name]:
+            if m.subject.endswith(".ReportFiled"):
+                filed.setdefault(m.subject.split(".")[1], set()).add(m.subject.split(".")[3])
+    wait_for(lambda: cases_by_tenant(hq_console) == filed, timeout=30)
 
     verified = subprocess.run(
         [sys.executable, "-m", "hazardloop.tools.cli", "audit", "verify", "--nats-url", group.hub.url, "--stream", GROUP_STREAM],
