@@ -84,6 +84,7 @@ class GroupVerifier:
         for origin in self.origins.values():
             own = origin.verifier.finish()
             verdict.seals += own.seals
+            verdict.sealed_through += own.sealed_through  # sealed messages, counted over every site
             for fault in own.faults:
                 where = origin.at.get(fault.sequence) if fault.sequence is not None else None
                 verdict.faults.append(Fault(where, fault.kind, f"site {origin.name}, its sequence {fault.sequence}: {fault.detail}"))

@@ -9,6 +9,9 @@ exactly once, in each site's order, provably (seals checked at each site's seque
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,6 +33,13 @@ def reports(tenant: str, count: int, **overrides) -> list:
     """``count`` filings with their verifications, interleaved as live traffic is."""
     filed = [report_filed(tenant, **overrides) for _ in range(count)]
     return [*filed, *(verified(f) for f in filed)]
+
+
+def hub_sources(url: str, *sites: str) -> subprocess.CompletedProcess[str]:
+    """``hazardloop hub sources`` as an operator runs it at the hub."""
+    arguments = [arg for site in sites for arg in ("--site", site)]
+    command = [sys.executable, "-m", "hazardloop.tools.cli", "hub", "sources", *arguments, "--stream", GROUP_STREAM, "--nats-url", url]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 
 async def verify_group(hub) -> tuple:
@@ -131,8 +141,8 @@ async def test_a_site_with_a_wrong_clock_keeps_its_own_order(connected) -> None:
 async def test_sourcing_again_is_idempotent_and_a_remade_site_stream_is_refused(group, connected) -> None:
     a = connected.stores["site-a"]
     await append_all(a, reports("refinery", 2))
-    again = await source_sites(connected.hub, GROUP_STREAM, list(HOSTS))
-    assert again.added == () and set(again.sites) == set(HOSTS)
+    again = await asyncio.to_thread(hub_sources, group.hub.url, *HOSTS)
+    assert again.returncode == 0 and "sources site-a, site-b; added: none" in again.stdout, again.stderr
     await caught_up(connected.hub, GROUP_STREAM, connected.sites)
 
     group.sites["site-a"].lose_store()  # the stream denies deletes: only a lost store remakes it
@@ -143,6 +153,8 @@ async def test_sourcing_again_is_idempotent_and_a_remade_site_stream_is_refused(
 
     with pytest.raises(HubRefusal, match="made again"):
         await source_sites(connected.hub, GROUP_STREAM, list(HOSTS))
+    refused = await asyncio.to_thread(hub_sources, group.hub.url, *HOSTS)
+    assert refused.returncode == 1 and "site-a's stream HAZARDLOOP was made again" in refused.stderr
     # The server itself takes the new stream again from its sequence 1 (after about 20 s
     # here): nothing of either stream is lost, and verification names every restarted sequence.
     async def both_streams_held() -> bool:
