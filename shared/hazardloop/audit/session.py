@@ -19,6 +19,7 @@ from nats.aio.client import Client
 from sqlalchemy import create_engine
 
 from hazardloop.audit.archive import Progress, export_archive, import_archive, read_manifest
+from hazardloop.audit.group import GroupVerifier
 from hazardloop.audit.ledger import Ledger
 from hazardloop.audit.replay import (
     RebuildAll,
@@ -30,7 +31,6 @@ from hazardloop.audit.replay import (
     rebuild_all,
     store_url,
 )
-from hazardloop.audit.group import GroupVerifier
 from hazardloop.audit.seal import SealResult, seal_log
 from hazardloop.audit.source import connect, format_time, last_sequence, parse_headers, read_stream, sequence_as_of
 from hazardloop.audit.verify import Verdict, Verifier
