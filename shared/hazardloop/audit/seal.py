@@ -20,13 +20,13 @@ from hazardloop.events import (
     GENESIS_HASH,
     MARK_LENGTH,
     MAX_SEAL_RANGE,
-    SEAL_AGGREGATE_ID,
     SEAL_TENANT,
     RangeSealed,
     decode_event,
     hash_is_intact,
 )
 from hazardloop.log.eventstore import EventStore, StoredEvent, broker_errors
+from hazardloop.log.placement import seal_aggregate_id
 
 SEALER = "system:sealer"
 
@@ -48,7 +48,7 @@ class UnsealableError(Exception):
 
 def seal_subjects(store: EventStore) -> str:
     """The seal chain's subjects: what its appends are guarded over."""
-    return store.subjects.aggregate(SEAL_TENANT, RangeSealed.aggregate_type, SEAL_AGGREGATE_ID)
+    return store.subjects.aggregate(SEAL_TENANT, RangeSealed.aggregate_type, seal_aggregate_id(store.topology.site))
 
 
 async def last_seal(nc: Client, store: EventStore) -> StoredEvent | None:
@@ -79,7 +79,11 @@ async def seal_log(
 
     Each seal is appended guarded by the seal chain's last sequence, so two sealers
     cannot both seal one range: the loser gets a conflict and may simply run again.
+    A site's store seals its own stream in its site's chain.
     """
+    if store.topology.is_hub:
+        raise UnsealableError("the group stream only holds the sites' sealed streams: seal each site's stream")
+    chain = seal_aggregate_id(store.topology.site)
     previous = await last_seal(nc, store)
     start = previous.event.last_sequence + 1 if previous is not None and isinstance(previous.event, RangeSealed) else 1
     version, prev_hash = (previous.sequence, previous.event.hash) if previous is not None else (0, GENESIS_HASH)
@@ -94,7 +98,7 @@ async def seal_log(
         seal = RangeSealed.record(
             prev_hash=prev_hash,
             tenant=SEAL_TENANT,
-            aggregate_id=SEAL_AGGREGATE_ID,
+            aggregate_id=chain,
             actor=SEALER,
             occurred_at=at,
             first_sequence=first,

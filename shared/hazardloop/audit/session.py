@@ -19,6 +19,7 @@ from nats.aio.client import Client
 from sqlalchemy import create_engine
 
 from hazardloop.audit.archive import Progress, export_archive, import_archive, read_manifest
+from hazardloop.audit.group import GroupVerifier
 from hazardloop.audit.ledger import Ledger
 from hazardloop.audit.replay import (
     RebuildAll,
@@ -106,14 +107,16 @@ class AuditSession:
         stream = self.settings.stream_name
 
         async def check(nc: Client) -> Verdict:
-            verifier = Verifier()
+            config = (await nc.jetstream().stream_info(stream)).config
+            # The hub's group stream: each message is proved at its site's own sequence.
+            verifier = GroupVerifier() if config.sources and not config.subjects else Verifier()
             end = await last_sequence(nc, stream)
             async for batch in read_stream(nc, stream, until=end):
                 for m in batch:
                     verifier.feed(m.sequence, m.subject, m.data, headers=parse_headers(m.headers))
                 if progress:
                     progress(batch[-1].sequence if batch else end, end)
-            return verifier.finish(expected_last=end)
+            return verifier.finish() if isinstance(verifier, GroupVerifier) else verifier.finish(expected_last=end)
 
         return self.run(check)
 
@@ -123,7 +126,7 @@ class AuditSession:
 
         async def sealed(nc: Client) -> SealResult:
             store = EventStore(nc, stream=settings.stream_name, subjects=Subjects(settings.subject_prefix),
-                               source="hazardloop/audit", timeout=10.0)  # fmt: skip
+                               source="hazardloop/audit", timeout=10.0, topology=settings.topology)  # fmt: skip
             return await seal_log(nc, store)
 
         return self.run(sealed)

@@ -35,6 +35,7 @@ from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, NotFoundError
 
 from hazardloop.events import GENESIS_HASH, Event, decode_event, encode_event
+from hazardloop.log.placement import Topology
 from hazardloop.runtime import tracing
 from hazardloop.runtime.logs import bound
 
@@ -190,6 +191,7 @@ class AggregateStore(abc.ABC):
 
     stream: str
     subjects: Subjects
+    topology: Topology = Topology()
 
     @abc.abstractmethod
     async def append(self, event: Event, *, expected_version: int) -> Appended:
@@ -297,11 +299,13 @@ class EventStore(AggregateStore):
         source: str = "hazardloop",
         timeout: float = 2.0,
         settle: float = 10.0,
+        topology: Topology | None = None,
     ) -> None:
         """``nc``: the broker connection (JetStream calls wait ``timeout`` seconds, and
         pipelined appends publish on it directly); ``settle``: seconds an append whose
         acknowledgement is late may take to find out its outcome before it raises
-        ``AppendOutcomeUnknown``."""
+        ``AppendOutcomeUnknown``; ``topology``: which subsidiaries live in another site's
+        stream (loaded through that site's JetStream domain), default one cluster."""
         self._nc = nc
         self.stream = stream
         self.subjects = subjects or Subjects()
@@ -309,11 +313,22 @@ class EventStore(AggregateStore):
         self._timeout = timeout
         self._settle = settle
         self._acks: _AckPipeline | None = None
+        self.topology = topology or Topology()
+        self._remote: dict[str, JetStreamContext] = {}
 
     @functools.cached_property
     def _js(self) -> JetStreamContext:
         """Made on first use: a store used only for its stream and subject names has no connection."""
         return self._nc.jetstream(timeout=self._timeout)
+
+    def _home(self, tenant: str) -> tuple[JetStreamContext, str]:
+        """The API and stream holding ``tenant``'s aggregates: this log, or its site's."""
+        domain = self.topology.domain_of(tenant)
+        if domain is None:
+            return self._js, self.stream
+        if domain not in self._remote:
+            self._remote[domain] = self._nc.jetstream(timeout=self._timeout, domain=domain)
+        return self._remote[domain], self.topology.site_stream
 
     async def ensure_stream(self, *, replicas: int = 1, duplicate_window: float = 120.0, update: bool = True) -> None:
         """Create the stream, or bring an existing one to this configuration (idempotent).
@@ -321,9 +336,13 @@ class EventStore(AggregateStore):
         ``update=False`` leaves an existing stream as it is: for a reader of the log, whose
         broker user may create a missing stream but not reconfigure the one it finds.
         """
+        subjects = self.topology.stream_subjects(self.subjects.prefix)
+        if subjects is None:
+            await self._require_group_stream()
+            return
         config = api.StreamConfig(
             name=self.stream,
-            subjects=[self.subjects.all],
+            subjects=subjects,
             storage=api.StorageType.FILE,
             retention=api.RetentionPolicy.LIMITS,
             num_replicas=replicas,
@@ -349,10 +368,21 @@ class EventStore(AggregateStore):
                 if attempt == 3:
                     raise
 
+    async def _require_group_stream(self) -> None:
+        """The hub's group stream is made by ``hazardloop hub sources``, never by a service:
+        one made here would store every subject and take the sites' events a second time."""
+        async with self._guard():
+            try:
+                await self._js.stream_info(self.stream)
+            except NotFoundError:
+                raise EventStoreUnavailable(
+                    f"the group stream {self.stream} does not exist yet: run `hazardloop hub sources`"
+                ) from None
+
     def _headers(self, event: Event, expected_version: int) -> dict[str, str]:
         return {
             api.Header.MSG_ID: str(event.event_id),
-            api.Header.EXPECTED_STREAM: self.stream,
+            api.Header.EXPECTED_STREAM: self._home(event.tenant)[1],
             "Nats-Expected-Last-Subject-Sequence": str(expected_version),
             "Nats-Expected-Last-Subject-Sequence-Subject": self.subjects.aggregate(
                 event.tenant, event.aggregate_type, event.aggregate_id
@@ -483,13 +513,14 @@ class EventStore(AggregateStore):
     async def load(self, tenant: str, aggregate_type: str, aggregate_id: str) -> History:
         """An aggregate's full history, read from the log (never from a projection)."""
         subject = self.subjects.aggregate(tenant, aggregate_type, aggregate_id)
+        js, stream = self._home(tenant)
         events: list[StoredEvent] = []
         sequence = 1
         async with self._guard():
             while True:
                 try:
                     msg = await asyncio.wait_for(
-                        self._js.get_msg(self.stream, seq=sequence, subject=subject, next=True),  # leader read: never stale
+                        js.get_msg(stream, seq=sequence, subject=subject, next=True),  # leader read: never stale
                         self._timeout,
                     )
                 except NotFoundError:
@@ -600,4 +631,6 @@ def _translate(exc: BaseException) -> BaseException:
         return EventStoreUnavailable(f"event log unavailable: {type(exc).__name__}")
     if isinstance(exc, nats.js.errors.NoStreamResponseError):
         return EventStoreUnavailable("event log unavailable: no stream responded")
+    if isinstance(exc, nats.js.errors.ServiceUnavailableError):  # no JetStream answers: a site cut off from here
+        return EventStoreUnavailable("event log unavailable: JetStream did not respond")
     return exc

@@ -49,6 +49,9 @@ class NatsServer:
 
     store_dir: Path
     port: int = field(default_factory=free_port)
+    config: str = ""
+    """More server configuration in nats-server's own format (a ``server_name``, a JetStream
+    ``domain``, ``leafnodes``), written to a file beside ``store_dir``; the flags set above win."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -57,9 +60,14 @@ class NatsServer:
 
     def start(self, *, log_file: Path | None = None, timeout: float = 10.0) -> NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        arguments = [find_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
+        if self.config:
+            config_file = self.store_dir.with_name(f"{self.store_dir.name}.conf")
+            config_file.write_text(self.config)
+            arguments += ["-c", str(config_file)]
         log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [find_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)],
+            arguments,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C meant for us must not stop it before its clients

@@ -121,6 +121,7 @@ class Runtime:
             source=f"hazardloop/{self.name}",
             timeout=self.settings.nats_timeout,
             settle=self.settings.append_settle_seconds,
+            topology=self.settings.topology,
         )
 
     async def open_texts(self, js: JetStreamContext, *, create: bool) -> TextVault:

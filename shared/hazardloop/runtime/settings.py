@@ -20,6 +20,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from hazardloop.log.placement import Topology, parse_placement
 from hazardloop.privacy.keyring import KeyRing
 
 DEFAULT_NATS_PORT = 4333
@@ -41,6 +42,14 @@ class CommonSettings(BaseSettings):
     )
     stream_name: str = Field("HAZARDLOOP", description="The JetStream stream holding the event log.")
     stream_replicas: int = Field(1, ge=1, le=5, description="Stream replicas: 1 embedded, 3 on a cluster.")
+    site: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]+$",
+        description="This site's name, the JetStream domain of its nats-server leaf node; unset: one cluster holds every subsidiary.",
+    )
+    placement: Annotated[dict[str, str], NoDecode] = Field(
+        {}, description="Subsidiaries whose log is at another site: tenant=domain, comma-separated. At the hub: every subsidiary.",
+    )
+    site_stream_name: str = Field("HAZARDLOOP", description="The name of each site's stream, into which remote decisions are appended.")
     subject_prefix: str = Field("hazard", pattern=r"^[a-z][a-z0-9_-]*$", description="First token of every subject.")
     tenants: Annotated[list[str], NoDecode] = Field(
         ["refinery", "mine", "steelmill"],
@@ -129,6 +138,18 @@ class CommonSettings(BaseSettings):
         if isinstance(value, str) and not value.lstrip().startswith("["):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("placement", mode="before")
+    @classmethod
+    def _parse_placement(cls, value: object) -> object:
+        if isinstance(value, str) and not value.lstrip().startswith("{"):
+            return parse_placement(value)
+        return value
+
+    @property
+    def topology(self) -> Topology:
+        """Where each subsidiary's log lives (``hazardloop.log.placement``)."""
+        return Topology(tuple(self.tenants), self.site, self.placement, self.site_stream_name)
 
     @property
     def nats_servers(self) -> list[str]:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from hazardloop.projections import storeversion
 from hazardloop.tools.audit_cli import audit
+from hazardloop.tools.hub_cli import hub
 from hazardloop.tools.registry import SERVICES, app_module
 
 cli = typer.Typer(help="hazardloop: internal hazard reporting with rewards, event-sourced on NATS JetStream.", no_args_is_help=True)
@@ -240,6 +241,7 @@ def reconcile_rewards_command() -> None:
 
 
 cli.add_typer(audit, name="audit")
+cli.add_typer(hub, name="hub")
 
 
 @cli.command()

@@ -13,6 +13,8 @@ NOT_FOR_THE_CONSOLE = {
     "HAZARDLOOP_OIDC_JWKS_URL",  # found through the provider's discovery document
 }
 """Settings without a usable production default that the console does not need."""
+ONE_CLUSTER = {"HAZARDLOOP_SITE", "HAZARDLOOP_PLACEMENT"}
+"""Unset, they mean one cluster holds every subsidiary: a usable default (sites set them)."""
 
 
 def env_name(name: str, field: FieldInfo) -> str:
@@ -27,4 +29,4 @@ def needed_by_the_console() -> set[str]:
     pointing at this machine's loopback."""
     fields = app_module("console").Settings.model_fields
     unusable = {env_name(name, field) for name, field in fields.items() if field.default in (None, {}) or "127.0.0.1" in str(field.default)}
-    return unusable - NOT_FOR_THE_CONSOLE
+    return unusable - NOT_FOR_THE_CONSOLE - ONE_CLUSTER

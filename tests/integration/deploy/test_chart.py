@@ -15,6 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from hazardloop.runtime.settings import CommonSettings
 from hazardloop.tools.registry import SERVICES, app_module
 from tests.integration.deploy.needs import needed_by_the_console
 
@@ -23,8 +24,8 @@ CHART = DEPLOY / "helm" / "hazardloop"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 NAMESPACE = "hazardloop"
 SITE = "values-site.yaml"
-SITE_SETTINGS = ("HAZARDLOOP_SITE", "HAZARDLOOP_TENANTS")
-"""The settings naming a site's JetStream domain and its tenants (placeholders in values-site.yaml)."""
+SITE_SETTINGS = ("HAZARDLOOP_SITE", "HAZARDLOOP_PLACEMENT")
+"""The settings naming a site's JetStream domain and where the other subsidiaries are."""
 KUBERNETES = ("1.30.0", kubernetes_validate.latest_version())
 """The oldest Kubernetes the chart is checked against, and the newest the schemas know."""
 KEYS = {
@@ -212,6 +213,8 @@ def test_a_site_runs_the_four_services_without_the_console_on_its_own_domain_and
     data = objects(docs, "ConfigMap")["hazardloop"]["data"]
     assert {name: data[name] for name in SITE_SETTINGS} == {name: str(site[name]) for name in SITE_SETTINGS}
     assert data["HAZARDLOOP_ENV"] == "production"
+    topology = CommonSettings(**{name.removeprefix("HAZARDLOOP_").lower(): data[name] for name in ("HAZARDLOOP_SITE", "HAZARDLOOP_PLACEMENT", "HAZARDLOOP_TENANTS")}).topology
+    assert (topology.site, topology.hosted, topology.is_hub) == ("site-a", ("refinery",), False)
 
 
 def test_the_settings_the_chart_owns_cannot_be_overridden():

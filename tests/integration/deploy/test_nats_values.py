@@ -13,9 +13,9 @@ from tests.integration.deploy.cluster import DEPLOY
 VALUES = DEPLOY.parent / "k8s" / "nats-values.yaml"
 
 
-def conf_permissions(variable: str) -> dict[str, dict[str, set[str]]]:
-    """A ``NAME = { publish: {...} subscribe: {...} }`` block of hazardloop.conf, comments dropped."""
-    text = (DEPLOY / "hazardloop.conf").read_text()
+def conf_permissions(variable: str, config: str = "hazardloop.conf") -> dict[str, dict[str, set[str]]]:
+    """A ``NAME = { publish: {...} subscribe: {...} }`` block of a shipped config, comments dropped."""
+    text = (DEPLOY / config).read_text()
     block = re.search(rf"^{variable} = \{{\n(.*?)^\}}", text, re.MULTILINE | re.DOTALL)
     assert block is not None, variable
     publish, _, subscribe = re.sub(r"#[^\n]*", "", block.group(1)).partition("subscribe:")

@@ -19,8 +19,9 @@ from nats.js import JetStreamContext, api
 from pydantic import BaseModel
 
 from hazardloop.audit.seal import commit, leaf
-from hazardloop.events import GENESIS_HASH, MARK_LENGTH, SEAL_AGGREGATE_ID, SEAL_TENANT, RangeSealed, hash_is_intact
+from hazardloop.events import GENESIS_HASH, MARK_LENGTH, SEAL_TENANT, RangeSealed, hash_is_intact
 from hazardloop.log.eventstore import EventStore, StoredEvent, broker_errors
+from hazardloop.log.placement import seal_aggregate_id
 
 _PULL = 1000
 _READ_SECONDS = 10.0
@@ -64,7 +65,7 @@ async def seals_over(store: EventStore, js: JetStreamContext, events: Sequence[S
     """The seals covering any of ``events``, each checked; events after the last seal are simply not covered yet."""
     if not events:
         return []
-    seals = (await store.load(SEAL_TENANT, RangeSealed.aggregate_type, SEAL_AGGREGATE_ID)).events
+    seals = (await store.load(SEAL_TENANT, RangeSealed.aggregate_type, seal_aggregate_id(store.topology.site))).events
     proofs, previous = [], GENESIS_HASH
     for stored in seals:
         seal = stored.event
