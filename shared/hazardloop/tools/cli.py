@@ -49,7 +49,10 @@ def serve(
         typer.echo(f"hazardloop {service.value} cannot start: {exc}", err=True)
         raise typer.Exit(2) from None
     # log_config=None: uvicorn's loggers write through the root handler, which redacts credentials.
-    config = uvicorn.Config(app, host=host, port=port or settings.port, log_level=settings.log_level.lower(), log_config=None)
+    # uvloop and httptools, not asyncio's loop and h11: each request costs the service less CPU.
+    config = uvicorn.Config(
+        app, host=host, port=port or settings.port, log_level=settings.log_level.lower(), log_config=None, loop="uvloop", http="httptools"
+    )
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, passed on once the service has stopped
         Server(config, app.state.runtime.stop_requested).run()
 
