@@ -61,6 +61,19 @@ async def _decide(
     return events, seen[-1]
 
 
+async def _decide_new(intake: Intake, event: Event, decision: Callable[[History], Sequence[Event]]) -> tuple[list[Event], History | None]:
+    """``_decide`` for an aggregate that is new as a rule (``AggregateStore.decide_new``):
+    no history when ``event`` went out at version 0 without a look."""
+    seen: list[History] = []
+
+    def deciding(history: History) -> Sequence[Event]:
+        seen.append(history)
+        return decision(history)
+
+    events = await intake.store.decide_new(event, deciding)
+    return events, seen[-1] if seen else None
+
+
 async def handle_file_report(
     intake: Intake, command: FileReport, *, filer: Filer, idempotency_key: str, now: datetime | None = None
 ) -> Filing:
@@ -117,10 +130,12 @@ async def handle_file_report(
             possible_duplicate_of=duplicate_of,
             now=now,
         )
-    appended, history = await _decide(intake, tenant, "report", report_id, lambda history: domain.first_filing(history, filing))
+    # A new report's aggregate has no history unless this key filed it before: appended
+    # unseen at version 0, and looked at only when the log already holds the report.
+    appended, history = await _decide_new(intake, filing, lambda history: domain.first_filing(history, filing))
     if appended:
         return Filing(filing, True, receipt_code)
-    stored = domain.filing_of(history)
+    stored = None if history is None else domain.filing_of(history)
     description = None if stored is None else await intake.texts.open(tenant, stored.description)
     stored = domain.repeated_filing(stored, command, description=description)
     if stored.anonymous:  # the code on record, even if the receipt key was rotated since

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -114,6 +115,31 @@ async def test_a_key_reused_for_another_report_is_refused_and_records_nothing(in
         await file(intake, "phone-key-0002", description="A different hazard altogether")
     assert refused.value.field == "Idempotency-Key"
     assert await events_of(intake, "report", first.event.aggregate_id) == [first.event]
+
+
+async def test_a_new_report_is_appended_without_reading_its_aggregate_first(intake, monkeypatch):
+    looked: list[tuple[str, ...]] = []
+    load = intake.store.load
+
+    async def watched(*key: str) -> History:
+        looked.append(key)
+        return await load(*key)
+
+    monkeypatch.setattr(intake.store, "load", watched)
+    filing = await file(intake, "fresh-0001")
+    assert filing.created and looked == []
+    assert not (await file(intake, "fresh-0001")).created  # the retry looks, and finds it
+
+
+async def test_of_two_reports_sent_at_once_with_one_key_one_is_filed_and_the_other_refused(intake):
+    """The second's guard at version 0 is lost; it reads the first and is no retry of it."""
+    results = await asyncio.gather(
+        file(intake, "same-key-0001"), file(intake, "same-key-0001", description="Another hazard, same key"), return_exceptions=True
+    )
+    [filed] = [r for r in results if not isinstance(r, Exception)]
+    [refused] = [r for r in results if isinstance(r, Exception)]
+    assert filed.created and isinstance(refused, Invalid) and refused.field == "Idempotency-Key"
+    assert await events_of(intake, "report", filed.event.aggregate_id) == [filed.event]
 
 
 async def test_a_named_report_is_filed_under_the_reporters_pseudonym_with_the_identity_sealed(intake):
