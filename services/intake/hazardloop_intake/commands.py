@@ -119,7 +119,7 @@ async def handle_file_report(
         equipment_tag=location.equipment_tag,
         since=window_start(now, intake.settings.duplicate_window_hours),
     )
-    async with intake.texts.sealing(tenant, report_id):
+    async with intake.texts.sealing(tenant, report_id, new_report=True):
         filing = domain.file_report(
             command,
             report_id=report_id,
