@@ -12,12 +12,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import Connection
+
 from hazardloop.errors import DomainError, Invalid
 from hazardloop.events import (
     CHECK_TASK,
     CheckTaskOpened,
     Event,
     IdentityDisclosed,
+    Location,
     PlaceCatalogued,
     PlaceRetired,
     ReporterKeyShredded,
@@ -87,8 +90,8 @@ async def handle_file_report(
     now = now or datetime.now(UTC)
     tenant = command.tenant
 
-    place = await asyncio.to_thread(intake.read, find_place, tenant, command.place_id)
-    location = domain.locate(command, place)
+    since = window_start(now, intake.settings.duplicate_window_hours)
+    location, duplicate_of = await asyncio.to_thread(intake.read, _place_and_duplicate, command, since=since)
     if len(command.attachments) > intake.settings.max_attachments:
         raise Invalid(f"at most {intake.settings.max_attachments} photos or videos per report", field="attachments")
     attachments = [await intake.attachment(tenant, digest, field=f"attachments.{i}") for i, digest in enumerate(command.attachments)]
@@ -110,15 +113,6 @@ async def handle_file_report(
         sealed = await intake.vault().seal(tenant, pseudonym, report_id, identity)
         reporter = Reporter(pseudonym, sealed, None, entered_by)
 
-    duplicate_of = await asyncio.to_thread(
-        intake.read,
-        possible_duplicate,
-        tenant=tenant,
-        category=command.category.value,
-        place_id=location.place_id,
-        equipment_tag=location.equipment_tag,
-        since=window_start(now, intake.settings.duplicate_window_hours),
-    )
     async with intake.texts.sealing(tenant, report_id, new_report=True):
         filing = domain.file_report(
             command,
@@ -141,6 +135,17 @@ async def handle_file_report(
     if stored.anonymous:  # the code on record, even if the receipt key was rotated since
         receipt_code = intake.receipts.code_for(tenant, report_id, idempotency_key, recorded_digest=stored.receipt_digest)
     return Filing(stored, False, receipt_code)
+
+
+def _place_and_duplicate(db: Connection, command: FileReport, *, since: datetime) -> tuple[Location, str | None]:
+    """Where the report is, from the catalogue, and the open report it may repeat: one
+    visit to intake's store (each visit is a hop to a worker thread and back)."""
+    location = domain.locate(command, find_place(db, command.tenant, command.place_id))
+    duplicate_of = possible_duplicate(
+        db, tenant=command.tenant, category=command.category.value, place_id=location.place_id,
+        equipment_tag=location.equipment_tag, since=since,
+    )
+    return location, duplicate_of
 
 
 async def _answerable(intake: Intake, command: FileReport, filer: Filer) -> None:

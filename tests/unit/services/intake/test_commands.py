@@ -170,6 +170,17 @@ async def test_a_report_cites_only_photos_uploaded_to_its_subsidiary(intake):
     assert filing.event.attachments == (photo,)
 
 
+async def test_a_report_is_located_by_the_catalogue_with_the_names_of_the_places_above_its_own(intake):
+    on_spot = await file(intake, "where-0001")
+    in_area = await file(intake, "where-0002", place_id="pipe-rack", spot_detail="by the ladder")
+    assert (on_spot.event.location.site, on_spot.event.location.area, on_spot.event.location.spot) == ("North", "Pipe rack", "Bay 3")
+    assert on_spot.event.location.equipment_tag == "PR-3"
+    assert (in_area.event.location.site, in_area.event.location.area, in_area.event.location.spot) == ("North", "Pipe rack", "by the ladder")
+    with pytest.raises(Invalid) as refused:
+        await file(intake, "where-0003", place_id="north")
+    assert refused.value.field == "place_id"
+
+
 async def test_a_second_report_on_the_same_spot_points_at_the_first_as_a_possible_duplicate(intake):
     first = await file(intake, "spot-0001")
     second = await file(intake, "spot-0002", description="Still no harness at bay 3")
