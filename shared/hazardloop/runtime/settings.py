@@ -96,6 +96,14 @@ class CommonSettings(BaseSettings):
         5000, ge=1, le=50_000, description="Events per commit while a projection is rebuilt from the log."
     )
     log_level: str = Field("INFO", description="Log level of the services.")
+    http_workers: int = Field(
+        1, ge=1, le=32,
+        description="HTTP worker processes `hazardloop serve` runs on the service's port (SO_REUSEPORT); "
+        "the first also runs the projection and background rounds.",
+    )
+    run_projection: bool = Field(
+        True, description="Whether this process runs the projection and background rounds (`serve` sets it false in its extra HTTP workers)."
+    )
 
     @classmethod
     def settings_customise_sources(

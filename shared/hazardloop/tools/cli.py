@@ -40,6 +40,7 @@ def serve(
     from hazardloop.privacy.keyring import KeyringError
     from hazardloop.runtime.logs import configure_logging
     from hazardloop.runtime.server import Server
+    from hazardloop.runtime.workers import shared_socket, signal_workers, start_extra_workers, stop_workers
 
     module, settings = _settings(service.value)
     configure_logging(settings.log_level)
@@ -48,13 +49,20 @@ def serve(
     except KeyringError as exc:
         typer.echo(f"hazardloop {service.value} cannot start: {exc}", err=True)
         raise typer.Exit(2) from None
+    port = port or settings.port
     # log_config=None: uvicorn's loggers write through the root handler, which redacts credentials.
     # uvloop and httptools, not asyncio's loop and h11: each request costs the service less CPU.
-    config = uvicorn.Config(
-        app, host=host, port=port or settings.port, log_level=settings.log_level.lower(), log_config=None, loop="uvloop", http="httptools"
-    )
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, passed on once the service has stopped
-        Server(config, app.state.runtime.stop_requested).run()
+    config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None, loop="uvloop", http="httptools")
+    sockets, extra = None, []
+    if settings.http_workers > 1:  # every worker binds the port itself; the first starts the others
+        sockets = [shared_socket(host, port)]
+        if settings.run_projection:
+            extra = start_extra_workers(service.value, host, port, settings.http_workers - 1)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, passed on once the service has stopped
+            Server(config, app.state.runtime.stop_requested, pass_on=lambda sig: signal_workers(extra, sig)).run(sockets=sockets)
+    finally:
+        stop_workers(extra)
 
 
 @cli.command()
