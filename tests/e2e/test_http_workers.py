@@ -56,7 +56,22 @@ def test_two_workers_share_the_port_and_one_projection_takes_each_report_in_once
             assert client.get(f"/reports/{report_id}").status_code == 200
 
     system.stop("intake")
-    deadline = time.monotonic() + 15
-    while alive(extra) and time.monotonic() < deadline:
+    assert stops_within(extra, seconds=15)
+
+
+def test_an_extra_worker_stops_when_the_first_is_killed_outright(system: System):
+    """A first worker killed (out of memory, SIGKILL) passes no signal on: the extra one
+    notices it is orphaned and stops rather than serve on without a projection."""
+    system.env["HAZARDLOOP_HTTP_WORKERS"] = "2"
+    system.launch("intake")
+    system.wait_ready("intake")
+    [extra] = wait_for(lambda: children(system.processes["intake"].pid))
+    system.stop("intake", kill=True)
+    assert stops_within(extra, seconds=15)
+
+
+def stops_within(pid: int, *, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not alive(extra)
+    return not alive(pid)
