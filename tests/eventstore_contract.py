@@ -8,6 +8,7 @@ tests/unit/shared/test_memory_store.py. Each test starts from an empty log.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -44,6 +45,23 @@ def rivals_win(monkeypatch: pytest.MonkeyPatch, store: AggregateStore, *rivals: 
         return await append(event, expected_version=expected_version)
 
     monkeypatch.setattr(store, "append", append_after_rival)
+
+
+class IdTaken(Exception):
+    """A domain's refusal of a new aggregate whose id is already another's."""
+
+
+def watch_loads(monkeypatch: pytest.MonkeyPatch, store: AggregateStore) -> list[AggregateKey]:
+    """The aggregates ``store`` loads from now on, in order."""
+    loads: list[AggregateKey] = []
+    load = store.load
+
+    async def watched(tenant: str, aggregate_type: str, aggregate_id: str) -> History:
+        loads.append(AggregateKey(tenant, aggregate_type, aggregate_id))
+        return await load(tenant, aggregate_type, aggregate_id)
+
+    monkeypatch.setattr(store, "load", watched)
+    return loads
 
 
 def commitment(tenant: str, report_id: str, history: History, *, released: bool = False) -> Event:
@@ -194,6 +212,54 @@ class EventStoreContract:
             await store.decide(filed.tenant, "report", filed.aggregate_id, verify, attempts=2)
         assert decisions == 2
         assert [stored.event for stored in (await history_of(store, filed)).events] == [filed, *rivals]
+
+    # --- a new aggregate: appended at version 0 without a load ----------------------
+
+    async def test_a_new_aggregate_is_appended_at_version_zero_without_loading_it(self, store, monkeypatch):
+        loads = watch_loads(monkeypatch, store)
+        filed = report_filed()
+        assert await store.decide_new(filed, lambda history: [] if history.events else [filed]) == [filed]
+        assert loads == []
+        assert (await history_of(store, filed)).events == (StoredEvent(1, filed),)
+
+    async def test_a_new_aggregate_another_command_created_first_is_decided_on_its_history(self, store):
+        rival = report_filed()
+        await store.append(rival, expected_version=0)
+        mine = report_filed(report_id=rival.aggregate_id, description="Another hazard under the same id")
+        seen: list[list[Event]] = []
+
+        def refuse_when_taken(history: History) -> list[Event]:
+            seen.append([stored.event for stored in history.events])
+            if history.events:
+                raise IdTaken(history.events[0].event.aggregate_id)
+            return [mine]
+
+        with pytest.raises(IdTaken):
+            await store.decide_new(mine, refuse_when_taken)
+        assert seen == [[rival]]
+        assert (await history_of(store, rival)).events == (StoredEvent(1, rival),)
+
+    async def test_a_new_aggregate_already_recorded_by_the_same_command_appends_nothing_again(self, store):
+        filed = report_filed()
+        await store.append(filed, expected_version=0)
+        assert await store.decide_new(filed, lambda history: [] if history.events else [filed]) == []
+        assert await store.last_sequence() == 1
+
+    async def test_racing_creations_of_one_aggregate_land_one_and_the_others_see_it(self, store):
+        report_id = new_id()
+        contenders = [report_filed(report_id=report_id, description=f"Hazard {n}") for n in range(8)]
+        seen: list[list[Event]] = []
+
+        def first_only(event: Event) -> Callable[[History], list[Event]]:
+            def decide(history: History) -> list[Event]:
+                seen.append([stored.event for stored in history.events])
+                return [] if history.events else [event]
+            return decide
+
+        results = await asyncio.gather(*(store.decide_new(event, first_only(event)) for event in contenders))
+        [winner] = [event for appended in results for event in appended]
+        assert (await history_of(store, winner)).events == (StoredEvent(1, winner),)
+        assert seen == [[winner]] * (len(contenders) - 1)
 
     async def test_a_decision_over_two_aggregates_appends_each_guarded_by_its_own_version(self, store):
         filed = report_filed()

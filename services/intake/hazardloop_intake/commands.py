@@ -12,12 +12,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import Connection
+
 from hazardloop.errors import DomainError, Invalid
 from hazardloop.events import (
     CHECK_TASK,
     CheckTaskOpened,
     Event,
     IdentityDisclosed,
+    Location,
     PlaceCatalogued,
     PlaceRetired,
     ReporterKeyShredded,
@@ -61,6 +64,19 @@ async def _decide(
     return events, seen[-1]
 
 
+async def _decide_new(intake: Intake, event: Event, decision: Callable[[History], Sequence[Event]]) -> tuple[list[Event], History | None]:
+    """``_decide`` for an aggregate that is new as a rule (``AggregateStore.decide_new``):
+    no history when ``event`` went out at version 0 without a look."""
+    seen: list[History] = []
+
+    def deciding(history: History) -> Sequence[Event]:
+        seen.append(history)
+        return decision(history)
+
+    events = await intake.store.decide_new(event, deciding)
+    return events, seen[-1] if seen else None
+
+
 async def handle_file_report(
     intake: Intake, command: FileReport, *, filer: Filer, idempotency_key: str, now: datetime | None = None
 ) -> Filing:
@@ -74,8 +90,8 @@ async def handle_file_report(
     now = now or datetime.now(UTC)
     tenant = command.tenant
 
-    place = await asyncio.to_thread(intake.read, find_place, tenant, command.place_id)
-    location = domain.locate(command, place)
+    since = window_start(now, intake.settings.duplicate_window_hours)
+    location, duplicate_of = await asyncio.to_thread(intake.read, _place_and_duplicate, command, since=since)
     if len(command.attachments) > intake.settings.max_attachments:
         raise Invalid(f"at most {intake.settings.max_attachments} photos or videos per report", field="attachments")
     attachments = [await intake.attachment(tenant, digest, field=f"attachments.{i}") for i, digest in enumerate(command.attachments)]
@@ -97,16 +113,7 @@ async def handle_file_report(
         sealed = await intake.vault().seal(tenant, pseudonym, report_id, identity)
         reporter = Reporter(pseudonym, sealed, None, entered_by)
 
-    duplicate_of = await asyncio.to_thread(
-        intake.read,
-        possible_duplicate,
-        tenant=tenant,
-        category=command.category.value,
-        place_id=location.place_id,
-        equipment_tag=location.equipment_tag,
-        since=window_start(now, intake.settings.duplicate_window_hours),
-    )
-    async with intake.texts.sealing(tenant, report_id):
+    async with intake.texts.sealing(tenant, report_id, new_report=True):
         filing = domain.file_report(
             command,
             report_id=report_id,
@@ -117,15 +124,28 @@ async def handle_file_report(
             possible_duplicate_of=duplicate_of,
             now=now,
         )
-    appended, history = await _decide(intake, tenant, "report", report_id, lambda history: domain.first_filing(history, filing))
+    # A new report's aggregate has no history unless this key filed it before: appended
+    # unseen at version 0, and looked at only when the log already holds the report.
+    appended, history = await _decide_new(intake, filing, lambda history: domain.first_filing(history, filing))
     if appended:
         return Filing(filing, True, receipt_code)
-    stored = domain.filing_of(history)
+    stored = None if history is None else domain.filing_of(history)
     description = None if stored is None else await intake.texts.open(tenant, stored.description)
     stored = domain.repeated_filing(stored, command, description=description)
     if stored.anonymous:  # the code on record, even if the receipt key was rotated since
         receipt_code = intake.receipts.code_for(tenant, report_id, idempotency_key, recorded_digest=stored.receipt_digest)
     return Filing(stored, False, receipt_code)
+
+
+def _place_and_duplicate(db: Connection, command: FileReport, *, since: datetime) -> tuple[Location, str | None]:
+    """Where the report is, from the catalogue, and the open report it may repeat: one
+    visit to intake's store (each visit is a hop to a worker thread and back)."""
+    location = domain.locate(command, find_place(db, command.tenant, command.place_id))
+    duplicate_of = possible_duplicate(
+        db, tenant=command.tenant, category=command.category.value, place_id=location.place_id,
+        equipment_tag=location.equipment_tag, since=since,
+    )
+    return location, duplicate_of
 
 
 async def _answerable(intake: Intake, command: FileReport, filer: Filer) -> None:

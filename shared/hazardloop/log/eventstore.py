@@ -9,7 +9,9 @@ event the log holds.
 
 Commands change aggregates by one path, ``AggregateStore.decide_many`` (``decide`` is its
 case of one aggregate): load, let the domain decide, append each event guarded by its own
-aggregate's version, and on a lost race load everything again and decide again. Written
+aggregate's version, and on a lost race load everything again and decide again. An
+aggregate new as a rule (a report just filed) skips the first load (``decide_new``): its
+first event goes out guarded at version 0, and only a lost guard takes the path above. Written
 once over ``load`` and ``append``, it is the same for this store and for the in-memory
 one of ``hazardloop.testing``, which lets command handlers be unit-tested without a
 broker; one contract test runs against both stores to keep the in-memory one honest.
@@ -225,6 +227,25 @@ class AggregateStore(abc.ABC):
         """``decide_many`` for one aggregate: ``decision`` gets its history, returns its new events."""
         key = AggregateKey(tenant, aggregate_type, aggregate_id)
         return await self.decide_many([key], lambda histories: decision(histories[key]), attempts=attempts)
+
+    async def decide_new(self, event: Event, decision: Callable[[History], Sequence[Event]], *, attempts: int = 3) -> list[Event]:
+        """``decide`` for an aggregate that is new as a rule, ``event`` being what ``decision``
+        makes of an empty history: appended at version 0 without loading first.
+
+        A new report's id is derived from its Idempotency-Key, so its aggregate has no
+        history unless this very command, or another one with the same id, got there first.
+        Only then (the guard is lost, or the event id is already stored) is the aggregate
+        loaded and ``decision`` made on what it holds, as ``decide`` makes it; a command
+        already recorded appends nothing. One broker round trip fewer for a new aggregate.
+        """
+        try:
+            appended = await self.append(event, expected_version=0)
+        except ConcurrencyError:
+            pass
+        else:
+            if not appended.duplicate:
+                return [event]
+        return await self.decide(*AggregateKey.of(event), decision, attempts=attempts)
 
     async def decide_many(self, keys: Sequence[AggregateKey], decision: Decision, *, attempts: int = 3) -> list[Event]:
         """Load the aggregates of ``keys``, let ``decision`` choose new events, append them guarded.

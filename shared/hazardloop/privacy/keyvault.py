@@ -95,8 +95,13 @@ class KeyVault:
                 self._js, self._bucket_name, description=self._description, replicas=self._replicas, create=create
             )
 
-    async def data_key(self, tenant: str, key_id: str, *, create: bool) -> bytes | None:
-        """The data key in clear; with ``create``, a new one if there is none (yet, or any more)."""
+    async def data_key(self, tenant: str, key_id: str, *, create: bool, new: bool = False) -> bytes | None:
+        """The data key in clear; with ``create``, a new one if there is none (yet, or any more).
+
+        ``new`` (with ``create``): the key does not exist yet as a rule (a report being filed),
+        so it is created without a look first, one round trip to the broker instead of two;
+        only when one is there after all (a retried filing) is it read.
+        """
         name = self._name(tenant, key_id)
         master_keys = self._master_keys(tenant)
         async with broker_errors():
@@ -105,18 +110,26 @@ class KeyVault:
                 if create:
                     raise RuntimeError(f"{type(self).__name__}.ensure() was not awaited")
                 return None  # nothing was ever sealed here
+            if create and new and (made := await self._create(kv, name, master_keys[0], tenant, key_id)) is not None:
+                return made
             try:
                 wrapped = (await kv.get(name)).value
             except (KeyNotFoundError, KeyDeletedError):
                 if not create:
                     return None
-                data_key = AESGCM.generate_key(bit_length=256)
-                try:
-                    await kv.create(name, self._wrap(master_keys[0], data_key, tenant, key_id))
-                    return data_key
-                except KeyWrongLastSequenceError:  # another process created it first: use theirs
-                    wrapped = (await kv.get(name)).value
+                if (made := await self._create(kv, name, master_keys[0], tenant, key_id)) is not None:
+                    return made
+                wrapped = (await kv.get(name)).value  # another process created it first: use theirs
         return self._unwrap(master_keys, wrapped, tenant, key_id)[0]
+
+    async def _create(self, kv: KeyValue, name: str, master_key: bytes, tenant: str, key_id: str) -> bytes | None:
+        """A new data key, stored wrapped under ``name`` if no key is stored there; None if one is."""
+        data_key = AESGCM.generate_key(bit_length=256)
+        try:
+            await kv.create(name, self._wrap(master_key, data_key, tenant, key_id))
+        except KeyWrongLastSequenceError:
+            return None
+        return data_key
 
     async def shred(self, tenant: str, key_id: str) -> None:
         """Erase a data key, with its history; idempotent."""

@@ -101,9 +101,13 @@ class TextVault(KeyVault):
         self._cached_keys = cached_keys
 
     @contextlib.asynccontextmanager
-    async def sealing(self, tenant: str, report_id: str) -> AsyncIterator[None]:
-        """Events made inside seal their text under the report's key (made if missing)."""
-        data_key = await self._key(tenant, report_id, create=True)
+    async def sealing(self, tenant: str, report_id: str, *, new_report: bool = False) -> AsyncIterator[None]:
+        """Events made inside seal their text under the report's key (made if missing).
+
+        ``new_report``: the report is being filed, so its key is as a rule not made yet and
+        is created without a look first (``KeyVault.data_key``'s ``new``).
+        """
+        data_key = await self._key(tenant, report_id, create=True, new=new_report)
         aead = AESGCM(data_key)
 
         def seal(text: str) -> SealedText:
@@ -151,12 +155,12 @@ class TextVault(KeyVault):
         self._cache.pop((tenant, key_id), None)
         await super().shred(tenant, key_id)
 
-    async def _key(self, tenant: str, key_id: str, *, create: bool) -> bytes | None:
+    async def _key(self, tenant: str, key_id: str, *, create: bool, new: bool = False) -> bytes | None:
         ref = (tenant, key_id)
         if (cached := self._cache.get(ref)) is not None:
             self._cache.move_to_end(ref)
             return cached
-        data_key = await self.data_key(tenant, key_id, create=create)
+        data_key = await self.data_key(tenant, key_id, create=create, new=new)
         if data_key is not None:  # a destroyed key is not remembered: a later text may bring a new one
             self._cache[ref] = data_key
             if len(self._cache) > self._cached_keys:

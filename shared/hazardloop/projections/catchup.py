@@ -32,10 +32,9 @@ async def projected(
     first = await runtime.event_store().first_event(aggregate_type, aggregate_id)
     if first is None or not visible(first.event.tenant):
         return None
-    runner = runtime.runner
     loop = asyncio.get_running_loop()
     deadline = loop.time() + runtime.settings.nats_timeout
-    while runner is not None and runner.position < first.sequence and loop.time() < deadline:
+    while await _applied_through(runtime) < first.sequence and loop.time() < deadline:
         await asyncio.sleep(0.02)
     found = await asyncio.to_thread(lookup)
     if found is None:
@@ -45,3 +44,10 @@ async def projected(
             headers={"Retry-After": str(runtime.settings.retry_after_seconds)},
         )
     return found
+
+
+async def _applied_through(runtime: Runtime) -> int:
+    """The runner's position in memory; the store's checkpoint in an extra HTTP worker."""
+    if runtime.runner is not None:
+        return runtime.runner.position
+    return await asyncio.to_thread(runtime.applied_through)

@@ -29,6 +29,7 @@ from hazardloop.log.eventstore import EventStore, EventStoreUnavailable, Subject
 from hazardloop.privacy.pseudonyms import PseudonymDirectory
 from hazardloop.privacy.sealing import TextVault
 from hazardloop.projections import Projection, ProjectionRunner, storeversion
+from hazardloop.projections.bookkeeping import Bookkeeping
 from hazardloop.projections.collector import bulk_collection
 from hazardloop.projections.db import create_store_engine
 from hazardloop.projections.replay import rebuild
@@ -89,6 +90,14 @@ class Runtime:
         if self.text_vault is None:
             raise EventStoreUnavailable("the service is not connected to the broker yet")
         return self.text_vault
+
+    def applied_through(self) -> int:
+        """The last log sequence this service's store has taken in: the runner's position, or
+        in an extra HTTP worker (which runs none) the checkpoint the store records."""
+        if self.runner is not None:
+            return self.runner.position
+        projection = self.projection_factory(self.store)
+        return Bookkeeping(projection.name, projection.metadata, self.engine).read_checkpoint()
 
     def dead_letters(self) -> list[dict[str, Any]]:
         """What the projection parked, oldest first (empty before the first start)."""
@@ -218,6 +227,9 @@ def create_service(
             runtime.directory = directory
         if on_connect is not None:
             await on_connect(runtime, js)
+        if not settings.run_projection:  # an extra HTTP worker: the first process keeps the store
+            log.info("%s started as an extra HTTP worker: another process runs the projection", name)
+            return
         runner = runtime.make_runner(store)
         metadata = runner.projection.metadata
         if storeversion.needs_rebuild(runtime.engine, name, metadata):
@@ -345,15 +357,13 @@ def health_routes() -> APIRouter:
         except Exception:  # noqa: BLE001 - any failure means not ready
             store = False
         runner = runtime.runner
-        body = {
-            "broker": broker,
-            "store": store,
-            "projection": {
-                "position": runner.position if runner else None,
-                "error": runner.last_error if runner else "not started",
-            },
-        }
-        ready = broker and store and runner is not None and runner.last_error is None
+        if not runtime.settings.run_projection:  # an extra HTTP worker: the first process runs it
+            projection, running = {"position": None, "error": None, "elsewhere": True}, True
+        else:
+            projection = {"position": runner.position if runner else None, "error": runner.last_error if runner else "not started"}
+            running = runner is not None and runner.last_error is None
+        body = {"broker": broker, "store": store, "projection": projection}
+        ready = broker and store and running
         return JSONResponse(body, status_code=200 if ready else 503)
 
     return router

@@ -116,6 +116,14 @@ class CommonSettings(BaseSettings):
     seal_every_events: int = Field(
         10_000, ge=0, description="Seal the log once this many events wait, seals not counted (0: no count trigger)."
     )
+    http_workers: int = Field(
+        1, ge=1, le=32,
+        description="HTTP worker processes `hazardloop serve` runs on the service's port (SO_REUSEPORT); "
+        "the first also runs the projection and background rounds.",
+    )
+    run_projection: bool = Field(
+        True, description="Whether this process runs the projection and background rounds (`serve` sets it false in its extra HTTP workers)."
+    )
 
     @classmethod
     def settings_customise_sources(

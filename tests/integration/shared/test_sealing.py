@@ -22,9 +22,13 @@ class Paged:
 
 
 @pytest.fixture
-async def vault(nc: nats.NATS, stream_names: tuple[str, str]) -> TextVault:
-    keys = {"refinery": [os.urandom(32)], "mine": [os.urandom(32)]}
-    vault = TextVault(nc.jetstream(timeout=2), keys.__getitem__, bucket=f"{stream_names[0]}-text-keys", cached_keys=2)
+def master_keys() -> dict[str, list[bytes]]:
+    return {"refinery": [os.urandom(32)], "mine": [os.urandom(32)]}
+
+
+@pytest.fixture
+async def vault(nc: nats.NATS, stream_names: tuple[str, str], master_keys: dict[str, list[bytes]]) -> TextVault:
+    vault = TextVault(nc.jetstream(timeout=2), master_keys.__getitem__, bucket=f"{stream_names[0]}-text-keys", cached_keys=2)
     await vault.ensure()
     return vault
 
@@ -90,3 +94,27 @@ async def test_keys_are_cached_per_report_and_bounded(vault: TextVault, nc: nats
     other = TextVault(nc.jetstream(timeout=2), lambda _: [os.urandom(32)], bucket=f"{stream_names[0]}-text-keys")
     with pytest.raises(Exception, match="no master key"):
         await other.reveal(tokens[:1])
+
+
+async def test_a_new_reports_key_is_made_once_whichever_process_makes_it_and_a_retry_keeps_it(
+    vault: TextVault, nc: nats.NATS, stream_names: tuple[str, str], master_keys: dict[str, list[bytes]]
+):
+    """Filing makes the key without looking first; a key already there (a retried filing,
+    another process filing the same report) is used, never replaced."""
+    other = TextVault(nc.jetstream(timeout=2), master_keys.__getitem__, bucket=f"{stream_names[0]}-text-keys")
+    await other.ensure()
+    async with vault.sealing("refinery", "filed-1", new_report=True):
+        first = accepted("filed-1", "first filing")
+    async with other.sealing("refinery", "filed-1", new_report=True):  # its cache is empty: the bucket answers
+        retried = accepted("filed-1", "the retry")
+    assert await other.reveal([text_token("refinery", first.note)]) == ["first filing"]
+    assert await vault.reveal([text_token("refinery", retried.note)]) == ["the retry"]
+
+
+async def test_a_report_filed_anew_after_its_key_was_destroyed_gets_a_new_key(vault: TextVault):
+    async with vault.sealing("refinery", "filed-2", new_report=True):
+        before = accepted("filed-2", WORDS)
+    await vault.shred("refinery", "filed-2")
+    async with vault.sealing("refinery", "filed-2", new_report=True):
+        after = accepted("filed-2", "a later text")
+    assert await vault.reveal([text_token("refinery", before.note), text_token("refinery", after.note)]) == ["(erased)", "a later text"]

@@ -34,7 +34,7 @@ class KeysInProcess(KeyVault):
         super().__init__(*args, **kwargs)
         self.kept: dict[tuple[str, str], bytes] = {}
 
-    async def data_key(self, tenant: str, key_id: str, *, create: bool) -> bytes | None:
+    async def data_key(self, tenant: str, key_id: str, *, create: bool, new: bool = False) -> bytes | None:
         if create and (tenant, key_id) not in self.kept:
             self.kept[(tenant, key_id)] = AESGCM.generate_key(bit_length=256)
         return self.kept.get((tenant, key_id))

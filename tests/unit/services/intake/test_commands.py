@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -116,6 +117,31 @@ async def test_a_key_reused_for_another_report_is_refused_and_records_nothing(in
     assert await events_of(intake, "report", first.event.aggregate_id) == [first.event]
 
 
+async def test_a_new_report_is_appended_without_reading_its_aggregate_first(intake, monkeypatch):
+    looked: list[tuple[str, ...]] = []
+    load = intake.store.load
+
+    async def watched(*key: str) -> History:
+        looked.append(key)
+        return await load(*key)
+
+    monkeypatch.setattr(intake.store, "load", watched)
+    filing = await file(intake, "fresh-0001")
+    assert filing.created and looked == []
+    assert not (await file(intake, "fresh-0001")).created  # the retry looks, and finds it
+
+
+async def test_of_two_reports_sent_at_once_with_one_key_one_is_filed_and_the_other_refused(intake):
+    """The second's guard at version 0 is lost; it reads the first and is no retry of it."""
+    results = await asyncio.gather(
+        file(intake, "same-key-0001"), file(intake, "same-key-0001", description="Another hazard, same key"), return_exceptions=True
+    )
+    [filed] = [r for r in results if not isinstance(r, Exception)]
+    [refused] = [r for r in results if isinstance(r, Exception)]
+    assert filed.created and isinstance(refused, Invalid) and refused.field == "Idempotency-Key"
+    assert await events_of(intake, "report", filed.event.aggregate_id) == [filed.event]
+
+
 async def test_a_named_report_is_filed_under_the_reporters_pseudonym_with_the_identity_sealed(intake):
     filing = await file(intake, "named-0001", filer=Filer("E-1001"), reporter={"employee_number": "E-1001", "name": "王工人"})
     pseudonym = await intake.directory().find(TENANT, "E-1001")
@@ -142,6 +168,17 @@ async def test_a_report_cites_only_photos_uploaded_to_its_subsidiary(intake):
     assert refused.value.field == "attachments.0"
     filing = await file(intake, "photos-0002", attachments=[photo.digest])
     assert filing.event.attachments == (photo,)
+
+
+async def test_a_report_is_located_by_the_catalogue_with_the_names_of_the_places_above_its_own(intake):
+    on_spot = await file(intake, "where-0001")
+    in_area = await file(intake, "where-0002", place_id="pipe-rack", spot_detail="by the ladder")
+    assert (on_spot.event.location.site, on_spot.event.location.area, on_spot.event.location.spot) == ("North", "Pipe rack", "Bay 3")
+    assert on_spot.event.location.equipment_tag == "PR-3"
+    assert (in_area.event.location.site, in_area.event.location.area, in_area.event.location.spot) == ("North", "Pipe rack", "by the ladder")
+    with pytest.raises(Invalid) as refused:
+        await file(intake, "where-0003", place_id="north")
+    assert refused.value.field == "place_id"
 
 
 async def test_a_second_report_on_the_same_spot_points_at_the_first_as_a_possible_duplicate(intake):

@@ -42,7 +42,7 @@ class TextsInProcess(TextVault):
         super().__init__(None, lambda tenant: [b"m" * 32], bucket="text-keys")  # type: ignore[arg-type]  # no broker
         self.kept: dict[tuple[str, str], bytes] = {}
 
-    async def data_key(self, tenant: str, key_id: str, *, create: bool) -> bytes | None:
+    async def data_key(self, tenant: str, key_id: str, *, create: bool, new: bool = False) -> bytes | None:
         if create:
             self.kept.setdefault((tenant, key_id), AESGCM.generate_key(bit_length=256))
         return self.kept.get((tenant, key_id))
