@@ -47,9 +47,19 @@ class Writer:
         self._connection = connection
         self._inserts: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._updates: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
+        self._read: dict[Table, dict[tuple[Any, ...], dict[str, Any] | None]] = {}
+        """Rows as ``get`` read them from the store (None: not there), by key: nothing
+        but this writer changes the store until a handler takes the connection."""
 
     @property
     def connection(self) -> Connection:
+        """The batch's connection, for what the writer does not do (a delete, a query
+        over many rows). What is done through it is not seen by the rows ``get`` read
+        before, so they are read again."""
+        self._read.clear()
+        return self._open()
+
+    def _open(self) -> Connection:
         if not isinstance(self._connection, Connection):
             self._connection = self._connection()
         return self._connection
@@ -85,14 +95,19 @@ class Writer:
         pending = self._inserts.get(table, {}).get(key)
         if pending is not None:
             return RowView({**_unset(table), **pending})
-        statement, names = _lookup(table)
-        row = self.connection.execute(statement, dict(zip(names, key, strict=True))).first()
-        if row is None:
+        read = self._read.setdefault(table, {})
+        if key in read:
+            stored = read[key]
+        else:
+            statement, names = _lookup(table)
+            row = self._open().execute(statement, dict(zip(names, key, strict=True))).first()
+            stored = read[key] = None if row is None else dict(row._mapping)
+        if stored is None:
             return None
-        return RowView({**row._mapping, **self._updates.get(table, {}).get(key, {})})
+        return RowView({**stored, **self._updates.get(table, {}).get(key, {})})
 
     def flush(self) -> None:
-        self.send(self.take(self.connection.dialect))
+        self.send(self.take(self._open().dialect))
 
     def take(self, dialect: Dialect) -> list[tuple[str, list[Any]]]:
         """Empty the buffers into (statement, rows of parameters), one per table and shape.
@@ -108,11 +123,12 @@ class Writer:
                     statement = _statement(table, update, shape, dialect)
                     taken.append((statement.sql, [statement.parameters(key, values) for key, values in group]))
             buffers.clear()
+        self._read.clear()  # the rows taken will be in the store: read them from there
         return taken
 
     def send(self, taken: list[tuple[str, list[Any]]]) -> None:
         for sql, rows in taken:
-            self.connection.exec_driver_sql(sql, rows)
+            self._open().exec_driver_sql(sql, rows)
 
 
 @dataclass(frozen=True, slots=True)
