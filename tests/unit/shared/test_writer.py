@@ -60,6 +60,22 @@ def test_a_stored_row_is_read_once_a_batch_and_again_after_the_handler_writes_ar
     assert db.get(rows, id="old").n == 5 and table(connection) == [("old", "verified", 5)]
 
 
+def test_a_replay_carries_the_rows_a_batch_left_to_the_next_without_reading_them_back(connection):
+    connection.execute(rows.insert(), [{"id": "old", "status": "filed", "n": 1}])
+    selects = []
+    event.listen(connection, "before_cursor_execute", lambda *args: selects.append(args[2]) if args[2].startswith("SELECT") else None)
+    known = {}
+    first = Writer(connection, known)
+    first.update(rows, {"id": "old"}, n=first.get(rows, id="old").n + 1)
+    first.insert(rows, id="new", status="filed", n=1)
+    first.flush()
+    second = Writer(connection, known)
+    assert (second.get(rows, id="old").n, second.get(rows, id="new").status, second.get(rows, id="missing")) == (2, "filed", None)
+    assert len(selects) == 2  # "old" by the first batch, "missing" by the second
+    second.connection.execute(rows.update().values(n=7))  # a change the writer did not make
+    assert second.get(rows, id="new").n == 7 and known == {rows: {("new",): {"id": "new", "status": "filed", "n": 7}}}
+
+
 def test_a_row_inserted_twice_in_a_batch_is_an_error(connection):
     db = Writer(connection)
     db.insert(rows, id="a", status="x", n=1)
