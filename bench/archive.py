@@ -9,10 +9,13 @@ process, while one more verifies every hash, chain and seal of the archive.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import random
+import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -81,11 +84,12 @@ def write_archive(directory: Path, events: int, *, seed: int = 4) -> dict[str, A
     return manifest
 
 
-def measure(directory: Path, into: Path) -> dict[str, Any]:
-    """Rebuild every service's projection from the archive (verified alongside); check the stores."""
+def measure(directory: Path, into: Path, services: Sequence[str] = SERVICES) -> dict[str, Any]:
+    """Rebuild the ``services``' projections (every one by default) from the archive, verified
+    alongside; check the stores."""
     manifest = json.loads((directory / MANIFEST_FILE).read_text())
-    result = rebuild_all(Source(STREAM, "hazard", archive=directory), into, {service: None for service in SERVICES},
-                         projections={service: projection_factory(service) for service in SERVICES})
+    result = rebuild_all(Source(STREAM, "hazard", archive=directory), into, {service: None for service in services},
+                         projections={service: projection_factory(service) for service in services})
     reports = manifest["types"].get("ReportFiled", 0)
     checks = {  # every report, complete: a fast but partial rebuild cannot pass
         "intake": ("SELECT count(*) FROM intake_reports WHERE reward_fen IS NOT NULL", reports),
@@ -113,3 +117,26 @@ def measure(directory: Path, into: Path) -> dict[str, Any]:
         "ok": not problems,
         "problems": problems,
     }
+
+
+def main() -> None:
+    """(d) alone, smaller or for some services only: ``python -m bench.archive --events 200000 --service console``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--service", action="append", choices=SERVICES, help="Rebuild only this one (repeatable).")
+    parser.add_argument("--archive", type=Path, help="A folder to keep the archive in, and to reuse it from if it holds one.")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hazardloop-archive-bench-") as tmp:
+        directory = options.archive or Path(tmp) / "archive"
+        if not (directory / MANIFEST_FILE).exists():
+            write_archive(directory, options.events)
+        result = measure(directory, Path(tmp) / "stores", options.service or SERVICES)
+    print(f"{result['events']:,} events rebuilt in {result['seconds']:.1f} s ({result['events_per_second']:,.0f}/s)")
+    for service, figures in result["projections"].items():
+        print(f"  {service:<14} {figures['applied']:>9,} events in {figures['seconds']:6.1f} s")
+    for problem in result["problems"]:
+        print(f"  problem: {problem}")
+
+
+if __name__ == "__main__":
+    main()

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
+from hazardloop.projections.writer import Known
+
 if TYPE_CHECKING:
     from hazardloop.projections.runner import ProjectionRunner
 
@@ -29,6 +31,9 @@ class Committer:
         self._connection: Connection | None = None
         self.position = runner.position
         """Where the checkpoint stands once the batches handed over are committed."""
+        self.known: Known = {}
+        """Rows as the batches handed over leave them (``Writer``'s ``known``); forgotten
+        with a batch that is not committed."""
 
     async def __aenter__(self) -> Committer:
         return self
@@ -63,6 +68,7 @@ class Committer:
 
     def discard(self) -> None:
         """Roll back a transaction that was begun but will not be committed."""
+        self.known.clear()
         if self._connection is not None:
             self._connection.close()
             self._connection = None

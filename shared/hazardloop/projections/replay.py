@@ -107,6 +107,7 @@ async def _settle(runner: ProjectionRunner, committer: Committer) -> None:
     (if it fails, the handlers find it owed in the store and do it on their next event)."""
     if runner.projection.settle is None:
         return
+    committer.known.clear()
     writer = Writer(committer.begin())
     runner.projection.settle(writer)
     writer.flush()
@@ -154,10 +155,11 @@ async def _apply_pulled(runner: ProjectionRunner, messages: list[Pulled], commit
         await runner.prepare(decoded)
     if runner.react and runner.projection.reactions and messages[-1].sequence > runner.react_after:
         await committer.settled()
+        committer.known.clear()  # written by the runner's own writers
         await runner.process(list(decoded))
         committer.position = runner.position
         return
-    writer = Writer(committer.begin)
+    writer = Writer(committer.begin, committer.known)
     try:
         _, last = runner.projection.handle(writer, decoded, after=committer.position)
         if last is None:

@@ -39,17 +39,41 @@ class RowView(dict[str, Any]):
             raise AttributeError(name) from missing
 
 
+KNOWN_ROWS = 16_384
+"""Rows of one table a replay remembers between batches at most (the oldest go first)."""
+
+Known = dict[Table, dict[tuple[Any, ...], dict[str, Any] | None]]
+"""Rows as the store holds them (None: not there), by table and primary key."""
+
+
 class Writer:
-    def __init__(self, connection: Connection | Callable[[], Connection]) -> None:
+    def __init__(self, connection: Connection | Callable[[], Connection], known: Known | None = None) -> None:
         """``connection`` may also be a function that opens one when first needed, so
         that a batch can be gathered while the transaction it goes into cannot be
-        begun yet."""
+        begun yet.
+
+        ``known``: rows as the batches before this one left them, carried by a replay from
+        writer to writer (it alone writes the store meanwhile), so that a row a batch
+        reads or writes is not read back from the store by the next; this writer adds its
+        own batch to it when it is taken. Without it, rows are remembered for the batch.
+        """
         self._connection = connection
         self._inserts: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._updates: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
+        self._carry = known is not None
+        self._read: Known = {} if known is None else known
+        """Rows as ``get`` read them from the store, by key: nothing but this writer
+        changes the store until a handler takes the connection."""
 
     @property
     def connection(self) -> Connection:
+        """The batch's connection, for what the writer does not do (a delete, a query
+        over many rows). What is done through it is not seen by the rows ``get`` read
+        before, so they are read again."""
+        self._read.clear()
+        return self._open()
+
+    def _open(self) -> Connection:
         if not isinstance(self._connection, Connection):
             self._connection = self._connection()
         return self._connection
@@ -85,14 +109,20 @@ class Writer:
         pending = self._inserts.get(table, {}).get(key)
         if pending is not None:
             return RowView({**_unset(table), **pending})
-        statement, names = _lookup(table)
-        row = self.connection.execute(statement, dict(zip(names, key, strict=True))).first()
-        if row is None:
+        read = self._read.setdefault(table, {})
+        if key in read:
+            stored = read[key]
+        else:
+            statement, names = _lookup(table)
+            row = self._open().execute(statement, dict(zip(names, key, strict=True))).first()
+            stored = None if row is None else dict(row._mapping)
+            _remember(read, key, stored)
+        if stored is None:
             return None
-        return RowView({**row._mapping, **self._updates.get(table, {}).get(key, {})})
+        return RowView({**stored, **self._updates.get(table, {}).get(key, {})})
 
     def flush(self) -> None:
-        self.send(self.take(self.connection.dialect))
+        self.send(self.take(self._open().dialect))
 
     def take(self, dialect: Dialect) -> list[tuple[str, list[Any]]]:
         """Empty the buffers into (statement, rows of parameters), one per table and shape.
@@ -101,6 +131,10 @@ class Writer:
         connection: a replay does it while the previous batch is still committing.
         Rows taken are no longer seen by ``get``: take them once the handlers are done.
         """
+        if self._carry:
+            self._remember_batch()
+        else:
+            self._read.clear()  # the rows taken will be in the store: read them from there
         taken = []
         for update, buffers in ((False, self._inserts), (True, self._updates)):
             for table, rows in buffers.items():
@@ -110,9 +144,31 @@ class Writer:
             buffers.clear()
         return taken
 
+    def _remember_batch(self) -> None:
+        """Add the batch's rows to those known, as the store will hold them: of the tables
+        whose rows handlers look up in the store (a row read only within its own batch, as
+        a report's, is not worth keeping), and the rows updated whose stored state is known."""
+        for table, rows in self._inserts.items():
+            if (read := self._read.get(table)) is not None:
+                unset = _unset(table)
+                for key, values in rows.items():
+                    _remember(read, key, {**unset, **values})
+        for table, rows in self._updates.items():
+            if read := self._read.get(table):
+                for key, values in rows.items():
+                    if (stored := read.get(key)) is not None:
+                        _remember(read, key, {**stored, **values})
+
     def send(self, taken: list[tuple[str, list[Any]]]) -> None:
         for sql, rows in taken:
-            self.connection.exec_driver_sql(sql, rows)
+            self._open().exec_driver_sql(sql, rows)
+
+
+def _remember(read: dict[tuple[Any, ...], dict[str, Any] | None], key: tuple[Any, ...], row: dict[str, Any] | None) -> None:
+    read.pop(key, None)  # the latest last, so the oldest go first
+    read[key] = row
+    if len(read) > KNOWN_ROWS:
+        del read[next(iter(read))]
 
 
 @dataclass(frozen=True, slots=True)

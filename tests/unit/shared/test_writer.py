@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select
 
 from hazardloop.projections import Writer
 from hazardloop.projections.db import UtcDateTime
@@ -43,6 +43,37 @@ def test_reads_see_the_batch_without_flushing_it(connection):
     assert db.get(rows, id="old")["status"] == "verified"
     assert db.get(rows, id="missing") is None
     assert table(connection) == [("old", "filed", 1)]  # nothing sent yet
+
+
+def test_a_stored_row_is_read_once_a_batch_and_again_after_the_handler_writes_around_the_writer(connection):
+    connection.execute(rows.insert(), [{"id": "old", "status": "filed", "n": 1}])
+    selects = []
+    event.listen(connection, "before_cursor_execute", lambda *args: selects.append(args[2]) if args[2].startswith("SELECT") else None)
+    db = Writer(connection)
+    for n in range(2, 6):  # a tally moved by every event of a batch
+        db.update(rows, {"id": "old"}, n=db.get(rows, id="old").n + 1)
+        assert db.get(rows, id="missing") is None
+    assert db.get(rows, id="old").n == 5 and len(selects) == 2
+    db.connection.execute(rows.update().values(status="verified"))  # a change the writer did not make
+    assert db.get(rows, id="old").status == "verified" and db.get(rows, id="old").n == 5
+    db.flush()
+    assert db.get(rows, id="old").n == 5 and table(connection) == [("old", "verified", 5)]
+
+
+def test_a_replay_carries_the_rows_a_batch_left_to_the_next_without_reading_them_back(connection):
+    connection.execute(rows.insert(), [{"id": "old", "status": "filed", "n": 1}])
+    selects = []
+    event.listen(connection, "before_cursor_execute", lambda *args: selects.append(args[2]) if args[2].startswith("SELECT") else None)
+    known = {}
+    first = Writer(connection, known)
+    first.update(rows, {"id": "old"}, n=first.get(rows, id="old").n + 1)
+    first.insert(rows, id="new", status="filed", n=1)
+    first.flush()
+    second = Writer(connection, known)
+    assert (second.get(rows, id="old").n, second.get(rows, id="new").status, second.get(rows, id="missing")) == (2, "filed", None)
+    assert len(selects) == 2  # "old" by the first batch, "missing" by the second
+    second.connection.execute(rows.update().values(n=7))  # a change the writer did not make
+    assert second.get(rows, id="new").n == 7 and known == {rows: {("new",): {"id": "new", "status": "filed", "n": 7}}}
 
 
 def test_a_row_inserted_twice_in_a_batch_is_an_error(connection):
