@@ -34,11 +34,12 @@ USERS = {
 }
 
 
-def _replace(text: str, pattern: str, replacement: str) -> str:
-    """Rewrite one line the shipped file is known to hold; fail loudly if it no longer does."""
+def rewrite(text: str, pattern: str, replacement: str, config: str = "hazardloop.conf") -> str:
+    """Rewrite one line the shipped file ``deploy/nats/<config>`` is known to hold; fail loudly
+    if it no longer does."""
     rewritten, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)
     if count != 1:
-        raise AssertionError(f"deploy/nats/hazardloop.conf: expected one match of {pattern!r}, found {count}")
+        raise AssertionError(f"deploy/nats/{config}: expected one match of {pattern!r}, found {count}")
     return rewritten
 
 
@@ -78,12 +79,12 @@ class Cluster:
         shared = (DEPLOY / "hazardloop.conf").read_text()
         for node in self.nodes:
             node.folder.mkdir(parents=True)
-            text = _replace(shared, r"^port: 4222\b", f"host: 127.0.0.1\nport: {node.client_port}")
-            text = _replace(text, r"^http_port: 8222\b", f"http: 127.0.0.1:{node.monitor_port}")
-            text = _replace(text, r"^(\s*)store_dir: /data\b", rf'\1store_dir: "{node.folder / "data"}"')
-            text = _replace(text, r"^(\s*)listen: 0\.0\.0\.0:6222\b", rf"\1listen: 127.0.0.1:{node.cluster_port}")
+            text = rewrite(shared, r"^port: 4222\b", f"host: 127.0.0.1\nport: {node.client_port}")
+            text = rewrite(text, r"^http_port: 8222\b", f"http: 127.0.0.1:{node.monitor_port}")
+            text = rewrite(text, r"^(\s*)store_dir: /data\b", rf'\1store_dir: "{node.folder / "data"}"')
+            text = rewrite(text, r"^(\s*)listen: 0\.0\.0\.0:6222\b", rf"\1listen: 127.0.0.1:{node.cluster_port}")
             for peer in self.nodes:
-                text = _replace(text, rf"nats-route://{peer.name}:6222\b", f"nats-route://127.0.0.1:{peer.cluster_port}")
+                text = rewrite(text, rf"nats-route://{peer.name}:6222\b", f"nats-route://127.0.0.1:{peer.cluster_port}")
             (node.folder / "hazardloop.conf").write_text(text)
             shutil.copy(DEPLOY / f"{node.name}.conf", node.folder / f"{node.name}.conf")
 

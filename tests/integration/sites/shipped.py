@@ -3,22 +3,14 @@ rewritten; accounts, users, permissions, domains and the leaf link stay as shipp
 
 from __future__ import annotations
 
-import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hazardloop.log.natsserver import find_binary, free_port, port_is_open
-from tests.integration.deploy.cluster import DEPLOY
+from tests.integration.deploy.cluster import DEPLOY, rewrite
 from tests.integration.sites.test_shipped_configs import ENVIRONMENT
 from tests.waiting import wait_for
-
-
-def _replace(text: str, pattern: str, replacement: str, config: str) -> str:
-    rewritten, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)
-    if count != 1:
-        raise AssertionError(f"deploy/nats/{config}: expected one match of {pattern!r}, found {count}")
-    return rewritten
 
 
 @dataclass
@@ -34,11 +26,11 @@ class Shipped:
     def write(self, leaf_port: int) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         text = (DEPLOY / self.config).read_text()
-        text = _replace(text, r"^port: 4222\b", f"host: 127.0.0.1\nport: {self.port}", self.config)
-        text = _replace(text, r"^http_port: 8222\b", "", self.config)
-        text = _replace(text, r"^(\s*)store_dir: /data\b", rf'\1store_dir: "{self.folder / "data"}"', self.config)
+        text = rewrite(text, r"^port: 4222\b", f"host: 127.0.0.1\nport: {self.port}", self.config)
+        text = rewrite(text, r"^http_port: 8222\b", "", self.config)
+        text = rewrite(text, r"^(\s*)store_dir: /data\b", rf'\1store_dir: "{self.folder / "data"}"', self.config)
         if self.config == "hub.conf":
-            text = _replace(text, r"^(\s*)port: 7422\b", rf"\1listen: 127.0.0.1:{leaf_port}", self.config)
+            text = rewrite(text, r"^(\s*)port: 7422\b", rf"\1listen: 127.0.0.1:{leaf_port}", self.config)
         path = self.folder / self.config
         path.write_text(text)
         return path

@@ -19,17 +19,10 @@ from hazardloop.log.natsserver import NatsServer, free_port
 HUB_DOMAIN = "hub"
 
 
-@dataclass
-class Hub:
-    folder: Path
-    leaf_port: int = field(default_factory=free_port)
-    server: NatsServer | None = None
+class Running:
+    """A hub or a site while its nats-server runs."""
 
-    def start(self) -> Hub:
-        config = f'server_name: hub\njetstream {{ domain: {HUB_DOMAIN} }}\nleafnodes {{ listen: "127.0.0.1:{self.leaf_port}" }}\n'
-        port = self.server.port if self.server else free_port()
-        self.server = NatsServer(self.folder / "hub", port=port, config=config).start(log_file=self.folder / "hub.log")
-        return self
+    server: NatsServer | None
 
     @property
     def url(self) -> str:
@@ -42,7 +35,20 @@ class Hub:
 
 
 @dataclass
-class Site:
+class Hub(Running):
+    folder: Path
+    leaf_port: int = field(default_factory=free_port)
+    server: NatsServer | None = None
+
+    def start(self) -> Hub:
+        config = f'server_name: hub\njetstream {{ domain: {HUB_DOMAIN} }}\nleafnodes {{ listen: "127.0.0.1:{self.leaf_port}" }}\n'
+        port = self.server.port if self.server else free_port()
+        self.server = NatsServer(self.folder / "hub", port=port, config=config).start(log_file=self.folder / "hub.log")
+        return self
+
+
+@dataclass
+class Site(Running):
     """One site: its own nats-server, a leaf node of ``hub`` in domain ``name``."""
 
     name: str
@@ -71,15 +77,6 @@ class Site:
     def restore(self) -> None:
         self.stop()
         self.start(linked=True)
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return self.server.url
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
 
 
 async def connect(url: str) -> Client:
