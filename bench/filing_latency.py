@@ -1,0 +1,262 @@
+"""(e) From filing to the safety officer: how long a new report takes to reach the officer's
+inbox and the safety department's webhook, at a steady rate.
+
+Intake, verification and notifications run as real processes (``hazardloop serve``) on
+the bench's nats-server, each with its own SQLite store, configured as an operator
+would: a directory listing the officer (``safety_department``) and a signed JSON webhook
+hearing that role, on a receiver on loopback. Reports are filed over HTTP open-loop: each
+request has a scheduled send time (``rate`` a second), is sent then whether or not earlier
+answers came back, and every latency counts from that scheduled time, so a slow spell
+shows as latency instead of lowering the offered rate.
+
+The inbox is observed by reading notifications' SQLite store itself, read-only, every
+5 ms, past the largest rowid seen: a primary-key range read that returns only new rows,
+in a thread of the bench. Asking ``GET /inbox`` that often would put the officer's page
+on the service's event loop 200 times a second, perturbing what is measured; the store
+shows a message at the moment the API would (its transaction committed), and the 5 ms
+poll adds 2.5 ms on average to each figure. The webhook receiver stamps each POST on
+arrival, before reading its body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+import httpx
+
+from bench.intake_http import Service, child_process, report_bodies, seed_catalogue, wait_ready
+from bench.stats import percentile
+from hazardloop.log.natsserver import free_port
+from hazardloop.runtime.settings import CommonSettings
+from hazardloop.web.auth import Authenticator, Role
+
+STREAM = "BENCH_E_LATENCY"
+PREFIX = "benchelatency"
+TENANT = "refinery"
+OFFICER = "safety-li"
+SERVICES = ("intake", "verification", "notifications")
+TARGET_INBOX_P99_MS = 250.0
+TARGET_WEBHOOK_P99_MS = 500.0
+POLL_SECONDS = 0.005
+
+
+class WebhookArrivals:
+    """A loopback HTTP receiver that notes when each report's webhook POST arrived."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.seen: dict[str, float] = {}
+        arrivals = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
+                arrived = perf_counter()
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                if body.get("kind") == "new_report":
+                    arrivals.seen.setdefault(body["report_id"], arrived)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+
+    @contextmanager
+    def running(self) -> Iterator[WebhookArrivals]:
+        thread = threading.Thread(target=self.server.serve_forever, name="webhook-receiver", daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.server.shutdown()
+            self.server.server_close()
+            thread.join()
+
+
+class InboxWatch:
+    """Notes when each new-report message first shows in the officer's inbox (see the module)."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.seen: dict[str, float] = {}
+        self.stop = threading.Event()
+
+    def watch(self) -> None:
+        while not self.database.exists() and not self.stop.wait(POLL_SECONDS):
+            pass
+        db = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, check_same_thread=False)
+        last = 0
+        try:
+            while not self.stop.wait(POLL_SECONDS):
+                try:
+                    rows = db.execute(
+                        "SELECT rowid, report_id FROM notification_inbox WHERE rowid > ? AND box = ? AND kind = 'new_report'",
+                        (last, f"@{OFFICER}"),
+                    ).fetchall()
+                except sqlite3.OperationalError:  # the table is not there yet
+                    continue
+                now = perf_counter()
+                for rowid, report_id in rows:
+                    self.seen.setdefault(report_id, now)
+                    last = max(last, rowid)
+        finally:
+            db.close()
+
+    @contextmanager
+    def running(self) -> Iterator[InboxWatch]:
+        thread = threading.Thread(target=self.watch, name="inbox-watch", daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.stop.set()
+            thread.join()
+
+
+def environment(nats_url: str, state: Path, ports: dict[str, int]) -> dict[str, str]:
+    inherited = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
+    return {
+        **inherited,
+        "NATS_URL": nats_url,
+        "HAZARDLOOP_STATE_DIR": str(state),
+        "HAZARDLOOP_STREAM_NAME": STREAM,
+        "HAZARDLOOP_SUBJECT_PREFIX": PREFIX,
+        "HAZARDLOOP_LOG_LEVEL": "WARNING",
+        **{f"HAZARDLOOP_{s.upper()}_PORT": str(p) for s, p in ports.items()},
+        **{f"HAZARDLOOP_{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in ports.items()},
+    }
+
+
+@contextmanager
+def services(nats_url: str, state: Path) -> Iterator[dict[str, Service]]:
+    """Intake, verification and notifications as ``hazardloop serve`` processes."""
+    ports = {service: free_port() for service in SERVICES}
+    env = environment(nats_url, state, ports)
+    executable = str(Path(sys.executable).with_name("hazardloop"))
+    with ExitStack() as stack:
+        running = {}
+        for service in SERVICES:
+            process = stack.enter_context(child_process([executable, "serve", service], env, state / f"{service}.log"))
+            running[service] = Service(f"http://127.0.0.1:{ports[service]}", process.pid)
+        yield running
+
+
+async def configure(running: dict[str, Service], state: Path, webhook_url: str) -> str:
+    """The officer and the webhook in the directory, as an operator sets them; a reporter's token."""
+    settings = CommonSettings(state_dir=state)
+    auth = Authenticator(settings.secret("jwt"), settings.tenants)
+    manager = auth.issue("bench-manager", [TENANT], [Role.MANAGER])
+    directory = {
+        "people": [{"person": OFFICER, "roles": ["safety_department"]}],
+        "endpoints": [{"endpoint": "ehs-system", "url": webhook_url, "format": "webhook", "roles": ["safety_department"]}],
+    }
+    async with httpx.AsyncClient(base_url=running["notifications"].url, headers={"Authorization": f"Bearer {manager}"}, timeout=30) as client:
+        await wait_ready(client)
+        (await client.post("/directory", params={"tenant": TENANT}, json=directory)).raise_for_status()
+        for _ in range(300):  # the projection applies the entries a moment after they are appended
+            listed = (await client.get("/directory", params={"tenant": TENANT})).json()
+            if len(listed["people"]) == 1 and len(listed["endpoints"]) == 1:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise RuntimeError(f"the directory never showed its entries: {listed}")
+    async with httpx.AsyncClient(base_url=running["verification"].url, timeout=30) as client:
+        await wait_ready(client)
+    await seed_catalogue(running["intake"], state)
+    return auth.issue("bench-reporter", [TENANT], [Role.REPORTER])
+
+
+async def file_open_loop(service: Service, token: str, rate: float, seconds: float) -> tuple[dict[str, float], list[float], int]:
+    """File ``rate`` reports a second for ``seconds``, each sent at its scheduled time.
+
+    Returns each filed report's scheduled time, the answers' latencies from those times,
+    and the number of requests that failed.
+    """
+    bodies = report_bodies(16)
+    scheduled: dict[str, float] = {}
+    answered: list[float] = []
+    failed = 0
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=30, limits=limits) as client:
+
+        async def send(number: int, due: float) -> None:
+            nonlocal failed
+            try:
+                response = await client.post("/reports", json=bodies[number % len(bodies)])
+            except httpx.HTTPError:
+                failed += 1
+                return
+            if response.status_code != 201:
+                failed += 1
+                return
+            answered.append(perf_counter() - due)
+            scheduled[response.json()["report_id"]] = due
+
+        for number in range(5):  # warm the connections and the first request's code paths, unmeasured
+            await client.post("/reports", json=bodies[number])
+        started = perf_counter()
+        sending = []
+        for number in range(round(rate * seconds)):
+            due = started + number / rate
+            if (wait := due - perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            sending.append(asyncio.create_task(send(number, due)))
+        await asyncio.gather(*sending)
+    return scheduled, answered, failed
+
+
+async def settle(scheduled: dict[str, float], watches: list[dict[str, float]], timeout: float) -> None:
+    """Wait, bounded, until every filed report has arrived everywhere watched."""
+    deadline = perf_counter() + timeout
+    while perf_counter() < deadline and not all(scheduled.keys() <= seen.keys() for seen in watches):
+        await asyncio.sleep(0.05)
+
+
+def figures(scheduled: dict[str, float], seen: dict[str, float], target_ms: float) -> dict[str, Any]:
+    latencies = [(seen[report] - due) * 1000 for report, due in scheduled.items() if report in seen]
+    p99 = percentile(latencies, 0.99)
+    return {"arrived": len(latencies), "missing": len(scheduled) - len(latencies), "p50_ms": percentile(latencies, 0.5),
+            "p99_ms": p99, "max_ms": max(latencies, default=float("nan")), "target_p99_ms": target_ms,
+            "met": bool(latencies) and len(latencies) == len(scheduled) and p99 < target_ms}
+
+
+def measure(nats_url: str, state: Path, rate: float = 100.0, seconds: float = 30.0) -> dict[str, Any]:
+    """Run the three services, file at ``rate`` for ``seconds``, and time each report's arrivals."""
+    state.mkdir(parents=True, exist_ok=True)
+    with WebhookArrivals().running() as hooks, services(nats_url, state) as running:
+        token = asyncio.run(configure(running, state, f"http://127.0.0.1:{hooks.port}/hazardloop"))
+        with InboxWatch(state / "notifications.db").running() as inbox:
+
+            async def run() -> tuple[dict[str, float], list[float], int]:
+                sent = await file_open_loop(running["intake"], token, rate, seconds)
+                await settle(sent[0], [inbox.seen, hooks.seen], timeout=30.0)
+                return sent
+
+            scheduled, answered, failed = asyncio.run(run())
+        notifications_ms = {
+            "inbox": figures(scheduled, inbox.seen, TARGET_INBOX_P99_MS),
+            "webhook": figures(scheduled, hooks.seen, TARGET_WEBHOOK_P99_MS),
+        }
+    return {
+        "rate_per_second": rate,
+        "seconds": seconds,
+        "offered": round(rate * seconds),
+        "filed": len(scheduled),
+        "failed": failed,
+        "filing": {"p50_ms": percentile([a * 1000 for a in answered], 0.5), "p99_ms": percentile([a * 1000 for a in answered], 0.99)},
+        **notifications_ms,
+    }
