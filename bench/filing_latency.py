@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
-import sys
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from time import perf_counter
@@ -35,8 +33,9 @@ from typing import Any
 
 import httpx
 
-from bench.intake_http import Service, child_process, report_bodies, seed_catalogue, wait_ready
+from bench.intake_http import Service, report_bodies, seed_catalogue, wait_ready
 from bench.stats import percentile
+from bench.system import services
 from hazardloop.log.natsserver import free_port
 from hazardloop.runtime.settings import CommonSettings
 from hazardloop.web.auth import Authenticator, Role
@@ -45,7 +44,6 @@ STREAM = "BENCH_E_LATENCY"
 PREFIX = "benchelatency"
 TENANT = "refinery"
 OFFICER = "safety-li"
-SERVICES = ("intake", "verification", "notifications")
 TARGET_INBOX_P99_MS = 250.0
 TARGET_WEBHOOK_P99_MS = 500.0
 POLL_SECONDS = 0.005
@@ -125,34 +123,6 @@ class InboxWatch:
         finally:
             self.stop.set()
             thread.join()
-
-
-def environment(nats_url: str, state: Path, ports: dict[str, int]) -> dict[str, str]:
-    inherited = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
-    return {
-        **inherited,
-        "NATS_URL": nats_url,
-        "HAZARDLOOP_STATE_DIR": str(state),
-        "HAZARDLOOP_STREAM_NAME": STREAM,
-        "HAZARDLOOP_SUBJECT_PREFIX": PREFIX,
-        "HAZARDLOOP_LOG_LEVEL": "WARNING",
-        **{f"HAZARDLOOP_{s.upper()}_PORT": str(p) for s, p in ports.items()},
-        **{f"HAZARDLOOP_{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in ports.items()},
-    }
-
-
-@contextmanager
-def services(nats_url: str, state: Path) -> Iterator[dict[str, Service]]:
-    """Intake, verification and notifications as ``hazardloop serve`` processes."""
-    ports = {service: free_port() for service in SERVICES}
-    env = environment(nats_url, state, ports)
-    executable = str(Path(sys.executable).with_name("hazardloop"))
-    with ExitStack() as stack:
-        running = {}
-        for service in SERVICES:
-            process = stack.enter_context(child_process([executable, "serve", service], env, state / f"{service}.log"))
-            running[service] = Service(f"http://127.0.0.1:{ports[service]}", process.pid)
-        yield running
 
 
 async def configure(running: dict[str, Service], state: Path, webhook_url: str) -> str:
@@ -236,8 +206,7 @@ def figures(scheduled: dict[str, float], seen: dict[str, float], target_ms: floa
 
 def measure(nats_url: str, state: Path, rate: float = 100.0, seconds: float = 30.0) -> dict[str, Any]:
     """Run the three services, file at ``rate`` for ``seconds``, and time each report's arrivals."""
-    state.mkdir(parents=True, exist_ok=True)
-    with WebhookArrivals().running() as hooks, services(nats_url, state) as running:
+    with WebhookArrivals().running() as hooks, services(nats_url, state, STREAM, PREFIX) as running:
         token = asyncio.run(configure(running, state, f"http://127.0.0.1:{hooks.port}/hazardloop"))
         with InboxWatch(state / "notifications.db").running() as inbox:
 

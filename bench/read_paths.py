@@ -1,0 +1,213 @@
+"""(h) The reads people make every day, with 100,000 reports in the stores: a report's page
+(intake's ``GET /reports/{id}``), a reporter's inbox (notifications' ``GET /inbox``) and the
+officer's triage queue (verification's ``GET /queue``), each beside its own service's
+``/healthz`` as the baseline.
+
+Intake, verification and notifications run as real processes. The stores are filled the
+way they fill in production, from the log, but fast: the reports' events (a quarter of the
+reports only filed, a quarter verified, a quarter rectified, a quarter also rewarded) are
+appended with pipelined, guarded ``append_many`` and the services' projections take them
+in; no report is filed over HTTP but the one that gives the bench's reporter a pseudonym,
+which twenty of the generated reports then carry. Each route is then asked by one client
+in turn (interleaved, so a slow spell of the shared machine hits all alike): the times are
+those a client on loopback sees, so the baseline's time is the floor of HTTP, the client
+and the framework.
+
+``python -m bench.read_paths --reports 5000`` is the quick run for development.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+import httpx
+import nats
+
+from bench.fixtures import TENANTS, Lifecycle, lifecycle, reporters
+from bench.intake_http import Service, report_bodies, seed_catalogue, wait_ready
+from bench.stats import percentile
+from bench.system import rebuild_stores, services
+from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.log.natsserver import NatsServer
+from hazardloop.runtime.settings import CommonSettings
+from hazardloop.web.auth import Authenticator, Role
+
+STREAM = "BENCH_H_READS"
+PREFIX = "benchhreads"
+TENANT = "refinery"
+MINE = 20
+"""Reports of the bench's reporter among the generated ones: their inbox holds ~50 messages."""
+TARGET_P95_MS = 20.0
+CHUNK = 5_000
+STORES = {  # how many rows show that a service has taken in every generated report
+    "intake": ("intake.db", "SELECT count(*) FROM intake_reports"),
+    "verification": ("verification.db", "SELECT count(*) FROM verification_cases"),
+    "notifications": ("notifications.db", "SELECT count(*) FROM notification_reports"),
+}
+
+
+def generate(count: int, mine: str, seed: int = 6) -> list[tuple[Lifecycle, int]]:
+    """``count`` reports, each with how many of its four events happened; ``MINE`` of them,
+    spread evenly, filed by the pseudonym ``mine`` in ``TENANT``."""
+    rng, now = random.Random(seed), datetime.now(UTC)
+    people = reporters(max(1, count // 20), rng)
+    every = max(1, count // MINE)
+    made = []
+    for number in range(count):
+        own = number % every == 0 and number // every < MINE
+        made.append((lifecycle(rng, mine if own else rng.choice(people), now, tenant=TENANT if own else None), 1 + number % 4))
+    return made
+
+
+async def append(nats_url: str, reports: list[tuple[Lifecycle, int]]) -> int:
+    """Append every report's events, stage by stage, each guarded by its aggregate's last
+    sequence as the services guard theirs; returns how many were appended."""
+    connection = await nats.connect(nats_url)
+    try:
+        store = EventStore(connection, stream=STREAM, subjects=Subjects(PREFIX), timeout=30.0)
+        await store.ensure_stream()
+        last: dict[str, int] = {}  # a report's last sequence, which its next event expects
+        appended = 0
+        for stage in range(4):
+            items = [(life.stages[stage], 0 if stage in (0, 3) else last[life.filed.aggregate_id])
+                     for life, stages in reports if stage < stages]
+            for first in range(0, len(items), CHUNK):
+                batch = items[first:first + CHUNK]
+                for (event, _), done in zip(batch, await store.append_many(batch), strict=True):
+                    if stage < 3:
+                        last[event.aggregate_id] = done.sequence
+                appended += len(batch)
+        return appended
+    finally:
+        await connection.close()
+
+
+async def caught_up(state: Path, reports: int, timeout: float) -> None:
+    """Wait, bounded, until every service's store holds every report."""
+    started = perf_counter()
+    pending = dict(STORES)
+    while pending:
+        for service, (file, query) in list(pending.items()):
+            try:
+                with sqlite3.connect(f"file:{state / file}?mode=ro", uri=True) as db:
+                    if db.execute(query).fetchone()[0] >= reports:
+                        del pending[service]
+            except sqlite3.OperationalError:  # not created yet
+                pass
+        if perf_counter() - started > timeout:
+            raise RuntimeError(f"not caught up after {timeout:.0f}s: {', '.join(pending)}")
+        await asyncio.sleep(0.2)
+
+
+async def reporter_pseudonym(intake: Service, token: str) -> str:
+    """File one report as the bench's reporter: intake gives them their pseudonym, which the
+    report's page shows to them."""
+    async with httpx.AsyncClient(base_url=intake.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        filed = (await client.post("/reports", json=report_bodies(1)[0])).raise_for_status().json()
+        return (await client.get(f"/reports/{filed['report_id']}")).raise_for_status().json()["reporter"]
+
+
+async def time_routes(routes: dict[str, tuple[Service, Any, dict[str, str]]], requests: int, seconds: float) -> dict[str, list[float]]:
+    """Milliseconds per request of each route, asked in turn; a route is ``(service, path
+    or a function of the round giving it, headers)``."""
+    timings: dict[str, list[float]] = {name: [] for name in routes}
+    async with httpx.AsyncClient(timeout=30) as client:
+
+        async def ask(name: str, number: int) -> float:
+            service, path, headers = routes[name]
+            started = perf_counter()
+            response = await client.get(service.url + (path(number) if callable(path) else path), headers=headers)
+            spent = (perf_counter() - started) * 1000
+            response.raise_for_status()
+            return spent
+
+        for name in routes:  # warm up: connections open, first-request code paths run
+            await ask(name, 0)
+        deadline = perf_counter() + seconds
+        for number in range(requests):
+            for name in routes:
+                timings[name].append(await ask(name, number))
+            if perf_counter() > deadline:
+                break
+    return timings
+
+
+def measure(nats_url: str, state: Path, reports: int, requests: int = 300, seconds: float = 30.0) -> dict[str, Any]:
+    """Fill the three services' stores with ``reports`` reports from the log, then time the reads."""
+    settings = CommonSettings(state_dir=state)
+    state.mkdir(parents=True, exist_ok=True)
+    auth = Authenticator(settings.secret("jwt"), settings.tenants)
+    reporter = {"Authorization": f"Bearer {auth.issue('bench-reporter', [TENANT], [Role.REPORTER])}"}
+    officer = {"Authorization": f"Bearer {auth.issue('bench-officer', list(TENANTS), [Role.VERIFIER])}"}
+    with services(nats_url, state, STREAM, PREFIX) as running:  # first start: the log's buckets, a pseudonym
+        mine = asyncio.run(first_filing(running, state, reporter))
+    made = generate(reports, mine)
+    ids = [life.filed.aggregate_id for life, _ in made]
+    started = perf_counter()
+    appended = asyncio.run(append(nats_url, made))
+    del made
+    rebuild_stores(nats_url, state, STREAM, PREFIX)
+    filled = perf_counter() - started
+    shuffled = random.Random(7).sample(ids, len(ids))
+    with services(nats_url, state, STREAM, PREFIX) as running:
+
+        async def run() -> dict[str, list[float]]:
+            for service in running.values():
+                async with httpx.AsyncClient(base_url=service.url, timeout=30) as client:
+                    await wait_ready(client)
+            await caught_up(state, reports + 1, timeout=60)
+            routes = {
+                "report page": (running["intake"], lambda n: f"/reports/{shuffled[n % len(shuffled)]}", officer),
+                "intake /healthz (baseline)": (running["intake"], "/healthz", {}),
+                "reporter's inbox": (running["notifications"], "/inbox", reporter),
+                "notifications /healthz (baseline)": (running["notifications"], "/healthz", {}),
+                "officer's queue": (running["verification"], f"/queue?tenant={TENANT}", officer),
+                "verification /healthz (baseline)": (running["verification"], "/healthz", {}),
+            }
+            return await time_routes(routes, requests, seconds)
+
+        timings = asyncio.run(run())
+    reads = {}
+    for name, ms in timings.items():
+        baseline = "baseline" in name
+        p95 = percentile(ms, 0.95)
+        reads[name] = {"requests": len(ms), "p50_ms": percentile(ms, 0.5), "p95_ms": p95,
+                       "target_p95_ms": None if baseline else TARGET_P95_MS, "met": None if baseline else p95 < TARGET_P95_MS}
+    return {"reports": reports, "events": appended, "fill_seconds": filled, "reads": reads}
+
+
+async def first_filing(running: dict[str, Service], state: Path, reporter: dict[str, str]) -> str:
+    """Services up once (they create the log's stream and buckets); the reporter's pseudonym."""
+    for service in running.values():
+        async with httpx.AsyncClient(base_url=service.url, timeout=30) as client:
+            await wait_ready(client)
+    await seed_catalogue(running["intake"], state)
+    return await reporter_pseudonym(running["intake"], reporter["Authorization"].split()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=300)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hazardloop-reads-bench-") as tmp:
+        server = NatsServer(Path(tmp) / "nats").start(log_file=Path(tmp) / "nats-server.log")
+        try:
+            result = measure(server.url, Path(tmp) / "services", options.reports, options.requests)
+        finally:
+            server.stop()
+    print(f"{result['reports']:,} reports, {result['events']:,} events, in the stores in {result['fill_seconds']:.1f}s")
+    for name, figures in result["reads"].items():
+        print(f"  {name:<36} p50 {figures['p50_ms']:7.1f} ms  p95 {figures['p95_ms']:7.1f} ms  ({figures['requests']} requests)")
+
+
+if __name__ == "__main__":
+    main()
