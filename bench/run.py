@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from datetime import UTC, datetime
@@ -242,12 +243,24 @@ def bench_archive(workdir: Path, p: Parameters) -> dict[str, Any]:
                        "met": measured["ok"] and measured["seconds"] < p.archive_target_seconds}
 
 
-async def run_all(url: str, workdir: Path, p: Parameters) -> dict[str, Any]:
-    return {
-        "appends": await bench_appends(url, p),
-        "replay": await bench_replay(url, workdir, p),
-        "http": await bench_http(url, workdir, p),
-    }
+async def run_all(url: str, workdir: Path, p: Parameters, timed: dict[str, float]) -> dict[str, Any]:
+    done = {}
+    parts = {"appends": partial(bench_appends, url, p), "replay": partial(bench_replay, url, workdir, p),
+             "http": partial(bench_http, url, workdir, p)}
+    for name, part in parts.items():
+        started = perf_counter()
+        done[name] = await part()
+        timed[name] = perf_counter() - started
+    return done
+
+
+def timed_part(timed: dict[str, float], name: str, part: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run one part, noting its wall-clock time (set-up included) for the run's summary."""
+    started = perf_counter()
+    try:
+        return part()
+    finally:
+        timed[name] = perf_counter() - started
 
 
 def quiet_project_logs() -> CountingHandler:
@@ -273,15 +286,17 @@ def main() -> None:
         workdir = Path(tmp)
         server = NatsServer(workdir / "nats").start(log_file=workdir / "nats-server.log")
         console.log(f"nats-server on {server.url}")
+        timed: dict[str, float] = {}
         try:
-            document |= asyncio.run(run_all(server.url, workdir, p))
-            document["latency"] = bench_latency(server.url, workdir, p)
-            document["reads"] = bench_reads(server.url, workdir, p)
+            document |= asyncio.run(run_all(server.url, workdir, p, timed))
+            document["latency"] = timed_part(timed, "latency", partial(bench_latency, server.url, workdir, p))
+            document["reads"] = timed_part(timed, "reads", partial(bench_reads, server.url, workdir, p))
         finally:
             server.stop()
-        document["archive"] = bench_archive(workdir, p)
-        document["console"] = bench_console(workdir, p)
-        document["similar"] = bench_similar(workdir, p)
+        document["archive"] = timed_part(timed, "archive", partial(bench_archive, workdir, p))
+        document["console"] = timed_part(timed, "console", partial(bench_console, workdir, p))
+        document["similar"] = timed_part(timed, "similar", partial(bench_similar, workdir, p))
+        document["part_seconds"] = {name: round(seconds, 1) for name, seconds in timed.items()}
     document["project_log_records"] = dict(logged.counts)
     document["environment"]["load_average_at_end"] = os.getloadavg()
     document["elapsed_seconds"] = perf_counter() - started
