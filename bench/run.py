@@ -282,21 +282,27 @@ def main() -> None:
     document: dict[str, Any] = {"timestamp": stamp.isoformat(), "smoke": options.smoke, "parameters": asdict(p),
                                 "environment": environment()}
     logged = quiet_project_logs()
+    timed: dict[str, float] = {}
+
+    def part(name: str, measure: Callable[[], dict[str, Any]]) -> None:
+        """Run one part and save the document so far: a run cut short keeps what it measured."""
+        document[name] = timed_part(timed, name, measure)
+        document["part_seconds"] = {done: round(seconds, 1) for done, seconds in timed.items()}
+        write_json(document, stamp, options.results)
+
     with tempfile.TemporaryDirectory(prefix="hazardloop-bench-") as tmp:
         workdir = Path(tmp)
         server = NatsServer(workdir / "nats").start(log_file=workdir / "nats-server.log")
         console.log(f"nats-server on {server.url}")
-        timed: dict[str, float] = {}
         try:
             document |= asyncio.run(run_all(server.url, workdir, p, timed))
-            document["latency"] = timed_part(timed, "latency", partial(bench_latency, server.url, workdir, p))
-            document["reads"] = timed_part(timed, "reads", partial(bench_reads, server.url, workdir, p))
+            part("latency", partial(bench_latency, server.url, workdir, p))
+            part("reads", partial(bench_reads, server.url, workdir, p))
         finally:
             server.stop()
-        document["archive"] = timed_part(timed, "archive", partial(bench_archive, workdir, p))
-        document["console"] = timed_part(timed, "console", partial(bench_console, workdir, p))
-        document["similar"] = timed_part(timed, "similar", partial(bench_similar, workdir, p))
-        document["part_seconds"] = {name: round(seconds, 1) for name, seconds in timed.items()}
+        part("archive", partial(bench_archive, workdir, p))
+        part("console", partial(bench_console, workdir, p))
+        part("similar", partial(bench_similar, workdir, p))
     document["project_log_records"] = dict(logged.counts)
     document["environment"]["load_average_at_end"] = os.getloadavg()
     document["elapsed_seconds"] = perf_counter() - started
