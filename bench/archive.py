@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 
 import bench
 import hazardloop
+from bench import fixtures
 from bench.fixtures import lifecycle, reporters
 from hazardloop.audit.archive import EVENTS_FILE, FORMAT, MANIFEST_FILE, VERSION, archive_line
 from hazardloop.audit.replay import Source, rebuild_all
@@ -37,16 +38,17 @@ GENERATOR_SOURCES = ("events", "audit", "log")
 """The project's packages whose code shapes an archive's bytes, hashed into its cache key."""
 
 
-def generator_key(events: int, seed: int) -> str:
-    """A digest of the generator's parameters and of every source file that shapes its
-    output (this module, the fixtures, the event contracts, the archive and log formats), so
-    a cached archive is reused only while it is byte for byte what a fresh run would write."""
+def generator_key(events: int, seed: int, *modules: Path) -> str:
+    """A digest of a generator's parameters and of every source file that shapes its output
+    (``modules`` of the bench, the fixtures, the event contracts, the archive and log
+    formats), so that what is kept is reused only while it is byte for byte what a fresh
+    run would make."""
     digest = hashlib.sha256(f"{events}:{seed}".encode())
-    roots = [Path(bench.__file__).parent] + [Path(hazardloop.__file__).parent / name for name in GENERATOR_SOURCES]
-    for root in roots:
-        for source in sorted(root.rglob("*.py")):
-            digest.update(source.name.encode())
-            digest.update(source.read_bytes())
+    sources = [Path(__file__), Path(fixtures.__file__), *modules]
+    sources += [source for name in GENERATOR_SOURCES for source in sorted((Path(hazardloop.__file__).parent / name).rglob("*.py"))]
+    for source in sources:
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -62,7 +64,8 @@ def cached_archive(directory: Path, events: int, *, cache: Path | None = CACHE_D
     kept = cache / generator_key(events, seed)
     reused = (kept / MANIFEST_FILE).exists()
     if not reused:
-        shutil.rmtree(cache, ignore_errors=True)  # older keys are stale: keep one archive, not one per edit
+        for stale in (entry for entry in cache.iterdir() if entry.is_dir()) if cache.exists() else ():
+            shutil.rmtree(stale)  # an older key's: keep one archive, not one per edit
         partial = kept.with_name(kept.name + ".partial")
         write_archive(partial, events, seed=seed)
         partial.rename(kept)

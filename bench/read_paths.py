@@ -6,9 +6,11 @@ officer's triage queue (verification's ``GET /queue``), each beside its own serv
 Intake, verification and notifications run as real processes. The stores are filled the
 way they fill in production, from the log, but fast: the reports' events (a quarter of the
 reports only filed, a quarter verified, a quarter rectified, a quarter also rewarded) are
-appended with pipelined, guarded ``append_many`` and the services' projections take them
-in; no report is filed over HTTP but the one that gives the bench's reporter a pseudonym,
-which twenty of the generated reports then carry. Each route is then asked by one client
+published pipelined, each guarded as an append is, with the services stopped, and
+``hazardloop replay`` rebuilds their stores (a small log is appended through the event
+store and taken in live); the generated messages are kept on disk between runs under the
+generator's key. No report is filed over HTTP but the one that gives the bench's reporter
+a pseudonym; twenty reports generated in each run then carry it. Each route is then asked by one client
 in turn (interleaved, so a slow spell of the shared machine hits all alike): the times are
 those a client on loopback sees, so the baseline's time is the floor of HTTP, the client
 and the framework.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import pickle
 import random
 import sqlite3
 import tempfile
@@ -32,11 +35,13 @@ from typing import Any
 import httpx
 import nats
 
+from bench import archive
 from bench.fixtures import TENANTS, Lifecycle, lifecycle, reporters
 from bench.intake_http import Service, report_bodies, seed_catalogue, wait_ready
 from bench.stats import percentile
 from bench.system import rebuild_stores, services
-from hazardloop.log.eventstore import EventStore, Subjects
+from hazardloop.events import Event, encode_event
+from hazardloop.log.eventstore import EventStore, Subjects, cloudevents_headers
 from hazardloop.log.natsserver import NatsServer
 from hazardloop.runtime.settings import CommonSettings
 from hazardloop.web.auth import Authenticator, Role
@@ -57,38 +62,109 @@ STORES = {  # how many rows show that a service has taken in every generated rep
 }
 
 
-def generate(count: int, mine: str, seed: int = 6) -> list[tuple[Lifecycle, int]]:
-    """``count`` reports, each with how many of its four events happened; ``MINE`` of them,
-    spread evenly, filed by the pseudonym ``mine`` in ``TENANT``."""
+def generate(count: int, seed: int = 6) -> list[tuple[Lifecycle, int]]:
+    """``count`` reports of many reporters, each with how many of its four events happened
+    (a quarter each of one to four)."""
     rng, now = random.Random(seed), datetime.now(UTC)
     people = reporters(max(1, count // 20), rng)
-    every = max(1, count // MINE)
-    made = []
-    for number in range(count):
-        own = number % every == 0 and number // every < MINE
-        made.append((lifecycle(rng, mine if own else rng.choice(people), now, tenant=TENANT if own else None), 1 + number % 4))
-    return made
+    return [(lifecycle(rng, rng.choice(people), now), 1 + number % 4) for number in range(count)]
+
+
+def own(mine: str, seed: int = 8) -> list[tuple[Lifecycle, int]]:
+    """The bench reporter's ``MINE`` reports in ``TENANT``, at every stage alike."""
+    rng, now = random.Random(seed), datetime.now(UTC)
+    return [(lifecycle(rng, mine, now, tenant=TENANT), 1 + number % 4) for number in range(MINE)]
+
+
+def in_log_order(reports: list[tuple[Lifecycle, int]]) -> list[tuple[Event, int | None]]:
+    """Every event, stage by stage, each with the index of the event its append must follow
+    on its aggregate (None: the first of its aggregate; a reward is an aggregate of its own)."""
+    ordered: list[tuple[Event, int | None]] = []
+    last: dict[str, int] = {}
+    for stage in range(4):
+        for life, stages in reports:
+            if stage < stages:
+                event = life.stages[stage]
+                ordered.append((event, None if stage in (0, 3) else last[life.filed.aggregate_id]))
+                last[life.filed.aggregate_id] = len(ordered) - 1
+    return ordered
 
 
 async def append(nats_url: str, reports: list[tuple[Lifecycle, int]]) -> int:
-    """Append every report's events, stage by stage, each guarded by its aggregate's last
-    sequence as the services guard theirs; returns how many were appended."""
+    """Append every report's events through the event store, stage by stage, each guarded
+    by its aggregate's last sequence; returns how many were appended."""
     connection = await nats.connect(nats_url)
     try:
         store = EventStore(connection, stream=STREAM, subjects=Subjects(PREFIX), timeout=30.0)
         await store.ensure_stream()
-        last: dict[str, int] = {}  # a report's last sequence, which its next event expects
-        appended = 0
-        for stage in range(4):
-            items = [(life.stages[stage], 0 if stage in (0, 3) else last[life.filed.aggregate_id])
-                     for life, stages in reports if stage < stages]
-            for first in range(0, len(items), CHUNK):
-                batch = items[first:first + CHUNK]
-                for (event, _), done in zip(batch, await store.append_many(batch), strict=True):
-                    if stage < 3:
-                        last[event.aggregate_id] = done.sequence
-                appended += len(batch)
-        return appended
+        ordered = in_log_order(reports)
+        sequences: list[int] = []
+        batch: list[tuple[Event, int | None]] = []
+
+        async def flush() -> None:
+            items = [(event, 0 if after is None else sequences[after]) for event, after in batch]
+            sequences.extend(done.sequence for done in await store.append_many(items))
+            batch.clear()
+
+        for event, after in ordered:
+            if len(batch) == CHUNK or (after is not None and after >= len(sequences)):  # it follows an event not sent yet
+                await flush()
+            batch.append((event, after))
+        await flush()
+        return len(ordered)
+    finally:
+        await connection.close()
+
+
+Message = tuple[str, bytes, dict[str, str], int | None]
+"""A stored event as sent: subject, payload, headers but the expected sequence, and the
+index of the message it follows on its aggregate."""
+
+
+def bulk_messages(count: int, seed: int = 6) -> list[Message]:
+    """Everyone's reports but the bench reporter's, as messages; kept on disk between runs
+    under the generator's key (like (d)'s archive), since building and hashing a hundred
+    thousand reports' events costs a minute and is the same every time."""
+    kept = archive.CACHE_DIR / f"reads-{archive.generator_key(count, seed, Path(__file__))}.pickle"
+    if kept.exists():
+        return pickle.loads(kept.read_bytes())
+    subjects = Subjects(PREFIX)
+    messages = [
+        (subjects.of(event), encode_event(event), {
+            "Nats-Msg-Id": str(event.event_id),
+            "Nats-Expected-Stream": STREAM,
+            "Nats-Expected-Last-Subject-Sequence-Subject": subjects.aggregate(event.tenant, event.aggregate_type, event.aggregate_id),
+            **cloudevents_headers(event, "hazardloop/bench"),
+        }, after)
+        for event, after in in_log_order(generate(count, seed))
+    ]
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    for stale in kept.parent.glob("reads-*.pickle"):
+        stale.unlink()
+    partial = kept.with_suffix(".partial")
+    partial.write_bytes(pickle.dumps(messages, protocol=pickle.HIGHEST_PROTOCOL))
+    partial.rename(kept)
+    return messages
+
+
+async def publish(nats_url: str, messages: list[Message]) -> int:
+    """Pipelined raw publishes, each guarded as the store guards an append: the stream has
+    no other writer meanwhile (the services are stopped), so a message's sequence is the
+    stream's last before the first plus its place, and its aggregate's last is known."""
+    connection = await nats.connect(nats_url)
+    try:
+        js = connection.jetstream(publish_async_max_pending=4096)
+        offset = (await js.stream_info(STREAM)).state.last_seq + 1
+        futures = [
+            await js.publish_async(subject, payload, headers=headers | {
+                "Nats-Expected-Last-Subject-Sequence": str(0 if after is None else offset + after)})
+            for subject, payload, headers, after in messages
+        ]
+        await asyncio.wait_for(js.publish_async_completed(), timeout=600)
+        failed = [f.exception() for f in futures if f.exception() is not None]
+        if failed:
+            raise RuntimeError(f"{len(failed)} of {len(messages)} publishes refused: {failed[0]!r}")
+        return len(messages)
     finally:
         await connection.close()
 
@@ -118,7 +194,12 @@ async def reporter_pseudonym(intake: Service, token: str) -> str:
     report's page shows to them."""
     async with httpx.AsyncClient(base_url=intake.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
         filed = (await client.post("/reports", json=report_bodies(1)[0])).raise_for_status().json()
-        return (await client.get(f"/reports/{filed['report_id']}")).raise_for_status().json()["reporter"]
+        for _ in range(600):  # intake's projection shows the report a moment after it is filed
+            response = await client.get(f"/reports/{filed['report_id']}")
+            if response.status_code != 404:
+                return response.raise_for_status().json()["reporter"]
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"the report filed as the bench's reporter never showed: {filed['report_id']}")
 
 
 async def time_routes(routes: dict[str, tuple[Service, Any, dict[str, str]]], requests: int, seconds: float) -> dict[str, list[float]]:
@@ -162,13 +243,18 @@ def measure(nats_url: str, state: Path, reports: int, requests: int = 300, secon
     with ExitStack() as stack:
         running = stack.enter_context(services(nats_url, state, STREAM, PREFIX))
         mine = asyncio.run(first_filing(running, state, reporter))  # the log's buckets exist now, and a pseudonym
-        made = generate(reports, mine)
-        ids = [life.filed.aggregate_id for life, _ in made]
         started = perf_counter()
         if rebuild:
             stack.close()
-        appended = asyncio.run(append(nats_url, made))
-        del made
+            bulk = bulk_messages(reports - MINE)
+            appended = asyncio.run(publish(nats_url, bulk)) + asyncio.run(append(nats_url, own(mine)))
+            ids = [subject.rsplit(".", 2)[-2] for subject, _, _, _ in bulk if subject.endswith(".ReportFiled")]
+            del bulk
+        else:
+            made = generate(reports - MINE)
+            ids = [life.filed.aggregate_id for life, _ in made]
+            appended = asyncio.run(append(nats_url, made + own(mine)))
+            del made
         if rebuild:
             rebuild_stores(nats_url, state, STREAM, PREFIX)
             running = stack.enter_context(services(nats_url, state, STREAM, PREFIX))
