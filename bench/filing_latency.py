@@ -71,7 +71,11 @@ class WebhookArrivals:
             def log_message(self, *_: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # the sender opens up to 16 connections at once; the default backlog of 5 refuses some
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", self.port), Handler)
 
     @contextmanager
     def running(self) -> Iterator[WebhookArrivals]:
@@ -196,6 +200,19 @@ async def settle(scheduled: dict[str, float], watches: list[dict[str, float]], t
         await asyncio.sleep(0.05)
 
 
+def outbox(database: Path, reports: set[str]) -> list[dict[str, Any]]:
+    """Where the webhooks that never arrived stand in notifications' outbox (why, if it says)."""
+    if not reports:
+        return []
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        marks = ",".join("?" * len(reports))
+        rows = db.execute(
+            f"SELECT report_id, status, attempts, error FROM notification_deliveries WHERE format = 'webhook' AND report_id IN ({marks})",
+            sorted(reports),
+        ).fetchall()
+    return [{"report_id": r, "status": s, "attempts": a, "error": e} for r, s, a, e in rows]
+
+
 def figures(scheduled: dict[str, float], seen: dict[str, float], target_ms: float) -> dict[str, Any]:
     latencies = [(seen[report] - due) * 1000 for report, due in scheduled.items() if report in seen]
     p99 = percentile(latencies, 0.99)
@@ -218,7 +235,8 @@ def measure(nats_url: str, state: Path, rate: float = 100.0, seconds: float = 30
             scheduled, answered, failed = asyncio.run(run())
         notifications_ms = {
             "inbox": figures(scheduled, inbox.seen, TARGET_INBOX_P99_MS),
-            "webhook": figures(scheduled, hooks.seen, TARGET_WEBHOOK_P99_MS),
+            "webhook": figures(scheduled, hooks.seen, TARGET_WEBHOOK_P99_MS)
+            | {"not_arrived": outbox(state / "notifications.db", scheduled.keys() - hooks.seen.keys())},
         }
     return {
         "rate_per_second": rate,

@@ -130,6 +130,8 @@ def notes(document: dict[str, Any]) -> list[str]:
             + ", ".join(f"{place} p50 {latency[place]['p50_ms']:.1f} / p99 {latency[place]['p99_ms']:.1f} / max "
                         f"{latency[place]['max_ms']:.1f} ms ({latency[place]['arrived']:,} arrived, {latency[place]['missing']} missing)"
                         for place in ("inbox", "webhook"))
+            + "".join(f"; webhook for {m['report_id']} not arrived: {m['status']}, {m['attempts']} attempts, {m['error']}"
+                      for m in latency["webhook"].get("not_arrived", []))
         )
     if (rebuilt := document.get("archive")) is not None:
         per = ", ".join(f"{name} {f['applied']:,} in {f['seconds']:.0f}s" for name, f in rebuilt["projections"].items())
