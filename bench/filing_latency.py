@@ -16,13 +16,17 @@ on the service's event loop 200 times a second, perturbing what is measured; the
 shows a message at the moment the API would (its transaction committed), and the 5 ms
 poll adds 2.5 ms on average to each figure. The webhook receiver stamps each POST on
 arrival, before reading its body.
+
+``python -m bench.filing_latency --rate 20 --seconds 5`` is the quick run for development.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,7 +40,7 @@ import httpx
 from bench.intake_http import Service, report_bodies, seed_catalogue, wait_ready
 from bench.stats import percentile
 from bench.system import services
-from hazardloop.log.natsserver import free_port
+from hazardloop.log.natsserver import NatsServer, free_port
 from hazardloop.runtime.settings import CommonSettings
 from hazardloop.web.auth import Authenticator, Role
 
@@ -247,3 +251,26 @@ def measure(nats_url: str, state: Path, rate: float = 100.0, seconds: float = 30
         "filing": {"p50_ms": percentile([a * 1000 for a in answered], 0.5), "p99_ms": percentile([a * 1000 for a in answered], 0.99)},
         **notifications_ms,
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=100.0, help="reports filed a second")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hazardloop-latency-bench-") as tmp:
+        server = NatsServer(Path(tmp) / "nats").start(log_file=Path(tmp) / "nats-server.log")
+        try:
+            result = measure(server.url, Path(tmp) / "services", options.rate, options.seconds)
+        finally:
+            server.stop()
+    print(f"{result['filed']:,} of {result['offered']:,} reports filed at {result['rate_per_second']:.0f}/s, {result['failed']} failed; "
+          f"answered p50 {result['filing']['p50_ms']:.1f} / p99 {result['filing']['p99_ms']:.1f} ms")
+    for place in ("inbox", "webhook"):
+        figures = result[place]
+        print(f"  {place:<8} p50 {figures['p50_ms']:8.1f} ms  p99 {figures['p99_ms']:8.1f} ms  max {figures['max_ms']:8.1f} ms  "
+              f"({figures['arrived']:,} arrived, target p99 < {figures['target_p99_ms']:.0f} ms: {'met' if figures['met'] else 'not met'})")
+
+
+if __name__ == "__main__":
+    main()
