@@ -158,15 +158,15 @@ async def configure(running: dict[str, Service], state: Path, webhook_url: str) 
     return auth.issue("bench-reporter", [TENANT], [Role.REPORTER])
 
 
-async def file_open_loop(service: Service, token: str, rate: float, seconds: float) -> tuple[dict[str, float], list[float], int]:
+async def file_open_loop(service: Service, token: str, rate: float, seconds: float) -> tuple[dict[str, float], dict[str, float], int]:
     """File ``rate`` reports a second for ``seconds``, each sent at its scheduled time.
 
-    Returns each filed report's scheduled time, the answers' latencies from those times,
-    and the number of requests that failed.
+    Returns each filed report's scheduled time and when its answer came, and the number of
+    requests that failed.
     """
     bodies = report_bodies(16)
     scheduled: dict[str, float] = {}
-    answered: list[float] = []
+    answered: dict[str, float] = {}
     failed = 0
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     async with httpx.AsyncClient(base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=30, limits=limits) as client:
@@ -181,8 +181,8 @@ async def file_open_loop(service: Service, token: str, rate: float, seconds: flo
             if response.status_code != 201:
                 failed += 1
                 return
-            answered.append(perf_counter() - due)
-            scheduled[response.json()["report_id"]] = due
+            report = response.json()["report_id"]
+            answered[report], scheduled[report] = perf_counter(), due
 
         for number in range(5):  # warm the connections and the first request's code paths, unmeasured
             await client.post("/reports", json=bodies[number])
@@ -217,12 +217,16 @@ def outbox(database: Path, reports: set[str]) -> list[dict[str, Any]]:
     return [{"report_id": r, "status": s, "attempts": a, "error": e} for r, s, a, e in rows]
 
 
-def figures(scheduled: dict[str, float], seen: dict[str, float], target_ms: float) -> dict[str, Any]:
+def figures(scheduled: dict[str, float], answered: dict[str, float], seen: dict[str, float], target_ms: float) -> dict[str, Any]:
+    """Latency from each report's scheduled send time, and from its answer: the second is
+    what the services downstream of intake add, the difference the wait for intake itself."""
     latencies = [(seen[report] - due) * 1000 for report, due in scheduled.items() if report in seen]
+    downstream = [(seen[report] - answered[report]) * 1000 for report in scheduled if report in seen]
     p99 = percentile(latencies, 0.99)
     return {"arrived": len(latencies), "missing": len(scheduled) - len(latencies), "p50_ms": percentile(latencies, 0.5),
-            "p99_ms": p99, "max_ms": max(latencies, default=float("nan")), "target_p99_ms": target_ms,
-            "met": bool(latencies) and len(latencies) == len(scheduled) and p99 < target_ms}
+            "p99_ms": p99, "max_ms": max(latencies, default=float("nan")),
+            "after_answer_p50_ms": percentile(downstream, 0.5), "after_answer_p99_ms": percentile(downstream, 0.99),
+            "target_p99_ms": target_ms, "met": bool(latencies) and len(latencies) == len(scheduled) and p99 < target_ms}
 
 
 def measure(nats_url: str, state: Path, rate: float = 100.0, seconds: float = 30.0) -> dict[str, Any]:
@@ -231,24 +235,25 @@ def measure(nats_url: str, state: Path, rate: float = 100.0, seconds: float = 30
         token = asyncio.run(configure(running, state, f"http://127.0.0.1:{hooks.port}/hazardloop"))
         with InboxWatch(state / "notifications.db").running() as inbox:
 
-            async def run() -> tuple[dict[str, float], list[float], int]:
+            async def run() -> tuple[dict[str, float], dict[str, float], int]:
                 sent = await file_open_loop(running["intake"], token, rate, seconds)
                 await settle(sent[0], [inbox.seen, hooks.seen], timeout=30.0)
                 return sent
 
             scheduled, answered, failed = asyncio.run(run())
         notifications_ms = {
-            "inbox": figures(scheduled, inbox.seen, TARGET_INBOX_P99_MS),
-            "webhook": figures(scheduled, hooks.seen, TARGET_WEBHOOK_P99_MS)
+            "inbox": figures(scheduled, answered, inbox.seen, TARGET_INBOX_P99_MS),
+            "webhook": figures(scheduled, answered, hooks.seen, TARGET_WEBHOOK_P99_MS)
             | {"not_arrived": outbox(state / "notifications.db", scheduled.keys() - hooks.seen.keys())},
         }
+    waited = [(answered[report] - due) * 1000 for report, due in scheduled.items()]
     return {
         "rate_per_second": rate,
         "seconds": seconds,
         "offered": round(rate * seconds),
         "filed": len(scheduled),
         "failed": failed,
-        "filing": {"p50_ms": percentile([a * 1000 for a in answered], 0.5), "p99_ms": percentile([a * 1000 for a in answered], 0.99)},
+        "filing": {"p50_ms": percentile(waited, 0.5), "p99_ms": percentile(waited, 0.99)},
         **notifications_ms,
     }
 
@@ -269,7 +274,8 @@ def main() -> None:
     for place in ("inbox", "webhook"):
         figures = result[place]
         print(f"  {place:<8} p50 {figures['p50_ms']:8.1f} ms  p99 {figures['p99_ms']:8.1f} ms  max {figures['max_ms']:8.1f} ms  "
-              f"({figures['arrived']:,} arrived, target p99 < {figures['target_p99_ms']:.0f} ms: {'met' if figures['met'] else 'not met'})")
+              f"(after the answer p50 {figures['after_answer_p50_ms']:.1f} / p99 {figures['after_answer_p99_ms']:.1f} ms; "
+              f"{figures['arrived']:,} arrived, target p99 < {figures['target_p99_ms']:.0f} ms: {'met' if figures['met'] else 'not met'})")
 
 
 if __name__ == "__main__":

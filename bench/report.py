@@ -128,7 +128,9 @@ def notes(document: dict[str, Any]) -> list[str]:
             f"{latency['failed']} failed); from each one's scheduled send time: answered p50 {latency['filing']['p50_ms']:.1f} / "
             f"p99 {latency['filing']['p99_ms']:.1f} ms (the baseline column), "
             + ", ".join(f"{place} p50 {latency[place]['p50_ms']:.1f} / p99 {latency[place]['p99_ms']:.1f} / max "
-                        f"{latency[place]['max_ms']:.1f} ms ({latency[place]['arrived']:,} arrived, {latency[place]['missing']} missing)"
+                        f"{latency[place]['max_ms']:.1f} ms (after intake's answer p50 {latency[place]['after_answer_p50_ms']:.1f} / "
+                        f"p99 {latency[place]['after_answer_p99_ms']:.1f} ms; {latency[place]['arrived']:,} arrived, "
+                        f"{latency[place]['missing']} missing)"
                         for place in ("inbox", "webhook"))
             + "".join(f"; webhook for {m['report_id']} not arrived: {m['status']}, {m['attempts']} attempts, {m['error']}"
                       for m in latency["webhook"].get("not_arrived", []))
