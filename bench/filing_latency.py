@@ -29,7 +29,7 @@ import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from time import perf_counter
@@ -158,34 +158,50 @@ async def configure(running: dict[str, Service], state: Path, webhook_url: str) 
     return auth.issue("bench-reporter", [TENANT], [Role.REPORTER])
 
 
+CONNECTIONS = 64
+"""Connections the sender keeps open; a request due while all are busy waits for one."""
+
+
 async def file_open_loop(service: Service, token: str, rate: float, seconds: float) -> tuple[dict[str, float], dict[str, float], int]:
     """File ``rate`` reports a second for ``seconds``, each sent at its scheduled time.
 
-    Returns each filed report's scheduled time and when its answer came, and the number of
-    requests that failed.
+    Each connection is its own ``httpx.AsyncClient``, handed out from a queue of free
+    ones: one client with a pool of many connections spends time on every request in
+    proportion to the requests waiting in it (encode/httpx#3215), which, with a backlog,
+    made the sender itself the bottleneck. Returns each filed report's scheduled time and
+    when its answer came, and the number of requests that failed.
     """
     bodies = report_bodies(16)
     scheduled: dict[str, float] = {}
     answered: dict[str, float] = {}
     failed = 0
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=30, limits=limits) as client:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with AsyncExitStack() as stack:
+        free: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        for _ in range(CONNECTIONS):
+            free.put_nowait(await stack.enter_async_context(
+                httpx.AsyncClient(base_url=service.url, headers=headers, timeout=30, limits=httpx.Limits(max_connections=1))))
 
         async def send(number: int, due: float) -> None:
             nonlocal failed
+            client = await free.get()
             try:
                 response = await client.post("/reports", json=bodies[number % len(bodies)])
             except httpx.HTTPError:
                 failed += 1
                 return
+            finally:
+                free.put_nowait(client)
             if response.status_code != 201:
                 failed += 1
                 return
             report = response.json()["report_id"]
             answered[report], scheduled[report] = perf_counter(), due
 
-        for number in range(5):  # warm the connections and the first request's code paths, unmeasured
-            await client.post("/reports", json=bodies[number])
+        for number in range(CONNECTIONS):  # open every connection and warm the first request's code paths, unmeasured
+            client = await free.get()
+            await client.post("/reports", json=bodies[number % len(bodies)])
+            free.put_nowait(client)
         started = perf_counter()
         sending = []
         for number in range(round(rate * seconds)):
