@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import json
 import random
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
@@ -22,6 +23,9 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+import bench
+import hazardloop
+from bench import fixtures
 from bench.fixtures import lifecycle, reporters
 from hazardloop.audit.archive import EVENTS_FILE, FORMAT, MANIFEST_FILE, VERSION, archive_line
 from hazardloop.audit.replay import Source, rebuild_all
@@ -31,6 +35,48 @@ from hazardloop.log.eventstore import Subjects, cloudevents_headers
 from hazardloop.tools.registry import SERVICES, projection_factory
 
 STREAM = "HAZARDLOOP"
+CACHE_DIR = Path(bench.__file__).parent.parent / ".hazardloop" / "bench-archives"
+"""Where generated archives are kept between runs (``make clean`` removes them)."""
+GENERATOR_SOURCES = ("events", "audit", "log")
+"""The project's packages whose code shapes an archive's bytes, hashed into its cache key."""
+
+
+def generator_key(events: int, seed: int, *modules: Path) -> str:
+    """A digest of a generator's parameters and of every source file that shapes its output
+    (``modules`` of the bench, the fixtures, the event contracts, the archive and log
+    formats), so that what is kept is reused only while it is byte for byte what a fresh
+    run would make."""
+    digest = hashlib.sha256(f"{events}:{seed}".encode())
+    sources = [Path(__file__), Path(fixtures.__file__), *modules]
+    sources += [source for name in GENERATOR_SOURCES for source in sorted((Path(hazardloop.__file__).parent / name).rglob("*.py"))]
+    for source in sources:
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cached_archive(directory: Path, events: int, *, cache: Path | None = CACHE_DIR, seed: int = 4) -> tuple[dict[str, Any], bool]:
+    """The archive at ``directory``: linked from ``cache`` when an archive of the same key is
+    there, else written (and kept in ``cache``). Returns its manifest and whether it was reused.
+
+    Writing a million events takes over a minute, all of it building and hashing events
+    that are the same in every run; the rebuild that is timed reads only the folder.
+    """
+    if cache is None:
+        return write_archive(directory, events, seed=seed), False
+    kept = cache / generator_key(events, seed)
+    reused = (kept / MANIFEST_FILE).exists()
+    if not reused:
+        for stale in (entry for entry in cache.iterdir() if entry.is_dir()) if cache.exists() else ():
+            shutil.rmtree(stale)  # an older key's: keep one archive, not one per edit
+        partial = kept.with_name(kept.name + ".partial")
+        write_archive(partial, events, seed=seed)
+        partial.rename(kept)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in (EVENTS_FILE, MANIFEST_FILE):
+        (directory / name).unlink(missing_ok=True)
+        (directory / name).symlink_to((kept / name).resolve())
+    return json.loads((kept / MANIFEST_FILE).read_text()), reused
 
 
 def write_archive(directory: Path, events: int, *, seed: int = 4) -> dict[str, Any]:

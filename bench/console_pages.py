@@ -1,4 +1,4 @@
-"""(e) The console's heaviest pages with 100,000 reports in its store: server time per page.
+"""(g) The console's heaviest pages with 100,000 reports in its store: server time per page.
 
 The store is filled directly (untimed) with rows shaped as the projection writes them
 (with the dashboard's tallies summed from them by the projection's own functions):

@@ -81,9 +81,9 @@ class Lifecycle:
         return self.filed, self.verified, self.rectified, self.granted
 
 
-def lifecycle(rng: random.Random, reporter: str, now: datetime) -> Lifecycle:
+def lifecycle(rng: random.Random, reporter: str, now: datetime, *, tenant: str | None = None) -> Lifecycle:
     """Four chained events per report, hashes linked as the services link them."""
-    filed = filing(rng, reporter, now)
+    filed = filing(rng, reporter, now, tenant=tenant)
     grade = rng.choice(list(Grade))
     common = {"tenant": filed.tenant, "aggregate_id": filed.aggregate_id}
     verified = Verified.record(

@@ -29,6 +29,7 @@ from hazardloop.log.natsserver import free_port
 from hazardloop.runtime.settings import CommonSettings
 from hazardloop.web.auth import Authenticator, Role
 
+REPOSITORY = Path(__file__).resolve().parent.parent
 SERVICE_STREAM = "BENCH_C_SERVICE"
 SERVICE_PREFIX = "benchcservice"
 BASELINE_STREAM = "BENCH_C_RAW"
@@ -63,19 +64,13 @@ class Service:
 
 
 @contextmanager
-def intake_process(nats_url: str, state_dir: Path, log_file: Path) -> Iterator[Service]:
-    """Run ``hazardloop serve intake`` as a child process until the block ends."""
-    port = free_port()
-    executable = Path(sys.executable).with_name("hazardloop")
+def child_process(argv: list[str], env: dict[str, str], log_file: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``argv`` from the repository's root (where ``bench`` imports from) until the block
+    ends, its output in ``log_file``; stopped by SIGTERM."""
     with open(log_file, "ab") as log:
-        process = subprocess.Popen(
-            [str(executable), "serve", "intake", "--port", str(port)],
-            env=service_env(nats_url, state_dir, port),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPOSITORY)
     try:
-        yield Service(f"http://127.0.0.1:{port}", process.pid)
+        yield process
     finally:
         process.terminate()
         try:
@@ -83,6 +78,25 @@ def intake_process(nats_url: str, state_dir: Path, log_file: Path) -> Iterator[S
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def intake_process(nats_url: str, state_dir: Path, log_file: Path) -> Iterator[Service]:
+    """Run ``hazardloop serve intake`` as a child process until the block ends."""
+    port = free_port()
+    executable = Path(sys.executable).with_name("hazardloop")
+    argv = [str(executable), "serve", "intake", "--port", str(port)]
+    with child_process(argv, service_env(nats_url, state_dir, port), log_file) as process:
+        yield Service(f"http://127.0.0.1:{port}", process.pid)
+
+
+@contextmanager
+def baseline_process(nats_url: str, log_file: Path) -> Iterator[Service]:
+    """Run the minimal FastAPI app (``bench.baseline_app``) under uvicorn until the block ends."""
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.baseline_app", "--nats", nats_url, "--port", str(port)]
+    with child_process(argv, dict(os.environ), log_file) as process:
+        yield Service(f"http://127.0.0.1:{port}", process.pid)
 
 
 async def wait_ready(client: httpx.AsyncClient, *, timeout: float = 60.0) -> None:
@@ -98,7 +112,7 @@ async def wait_ready(client: httpx.AsyncClient, *, timeout: float = 60.0) -> Non
         except httpx.TransportError as exc:
             last = repr(exc)
         await asyncio.sleep(0.2)
-    raise RuntimeError(f"intake never became ready: {last}")
+    raise RuntimeError(f"{client.base_url} never became ready: {last}")
 
 
 def reporter_token(state_dir: Path) -> str:

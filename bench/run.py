@@ -1,11 +1,14 @@
-"""``make bench``: start one nats-server, run (a), (b), (c), print the table, save JSON.
+"""``make bench``: start one nats-server, run (a) to (h), print the table, save JSON.
 
-Every figure is measured beside a raw nats-py baseline on the same freshly started
-broker in the same process, so the ratio says what hazardloop's own code costs.
+Every figure is measured beside a baseline in the same run (raw nats-py on the same freshly
+started broker, a minimal web app, a trivial page or route of the same service), so the
+ratio says what hazardloop's own code costs. ``python -m bench.run --smoke`` runs every
+part with tiny parameters in seconds: it shows the bench works, not how fast anything is.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import logging
@@ -15,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from datetime import UTC, datetime
@@ -25,7 +29,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import appends, archive, console_pages, intake_http, replay, similar
+from bench import appends, archive, console_pages, filing_latency, intake_http, read_paths, replay, similar
 from bench.fixtures import filings, lifecycles
 from bench.report import show, write_json
 from bench.stats import median, ratio
@@ -48,6 +52,7 @@ class Parameters:
     http_requests: int = 5_000
     http_seconds: float = 10.0
     append_target_ratio: float = 0.5
+    http_target_ratio: float = 0.5
     replay_target_rate: float = 30_000
     replay_target_ratio: float = 0.2
     archive_events: int = 1_000_000
@@ -58,6 +63,24 @@ class Parameters:
     similar_reports: int = 100_000
     similar_lookups: int = 300
     similar_seconds: float = 60.0
+    latency_rate: float = 100.0
+    """Reports filed a second, open-loop, in (e)."""
+    latency_seconds: float = 30.0
+    reads_reports: int = 100_000
+    reads_requests: int = 300
+    reads_seconds: float = 30.0
+    cache_archive: bool = True
+    """Keep (d)'s generated archive between runs (keyed by its parameters and code)."""
+
+    @classmethod
+    def smoke(cls) -> Parameters:
+        """Every part, tiny: seconds in all; the figures mean nothing but that it ran."""
+        return cls(
+            runs=1, appends=200, replay_reports=250, http_workers=4, http_warmup=10, http_requests=100, http_seconds=5.0,
+            archive_events=2_000, console_reports=300, console_requests=5, console_seconds=10.0, similar_reports=300,
+            similar_lookups=10, similar_seconds=10.0, latency_rate=20.0, latency_seconds=2.0, reads_reports=200,
+            reads_requests=10, reads_seconds=10.0, cache_archive=False,
+        )
 
 
 class CountingHandler(logging.Handler):
@@ -144,7 +167,8 @@ async def bench_replay(url: str, workdir: Path, p: Parameters) -> dict[str, Any]
 
 
 async def bench_http(url: str, workdir: Path, p: Parameters) -> dict[str, Any]:
-    """(c): a real intake process over real HTTP, then the broker leg alone."""
+    """(c): a real intake process over real HTTP, beside a minimal FastAPI app that only
+    validates the body and appends one guarded message, then the broker leg alone."""
     state = workdir / "intake-state"
     token = intake_http.reporter_token(state)  # creates the secret the service will read
     console.log(f"(c) POST /reports: {p.http_workers} clients, up to {p.http_requests:,} requests or {p.http_seconds:.0f}s")
@@ -152,14 +176,35 @@ async def bench_http(url: str, workdir: Path, p: Parameters) -> dict[str, Any]:
     with intake_http.intake_process(url, state, workdir / "intake.log") as service:
         await intake_http.seed_catalogue(service, state)
         result, cpu = await intake_http.http_load(service, token, **load)
-    console.log("(c) baseline: js.publish awaiting each ack")
+    console.log("(c) baseline: a minimal FastAPI app, same client and concurrency")
+    with intake_http.baseline_process(url, workdir / "baseline-app.log") as app:
+        floor, floor_cpu = await intake_http.http_load(app, token, **load)
+    console.log("(c) broker leg alone: js.publish awaiting each ack")
     raw = await intake_http.broker_load(url, **load)
+    share = ratio(result.per_second, floor.per_second)
     return {
         "workers": p.http_workers,
         "service": result.summary() | {k: round(v, 3) for k, v in cpu.items()},
+        "baseline_app": floor.summary() | {k: round(v, 3) for k, v in floor_cpu.items()},
         "raw": raw.summary(),
-        "ratio": ratio(result.per_second, raw.per_second),
+        "ratio": share,
+        "ratio_to_raw": ratio(result.per_second, raw.per_second),
+        "target": f"{p.http_target_ratio}x",
+        "met": share >= p.http_target_ratio,
     }
+
+
+def bench_latency(url: str, workdir: Path, p: Parameters) -> dict[str, Any]:
+    """(e): reports filed at a steady rate; when each reached the officer's inbox and webhook."""
+    console.log(f"(e) filing {p.latency_rate:.0f} reports/s for {p.latency_seconds:.0f}s, open-loop; "
+                "intake, verification, notifications as processes")
+    return filing_latency.measure(url, workdir / "latency", p.latency_rate, p.latency_seconds)
+
+
+def bench_reads(url: str, workdir: Path, p: Parameters) -> dict[str, Any]:
+    """(h): a report's page, a reporter's inbox and the officer's queue over full stores."""
+    console.log(f"(h) read paths over {p.reads_reports:,} reports, up to {p.reads_requests} requests each")
+    return read_paths.measure(url, workdir / "reads", p.reads_reports, p.reads_requests, p.reads_seconds)
 
 
 def environment() -> dict[str, Any]:
@@ -177,8 +222,8 @@ def environment() -> dict[str, Any]:
 
 
 def bench_console(workdir: Path, p: Parameters) -> dict[str, Any]:
-    """(e): the console's queue and dashboard with a full store, beside its home page."""
-    console.log(f"(e) console pages over {p.console_reports:,} reports, up to {p.console_requests} requests each")
+    """(g): the console's queue and dashboard with a full store, beside its home page."""
+    console.log(f"(g) console pages over {p.console_reports:,} reports, up to {p.console_requests} requests each")
     return console_pages.measure(workdir / "console", p.console_reports, p.console_requests, p.console_seconds)
 
 
@@ -190,20 +235,32 @@ def bench_similar(workdir: Path, p: Parameters) -> dict[str, Any]:
 
 def bench_archive(workdir: Path, p: Parameters) -> dict[str, Any]:
     """(d): write an archive (untimed), then rebuild every projection from it, once."""
-    console.log(f"(d) writing an archive of {p.archive_events:,} events")
-    manifest = archive.write_archive(workdir / "archive", p.archive_events)
-    console.log(f"(d) {manifest['events']:,} messages, {manifest['events_bytes'] / 2**20:,.0f} MiB; rebuilding every projection")
+    console.log(f"(d) an archive of {p.archive_events:,} events" + (", kept from an earlier run if its generator is unchanged" if p.cache_archive else ""))
+    manifest, reused = archive.cached_archive(workdir / "archive", p.archive_events, cache=archive.CACHE_DIR if p.cache_archive else None)
+    console.log(f"(d) {manifest['events']:,} messages ({'reused' if reused else 'written'}), {manifest['events_bytes'] / 2**20:,.0f} MiB; rebuilding every projection")
     measured = archive.measure(workdir / "archive", workdir / "archive-stores")
-    return measured | {"target_seconds": p.archive_target_seconds,
+    return measured | {"archive_reused": reused, "target_seconds": p.archive_target_seconds,
                        "met": measured["ok"] and measured["seconds"] < p.archive_target_seconds}
 
 
-async def run_all(url: str, workdir: Path, p: Parameters) -> dict[str, Any]:
-    return {
-        "appends": await bench_appends(url, p),
-        "replay": await bench_replay(url, workdir, p),
-        "http": await bench_http(url, workdir, p),
-    }
+async def run_all(url: str, workdir: Path, p: Parameters, timed: dict[str, float]) -> dict[str, Any]:
+    done = {}
+    parts = {"appends": partial(bench_appends, url, p), "replay": partial(bench_replay, url, workdir, p),
+             "http": partial(bench_http, url, workdir, p)}
+    for name, part in parts.items():
+        started = perf_counter()
+        done[name] = await part()
+        timed[name] = perf_counter() - started
+    return done
+
+
+def timed_part(timed: dict[str, float], name: str, part: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run one part, noting its wall-clock time (set-up included) for the run's summary."""
+    started = perf_counter()
+    try:
+        return part()
+    finally:
+        timed[name] = perf_counter() - started
 
 
 def quiet_project_logs() -> CountingHandler:
@@ -215,26 +272,41 @@ def quiet_project_logs() -> CountingHandler:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="hazardloop's benchmarks, each beside its baseline.")
+    parser.add_argument("--smoke", action="store_true", help="every part with tiny parameters: that it runs, in seconds")
+    parser.add_argument("--results", type=Path, default=None, help="folder for the JSON document (default bench/results)")
+    options = parser.parse_args()
     stamp = datetime.now(UTC)
     started = perf_counter()
-    p = Parameters()
-    document: dict[str, Any] = {"timestamp": stamp.isoformat(), "parameters": asdict(p), "environment": environment()}
+    p = Parameters.smoke() if options.smoke else Parameters()
+    document: dict[str, Any] = {"timestamp": stamp.isoformat(), "smoke": options.smoke, "parameters": asdict(p),
+                                "environment": environment()}
     logged = quiet_project_logs()
+    timed: dict[str, float] = {}
+
+    def part(name: str, measure: Callable[[], dict[str, Any]]) -> None:
+        """Run one part and save the document so far: a run cut short keeps what it measured."""
+        document[name] = timed_part(timed, name, measure)
+        document["part_seconds"] = {done: round(seconds, 1) for done, seconds in timed.items()}
+        write_json(document, stamp, options.results)
+
     with tempfile.TemporaryDirectory(prefix="hazardloop-bench-") as tmp:
         workdir = Path(tmp)
         server = NatsServer(workdir / "nats").start(log_file=workdir / "nats-server.log")
         console.log(f"nats-server on {server.url}")
         try:
-            document |= asyncio.run(run_all(server.url, workdir, p))
+            document |= asyncio.run(run_all(server.url, workdir, p, timed))
+            part("latency", partial(bench_latency, server.url, workdir, p))
+            part("reads", partial(bench_reads, server.url, workdir, p))
         finally:
             server.stop()
-        document["archive"] = bench_archive(workdir, p)
-        document["console"] = bench_console(workdir, p)
-        document["similar"] = bench_similar(workdir, p)
+        part("archive", partial(bench_archive, workdir, p))
+        part("console", partial(bench_console, workdir, p))
+        part("similar", partial(bench_similar, workdir, p))
     document["project_log_records"] = dict(logged.counts)
     document["environment"]["load_average_at_end"] = os.getloadavg()
     document["elapsed_seconds"] = perf_counter() - started
-    show(document, write_json(document, stamp), Console())
+    show(document, write_json(document, stamp, options.results), Console())
 
 
 if __name__ == "__main__":
