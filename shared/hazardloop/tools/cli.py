@@ -55,8 +55,10 @@ def serve(
         raise typer.Exit(2) from None
     port = port or settings.port
     # log_config=None: uvicorn's loggers write through the root handler, which redacts credentials.
-    # uvloop and httptools, not asyncio's loop and h11: each request costs the service less CPU.
-    config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None, loop="uvloop", http="httptools")
+    # httptools, not h11: each request costs the service less CPU. asyncio's own loop, not uvloop:
+    # under uvloop a stop signal during a start-up still waiting for its broker was sometimes
+    # never acted on (the service hung until killed; docs/performance.md, "Filing a report").
+    config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None, loop="asyncio", http="httptools")
     if first_worker is not None:
         stop_when_orphaned(first_worker)
     sockets, extra = None, []
