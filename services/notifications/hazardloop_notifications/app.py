@@ -17,6 +17,7 @@ from hazardloop.events import (
     RangeSealed,
     RectificationReminderDue,
 )
+from hazardloop.runtime.rounds import Wake
 from hazardloop.runtime.service import create_service
 from hazardloop.timing.clock import Clock, SystemClock
 from hazardloop_notifications.api import deliveries as api_deliveries
@@ -46,12 +47,13 @@ def build(
     settings = settings or NotificationsSettings()
     clock = clock or SystemClock()
     renderer = Renderer(settings.timezone)
-    sender = Sender(settings, renderer, clock, transport=transport)
+    wake = Wake()  # the projection's commits of new deliveries start the sender's next round
+    sender = Sender(settings, renderer, clock, transport=transport, wake=wake)
     app = create_service(
         name="notifications",
         settings=settings,
         database_url=settings.database_url_for("notifications", settings.database_url),
-        projection_factory=Notifier(settings.reminder_hours).projection,
+        projection_factory=Notifier(settings.reminder_hours, wake=wake).projection,
         routes=[api.routes, api_directory.routes, api_deliveries.routes],
         publishes=PUBLISHES,
         description="Everyone hears what they need, on time, exactly once: inbox, e-mail, webhooks and group chats.",

@@ -62,6 +62,7 @@ from hazardloop.events import (
 from hazardloop.log.eventstore import EventStore
 from hazardloop.privacy.sealing import forget, text_token
 from hazardloop.projections import Projection, Writer
+from hazardloop.runtime.rounds import Wake
 from hazardloop.timing.instants import shifted
 from hazardloop_notifications import directory
 from hazardloop_notifications.routing import NEEDS_OWNER, REPORTER, Notice, digest_notices, notices_for, report_id_of
@@ -104,8 +105,10 @@ class Notifier:
     event through SQLAlchemy would cost a rebuild more than everything else together.
     """
 
-    def __init__(self, reminder_hours: Sequence[int]) -> None:
+    def __init__(self, reminder_hours: Sequence[int], *, wake: Wake | None = None) -> None:
+        """``wake``: nudged when a committed batch may have made deliveries, for the sender."""
         self.reminder_hours = tuple(sorted(set(reminder_hours), reverse=True))
+        self.wake = wake
 
     # --- following the report -------------------------------------------------------------
 
@@ -240,8 +243,21 @@ class Notifier:
                 MessageRead: when_message_read,
                 ReportTextShredded: when_text_shredded_forget_it,
             },
+            committed=self.committed if self.wake is not None else None,
         )
 
+    def committed(self, events: Sequence[Event]) -> None:
+        """Wake the sender after a batch that may have made deliveries: not after one holding
+        only the sender's own outcomes (or reads, directory changes), which would wake it
+        for nothing once per round it made."""
+        if self.wake is not None and any(type(event) not in MAKE_NO_DELIVERIES for event in events):
+            self.wake.set()
+
+
+MAKE_NO_DELIVERIES = frozenset(
+    {NotificationSent, NotificationFailed, MessageRead, DirectoryEntrySet, DirectoryEntryRemoved, ReportTextShredded}
+)
+"""The events this projection applies that never make a delivery due."""
 
 NO_REMINDER = {"next_reminder_at": None, "reminder_lead": None}
 REWARD_STATUS = {

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from hazardloop.log.eventstore import EventStore, EventStoreUnavailable
 from hazardloop.runtime import tracing
 from hazardloop.runtime.logs import bound
-from hazardloop.runtime.rounds import every
+from hazardloop.runtime.rounds import Wake, every
 from hazardloop.runtime.service import Runtime
 from hazardloop.timing.clock import Clock
 from hazardloop.web.labels import label
@@ -60,12 +60,16 @@ class Sender:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         batch: int = 500,
+        wake: Wake | None = None,
     ) -> None:
+        """``wake``: set when the projection has stored deliveries, to send them at once
+        rather than at the next ``delivery_interval``."""
         self.settings = settings
         self.renderer = renderer
         self.clock = clock
         self._transport = transport
         self._batch = batch
+        self._wake = wake
         self._runtime: Runtime | None = None
         self._http: httpx.AsyncClient | None = None
         self._warned_no_smtp = False
@@ -73,13 +77,14 @@ class Sender:
     # --- the worker -------------------------------------------------------------------
 
     async def run(self, runtime: Runtime) -> None:
-        """The service's background loop: send what is due, then wait a tick."""
+        """The service's background loop: send what is due, then wait for new deliveries or
+        the next tick (which finds the retries whose backoff is over)."""
         self._runtime = runtime
         await asyncio.to_thread(sender_metadata.create_all, runtime.engine)
         timeout = httpx.Timeout(self.settings.webhook_timeout)
         async with httpx.AsyncClient(timeout=timeout, transport=self._transport, follow_redirects=False) as http:
             self._http = http
-            await every(self.settings.delivery_interval, self.send_due, what="deliveries", log=log)
+            await every(self.settings.delivery_interval, self.send_due, what="deliveries", log=log, wake=self._wake)
 
     @property
     def store(self) -> EventStore:

@@ -73,6 +73,9 @@ class Projection:
     handlers may leave to ``settle`` what they can work out from the store's rows at the end."""
     settle: Callable[[Writer], object] | None = None
     """Run at the end of such a replay, in a transaction of its own after its last batch."""
+    committed: Callable[[Sequence[Event]], None] | None = None
+    """Told of each batch the live runner committed, on the event loop's thread (never in a
+    rebuild): lets a worker that acts on the rows the batch wrote start at once."""
 
     def forget(self) -> None:
         if self.reset is not None:

@@ -320,6 +320,7 @@ class ProjectionRunner:
             try:
                 await self.process(deliveries)
                 self.last_error = None
+                self._committed(deliveries)
                 return True
             except Exception as exc:
                 if not is_outage(exc):
@@ -327,6 +328,10 @@ class ProjectionRunner:
                 self._report(exc)
                 await backoff.wait(self._stopping)
         return False
+
+    def _committed(self, deliveries: list[Delivery]) -> None:
+        if self.projection.committed is not None:
+            self.projection.committed([d.event for d in deliveries if d.event is not None])
 
     def _report(self, exc: BaseException) -> None:
         self.last_error = f"{type(exc).__name__}: {exc}"

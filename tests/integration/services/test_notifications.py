@@ -158,6 +158,21 @@ def test_everyone_hears_their_part_once_in_their_language_and_a_fresh_store_send
     assert len(outcomes(harness)) == len(deliveries)
 
 
+def test_a_new_report_goes_out_as_soon_as_it_is_stored_not_at_the_next_round(harness, mail, hooks):
+    """With rounds 30 s apart, only the projection waking the sender explains a webhook within seconds."""
+    intake = harness.start("intake")
+    notifications = start(harness, mail, delivery_interval=30)
+    manager = harness.headers("safety-manager", roles=[Role.MANAGER])
+    notifications.post("/directory", params={"tenant": "refinery"}, json=directory(hooks), headers=manager).raise_for_status()
+    wait_for(lambda: len(notifications.get("/directory", params={"tenant": "refinery"}, headers=manager).json()["endpoints"]) == 2)
+
+    report_id = intake.post("/reports", json=report_body(), headers=harness.headers("emp-3")).json()["report_id"]
+
+    posted = wait_for(lambda: hooks.posted("/ops"), timeout=5)
+    assert [json.loads(hit.body)["report_id"] for hit in posted] == [report_id]
+    wait_for(lambda: len(mail.received()) == 1 and len(hooks.posted("/wecom")) == 1, timeout=5)
+
+
 def test_a_failing_endpoint_is_retried_with_backoff_then_dead_lettered_and_an_operator_retries_it(harness, mail, hooks):
     clock = ManualClock()
     failing = {"on": True}

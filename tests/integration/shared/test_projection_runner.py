@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 from sqlalchemy import func, select
@@ -114,6 +115,27 @@ async def test_events_are_applied_in_order_across_a_store_outage(engine, store, 
     assert len(rows(engine, notes)) == 5
     assert dict((r[0], r[1]) for r in rows(engine, notes))[filed[0].aggregate_id] == "larger"
     assert runner.last_error is None
+
+
+async def test_an_event_on_an_idle_consumer_is_applied_at_once_and_the_commit_is_told(engine, store, nc):
+    """A long poll of 30 s: an event waiting in it for the batch to fill would take that long."""
+    projection, notes = notes_projection(insert_note)
+    committed: list[str] = []
+    projection = dataclasses.replace(projection, committed=lambda events: committed.extend(str(e.aggregate_id) for e in events))
+    runner = ProjectionRunner(projection, engine, store, batch_size=100)
+    runner.create_schema()
+    live = asyncio.create_task(runner.run(nc.jetstream(), fetch_timeout=30))
+    try:
+        await append_all(store, [report_filed()])
+        await eventually(lambda: runner.position == 1, timeout=5)
+        burst = [report_filed() for _ in range(5)]
+        await append_all(store, burst)
+        await eventually(lambda: runner.position == 6, timeout=5)
+    finally:
+        await runner.stop()
+        await live
+    assert len(rows(engine, notes)) == 6
+    assert committed[1:] == [str(e.aggregate_id) for e in burst]
 
 
 async def test_a_restart_after_commit_but_before_ack_resumes_without_duplicates(engine, store, nc):
