@@ -193,8 +193,12 @@ def _collect(value: Any, found: dict[tuple[str, str], bytes | None]) -> None:
         if value.startswith("sealed:v1:") and (match := _TOKEN.match(value)):
             found[(match[1], match[2])] = None
         return
-    for item in _parts(value):
-        _collect(item, found)
+    for item in _parts(value):  # leaves inline: a call per container or token, not per column
+        if isinstance(item, str):
+            if item.startswith("sealed:v1:") and (match := _TOKEN.match(item)):
+                found[(match[1], match[2])] = None
+        elif not isinstance(item, _SCALARS):
+            _collect(item, found)
 
 
 def _parts(value: Any) -> list[Any]:
@@ -227,8 +231,11 @@ def _opened(value: Any, keys: dict[tuple[str, str], bytes | None], erased: str) 
             return AESGCM(data_key).decrypt(unb64(nonce), unb64(ciphertext), _context(tenant, key_id)).decode()
         except InvalidTag:  # sealed under a key that was destroyed and later made anew
             return erased
-    if isinstance(value, dict):
-        return {k: _opened(v, keys, erased) for k, v in value.items()}
+    if isinstance(value, dict):  # a row: its plain columns kept inline, as above
+        return {
+            k: v if isinstance(v, _SCALARS) or (isinstance(v, str) and not v.startswith("sealed:")) else _opened(v, keys, erased)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_opened(v, keys, erased) for v in value]
     if isinstance(value, tuple):
