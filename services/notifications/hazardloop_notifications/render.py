@@ -43,6 +43,7 @@ class Renderer:
             keep_trailing_newline=False,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # shipped with the code: no stat of the file each time a message is read
         )
         self._env.filters.update(yuan=yuan, when=self._when, label=_label)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, select
+from sqlalchemy import Engine, Row, Select, select, union_all
 
 from hazardloop.events import CaseworkPolicy
 from hazardloop.timing.deadlines import Timer, TimerKind
@@ -54,14 +54,21 @@ def _cases(engine: Engine, query: Select) -> list[Case]:
 
 
 def at_stage(engine: Engine, tenants: Sequence[str], stage: Stage, limit: int) -> list[Case]:
-    """Reports at one stage, oldest first."""
-    query = (
-        select(cases)
-        .where(cases.c.tenant.in_(tenants), cases.c.stage == stage.value)
-        .order_by(cases.c.filed_at, cases.c.report_id)
-        .limit(limit)
-    )
-    return _cases(engine, query)
+    """Reports at one stage, oldest first.
+
+    Each subsidiary's first ``limit`` are read off the queue index in order, then merged:
+    one query over several subsidiaries would have to sort every report at the stage
+    (tens of thousands with a large store) to find the oldest hundred.
+    """
+    order = (cases.c.filed_at, cases.c.report_id)
+    per_tenant = [
+        select(cases).where(cases.c.tenant == tenant, cases.c.stage == stage.value).order_by(*order).limit(limit)
+        for tenant in dict.fromkeys(tenants)
+    ]
+    if len(per_tenant) <= 1:
+        return _cases(engine, per_tenant[0]) if per_tenant else []
+    merged = union_all(*(select(part.subquery()) for part in per_tenant)).subquery()
+    return _cases(engine, select(merged).order_by(merged.c.filed_at, merged.c.report_id).limit(limit))
 
 
 def overdue(engine: Engine, tenants: Sequence[str], limit: int) -> list[Case]:

@@ -52,7 +52,9 @@ cases = Table(
     Column("externally_escalated_at", UtcDateTime()),
     Column("authority", String(80)),
     Column("recurrence_of", String(64)),
-    Index("ix_verification_cases_queue", "tenant", "stage", "filed_at"),
+    # A queue's page is a range of this index in its order, ties between reports filed at
+    # the same instant included: no sort of the stage's reports on either store.
+    Index("ix_verification_cases_queue", "tenant", "stage", "filed_at", "report_id"),
 )
 
 timers = Table(
