@@ -12,7 +12,7 @@ from nats.aio.client import Client
 from hazardloop.log.eventstore import EventStore
 from hazardloop.log.hub import source_sites
 from hazardloop.log.placement import Topology
-from tests.integration.sites.topology import Hub, Site, connect
+from tests.integration.sites.topology import Hub, Site, connect, disconnect
 from tests.waiting import until
 
 GROUP_STREAM = "HAZARDLOOP_GROUP"
@@ -84,6 +84,5 @@ async def connected(group: Group) -> AsyncIterator[Connected]:
         await stores["hub"].ensure_stream()
         yield Connected(hub, sites, stores)
     finally:
-        for nc in (hub, *sites.values()):
-            await nc.close()
+        await disconnect(hub, *sites.values())
 

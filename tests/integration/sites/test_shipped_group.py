@@ -18,7 +18,7 @@ from tests.integration.deploy.cluster import PASSWORDS
 from tests.integration.sites.conftest import GROUP_STREAM, HOSTS, linked, topology_of
 from tests.integration.sites.logs import assert_mirrors, caught_up, messages
 from tests.integration.sites.shipped import Shipped
-from tests.integration.sites.topology import connect
+from tests.integration.sites.topology import connect, disconnect
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -62,5 +62,4 @@ async def test_the_shipped_hub_and_sites_source_guard_and_read_as_their_users(sh
         refused = [line for server in shipped.values() for line in (server.folder / "nats.log").read_text().splitlines() if "Violation" in line]
         assert refused == [], "a user was refused something it needs"
     finally:
-        for nc in (admin, auditor, *services.values()):
-            await nc.close()
+        await disconnect(admin, auditor, *services.values())

@@ -26,7 +26,7 @@ from tests.factories import report_body, seed_catalogue
 from tests.integration.services.conftest import Harness
 from tests.integration.sites.conftest import GROUP_STREAM, HOSTS, PLACEMENT, linked, topology_of
 from tests.integration.sites.logs import assert_mirrors, caught_up, messages
-from tests.integration.sites.topology import connect
+from tests.integration.sites.topology import connect, disconnect
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(150)
@@ -133,7 +133,7 @@ async def seal(url: str, site: str) -> None:
     try:
         await seal_log(nc, EventStore(nc, topology=topology_of(site)))
     finally:
-        await nc.close()
+        await disconnect(nc)
 
 
 async def settled_group(group) -> dict:
@@ -146,8 +146,7 @@ async def settled_group(group) -> dict:
         await caught_up(hub, GROUP_STREAM, sites)
         return {"group": await messages(hub, GROUP_STREAM), **{name: await messages(nc, "HAZARDLOOP") for name, nc in sites.items()}}
     finally:
-        for nc in (hub, *sites.values()):
-            await nc.close()
+        await disconnect(hub, *sites.values())
 
 
 def test_two_sites_work_through_a_cut_and_the_group_holds_every_event_once(group, desks, hq_console) -> None:

@@ -7,11 +7,13 @@ and stream stay), and restored by restarting it with the remote again.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nats
+import nats.errors
 from nats.aio.client import Client
 
 from hazardloop.log.natsserver import NatsServer, free_port
@@ -82,3 +84,18 @@ class Site(Running):
 async def connect(url: str) -> Client:
     """A client that rides out its server's restart (a cut or restored link)."""
     return await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=0.1, connect_timeout=2)
+
+
+async def disconnect(*clients: Client) -> None:
+    """Close each client, bounded. A client whose server restarted under it can have nats-py
+    cancel its own wait for the closed socket; that must not escape into the test's teardown
+    (a CancelledError there leaves pytest unable to tear the test down and set up the next)."""
+    for nc in clients:
+        try:
+            await asyncio.wait_for(nc.close(), timeout=5)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this test itself is being cancelled
+        except (TimeoutError, nats.errors.Error):
+            pass
