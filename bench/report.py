@@ -151,7 +151,8 @@ def notes(document: dict[str, Any]) -> list[str]:
                      + f"; {looked['lookups']['similar lookup']['listed_per_lookup']:.1f} similar reports listed per lookup")
     if (reads := document.get("reads")) is not None:
         lines.append(f"(h) {reads['reports']:,} reports ({reads['events']:,} events) in intake's, verification's and notifications' "
-                     f"stores, filled from the log in {reads['fill_seconds']:.0f}s; one client on loopback, each service's "
+                     f"stores, filled from the log in {reads['fill_seconds']:.0f}s (the inbox's deliveries then recorded in "
+                     f"{reads['drain_seconds']:.0f}s, before the reads); one client on loopback, each service's "
                      "/healthz as baseline: " + ", ".join(f"{name} p50 {f['p50_ms']:.1f} / p95 {f['p95_ms']:.1f} ms ({f['requests']})"
                                                            for name, f in reads["reads"].items()))
     lines.sort(key=lambda line: line[:3] if line.startswith("(") else "")  # (a) to (h) in order

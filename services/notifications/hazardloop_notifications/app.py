@@ -48,7 +48,7 @@ def build(
     clock = clock or SystemClock()
     renderer = Renderer(settings.timezone)
     wake = Wake()  # the projection's commits of new deliveries start the sender's next round
-    sender = Sender(settings, renderer, clock, transport=transport, wake=wake)
+    sender = Sender(settings, renderer, clock, transport=transport, batch=settings.delivery_batch, wake=wake)
     app = create_service(
         name="notifications",
         settings=settings,

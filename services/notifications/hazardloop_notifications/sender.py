@@ -92,7 +92,12 @@ class Sender:
         return self._runtime.event_store()
 
     async def send_due(self) -> int:
-        """Work through the deliveries due now; how many were settled (sent or dead-lettered)."""
+        """Work through the deliveries due now; how many were settled (sent or dead-lettered).
+
+        A round takes at most ``batch`` of the outbox's and of the inbox's. When either was
+        full and the round got on with it, more is most likely waiting (a burst, a channel
+        back after an outage, a rebuilt store): the next round starts at once instead of a
+        ``delivery_interval`` later, which would hold a backlog to ``batch`` a tick."""
         rows = await asyncio.to_thread(self._due)
         inbox = [row for row in rows if row["channel"] == "inbox"]
         external = [row for row in rows if row["channel"] != "inbox"]
@@ -114,7 +119,10 @@ class Sender:
                 if isinstance(result, EventStoreUnavailable | OperationalError):
                     raise result
                 log.error("delivery %s: %r", row["key"], result)
-        return settled + sum(1 for r in results if r is True)
+        settled += sum(1 for r in results if r is True)
+        if settled and self._wake is not None and self._batch in (len(inbox), len(rows) - len(inbox)):
+            self._wake.set()
+        return settled
 
     def _due(self) -> list[dict[str, Any]]:
         """Pending deliveries not noted done or waiting out a backoff: the outbox's, with

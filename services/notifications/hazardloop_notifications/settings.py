@@ -31,6 +31,7 @@ class NotificationsSettings(CommonSettings):
         description="Signing secrets of DingTalk / Feishu robots that have signing on: JSON object of `<tenant>/<endpoint>` to secret.",
     )
     delivery_interval: float = Field(2.0, gt=0, description="Seconds between the sender's looks for messages; new ones wake it at once.")
+    delivery_batch: int = Field(500, ge=1, le=5000, description="Deliveries a round of the sender takes; a full round is followed by the next at once.")
     delivery_concurrency: int = Field(16, ge=1, le=256, description="Messages sent at once.")
     delivery_max_attempts: int = Field(8, ge=1, le=50, description="Attempts before a message is dead-lettered.")
     delivery_backoff_seconds: float = Field(60.0, gt=0, description="Wait before the first retry; doubles with each attempt.")

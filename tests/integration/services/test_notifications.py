@@ -173,6 +173,20 @@ def test_a_new_report_goes_out_as_soon_as_it_is_stored_not_at_the_next_round(har
     wait_for(lambda: len(mail.received()) == 1 and len(hooks.posted("/wecom")) == 1, timeout=5)
 
 
+def test_a_backlog_larger_than_a_round_drains_at_once_not_a_round_a_tick(harness, mail):
+    """Reports filed while notifications was down: back, its projection takes them in with a
+    commit or two (a wake each), and with two deliveries a round and rounds 30 s apart,
+    only full rounds following each other explain every message recorded within seconds."""
+    intake = harness.start("intake")
+    for number in range(12):
+        intake.post("/reports", json=report_body(), headers=harness.headers(f"emp-{number}")).raise_for_status()
+    notifications = start(harness, mail, delivery_interval=30, delivery_batch=2)
+
+    every = settled(notifications, harness)
+    assert len(every) >= 12 and {d["status"] for d in every} == {"sent"}
+    assert len(outcomes(harness)) == len(every)
+
+
 def test_a_failing_endpoint_is_retried_with_backoff_then_dead_lettered_and_an_operator_retries_it(harness, mail, hooks):
     clock = ManualClock()
     failing = {"on": True}
