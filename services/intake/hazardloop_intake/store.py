@@ -1,6 +1,6 @@
 """Intake's read model: reports as their reporters and the safety desk see them, and the catalogue."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 from hazardloop.projections import bookkeeping_tables
 from hazardloop.projections.db import UtcDateTime
@@ -21,8 +21,8 @@ reports = Table(
     Column("site", String(80), nullable=False),
     Column("area", String(80), nullable=False),
     Column("spot", String(120), nullable=False),
-    Column("place_id", String(64), index=True),
-    Column("equipment_tag", String(40), index=True),
+    Column("place_id", String(64)),
+    Column("equipment_tag", String(40)),
     Column("channel", String(16), nullable=False),
     Column("entered_by", String(40)),
     Column("cause_analysis", Text),
@@ -46,6 +46,11 @@ reports = Table(
     Column("reward_decided_at", UtcDateTime()),
     Column("text_shredded_at", UtcDateTime(), comment="when the report's text key was destroyed"),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # The possible-duplicate check at every filing: a spot's (or a piece of equipment's)
+    # reports of one category within the window are a range of these, however many
+    # reports the spot gathered over the years, rather than all of them.
+    Index("ix_intake_reports_place_recent", "place_id", "category", "filed_at"),
+    Index("ix_intake_reports_equipment_recent", "equipment_tag", "category", "filed_at"),
 )
 """A report as it stands, with when it reached each step: its timeline is read from here.
 
