@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from sqlalchemy import and_, or_, select
@@ -49,6 +49,17 @@ log = logging.getLogger("hazardloop.notifications.sender")
 
 class DeliveryFailed(Exception):
     """The channel did not take the message (refused, unreachable, too slow)."""
+
+
+class Note(NamedTuple):
+    """What the sender keeps of one attempt at a delivery: done, or when to try again."""
+
+    key: str
+    tried: int | None = None
+    """Attempts so far (None: leave the count as it is)."""
+    error: str | None = None
+    retry_at: datetime | None = None
+    done: bool = False
 
 
 class Sender:
@@ -108,12 +119,15 @@ class Sender:
             external = [row for row in external if row["channel"] != "email"]
         settled = await self._record_inbox(inbox)
         limit = asyncio.Semaphore(self.settings.delivery_concurrency)
+        notes: list[Note] = []
 
         async def one(row: dict[str, Any]) -> bool:
             async with limit:
-                return await self._deliver(row)
+                return await self._deliver(row, notes)
 
         results = await asyncio.gather(*(one(row) for row in external), return_exceptions=True)
+        if notes:  # the round's notes in one transaction, not one each
+            await asyncio.to_thread(self._note, notes)
         for row, result in zip(external, results, strict=True):
             if isinstance(result, BaseException):
                 if isinstance(result, EventStoreUnavailable | OperationalError):
@@ -160,12 +174,13 @@ class Sender:
         outgoing = [Outgoing.from_row(row) for row in rows]
         with tracing.following("notifications record inbox", [o.source_event_id for o in outgoing], {"messaging.batch.message_count": len(rows)}):
             recorded = await commands.record_inbox_deliveries(self.store, outgoing, now=self.clock.now())
-        await asyncio.to_thread(self._note_many, [row["key"] for row in rows])
+        await asyncio.to_thread(self._note, [Note(row["key"], tried=1, done=True) for row in rows])
         return recorded
 
     # --- e-mail and webhooks -------------------------------------------------------------
 
-    async def _deliver(self, row: dict[str, Any]) -> bool:
+    async def _deliver(self, row: dict[str, Any], notes: list[Note]) -> bool:
+        """Send one delivery and record it in the log; what to note of it goes to ``notes``."""
         outgoing = Outgoing.from_row(row)
         attributes = {"hazardloop.tenant": outgoing.tenant, "hazardloop.notification.kind": outgoing.kind, "hazardloop.notification.channel": outgoing.channel}
         if outgoing.report_id is not None:
@@ -174,13 +189,13 @@ class Sender:
             bound(tenant=outgoing.tenant, report_id=outgoing.report_id),
             tracing.following(f"notifications deliver {outgoing.channel}", [outgoing.source_event_id], attributes),
         ):
-            return await self._deliver_once(row, outgoing)
+            return await self._deliver_once(row, outgoing, notes)
 
-    async def _deliver_once(self, row: dict[str, Any], outgoing: Outgoing) -> bool:
+    async def _deliver_once(self, row: dict[str, Any], outgoing: Outgoing, notes: list[Note]) -> bool:
         key = row["key"]
         logged = await commands.delivery(self.store, outgoing.tenant, key)
         if logged.sent:
-            await asyncio.to_thread(self._note, key, done=True)  # sent before; this store had not caught up
+            notes.append(Note(key, done=True))  # sent before; this store had not caught up
             return False
         if logged.dead_lettered:
             return False  # the projection will say so
@@ -194,12 +209,12 @@ class Sender:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             log.warning("delivery %s (%s to %s) failed, attempt %d: %s", key, row["channel"], row["recipient"], attempt, error)
             if attempt >= self.settings.delivery_max_attempts:
-                await asyncio.to_thread(self._note, key, tried=attempt, error=error)
+                notes.append(Note(key, tried=attempt, error=error))
                 return await self._dead_letter(outgoing, attempt, error)
-            await asyncio.to_thread(self._note, key, tried=attempt, error=error, retry_at=self.clock.now() + self.backoff(attempt))
+            notes.append(Note(key, tried=attempt, error=error, retry_at=self.clock.now() + self.backoff(attempt)))
             return False
         await commands.record_sent(self.store, outgoing, attempts=attempt, now=self.clock.now())
-        await asyncio.to_thread(self._note, key, tried=attempt, done=True)
+        notes.append(Note(key, tried=attempt, done=True))
         return True
 
     def backoff(self, attempt: int) -> timedelta:
@@ -239,26 +254,23 @@ class Sender:
 
     # --- notes ---------------------------------------------------------------------------
 
-    def _note(self, key: str, *, tried: int | None = None, error: str | None = None, retry_at: datetime | None = None, done: bool = False) -> None:
-        assert self._runtime is not None
-        values: dict[str, Any] = {"done": done, "next_attempt_at": retry_at or self.clock.now()}
-        if tried is not None:
-            values["attempts"] = tried
-        if error is not None:
-            values["last_error"] = error[-4000:]
-        with self._runtime.engine.begin() as db:
-            if db.execute(attempts.update().where(attempts.c.key == key).values(**values)).rowcount == 0:
-                db.execute(attempts.insert().values(key=key, **{"attempts": 0, **values}))
-
-    def _note_many(self, keys: list[str]) -> None:
-        """Note many deliveries done in one transaction."""
+    def _note(self, notes: list[Note]) -> None:
+        """Keep the notes of a round in one transaction: one commit however many deliveries."""
         assert self._runtime is not None
         now = self.clock.now()
         with self._runtime.engine.begin() as db:
-            known = set(db.execute(select(attempts.c.key).where(attempts.c.key.in_(keys))).scalars())
-            if known:
-                db.execute(attempts.update().where(attempts.c.key.in_(known)).values(done=True, attempts=1, next_attempt_at=now))
-            fresh = [{"key": k, "attempts": 1, "next_attempt_at": now, "last_error": None, "done": True} for k in keys if k not in known]
+            known = set(db.execute(select(attempts.c.key).where(attempts.c.key.in_([note.key for note in notes]))).scalars())
+            fresh = []
+            for note in notes:
+                values: dict[str, Any] = {"done": note.done, "next_attempt_at": note.retry_at or now}
+                if note.tried is not None:
+                    values["attempts"] = note.tried
+                if note.error is not None:
+                    values["last_error"] = note.error[-4000:]
+                if note.key in known:
+                    db.execute(attempts.update().where(attempts.c.key == note.key).values(**values))
+                else:
+                    fresh.append({"key": note.key, "attempts": 0, "last_error": None} | values)
             if fresh:
                 db.execute(attempts.insert(), fresh)
 
