@@ -98,6 +98,7 @@ def _week(at: datetime, timezone: str) -> str:
 def _step(db: Writer, event: Event, report_id: str, detail: str | None = None, **changes: Any) -> None:
     """Record ``event`` on the report's timeline and apply ``changes`` to its row, and to
     the dashboard's tallies (the one place a case row changes after it is filed)."""
+    tallies.settle_if_owed(db)
     case = db.get(cases, report_id=report_id)
     if case is None:  # a reward or step of a report filed before this log began: nothing to show it on
         return
@@ -121,6 +122,7 @@ def when_policy_set_keep_it(event: CaseworkPolicySet, db: Writer) -> None:
 def when_report_filed_open_case(event: ReportFiled, db: Writer, indexer: DescriptionIndexer | None = None) -> None:
     """Open the report's case; with an ``indexer`` (the service's own, holding the keys),
     index its description's tokens for similar cases."""
+    tallies.settle_if_owed(db)
     policy = _policy(db, event.tenant)
     accept, verify, feedback = (timer.due_at for timer in sla_timers(event.occurred_at, policy))
     location = event.location
@@ -372,6 +374,8 @@ def projection(_: object, indexer: DescriptionIndexer | None = None) -> Projecti
         name="console",
         metadata=metadata,
         prepare=indexer.prepare if indexer is not None else None,
+        defer=tallies.defer,
+        settle=tallies.settle,
         handlers={
             CaseworkPolicySet: when_policy_set_keep_it,
             ReportFiled: partial(when_report_filed_open_case, indexer=indexer),

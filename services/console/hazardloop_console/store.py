@@ -179,6 +179,15 @@ reporters = Table(
 """Each subsidiary's reporters and when they first and last filed: a period holding
 either is theirs without looking further."""
 
+sums_owed = Table(
+    "console_sums_owed",
+    metadata,
+    Column("owed", Integer, primary_key=True),
+)
+"""One row while a replay from an empty store has left the tables of sums above to be
+summed at its end from the cases' final rows: whoever finds it there sums them before
+moving any of them."""
+
 steps = Table(
     "console_steps",
     metadata,

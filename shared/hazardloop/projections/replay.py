@@ -119,15 +119,23 @@ async def replay_batches(runner: ProjectionRunner, batches: AsyncIterable[list[P
     """Apply batches read elsewhere, in order, as ``catch_up`` applies its own; returns
     the events handed over."""
     applied = 0
+    bulk = runner.position == 0 and runner.projection.defer is not None
+    if bulk:
+        runner.projection.defer(True)
     try:
         async with Committer(runner) as committer:
             async for batch in batches:
                 await _apply_pulled(runner, batch, committer)
                 applied += len(batch)
             await committer.settled()
+            if bulk:
+                await _settle(runner, committer)
     except BaseException:
         runner.projection.forget()  # a batch in flight may never be committed
         raise
+    finally:
+        if bulk:
+            runner.projection.defer(False)
     return applied
 
 

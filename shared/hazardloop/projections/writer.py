@@ -60,6 +60,8 @@ class Writer:
         self._connection = connection
         self._inserts: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self._updates: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
+        self._deletes: dict[Table, set[tuple[Any, ...]]] = {}
+        """Rows to delete from the store, sent before the batch's inserts and updates."""
         self._carry = known is not None
         self._read: Known = {} if known is None else known
         """Rows as ``get`` read them from the store, by key: nothing but this writer
@@ -90,6 +92,16 @@ class Writer:
             # as a duplicate), so in order it changed nothing: it must not apply after.
             del blind[key]
 
+    def delete(self, table: Table, **key_values: Any) -> None:
+        """Delete the row whose primary key is ``key_values``, if there is one."""
+        key = _key(table, key_values)
+        self._updates.get(table, {}).pop(key, None)
+        if self._inserts.get(table, {}).pop(key, None) is not None:
+            # A row inserted in this batch was not in the store before it (else the insert
+            # fails as a duplicate), unless the batch deleted it first: that delete stays.
+            return
+        self._deletes.setdefault(table, set()).add(key)
+
     def update(self, table: Table, where: dict[str, Any], **values: Any) -> None:
         """Set ``values`` on the row whose primary key is ``where``."""
         key = _key(table, where)
@@ -97,6 +109,8 @@ class Writer:
         if pending is not None:
             pending.update(values)
             return
+        if key in self._deletes.get(table, ()):
+            return  # in order, the update finds no row
         changes = self._updates.setdefault(table, {})
         if key in changes:
             changes[key].update(values)
@@ -109,6 +123,8 @@ class Writer:
         pending = self._inserts.get(table, {}).get(key)
         if pending is not None:
             return RowView({**_unset(table), **pending})
+        if key in self._deletes.get(table, ()):
+            return None
         read = self._read.setdefault(table, {})
         if key in read:
             stored = read[key]
@@ -136,6 +152,10 @@ class Writer:
         else:
             self._read.clear()  # the rows taken will be in the store: read them from there
         taken = []
+        for table, keys in self._deletes.items():
+            statement = _delete(table, dialect)
+            taken.append((statement.sql, [statement.parameters(key, {}) for key in keys]))
+        self._deletes.clear()
         for update, buffers in ((False, self._inserts), (True, self._updates)):
             for table, rows in buffers.items():
                 for shape, group in _by_shape(rows.items()):
@@ -158,6 +178,11 @@ class Writer:
                 for key, values in rows.items():
                     if (stored := read.get(key)) is not None:
                         _remember(read, key, {**stored, **values})
+        for table, keys in self._deletes.items():
+            if (read := self._read.get(table)) is not None:
+                for key in keys:
+                    if key not in self._inserts.get(table, {}):
+                        _remember(read, key, None)
 
     def send(self, taken: list[tuple[str, list[Any]]]) -> None:
         for sql, rows in taken:
@@ -195,6 +220,21 @@ class _Statement:
                     converted[position] = convert(value)
             row = tuple(converted)
         return row if self.names is None else dict(zip(self.names, row, strict=True))
+
+
+@lru_cache(maxsize=64)
+def _delete(table: Table, dialect: Dialect) -> _Statement:
+    """A DELETE of one row by its primary key, compiled for one dialect."""
+    keys = _primary_key(table)
+    compiled = table.delete().where(and_(*(table.c[name] == bindparam(_KEY + name) for name in keys))).compile(dialect=dialect)
+    types = [table.c[name].type for name in keys]
+    conversions = tuple(
+        (position, convert)
+        for position, kind in enumerate(types)
+        if (convert := kind.dialect_impl(dialect).bind_processor(dialect)) is not None
+    )
+    order = list(compiled.positiontup if compiled.positional else compiled.binds)
+    return _Statement(str(compiled), lambda _values: (), True, conversions, None if compiled.positional else tuple(order))
 
 
 @lru_cache(maxsize=512)

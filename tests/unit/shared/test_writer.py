@@ -76,6 +76,39 @@ def test_a_replay_carries_the_rows_a_batch_left_to_the_next_without_reading_them
     assert second.get(rows, id="new").n == 7 and known == {rows: {("new",): {"id": "new", "status": "filed", "n": 7}}}
 
 
+def test_deletes_within_a_batch_equal_applying_them_in_order(connection):
+    """A row of sums emptied and filled again within one batch, in every order."""
+    connection.execute(rows.insert(), [{"id": "gone", "status": "filed", "n": 1}, {"id": "back", "status": "filed", "n": 1},
+                                       {"id": "kept", "status": "filed", "n": 1}])
+    db = Writer(connection)
+    db.update(rows, {"id": "gone"}, n=0)
+    db.delete(rows, id="gone")
+    db.update(rows, {"id": "gone"}, n=9)  # finds no row, as in the store
+    db.delete(rows, id="back")
+    assert db.get(rows, id="back") is None and db.get(rows, id="gone") is None
+    db.insert(rows, id="back", status="again", n=2)
+    assert db.get(rows, id="back").status == "again"
+    db.insert(rows, id="brief", status="filed", n=1)
+    db.delete(rows, id="brief")  # inserted and deleted in the batch: never sent
+    db.delete(rows, id="missing")
+    db.flush()
+    assert table(connection) == [("back", "again", 2), ("kept", "filed", 1)]
+
+
+def test_a_replay_carries_deleted_rows_as_absent(connection):
+    connection.execute(rows.insert(), [{"id": "gone", "status": "filed", "n": 1}])
+    known: dict = {}
+    first = Writer(connection, known)
+    assert first.get(rows, id="gone").n == 1
+    first.delete(rows, id="gone")
+    first.flush()
+    selects = []
+    event.listen(connection, "before_cursor_execute", lambda *args: selects.append(args[2]) if args[2].startswith("SELECT") else None)
+    second = Writer(connection, known)
+    assert second.get(rows, id="gone") is None and selects == []
+    assert table(connection) == []
+
+
 def test_a_row_inserted_twice_in_a_batch_is_an_error(connection):
     db = Writer(connection)
     db.insert(rows, id="a", status="x", n=1)
