@@ -69,7 +69,7 @@ class Writer:
 
     @property
     def connection(self) -> Connection:
-        """The batch's connection, for what the writer does not do (a delete, a query
+        """The batch's connection, for what the writer does not do (a query or a change
         over many rows). What is done through it is not seen by the rows ``get`` read
         before, so they are read again."""
         self._read.clear()
