@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import json
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
@@ -39,8 +38,8 @@ import httpx
 
 from bench.intake_http import Service, report_bodies, seed_catalogue, wait_ready
 from bench.stats import percentile
-from bench.system import services
-from hazardloop.log.natsserver import NatsServer, free_port
+from bench.system import scratch_broker, services
+from hazardloop.log.natsserver import free_port
 from hazardloop.runtime.settings import CommonSettings
 from hazardloop.web.auth import Authenticator, Role
 
@@ -279,12 +278,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="reports filed a second")
     parser.add_argument("--seconds", type=float, default=30.0)
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="hazardloop-latency-bench-") as tmp:
-        server = NatsServer(Path(tmp) / "nats").start(log_file=Path(tmp) / "nats-server.log")
-        try:
-            result = measure(server.url, Path(tmp) / "services", options.rate, options.seconds)
-        finally:
-            server.stop()
+    with scratch_broker("latency") as (nats_url, state):
+        result = measure(nats_url, state, options.rate, options.seconds)
     print(f"{result['filed']:,} of {result['offered']:,} reports filed at {result['rate_per_second']:.0f}/s, {result['failed']} failed; "
           f"answered p50 {result['filing']['p50_ms']:.1f} / p99 {result['filing']['p99_ms']:.1f} ms")
     for place in ("inbox", "webhook"):

@@ -25,7 +25,6 @@ import asyncio
 import pickle
 import random
 import sqlite3
-import tempfile
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,10 +38,9 @@ from bench import archive
 from bench.fixtures import TENANTS, Lifecycle, lifecycle, reporters
 from bench.intake_http import Service, report_bodies, seed_catalogue, wait_ready
 from bench.stats import percentile
-from bench.system import rebuild_stores, services
+from bench.system import rebuild_stores, scratch_broker, services
 from hazardloop.events import Event, encode_event
 from hazardloop.log.eventstore import EventStore, Subjects, cloudevents_headers
-from hazardloop.log.natsserver import NatsServer
 from hazardloop.runtime.settings import CommonSettings
 from hazardloop.web.auth import Authenticator, Role
 
@@ -313,12 +311,8 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=300)
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="hazardloop-reads-bench-") as tmp:
-        server = NatsServer(Path(tmp) / "nats").start(log_file=Path(tmp) / "nats-server.log")
-        try:
-            result = measure(server.url, Path(tmp) / "services", options.reports, options.requests)
-        finally:
-            server.stop()
+    with scratch_broker("reads") as (nats_url, state):
+        result = measure(nats_url, state, options.reports, options.requests)
     print(f"{result['reports']:,} reports, {result['events']:,} events, in the stores in {result['fill_seconds']:.1f}s"
           f" (the inbox's deliveries recorded {result['drain_seconds']:.1f}s later)")
     for name, figures in result["reads"].items():

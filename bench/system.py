@@ -6,14 +6,27 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from bench.intake_http import Service, child_process
-from hazardloop.log.natsserver import free_port
+from hazardloop.log.natsserver import NatsServer, free_port
 
 SERVICES = ("intake", "verification", "notifications")
+
+
+@contextmanager
+def scratch_broker(name: str) -> Iterator[tuple[str, Path]]:
+    """A nats-server of its own in a temporary folder, for a bench run on its own: (its URL,
+    the folder for the services' state), both gone when the block ends."""
+    with tempfile.TemporaryDirectory(prefix=f"hazardloop-{name}-bench-") as tmp:
+        server = NatsServer(Path(tmp) / "nats").start(log_file=Path(tmp) / "nats-server.log")
+        try:
+            yield server.url, Path(tmp) / "services"
+        finally:
+            server.stop()
 
 
 def environment(nats_url: str, state: Path, stream: str, prefix: str, ports: dict[str, int]) -> dict[str, str]:
