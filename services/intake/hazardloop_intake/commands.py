@@ -8,8 +8,9 @@ and a command already recorded (a retry) decides, and appends, nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection
@@ -54,26 +55,23 @@ async def _decide(
 ) -> tuple[list[Event], History]:
     """What ``decision`` appended, and the history it was last made on: what a repeated
     command, which appends nothing, answers with."""
+    events, history = await _watched(partial(intake.store.decide, tenant, aggregate_type, aggregate_id), decision)
+    assert history is not None  # ``decide`` always loads first
+    return events, history
+
+
+async def _watched(
+    decide: Callable[[Callable[[History], Sequence[Event]]], Awaitable[list[Event]]], decision: Callable[[History], Sequence[Event]]
+) -> tuple[list[Event], History | None]:
+    """What ``decide`` appended with ``decision``, and the history ``decision`` was last
+    made on (None: it was never asked, as when ``decide_new`` appended without a look)."""
     seen: list[History] = []
 
     def deciding(history: History) -> Sequence[Event]:
         seen.append(history)
         return decision(history)
 
-    events = await intake.store.decide(tenant, aggregate_type, aggregate_id, deciding)
-    return events, seen[-1]
-
-
-async def _decide_new(intake: Intake, event: Event, decision: Callable[[History], Sequence[Event]]) -> tuple[list[Event], History | None]:
-    """``_decide`` for an aggregate that is new as a rule (``AggregateStore.decide_new``):
-    no history when ``event`` went out at version 0 without a look."""
-    seen: list[History] = []
-
-    def deciding(history: History) -> Sequence[Event]:
-        seen.append(history)
-        return decision(history)
-
-    events = await intake.store.decide_new(event, deciding)
+    events = await decide(deciding)
     return events, seen[-1] if seen else None
 
 
@@ -126,7 +124,7 @@ async def handle_file_report(
         )
     # A new report's aggregate has no history unless this key filed it before: appended
     # unseen at version 0, and looked at only when the log already holds the report.
-    appended, history = await _decide_new(intake, filing, lambda history: domain.first_filing(history, filing))
+    appended, history = await _watched(partial(intake.store.decide_new, filing), lambda history: domain.first_filing(history, filing))
     if appended:
         return Filing(filing, True, receipt_code)
     stored = None if history is None else domain.filing_of(history)
