@@ -23,7 +23,8 @@ from functools import cache, lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Select, Table, and_, bindparam, select
+from sqlalchemy import ColumnElement, Connection, Dialect, Select, Table, and_, bindparam, select
+from sqlalchemy.engine import Compiled
 
 _KEY = "_key_"
 """Prefix of the WHERE parameters of an update; the SET parameters are the column names."""
@@ -225,48 +226,44 @@ class _Statement:
 @lru_cache(maxsize=64)
 def _delete(table: Table, dialect: Dialect) -> _Statement:
     """A DELETE of one row by its primary key, compiled for one dialect."""
-    keys = _primary_key(table)
-    compiled = table.delete().where(and_(*(table.c[name] == bindparam(_KEY + name) for name in keys))).compile(dialect=dialect)
-    types = [table.c[name].type for name in keys]
-    conversions = tuple(
-        (position, convert)
-        for position, kind in enumerate(types)
-        if (convert := kind.dialect_impl(dialect).bind_processor(dialect)) is not None
-    )
-    order = list(compiled.positiontup if compiled.positional else compiled.binds)
-    return _Statement(str(compiled), lambda _values: (), True, conversions, None if compiled.positional else tuple(order))
+    compiled = table.delete().where(_by_key(table)).compile(dialect=dialect)
+    return _compiled(table, compiled, dialect, [], _primary_key(table))
 
 
 @lru_cache(maxsize=512)
 def _statement(table: Table, update: bool, columns: tuple[str, ...], dialect: Dialect) -> _Statement:
     keys = _primary_key(table) if update else ()
-    statement = (
-        table.update().where(and_(*(table.c[name] == bindparam(_KEY + name) for name in keys)))
-        if update
-        else table.insert()
-    )
+    statement = table.update().where(_by_key(table)) if update else table.insert()
     compiled = statement.compile(dialect=dialect, column_keys=list(columns))
     order = list(compiled.positiontup if compiled.positional else compiled.binds)
     values = order[: len(columns)]
     if sorted(values) != sorted(columns) or order[len(columns) :] != [_KEY + name for name in keys]:
         # A column default or onupdate would add parameters this writer does not fill.
         raise ValueError(f"{table.name}: cannot batch {columns}: the statement takes {order}")
+    return _compiled(table, compiled, dialect, values, keys)
+
+
+def _by_key(table: Table) -> ColumnElement[bool]:
+    """The WHERE clause of a row by its primary key, each part a parameter named ``_KEY`` + column."""
+    return and_(*(table.c[name] == bindparam(_KEY + name) for name in _primary_key(table)))
+
+
+def _compiled(table: Table, compiled: Compiled, dialect: Dialect, values: list[str], keys: tuple[str, ...]) -> _Statement:
+    """A compiled statement taking ``values`` (columns), then ``keys`` (the primary key, for
+    its WHERE clause, if any), with each column type's bind conversion."""
     types = [table.c[name].type for name in (*values, *keys)]
     conversions = tuple(
         (position, convert)
         for position, kind in enumerate(types)
         if (convert := kind.dialect_impl(dialect).bind_processor(dialect)) is not None
     )
-    return _Statement(
-        str(compiled),
-        _picker(values),
-        update,
-        conversions,
-        None if compiled.positional else tuple(order),
-    )
+    order = compiled.positiontup if compiled.positional else compiled.binds
+    return _Statement(str(compiled), _picker(values), bool(keys), conversions, None if compiled.positional else tuple(order))
 
 
 def _picker(columns: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    if not columns:  # a delete: its parameters are the key alone
+        return lambda _values: ()
     if len(columns) == 1:  # itemgetter of one item returns the bare value
         (column,) = columns
         return lambda values: (values[column],)
