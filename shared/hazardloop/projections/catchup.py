@@ -34,7 +34,7 @@ async def projected(
         return None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + runtime.settings.nats_timeout
-    while await _applied_through(runtime) < first.sequence and loop.time() < deadline:
+    while await runtime.applied_through() < first.sequence and loop.time() < deadline:
         await asyncio.sleep(0.02)
     found = await asyncio.to_thread(lookup)
     if found is None:
@@ -45,9 +45,3 @@ async def projected(
         )
     return found
 
-
-async def _applied_through(runtime: Runtime) -> int:
-    """The runner's position in memory; the store's checkpoint in an extra HTTP worker."""
-    if runtime.runner is not None:
-        return runtime.runner.position
-    return await asyncio.to_thread(runtime.applied_through)

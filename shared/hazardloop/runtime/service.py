@@ -91,13 +91,13 @@ class Runtime:
             raise EventStoreUnavailable("the service is not connected to the broker yet")
         return self.text_vault
 
-    def applied_through(self) -> int:
+    async def applied_through(self) -> int:
         """The last log sequence this service's store has taken in: the runner's position, or
         in an extra HTTP worker (which runs none) the checkpoint the store records."""
         if self.runner is not None:
             return self.runner.position
         projection = self.projection_factory(self.store)
-        return Bookkeeping(projection.name, projection.metadata, self.engine).read_checkpoint()
+        return await asyncio.to_thread(Bookkeeping(projection.name, projection.metadata, self.engine).read_checkpoint)
 
     def dead_letters(self) -> list[dict[str, Any]]:
         """What the projection parked, oldest first (empty before the first start)."""
