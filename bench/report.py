@@ -29,6 +29,12 @@ SHORT = {"officer queue": "queue", "HQ dashboard": "dashboard", "HQ dashboard, t
 """Row names short enough for an 80-column table; the notes below it give the full ones."""
 
 
+def _p95_row(view: Table, label: str, figures: dict[str, Any], baseline: dict[str, Any]) -> None:
+    """A read's p95 beside its baseline's, their ratio and the read's target."""
+    view.add_row(f"{label} p95 ms", _num(figures["p95_ms"], 1), _num(baseline["p95_ms"], 1),
+                 _num(figures["p95_ms"] / baseline["p95_ms"], 1), f"< {figures['target_p95_ms']:.0f} ms", _met(figures["met"]))
+
+
 def _num(value: float | None, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -85,21 +91,18 @@ def table(document: dict[str, Any]) -> Table:
                          _num(figures["p99_ms"] / filing["p99_ms"], 1), f"< {figures['target_p99_ms']:.0f} ms", _met(figures["met"]))
     if (looked := document.get("similar")) is not None:
         figures, baseline = looked["lookups"]["similar lookup"], looked["lookups"]["case read (baseline)"]
-        view.add_row("(f) similar p95 ms", _num(figures["p95_ms"], 1), _num(baseline["p95_ms"], 1),
-                     _num(figures["p95_ms"] / baseline["p95_ms"], 1), f"< {figures['target_p95_ms']:.0f} ms", _met(figures["met"]))
+        _p95_row(view, "(f) similar", figures, baseline)
     if (pages := document.get("console")) is not None:
         baseline = next(f for name, f in pages["pages"].items() if "baseline" in name)
         for name, figures in pages["pages"].items():
             if figures["target_p95_ms"] is None:
                 continue
-            view.add_row(f"(g) {SHORT.get(name, name)[:10]} p95 ms", _num(figures["p95_ms"], 1), _num(baseline["p95_ms"], 1),
-                         _num(figures["p95_ms"] / baseline["p95_ms"], 1), f"< {figures['target_p95_ms']:.0f} ms", _met(figures["met"]))
+            _p95_row(view, f"(g) {SHORT.get(name, name)[:10]}", figures, baseline)
     if (reads := document.get("reads")) is not None:
         names = list(reads["reads"])
         for name, baseline_name in zip(names[::2], names[1::2], strict=True):  # each read, then its service's baseline
             figures, baseline = reads["reads"][name], reads["reads"][baseline_name]
-            view.add_row(f"(h) {SHORT.get(name, name)[:10]} p95 ms", _num(figures["p95_ms"], 1), _num(baseline["p95_ms"], 1),
-                         _num(figures["p95_ms"] / baseline["p95_ms"], 1), f"< {figures['target_p95_ms']:.0f} ms", _met(figures["met"]))
+            _p95_row(view, f"(h) {SHORT.get(name, name)[:10]}", figures, baseline)
     return view
 
 
